@@ -1,0 +1,131 @@
+package patterns
+
+import (
+	"context"
+	"sync"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// LB load-balances outbound messages round-robin over its pipes, skipping
+// pipes at their high-water mark, and blocks when no pipe can take a
+// message (PUSH, DEALER, REQ, PAIR). It is safe for concurrent use.
+type LB struct {
+	mu     sync.Mutex
+	pipes  []Pipe
+	next   int
+	wake   chan struct{} // closed when a pipe is added or becomes writable
+	closed bool
+}
+
+// Add makes p eligible for messages and wakes blocked senders.
+func (lb *LB) Add(p Pipe) {
+	lb.mu.Lock()
+	lb.pipes = append(lb.pipes, p)
+	lb.wakeLocked()
+	lb.mu.Unlock()
+}
+
+// Remove takes p out of the rotation.
+func (lb *LB) Remove(p Pipe) {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	for i, q := range lb.pipes {
+		if q.ID() == p.ID() {
+			lb.pipes = append(lb.pipes[:i], lb.pipes[i+1:]...)
+			if lb.next > i {
+				lb.next--
+			}
+			if lb.next >= len(lb.pipes) {
+				lb.next = 0
+			}
+			return
+		}
+	}
+}
+
+// Len is the number of pipes in the rotation.
+func (lb *LB) Len() int {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	return len(lb.pipes)
+}
+
+// Writable wakes senders blocked because every pipe was full.
+func (lb *LB) Writable() {
+	lb.mu.Lock()
+	lb.wakeLocked()
+	lb.mu.Unlock()
+}
+
+func (lb *LB) wakeLocked() {
+	if lb.wake != nil {
+		close(lb.wake)
+		lb.wake = nil
+	}
+}
+
+// Close fails blocked and later sends with transport.ErrClosed.
+func (lb *LB) Close() {
+	lb.mu.Lock()
+	lb.closed = true
+	lb.wakeLocked()
+	lb.mu.Unlock()
+}
+
+// Send hands m to the next pipe in turn that has room, and returns that
+// pipe. With no pipe, or every pipe full, it waits until one has room or
+// ctx ends.
+func (lb *LB) Send(ctx context.Context, m Msg) (Pipe, error) {
+	for {
+		lb.mu.Lock()
+		if lb.closed {
+			lb.mu.Unlock()
+			return nil, transport.ErrClosed
+		}
+		if p := lb.tryLocked(m); p != nil {
+			lb.mu.Unlock()
+			return p, nil
+		}
+		if lb.wake == nil {
+			lb.wake = make(chan struct{})
+		}
+		wake := lb.wake
+		lb.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// TrySend is Send without waiting: it returns nil when no pipe could take
+// m right now.
+func (lb *LB) TrySend(m Msg) Pipe {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	if lb.closed {
+		return nil
+	}
+	return lb.tryLocked(m)
+}
+
+func (lb *LB) tryLocked(m Msg) Pipe {
+	n := len(lb.pipes)
+	for i := 0; i < n; i++ {
+		k := lb.next + i
+		if k >= n {
+			k -= n
+		}
+		p := lb.pipes[k]
+		if p.TrySend(m) {
+			lb.next = k + 1
+			if lb.next == n {
+				lb.next = 0
+			}
+			return p
+		}
+	}
+	return nil
+}

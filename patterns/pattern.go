@@ -1,0 +1,158 @@
+// Package patterns holds brook's routing state machines: which peer gets
+// each outbound message and how inbound messages are queued for the
+// application, one file per socket family, with ZeroMQ's semantics.
+//
+// A Pattern never touches a network connection. It sees peers as Pipes,
+// which the socket layer implements (a bounded outbound queue per peer
+// drained by a writer goroutine), and it is driven by three callers: the
+// application (Send, Recv), each pipe's reader goroutine (Inbound) and the
+// socket's connection management (Attach, Connected, Disconnected,
+// Detach, Writable). Package patterntest drives patterns over fake pipes.
+package patterns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// Errors returned by patterns, matched with errors.Is.
+var (
+	// ErrState means the call is not allowed in the socket's current state
+	// (for example a REQ sending twice without receiving the reply).
+	ErrState = errors.New("brook: operation not valid in the socket's current state")
+	// ErrNotSupported means the socket type cannot do this (for example
+	// Recv on a PUSH socket).
+	ErrNotSupported = errors.New("brook: operation not supported by this socket type")
+	// ErrHostUnreachable means a ROUTER in mandatory mode was asked to
+	// send to a routing id it has no ready peer for.
+	ErrHostUnreachable = errors.New("brook: host unreachable")
+	// ErrBadMsg means the message has the wrong shape for the socket type
+	// (for example no routing id frame on a ROUTER).
+	ErrBadMsg = errors.New("brook: malformed message for this socket type")
+)
+
+// Msg is a multipart message (an alias of transport.Msg).
+type Msg = transport.Msg
+
+// Pipe is the pattern's view of one peer: a bounded outbound queue.
+// Its methods are safe for concurrent use and never block.
+type Pipe interface {
+	// ID is unique among the pipes of a socket and never reused.
+	ID() uint64
+	// Peer is what the peer announced in its last handshake (zero before
+	// the first connection of a connecting pipe).
+	Peer() transport.PeerInfo
+	// TrySend queues m unless the pipe is at its send high-water mark or
+	// closed; it reports whether m was taken.
+	TrySend(m Msg) bool
+	// SendSubscription queues a subscription (or its cancellation) ahead
+	// of the data high-water mark: subscriptions are never dropped.
+	SendSubscription(topic []byte, subscribe bool)
+	// ResetSubscriptions discards queued, unsent subscription commands
+	// and queues the given topics as subscriptions in front of everything
+	// else: the full set a SUB resends after each (re)connection.
+	ResetSubscriptions(topics [][]byte)
+}
+
+// DropReason says why a message was dropped.
+type DropReason int
+
+// Drop reasons. Every dropped message is reported with one of them.
+const (
+	// DropHWM: the peer's pipe was at its high-water mark (PUB, ROUTER).
+	DropHWM DropReason = iota + 1
+	// DropNoPeer: no peer matched (PUB with no subscriber, ROUTER with an
+	// unknown routing id).
+	DropNoPeer
+	// DropPeerGone: queued for a peer that disconnected for good.
+	DropPeerGone
+	// DropUnexpected: an inbound message the pattern cannot accept (a
+	// reply nobody asked for, a malformed envelope).
+	DropUnexpected
+)
+
+func (r DropReason) String() string {
+	switch r {
+	case DropHWM:
+		return "hwm"
+	case DropNoPeer:
+		return "no-peer"
+	case DropPeerGone:
+		return "peer-gone"
+	case DropUnexpected:
+		return "unexpected"
+	}
+	return fmt.Sprintf("DropReason(%d)", int(r))
+}
+
+// Config is what a pattern needs to know about its socket.
+type Config struct {
+	// RecvHWM bounds inbound messages queued per peer; <= 0 is unlimited.
+	RecvHWM int
+	// OnDrop is told of every message the pattern drops (p may be nil).
+	// It must not block or call back into the pattern.
+	OnDrop func(p Pipe, m Msg, reason DropReason)
+}
+
+func (c *Config) drop(p Pipe, m Msg, r DropReason) {
+	if c.OnDrop != nil {
+		c.OnDrop(p, m, r)
+	}
+}
+
+// Pattern is a socket type's routing state machine. Its methods are safe
+// for concurrent use.
+type Pattern interface {
+	// Attach adds a pipe. Connecting pipes may be attached before their
+	// first connection (ZeroMQ's IMMEDIATE=0), so Peer may still be zero.
+	Attach(p Pipe)
+	// Connected is called after each successful handshake on p.
+	Connected(p Pipe)
+	// Disconnected is called when p's connection is lost; p stays
+	// attached (a connecting pipe reconnects) until Detach.
+	Disconnected(p Pipe)
+	// Detach removes p for good. Messages still queued in p are the
+	// socket's to account for; inbound messages already queued from p
+	// stay deliverable.
+	Detach(p Pipe)
+	// Writable tells the pattern p dropped below its send high-water mark.
+	Writable(p Pipe)
+	// Send routes one message from the application, blocking (until ctx
+	// ends) where ZeroMQ blocks.
+	Send(ctx context.Context, m Msg) error
+	// Recv returns the next message for the application.
+	Recv(ctx context.Context) (Msg, error)
+	// Inbound takes one message read from p. It blocks while p's share of
+	// the receive queue is full (backpressure), until ctx ends.
+	Inbound(ctx context.Context, p Pipe, m Msg) error
+	// AttachEarly reports whether connecting pipes may be attached before
+	// their handshake (false when routing needs the peer's identity).
+	AttachEarly() bool
+	// Close makes every blocked and later Send and Recv fail with an error
+	// matching transport.ErrClosed.
+	Close()
+}
+
+// New returns the pattern for a socket type given by its wire name
+// ("PUSH", "PULL", ...).
+func New(socketType string, cfg Config) (Pattern, error) {
+	switch socketType {
+	case "PUSH":
+		return newPush(cfg), nil
+	case "PULL":
+		return newPull(cfg), nil
+	case "PAIR":
+		return newPair(cfg), nil
+	}
+	return nil, fmt.Errorf("%w: socket type %q", ErrNotSupported, socketType)
+}
+
+// Admitter is implemented by patterns that refuse some peers: PAIR admits
+// one peer at a time. The socket asks before attaching a pipe and closes
+// the connection of a refused one.
+type Admitter interface {
+	Accepts(p Pipe) bool
+}
