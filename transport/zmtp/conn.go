@@ -1,0 +1,138 @@
+package zmtp
+
+import (
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// Conn is a ZMTP connection over a byte stream. It implements
+// transport.Conn: Handshake first, then one goroutine reads (ReadMsg) while
+// another writes (WriteMsg, WriteSubscription, Flush); Close may be called
+// at any time from any goroutine. After a successful handshake the Conn runs
+// one goroutine of its own (PONG replies, heartbeats); Close stops it and
+// waits for it, so every Conn must be closed.
+type Conn struct {
+	rw             io.ReadWriteCloser
+	local, remote  string
+	codec          PartCodec
+	noHeartbeat    bool
+	epoch          time.Time
+	handshakeBegun atomic.Bool
+
+	// Set by Handshake before ready is stored; read-only afterwards.
+	ready  atomic.Bool
+	peer30 bool
+	maxMsg int64
+	hb     heartbeat
+	log    *slog.Logger
+
+	// Reader state, owned by the goroutine in ReadMsg (or Handshake).
+	rbuf       []byte
+	rpos, rend int
+	slab       []byte
+	frameSlab  [][]byte
+	scratch    [][]byte
+	readSince  atomic.Int64 // clock() when the pending stream Read began; 0 = none pending
+	lastData   atomic.Int64 // clock() when a stream Read last returned data
+
+	// Writer state, guarded by wmu.
+	wmu      sync.Mutex
+	wbuf     []byte
+	encBuf   []byte
+	lastSend atomic.Int64 // clock() of the last successful stream Write
+
+	// Control goroutine inputs.
+	pongMu      sync.Mutex
+	pongPending bool
+	pongSeq     uint64
+	pongLen     int
+	pongCtx     [maxPingContext]byte
+	peerTTL     atomic.Int64 // nanoseconds; 0 = none
+	kick        chan struct{}
+
+	// Lifecycle.
+	dead  atomic.Bool
+	errMu sync.Mutex
+	err   error
+	done  chan struct{}
+	wg    sync.WaitGroup
+}
+
+var _ transport.Conn = (*Conn)(nil)
+
+// NewConn wraps a byte stream in a ZMTP connection that has not shaken hands
+// yet. localAddr and remoteAddr are used in errors, logs and PeerInfo. The
+// Conn owns rw from here on and closes it in Close.
+func NewConn(rw io.ReadWriteCloser, localAddr, remoteAddr string, opts Options) *Conn {
+	return &Conn{
+		rw:          rw,
+		local:       localAddr,
+		remote:      remoteAddr,
+		codec:       opts.Codec,
+		noHeartbeat: opts.NoHeartbeat,
+		epoch:       time.Now(),
+		rbuf:        make([]byte, opts.readBufferSize()),
+		wbuf:        make([]byte, 0, opts.writeBufferSize()),
+		kick:        make(chan struct{}, 1),
+		done:        make(chan struct{}),
+		log:         discardLogger(),
+	}
+}
+
+// LocalAddr returns the local address given to NewConn.
+func (c *Conn) LocalAddr() string { return c.local }
+
+// RemoteAddr returns the remote address given to NewConn.
+func (c *Conn) RemoteAddr() string { return c.remote }
+
+// Close tears the connection down: it closes the stream, which unblocks
+// ReadMsg and WriteMsg with an error matching transport.ErrClosed (unless
+// the connection had already failed, in which case they keep reporting that
+// failure), and waits for the Conn's goroutine. It is safe to call more than
+// once and always returns nil.
+func (c *Conn) Close() error {
+	c.fail(transport.ErrClosed)
+	c.wg.Wait()
+	return nil
+}
+
+// fail records the first reason the connection ended and closes the
+// stream. It does not wait for anything, so any goroutine may call it.
+func (c *Conn) fail(err error) {
+	c.errMu.Lock()
+	first := c.err == nil
+	if first {
+		c.err = err
+	}
+	c.errMu.Unlock()
+	if !first {
+		return
+	}
+	c.dead.Store(true)
+	close(c.done)
+	_ = c.rw.Close()
+}
+
+// failure returns the reason the connection ended (nil while it is alive).
+func (c *Conn) failure() error {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	return c.err
+}
+
+// ioFailure turns an I/O error into the connection's failure: the reason
+// recorded by fail if there is one (Close, heartbeat timeout), else err.
+func (c *Conn) ioFailure(err error) error {
+	c.fail(err)
+	return c.failure()
+}
+
+// clock returns monotonic nanoseconds since the Conn was made, never 0.
+func (c *Conn) clock() int64 { return int64(time.Since(c.epoch)) + 1 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,0 +1,28 @@
+// Package zmtp implements the ZeroMQ Message Transport Protocol, version 3.1
+// (RFC 23 and RFC 37), over any byte stream: TCP, unix sockets, a QUIC
+// stream. A Conn speaks the NULL security mechanism and is interoperable with
+// libzmq 4.3.
+//
+// A connection goes through two phases:
+//
+//	greeting   64 bytes each way, sent at once without waiting for the peer's
+//	           0xFF, 8 padding bytes (never checked), 0x7F, major 3, minor 1,
+//	           mechanism "NULL" (NUL padded to 20 bytes), as-server 0, 31 zeros
+//	handshake  READY command each way with the socket's metadata:
+//	           Socket-Type, Identity (REQ, DEALER, ROUTER), X-* properties
+//	traffic    frames: flags(1) size(1, or 8 big-endian with LONG) body
+//	           flags bit 0 MORE, bit 1 LONG, bit 2 COMMAND, bits 3-7 zero
+//
+// After the handshake, ReadMsg returns whole multipart messages; commands are
+// handled inside the Conn: PING is answered with PONG, SUBSCRIBE and CANCEL
+// are turned into ZMTP 3.0 subscription messages, ERROR ends the connection
+// with a *transport.PeerError, unknown commands are ignored.
+//
+// A peer announcing version 3.0 is spoken to with 3.0 rules: subscriptions
+// are sent to it as messages rather than commands.
+//
+// Memory: ReadMsg carves small frame bodies and frame lists out of shared
+// slabs, so a retained small message keeps its slab (32 KiB) alive. Frames
+// larger than a few KiB get their own allocation. The maximum message size is
+// checked against each frame's announced size before anything is allocated.
+package zmtp

@@ -1,0 +1,229 @@
+package zmtp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// errorGrace bounds how long we try to deliver an ERROR command to a peer
+// we reject before closing.
+const errorGrace = time.Second
+
+// Handshake sends our greeting and READY at once (never waiting for the
+// peer's greeting first), then reads the peer's greeting and READY. It
+// accepts ZMTP 3.0 and later, requires the NULL mechanism, checks socket
+// type compatibility (sending an ERROR command and failing with
+// transport.ErrIncompatible when the types cannot talk), and returns what
+// the peer announced. cfg.HandshakeTimeout and ctx bound the whole exchange
+// (transport.ErrHandshakeTimeout). A failed handshake closes the
+// connection. After success cfg's limits and heartbeat settings apply to
+// the connection, and codec hello messages, if any, have been sent.
+func (c *Conn) Handshake(ctx context.Context, cfg *transport.Config) (transport.PeerInfo, error) {
+	if cfg == nil {
+		return transport.PeerInfo{}, errors.New("brook: zmtp handshake needs a Config")
+	}
+	if c.handshakeBegun.Swap(true) {
+		return transport.PeerInfo{}, errors.New("brook: zmtp handshake already done")
+	}
+	if err := c.failure(); err != nil {
+		return transport.PeerInfo{}, err
+	}
+	props, err := readyProperties(cfg)
+	if err != nil {
+		c.fail(err)
+		return transport.PeerInfo{}, err
+	}
+	c.maxMsg = cfg.MaxMsgSize
+	if cfg.Logger != nil {
+		c.log = cfg.Logger
+	}
+	out := appendGreeting(make([]byte, 0, 256), mechanismNull, false)
+	out = appendCommand(out, cmdReady, appendMetadata(nil, props))
+
+	g := c.startGuard(ctx, cfg.HandshakeTimeout)
+	info, err := c.exchange(out, cfg)
+	if err == nil && !transport.Compatible(cfg.SocketType, info.SocketType) {
+		c.reject("invalid socket type")
+		err = fmt.Errorf("%w: we are %s, peer %s is %s", transport.ErrIncompatible, strings.ToUpper(cfg.SocketType), c.remote, info.SocketType)
+	}
+	if g.stop() {
+		err = c.timeoutError(ctx, cfg.HandshakeTimeout)
+	}
+	if err == nil {
+		err = c.afterHandshake(cfg)
+	}
+	if err != nil {
+		return transport.PeerInfo{}, c.failHandshake(err)
+	}
+	return info, nil
+}
+
+// failHandshake closes the connection and makes err its failure, replacing
+// whatever I/O error the aborted exchange recorded, unless Close came first.
+func (c *Conn) failHandshake(err error) error {
+	if !errors.Is(err, transport.ErrHandshakeTimeout) && !errors.Is(err, transport.ErrClosed) {
+		err = fmt.Errorf("zmtp handshake with %s: %w", c.remote, err)
+	}
+	c.fail(err)
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	if !errors.Is(c.err, transport.ErrClosed) {
+		c.err = err
+	}
+	return c.err
+}
+
+// exchange writes out (greeting and READY) on its own goroutine while it
+// reads the peer's greeting and READY, so two peers that write before
+// reading never deadlock, even over an unbuffered pipe.
+func (c *Conn) exchange(out []byte, cfg *transport.Config) (transport.PeerInfo, error) {
+	werr := make(chan error, 1)
+	go func() {
+		_, err := c.rw.Write(out)
+		werr <- err
+	}()
+	info, err := c.readHandshake()
+	if err != nil {
+		_ = c.rw.Close() // unblocks the write if the peer never reads
+		<-werr
+		return info, err
+	}
+	if err := <-werr; err != nil {
+		return info, c.ioFailure(fmt.Errorf("zmtp: writing to %s: %w", c.remote, err))
+	}
+	return info, nil
+}
+
+// readHandshake reads the peer's greeting and its READY (or ERROR).
+func (c *Conn) readHandshake() (transport.PeerInfo, error) {
+	if err := c.fill(signatureSize); err != nil {
+		return transport.PeerInfo{}, err
+	}
+	if err := checkSignature(c.rbuf[c.rpos:]); err != nil {
+		return transport.PeerInfo{}, err
+	}
+	if err := c.fill(greetingSize); err != nil {
+		return transport.PeerInfo{}, err
+	}
+	g, err := parseGreeting(c.rbuf[c.rpos : c.rpos+greetingSize])
+	if err != nil {
+		return transport.PeerInfo{}, err
+	}
+	c.rpos += greetingSize
+	if g.mechanism != mechanismNull {
+		return transport.PeerInfo{}, fmt.Errorf("%w: peer uses %q, we use %q", ErrMechanismMismatch, g.mechanism, mechanismNull)
+	}
+	c.peer30 = g.legacy30()
+
+	flags, size, err := c.readHeader()
+	if err != nil {
+		return transport.PeerInfo{}, err
+	}
+	if flags&flagCommand == 0 {
+		return transport.PeerInfo{}, protocolErrorf("peer sent a message before READY")
+	}
+	body, err := c.readCommand(size)
+	if err != nil {
+		return transport.PeerInfo{}, err
+	}
+	name, data, err := parseCommand(body)
+	if err != nil {
+		return transport.PeerInfo{}, err
+	}
+	switch name {
+	case cmdReady:
+	case cmdError:
+		return transport.PeerInfo{}, &transport.PeerError{Reason: parseErrorReason(data)}
+	default:
+		return transport.PeerInfo{}, protocolErrorf("peer sent %s instead of READY", name)
+	}
+	props, err := parseMetadata(data)
+	if err != nil {
+		return transport.PeerInfo{}, err
+	}
+	st, ok := lookup(props, propSocketType)
+	if !ok {
+		return transport.PeerInfo{}, protocolErrorf("peer READY has no Socket-Type")
+	}
+	info := transport.PeerInfo{
+		SocketType: strings.ToUpper(string(st)),
+		Properties: props,
+		Version:    g.version(),
+		RemoteAddr: c.remote,
+	}
+	if id, ok := lookup(props, propIdentity); ok {
+		info.Identity = id
+	}
+	return info, nil
+}
+
+// reject sends an ERROR command to a peer whose socket type we refuse, then
+// closes the stream. It drains the peer meanwhile, so a peer writing its own
+// ERROR over an unbuffered pipe cannot block us, and gives up after
+// errorGrace.
+func (c *Conn) reject(reason string) {
+	frame := appendCommand(nil, cmdError, errorData(reason))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = c.rw.Write(frame)
+		_ = c.rw.Close()
+	}()
+	t := time.AfterFunc(errorGrace, func() { _ = c.rw.Close() })
+	defer t.Stop()
+	var sink [512]byte
+	for {
+		if _, err := c.rw.Read(sink[:]); err != nil {
+			break
+		}
+	}
+	<-done
+}
+
+// afterHandshake applies the connection's settings, starts the control
+// goroutine and sends the codec's hello messages.
+func (c *Conn) afterHandshake(cfg *transport.Config) error {
+	if d, ok := c.rw.(interface{ SetDeadline(time.Time) error }); ok {
+		_ = d.SetDeadline(time.Time{})
+	}
+	c.hb = newHeartbeat(cfg, c.noHeartbeat)
+	c.lastSend.Store(c.clock())
+	c.lastData.Store(c.clock())
+	c.errMu.Lock()
+	if c.err != nil {
+		c.errMu.Unlock()
+		return c.failure()
+	}
+	c.ready.Store(true)
+	c.wg.Add(1)
+	c.errMu.Unlock()
+	go c.control()
+	if c.codec == nil {
+		return nil
+	}
+	hello := c.codec.Hello()
+	if len(hello) == 0 {
+		return nil
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	for _, part := range hello {
+		if err := c.writeFrame(0, nil, part); err != nil {
+			return err
+		}
+	}
+	return c.flushLocked()
+}
+
+// timeoutError is the error of a handshake cut short by its timeout or ctx.
+func (c *Conn) timeoutError(ctx context.Context, timeout time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w with %s: %w", transport.ErrHandshakeTimeout, c.remote, err)
+	}
+	return fmt.Errorf("%w with %s after %v", transport.ErrHandshakeTimeout, c.remote, timeout)
+}

@@ -1,0 +1,159 @@
+package zmtp
+
+import (
+	"fmt"
+	"net"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// emptyMsg is what a message without frames is sent as: one empty frame.
+var emptyMsg = [][]byte{nil}
+
+// WriteMsg encodes m into the write buffer; the buffer goes out when it
+// fills or on Flush. Frames larger than half the buffer are written straight
+// from m without copying. WriteMsg does not allocate. A message without
+// frames is sent as one empty frame. It fails once the connection has
+// failed or been closed.
+func (c *Conn) WriteMsg(m transport.Msg) error {
+	frames := m.Frames
+	if len(frames) == 0 {
+		frames = emptyMsg
+	}
+	c.wmu.Lock()
+	err := c.writeMsgLocked(frames)
+	c.wmu.Unlock()
+	return err
+}
+
+func (c *Conn) writeMsgLocked(frames [][]byte) error {
+	if c.dead.Load() {
+		return c.failure()
+	}
+	if !c.ready.Load() {
+		return errNotReady
+	}
+	last := len(frames) - 1
+	for i, f := range frames {
+		var flags byte
+		if i < last {
+			flags = flagMore
+		}
+		if c.codec != nil {
+			c.encBuf = c.codec.AppendEncode(c.encBuf[:0], f)
+			f = c.encBuf
+		}
+		if err := c.writeFrame(flags, nil, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteSubscription queues a subscription or its cancellation: a SUBSCRIBE
+// or CANCEL command for a 3.1 peer, a 0x01/0x00+topic message for a 3.0
+// peer (never transformed by the codec, as libzmq expects it plain).
+func (c *Conn) WriteSubscription(topic []byte, subscribe bool) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.dead.Load() {
+		return c.failure()
+	}
+	if !c.ready.Load() {
+		return errNotReady
+	}
+	if c.peer30 {
+		var mark [1]byte
+		if subscribe {
+			mark[0] = 1
+		}
+		return c.writeFrame(0, mark[:], topic)
+	}
+	name := cmdCancel
+	if subscribe {
+		name = cmdSubscribe
+	}
+	var prefix [1 + len(cmdSubscribe)]byte
+	prefix[0] = byte(len(name))
+	n := 1 + copy(prefix[1:], name)
+	return c.writeFrame(flagCommand, prefix[:n], topic)
+}
+
+// Flush writes everything buffered in one write call.
+func (c *Conn) Flush() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.dead.Load() {
+		return c.failure()
+	}
+	return c.flushLocked()
+}
+
+// writeFrame buffers one frame made of a short prefix and a body,
+// flushing first when it does not fit. A body larger than half the buffer
+// is not copied: buffer and body go out together in one vectored write.
+func (c *Conn) writeFrame(flags byte, prefix, body []byte) error {
+	small := len(body) <= cap(c.wbuf)/2
+	need := maxHeader + len(prefix)
+	if small {
+		need += len(body)
+	}
+	if len(c.wbuf)+need > cap(c.wbuf) {
+		if err := c.flushLocked(); err != nil {
+			return err
+		}
+	}
+	c.wbuf = appendFrameHeader(c.wbuf, flags, len(prefix)+len(body))
+	c.wbuf = append(c.wbuf, prefix...)
+	if small {
+		c.wbuf = append(c.wbuf, body...)
+		return nil
+	}
+	bufs := net.Buffers{c.wbuf, body}
+	_, err := bufs.WriteTo(c.rw)
+	c.wbuf = c.wbuf[:0]
+	return c.wrote(err)
+}
+
+// flushLocked writes the buffer out; wmu must be held.
+func (c *Conn) flushLocked() error {
+	if len(c.wbuf) == 0 {
+		return nil
+	}
+	_, err := c.rw.Write(c.wbuf)
+	c.wbuf = c.wbuf[:0]
+	return c.wrote(err)
+}
+
+// wrote stamps outbound liveness after a successful write, or fails the
+// connection.
+func (c *Conn) wrote(err error) error {
+	if err != nil {
+		return c.ioFailure(fmt.Errorf("zmtp: writing to %s: %w", c.remote, err))
+	}
+	c.lastSend.Store(c.clock())
+	return nil
+}
+
+// tryWriteCommand sends one command now if the write lock is free (it is
+// only free between whole messages). It reports whether it got the lock.
+func (c *Conn) tryWriteCommand(name string, data ...[]byte) (bool, error) {
+	if !c.wmu.TryLock() {
+		return false, nil
+	}
+	defer c.wmu.Unlock()
+	if c.dead.Load() {
+		return true, c.failure()
+	}
+	size := maxHeader + 1 + len(name)
+	for _, d := range data {
+		size += len(d)
+	}
+	if len(c.wbuf)+size > cap(c.wbuf) {
+		if err := c.flushLocked(); err != nil {
+			return true, err
+		}
+	}
+	c.wbuf = appendCommand(c.wbuf, name, data...)
+	return true, c.flushLocked()
+}
