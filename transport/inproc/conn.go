@@ -1,0 +1,139 @@
+package inproc
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// pair is the shared state of one connection: a queue per direction, the
+// handshake mailboxes and the close signal. Side 0 is the dialer, side 1
+// the accepter.
+type pair struct {
+	addr  string                     // "inproc://name", both ends' address
+	q     [2]queue                   // q[i] carries messages to side i
+	hello [2]chan transport.PeerInfo // hello[i] carries side i's handshake (capacity 1)
+	done  chan struct{}              // closed when either side closes
+	once  sync.Once
+}
+
+// newPair returns the two ends of a fresh connection to name.
+func newPair(name string) (dialer, accepter *Conn) {
+	p := &pair{addr: "inproc://" + name, done: make(chan struct{})}
+	for i := range p.q {
+		p.q[i].init()
+		p.hello[i] = make(chan transport.PeerInfo, 1)
+	}
+	return p.end(0), p.end(1)
+}
+
+func (p *pair) end(side int) *Conn {
+	return &Conn{
+		p:     p,
+		side:  side,
+		in:    &p.q[side],
+		out:   &p.q[1-side],
+		batch: make([]transport.Msg, 0, QueueCapacity),
+	}
+}
+
+// close shuts both directions; what is queued stays readable by the side
+// that did not close.
+func (p *pair) close() {
+	p.once.Do(func() {
+		p.q[0].close()
+		p.q[1].close()
+		close(p.done)
+	})
+}
+
+// Conn is one end of an inproc connection. It implements transport.Conn:
+// after Handshake, one goroutine may call ReadMsg while another calls
+// WriteMsg, WriteSubscription and Flush; Close may be called from any
+// goroutine at any time.
+type Conn struct {
+	p    *pair
+	side int
+	in   *queue // what the peer writes to us
+	out  *queue // what we write to the peer
+
+	// batch and next belong to the reading goroutine: the messages taken
+	// from in by the last swap and the index of the next one to return.
+	batch []transport.Msg
+	next  int
+
+	closed  atomic.Bool // Close was called on this end
+	started atomic.Bool // Handshake was called
+}
+
+// ReadMsg returns the next message the peer wrote, waiting for one if
+// need be. After the peer closes, it still returns everything the peer
+// wrote before closing, then an error matching transport.ErrClosed. After
+// Close on this end it returns transport.ErrClosed at once. ReadMsg must
+// not be called by two goroutines at the same time.
+func (c *Conn) ReadMsg() (transport.Msg, error) {
+	if c.closed.Load() {
+		return transport.Msg{}, transport.ErrClosed
+	}
+	if c.next == len(c.batch) {
+		b, err := c.in.take(c.batch[:0])
+		c.batch, c.next = b, 0
+		if err != nil {
+			if c.closed.Load() {
+				return transport.Msg{}, transport.ErrClosed
+			}
+			return transport.Msg{}, errPeerClosed
+		}
+	}
+	m := c.batch[c.next]
+	c.batch[c.next] = transport.Msg{} // let the frames go once the caller drops them
+	c.next++
+	return m, nil
+}
+
+// WriteMsg hands m to the peer: the peer's ReadMsg returns this very Msg,
+// frames not copied, and the caller must not touch them afterwards.
+// WriteMsg blocks while QueueCapacity messages wait unread, and fails with
+// an error matching transport.ErrClosed once either side has closed. A
+// message without frames is refused with ErrNoFrames.
+func (c *Conn) WriteMsg(m transport.Msg) error {
+	if len(m.Frames) == 0 {
+		return ErrNoFrames
+	}
+	if err := c.out.push(m); err != nil {
+		if c.closed.Load() {
+			return transport.ErrClosed
+		}
+		return errPeerClosed
+	}
+	return nil
+}
+
+// WriteSubscription sends a subscription (or its cancellation) for topic
+// as a ZMTP 3.0 subscription message, the form ReadMsg delivers on every
+// transport. The topic is copied.
+func (c *Conn) WriteSubscription(topic []byte, subscribe bool) error {
+	return c.WriteMsg(transport.SubscriptionMsg(topic, subscribe))
+}
+
+// Flush does nothing: WriteMsg has already delivered the message.
+func (c *Conn) Flush() error { return nil }
+
+// Close closes both directions of the connection. The peer can still read
+// what was written to it before; everything else fails with an error
+// matching transport.ErrClosed. Close is safe to call more than once and
+// always returns nil.
+func (c *Conn) Close() error {
+	c.closed.Store(true)
+	c.p.close()
+	return nil
+}
+
+// LocalAddr returns "inproc://name".
+func (c *Conn) LocalAddr() string { return c.p.addr }
+
+// RemoteAddr returns "inproc://name": both ends share the bound name.
+func (c *Conn) RemoteAddr() string { return c.p.addr }
+
+var _ transport.Conn = (*Conn)(nil)

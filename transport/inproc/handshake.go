@@ -1,0 +1,99 @@
+package inproc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// peerVersion is the ZMTP version inproc peers report: they behave as 3.1
+// peers (subscriptions, properties) without any wire in between.
+const peerVersion = 31
+
+// errHandshakeTwice is returned by a second call to Handshake.
+var errHandshakeTwice = errors.New("brook: inproc: handshake already performed")
+
+// Handshake exchanges cfg with the peer's and returns what the peer
+// announced: its socket type, identity (for REQ, DEALER and ROUTER, as on
+// the wire) and properties, which include "Socket-Type" and "Identity" as
+// READY would carry them. Version is 31.
+//
+// Handshake waits for the peer to call its own Handshake, at most until
+// ctx ends (an error wrapping ctx's error) or cfg.HandshakeTimeout passes
+// (an error matching transport.ErrHandshakeTimeout). When the socket types
+// cannot talk to each other (transport.Compatible), both sides fail with
+// an error matching transport.ErrIncompatible. A failed Handshake closes
+// the connection, so no message ever flows over it. Handshake may be
+// called once.
+func (c *Conn) Handshake(ctx context.Context, cfg *transport.Config) (transport.PeerInfo, error) {
+	if !c.started.CompareAndSwap(false, true) {
+		return transport.PeerInfo{}, errHandshakeTwice
+	}
+	if cfg == nil {
+		cfg = &transport.Config{}
+	}
+	c.p.hello[c.side] <- announce(cfg, c.p.addr) // capacity 1, sent once: never blocks
+
+	if cfg.HandshakeTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, cfg.HandshakeTimeout, transport.ErrHandshakeTimeout)
+		defer cancel()
+	}
+	var peer transport.PeerInfo
+	select {
+	case peer = <-c.p.hello[1-c.side]:
+	case <-c.p.done:
+		// The peer may have shaken hands, written and closed before we
+		// got here: its announcement is then waiting and its messages
+		// are still ours to read.
+		select {
+		case peer = <-c.p.hello[1-c.side]:
+		default:
+			return c.fail(transport.ErrClosed)
+		}
+	case <-ctx.Done():
+		return c.fail(context.Cause(ctx))
+	}
+	if !transport.Compatible(cfg.SocketType, peer.SocketType) {
+		return c.fail(fmt.Errorf("%w: %s cannot talk to %s", transport.ErrIncompatible, cfg.SocketType, peer.SocketType))
+	}
+	return peer, nil
+}
+
+// fail closes the connection and returns err annotated with the address.
+func (c *Conn) fail(err error) (transport.PeerInfo, error) {
+	c.Close()
+	return transport.PeerInfo{}, fmt.Errorf("inproc: handshake on %s: %w", c.p.addr, err)
+}
+
+// announce builds what the peer learns about us: a PeerInfo the peer owns
+// (identity and properties are copied, since cfg stays the caller's).
+func announce(cfg *transport.Config, addr string) transport.PeerInfo {
+	props := make(map[string][]byte, len(cfg.Properties)+2)
+	for k, v := range cfg.Properties {
+		props[k] = bytes.Clone(v)
+	}
+	props["Socket-Type"] = []byte(cfg.SocketType)
+	info := transport.PeerInfo{
+		SocketType: cfg.SocketType,
+		Properties: props,
+		Version:    peerVersion,
+		RemoteAddr: addr,
+	}
+	switch strings.ToUpper(cfg.SocketType) {
+	case "REQ", "DEALER", "ROUTER":
+		id := bytes.Clone(cfg.Identity)
+		if id == nil {
+			id = []byte{}
+		}
+		props["Identity"] = id
+		if len(id) > 0 {
+			info.Identity = id
+		}
+	}
+	return info
+}

@@ -1,0 +1,122 @@
+package transporttest
+
+import (
+	"context"
+	"net"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// testCloseUnblocksRead: Close unblocks a ReadMsg waiting on the same
+// Conn with ErrClosed, and the peer's ReadMsg ends too.
+func testCloseUnblocksRead(e *env) {
+	c, s := e.pair()
+	type res = result[transport.Msg]
+	local, peer := make(chan res, 1), make(chan res, 1)
+	started := make(chan struct{}, 2)
+	for _, r := range []struct {
+		conn transport.Conn
+		out  chan res
+	}{{c, local}, {s, peer}} {
+		e.goFn(func() {
+			started <- struct{}{}
+			m, err := r.conn.ReadMsg()
+			r.out <- res{m, err}
+		})
+	}
+	await(e, started, "reader goroutine")
+	await(e, started, "reader goroutine")
+	require.NoError(e.t, c.Close())
+
+	got := await(e, local, "ReadMsg on the closed Conn")
+	require.Error(e.t, got.err, "ReadMsg returned %s after Close", describe(got.v))
+	assert.ErrorIs(e.t, got.err, transport.ErrClosed)
+	assert.ErrorIs(e.t, got.err, net.ErrClosed)
+
+	got = await(e, peer, "the peer's ReadMsg after Close")
+	assert.Error(e.t, got.err, "the peer read %s after Close", describe(got.v))
+}
+
+// testCloseUnblocksAccept: closing a Listener unblocks Accept with
+// ErrClosed, and later Accepts fail the same way.
+func testCloseUnblocksAccept(e *env) {
+	l := e.listen()
+	done := make(chan error, 1)
+	started := make(chan struct{})
+	e.goFn(func() {
+		close(started)
+		_, err := l.Accept(e.ctx)
+		done <- err
+	})
+	await(e, started, "Accept goroutine")
+	require.NoError(e.t, l.Close())
+	err := await(e, done, "Accept after Close")
+	require.Error(e.t, err)
+	assert.ErrorIs(e.t, err, transport.ErrClosed)
+	assert.ErrorIs(e.t, err, net.ErrClosed)
+
+	_, err = l.Accept(e.ctx)
+	assert.ErrorIs(e.t, err, transport.ErrClosed, "Accept on a closed Listener")
+	assert.NotPanics(e.t, func() { l.Close() }, "second Close")
+}
+
+// testAcceptHonoursContext: Accept returns ctx's error when ctx ends.
+func testAcceptHonoursContext(e *env) {
+	l := e.listen()
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	started := make(chan struct{})
+	e.goFn(func() {
+		close(started)
+		_, err := l.Accept(ctx)
+		done <- err
+	})
+	await(e, started, "Accept goroutine")
+	cancel()
+	err := await(e, done, "Accept after cancel")
+	assert.ErrorIs(e.t, err, context.Canceled)
+}
+
+// testUseAfterClose: writes and reads on a closed Conn fail with
+// ErrClosed; Close twice is harmless.
+func testUseAfterClose(e *env) {
+	c, s := e.pair()
+	require.NoError(e.t, c.Close())
+	assert.NotPanics(e.t, func() { c.Close() }, "second Close")
+	err := c.WriteMsg(msg("late"))
+	if err == nil {
+		err = c.Flush()
+	}
+	assert.ErrorIs(e.t, err, transport.ErrClosed, "WriteMsg+Flush on a closed Conn")
+	_, err = c.ReadMsg()
+	assert.ErrorIs(e.t, err, transport.ErrClosed, "ReadMsg on a closed Conn")
+	_, err = e.readMsg(s, "the peer's ReadMsg")
+	assert.Error(e.t, err, "the peer of a closed Conn read a message")
+}
+
+// testDrainAfterPeerClose: messages written and flushed before Close all
+// reach the peer, which then sees the connection end. The peer reads only
+// after the Close, so n stays below what any transport buffers (inproc
+// holds 64 messages per direction).
+func testDrainAfterPeerClose(e *env) {
+	c, s := e.pair()
+	const n = 50
+	msgs := make([]transport.Msg, n)
+	for i := range msgs {
+		msgs[i] = seqMsg(uint64(i))
+	}
+	require.NoError(e.t, await(e, e.writeAll(c, msgs), "writer"))
+	require.NoError(e.t, c.Close())
+	r := await(e, e.readN(s, n), "reader")
+	require.NoError(e.t, r.err, "the peer lost messages written before Close: read %d of %d", len(r.v), n)
+	for i, m := range r.v {
+		seq, err := seqOf(m)
+		require.NoError(e.t, err)
+		require.Equal(e.t, uint64(i), seq)
+	}
+	_, err := e.readMsg(s, "ReadMsg after the drained messages")
+	assert.Error(e.t, err)
+}

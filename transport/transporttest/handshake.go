@@ -1,0 +1,129 @@
+package transporttest
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// testHandshake: both sides learn the other's socket type, identity and
+// properties, with case-insensitive property names.
+func testHandshake(e *env) {
+	ccfg := &transport.Config{
+		SocketType: "DEALER",
+		Identity:   []byte("client-1"),
+		Properties: map[string][]byte{"X-Client": []byte("from client")},
+	}
+	scfg := &transport.Config{
+		SocketType: "ROUTER",
+		Identity:   []byte("server-1"),
+		Properties: map[string][]byte{"X-Server": []byte("from server")},
+	}
+	_, _, cp, sp := e.connect(ccfg, scfg)
+
+	t := e.t
+	assert.Equal(t, "ROUTER", cp.SocketType, "client's view of the server")
+	assert.Equal(t, []byte("server-1"), cp.Identity)
+	assert.Equal(t, 31, cp.Version)
+	assertProperty(e, cp, "x-server", "from server")
+	assertProperty(e, cp, "X-SERVER", "from server")
+	assertProperty(e, cp, "socket-type", "ROUTER")
+	_, ok := cp.Property("X-Client")
+	assert.False(t, ok, "the client's own property came back from the server")
+
+	assert.Equal(t, "DEALER", sp.SocketType, "server's view of the client")
+	assert.Equal(t, []byte("client-1"), sp.Identity)
+	assert.Equal(t, 31, sp.Version)
+	assertProperty(e, sp, "x-client", "from client")
+	assertProperty(e, sp, "Socket-Type", "DEALER")
+	_, ok = sp.Property("x-missing")
+	assert.False(t, ok)
+}
+
+func assertProperty(e *env, p transport.PeerInfo, name, want string) {
+	e.t.Helper()
+	v, ok := p.Property(name)
+	if assert.True(e.t, ok, "property %q missing from %v", name, p.Properties) {
+		assert.Equal(e.t, want, string(v), "property %q", name)
+	}
+}
+
+// testHandshakeNoIdentity: PUSH and PULL announce no identity.
+func testHandshakeNoIdentity(e *env) {
+	_, _, cp, sp := e.connect(&transport.Config{SocketType: "PUSH"}, &transport.Config{SocketType: "PULL"})
+	assert.Equal(e.t, "PULL", cp.SocketType)
+	assert.Empty(e.t, cp.Identity)
+	assert.Equal(e.t, "PUSH", sp.SocketType)
+	assert.Empty(e.t, sp.Identity)
+}
+
+// incompatible: socket types that cannot talk are refused at handshake,
+// and no message crosses the connection.
+func incompatible(client, server string) func(*env) {
+	return func(e *env) {
+		c, s := e.dialAccept(e.listen())
+		ci, si := e.handshakes(c, &transport.Config{SocketType: client}, s, &transport.Config{SocketType: server})
+		t := e.t
+		assert.True(t, errors.Is(ci.err, transport.ErrIncompatible) || errors.Is(si.err, transport.ErrIncompatible),
+			"%s to %s: want ErrIncompatible on at least one side; client: %v, server: %v", client, server, ci.err, si.err)
+
+		// Whoever failed drops the connection, as a socket does. A side
+		// that thought it succeeded must then see the connection end,
+		// never a message.
+		if ci.err != nil {
+			c.Close()
+		}
+		if si.err != nil {
+			s.Close()
+		}
+		for _, side := range []struct {
+			name string
+			conn transport.Conn
+			err  error
+		}{{"client", c, ci.err}, {"server", s, si.err}} {
+			if side.err != nil {
+				continue
+			}
+			// Writing is allowed to succeed locally; reading must fail.
+			_ = side.conn.WriteMsg(msg("must not arrive"))
+			_ = side.conn.Flush()
+			m, err := e.readMsg(side.conn, side.name+" ReadMsg after a refused handshake")
+			assert.Error(t, err, "%s received %s over a refused connection", side.name, describe(m))
+		}
+	}
+}
+
+// testHandshakeTimeout: a peer that never shakes hands trips
+// Config.HandshakeTimeout.
+func testHandshakeTimeout(e *env) {
+	c, _ := e.dialAccept(e.listen()) // the server never calls Handshake
+	start := time.Now()
+	_, err := c.Handshake(e.ctx, &transport.Config{SocketType: "PAIR", HandshakeTimeout: 100 * time.Millisecond})
+	require.Error(e.t, err)
+	assert.ErrorIs(e.t, err, transport.ErrHandshakeTimeout)
+	assert.Less(e.t, time.Since(start), Timeout/2, "the handshake timeout was not honoured promptly")
+}
+
+// testHandshakeHonoursContext: cancelling ctx ends a handshake the peer
+// never answers, with ctx's error.
+func testHandshakeHonoursContext(e *env) {
+	c, _ := e.dialAccept(e.listen())
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	started := make(chan struct{})
+	e.goFn(func() {
+		close(started)
+		_, err := c.Handshake(ctx, &transport.Config{SocketType: "PAIR"})
+		done <- err
+	})
+	await(e, started, "handshake goroutine")
+	cancel()
+	err := await(e, done, "Handshake to return after cancel")
+	require.Error(e.t, err)
+	assert.ErrorIs(e.t, err, context.Canceled)
+}
