@@ -1,0 +1,52 @@
+package socket_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/brookmq/brook/socket"
+	"github.com/stretchr/testify/require"
+)
+
+var inprocSeq atomic.Int64
+
+// inprocEndpoint returns an inproc name no other test uses.
+func inprocEndpoint(t *testing.T) string {
+	return fmt.Sprintf("inproc://%s-%d", t.Name(), inprocSeq.Add(1))
+}
+
+// testCtx bounds a test's blocking calls so a bug fails instead of hanging.
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func newSocket(t *testing.T, typ socket.Type, opts ...socket.Option) *socket.Socket {
+	t.Helper()
+	s, err := socket.New(typ, opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// waitEvent reads events until one of type want arrives.
+func waitEvent(t *testing.T, ctx context.Context, ev <-chan socket.Event, want socket.EventType) socket.Event {
+	t.Helper()
+	for {
+		select {
+		case e, ok := <-ev:
+			require.True(t, ok, "monitor closed before %s", want)
+			if e.Type == want {
+				return e
+			}
+		case <-ctx.Done():
+			t.Fatalf("no %s event: %v", want, ctx.Err())
+		}
+	}
+}
+
+func msgOf(s string) socket.Msg { return socket.NewMsg([]byte(s)) }

@@ -1,0 +1,294 @@
+// Package socket is the facade brook's users hold: a ZeroMQ-style socket
+// of one Type that binds and connects any number of endpoints and sends
+// and receives whole multipart messages.
+//
+//	push, _ := socket.New(socket.Push)
+//	defer push.Close()
+//	push.Connect("tcp://127.0.0.1:5555")
+//	push.Send(ctx, socket.NewMsg([]byte("hello")))
+//
+// A Socket is safe for concurrent use by several goroutines. Every
+// blocking call honours its context; Close unblocks them with an error
+// matching ErrClosed (and net.ErrClosed).
+//
+// Inside, each peer has a pipe: a bounded send queue (the send
+// high-water mark) drained by a writer goroutine that writes many
+// messages per syscall, and a reader goroutine that feeds the socket's
+// fair inbound queue (the receive high-water mark). The socket type's
+// pattern (package patterns) decides which pipe gets each message.
+package socket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/brookmq/brook/patterns"
+	"github.com/brookmq/brook/transport"
+)
+
+// Msg is one multipart message.
+type Msg = transport.Msg
+
+// NewMsg returns a message made of frames (not copied).
+func NewMsg(frames ...[]byte) Msg { return transport.NewMsg(frames...) }
+
+// Socket is a brook socket. Create it with New; it is safe for concurrent
+// use.
+type Socket struct {
+	typ  Type
+	opts options
+	pat  patterns.Pattern
+	log  *slog.Logger
+	cfg  transport.Config
+	trs  map[string]transport.Transport
+	ctr  counters
+	mon  monitor
+
+	ctx    context.Context // ends when the socket is fully closed
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	closing   atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+
+	mu           sync.Mutex
+	nextPipe     uint64
+	pipes        map[uint64]*pipe
+	listeners    map[string]transport.Listener // by the endpoint given to Bind
+	dialers      map[string]*dialer            // by the endpoint given to Connect
+	bound        map[string]string             // resolved endpoint -> given endpoint
+	lastEndpoint string
+}
+
+// New creates a socket of type t. Options are validated here; the first
+// invalid one is returned as an error matching ErrBadOption.
+func New(t Type, opts ...Option) (*Socket, error) {
+	if !t.valid() {
+		return nil, fmt.Errorf("%w: socket type %d", ErrBadOption, int(t))
+	}
+	o := defaultOptions()
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	s := &Socket{
+		typ:       t,
+		opts:      o,
+		log:       o.logger.With("socket", t.String()),
+		pipes:     make(map[uint64]*pipe),
+		listeners: make(map[string]transport.Listener),
+		dialers:   make(map[string]*dialer),
+		bound:     make(map[string]string),
+		trs:       make(map[string]transport.Transport),
+	}
+	s.mon.subs = make(map[int]chan Event)
+	s.mon.buf = o.monitorBuffer
+	pat, err := patterns.New(t.String(), s.patternConfig())
+	if err != nil {
+		return nil, err
+	}
+	s.pat = pat
+	for _, tr := range append(defaultTransports(), o.transports...) {
+		for _, scheme := range tr.Schemes() {
+			s.trs[scheme] = tr
+		}
+	}
+	s.cfg = transport.Config{
+		SocketType:        t.String(),
+		Identity:          o.routingID,
+		Properties:        o.properties,
+		MaxMsgSize:        o.maxMsgSize,
+		HandshakeTimeout:  o.handshakeTimeout,
+		HeartbeatInterval: o.heartbeatIvl,
+		HeartbeatTimeout:  o.heartbeatTimeout,
+		HeartbeatTTL:      o.heartbeatTTL,
+		Logger:            s.log,
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+func (s *Socket) patternConfig() patterns.Config {
+	cfg := patterns.Config{
+		RecvHWM: s.opts.recvHWM,
+		OnDrop: func(p patterns.Pipe, m Msg, r patterns.DropReason) {
+			s.dropped(p, r, 1)
+		},
+	}
+	for _, f := range s.opts.patternOpts {
+		f(&cfg)
+	}
+	return cfg
+}
+
+func (s *Socket) dropped(p patterns.Pipe, r DropReason, n int) {
+	if n <= 0 {
+		return
+	}
+	s.ctr.drop(r, n)
+	e := Event{Type: EventDropped, Reason: r, Count: n}
+	if p != nil {
+		e.PeerID = p.ID()
+		if pp, ok := p.(*pipe); ok {
+			e.Endpoint = pp.endpoint
+		}
+	}
+	s.mon.emit(e)
+}
+
+// Type returns the socket's type.
+func (s *Socket) Type() Type { return s.typ }
+
+func (s *Socket) transportFor(endpoint string) (transport.Endpoint, transport.Transport, error) {
+	ep, err := transport.ParseEndpoint(endpoint)
+	if err != nil {
+		return ep, nil, err
+	}
+	tr, ok := s.trs[ep.Scheme]
+	if !ok {
+		return ep, nil, fmt.Errorf("%w %q in %q", ErrUnknownScheme, ep.Scheme, endpoint)
+	}
+	return ep, tr, nil
+}
+
+// Send queues m for delivery according to the socket type, blocking where
+// ZeroMQ blocks (no peer ready, or every peer at its high-water mark)
+// until ctx ends. Send takes ownership of m's frames. A nil error means
+// the message was queued; it may still be in flight when a peer dies
+// (ZeroMQ's at-most-once delivery; use a journal for more).
+func (s *Socket) Send(ctx context.Context, m Msg) error {
+	if s.closing.Load() {
+		return ErrClosed
+	}
+	if len(m.Frames) == 0 {
+		return ErrEmptyMsg
+	}
+	if err := s.pat.Send(ctx, m); err != nil {
+		if errors.Is(err, transport.ErrClosed) {
+			return ErrClosed
+		}
+		return err
+	}
+	s.ctr.sent.Add(1)
+	return nil
+}
+
+// Recv returns the next message for the application, waiting until ctx
+// ends.
+func (s *Socket) Recv(ctx context.Context) (Msg, error) {
+	if s.closing.Load() {
+		return Msg{}, ErrClosed
+	}
+	m, err := s.pat.Recv(ctx)
+	if err != nil {
+		if errors.Is(err, transport.ErrClosed) || s.closing.Load() {
+			return Msg{}, ErrClosed
+		}
+		return Msg{}, err
+	}
+	s.ctr.received.Add(1)
+	return m, nil
+}
+
+// subscriber is implemented by patterns with subscriptions (SUB, XSUB).
+type subscriber interface {
+	Subscribe(topic []byte) error
+	Unsubscribe(topic []byte) error
+}
+
+// Subscribe adds a topic prefix subscription (SUB; on XSUB it sends the
+// subscription upstream). The empty prefix matches every message.
+func (s *Socket) Subscribe(prefix []byte) error {
+	if s.closing.Load() {
+		return ErrClosed
+	}
+	sub, ok := s.pat.(subscriber)
+	if !ok {
+		return fmt.Errorf("%w: Subscribe on %s", ErrNotSupported, s.typ)
+	}
+	return sub.Subscribe(append([]byte(nil), prefix...))
+}
+
+// Unsubscribe removes one subscription to prefix (subscriptions are
+// counted: two Subscribe calls need two Unsubscribe calls).
+func (s *Socket) Unsubscribe(prefix []byte) error {
+	if s.closing.Load() {
+		return ErrClosed
+	}
+	sub, ok := s.pat.(subscriber)
+	if !ok {
+		return fmt.Errorf("%w: Unsubscribe on %s", ErrNotSupported, s.typ)
+	}
+	return sub.Unsubscribe(append([]byte(nil), prefix...))
+}
+
+// Pattern returns the socket's routing state machine, for the few
+// type-specific controls the facade does not wrap.
+func (s *Socket) Pattern() patterns.Pattern { return s.pat }
+
+// Close stops the socket: listeners close at once, then queued messages
+// are delivered for up to the linger time (WithLinger), then every
+// connection is closed and every goroutine of the socket has ended.
+// Blocked and later calls fail with ErrClosed. Close is idempotent.
+func (s *Socket) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Socket) close() error {
+	s.closing.Store(true)
+	s.pat.Close()
+	var errs []error
+	s.mu.Lock()
+	for ep, ln := range s.listeners {
+		if err := ln.Close(); err != nil && !errors.Is(err, transport.ErrClosed) {
+			errs = append(errs, err)
+		}
+		delete(s.listeners, ep)
+		s.mon.emit(Event{Type: EventClosed, Endpoint: ep})
+	}
+	pipes := make([]*pipe, 0, len(s.pipes))
+	for _, p := range s.pipes {
+		pipes = append(pipes, p)
+	}
+	s.mu.Unlock()
+	s.linger(pipes)
+	s.cancel()
+	s.wg.Wait()
+	s.mu.Lock()
+	for _, p := range s.pipes {
+		s.dropped(p, DropPeerGone, p.close())
+	}
+	s.mu.Unlock()
+	s.mon.close()
+	return errors.Join(errs...)
+}
+
+// linger waits until every pipe's queue has been written out, or the
+// linger time has passed.
+func (s *Socket) linger(pipes []*pipe) {
+	if s.opts.linger == 0 {
+		return
+	}
+	var deadline <-chan time.Time
+	if s.opts.linger > 0 {
+		t := time.NewTimer(s.opts.linger)
+		defer t.Stop()
+		deadline = t.C
+	}
+	for _, p := range pipes {
+		p.nudge()
+		select {
+		case <-p.drainedC():
+		case <-deadline:
+			return
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package socket
+
+import (
+	"sort"
+	"sync/atomic"
+
+	"github.com/brookmq/brook/patterns"
+	"github.com/brookmq/brook/transport"
+)
+
+// DropReason says why a message was dropped.
+type DropReason = patterns.DropReason
+
+// Drop reasons (see patterns.DropReason).
+const (
+	DropHWM        = patterns.DropHWM
+	DropNoPeer     = patterns.DropNoPeer
+	DropPeerGone   = patterns.DropPeerGone
+	DropUnexpected = patterns.DropUnexpected
+)
+
+// Stats is a snapshot of a socket's counters.
+type Stats struct {
+	// Sent counts messages Send accepted; Received messages Recv returned.
+	Sent, Received uint64
+	// Dropped counts dropped messages by reason. No drop is silent.
+	Dropped map[DropReason]uint64
+	// MonitorMissed counts events monitor subscribers were too slow for.
+	MonitorMissed uint64
+	// Peers has one entry per pipe, ordered by ID.
+	Peers []PeerStats
+}
+
+// PeerStats are the counters of one pipe (one peer, or one connecting
+// endpoint across its reconnections).
+type PeerStats struct {
+	ID       uint64
+	Endpoint string
+	Remote   string
+	Peer     transport.PeerInfo
+	// Connected says whether a connection is up right now.
+	Connected bool
+	// Queued is the number of messages waiting in the send queue.
+	Queued int
+	// Sent counts messages written to the connection; Received messages
+	// read from it.
+	Sent, Received uint64
+	// Connections counts successful handshakes on this pipe.
+	Connections uint64
+}
+
+type counters struct {
+	sent, received atomic.Uint64
+	dropped        [5]atomic.Uint64
+}
+
+func (c *counters) drop(r DropReason, n int) {
+	if int(r) >= 0 && int(r) < len(c.dropped) {
+		c.dropped[r].Add(uint64(n))
+	}
+}
+
+// Stats returns a snapshot of the socket's counters.
+func (s *Socket) Stats() Stats {
+	st := Stats{
+		Sent:     s.ctr.sent.Load(),
+		Received: s.ctr.received.Load(),
+		Dropped:  make(map[DropReason]uint64),
+	}
+	for r := range s.ctr.dropped {
+		if n := s.ctr.dropped[r].Load(); n > 0 {
+			st.Dropped[DropReason(r)] = n
+		}
+	}
+	s.mon.mu.Lock()
+	st.MonitorMissed = s.mon.missed
+	s.mon.mu.Unlock()
+	s.mu.Lock()
+	for _, p := range s.pipes {
+		st.Peers = append(st.Peers, p.stats())
+	}
+	s.mu.Unlock()
+	sort.Slice(st.Peers, func(i, j int) bool { return st.Peers[i].ID < st.Peers[j].ID })
+	return st
+}

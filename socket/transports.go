@@ -1,0 +1,14 @@
+package socket
+
+import (
+	"github.com/brookmq/brook/transport"
+	"github.com/brookmq/brook/transport/inproc"
+)
+
+// defaultTransports are the transports every socket knows: tcp, ipc,
+// inproc (in the process-wide namespace) and zstd+tcp. Each socket gets
+// its own instances (zstd+tcp keeps one codec per socket). QUIC is added
+// with WithTransport so programs that never use it never link quic-go.
+func defaultTransports() []transport.Transport {
+	return []transport.Transport{inproc.New(inproc.Default())}
+}
