@@ -1,0 +1,116 @@
+package durable
+
+import (
+	"context"
+	"fmt"
+)
+
+// Append adds one record and returns its offset. When it returns depends on
+// the sync mode: after fsync (Group, Always), after write(2) (Interval), or
+// once queued in memory (None). If ctx ends while Append waits, it returns
+// ctx.Err(); the record may still become durable (an append that was queued
+// is never withdrawn). After a write or fsync failure every Append returns the
+// sticky *FailedError.
+func (l *Log) Append(ctx context.Context, payload []byte) (uint64, error) {
+	return l.append(ctx, 0, payload, nil)
+}
+
+// AppendMsg adds one multipart record holding frames (a ZeroMQ message) and
+// returns its offset; Record.Frames gives the frames back. It behaves like
+// Append otherwise.
+func (l *Log) AppendMsg(ctx context.Context, frames [][]byte) (uint64, error) {
+	return l.append(ctx, flagMultipart, nil, frames)
+}
+
+func (l *Log) append(ctx context.Context, flags uint32, payload []byte, frames [][]byte) (uint64, error) {
+	if l.ro {
+		return 0, ErrReadOnly
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	n := len(payload)
+	if flags&flagMultipart != 0 {
+		n = framesSize(frames)
+	}
+	if n > l.opts.maxRecord {
+		return 0, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, n, l.opts.maxRecord)
+	}
+	mode := l.opts.sync
+	if mode == Always {
+		l.alwaysMu.Lock()
+		defer l.alwaysMu.Unlock()
+	}
+	off, err := l.enqueue(flags, payload, frames, n)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case mode.acksDurable():
+		return off, l.wait(ctx, &l.durable, off)
+	case mode.interval() > 0:
+		return off, l.wait(ctx, &l.written, off)
+	}
+	return off, nil
+}
+
+// enqueue assigns the next offset and encodes the record into the pending
+// batch, rolling to a new segment when the active one is full.
+func (l *Log) enqueue(flags uint32, payload []byte, frames [][]byte, n int) (uint64, error) {
+	size := recordSize(n)
+	l.mu.Lock()
+	for {
+		if l.closing {
+			l.mu.Unlock()
+			return 0, ErrClosed
+		}
+		if f := l.failure.Load(); f != nil {
+			l.mu.Unlock()
+			return 0, f
+		}
+		if l.pendingBytes < l.opts.maxPending {
+			break
+		}
+		l.space.Wait()
+	}
+	if floor := l.opts.minFree; floor > 0 {
+		if free := l.freeBytes.Load(); free < floor+uint64(l.pendingBytes+size) {
+			l.mu.Unlock()
+			return 0, fmt.Errorf("%w: %d bytes free, floor %d", ErrFull, free, floor)
+		}
+	}
+	seg := l.segs[len(l.segs)-1]
+	create := false
+	if seg.end > seg.base && seg.size+int64(size) > l.opts.segmentSize {
+		seg.sealedEnd.Store(seg.end)
+		next := &segment{base: l.next, path: l.path(segName(l.next)), size: segHdrSize, end: l.next}
+		l.segs = append(l.segs, next)
+		seg, create = next, true
+	}
+	off := l.next
+	ts := l.opts.now().UnixNano()
+	if ts < l.lastTS {
+		ts = l.lastTS
+	}
+	buf := l.pending.tail(seg, create)
+	*buf = appendRecord(*buf, off, ts, flags, payload, frames)
+	seg.idx.add(indexEntry{off: off, pos: seg.size, ts: ts}, l.opts.indexInterval)
+	seg.size += int64(size)
+	seg.end = off + 1
+	seg.lastTS = ts
+	l.lastTS = ts
+	l.next = off + 1
+	l.pending.end = off + 1
+	l.pending.n++
+	l.pendingBytes += size
+	wake := l.writerIdle
+	l.writerIdle = false
+	l.mu.Unlock()
+	if wake {
+		select {
+		case l.kick <- struct{}{}:
+		default:
+		}
+	}
+	return off, nil
+}

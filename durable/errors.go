@@ -1,0 +1,88 @@
+package durable
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Every error returned by this package that has one of these
+// meanings matches it with errors.Is.
+var (
+	// ErrCorrupt reports damage that is not a torn tail: a record, segment
+	// header, META file or segment chain that fails its checks. The concrete
+	// error is a *CorruptError carrying the segment and offset.
+	ErrCorrupt = errors.New("brook: journal corrupt")
+	// ErrLocked is returned by Open when another writer holds the journal lock.
+	ErrLocked = errors.New("brook: journal locked by another writer")
+	// ErrFull is returned when an append would take the file system below the
+	// configured free-space floor (nothing is written), and wrapped in the
+	// sticky failure when a write fails with ENOSPC.
+	ErrFull = errors.New("brook: journal disk full")
+	// ErrClosed is returned by every operation on a closed Log, Reader or Cursor.
+	ErrClosed = errors.New("brook: journal closed")
+	// ErrFailed is the sticky failed state: after any write or fsync error the
+	// Log refuses every later append until it is closed and reopened (which
+	// runs recovery). The concrete error also wraps the original cause.
+	ErrFailed = errors.New("brook: journal failed")
+	// ErrOutOfRange is returned for an offset that is below the oldest retained
+	// record (deleted by retention) or beyond the end of the journal.
+	ErrOutOfRange = errors.New("brook: journal offset out of range")
+	// ErrReadOnly is returned for a write operation on a Log opened ReadOnly.
+	ErrReadOnly = errors.New("brook: journal opened read-only")
+	// ErrTooLarge is returned by Append for a record larger than the maximum
+	// record size.
+	ErrTooLarge = errors.New("brook: journal record too large")
+	// ErrInvalidName is returned by Cursor for a name that cannot be a file name.
+	ErrInvalidName = errors.New("brook: invalid cursor name")
+	// ErrInvalidOption is returned by Open when an option value is out of range.
+	ErrInvalidOption = errors.New("brook: invalid journal option")
+)
+
+// CorruptError describes damage found in a journal directory. It matches
+// ErrCorrupt with errors.Is.
+type CorruptError struct {
+	// Segment is the base offset of the damaged segment file (its name).
+	Segment uint64
+	// Offset is the offset of the first record that could not be read.
+	Offset uint64
+	// Pos is the byte position of the damage inside the segment file.
+	Pos int64
+	// File names the damaged file when the damage is not in a segment
+	// (META, an index or a cursor file); empty for segment damage.
+	File string
+	// Reason says what check failed.
+	Reason string
+}
+
+// Error implements error.
+func (e *CorruptError) Error() string {
+	if e.File != "" {
+		return fmt.Sprintf("brook: journal corrupt: %s: %s", e.File, e.Reason)
+	}
+	return fmt.Sprintf("brook: journal corrupt: segment %020d offset %d (byte %d): %s",
+		e.Segment, e.Offset, e.Pos, e.Reason)
+}
+
+// Is reports whether target is ErrCorrupt.
+func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
+
+// FailedError is the sticky failure of a Log after a write or fsync error. It
+// matches ErrFailed and unwraps to the original cause (so a full disk also
+// matches ErrFull).
+type FailedError struct {
+	// Op is the operation that failed ("write", "fsync", "roll", ...).
+	Op string
+	// Err is the underlying error.
+	Err error
+}
+
+// Error implements error.
+func (e *FailedError) Error() string {
+	return "brook: journal failed: " + e.Op + ": " + e.Err.Error()
+}
+
+// Is reports whether target is ErrFailed.
+func (e *FailedError) Is(target error) bool { return target == ErrFailed }
+
+// Unwrap returns the underlying cause.
+func (e *FailedError) Unwrap() error { return e.Err }

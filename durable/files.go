@@ -1,0 +1,217 @@
+package durable
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// File names inside a journal directory (see doc.go).
+const (
+	metaName    = "META"
+	lockName    = "LOCK"
+	cleanName   = "CLEAN"
+	cursorDir   = "cursors"
+	lostDir     = "lost"
+	segSuffix   = ".log"
+	idxSuffix   = ".idx"
+	tmpSuffix   = ".tmp"
+	prevSuffix  = ".prev"
+	formatV1    = 1
+	nameDigits  = 20
+	metaSize    = 48
+	segHdrSize  = 48
+	cleanSize   = 40
+	idxHdrSize  = 56
+	idxEntSize  = 24
+	cursorHdr   = 32
+	cursorRange = 16
+)
+
+// Magic numbers: eight ASCII bytes at the start of each kind of file.
+const (
+	metaMagic   = "brookJNL"
+	segMagic    = "brookSEG"
+	cleanMagic  = "brookCLN"
+	idxMagic    = "brookIDX"
+	cursorMagic = "brookCUR"
+)
+
+func segName(base uint64) string { return fmt.Sprintf("%020d%s", base, segSuffix) }
+func idxName(base uint64) string { return fmt.Sprintf("%020d%s", base, idxSuffix) }
+
+// parseBase parses a 20-digit segment or index file name.
+func parseBase(name, suffix string) (uint64, bool) {
+	stem, ok := strings.CutSuffix(name, suffix)
+	if !ok || len(stem) != nameDigits {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(stem, 10, 64)
+	return v, err == nil
+}
+
+// sealCRC stores at b[12:16] the CRC32C of b with that field excluded.
+func sealCRC(b []byte) {
+	c := crc32.Update(crc32.Checksum(b[:12], castagnoli), castagnoli, b[16:])
+	binary.LittleEndian.PutUint32(b[12:16], c)
+}
+
+// checkCRC verifies a buffer sealed with sealCRC, its magic and version.
+func checkCRC(b []byte, magic string) error {
+	if len(b) < 16 || string(b[:8]) != magic {
+		return fmt.Errorf("bad magic")
+	}
+	if v := binary.LittleEndian.Uint32(b[8:12]); v != formatV1 {
+		return fmt.Errorf("unsupported format version %d", v)
+	}
+	c := crc32.Update(crc32.Checksum(b[:12], castagnoli), castagnoli, b[16:])
+	if c != binary.LittleEndian.Uint32(b[12:16]) {
+		return fmt.Errorf("checksum mismatch")
+	}
+	return nil
+}
+
+func putHeader(b []byte, magic string) {
+	copy(b[:8], magic)
+	binary.LittleEndian.PutUint32(b[8:12], formatV1)
+}
+
+// JournalID identifies a journal; it is written in META and every segment
+// header, so a segment from another journal is detected.
+type JournalID [16]byte
+
+// String returns the id in hex.
+func (id JournalID) String() string { return fmt.Sprintf("%x", id[:]) }
+
+type metaInfo struct {
+	id      JournalID
+	created int64
+}
+
+func encodeMeta(m metaInfo) []byte {
+	b := make([]byte, metaSize)
+	putHeader(b, metaMagic)
+	copy(b[16:32], m.id[:])
+	binary.LittleEndian.PutUint64(b[32:40], uint64(m.created))
+	sealCRC(b)
+	return b
+}
+
+func decodeMeta(b []byte) (metaInfo, error) {
+	if len(b) != metaSize {
+		return metaInfo{}, fmt.Errorf("size %d", len(b))
+	}
+	if err := checkCRC(b, metaMagic); err != nil {
+		return metaInfo{}, err
+	}
+	var m metaInfo
+	copy(m.id[:], b[16:32])
+	m.created = int64(binary.LittleEndian.Uint64(b[32:40]))
+	return m, nil
+}
+
+func encodeSegHeader(base uint64, id JournalID, created int64) []byte {
+	b := make([]byte, segHdrSize)
+	putHeader(b, segMagic)
+	binary.LittleEndian.PutUint64(b[16:24], base)
+	copy(b[24:40], id[:])
+	binary.LittleEndian.PutUint64(b[40:48], uint64(created))
+	sealCRC(b)
+	return b
+}
+
+func decodeSegHeader(b []byte) (base uint64, id JournalID, created int64, err error) {
+	if len(b) < segHdrSize {
+		return 0, id, 0, fmt.Errorf("segment header short")
+	}
+	b = b[:segHdrSize]
+	if err := checkCRC(b, segMagic); err != nil {
+		return 0, id, 0, fmt.Errorf("segment header: %v", err)
+	}
+	copy(id[:], b[24:40])
+	return binary.LittleEndian.Uint64(b[16:24]), id, int64(binary.LittleEndian.Uint64(b[40:48])), nil
+}
+
+type cleanInfo struct {
+	next     uint64
+	lastBase uint64
+	lastSize int64
+}
+
+func encodeClean(c cleanInfo) []byte {
+	b := make([]byte, cleanSize)
+	putHeader(b, cleanMagic)
+	binary.LittleEndian.PutUint64(b[16:24], c.next)
+	binary.LittleEndian.PutUint64(b[24:32], c.lastBase)
+	binary.LittleEndian.PutUint64(b[32:40], uint64(c.lastSize))
+	sealCRC(b)
+	return b
+}
+
+func decodeClean(b []byte) (cleanInfo, error) {
+	if len(b) != cleanSize {
+		return cleanInfo{}, fmt.Errorf("size %d", len(b))
+	}
+	if err := checkCRC(b, cleanMagic); err != nil {
+		return cleanInfo{}, err
+	}
+	return cleanInfo{
+		next:     binary.LittleEndian.Uint64(b[16:24]),
+		lastBase: binary.LittleEndian.Uint64(b[24:32]),
+		lastSize: int64(binary.LittleEndian.Uint64(b[32:40])),
+	}, nil
+}
+
+// readWhole reads a small file completely, refusing files above limit.
+func readWhole(fsys FS, name string, limit int64) ([]byte, error) {
+	f, err := fsys.OpenFile(name, osRDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		return nil, err
+	}
+	if size > limit {
+		return nil, fmt.Errorf("%s: size %d above %d", filepath.Base(name), size, limit)
+	}
+	b := make([]byte, size)
+	if _, err := f.ReadAt(b, 0); err != nil && int64(len(b)) != size {
+		return nil, err
+	}
+	return b, nil
+}
+
+// writeAtomic replaces name with data: temp file, fsync, rename, fsync dir.
+// When keepPrev is set the old file is first renamed to name+".prev".
+func writeAtomic(fsys FS, name string, data []byte, keepPrev bool) error {
+	tmp := name + tmpSuffix
+	f, err := fsys.OpenFile(tmp, osWRONLY|osCREATE|osTRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(data, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if keepPrev {
+		if err := fsys.Rename(name, name+prevSuffix); err != nil && !isNotExist(err) {
+			return err
+		}
+	}
+	if err := fsys.Rename(tmp, name); err != nil {
+		return err
+	}
+	return fsys.SyncDir(filepath.Dir(name))
+}

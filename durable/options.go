@@ -1,0 +1,329 @@
+package durable
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// SyncMode says when appended records are forced to stable storage and when
+// Append returns. The zero value is Group.
+type SyncMode int64
+
+const (
+	// Group (the default) acknowledges an append only after it is fsynced.
+	// One writer goroutine takes every queued append, writes them with one
+	// write(2) and one fdatasync, then completes all of them; the next batch
+	// builds up during the sync. Readers see records up to the durable end.
+	Group SyncMode = 0
+	// Always acknowledges an append only after it is fsynced, one record per
+	// fsync (appenders are serialised). Readers see the durable end.
+	Always SyncMode = -1
+	// None never fsyncs on its own (only on segment roll, Sync and Close).
+	// Append returns once the record is in the journal's in-memory batch; the
+	// writer goroutine writes batches continuously. A process crash can lose
+	// the records still in memory, an OS crash anything not yet written back
+	// by the kernel. Readers see the written end.
+	None SyncMode = -2
+)
+
+// Interval returns a sync mode in which Append returns after the record has
+// been written with write(2) (so it survives a process crash) and a ticker
+// fsyncs every d. An OS crash or power loss can lose up to d of acknowledged
+// appends. Readers see the written end. d must be positive.
+func Interval(d time.Duration) SyncMode { return SyncMode(d) }
+
+// String returns the mode's name.
+func (m SyncMode) String() string {
+	switch {
+	case m == Group:
+		return "group"
+	case m == Always:
+		return "always"
+	case m == None:
+		return "none"
+	case m > 0:
+		return "interval(" + time.Duration(m).String() + ")"
+	}
+	return fmt.Sprintf("SyncMode(%d)", int64(m))
+}
+
+func (m SyncMode) interval() time.Duration {
+	if m > 0 {
+		return time.Duration(m)
+	}
+	return 0
+}
+
+// acksDurable reports whether Append waits for fsync in this mode.
+func (m SyncMode) acksDurable() bool { return m == Group || m == Always }
+
+// RepairPolicy says what Open does with damage that is not a torn tail.
+type RepairPolicy int
+
+const (
+	// RepairNone (the default) makes Open fail with a *CorruptError.
+	RepairNone RepairPolicy = iota
+	// RepairTruncate cuts the journal at the first damaged record: the bytes
+	// from there to the end of its segment and every later segment are moved
+	// to the lost/ directory, and the journal continues from that offset.
+	RepairTruncate
+)
+
+// Option configures Open. Options validate their arguments and make Open fail
+// with ErrInvalidOption when a value is out of range.
+type Option func(*options) error
+
+type options struct {
+	sync           SyncMode
+	segmentSize    int64
+	maxRecord      int
+	indexInterval  int64
+	retainBytes    int64
+	retainAge      time.Duration
+	retainConsumed bool
+	minFree        uint64
+	repair         RepairPolicy
+	readOnly       bool
+	fs             FS
+	logger         *slog.Logger
+	cursorPersist  time.Duration
+	maxAckRanges   int
+	pollInterval   time.Duration
+	maxPending     int
+	now            func() time.Time
+}
+
+// Defaults.
+const (
+	// DefaultSegmentSize is the size at which a segment is sealed and a new
+	// one started.
+	DefaultSegmentSize = 64 << 20
+	// DefaultMaxRecordSize bounds one record's payload (never more than a
+	// segment can hold).
+	DefaultMaxRecordSize = 8 << 20
+	// DefaultIndexInterval is the spacing, in bytes of log, of sparse index
+	// entries.
+	DefaultIndexInterval = 4 << 10
+	// DefaultCursorPersistInterval is the minimum time between two rate-limited
+	// cursor persists triggered by Ack.
+	DefaultCursorPersistInterval = time.Second
+	// DefaultMaxAckRanges bounds the acknowledged ranges a cursor keeps above
+	// its floor.
+	DefaultMaxAckRanges = 1024
+	// DefaultPollInterval is how often a read-only Log looks for new records
+	// written by another process while a Reader waits.
+	DefaultPollInterval = 10 * time.Millisecond
+	minSegmentSize      = 4 << 10
+)
+
+func defaultOptions() options {
+	return options{
+		sync:          Group,
+		segmentSize:   DefaultSegmentSize,
+		maxRecord:     DefaultMaxRecordSize,
+		indexInterval: DefaultIndexInterval,
+		fs:            osFS{},
+		logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		cursorPersist: DefaultCursorPersistInterval,
+		maxAckRanges:  DefaultMaxAckRanges,
+		pollInterval:  DefaultPollInterval,
+		maxPending:    4 << 20,
+		now:           time.Now,
+	}
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOption}, args...)...)
+}
+
+// WithSync selects the sync mode (default Group).
+func WithSync(m SyncMode) Option {
+	return func(o *options) error {
+		if m < None {
+			return invalid("sync mode %d", int64(m))
+		}
+		o.sync = m
+		return nil
+	}
+}
+
+// WithSegmentSize sets the size at which segments roll (default 64 MiB,
+// minimum 4 KiB).
+func WithSegmentSize(n int64) Option {
+	return func(o *options) error {
+		if n < minSegmentSize || n > 1<<40 {
+			return invalid("segment size %d", n)
+		}
+		o.segmentSize = n
+		return nil
+	}
+}
+
+// WithMaxRecordSize bounds one record's payload (default 8 MiB). Appends of
+// larger records fail with ErrTooLarge. The effective bound never exceeds what
+// fits in one segment.
+func WithMaxRecordSize(n int) Option {
+	return func(o *options) error {
+		if n <= 0 || n > maxRecordLen {
+			return invalid("max record size %d", n)
+		}
+		o.maxRecord = n
+		return nil
+	}
+}
+
+// WithIndexInterval sets the spacing of sparse index entries in bytes of log
+// (default 4 KiB).
+func WithIndexInterval(n int64) Option {
+	return func(o *options) error {
+		if n < recordHeaderSize {
+			return invalid("index interval %d", n)
+		}
+		o.indexInterval = n
+		return nil
+	}
+}
+
+// WithRetainBytes deletes the oldest sealed segments while the journal is
+// larger than n bytes. Zero (the default) disables byte retention.
+func WithRetainBytes(n int64) Option {
+	return func(o *options) error {
+		if n < 0 {
+			return invalid("retain bytes %d", n)
+		}
+		o.retainBytes = n
+		return nil
+	}
+}
+
+// WithRetainAge deletes sealed segments whose newest record is older than d.
+// Zero (the default) disables age retention.
+func WithRetainAge(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return invalid("retain age %v", d)
+		}
+		o.retainAge = d
+		return nil
+	}
+}
+
+// WithRetainConsumed deletes sealed segments whose records are all below the
+// persisted floor of every cursor. It never deletes anything while there is
+// no cursor.
+func WithRetainConsumed() Option {
+	return func(o *options) error {
+		o.retainConsumed = true
+		return nil
+	}
+}
+
+// WithMinFreeBytes sets a free-space floor: an append that would leave less
+// than n bytes free on the journal's file system fails with ErrFull before
+// anything is written. Zero (the default) disables the check.
+func WithMinFreeBytes(n uint64) Option {
+	return func(o *options) error {
+		o.minFree = n
+		return nil
+	}
+}
+
+// WithRepair chooses what Open does with damage other than a torn tail
+// (default RepairNone: fail with ErrCorrupt).
+func WithRepair(p RepairPolicy) Option {
+	return func(o *options) error {
+		if p != RepairNone && p != RepairTruncate {
+			return invalid("repair policy %d", p)
+		}
+		o.repair = p
+		return nil
+	}
+}
+
+// ReadOnly opens the journal without taking the writer lock and without
+// changing anything on disk. A torn or damaged tail ends the journal for this
+// opener instead of being truncated. Readers of a read-only Log follow records
+// written by a writer in another process (polling every WithPollInterval) up
+// to the written end.
+func ReadOnly() Option {
+	return func(o *options) error {
+		o.readOnly = true
+		return nil
+	}
+}
+
+// WithFS replaces the file system (default: the operating system's). Tests use
+// it to inject faults.
+func WithFS(fsys FS) Option {
+	return func(o *options) error {
+		if fsys == nil {
+			return invalid("nil FS")
+		}
+		o.fs = fsys
+		return nil
+	}
+}
+
+// WithLogger sets the logger for recovery and retention events (default:
+// discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return invalid("nil logger")
+		}
+		o.logger = l
+		return nil
+	}
+}
+
+// WithCursorPersistInterval sets the minimum time between two persists of a
+// cursor triggered by Ack (default 1 s). Zero persists on every Ack.
+// Cursor.Commit always persists.
+func WithCursorPersistInterval(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return invalid("cursor persist interval %v", d)
+		}
+		o.cursorPersist = d
+		return nil
+	}
+}
+
+// WithMaxAckRanges bounds the acknowledged ranges a cursor keeps above its
+// floor (default 1024). When the bound is hit the range furthest from the
+// floor is forgotten: those records will be delivered again, never lost.
+func WithMaxAckRanges(n int) Option {
+	return func(o *options) error {
+		if n < 0 || n > 1<<20 {
+			return invalid("max ack ranges %d", n)
+		}
+		o.maxAckRanges = n
+		return nil
+	}
+}
+
+// WithPollInterval sets how often Readers of a read-only Log look for records
+// appended by another process (default 10 ms).
+func WithPollInterval(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return invalid("poll interval %v", d)
+		}
+		o.pollInterval = d
+		return nil
+	}
+}
+
+// WithClock replaces the clock used for record timestamps and age retention
+// (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(o *options) error {
+		if now == nil {
+			return invalid("nil clock")
+		}
+		o.now = now
+		return nil
+	}
+}

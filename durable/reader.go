@@ -1,0 +1,226 @@
+package durable
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Reader reads records in offset order from a starting offset and then tails
+// the Log: Next blocks for new records until its context ends. A Reader is not
+// safe for concurrent use; use one per goroutine. Close it when done so
+// retention can release deleted segments.
+type Reader struct {
+	l    *Log
+	next uint64
+	seg  *segment
+	pos  int64 // byte position of record next in seg, valid when posOK
+	posK bool  // pos is known
+	rr   *recReader
+}
+
+// NewReader returns a Reader positioned at offset from. An offset below the
+// oldest retained record makes Next return ErrOutOfRange; Seek repositions.
+func (l *Log) NewReader(from uint64) *Reader {
+	return &Reader{l: l, next: from, rr: newRecReader(nil, 64<<10)}
+}
+
+// Offset returns the offset of the record the next call to Next returns.
+func (r *Reader) Offset() uint64 { return r.next }
+
+// Seek repositions the Reader at offset off.
+func (r *Reader) Seek(off uint64) {
+	r.next = off
+	r.posK = false
+}
+
+// Close releases the Reader's segment reference. The Reader must not be used
+// afterwards.
+func (r *Reader) Close() error {
+	r.l.release(r.seg)
+	r.seg = nil
+	return nil
+}
+
+// Next returns the record at the Reader's offset and advances. At the end of
+// the log it blocks until a new record becomes visible (see Log.End), ctx
+// ends (ctx.Err()), or the Log is closed (ErrClosed). Damage gives a
+// *CorruptError; an offset deleted by retention gives ErrOutOfRange.
+func (r *Reader) Next(ctx context.Context) (Record, error) {
+	l := r.l
+	for {
+		if l.closed.Load() {
+			return Record{}, ErrClosed
+		}
+		if r.next < l.visible.Load() {
+			return r.read()
+		}
+		if l.ro {
+			if err := l.refresh(); err != nil {
+				return Record{}, err
+			}
+			if r.next < l.visible.Load() {
+				continue
+			}
+			t := time.NewTimer(l.opts.pollInterval)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return Record{}, ctx.Err()
+			}
+			continue
+		}
+		ch := l.notifyChan()
+		if r.next < l.visible.Load() || l.closed.Load() {
+			continue
+		}
+		if f := l.failure.Load(); f != nil {
+			return Record{}, f
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return Record{}, ctx.Err()
+		}
+	}
+}
+
+// read reads record r.next, which is visible.
+func (r *Reader) read() (Record, error) {
+	if r.seg == nil || !r.seg.contains(r.next) {
+		if err := r.locate(); err != nil {
+			return Record{}, err
+		}
+	}
+	if !r.posK {
+		if err := r.position(); err != nil {
+			return Record{}, err
+		}
+	}
+	rec, n, err := r.rr.record(r.pos, r.next)
+	if err != nil {
+		return Record{}, r.damage(r.pos, err)
+	}
+	r.pos += int64(n)
+	r.next++
+	return rec.toRecord(), nil
+}
+
+// locate finds the segment holding r.next.
+func (r *Reader) locate() error {
+	l := r.l
+	l.mu.Lock()
+	s, err := l.segmentForLocked(r.next)
+	l.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	l.release(r.seg)
+	r.seg = s
+	r.rr.reset(s.f)
+	r.posK = false
+	return nil
+}
+
+// position finds r.next's byte position: index floor, then a forward scan.
+// A wrong index entry falls back to a scan from the segment start.
+func (r *Reader) position() error {
+	start := indexEntry{off: r.seg.base, pos: segHdrSize}
+	if e, ok := r.seg.idx.floor(r.next); ok {
+		start = e
+	}
+	pos, err := r.scanTo(start)
+	if err != nil && start.pos != segHdrSize {
+		pos, err = r.scanTo(indexEntry{off: r.seg.base, pos: segHdrSize})
+	}
+	if err != nil {
+		return err
+	}
+	r.pos, r.posK = pos, true
+	return nil
+}
+
+func (r *Reader) scanTo(e indexEntry) (int64, error) {
+	pos, off := e.pos, e.off
+	for off < r.next {
+		_, n, err := r.rr.record(pos, off)
+		if err != nil {
+			return 0, r.damageAt(pos, off, err)
+		}
+		pos += int64(n)
+		off++
+	}
+	return pos, nil
+}
+
+func (r *Reader) damage(pos int64, err error) error { return r.damageAt(pos, r.next, err) }
+
+func (r *Reader) damageAt(pos int64, off uint64, err error) error {
+	if r.l.closed.Load() {
+		return ErrClosed
+	}
+	if isIOError(err) {
+		return fmt.Errorf("brook: journal read segment %020d: %w", r.seg.base, errors.Unwrap(err))
+	}
+	return &CorruptError{Segment: r.seg.base, Offset: off, Pos: pos, Reason: err.Error()}
+}
+
+// OffsetAt returns the offset of the first record appended at or after t, or
+// End() if there is none. It uses the time index, then scans forward.
+func (l *Log) OffsetAt(t time.Time) (uint64, error) {
+	ts := t.UnixNano()
+	l.mu.Lock()
+	segs := append([]*segment(nil), l.segs...)
+	l.mu.Unlock()
+	end := l.visible.Load()
+	for _, s := range segs {
+		if s.base >= end {
+			break
+		}
+		e, ok := s.idx.floorTime(ts)
+		if !ok {
+			if first, has := s.idx.floor(s.base); has && first.ts >= ts {
+				return s.base, nil
+			}
+			e = indexEntry{off: s.base, pos: segHdrSize}
+		}
+		l.mu.Lock()
+		s.refs++
+		removed := s.removed
+		l.mu.Unlock()
+		if removed {
+			l.release(s)
+			continue
+		}
+		off, found, err := scanTime(s, e, ts, end)
+		l.release(s)
+		if err != nil || found {
+			return off, err
+		}
+	}
+	return end, nil
+}
+
+// scanTime scans s from entry e for the first record with timestamp >= ts
+// below end.
+func scanTime(s *segment, e indexEntry, ts int64, end uint64) (uint64, bool, error) {
+	rr := newRecReader(s.f, 64<<10)
+	pos, off := e.pos, e.off
+	for off < end && s.contains(off) {
+		rec, n, err := rr.record(pos, off)
+		if err != nil {
+			if isIOError(err) {
+				return 0, false, err
+			}
+			return 0, false, &CorruptError{Segment: s.base, Offset: off, Pos: pos, Reason: err.Error()}
+		}
+		if rec.ts >= ts {
+			return off, true, nil
+		}
+		pos += int64(n)
+		off++
+	}
+	return 0, false, nil
+}

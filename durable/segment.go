@@ -1,0 +1,186 @@
+package durable
+
+import (
+	"errors"
+	"io"
+	"sync/atomic"
+)
+
+// segment is one segment file. Fields marked (mu) are guarded by Log.mu; the
+// writer goroutine alone writes through f.
+type segment struct {
+	base uint64
+	path string
+	idx  index
+	// sealedEnd is the offset after the last record once the segment has a
+	// successor (0 while it is the active segment). Readers use it to move on.
+	sealedEnd atomic.Uint64
+
+	f       File  // (mu) set before any of its records become visible
+	size    int64 // (mu) logical size, including records not yet written
+	end     uint64
+	lastTS  int64 // (mu)
+	created int64
+	refs    int  // (mu) readers positioned in this segment
+	removed bool // (mu) deleted by retention; close f when refs drops to 0
+
+	written int64 // writer goroutine only: bytes written to f
+}
+
+func (s *segment) contains(off uint64) bool {
+	e := s.sealedEnd.Load()
+	return off >= s.base && (e == 0 || off < e)
+}
+
+// recReader reads verified records from a segment file through a buffer.
+type recReader struct {
+	f      File
+	buf    []byte
+	bufPos int64
+	n      int
+	chunk  int
+}
+
+func newRecReader(f File, chunk int) *recReader { return &recReader{f: f, chunk: chunk} }
+
+func (r *recReader) reset(f File) {
+	r.f = f
+	r.n = 0
+}
+
+// fill reads at least need bytes at pos (fewer only at end of file).
+func (r *recReader) fill(pos int64, need int) error {
+	want := max(need, r.chunk)
+	if cap(r.buf) < want {
+		r.buf = make([]byte, want)
+	}
+	r.buf = r.buf[:want]
+	n, err := r.f.ReadAt(r.buf, pos)
+	r.bufPos, r.n = pos, n
+	if err != nil && !errors.Is(err, io.EOF) {
+		r.n = 0
+		return err
+	}
+	return nil
+}
+
+// have reports whether [pos, pos+n) is in the buffer.
+func (r *recReader) have(pos int64, n int) bool {
+	return pos >= r.bufPos && pos+int64(n) <= r.bufPos+int64(r.n)
+}
+
+// record decodes and verifies the record at pos, which must carry offset want.
+// Decoding errors (errShort at end of file, errCRC, ...) are returned bare; an
+// I/O error is returned as is.
+func (r *recReader) record(pos int64, want uint64) (rawRecord, int, error) {
+	rec, size, err := r.try(pos, want, false)
+	if err != nil && !isIOError(err) {
+		// Bytes buffered earlier may have been read while the writer was
+		// still writing them: read again before calling anything damaged.
+		rec, size, err = r.try(pos, want, true)
+	}
+	return rec, size, err
+}
+
+func (r *recReader) try(pos int64, want uint64, fresh bool) (rawRecord, int, error) {
+	if fresh || !r.have(pos, recordHeaderSize) {
+		if err := r.fill(pos, recordHeaderSize); err != nil {
+			return rawRecord{}, 0, ioError{err}
+		}
+	}
+	i := int(pos - r.bufPos)
+	_, size, err := peekLength(r.buf[i:r.n])
+	if err != nil {
+		return rawRecord{}, 0, err
+	}
+	if !r.have(pos, size) {
+		if err := r.fill(pos, size); err != nil {
+			return rawRecord{}, 0, ioError{err}
+		}
+		i = 0
+	}
+	return decodeRecord(r.buf[i:r.n], want)
+}
+
+// ioError marks a read failure, as opposed to bytes that failed verification.
+type ioError struct{ err error }
+
+func (e ioError) Error() string { return e.err.Error() }
+func (e ioError) Unwrap() error { return e.err }
+
+func isIOError(err error) bool {
+	var e ioError
+	return errors.As(err, &e)
+}
+
+// scanResult is the outcome of scanning a segment's records from its header.
+type scanResult struct {
+	end     uint64 // offset after the last valid record
+	pos     int64  // byte position after the last valid record
+	lastTS  int64
+	entries []indexEntry
+	// bad is the decoding error at pos, nil if the scan reached the end of
+	// the file exactly.
+	bad error
+}
+
+// scanSegment verifies every record of a segment from its header to size,
+// rebuilding the sparse index on the way. A record timestamp lower than its
+// predecessor's is accepted (clocks can step back between runs) but the time
+// index keeps timestamps non-decreasing.
+func scanSegment(f File, base uint64, size int64, interval int64) (scanResult, error) {
+	rr := newRecReader(f, 1<<20)
+	res := scanResult{end: base, pos: segHdrSize}
+	var lastIdx int64 = -1
+	for res.pos < size {
+		rec, n, err := rr.record(res.pos, res.end)
+		if err != nil {
+			if isIOError(err) {
+				return res, err
+			}
+			res.bad = err
+			return res, nil
+		}
+		if res.pos+int64(n) > size {
+			res.bad = errShort
+			return res, nil
+		}
+		ts := max(rec.ts, res.lastTS)
+		if lastIdx < 0 || res.pos-lastIdx >= interval {
+			res.entries = append(res.entries, indexEntry{off: rec.off, pos: res.pos, ts: ts})
+			lastIdx = res.pos
+		}
+		res.lastTS = ts
+		res.pos += int64(n)
+		res.end++
+	}
+	return res, nil
+}
+
+// validAfter reports whether any verifiable record with an offset at or after
+// expect starts at an aligned position in (pos, size). It decides between a
+// torn tail (nothing valid follows) and corruption.
+func validAfter(f File, pos, size int64, expect uint64) (bool, error) {
+	rr := newRecReader(f, 1<<20)
+	hi := expect + uint64(size-pos)/recordHeaderSize + 1
+	for p := pos + recordAlign; p+recordHeaderSize <= size; p += recordAlign {
+		if !rr.have(p, recordHeaderSize) {
+			if err := rr.fill(p, recordHeaderSize); err != nil {
+				return false, err
+			}
+		}
+		i := int(p - rr.bufPos)
+		b := rr.buf[i:rr.n]
+		if !plausibleHeader(b, expect, hi) {
+			continue
+		}
+		_, n, err := rr.record(p, recordOffsetField(b))
+		if isIOError(err) {
+			return false, err
+		}
+		if err == nil && p+int64(n) <= size {
+			return true, nil
+		}
+	}
+	return false, nil
+}
