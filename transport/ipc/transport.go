@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -96,18 +95,8 @@ func listen(path string) (*net.UnixListener, error) {
 	if err == nil || !errors.Is(err, syscall.EADDRINUSE) || isAbstract(path) {
 		return ln, err
 	}
-	fi, statErr := os.Lstat(path)
-	if statErr != nil || fi.Mode().Type() != fs.ModeSocket {
-		return nil, fmt.Errorf("%w (and it is not a socket, so it is left alone)", err)
-	}
-	if c, dialErr := net.Dial("unix", path); dialErr == nil {
-		_ = c.Close()
-		return nil, fmt.Errorf("%w (a live process accepts connections on it)", err)
-	} else if !errors.Is(dialErr, syscall.ECONNREFUSED) {
-		return nil, fmt.Errorf("%w (probing it: %v)", err, dialErr)
-	}
-	if rmErr := os.Remove(path); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
-		return nil, fmt.Errorf("removing stale socket: %w", rmErr)
+	if err := removeStale(path, err); err != nil {
+		return nil, err
 	}
 	return net.ListenUnix("unix", addr)
 }

@@ -1,0 +1,14 @@
+package tcp
+
+import (
+	"testing"
+
+	"github.com/brookmq/brook/transport"
+	"github.com/brookmq/brook/transport/transporttest"
+)
+
+func TestConformance(t *testing.T) {
+	transporttest.Run(t, func(t *testing.T) (transport.Transport, string) {
+		return New(), "tcp://127.0.0.1:0"
+	}, transporttest.Caps{ByteStream: true})
+}
