@@ -74,7 +74,11 @@ func (l *Log) enqueue(flags uint32, payload []byte, frames [][]byte, n int) (uin
 		l.space.Wait()
 	}
 	if floor := l.opts.minFree; floor > 0 {
-		if free := l.freeBytes.Load(); free < floor+uint64(l.pendingBytes+size) {
+		need := floor + uint64(l.pendingBytes+size)
+		if l.freeBytes.Load() < need {
+			l.refreshFree()
+		}
+		if free := l.freeBytes.Load(); free < need {
 			l.mu.Unlock()
 			return 0, fmt.Errorf("%w: %d bytes free, floor %d", ErrFull, free, floor)
 		}

@@ -83,8 +83,10 @@
 //
 //   - length: payload bytes, at most 2^28 (checked before anything is read
 //     or allocated; a length running past the end of the file is damage).
-//   - crc32c: Castagnoli CRC of everything after the CRC field: flags,
-//     reserved, offset, timestamp, payload and padding.
+//   - crc32c: Castagnoli CRC of the length word followed by everything after
+//     the CRC field: flags, reserved, offset, timestamp, payload and padding.
+//     (The length is covered too: a flipped low bit would otherwise change the
+//     payload length without changing the padded size.)
 //   - flags: bit 0 = multipart; all other bits are reserved and must be zero
 //     (bit 1 is set aside for a future compressed encoding and rejected by
 //     this version). The reserved word must be zero.

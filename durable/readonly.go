@@ -45,7 +45,7 @@ func (l *Log) scanNew(s *segment) error {
 	if pos >= size {
 		return nil
 	}
-	rr := newRecReader(s.f, 1<<20)
+	rr := newRecReader(s.f, scanChunk(size))
 	var last int64
 	for pos < size {
 		rec, n, err := rr.record(pos, off)

@@ -128,8 +128,15 @@ func appendRecord(dst []byte, off uint64, ts int64, flags uint32, payload []byte
 		copy(body, payload)
 	}
 	clear(body[n:])
-	binary.LittleEndian.PutUint32(r[4:8], crc32.Checksum(r[8:], castagnoli))
+	binary.LittleEndian.PutUint32(r[4:8], recordCRC(r))
 	return dst
+}
+
+// recordCRC is the CRC32C of a whole encoded record except its CRC field:
+// the length word, then everything after the CRC (flags, reserved, offset,
+// timestamp, payload, padding).
+func recordCRC(r []byte) uint32 {
+	return crc32.Update(crc32.Checksum(r[0:4], castagnoli), castagnoli, r[8:])
 }
 
 // rawRecord is a decoded record whose payload aliases the input buffer.
@@ -168,7 +175,7 @@ func decodeRecord(b []byte, want uint64) (rawRecord, int, error) {
 	if len(b) < size {
 		return rawRecord{}, 0, errShort
 	}
-	if crc32.Checksum(b[8:size], castagnoli) != binary.LittleEndian.Uint32(b[4:8]) {
+	if recordCRC(b[:size]) != binary.LittleEndian.Uint32(b[4:8]) {
 		return rawRecord{}, 0, errCRC
 	}
 	off := binary.LittleEndian.Uint64(b[16:24])

@@ -363,7 +363,7 @@ func (l *Log) tailFromIndex(s *segment, size int64, next uint64) bool {
 	if n := len(f.entries); n > 0 {
 		start = f.entries[n-1]
 	}
-	rr := newRecReader(s.f, 1<<20)
+	rr := newRecReader(s.f, scanChunk(size))
 	pos, off := start.pos, start.off
 	for pos < size {
 		_, n, err := rr.record(pos, off)
@@ -396,10 +396,17 @@ func (l *Log) setEnds(end uint64) {
 func (l *Log) cutTail(s *segment, pos, size int64) error {
 	if size > pos {
 		name := filepath.Join(lostDir, fmt.Sprintf("%020d-%d-%d.cut", s.base, pos, l.opts.now().UnixNano()))
-		if err := l.copyAside(s.f, pos, size, l.path(name)); err != nil {
+		switch err := l.copyAside(s.f, pos, size, l.path(name)); {
+		case err == nil:
+			l.recovery.LostFiles = append(l.recovery.LostFiles, name)
+		case isNoSpace(err) && l.recovery.Repaired == nil:
+			// A torn tail was never acknowledged: on a full disk it is cut
+			// without a copy rather than keeping the journal closed.
+			l.opts.logger.Warn("journal torn tail not kept aside: disk full", "dir", l.dir, "err", err)
+			_ = l.fs.Remove(l.path(name))
+		default:
 			return err
 		}
-		l.recovery.LostFiles = append(l.recovery.LostFiles, name)
 	}
 	if err := s.f.Truncate(pos); err != nil {
 		return err

@@ -129,7 +129,7 @@ type scanResult struct {
 // predecessor's is accepted (clocks can step back between runs) but the time
 // index keeps timestamps non-decreasing.
 func scanSegment(f File, base uint64, size int64, interval int64) (scanResult, error) {
-	rr := newRecReader(f, 1<<20)
+	rr := newRecReader(f, scanChunk(size))
 	res := scanResult{end: base, pos: segHdrSize}
 	var lastIdx int64 = -1
 	for res.pos < size {
@@ -161,7 +161,7 @@ func scanSegment(f File, base uint64, size int64, interval int64) (scanResult, e
 // expect starts at an aligned position in (pos, size). It decides between a
 // torn tail (nothing valid follows) and corruption.
 func validAfter(f File, pos, size int64, expect uint64) (bool, error) {
-	rr := newRecReader(f, 1<<20)
+	rr := newRecReader(f, scanChunk(size))
 	hi := expect + uint64(size-pos)/recordHeaderSize + 1
 	for p := pos + recordAlign; p+recordHeaderSize <= size; p += recordAlign {
 		if !rr.have(p, recordHeaderSize) {
@@ -184,3 +184,6 @@ func validAfter(f File, pos, size int64, expect uint64) (bool, error) {
 	}
 	return false, nil
 }
+
+// scanChunk is the read size for a sequential scan of a file of size bytes.
+func scanChunk(size int64) int { return int(min(max(size, 4<<10), 1<<20)) }

@@ -1,0 +1,261 @@
+package durable
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// image is a closed journal in a memFS, as files.
+type image struct {
+	files map[string][]byte
+	// pos[i] is the byte position of record i in the single segment;
+	// pos[n] is the end.
+	pos []int64
+}
+
+const imgDir = "/j"
+
+func segPath(base uint64) string { return filepath.Join(imgDir, segName(base)) }
+
+// buildImage appends n records (payloadFor) to a fresh single-segment journal.
+func buildImage(t *testing.T, n int, opts ...Option) image {
+	t.Helper()
+	mfs := newMemFS()
+	l := openT(t, imgDir, append([]Option{WithFS(mfs), WithIndexInterval(256)}, opts...)...)
+	appendN(t, l, 0, n)
+	require.NoError(t, l.Close())
+	img := image{files: mfs.files(), pos: []int64{segHdrSize}}
+	for i := range n {
+		img.pos = append(img.pos, img.pos[i]+int64(recordSize(len(payloadFor(i)))))
+	}
+	return img
+}
+
+// fs returns a memFS holding the image with edit applied to a copy of the
+// segment with base 0.
+func (img image) fs(edit func(seg []byte) []byte) *memFS {
+	mfs := newMemFS()
+	for p, b := range img.files {
+		if p == segPath(0) && edit != nil {
+			b = edit(append([]byte(nil), b...))
+		}
+		mfs.writeFile(p, b)
+	}
+	return mfs
+}
+
+func (img image) without(name string) image {
+	files := map[string][]byte{}
+	for p, b := range img.files {
+		if filepath.Base(p) != name {
+			files[p] = b
+		}
+	}
+	return image{files: files, pos: img.pos}
+}
+
+// wholeBefore returns how many records end at or before byte cut.
+func (img image) wholeBefore(cut int64) int {
+	n := 0
+	for n+1 < len(img.pos) && img.pos[n+1] <= cut {
+		n++
+	}
+	return n
+}
+
+// Test 3 of journal.md: truncate the last segment at every byte of its last
+// records (so every partial header and payload), zero- or garbage-fill the
+// last sectors: Open succeeds and the last whole record survives.
+func TestTornTailTruncation(t *testing.T) {
+	const n = 40
+	img := buildImage(t, n)
+	for _, variant := range []struct {
+		name string
+		img  image
+		from int64
+	}{{"clean-marker", img, img.pos[n-1]}, {"crashed", img.without(cleanName), img.pos[n-2]}} {
+		t.Run(variant.name, func(t *testing.T) {
+			for cut := variant.from; cut < img.pos[n]; cut++ {
+				mfs := variant.img.fs(func(b []byte) []byte { return b[:cut] })
+				l, err := Open(imgDir, WithFS(mfs))
+				require.NoError(t, err, "cut at %d", cut)
+				whole := img.wholeBefore(cut)
+				checkPrefix(t, l, whole)
+				assert.Equal(t, cut-img.pos[whole], l.Recovery().TornBytes)
+				appendN(t, l, whole, 1)
+				require.NoError(t, l.Close())
+				// The repaired journal reopens cleanly with the new record.
+				l = openT(t, imgDir, WithFS(mfs))
+				checkPrefix(t, l, whole+1)
+				require.NoError(t, l.Close())
+			}
+		})
+	}
+}
+
+func TestTailSectorsFilled(t *testing.T) {
+	const n = 60
+	img := buildImage(t, n)
+	size := img.pos[n]
+	for _, sector := range []int64{512, 4096} {
+		for _, fill := range []struct {
+			name string
+			b    func(i int64) byte
+		}{{"zero", func(int64) byte { return 0 }}, {"garbage", func(i int64) byte { return byte(i*131 + 17) }}} {
+			for _, v := range []image{img, img.without(cleanName)} {
+				from := size - sector
+				if from < segHdrSize {
+					from = segHdrSize
+				}
+				mfs := v.fs(func(b []byte) []byte {
+					for i := from; i < size; i++ {
+						b[i] = fill.b(i)
+					}
+					return b
+				})
+				l, err := Open(imgDir, WithFS(mfs))
+				require.NoError(t, err, "%s fill of %d", fill.name, sector)
+				whole := img.wholeBefore(from)
+				checkPrefix(t, l, whole)
+				assert.Equal(t, size-img.pos[whole], l.Recovery().TornBytes)
+				require.NoError(t, l.Close())
+			}
+		}
+	}
+}
+
+// Test 4 of journal.md: bit flips in the tail record are a torn tail; a flip
+// anywhere in an earlier record (length, CRC, flags, offset, timestamp,
+// payload) is ErrCorrupt carrying the offset.
+func TestBitFlips(t *testing.T) {
+	const n = 30
+	img := buildImage(t, n)
+	t.Run("tail", func(t *testing.T) {
+		for p := img.pos[n-1]; p < img.pos[n]; p++ {
+			mfs := img.fs(func(b []byte) []byte { b[p] ^= 1 << (p % 8); return b })
+			l, err := Open(imgDir, WithFS(mfs))
+			require.NoError(t, err, "flip at %d", p)
+			checkPrefix(t, l, n-1)
+			require.NoError(t, l.Close())
+		}
+	})
+	t.Run("mid-log", func(t *testing.T) {
+		const victim = 10
+		start := img.pos[victim]
+		check := func(err error, p int64) {
+			t.Helper()
+			var ce *CorruptError
+			require.ErrorAs(t, err, &ce, "flip at byte %d of record %d", p-start, victim)
+			assert.ErrorIs(t, err, ErrCorrupt)
+			assert.Equal(t, uint64(victim), ce.Offset)
+			assert.Equal(t, start, ce.Pos)
+			assert.Equal(t, uint64(0), ce.Segment)
+		}
+		for p := start; p < start+recordHeaderSize+16; p++ {
+			flip := func(b []byte) []byte { b[p] ^= 1 << (p % 8); return b }
+			// After a crash the whole last segment is verified on Open.
+			_, err := Open(imgDir, WithFS(img.without(cleanName).fs(flip)))
+			check(err, p)
+			// After a clean shutdown Open verifies only the records after the
+			// last index entry; the damage is reported by readers and Verify.
+			l, err := Open(imgDir, WithFS(img.fs(flip)))
+			require.NoError(t, err)
+			_, err = l.Verify(context.Background())
+			check(err, p)
+			r := l.NewReader(0)
+			for {
+				if _, err = r.Next(context.Background()); err != nil {
+					break
+				}
+			}
+			check(err, p)
+			require.NoError(t, r.Close())
+			require.NoError(t, l.Close())
+		}
+	})
+	t.Run("huge-length", func(t *testing.T) {
+		mfs := img.without(cleanName).fs(func(b []byte) []byte {
+			binary.LittleEndian.PutUint32(b[img.pos[10]:], 0xFFFFFFFF)
+			return b
+		})
+		_, err := Open(imgDir, WithFS(mfs))
+		var ce *CorruptError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, uint64(10), ce.Offset)
+		hdr := make([]byte, recordHeaderSize)
+		for _, l := range []uint32{0xFFFFFFFF, maxRecordLen, maxRecordLen + 1} {
+			binary.LittleEndian.PutUint32(hdr, l)
+			allocs := testing.AllocsPerRun(20, func() { _, _, _ = decodeRecord(hdr, 0) })
+			assert.Zero(t, allocs, "length %d allocated", l)
+		}
+	})
+	t.Run("repair-truncate", func(t *testing.T) {
+		mfs := img.without(cleanName).fs(func(b []byte) []byte { b[img.pos[10]+40] ^= 4; return b })
+		l, err := Open(imgDir, WithFS(mfs), WithRepair(RepairTruncate))
+		require.NoError(t, err)
+		assert.ErrorIs(t, l.Recovery().Repaired, ErrCorrupt)
+		assert.NotEmpty(t, l.Recovery().LostFiles)
+		checkPrefix(t, l, 10)
+		appendN(t, l, 10, 5)
+		require.NoError(t, l.Close())
+		l = openT(t, imgDir, WithFS(mfs))
+		checkPrefix(t, l, 15)
+		require.NoError(t, l.Close())
+	})
+}
+
+// Damage inside a sealed segment is not seen by Open (sealed segments were
+// fsynced when sealed) but by every Reader and by Verify, and RepairTruncate
+// cuts there once Verify has found it.
+func TestSealedSegmentCorruption(t *testing.T) {
+	mfs := newMemFS()
+	l := openT(t, imgDir, WithFS(mfs), WithSegmentSize(4096))
+	appendN(t, l, 0, 100)
+	require.NoError(t, l.Close())
+	seg := mfs.files()[segPath(0)]
+	victimPos := int64(segHdrSize)
+	for i := range 5 {
+		victimPos += int64(recordSize(len(payloadFor(i))))
+	}
+	seg[victimPos+recordHeaderSize] ^= 0x80
+	mfs.writeFile(segPath(0), seg)
+
+	l = openT(t, imgDir, WithFS(mfs))
+	r := l.NewReader(0)
+	for i := range 5 {
+		rec, err := r.Next(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, uint64(i), rec.Offset)
+	}
+	_, err := r.Next(context.Background())
+	var ce *CorruptError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, uint64(5), ce.Offset)
+	assert.Equal(t, victimPos, ce.Pos)
+	require.NoError(t, r.Close())
+	// Readers of later segments are unaffected.
+	second := l.Stats().Segments[1].Base
+	recs := readAll(t, l, second)
+	require.Len(t, recs, 100-int(second))
+	_, err = l.Verify(context.Background())
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, uint64(5), ce.Offset)
+	require.NoError(t, l.Close())
+
+	// Without its index the sealed segment is scanned on Open and the damage
+	// reported; RepairTruncate cuts the journal there.
+	require.NoError(t, mfs.Remove(filepath.Join(imgDir, idxName(0))))
+	_, err = Open(imgDir, WithFS(mfs))
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, uint64(5), ce.Offset)
+	l = openT(t, imgDir, WithFS(mfs), WithRepair(RepairTruncate))
+	checkPrefix(t, l, 5)
+	assert.True(t, errors.Is(l.Recovery().Repaired, ErrCorrupt))
+	require.NoError(t, l.Close())
+}

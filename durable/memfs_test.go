@@ -1,0 +1,359 @@
+package durable
+
+import (
+	"bytes"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"path/filepath"
+	"sort"
+	"sync"
+	"syscall"
+)
+
+// memFS is an in-memory FS that models what survives a crash: file data up to
+// the last Sync, directory entries as of the last SyncDir. Crash returns the
+// state after a simulated power loss in which unsynced data was dropped or
+// torn. Faults can be injected per operation and the capacity bounded.
+type memFS struct {
+	mu       sync.Mutex
+	dirs     map[string]*memDir
+	locks    map[string]bool
+	capacity int64 // 0: unlimited
+	used     int64
+	// fault, if set, is consulted before each operation ("write", "sync",
+	// "syncdir", "rename", "remove", "open") and its error returned.
+	fault func(op, name string) error
+}
+
+type memDir struct {
+	live, synced map[string]*memNode
+}
+
+type memNode struct {
+	data, synced []byte
+}
+
+func newMemFS() *memFS {
+	return &memFS{dirs: map[string]*memDir{"/": newMemDir()}, locks: map[string]bool{}}
+}
+
+func newMemDir() *memDir {
+	return &memDir{live: map[string]*memNode{}, synced: map[string]*memNode{}}
+}
+
+func notExist(op, name string) error {
+	return &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+}
+
+func (m *memFS) setFault(f func(op, name string) error) {
+	m.mu.Lock()
+	m.fault = f
+	m.mu.Unlock()
+}
+
+func (m *memFS) check(op, name string) error {
+	if m.fault != nil {
+		return m.fault(op, name)
+	}
+	return nil
+}
+
+func (m *memFS) dir(name string) (*memDir, string, bool) {
+	d, ok := m.dirs[filepath.Clean(filepath.Dir(name))]
+	return d, filepath.Base(name), ok
+}
+
+func (m *memFS) OpenFile(name string, flag int, _ fs.FileMode) (File, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check("open", name); err != nil {
+		return nil, err
+	}
+	d, base, ok := m.dir(name)
+	if !ok {
+		return nil, notExist("open", name)
+	}
+	n, exists := d.live[base]
+	switch {
+	case exists && flag&osEXCL != 0 && flag&osCREATE != 0:
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrExist}
+	case !exists && flag&osCREATE == 0:
+		return nil, notExist("open", name)
+	case !exists:
+		n = &memNode{}
+		d.live[base] = n
+	}
+	if flag&osTRUNC != 0 {
+		m.used -= int64(len(n.data))
+		n.data = nil
+	}
+	return &memFile{fs: m, node: n, name: name}, nil
+}
+
+func (m *memFS) Remove(name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check("remove", name); err != nil {
+		return err
+	}
+	d, base, ok := m.dir(name)
+	if !ok {
+		return notExist("remove", name)
+	}
+	n, ok := d.live[base]
+	if !ok {
+		return notExist("remove", name)
+	}
+	delete(d.live, base)
+	m.used -= int64(len(n.data))
+	return nil
+}
+
+func (m *memFS) Rename(oldname, newname string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check("rename", newname); err != nil {
+		return err
+	}
+	od, ob, ok := m.dir(oldname)
+	if !ok {
+		return notExist("rename", oldname)
+	}
+	n, ok := od.live[ob]
+	if !ok {
+		return notExist("rename", oldname)
+	}
+	nd, nb, ok := m.dir(newname)
+	if !ok {
+		return notExist("rename", newname)
+	}
+	if old, ok := nd.live[nb]; ok {
+		m.used -= int64(len(old.data))
+	}
+	delete(od.live, ob)
+	nd.live[nb] = n
+	return nil
+}
+
+func (m *memFS) MkdirAll(name string, _ fs.FileMode) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for p := filepath.Clean(name); ; p = filepath.Dir(p) {
+		if _, ok := m.dirs[p]; !ok {
+			m.dirs[p] = newMemDir()
+		}
+		if p == "/" || p == "." {
+			return nil
+		}
+	}
+}
+
+func (m *memFS) ReadDir(name string) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	name = filepath.Clean(name)
+	d, ok := m.dirs[name]
+	if !ok {
+		return nil, notExist("readdir", name)
+	}
+	var names []string
+	for n := range d.live {
+		names = append(names, n)
+	}
+	for p := range m.dirs {
+		if p != name && filepath.Dir(p) == name {
+			names = append(names, filepath.Base(p))
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+func (m *memFS) SyncDir(name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check("syncdir", name); err != nil {
+		return err
+	}
+	d, ok := m.dirs[filepath.Clean(name)]
+	if !ok {
+		return notExist("syncdir", name)
+	}
+	d.synced = make(map[string]*memNode, len(d.live))
+	for k, v := range d.live {
+		d.synced[k] = v
+	}
+	return nil
+}
+
+type memLock struct {
+	fs   *memFS
+	name string
+}
+
+func (l memLock) Close() error {
+	l.fs.mu.Lock()
+	delete(l.fs.locks, l.name)
+	l.fs.mu.Unlock()
+	return nil
+}
+
+func (m *memFS) Lock(name string) (io.Closer, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.locks[name] {
+		return nil, ErrLocked
+	}
+	m.locks[name] = true
+	return memLock{m, name}, nil
+}
+
+func (m *memFS) FreeSpace(string) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.capacity == 0 {
+		return 1 << 40, nil
+	}
+	return uint64(max(0, m.capacity-m.used)), nil
+}
+
+// crash returns the file system as it would be found after a power loss now:
+// directories as last synced, each file's synced data plus a random prefix of
+// what was written after (optionally followed by garbage, a torn sector).
+func (m *memFS) crash(rng *rand.Rand) *memFS {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := newMemFS()
+	copies := map[*memNode]*memNode{}
+	for p, d := range m.dirs {
+		nd := newMemDir()
+		for name, n := range d.synced {
+			c, ok := copies[n]
+			if !ok {
+				c = &memNode{data: crashContent(n, rng)}
+				c.synced = bytes.Clone(c.data)
+				copies[n] = c
+				out.used += int64(len(c.data))
+			}
+			nd.live[name], nd.synced[name] = c, c
+		}
+		out.dirs[p] = nd
+	}
+	return out
+}
+
+func crashContent(n *memNode, rng *rand.Rand) []byte {
+	s := n.synced
+	if len(n.data) <= len(s) || !bytes.HasPrefix(n.data, s) {
+		return bytes.Clone(s)
+	}
+	extra := len(n.data) - len(s)
+	keep := rng.IntN(extra + 1)
+	out := bytes.Clone(n.data[:len(s)+keep])
+	if rng.IntN(3) == 0 {
+		garbage := make([]byte, rng.IntN(64)+1)
+		for i := range garbage {
+			garbage[i] = byte(rng.Uint32())
+		}
+		out = append(out, garbage...)
+	}
+	return out
+}
+
+type memFile struct {
+	fs   *memFS
+	node *memNode
+	name string
+}
+
+func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	if off >= int64(len(f.node.data)) {
+		return 0, io.EOF
+	}
+	n := copy(p, f.node.data[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	if err := f.fs.check("write", f.name); err != nil {
+		return 0, err
+	}
+	var err error
+	n := len(p)
+	if c := f.fs.capacity; c > 0 {
+		room := int64(len(f.node.data)) + (c - f.fs.used) - off
+		if int64(n) > room {
+			n = int(max(0, room))
+			err = &fs.PathError{Op: "write", Path: f.name, Err: syscall.ENOSPC}
+		}
+	}
+	if end := off + int64(n); end > int64(len(f.node.data)) {
+		f.fs.used += end - int64(len(f.node.data))
+		f.node.data = append(f.node.data, make([]byte, end-int64(len(f.node.data)))...)
+	}
+	copy(f.node.data[off:], p[:n])
+	return n, err
+}
+
+func (f *memFile) Sync() error {
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	if err := f.fs.check("sync", f.name); err != nil {
+		return err
+	}
+	f.node.synced = bytes.Clone(f.node.data)
+	return nil
+}
+
+func (f *memFile) Truncate(size int64) error {
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	if size < int64(len(f.node.data)) {
+		f.fs.used -= int64(len(f.node.data)) - size
+		f.node.data = f.node.data[:size]
+	}
+	return nil
+}
+
+func (f *memFile) Size() (int64, error) {
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	return int64(len(f.node.data)), nil
+}
+
+func (f *memFile) Close() error { return nil }
+
+// files returns a copy of every live file (path -> content), for images.
+func (m *memFS) files() map[string][]byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string][]byte{}
+	for p, d := range m.dirs {
+		for name, n := range d.live {
+			out[filepath.Join(p, name)] = bytes.Clone(n.data)
+		}
+	}
+	return out
+}
+
+// writeFile creates a file with content, synced.
+func (m *memFS) writeFile(name string, data []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, base, ok := m.dir(name)
+	if !ok {
+		d = newMemDir()
+		m.dirs[filepath.Clean(filepath.Dir(name))] = d
+	}
+	n := &memNode{data: bytes.Clone(data), synced: bytes.Clone(data)}
+	d.live[base], d.synced[base] = n, n
+	m.used += int64(len(data))
+}
