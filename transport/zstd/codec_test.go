@@ -76,7 +76,7 @@ func TestRoundTripAroundThresholds(t *testing.T) {
 			receiver := newPartCodec(newTestCodec(t))
 			// The dictionary shipment goes first and is not delivered.
 			for _, hello := range newPartCodec(sender).Hello() {
-				_, deliver, err := receiver.Decode(hello, -1)
+				_, deliver, err := receiver.decode(hello, -1)
 				require.NoError(t, err)
 				assert.False(t, deliver)
 			}
@@ -98,7 +98,7 @@ func TestRoundTripAroundThresholds(t *testing.T) {
 						assert.True(t, h.HasFCS, "frame of %d bytes must carry Frame_Content_Size", size)
 						assert.Equal(t, uint64(size), h.FrameContentSize)
 					}
-					plain, deliver, err := receiver.Decode(wire, -1)
+					plain, deliver, err := receiver.decode(wire, -1)
 					require.NoError(t, err, "%s %d", kind, size)
 					assert.True(t, deliver)
 					assert.Equal(t, len(part), len(plain))
@@ -136,16 +136,16 @@ func TestDecodeBudget(t *testing.T) {
 	require.Equal(t, sentinelFrame, sentinelOf(wire))
 	p := newPartCodec(c)
 
-	_, _, err := p.Decode(wire, 4095)
+	_, _, err := p.decode(wire, 4095)
 	assert.ErrorIs(t, err, transport.ErrTooLarge)
-	plain, _, err := p.Decode(wire, 4096)
+	plain, _, err := p.decode(wire, 4096)
 	require.NoError(t, err)
 	assert.Equal(t, part, plain)
 
 	raw := appendPlain(nil, part)
-	_, _, err = p.Decode(raw, 4095)
+	_, _, err = p.decode(raw, 4095)
 	assert.ErrorIs(t, err, transport.ErrTooLarge)
-	_, _, err = p.Decode(raw, 4096)
+	_, _, err = p.decode(raw, 4096)
 	assert.NoError(t, err)
 }
 
@@ -182,12 +182,12 @@ func TestDecompressionBombRejectedBeforeDecoding(t *testing.T) {
 			require.NoError(t, h.Decode(wire))
 			require.Equal(t, tc.size, h.FrameContentSize)
 			allocs := testing.AllocsPerRun(10, func() {
-				_, _, err := p.Decode(wire, tc.budget)
+				_, _, err := p.decode(wire, tc.budget)
 				if err == nil {
 					t.Fatal("bomb accepted")
 				}
 			})
-			_, deliver, err := p.Decode(wire, tc.budget)
+			_, deliver, err := p.decode(wire, tc.budget)
 			assert.ErrorIs(t, err, transport.ErrTooLarge)
 			assert.False(t, deliver)
 			// The error message is all that is allocated: no output buffer.
@@ -199,7 +199,7 @@ func TestDecompressionBombRejectedBeforeDecoding(t *testing.T) {
 func TestFrameDecodingStopsAtDeclaredSize(t *testing.T) {
 	p := newPartCodec(newTestCodec(t))
 	// Declares 100 bytes but its block decodes to 128 KiB.
-	_, _, err := p.Decode(bomb(100), -1)
+	_, _, err := p.decode(bomb(100), -1)
 	assert.ErrorIs(t, err, ErrBadFrame)
 	assert.ErrorIs(t, err, transport.ErrProtocol)
 
@@ -208,7 +208,7 @@ func TestFrameDecodingStopsAtDeclaredSize(t *testing.T) {
 	c := newTestCodec(t)
 	one := c.appendEncode(nil, jsonLike(1000, 1))
 	two := c.appendEncode(nil, jsonLike(1000, 2))
-	_, _, err = p.Decode(append(append([]byte{}, one...), two...), -1)
+	_, _, err = p.decode(append(append([]byte{}, one...), two...), -1)
 	assert.ErrorIs(t, err, ErrBadFrame)
 }
 
@@ -222,7 +222,7 @@ func TestMissingContentSizeRejected(t *testing.T) {
 	require.False(t, h.HasFCS, "this frame was meant to lack Frame_Content_Size")
 
 	p := newPartCodec(newTestCodec(t))
-	_, deliver, err := p.Decode(wire, -1)
+	_, deliver, err := p.decode(wire, -1)
 	assert.ErrorIs(t, err, ErrNoContentSize)
 	assert.ErrorIs(t, err, transport.ErrProtocol)
 	assert.False(t, deliver)
@@ -239,7 +239,7 @@ func TestUnknownSentinelsRejected(t *testing.T) {
 		{0xFD, 0x2F, 0xB5, 0x28, 0}, // frame magic in the wrong byte order
 		[]byte("hello world"),
 	} {
-		_, deliver, err := p.Decode(part, -1)
+		_, deliver, err := p.decode(part, -1)
 		assert.ErrorIs(t, err, ErrUnknownSentinel, "% x", part)
 		assert.ErrorIs(t, err, transport.ErrProtocol)
 		assert.False(t, deliver)
@@ -256,10 +256,10 @@ func TestDictionaryShipment(t *testing.T) {
 
 	t.Run("second dictionary rejected", func(t *testing.T) {
 		p := newPartCodec(newTestCodec(t))
-		_, deliver, err := p.Decode(dict, -1)
+		_, deliver, err := p.decode(dict, -1)
 		require.NoError(t, err)
 		assert.False(t, deliver)
-		_, deliver, err = p.Decode(dict, -1)
+		_, deliver, err = p.decode(dict, -1)
 		assert.ErrorIs(t, err, ErrSecondDictionary)
 		assert.ErrorIs(t, err, transport.ErrProtocol)
 		assert.False(t, deliver)
@@ -267,12 +267,12 @@ func TestDictionaryShipment(t *testing.T) {
 	t.Run("oversized dictionary rejected", func(t *testing.T) {
 		p := newPartCodec(newTestCodec(t))
 		big := append(append([]byte{}, dict...), make([]byte, MaxDictSize)...)
-		_, _, err := p.Decode(big, -1)
+		_, _, err := p.decode(big, -1)
 		assert.ErrorIs(t, err, ErrBadDictionary)
 	})
 	t.Run("garbage dictionary rejected", func(t *testing.T) {
 		p := newPartCodec(newTestCodec(t))
-		_, _, err := p.Decode([]byte{0x37, 0xA4, 0x30, 0xEC, 1, 2, 3}, -1)
+		_, _, err := p.decode([]byte{0x37, 0xA4, 0x30, 0xEC, 1, 2, 3}, -1)
 		assert.ErrorIs(t, err, ErrBadDictionary)
 		assert.ErrorIs(t, err, transport.ErrProtocol)
 	})
@@ -280,7 +280,7 @@ func TestDictionaryShipment(t *testing.T) {
 		p := newPartCodec(newTestCodec(t))
 		wire := sender.AppendEncode(nil, jsonLike(300, 1))
 		require.Equal(t, sentinelFrame, sentinelOf(wire))
-		_, _, err := p.Decode(wire, -1)
+		_, _, err := p.decode(wire, -1)
 		assert.ErrorIs(t, err, ErrBadFrame)
 	})
 }
@@ -329,7 +329,7 @@ func TestSharedEncoderCompressesOnce(t *testing.T) {
 	part[0] = '['
 	wire := conns[0].AppendEncode(nil, part)
 	assert.Equal(t, int64(2), shared.encodes.Load())
-	plain, _, err := newPartCodec(shared).Decode(wire, -1)
+	plain, _, err := newPartCodec(shared).decode(wire, -1)
 	require.NoError(t, err)
 	assert.Equal(t, part, plain)
 

@@ -26,11 +26,11 @@ func FuzzDecodePart(f *testing.F) {
 		}
 		p := newPartCodec(shared)
 		if withDict {
-			if _, _, err := p.Decode(shared.dict, -1); err != nil {
+			if _, _, err := p.decode(shared.dict, -1); err != nil {
 				t.Fatalf("own dictionary refused: %v", err)
 			}
 		}
-		plain, deliver, err := p.Decode(append([]byte{}, part...), budget)
+		plain, deliver, err := p.decode(append([]byte{}, part...), budget)
 		if err != nil {
 			if deliver || plain != nil {
 				t.Fatalf("error %v with deliver=%v plain=%d bytes", err, deliver, len(plain))
@@ -74,11 +74,11 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 		p := newPartCodec(c)
 		if withDict {
-			if _, _, err := p.Decode(dc.dict, -1); err != nil {
+			if _, _, err := p.decode(dc.dict, -1); err != nil {
 				t.Fatal(err)
 			}
 		}
-		plain, deliver, err := p.Decode(wire, int64(len(part)))
+		plain, deliver, err := p.decode(wire, int64(len(part)))
 		if err != nil || !deliver {
 			t.Fatalf("decode: %v deliver=%v", err, deliver)
 		}

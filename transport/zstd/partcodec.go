@@ -39,10 +39,17 @@ func (p *partCodec) AppendEncode(dst, part []byte) []byte {
 	return p.shared.appendEncode(dst, part)
 }
 
-// Decode returns the plaintext of one wire part. budget is how many bytes
-// the message may still grow by (<0: no limit but the Transport's maximum
-// part size). deliver is false for a dictionary shipment.
+// Decode returns the plaintext of one wire part. budget is what the engine
+// computed from the raised limit (see wireSlack); <0 means no limit but the
+// Transport's maximum part size. deliver is false for a dictionary
+// shipment.
 func (p *partCodec) Decode(part []byte, budget int64) ([]byte, bool, error) {
+	return p.decode(part, plainBudget(budget))
+}
+
+// decode is Decode with the socket's own budget: how many plaintext bytes
+// the message may still grow by.
+func (p *partCodec) decode(part []byte, budget int64) ([]byte, bool, error) {
 	if len(part) < sentinelLen {
 		return nil, false, fmt.Errorf("%w: part of %d bytes", ErrUnknownSentinel, len(part))
 	}
