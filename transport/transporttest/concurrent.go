@@ -2,9 +2,11 @@ package transporttest
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"sync"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/brookmq/brook/transport"
 )
@@ -101,6 +103,47 @@ func testConcurrent(e *env) {
 			// The client was closed first, by this process: its reader
 			// must say so, not report some other failure.
 			assert.ErrorIs(e.t, out.readErr, transport.ErrClosed, "client reader")
+		}
+	}
+}
+
+// mixedMsgs returns n messages of 1 to 5 frames with sizes from empty to
+// past the 16-bit boundary, tagged with their index and side.
+func mixedMsgs(side byte, n int) []transport.Msg {
+	r := rand.New(rand.NewPCG(uint64(side), uint64(n)))
+	sizes := []int{0, 1, 7, 255, 256, 1000, 4096, 0, 1, 65536, 70000}
+	msgs := make([]transport.Msg, n)
+	for i := range msgs {
+		frames := make([][]byte, 1+r.IntN(5))
+		frames[0] = fmt.Appendf(nil, "%c%d", side, i)
+		for j := 1; j < len(frames); j++ {
+			frames[j] = randomBytes(uint64(i*8+j), sizes[r.IntN(len(sizes))])
+		}
+		msgs[i] = transport.Msg{Frames: frames}
+	}
+	return msgs
+}
+
+// testBidirectional: both sides write and read mixed messages at the same
+// time; everything arrives whole and in order.
+func testBidirectional(e *env) {
+	c, s := e.pair()
+	const n = 200
+	fromC, fromS := mixedMsgs('c', n), mixedMsgs('s', n)
+	wantC, wantS := cloneAll(fromC), cloneAll(fromS)
+	readS, readC := e.readN(s, n), e.readN(c, n)
+	wroteC, wroteS := e.writeAll(c, fromC), e.writeAll(s, fromS)
+	require.NoError(e.t, await(e, wroteC, "client writer"))
+	require.NoError(e.t, await(e, wroteS, "server writer"))
+	for _, dir := range []struct {
+		name string
+		want []transport.Msg
+		got  <-chan result[[]transport.Msg]
+	}{{"client to server", wantC, readS}, {"server to client", wantS, readC}} {
+		r := await(e, dir.got, dir.name+" reader")
+		require.NoError(e.t, r.err, "%s: after %d messages", dir.name, len(r.v))
+		for i := range dir.want {
+			e.requireSame(dir.want[i], r.v[i], "%s: message %d", dir.name, i)
 		}
 	}
 }

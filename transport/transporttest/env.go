@@ -25,6 +25,10 @@ type env struct {
 	wg      sync.WaitGroup               // goroutines started by the subtest
 }
 
+// closeGrace is how long calls may take to return once the watchdog has
+// closed their Conns.
+const closeGrace = 5 * time.Second
+
 func newEnv(t *testing.T, f Factory) *env {
 	tr, endpoint := f(t)
 	require.NotNil(t, tr, "factory returned a nil transport")
@@ -43,7 +47,16 @@ func newEnv(t *testing.T, f Factory) *env {
 		select {
 		case <-finished:
 		case <-ctx.Done():
-			t.Errorf("transporttest: goroutines still blocked in the transport after %v", Timeout)
+			// Out of time: the watchdog closes everything, which must
+			// unblock every call within a grace period.
+			<-watchdogDone
+			grace := time.NewTimer(closeGrace)
+			defer grace.Stop()
+			select {
+			case <-finished:
+			case <-grace.C:
+				t.Errorf("transporttest: calls still blocked %v after their Conns and Listeners were closed", closeGrace)
+			}
 		}
 		cancel()
 		<-watchdogDone

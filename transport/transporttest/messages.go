@@ -23,26 +23,68 @@ func testEndpointResolved(e *env) {
 	require.NoError(e.t, ci.err)
 	require.NoError(e.t, si.err)
 	e.transfer(c, s, []transport.Msg{msg("over the resolved endpoint")})
+	for name, addr := range map[string]string{
+		"client LocalAddr": c.LocalAddr(), "client RemoteAddr": c.RemoteAddr(),
+		"server LocalAddr": s.LocalAddr(), "server RemoteAddr": s.RemoteAddr(),
+		"client's PeerInfo.RemoteAddr": ci.v.RemoteAddr, "server's PeerInfo.RemoteAddr": si.v.RemoteAddr,
+	} {
+		assert.NotEmpty(e.t, addr, name)
+	}
 }
 
-// testManyConns: one Listener serves several connections, each carrying
-// its own messages.
+// testManyConns: one Listener serves several connections dialled before
+// any is accepted; each carries its own messages.
 func testManyConns(e *env) {
 	l := e.listen()
+	le := e.parse(l.Endpoint())
 	const n = 4
-	var clients, servers [n]transport.Conn
-	for i := range n {
-		clients[i], servers[i] = e.dialAccept(l)
+	clients := make([]transport.Conn, n)
+	for i := range clients {
+		c, err := e.tr.Dial(e.ctx, le)
+		require.NoError(e.t, err, "Dial %d", i)
+		e.track(c)
+		clients[i] = c
 	}
-	for i := range n {
-		ci, si := e.handshakes(clients[i], &transport.Config{SocketType: "PUSH"}, servers[i], &transport.Config{SocketType: "PULL"})
-		require.NoError(e.t, ci.err)
-		require.NoError(e.t, si.err)
+	servers := make([]transport.Conn, n)
+	for i := range servers {
+		s, err := l.Accept(e.ctx)
+		require.NoError(e.t, err, "Accept %d", i)
+		e.track(s)
+		servers[i] = s
 	}
-	for i := range n {
+	// Accept order need not be dial order: pair them up by identity.
+	type hs struct {
+		conn transport.Conn
+		peer result[transport.PeerInfo]
+	}
+	shaken := make(chan hs, n)
+	for _, s := range servers {
+		e.goFn(func() {
+			info, err := s.Handshake(e.ctx, &transport.Config{SocketType: "ROUTER"})
+			shaken <- hs{s, result[transport.PeerInfo]{info, err}}
+		})
+	}
+	clientErrs := make(chan error, n)
+	for i, c := range clients {
+		e.goFn(func() {
+			_, err := c.Handshake(e.ctx, &transport.Config{SocketType: "DEALER", Identity: fmt.Appendf(nil, "client-%d", i)})
+			clientErrs <- err
+		})
+	}
+	byID := map[string]transport.Conn{}
+	for range n {
+		require.NoError(e.t, await(e, clientErrs, "client Handshake"))
+		h := await(e, shaken, "server Handshake")
+		require.NoError(e.t, h.peer.err)
+		byID[string(h.peer.v.Identity)] = h.conn
+	}
+	require.Len(e.t, byID, n, "identities seen: %v", byID)
+	for i, c := range clients {
+		s := byID[fmt.Sprintf("client-%d", i)]
+		require.NotNil(e.t, s, "no server conn for client %d", i)
 		want := msg(fmt.Sprintf("conn %d", i))
-		got := e.transfer(clients[i], servers[i], []transport.Msg{want.Clone()})
-		assert.True(e.t, sameMsg(want, got[0]), "conn %d got %s", i, describe(got[0]))
+		got := e.transfer(c, s, []transport.Msg{want.Clone()})
+		e.assertSame(want, got[0], "conn %d", i)
 	}
 }
 
@@ -56,7 +98,7 @@ func testPingPong(e *env) {
 			require.NoError(e.t, dir[0].Flush())
 			got, err := e.readMsg(dir[1], "the flushed message")
 			require.NoError(e.t, err)
-			require.True(e.t, sameMsg(want, got), "round %d: got %s", i, describe(got))
+			e.requireSame(want, got, "round %d", i)
 		}
 	}
 }
@@ -97,7 +139,7 @@ func testMultipart(e *env) {
 	want := cloneAll(msgs)
 	got := e.transfer(c, s, msgs)
 	for i := range want {
-		require.True(e.t, sameMsg(want[i], got[i]), "message %d: want %s, got %s", i, describe(want[i]), describe(got[i]))
+		e.requireSame(want[i], got[i], "message %d", i)
 	}
 }
 
@@ -117,7 +159,7 @@ func testEmptyFrames(e *env) {
 	want := cloneAll(msgs)
 	got := e.transfer(c, s, msgs)
 	for i := range want {
-		assert.True(e.t, sameMsg(want[i], got[i]), "message %d: want %s, got %s", i, describe(want[i]), describe(got[i]))
+		e.assertSame(want[i], got[i], "message %d", i)
 	}
 }
 
@@ -138,13 +180,13 @@ func testFrameSizes(e *env) {
 	want := cloneAll(msgs)
 	got := e.transfer(c, s, msgs)
 	for i := range want {
-		assert.True(e.t, sameMsg(want[i], got[i]), "message %d: want %s, got %s", i, describe(want[i]), describe(got[i]))
+		e.assertSame(want[i], got[i], "message %d", i)
 	}
 	// And back, so both directions handle the long form.
 	back := cloneAll(want)
 	got = e.transfer(s, c, back)
 	for i := range want {
-		assert.True(e.t, sameMsg(want[i], got[i]), "reply %d: want %s, got %s", i, describe(want[i]), describe(got[i]))
+		e.assertSame(want[i], got[i], "reply %d", i)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/brookmq/brook/transport"
 )
 
@@ -34,17 +36,13 @@ func seqOf(m transport.Msg) (uint64, error) {
 
 // randomBytes returns n deterministic pseudo-random bytes.
 func randomBytes(seed uint64, n int) []byte {
-	r := rand.New(rand.NewPCG(seed, n64(n)))
+	var key [32]byte
+	binary.LittleEndian.PutUint64(key[:], seed)
+	binary.LittleEndian.PutUint64(key[8:], uint64(n))
 	b := make([]byte, n)
-	for i := 0; i < n; i += 8 {
-		var w [8]byte
-		binary.LittleEndian.PutUint64(w[:], r.Uint64())
-		copy(b[i:], w[:])
-	}
+	_, _ = rand.NewChaCha8(key).Read(b) // never fails
 	return b
 }
-
-func n64(n int) uint64 { return uint64(n) }
 
 // sameMsg reports whether a and b have the same frames, byte for byte
 // (nil and empty frames are the same).
@@ -87,4 +85,22 @@ func cloneAll(msgs []transport.Msg) []transport.Msg {
 		out[i] = m.Clone()
 	}
 	return out
+}
+
+// assertSame reports a mismatch between want and got, describing both
+// (only then: describing is not free, and the streams are long).
+func (e *env) assertSame(want, got transport.Msg, format string, args ...any) bool {
+	e.t.Helper()
+	if sameMsg(want, got) {
+		return true
+	}
+	return assert.Fail(e.t, fmt.Sprintf(format, args...), "want %s\n got %s", describe(want), describe(got))
+}
+
+// requireSame is assertSame that stops the subtest.
+func (e *env) requireSame(want, got transport.Msg, format string, args ...any) {
+	e.t.Helper()
+	if !e.assertSame(want, got, format, args...) {
+		e.t.FailNow()
+	}
 }
