@@ -98,6 +98,28 @@ func (q *FQ) Push(ctx context.Context, p Pipe, m Msg) error {
 	}
 }
 
+// Inject appends m as coming from p without waiting and without counting
+// it against p's high-water mark: for the few messages a pattern makes
+// itself (an XPUB's cancellations when a subscriber leaves). It reports
+// false, and queues nothing, once the queue is closed.
+func (q *FQ) Inject(p Pipe, m Msg) bool {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return false
+	}
+	q.pushLocked(fqEntry{p: p, st: &fqPipe{}, msg: m})
+	signal := q.waiters > 0
+	q.mu.Unlock()
+	if signal {
+		select {
+		case q.avail <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
 func (q *FQ) pushLocked(e fqEntry) {
 	if q.n == len(q.ring) {
 		ring := make([]fqEntry, 2*len(q.ring))

@@ -95,6 +95,36 @@ type Config struct {
 	// OnDrop is told of every message the pattern drops (p may be nil).
 	// It must not block or call back into the pattern.
 	OnDrop func(p Pipe, m Msg, reason DropReason)
+
+	// XPubVerbose passes every subscription message to an XPUB's
+	// application, not only the first for a topic (libzmq XPUB_VERBOSE).
+	XPubVerbose bool
+	// XPubVerboser passes every cancellation too, not only the last for a
+	// topic (libzmq XPUB_VERBOSER); it implies XPubVerbose.
+	XPubVerboser bool
+	// XPubManual leaves subscriptions to the application: every
+	// subscription message is passed on and applied only when the
+	// application calls Subscribe or Unsubscribe (libzmq XPUB_MANUAL).
+	XPubManual bool
+	// XPubWelcome, when non-nil, is sent to each subscriber as it connects
+	// (libzmq XPUB_WELCOME_MSG).
+	XPubWelcome []byte
+	// ReqRelaxed lets a REQ send a new request before the reply to the
+	// previous one; late replies to earlier requests are then discarded
+	// (libzmq REQ_RELAXED).
+	ReqRelaxed bool
+	// ReqCorrelate makes a REQ put a 4-byte request id before the
+	// delimiter and accept only replies carrying the current id (libzmq
+	// REQ_CORRELATE).
+	ReqCorrelate bool
+	// RouterMandatory makes a ROUTER fail Send with ErrHostUnreachable
+	// for an unknown routing id, and wait for room when the peer's queue
+	// is full, instead of dropping (libzmq ROUTER_MANDATORY).
+	RouterMandatory bool
+	// RouterHandover lets a new peer announcing a routing id already in
+	// use take it over (libzmq ROUTER_HANDOVER); without it the new peer
+	// is refused.
+	RouterHandover bool
 }
 
 func (c *Config) drop(p Pipe, m Msg, r DropReason) {
@@ -146,6 +176,22 @@ func New(socketType string, cfg Config) (Pattern, error) {
 		return newPull(cfg), nil
 	case "PAIR":
 		return newPair(cfg), nil
+	case "PUB":
+		return newPub(cfg, false), nil
+	case "XPUB":
+		return newPub(cfg, true), nil
+	case "SUB":
+		return newSub(cfg, false), nil
+	case "XSUB":
+		return newSub(cfg, true), nil
+	case "REQ":
+		return newReq(cfg), nil
+	case "REP":
+		return newRep(cfg), nil
+	case "DEALER":
+		return newDealer(cfg), nil
+	case "ROUTER":
+		return newRouter(cfg), nil
 	}
 	return nil, fmt.Errorf("%w: socket type %q", ErrNotSupported, socketType)
 }
@@ -155,4 +201,13 @@ func New(socketType string, cfg Config) (Pattern, error) {
 // the connection of a refused one.
 type Admitter interface {
 	Accepts(p Pipe) bool
+}
+
+// Disconnecter is implemented by pipes whose current connection a
+// pattern may end: a ROUTER with RouterHandover ends the connection of
+// the peer whose routing id a newcomer took over, as libzmq does. The
+// pipe then goes through Disconnected (and Detach) as usual. A pipe that
+// does not implement it keeps its connection under a generated id.
+type Disconnecter interface {
+	DisconnectPeer()
 }

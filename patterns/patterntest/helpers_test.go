@@ -1,0 +1,73 @@
+package patterntest_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/brookmq/brook/patterns"
+	"github.com/brookmq/brook/patterns/patterntest"
+	"github.com/stretchr/testify/require"
+)
+
+// newPattern builds a socket type's pattern with drops recorded.
+func newPattern(t *testing.T, typ string, cfg patterns.Config) (patterns.Pattern, *patterntest.Drops) {
+	t.Helper()
+	d := &patterntest.Drops{}
+	cfg.OnDrop = d.OnDrop
+	if cfg.RecvHWM == 0 {
+		cfg.RecvHWM = 100
+	}
+	p, err := patterns.New(typ, cfg)
+	require.NoError(t, err)
+	t.Cleanup(p.Close)
+	return p, d
+}
+
+// ctxT bounds a blocking call so a bug fails instead of hanging.
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// expired is a context that has already ended: a call given it must not
+// block.
+func expired() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// subscriber is what SUB, XSUB and manual XPUB patterns implement.
+type subscriber interface {
+	Subscribe([]byte) error
+	Unsubscribe([]byte) error
+}
+
+// items renders queued items as strings for compact assertions:
+// "+topic", "-topic", or the frames joined by "|".
+func items(list []patterntest.Item) []string {
+	out := []string{}
+	for _, it := range list {
+		switch it.Kind {
+		case patterntest.Subscribe:
+			out = append(out, "+"+string(it.Topic))
+		case patterntest.Cancel:
+			out = append(out, "-"+string(it.Topic))
+		default:
+			s := ""
+			for i, f := range it.Msg.Frames {
+				if i > 0 {
+					s += "|"
+				}
+				s += string(f)
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func sub(topic string) patterns.Msg   { return patterns.Msg{Frames: [][]byte{append([]byte{1}, topic...)}} }
+func unsub(topic string) patterns.Msg { return patterns.Msg{Frames: [][]byte{append([]byte{0}, topic...)}} }

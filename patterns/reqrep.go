@@ -1,0 +1,332 @@
+package patterns
+
+import (
+	"context"
+	"encoding/binary"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// REQ states. A REQ is idle (may send), sending (a Send is choosing a
+// peer), or awaiting the reply to the request it sent.
+const (
+	reqIdle = iota
+	reqSending
+	reqAwaiting
+)
+
+// req is REQ: a request goes round-robin to one peer, prefixed with an
+// empty delimiter frame (and, with ReqCorrelate, a 4-byte request id
+// before it); then the REQ waits for the reply from that peer only.
+// Replies from other peers, replies arriving when no request is
+// outstanding and malformed replies are dropped with DropUnexpected.
+//
+// Strict alternation (the default): Send while a request is outstanding
+// and Recv with none outstanding fail with ErrState.
+//
+// A cancelled Recv (its ctx ends) changes nothing: the request stays
+// outstanding and the next Recv can still get its reply. A cancelled or
+// failed Send sends nothing and leaves the REQ idle.
+//
+// If the peer asked disconnects, the REQ goes on waiting, as libzmq's
+// does: the reply cannot come unless that peer reconnects with the
+// request still known to it. Use Recv's ctx to give up, then either close
+// the socket (the lazy pirate pattern) or use ReqRelaxed.
+//
+// With ReqRelaxed a new Send is allowed at any time; it abandons the
+// outstanding request, and a reply to it that was received but not yet
+// read is dropped with DropUnexpected, as are late replies (from another
+// peer, or with ReqCorrelate from the same peer). Without ReqCorrelate a
+// late reply from the same peer cannot be told from the new one.
+type req struct {
+	cfg Config
+	lb  LB
+
+	mu     sync.Mutex
+	state  int
+	asked  uint64        // pipe id the outstanding request went to
+	id     uint32        // current request id (ReqCorrelate)
+	reply  *Msg          // the reply, received and not yet read
+	ready  chan struct{} // closed and replaced at each change of state or reply
+	early  []reqEarly    // replies that came in while Send was choosing a peer
+	closed bool
+	done   chan struct{}
+}
+
+type reqEarly struct {
+	p Pipe
+	m Msg
+}
+
+func newReq(cfg Config) *req {
+	return &req{cfg: cfg, id: rand.Uint32(), ready: make(chan struct{}), done: make(chan struct{})}
+}
+
+// notifyLocked wakes every Recv waiting for a change.
+func (s *req) notifyLocked() {
+	close(s.ready)
+	s.ready = make(chan struct{})
+}
+
+func (s *req) AttachEarly() bool { return true }
+func (s *req) Attach(p Pipe)     { s.lb.Add(p) }
+func (s *req) Connected(Pipe)    {}
+func (s *req) Disconnected(Pipe) {}
+func (s *req) Detach(p Pipe)     { s.lb.Remove(p) }
+func (s *req) Writable(Pipe)     { s.lb.Writable() }
+
+func (s *req) Close() {
+	s.lb.Close()
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+	}
+	s.mu.Unlock()
+}
+
+// Send sends a request, blocking until a peer has room or ctx ends.
+func (s *req) Send(ctx context.Context, m Msg) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return transport.ErrClosed
+	}
+	switch {
+	case s.state == reqSending:
+		s.mu.Unlock()
+		return ErrState
+	case s.state == reqAwaiting && !s.cfg.ReqRelaxed:
+		s.mu.Unlock()
+		return ErrState
+	}
+	if s.reply != nil {
+		s.cfg.drop(nil, *s.reply, DropUnexpected)
+		s.reply = nil
+	}
+	s.state = reqSending
+	s.notifyLocked()
+	s.id++
+	frames := make([][]byte, 0, len(m.Frames)+2)
+	if s.cfg.ReqCorrelate {
+		frames = append(frames, binary.BigEndian.AppendUint32(nil, s.id))
+	}
+	frames = append(frames, []byte{})
+	frames = append(frames, m.Frames...)
+	s.mu.Unlock()
+
+	p, err := s.lb.Send(ctx, Msg{Frames: frames})
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	early := s.early
+	s.early = nil
+	if err != nil {
+		s.state = reqIdle
+		s.notifyLocked()
+		for _, e := range early {
+			s.cfg.drop(e.p, e.m, DropUnexpected)
+		}
+		return err
+	}
+	s.state = reqAwaiting
+	s.asked = p.ID()
+	for _, e := range early {
+		s.acceptLocked(e.p, e.m)
+	}
+	s.notifyLocked()
+	return nil
+}
+
+// Recv waits for the reply to the outstanding request.
+func (s *req) Recv(ctx context.Context) (Msg, error) {
+	s.mu.Lock()
+	for {
+		if s.reply != nil {
+			m := *s.reply
+			s.reply = nil
+			s.state = reqIdle
+			s.mu.Unlock()
+			return m, nil
+		}
+		if s.closed {
+			s.mu.Unlock()
+			return Msg{}, transport.ErrClosed
+		}
+		if s.state == reqIdle {
+			s.mu.Unlock()
+			return Msg{}, ErrState
+		}
+		ready := s.ready
+		s.mu.Unlock()
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return Msg{}, ctx.Err()
+		case <-s.done:
+		}
+		s.mu.Lock()
+	}
+}
+
+// Inbound accepts the reply to the outstanding request.
+func (s *req) Inbound(_ context.Context, p Pipe, m Msg) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == reqSending {
+		s.early = append(s.early, reqEarly{p: p, m: m})
+		return nil
+	}
+	s.acceptLocked(p, m)
+	return nil
+}
+
+// acceptLocked takes m as the reply if it is one, or drops it.
+func (s *req) acceptLocked(p Pipe, m Msg) {
+	if s.state != reqAwaiting || s.reply != nil || p.ID() != s.asked {
+		s.cfg.drop(p, m, DropUnexpected)
+		return
+	}
+	f := m.Frames
+	if s.cfg.ReqCorrelate {
+		if len(f) < 1 || len(f[0]) != 4 || binary.BigEndian.Uint32(f[0]) != s.id {
+			s.cfg.drop(p, m, DropUnexpected)
+			return
+		}
+		f = f[1:]
+	}
+	if len(f) < 2 || len(f[0]) != 0 {
+		s.cfg.drop(p, m, DropUnexpected)
+		return
+	}
+	s.reply = &Msg{Frames: f[1:]}
+	s.notifyLocked()
+}
+
+// rep is REP: requests are fair-queued; Recv strips the envelope (every
+// frame up to and including the first empty one) and keeps it, and the
+// next Send puts it back in front of the reply and sends it to the peer
+// the request came from. Strict alternation: Recv while a reply is owed,
+// or Send with none owed, fails with ErrState. A request without an empty
+// delimiter frame, or without a body after it, is dropped with
+// DropUnexpected. A cancelled Recv takes nothing off the queue and leaves
+// the REP ready to receive.
+//
+// Replies never block: a requester that has gone loses its reply
+// (DropPeerGone), one whose queue is full too (DropHWM), as in libzmq.
+type rep struct {
+	cfg Config
+	fq  *FQ
+
+	mu     sync.Mutex
+	state  int // repIdle, repReceiving, repReplying
+	env    [][]byte
+	from   Pipe
+	live   map[uint64]bool
+	closed bool
+}
+
+const (
+	repIdle = iota
+	repReceiving
+	repReplying
+)
+
+func newRep(cfg Config) *rep {
+	return &rep{cfg: cfg, fq: NewFQ(cfg.RecvHWM), live: make(map[uint64]bool)}
+}
+
+func (s *rep) AttachEarly() bool { return true }
+
+func (s *rep) Attach(p Pipe) {
+	s.mu.Lock()
+	s.live[p.ID()] = true
+	s.mu.Unlock()
+}
+
+func (s *rep) Connected(Pipe)    {}
+func (s *rep) Disconnected(Pipe) {}
+func (s *rep) Writable(Pipe)     {}
+
+func (s *rep) Detach(p Pipe) {
+	s.mu.Lock()
+	delete(s.live, p.ID())
+	s.mu.Unlock()
+	s.fq.Remove(p)
+}
+
+func (s *rep) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.fq.Close()
+}
+
+func (s *rep) Inbound(ctx context.Context, p Pipe, m Msg) error {
+	return s.fq.Push(ctx, p, m)
+}
+
+// Recv returns the next request's body.
+func (s *rep) Recv(ctx context.Context) (Msg, error) {
+	s.mu.Lock()
+	if s.state != repIdle {
+		s.mu.Unlock()
+		return Msg{}, ErrState
+	}
+	s.state = repReceiving
+	s.mu.Unlock()
+	for {
+		p, m, err := s.fq.Pop(ctx)
+		if err != nil {
+			s.mu.Lock()
+			s.state = repIdle
+			s.mu.Unlock()
+			return Msg{}, err
+		}
+		i := emptyFrame(m.Frames)
+		if i < 0 || i == len(m.Frames)-1 {
+			s.cfg.drop(p, m, DropUnexpected)
+			continue
+		}
+		s.mu.Lock()
+		s.state = repReplying
+		s.env = m.Frames[: i+1 : i+1]
+		s.from = p
+		s.mu.Unlock()
+		return Msg{Frames: m.Frames[i+1:]}, nil
+	}
+}
+
+// emptyFrame returns the index of the first empty frame, or -1.
+func emptyFrame(frames [][]byte) int {
+	for i, f := range frames {
+		if len(f) == 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// Send sends the reply to the last request received.
+func (s *rep) Send(_ context.Context, m Msg) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return transport.ErrClosed
+	}
+	if s.state != repReplying {
+		return ErrState
+	}
+	reply := Msg{Frames: append(s.env, m.Frames...)}
+	p := s.from
+	s.state, s.env, s.from = repIdle, nil, nil
+	switch {
+	case !s.live[p.ID()]:
+		s.cfg.drop(p, reply, DropPeerGone)
+	case !p.TrySend(reply):
+		s.cfg.drop(p, reply, DropHWM)
+	}
+	return nil
+}
