@@ -47,13 +47,12 @@ type Conn struct {
 	lastSend atomic.Int64 // clock() of the last successful stream Write
 
 	// Control goroutine inputs.
-	pongMu      sync.Mutex
-	pongPending bool
-	pongSeq     uint64
-	pongLen     int
-	pongCtx     [maxPingContext]byte
-	peerTTL     atomic.Int64 // nanoseconds; 0 = none
-	kick        chan struct{}
+	pongMu     sync.Mutex
+	pongWanted atomic.Bool // a PING awaits its PONG; set and cleared under pongMu
+	pongLen    int
+	pongCtx    [maxPingContext]byte
+	peerTTL    atomic.Int64 // nanoseconds; 0 = none
+	kick       chan struct{}
 
 	// Lifecycle.
 	dead  atomic.Bool

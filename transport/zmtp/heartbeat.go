@@ -112,25 +112,37 @@ func (c *Conn) tick(pingAt *int64) (time.Duration, error) {
 }
 
 // sendPong writes the pending PONG, if any. It reports whether one is still
-// due because the writer held the lock.
+// due because the writer held the lock (then Flush may also carry it).
 func (c *Conn) sendPong() (bool, error) {
-	c.pongMu.Lock()
-	pending := c.pongPending
-	seq := c.pongSeq
-	var pongCtx [maxPingContext]byte
-	n := copy(pongCtx[:], c.pongCtx[:c.pongLen])
-	c.pongMu.Unlock()
-	if !pending {
+	if !c.pongWanted.Load() {
 		return false, nil
 	}
-	sent, err := c.tryWriteCommand(cmdPong, pongCtx[:n])
-	if err != nil || !sent {
-		return !sent, err
+	if !c.wmu.TryLock() {
+		return true, nil
 	}
+	defer c.wmu.Unlock()
+	if c.dead.Load() {
+		return false, c.failure()
+	}
+	if err := c.appendPongLocked(); err != nil {
+		return false, err
+	}
+	return false, c.flushLocked()
+}
+
+// appendPongLocked buffers a PONG echoing the latest PING's context; wmu
+// must be held.
+func (c *Conn) appendPongLocked() error {
+	var pongCtx [maxPingContext]byte
 	c.pongMu.Lock()
-	if c.pongSeq == seq {
-		c.pongPending = false
-	}
+	n := copy(pongCtx[:], c.pongCtx[:c.pongLen])
+	c.pongWanted.Store(false)
 	c.pongMu.Unlock()
-	return false, nil
+	if len(c.wbuf)+maxHeader+1+len(cmdPong)+n > cap(c.wbuf) {
+		if err := c.flushLocked(); err != nil {
+			return err
+		}
+	}
+	c.wbuf = appendCommand(c.wbuf, cmdPong, pongCtx[:n])
+	return nil
 }

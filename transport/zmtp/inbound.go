@@ -143,14 +143,14 @@ func (c *Conn) handleCommand(size uint64, inMsg bool) (transport.Msg, bool, erro
 	return transport.Msg{}, false, nil
 }
 
-// notePing records the peer's TTL and queues a PONG echoing its context
-// for the control goroutine (the reader never writes).
+// notePing records the peer's TTL and queues a PONG echoing its context,
+// sent by the control goroutine or the next Flush, whichever comes first
+// (the reader never writes).
 func (c *Conn) notePing(ttl time.Duration, pingCtx []byte) {
 	c.peerTTL.Store(int64(ttl))
 	c.pongMu.Lock()
-	c.pongPending = true
-	c.pongSeq++
 	c.pongLen = copy(c.pongCtx[:], pingCtx)
+	c.pongWanted.Store(true)
 	c.pongMu.Unlock()
 	c.wake()
 }

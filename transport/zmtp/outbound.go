@@ -79,12 +79,18 @@ func (c *Conn) WriteSubscription(topic []byte, subscribe bool) error {
 	return c.writeFrame(flagCommand, prefix[:n], topic)
 }
 
-// Flush writes everything buffered in one write call.
+// Flush writes everything buffered in one write call, with a PONG the
+// peer is waiting for, if any.
 func (c *Conn) Flush() error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.dead.Load() {
 		return c.failure()
+	}
+	if c.pongWanted.Load() {
+		if err := c.appendPongLocked(); err != nil {
+			return err
+		}
 	}
 	return c.flushLocked()
 }
