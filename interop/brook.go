@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -119,25 +120,52 @@ func (l *eventLog) ofType(typ socket.EventType) []socket.Event {
 }
 
 // waitFor waits until an event matching match is recorded (one recorded
-// earlier counts) and returns the first such event.
+// earlier counts) and returns the first such event; it fails the test if
+// none comes before ctx ends.
 func (l *eventLog) waitFor(ctx context.Context, t testing.TB, what string, match func(socket.Event) bool) socket.Event {
 	t.Helper()
+	e, err := l.await(ctx, match)
+	if err != nil {
+		t.Fatalf("no %s: %v; events: %s", what, err, l)
+	}
+	return e
+}
+
+// await returns the first recorded event matching match, waiting for
+// one until ctx ends (ctx's error) or the monitor closes.
+func (l *eventLog) await(ctx context.Context, match func(socket.Event) bool) (socket.Event, error) {
 	for seen := 0; ; {
 		l.mu.Lock()
 		events, changed := l.events, l.changed
 		l.mu.Unlock()
 		for ; seen < len(events); seen++ {
 			if match(events[seen]) {
-				return events[seen]
+				return events[seen], nil
 			}
 		}
 		select {
 		case <-changed:
 		case <-l.done:
-			t.Fatalf("monitor closed before %s; events: %s", what, l)
+			return socket.Event{}, errors.New("monitor closed")
 		case <-ctx.Done():
-			t.Fatalf("no %s: %v; events: %s", what, ctx.Err(), l)
+			return socket.Event{}, ctx.Err()
 		}
+	}
+}
+
+// quietFor waits for d and fails the test at once if an event matching
+// match is recorded meanwhile (or was before). The wait is the test: it
+// shows nothing happens over a span longer than some timeout.
+func (l *eventLog) quietFor(t testing.TB, d time.Duration, what string, match func(socket.Event) bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	e, err := l.await(ctx, match)
+	switch {
+	case err == nil:
+		t.Fatalf("unexpected %s: %s; events: %s", what, e, l)
+	case !errors.Is(err, context.DeadlineExceeded):
+		t.Fatalf("waiting %v without %s: %v", d, what, err)
 	}
 }
 

@@ -1,0 +1,85 @@
+package interop
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/brookmq/brook/socket"
+)
+
+// Heartbeat settings for these tests: short, so that waiting several
+// timeouts stays well under a second or two.
+const (
+	hbInterval = 100 * time.Millisecond
+	hbTimeout  = 300 * time.Millisecond
+	// hbIdle is how long the connection is left idle: several timeouts.
+	hbIdle = 4 * hbTimeout
+)
+
+// isDisconnect matches what a dropped connection shows on the monitor.
+func isDisconnect(e socket.Event) bool {
+	return e.Type == socket.EventDisconnected || e.Type == socket.EventHandshakeFailed
+}
+
+// assertOneConnection checks that s saw exactly one handshake, i.e. the
+// connection was never dropped and re-established.
+func assertOneConnection(t *testing.T, s *socket.Socket, events *eventLog) {
+	t.Helper()
+	assert.Len(t, events.ofType(socket.EventHandshakeSucceeded), 1, "events: %s", events)
+	st := s.Stats()
+	if assert.Len(t, st.Peers, 1) {
+		assert.EqualValues(t, 1, st.Peers[0].Connections)
+		assert.True(t, st.Peers[0].Connected)
+	}
+}
+
+// TestLibzmqHeartbeatKeepsIdleBrookPeer: a libzmq peer that sends PINGs
+// every 100 ms, drops peers that do not answer within 300 ms, and
+// announces a 300 ms TTL keeps an idle brook peer (no heartbeats of its
+// own) connected for several timeouts: brook answers every PING with a
+// PONG and reads the TTL right (deciseconds), so neither side drops the
+// connection, and a message still flows afterwards.
+func TestLibzmqHeartbeatKeepsIdleBrookPeer(t *testing.T) {
+	t.Parallel()
+	ctx := deadline(t)
+	pull := newBrook(t, socket.Pull)
+	events := watchEvents(t, pull)
+	require.NoError(t, pull.Bind("tcp://127.0.0.1:0"))
+	push := startLibzmq(t, "PUSH",
+		"HEARTBEAT_IVL=100", "HEARTBEAT_TIMEOUT=300", "HEARTBEAT_TTL=300")
+	push.connect(pull.LastEndpoint())
+	push.send([]byte("before"))
+	assert.Equal(t, [][]byte{[]byte("before")}, requireRecv(ctx, t, pull))
+
+	events.quietFor(t, hbIdle, "disconnection of the idle peer", isDisconnect)
+
+	push.send([]byte("after"))
+	assert.Equal(t, [][]byte{[]byte("after")}, requireRecv(ctx, t, pull))
+	assertOneConnection(t, pull, events)
+}
+
+// TestBrookHeartbeatAgainstLibzmq: brook sends PINGs every 100 ms and
+// drops a peer silent for 300 ms after one; a libzmq peer with no
+// heartbeat options answers PINGs with PONGs, so the idle connection
+// survives several timeouts. brook also announces a 300 ms TTL, which
+// libzmq honours: brook's PINGs must keep arriving for it to stay.
+func TestBrookHeartbeatAgainstLibzmq(t *testing.T) {
+	t.Parallel()
+	ctx := deadline(t)
+	pull := startLibzmq(t, "PULL")
+	ep := pull.bind("tcp://127.0.0.1:*")
+	push := newBrook(t, socket.Push, socket.WithHeartbeat(hbInterval, hbTimeout, hbTimeout))
+	events := watchEvents(t, push)
+	require.NoError(t, push.Connect(ep))
+	requireSend(ctx, t, push, []byte("before"))
+	assert.Equal(t, [][]byte{[]byte("before")}, pull.recv())
+
+	events.quietFor(t, hbIdle, "disconnection of the idle peer", isDisconnect)
+
+	requireSend(ctx, t, push, []byte("after"))
+	assert.Equal(t, [][]byte{[]byte("after")}, pull.recv())
+	assertOneConnection(t, push, events)
+}
