@@ -81,6 +81,8 @@
 //	|  payload (length bytes) ...                         | zero padding to a multiple of 8         |
 //	+-----------------------------------------------------+-----------------------------------------+
 //
+// The fields:
+//
 //   - length: payload bytes, at most 2^28 (checked before anything is read
 //     or allocated; a length running past the end of the file is damage).
 //   - crc32c: Castagnoli CRC of the length word followed by everything after

@@ -15,9 +15,12 @@ type Reader struct {
 	l    *Log
 	next uint64
 	seg  *segment
-	pos  int64 // byte position of record next in seg, valid when posOK
+	pos  int64 // byte position of record next in seg, valid when posK
 	posK bool  // pos is known
-	rr   *recReader
+	// indexed is set while pos comes from an index entry not yet confirmed
+	// by reading the record there.
+	indexed bool
+	rr      *recReader
 }
 
 // NewReader returns a Reader positioned at offset from. An offset below the
@@ -100,9 +103,20 @@ func (r *Reader) read() (Record, error) {
 		}
 	}
 	rec, n, err := r.rr.record(r.pos, r.next)
+	if err != nil && r.indexed && !isIOError(err) {
+		// The index is only a cache: rescan from the segment start.
+		r.indexed = false
+		pos, serr := r.scanTo(indexEntry{off: r.seg.base, pos: segHdrSize})
+		if serr != nil {
+			return Record{}, serr
+		}
+		r.pos = pos
+		rec, n, err = r.rr.record(r.pos, r.next)
+	}
 	if err != nil {
 		return Record{}, r.damage(r.pos, err)
 	}
+	r.indexed = false
 	r.pos += int64(n)
 	r.next++
 	return rec.toRecord(), nil
@@ -133,12 +147,14 @@ func (r *Reader) position() error {
 	}
 	pos, err := r.scanTo(start)
 	if err != nil && start.pos != segHdrSize {
-		pos, err = r.scanTo(indexEntry{off: r.seg.base, pos: segHdrSize})
+		start = indexEntry{off: r.seg.base, pos: segHdrSize}
+		pos, err = r.scanTo(start)
 	}
 	if err != nil {
 		return err
 	}
 	r.pos, r.posK = pos, true
+	r.indexed = start.pos != segHdrSize
 	return nil
 }
 
@@ -195,8 +211,15 @@ func (l *Log) OffsetAt(t time.Time) (uint64, error) {
 			continue
 		}
 		off, found, err := scanTime(s, e, ts, end)
+		if err != nil && !isIOError(err) && e.pos != segHdrSize {
+			// A wrong index entry: the index is only a cache.
+			off, found, err = scanTime(s, indexEntry{off: s.base, pos: segHdrSize}, ts, end)
+		}
 		l.release(s)
 		if err != nil || found {
+			if isIOError(err) {
+				err = errors.Unwrap(err)
+			}
 			return off, err
 		}
 	}
@@ -212,7 +235,7 @@ func scanTime(s *segment, e indexEntry, ts int64, end uint64) (uint64, bool, err
 		rec, n, err := rr.record(pos, off)
 		if err != nil {
 			if isIOError(err) {
-				return 0, false, err
+				return 0, false, ioError{fmt.Errorf("brook: journal read segment %020d: %w", s.base, errors.Unwrap(err))}
 			}
 			return 0, false, &CorruptError{Segment: s.base, Offset: off, Pos: pos, Reason: err.Error()}
 		}
