@@ -7,6 +7,7 @@
 package patterntest
 
 import (
+	"context"
 	"sync"
 
 	"github.com/brookmq/brook/patterns"
@@ -56,6 +57,7 @@ type Pipe struct {
 	items       []Item
 	data        int
 	refused     int
+	refusedC    chan struct{} // closed and replaced at each refusal
 	closed      bool
 	disconnects int
 }
@@ -109,6 +111,10 @@ func (p *Pipe) TrySend(m patterns.Msg) bool {
 	defer p.mu.Unlock()
 	if p.closed || (p.hwm > 0 && p.data >= p.hwm) {
 		p.refused++
+		if p.refusedC != nil {
+			close(p.refusedC)
+			p.refusedC = nil
+		}
 		return false
 	}
 	p.items = append(p.items, Item{Kind: Data, Msg: m})
@@ -169,6 +175,28 @@ func (p *Pipe) Refused() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.refused
+}
+
+// WaitRefused waits until TrySend has been refused at least n times in
+// all (a sender tried a full pipe), or ctx ends.
+func (p *Pipe) WaitRefused(ctx context.Context, n int) error {
+	for {
+		p.mu.Lock()
+		if p.refused >= n {
+			p.mu.Unlock()
+			return nil
+		}
+		if p.refusedC == nil {
+			p.refusedC = make(chan struct{})
+		}
+		c := p.refusedC
+		p.mu.Unlock()
+		select {
+		case <-c:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // Take removes and returns everything queued, as the writer would.

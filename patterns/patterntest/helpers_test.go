@@ -7,6 +7,7 @@ import (
 
 	"github.com/brookmq/brook/patterns"
 	"github.com/brookmq/brook/patterns/patterntest"
+	"github.com/brookmq/brook/transport"
 	"github.com/stretchr/testify/require"
 )
 
@@ -69,5 +70,11 @@ func items(list []patterntest.Item) []string {
 	return out
 }
 
-func sub(topic string) patterns.Msg   { return patterns.Msg{Frames: [][]byte{append([]byte{1}, topic...)}} }
-func unsub(topic string) patterns.Msg { return patterns.Msg{Frames: [][]byte{append([]byte{0}, topic...)}} }
+func sub(topic string) patterns.Msg {
+	return patterns.Msg{Frames: [][]byte{append([]byte{1}, topic...)}}
+}
+func unsub(topic string) patterns.Msg {
+	return patterns.Msg{Frames: [][]byte{append([]byte{0}, topic...)}}
+}
+
+func transportErrClosed() error { return transport.ErrClosed }
