@@ -57,11 +57,11 @@ func TestReqStates(t *testing.T) {
 			{do: "recv", want: []string{"multi", "part"}},
 		}, unexpects: 2},
 		{name: "relaxed: new request abandons the old", cfg: patterns.Config{ReqRelaxed: true}, steps: []step{
-			{do: "send"},  // to pipe 1
-			{do: "send"},  // to pipe 2
+			{do: "send"}, // to pipe 1
+			{do: "send"}, // to pipe 2
 			{do: "reply:1:|stale"},
 			{do: "reply:2:|fresh"},
-			{do: "send"},  // to pipe 1: the unread reply is discarded
+			{do: "send"}, // to pipe 1: the unread reply is discarded
 			{do: "recv", wantErr: context.Canceled},
 			{do: "reply:1:|third"},
 			{do: "recv", want: []string{"third"}},
