@@ -16,6 +16,9 @@ type pair struct {
 	hello [2]chan transport.PeerInfo // hello[i] carries side i's handshake (capacity 1)
 	done  chan struct{}              // closed when either side closes
 	once  sync.Once
+	// abandoned is set when a side's Handshake fails, so the other side
+	// does not take the announcement that side left behind for success.
+	abandoned atomic.Bool
 }
 
 // newPair returns the two ends of a fresh connection to name.

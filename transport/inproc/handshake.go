@@ -61,11 +61,19 @@ func (c *Conn) Handshake(ctx context.Context, cfg *transport.Config) (transport.
 	if !transport.Compatible(cfg.SocketType, peer.SocketType) {
 		return c.fail(fmt.Errorf("%w: %s cannot talk to %s", transport.ErrIncompatible, cfg.SocketType, peer.SocketType))
 	}
+	if c.p.abandoned.Load() {
+		return c.fail(errPeerAbandoned)
+	}
 	return peer, nil
 }
 
+// errPeerAbandoned is the handshake error of a side whose peer announced
+// itself but then failed its own handshake (timed out, say).
+var errPeerAbandoned = fmt.Errorf("%w: the peer abandoned the handshake", transport.ErrClosed)
+
 // fail closes the connection and returns err annotated with the address.
 func (c *Conn) fail(err error) (transport.PeerInfo, error) {
+	c.p.abandoned.Store(true)
 	c.Close()
 	return transport.PeerInfo{}, fmt.Errorf("inproc: handshake on %s: %w", c.p.addr, err)
 }

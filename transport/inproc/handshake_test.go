@@ -144,3 +144,13 @@ func TestHandshakeAfterPeerWroteAndClosed(t *testing.T) {
 	_, err = c2.ReadMsg()
 	assert.ErrorIs(t, err, transport.ErrClosed)
 }
+
+// A side whose peer gave up its handshake fails too, instead of taking
+// the announcement left behind for a working connection.
+func TestHandshakeAfterPeerGaveUp(t *testing.T) {
+	c, s := dialAccept(t)
+	_, err := c.Handshake(testCtx(t), &transport.Config{SocketType: "PAIR", HandshakeTimeout: time.Millisecond})
+	require.ErrorIs(t, err, transport.ErrHandshakeTimeout)
+	_, err = s.Handshake(testCtx(t), &transport.Config{SocketType: "PAIR"})
+	assert.ErrorIs(t, err, transport.ErrClosed)
+}
