@@ -1,10 +1,114 @@
 package durable
 
-import "fmt"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
 
-const childEnv = "BROOK_DURABLE_CHILD"
+// Child processes: the test binary re-executed with childEnv set to a role.
+const (
+	childEnv     = "BROOK_DURABLE_CHILD"
+	childDirEnv  = "BROOK_DURABLE_DIR"
+	childModeEnv = "BROOK_DURABLE_MODE"
+	childIterEnv = "BROOK_DURABLE_ITER"
+	// killProducers is the number of appending goroutines in a kill child.
+	killProducers = 8
+	// killSegmentSize is small so that rolls, retention and cursor rewrites
+	// happen many times per child.
+	killSegmentSize = 4096
+)
 
+// runChild runs a child role and returns the process exit code.
 func runChild(role string) int {
-	fmt.Println("unknown role", role)
+	dir := os.Getenv(childDirEnv)
+	switch role {
+	case "lock":
+		l, err := Open(dir)
+		switch {
+		case errors.Is(err, ErrLocked):
+			fmt.Println("locked")
+		case err != nil:
+			fmt.Println("error", err)
+		default:
+			fmt.Println("opened")
+			_ = l.Close()
+		}
+		return 0
+	case "append":
+		mode, err := strconv.ParseInt(os.Getenv(childModeEnv), 10, 64)
+		if err != nil {
+			fmt.Println("error", err)
+			return 2
+		}
+		iter, _ := strconv.Atoi(os.Getenv(childIterEnv))
+		return appendChild(dir, SyncMode(mode), iter)
+	}
+	fmt.Println("error unknown role", role)
 	return 2
+}
+
+func killOptions(mode SyncMode) []Option {
+	return []Option{WithSync(mode), WithSegmentSize(killSegmentSize), WithRetainConsumed(),
+		WithCursorPersistInterval(0), WithIndexInterval(512)}
+}
+
+// appendChild appends under load until killed, reporting on stdout every
+// acknowledged append ("ack <offset> <producer> <seq>") and every committed
+// cursor floor ("commit <floor>"), each written only after the call returned.
+func appendChild(dir string, mode SyncMode, iter int) int {
+	l, err := Open(dir, killOptions(mode)...)
+	if err != nil {
+		fmt.Println("error", err)
+		return 2
+	}
+	var out sync.Mutex
+	report := func(format string, args ...any) {
+		out.Lock()
+		fmt.Fprintf(os.Stdout, format, args...)
+		out.Unlock()
+	}
+	c, err := l.Cursor("consumer")
+	if err != nil {
+		fmt.Println("error", err)
+		return 2
+	}
+	ctx := context.Background()
+	report("ready\n")
+	for p := range killProducers {
+		go func() {
+			id := iter*killProducers + p
+			for s := 0; ; s++ {
+				off, err := l.Append(ctx, genPayload(id, s))
+				if err != nil {
+					report("error %v\n", err)
+					return
+				}
+				report("ack %d %d %d\n", off, id, s)
+			}
+		}()
+	}
+	r := l.NewReader(c.Offset())
+	for n := 0; ; n++ {
+		rec, err := r.Next(ctx)
+		if err != nil {
+			report("error %v\n", err)
+			time.Sleep(time.Hour)
+		}
+		if err := c.Ack(rec.Offset); err != nil {
+			report("error %v\n", err)
+			time.Sleep(time.Hour)
+		}
+		if n%16 == 0 {
+			if err := c.Commit(); err != nil {
+				report("error %v\n", err)
+				time.Sleep(time.Hour)
+			}
+			report("commit %d\n", c.Offset())
+		}
+	}
 }

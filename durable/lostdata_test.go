@@ -131,6 +131,13 @@ func lostDataIteration(t *testing.T, mode SyncMode, seed uint64) {
 // appends working afterwards.
 func verifyAfterCrash(t *testing.T, l *Log, acked map[uint64][]byte) {
 	t.Helper()
+	verifyAfterCrashThen(t, l, acked, genPayload(1<<19, 0))
+}
+
+// verifyAfterCrashThen is verifyAfterCrash appending next as the record that
+// shows appends work.
+func verifyAfterCrashThen(t *testing.T, l *Log, acked map[uint64][]byte, next []byte) {
+	t.Helper()
 	first, end := l.First(), l.End()
 	recs := readAll(t, l, first)
 	require.Len(t, recs, int(end-first))
@@ -153,7 +160,7 @@ func verifyAfterCrash(t *testing.T, l *Log, acked map[uint64][]byte) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	off, err := l.Append(ctx, []byte("after"))
+	off, err := l.Append(ctx, next)
 	require.NoError(t, err)
 	require.Equal(t, end, off)
 	require.False(t, errors.Is(l.Err(), ErrFailed))
