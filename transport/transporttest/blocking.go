@@ -77,3 +77,49 @@ func testCloseUnblocksHandshake(e *env) {
 	require.NoError(e.t, c.Close())
 	assert.Error(e.t, await(e, done, "Handshake after Close"))
 }
+
+// testPeerCloseFailsHandshake: a peer that closes instead of shaking hands
+// fails our handshake at once, without waiting for a timeout.
+func testPeerCloseFailsHandshake(e *env) {
+	c, s := e.dialAccept(e.listen())
+	done := make(chan error, 1)
+	e.goFn(func() {
+		_, err := c.Handshake(e.ctx, &transport.Config{SocketType: "PAIR"})
+		done <- err
+	})
+	require.NoError(e.t, s.Close())
+	assert.Error(e.t, await(e, done, "Handshake after the peer closed"))
+}
+
+// testListenerCloseFailsPendingDial: a connection dialled but never
+// accepted fails its handshake when the Listener closes, rather than
+// hanging until a timeout.
+func testListenerCloseFailsPendingDial(e *env) {
+	l := e.listen()
+	c, err := e.tr.Dial(e.ctx, e.parse(l.Endpoint()))
+	require.NoError(e.t, err)
+	e.track(c)
+	require.NoError(e.t, l.Close())
+	done := make(chan error, 1)
+	e.goFn(func() {
+		_, err := c.Handshake(e.ctx, &transport.Config{SocketType: "PAIR"})
+		done <- err
+	})
+	assert.Error(e.t, await(e, done, "Handshake of a connection its Listener dropped"))
+}
+
+// testListenerCloseKeepsConns: closing a Listener leaves the connections
+// it accepted working.
+func testListenerCloseKeepsConns(e *env) {
+	l := e.listen()
+	c, s := e.dialAccept(l)
+	ci, si := e.handshakes(c, &transport.Config{SocketType: "PAIR"}, s, &transport.Config{SocketType: "PAIR"})
+	require.NoError(e.t, ci.err)
+	require.NoError(e.t, si.err)
+	require.NoError(e.t, l.Close())
+	want := msg("still", "here")
+	got := e.transfer(c, s, []transport.Msg{want.Clone()})
+	e.requireSame(want, got[0], "client to server after Listener.Close")
+	got = e.transfer(s, c, []transport.Msg{want.Clone()})
+	e.requireSame(want, got[0], "server to client after Listener.Close")
+}

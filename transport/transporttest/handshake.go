@@ -64,6 +64,14 @@ func testHandshakeNoIdentity(e *env) {
 	assert.Empty(e.t, sp.Identity)
 }
 
+// testHandshakeEmptyIdentity: a DEALER without a routing id announces an
+// empty one.
+func testHandshakeEmptyIdentity(e *env) {
+	_, _, _, sp := e.connect(&transport.Config{SocketType: "DEALER"}, &transport.Config{SocketType: "ROUTER"})
+	assert.Equal(e.t, "DEALER", sp.SocketType)
+	assert.Empty(e.t, sp.Identity)
+}
+
 // incompatible: socket types that cannot talk are refused at handshake,
 // and no message crosses the connection.
 func incompatible(client, server string) func(*env) {

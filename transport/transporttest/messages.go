@@ -1,6 +1,7 @@
 package transporttest
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/stretchr/testify/assert"
@@ -191,23 +192,88 @@ func testFrameSizes(e *env) {
 }
 
 // testSubscription: WriteSubscription arrives as a ZMTP 3.0 subscription
-// message.
+// message, whatever the topic's length, and each arrives intact even when
+// read before the others are checked.
 func testSubscription(e *env) {
 	c, s, _, _ := e.connect(&transport.Config{SocketType: "SUB"}, &transport.Config{SocketType: "XPUB"})
 	subs := []struct {
 		topic     string
 		subscribe bool
-	}{{"weather", true}, {"", true}, {"weather", false}, {"\x00\x01binary", true}}
+	}{
+		{"weather", true},
+		{"", true},
+		{"weather", false},
+		{"\x00\x01binary", true},
+		{string(randomBytes(5, 300)), true}, // a long-form frame or command
+		{string(randomBytes(6, 70000)), false},
+	}
 	for _, sub := range subs {
 		require.NoError(e.t, c.WriteSubscription([]byte(sub.topic), sub.subscribe))
 	}
 	require.NoError(e.t, c.Flush())
+	r := await(e, e.readN(s, len(subs)), "subscriptions")
+	require.NoError(e.t, r.err, "after %d subscriptions", len(r.v))
 	for i, sub := range subs {
-		m, err := e.readMsg(s, "subscription")
-		require.NoError(e.t, err)
-		topic, subscribe, ok := transport.ParseSubscription(m)
-		require.True(e.t, ok, "subscription %d arrived as %s", i, describe(m))
-		assert.Equal(e.t, sub.topic, string(topic), "subscription %d", i)
+		topic, subscribe, ok := transport.ParseSubscription(r.v[i])
+		require.True(e.t, ok, "subscription %d arrived as %s", i, describe(r.v[i]))
+		assert.True(e.t, sub.topic == string(topic), "subscription %d: topic of %d bytes, want %d", i, len(topic), len(sub.topic))
 		assert.Equal(e.t, sub.subscribe, subscribe, "subscription %d", i)
+	}
+}
+
+// testReceivedFramesAreOwned: the reader owns what ReadMsg returns; writing
+// into a frame or appending to it disturbs no other message.
+func testReceivedFramesAreOwned(e *env) {
+	c, s := e.pair()
+	var msgs []transport.Msg
+	for i := range 200 {
+		msgs = append(msgs, msg(fmt.Sprint("m", i), "second", ""))
+	}
+	want := cloneAll(msgs)
+	read := e.readN(s, len(msgs))
+	require.NoError(e.t, await(e, e.writeAll(c, msgs), "writer"))
+	r := await(e, read, "reader")
+	require.NoError(e.t, r.err)
+	// Append past the end of every frame: if a frame's capacity reaches
+	// into bytes of another message (a shared read buffer or slab), the
+	// append overwrites them, and the check below sees it.
+	scribble := bytes.Repeat([]byte{0xEE}, 64)
+	for _, m := range r.v {
+		for _, f := range m.Frames {
+			_ = append(f, scribble...)
+		}
+	}
+	for i := range want {
+		e.requireSame(want[i], r.v[i], "message %d after appending to the others", i)
+	}
+	for i := range r.v {
+		for _, f := range r.v[i].Frames {
+			for k := range f {
+				f[k] = 0xDD
+			}
+		}
+	}
+	more := []transport.Msg{msg("after the scribbling", "intact")}
+	got := e.transfer(c, s, cloneAll(more))
+	e.requireSame(more[0], got[0], "a message read after the others were overwritten")
+}
+
+// testManyFrames: a message of many frames arrives whole.
+func testManyFrames(e *env) {
+	c, s := e.pair()
+	var msgs []transport.Msg
+	for _, n := range []int{300, 5000} {
+		m := transport.Msg{Frames: make([][]byte, n)}
+		for i := range m.Frames {
+			if i%3 != 0 {
+				m.Frames[i] = fmt.Appendf(nil, "%d/%d", i, n)
+			}
+		}
+		msgs = append(msgs, m)
+	}
+	want := cloneAll(msgs)
+	got := e.transfer(c, s, msgs)
+	for i := range want {
+		e.assertSame(want[i], got[i], "message %d", i)
 	}
 }
