@@ -92,6 +92,9 @@ func (l *Log) list() (dirListing, error) {
 	ls := dirListing{idx: make(map[uint64]bool)}
 	names, err := l.fs.ReadDir(l.dir)
 	if err != nil {
+		if isNotExist(err) {
+			return ls, fmt.Errorf("brook: no journal in %s: %w", l.dir, err)
+		}
 		return ls, err
 	}
 	removed := false

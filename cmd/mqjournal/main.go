@@ -1,0 +1,23 @@
+// Command mqjournal inspects and repairs a brook journal directory (see
+// package durable).
+//
+// Usage:
+//
+//	mqjournal stat DIR                 summary: id, offsets, segments, cursors
+//	mqjournal dump [flags] DIR         records with offsets, timestamps and a payload preview
+//	mqjournal verify DIR               full CRC scan; exit status 1 on any damage
+//	mqjournal repair [-truncate] DIR   run recovery as a writer (cuts a torn tail);
+//	                                   -truncate also cuts at mid-log corruption
+//
+// stat, dump and verify open the journal read-only and may run while a writer
+// is appending. repair takes the writer lock. Exit status: 0 success, 1
+// damage found (verify) or left in place (repair), 2 usage or I/O error.
+package main
+
+import (
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
