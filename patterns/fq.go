@@ -8,19 +8,29 @@ import (
 )
 
 // FQ is the inbound queue of a socket: messages from all pipes in arrival
-// order, each pipe holding at most hwm of them at once, so one busy peer
-// cannot starve the others (fair queuing) and a slow application pushes
-// back on every peer's reader. It is safe for concurrent use.
+// order, each pipe holding at most hwm of them in the shared part at once,
+// so one busy peer cannot starve the others (fair queuing) and a slow
+// application pushes back on every peer's reader. It is safe for
+// concurrent use.
+//
+// Readers append to a shared slice; a consumer swaps that slice out whole
+// and serves Pops from it, so the two sides meet on one lock per batch
+// rather than per message. A pipe's allowance is returned when its
+// messages are swapped out, so a pipe may have up to 2*hwm messages
+// between its connection and the application.
 type FQ struct {
-	mu      sync.Mutex
+	mu      sync.Mutex // guards shared, pipes, waiters, closed
 	hwm     int
-	ring    []fqEntry
-	head, n int
+	shared  []fqEntry
 	pipes   map[uint64]*fqPipe
 	waiters int
 	avail   chan struct{} // one token per wake-up of a Pop waiter
 	closed  bool
 	done    chan struct{}
+
+	cmu   sync.Mutex // guards local and li: the consumer side
+	local []fqEntry
+	li    int
 }
 
 type fqEntry struct {
@@ -32,7 +42,7 @@ type fqEntry struct {
 type fqPipe struct {
 	queued  int
 	blocked bool
-	room    chan struct{} // token: a slot freed for this pipe's reader
+	room    chan struct{} // token: room freed for this pipe's reader
 }
 
 // NewFQ returns an inbound queue with a per-pipe bound of hwm messages
@@ -40,7 +50,6 @@ type fqPipe struct {
 func NewFQ(hwm int) *FQ {
 	return &FQ{
 		hwm:   hwm,
-		ring:  make([]fqEntry, 64),
 		pipes: make(map[uint64]*fqPipe),
 		avail: make(chan struct{}, 1),
 		done:  make(chan struct{}),
@@ -75,14 +84,11 @@ func (q *FQ) Push(ctx context.Context, p Pipe, m Msg) error {
 		st := q.state(p)
 		if q.hwm <= 0 || st.queued < q.hwm {
 			st.queued++
-			q.pushLocked(fqEntry{p: p, st: st, msg: m})
+			q.shared = append(q.shared, fqEntry{p: p, st: st, msg: m})
 			signal := q.waiters > 0
 			q.mu.Unlock()
 			if signal {
-				select {
-				case q.avail <- struct{}{}:
-				default:
-				}
+				q.signal()
 			}
 			return nil
 		}
@@ -98,88 +104,76 @@ func (q *FQ) Push(ctx context.Context, p Pipe, m Msg) error {
 	}
 }
 
-// Inject appends m as coming from p without waiting and without counting
-// it against p's high-water mark: for the few messages a pattern makes
-// itself (an XPUB's cancellations when a subscriber leaves). It reports
-// false, and queues nothing, once the queue is closed.
-func (q *FQ) Inject(p Pipe, m Msg) bool {
-	q.mu.Lock()
-	if q.closed {
-		q.mu.Unlock()
-		return false
+func (q *FQ) signal() {
+	select {
+	case q.avail <- struct{}{}:
+	default:
 	}
-	q.pushLocked(fqEntry{p: p, st: &fqPipe{}, msg: m})
-	signal := q.waiters > 0
-	q.mu.Unlock()
-	if signal {
-		select {
-		case q.avail <- struct{}{}:
-		default:
-		}
-	}
-	return true
 }
 
-func (q *FQ) pushLocked(e fqEntry) {
-	if q.n == len(q.ring) {
-		ring := make([]fqEntry, 2*len(q.ring))
-		k := copy(ring, q.ring[q.head:])
-		copy(ring[k:], q.ring[:q.head])
-		q.ring, q.head = ring, 0
+// refill swaps the shared slice in as the consumer's batch and returns
+// each pipe its allowance. Both locks must be held and local be used up.
+func (q *FQ) refillLocked() {
+	clear(q.local)
+	q.local, q.shared, q.li = q.shared, q.local[:0], 0
+	for i := range q.local {
+		st := q.local[i].st
+		st.queued--
+		if st.blocked {
+			st.blocked = false
+			select {
+			case st.room <- struct{}{}:
+			default:
+			}
+		}
 	}
-	i := q.head + q.n
-	if i >= len(q.ring) {
-		i -= len(q.ring)
+}
+
+// take pops from the consumer batch, refilling it from the shared slice
+// when used up. It reports false when both are empty. cmu must be held.
+func (q *FQ) take() (fqEntry, bool) {
+	if q.li == len(q.local) {
+		q.mu.Lock()
+		if len(q.shared) == 0 {
+			q.mu.Unlock()
+			return fqEntry{}, false
+		}
+		q.refillLocked()
+		more := q.waiters > 0 && len(q.local) > 1
+		q.mu.Unlock()
+		if more {
+			q.signal()
+		}
 	}
-	q.ring[i] = e
-	q.n++
+	e := q.local[q.li]
+	q.local[q.li] = fqEntry{}
+	q.li++
+	return e, true
 }
 
 // TryPop returns the oldest message and its pipe without waiting.
 func (q *FQ) TryPop() (Pipe, Msg, bool) {
-	q.mu.Lock()
-	p, m, ok := q.popLocked()
-	q.mu.Unlock()
-	return p, m, ok
-}
-
-func (q *FQ) popLocked() (Pipe, Msg, bool) {
-	if q.n == 0 {
-		return nil, Msg{}, false
-	}
-	e := q.ring[q.head]
-	q.ring[q.head] = fqEntry{}
-	q.head++
-	if q.head == len(q.ring) {
-		q.head = 0
-	}
-	q.n--
-	e.st.queued--
-	if e.st.blocked {
-		e.st.blocked = false
-		select {
-		case e.st.room <- struct{}{}:
-		default:
-		}
-	}
-	if q.n > 0 && q.waiters > 0 {
-		select {
-		case q.avail <- struct{}{}:
-		default:
-		}
-	}
-	return e.p, e.msg, true
+	q.cmu.Lock()
+	e, ok := q.take()
+	q.cmu.Unlock()
+	return e.p, e.msg, ok
 }
 
 // Pop waits for the oldest message and returns it with the pipe it came
 // from. Messages queued before Close are still returned; after that, Pop
 // fails with transport.ErrClosed.
 func (q *FQ) Pop(ctx context.Context) (Pipe, Msg, error) {
-	q.mu.Lock()
 	for {
-		if p, m, ok := q.popLocked(); ok {
+		q.cmu.Lock()
+		e, ok := q.take()
+		q.cmu.Unlock()
+		if ok {
+			return e.p, e.msg, nil
+		}
+		q.mu.Lock()
+		if len(q.shared) > 0 {
 			q.mu.Unlock()
-			return p, m, nil
+			continue
 		}
 		if q.closed {
 			q.mu.Unlock()
@@ -196,15 +190,13 @@ func (q *FQ) Pop(ctx context.Context) (Pipe, Msg, error) {
 		}
 		q.mu.Lock()
 		q.waiters--
+		pass := err != nil && q.waiters > 0 && len(q.shared) > 0
+		q.mu.Unlock()
 		if err != nil {
-			// Pass on a token we may have been sent to a remaining waiter.
-			if q.n > 0 && q.waiters > 0 {
-				select {
-				case q.avail <- struct{}{}:
-				default:
-				}
+			if pass {
+				// Pass on a token we may have been sent.
+				q.signal()
 			}
-			q.mu.Unlock()
 			return nil, Msg{}, err
 		}
 	}
@@ -212,9 +204,11 @@ func (q *FQ) Pop(ctx context.Context) (Pipe, Msg, error) {
 
 // Len is the number of queued messages.
 func (q *FQ) Len() int {
+	q.cmu.Lock()
+	defer q.cmu.Unlock()
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.n
+	return len(q.shared) + len(q.local) - q.li
 }
 
 // Close wakes every waiter; Pop still drains what is queued, Push fails.
@@ -225,4 +219,25 @@ func (q *FQ) Close() {
 		close(q.done)
 	}
 	q.mu.Unlock()
+}
+
+// Inject appends m from p without waiting, past the high-water mark if
+// need be: for the few messages a pattern makes itself (XPUB's
+// cancellations when a subscriber leaves), which must not be lost or
+// block. It reports false when the queue is closed.
+func (q *FQ) Inject(p Pipe, m Msg) bool {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return false
+	}
+	st := q.state(p)
+	st.queued++
+	q.shared = append(q.shared, fqEntry{p: p, st: st, msg: m})
+	signal := q.waiters > 0
+	q.mu.Unlock()
+	if signal {
+		q.signal()
+	}
+	return true
 }

@@ -3,6 +3,8 @@ package socket_test
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -47,6 +49,16 @@ func waitEvent(t *testing.T, ctx context.Context, ev <-chan socket.Event, want s
 			t.Fatalf("no %s event: %v", want, ctx.Err())
 		}
 	}
+}
+
+// freePort returns a TCP port that was free a moment ago (for tests that
+// must connect before they bind).
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
 func msgOf(s string) socket.Msg { return socket.NewMsg([]byte(s)) }

@@ -39,9 +39,8 @@ type pipe struct {
 	conns     atomic.Uint64
 
 	mu      sync.Mutex
-	ring    []outItem
-	head, n int
-	data    int // data items queued: what the HWM counts
+	q       []outItem // queued items, oldest first; swapped out whole by the writer
+	data    int       // data items queued: what the HWM counts
 	hwm     int
 	full    bool // a TrySend was refused since the last drain
 	closed  bool
@@ -59,7 +58,7 @@ func newPipe(s *Socket, id uint64, endpoint string, dialed bool) *pipe {
 		endpoint: endpoint,
 		dialed:   dialed,
 		hwm:      s.opts.sendHWM,
-		ring:     make([]outItem, 16),
+		q:        make([]outItem, 0, 16),
 		wake:     make(chan struct{}, 1),
 		drained:  make(chan struct{}),
 	}
@@ -97,7 +96,7 @@ func (p *pipe) TrySend(m Msg) bool {
 		p.mu.Unlock()
 		return false
 	}
-	p.pushLocked(outItem{kind: itemData, msg: m})
+	p.q = append(p.q, outItem{kind: itemData, msg: m})
 	p.data++
 	p.wakeLocked()
 	p.mu.Unlock()
@@ -112,7 +111,7 @@ func (p *pipe) SendSubscription(topic []byte, subscribe bool) {
 	}
 	p.mu.Lock()
 	if !p.closed {
-		p.pushLocked(outItem{kind: kind, topic: topic})
+		p.q = append(p.q, outItem{kind: kind, topic: topic})
 		p.wakeLocked()
 	}
 	p.mu.Unlock()
@@ -125,51 +124,17 @@ func (p *pipe) ResetSubscriptions(topics [][]byte) {
 	if p.closed {
 		return
 	}
-	items := make([]outItem, 0, len(topics)+p.n)
+	items := make([]outItem, 0, len(topics)+len(p.q))
 	for _, t := range topics {
 		items = append(items, outItem{kind: itemSubscribe, topic: t})
 	}
-	for i := 0; i < p.n; i++ {
-		it := p.at(i)
+	for _, it := range p.q {
 		if it.kind == itemData {
 			items = append(items, it)
 		}
 	}
-	p.replaceLocked(items)
+	p.q = items
 	p.wakeLocked()
-}
-
-func (p *pipe) at(i int) outItem {
-	k := p.head + i
-	if k >= len(p.ring) {
-		k -= len(p.ring)
-	}
-	return p.ring[k]
-}
-
-func (p *pipe) replaceLocked(items []outItem) {
-	size := len(p.ring)
-	for size < len(items) {
-		size *= 2
-	}
-	ring := make([]outItem, size)
-	copy(ring, items)
-	p.ring, p.head, p.n = ring, 0, len(items)
-}
-
-func (p *pipe) pushLocked(it outItem) {
-	if p.n == len(p.ring) {
-		ring := make([]outItem, 2*len(p.ring))
-		k := copy(ring, p.ring[p.head:])
-		copy(ring[k:], p.ring[:p.head])
-		p.ring, p.head = ring, 0
-	}
-	k := p.head + p.n
-	if k >= len(p.ring) {
-		k -= len(p.ring)
-	}
-	p.ring[k] = it
-	p.n++
 }
 
 func (p *pipe) wakeLocked() {
@@ -190,28 +155,23 @@ func (p *pipe) nudge() {
 	p.mu.Unlock()
 }
 
-// popAll moves every queued item to dst. It reports whether a sender was
-// refused for a full queue since the last call (so the pattern must be
-// told the pipe is writable again). With nothing queued it marks the
-// writer as waiting for a wake token.
-func (p *pipe) popAll(dst []outItem) ([]outItem, bool) {
+// popAll takes every queued item, leaving spare (emptied, its capacity
+// reused) as the new queue: a swap, no copying. It reports whether a
+// sender was refused for a full queue since the last call (so the pattern
+// must be told the pipe is writable again). With nothing queued it marks
+// the writer as waiting for a wake token.
+func (p *pipe) popAll(spare []outItem) ([]outItem, bool) {
 	p.mu.Lock()
-	for i := 0; i < p.n; i++ {
-		dst = append(dst, p.ring[p.head])
-		p.ring[p.head] = outItem{}
-		p.head++
-		if p.head == len(p.ring) {
-			p.head = 0
-		}
-	}
-	p.head, p.n, p.data = 0, 0, 0
-	wasFull := p.full && len(dst) > 0
+	out := p.q
+	p.q = spare[:0]
+	p.data = 0
+	wasFull := p.full && len(out) > 0
 	if wasFull {
 		p.full = false
 	}
-	p.waiting = len(dst) == 0
+	p.waiting = len(out) == 0
 	p.mu.Unlock()
-	return dst, wasFull
+	return out, wasFull
 }
 
 // requeue puts data items that could not be written back in front of the
@@ -220,7 +180,7 @@ func (p *pipe) popAll(dst []outItem) ([]outItem, bool) {
 func (p *pipe) requeue(items []outItem) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	all := make([]outItem, 0, len(items)+p.n)
+	all := make([]outItem, 0, len(items)+len(p.q))
 	data := 0
 	for _, it := range items {
 		if it.kind == itemData {
@@ -228,10 +188,7 @@ func (p *pipe) requeue(items []outItem) {
 			data++
 		}
 	}
-	for i := 0; i < p.n; i++ {
-		all = append(all, p.at(i))
-	}
-	p.replaceLocked(all)
+	p.q = append(all, p.q...)
 	p.data += data
 }
 
@@ -246,7 +203,7 @@ func (p *pipe) queued() int {
 func (p *pipe) empty() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.n == 0
+	return len(p.q) == 0
 }
 
 // close refuses further items and returns the data messages still queued.
@@ -255,7 +212,7 @@ func (p *pipe) close() int {
 	defer p.mu.Unlock()
 	p.closed = true
 	n := p.data
-	p.ring, p.head, p.n, p.data = nil, 0, 0, 0
+	p.q, p.data = nil, 0
 	return n
 }
 
@@ -278,32 +235,52 @@ func (p *pipe) stats() PeerStats {
 
 // writeLoop drains the send queue into conn, many messages per flush, until
 // the connection fails, ctx ends, or the socket is closing and everything
-// queued has been flushed (linger). Items written but not flushed when
-// the connection fails go back in front of the queue.
+// queued has been flushed (linger). Batches written but not yet flushed
+// are kept, and go back in front of the queue when the connection fails.
 func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
-	var batch, unflushed []outItem
-	unflushedBytes := 0
+	var (
+		pending      [][]outItem // written, not yet flushed, oldest first
+		free         [][]outItem // emptied batches, to be swapped in again
+		pendingBytes int
+		pendingItems int
+	)
+	spare := func() []outItem {
+		if n := len(free); n > 0 {
+			b := free[n-1]
+			free = free[:n-1]
+			return b
+		}
+		return nil
+	}
 	fail := func(err error, rest []outItem) error {
-		p.requeue(append(unflushed, rest...))
+		var items []outItem
+		for _, b := range pending {
+			items = append(items, b...)
+		}
+		p.requeue(append(items, rest...))
 		return err
 	}
 	flush := func() error {
 		if err := conn.Flush(); err != nil {
 			return err
 		}
-		p.sent.Add(uint64(countData(unflushed)))
-		clear(unflushed)
-		unflushed, unflushedBytes = unflushed[:0], 0
+		for _, b := range pending {
+			p.sent.Add(uint64(countData(b)))
+			clear(b)
+			free = append(free, b[:0])
+		}
+		clear(pending)
+		pending, pendingBytes, pendingItems = pending[:0], 0, 0
 		return nil
 	}
 	for {
-		var wasFull bool
-		batch, wasFull = p.popAll(batch[:0])
+		batch, wasFull := p.popAll(spare())
 		if wasFull {
 			p.s.pat.Writable(p)
 		}
 		if len(batch) == 0 {
-			if len(unflushed) > 0 {
+			free = append(free, batch)
+			if len(pending) > 0 {
 				if err := flush(); err != nil {
 					return fail(err, nil)
 				}
@@ -325,6 +302,7 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 			switch it.kind {
 			case itemData:
 				err = conn.WriteMsg(it.msg)
+				pendingBytes += it.msg.Size()
 			case itemSubscribe:
 				err = conn.WriteSubscription(it.topic, true)
 			case itemCancel:
@@ -333,15 +311,14 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 			if err != nil {
 				return fail(err, batch[i:])
 			}
-			unflushed = append(unflushed, it)
-			unflushedBytes += it.msg.Size() + len(it.topic)
-			if unflushedBytes >= flushBytes || len(unflushed) >= flushItems {
-				if err := flush(); err != nil {
-					return fail(err, batch[i+1:])
-				}
+		}
+		pending = append(pending, batch)
+		pendingItems += len(batch)
+		if pendingBytes >= flushBytes || pendingItems >= flushItems {
+			if err := flush(); err != nil {
+				return fail(err, nil)
 			}
 		}
-		clear(batch)
 	}
 }
 

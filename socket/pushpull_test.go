@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -19,6 +20,8 @@ import (
 func endpoints(t *testing.T) map[string]func() string {
 	return map[string]func() string{
 		"inproc": func() string { return inprocEndpoint(t) },
+		"tcp":    func() string { return "tcp://127.0.0.1:" + freePort(t) },
+		"ipc":    func() string { return "ipc://" + filepath.Join(t.TempDir(), "s.sock") },
 	}
 }
 

@@ -1,0 +1,197 @@
+package socket_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"testing"
+
+	"github.com/brookmq/brook/socket"
+	zmq4 "github.com/go-zeromq/zmq4"
+)
+
+// The PUSH/PULL throughput benchmarks run brook over each transport, and
+// in the same run go-zeromq/zmq4 and a bare Go TCP loop on the same
+// workload, so results can be read as ratios on a noisy shared machine.
+
+var benchSizes = []int{64, 1024}
+
+func BenchmarkPushPull(b *testing.B) {
+	for _, size := range benchSizes {
+		for _, tr := range []string{"tcp", "ipc", "inproc"} {
+			b.Run(fmt.Sprintf("brook/%s/%dB", tr, size), func(b *testing.B) {
+				var ep string
+				switch tr {
+				case "tcp":
+					ep = "tcp://127.0.0.1:0"
+				case "ipc":
+					ep = "ipc://" + filepath.Join(b.TempDir(), "b.sock")
+				case "inproc":
+					ep = fmt.Sprintf("inproc://bench-%s-%d-%d", tr, size, b.N)
+				}
+				benchBrook(b, ep, size)
+			})
+		}
+		b.Run(fmt.Sprintf("zmq4/tcp/%dB", size), func(b *testing.B) { benchZmq4(b, size) })
+		b.Run(fmt.Sprintf("bare/tcp/%dB", size), func(b *testing.B) { benchBare(b, size) })
+	}
+}
+
+func benchBrook(b *testing.B, ep string, size int) {
+	ctx := context.Background()
+	pull, err := socket.New(socket.Pull)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pull.Close()
+	if err := pull.Bind(ep); err != nil {
+		b.Fatal(err)
+	}
+	push, err := socket.New(socket.Push)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer push.Close()
+	if err := push.Connect(pull.LastEndpoint()); err != nil {
+		b.Fatal(err)
+	}
+	payload := make([]byte, size)
+	frames := [][]byte{payload}
+	// Warm up: one round trip through the connection.
+	if err := push.Send(ctx, socket.Msg{Frames: frames}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := pull.Recv(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	errc := make(chan error, 1)
+	go func() {
+		for i := 0; i < b.N; i++ {
+			if err := push.Send(ctx, socket.Msg{Frames: frames}); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	for i := 0; i < b.N; i++ {
+		if _, err := pull.Recv(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-errc; err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+func benchZmq4(b *testing.B, size int) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pull := zmq4.NewPull(ctx)
+	defer pull.Close()
+	if err := pull.Listen("tcp://127.0.0.1:0"); err != nil {
+		b.Fatal(err)
+	}
+	push := zmq4.NewPush(ctx)
+	defer push.Close()
+	if err := push.Dial("tcp://" + pull.Addr().String()); err != nil {
+		b.Fatal(err)
+	}
+	payload := make([]byte, size)
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	errc := make(chan error, 1)
+	go func() {
+		for i := 0; i < b.N; i++ {
+			if err := push.Send(zmq4.NewMsg(payload)); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	for i := 0; i < b.N; i++ {
+		if _, err := pull.Recv(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-errc; err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// benchBare is the practical ceiling: length-prefixed frames through
+// bufio over one TCP connection, flushed only when the buffer fills.
+func benchBare(b *testing.B, size int) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+	}()
+	wc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer wc.Close()
+	rc, ok := <-accepted
+	if !ok {
+		b.Fatal("accept failed")
+	}
+	defer rc.Close()
+	payload := make([]byte, size)
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	errc := make(chan error, 1)
+	go func() {
+		w := bufio.NewWriterSize(wc, 64<<10)
+		var hdr [4]byte
+		for i := 0; i < b.N; i++ {
+			binary.BigEndian.PutUint32(hdr[:], uint32(size))
+			w.Write(hdr[:])
+			if _, err := w.Write(payload); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- w.Flush()
+	}()
+	r := bufio.NewReaderSize(rc, 64<<10)
+	var hdr [4]byte
+	buf := make([]byte, size)
+	for i := 0; i < b.N; i++ {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			b.Fatal(err)
+		}
+		n := binary.BigEndian.Uint32(hdr[:])
+		if _, err := io.ReadFull(r, buf[:n]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-errc; err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
