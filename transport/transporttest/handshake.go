@@ -109,14 +109,13 @@ func incompatible(client, server string) func(*env) {
 }
 
 // testHandshakeTimeout: a peer that never shakes hands trips
-// Config.HandshakeTimeout.
+// Config.HandshakeTimeout. (A transport that ignores it runs into the
+// subtest's context instead, whose error does not match.)
 func testHandshakeTimeout(e *env) {
 	c, _ := e.dialAccept(e.listen()) // the server never calls Handshake
-	start := time.Now()
 	_, err := c.Handshake(e.ctx, &transport.Config{SocketType: "PAIR", HandshakeTimeout: 100 * time.Millisecond})
 	require.Error(e.t, err)
 	assert.ErrorIs(e.t, err, transport.ErrHandshakeTimeout)
-	assert.Less(e.t, time.Since(start), Timeout/2, "the handshake timeout was not honoured promptly")
 }
 
 // testHandshakeHonoursContext: cancelling ctx ends a handshake the peer
