@@ -99,7 +99,9 @@ func (c *Conn) ReadMsg() (transport.Msg, error) {
 // frames not copied, and the caller must not touch them afterwards.
 // WriteMsg blocks while QueueCapacity messages wait unread, and fails with
 // an error matching transport.ErrClosed once either side has closed. A
-// message without frames is refused with ErrNoFrames.
+// message without frames is refused with ErrNoFrames. Beyond what
+// transport.Conn requires, several goroutines may write at once; each
+// one's messages keep their order.
 func (c *Conn) WriteMsg(m transport.Msg) error {
 	if len(m.Frames) == 0 {
 		return ErrNoFrames

@@ -28,7 +28,8 @@ var errHandshakeTwice = errors.New("brook: inproc: handshake already performed")
 // cannot talk to each other (transport.Compatible), both sides fail with
 // an error matching transport.ErrIncompatible. A failed Handshake closes
 // the connection, so no message ever flows over it. Handshake may be
-// called once.
+// called once. A nil cfg announces nothing (no socket type), which no
+// peer is compatible with.
 func (c *Conn) Handshake(ctx context.Context, cfg *transport.Config) (transport.PeerInfo, error) {
 	if !c.started.CompareAndSwap(false, true) {
 		return transport.PeerInfo{}, errHandshakeTwice
