@@ -68,14 +68,6 @@ func (x *index) replace(es []indexEntry) {
 	x.mu.Unlock()
 }
 
-// truncate drops entries at or after pos.
-func (x *index) truncate(pos int64) {
-	x.mu.Lock()
-	i := sort.Search(len(x.entries), func(i int) bool { return x.entries[i].pos >= pos })
-	x.entries = x.entries[:i]
-	x.mu.Unlock()
-}
-
 // idxFile is the content of a sealed segment's index file.
 type idxFile struct {
 	base    uint64
