@@ -3,6 +3,7 @@ module github.com/brookmq/brook
 go 1.26.0
 
 require (
+	github.com/go-zeromq/zmq4 v0.17.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 )
@@ -10,7 +11,6 @@ require (
 require (
 	github.com/HdrHistogram/hdrhistogram-go v1.4.0 // indirect
 	github.com/go-zeromq/goczmq/v4 v4.2.2 // indirect
-	github.com/go-zeromq/zmq4 v0.17.0 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
 	github.com/pebbe/zmq4 v1.4.0 // indirect
 	github.com/quic-go/quic-go v0.65.0 // indirect

@@ -53,6 +53,9 @@ func (s *pair) Detach(p Pipe) {
 	}
 }
 
+// Unread is the number of received messages the application has not taken.
+func (s *pair) Unread() int { return s.fq.Len() }
+
 func (s *pair) Writable(Pipe)     { s.lb.Writable() }
 func (s *pair) AttachEarly() bool { return true }
 

@@ -72,6 +72,9 @@ const (
 	// DropUnexpected: an inbound message the pattern cannot accept (a
 	// reply nobody asked for, a malformed envelope).
 	DropUnexpected
+	// DropUnread: received, but the socket was closed before the
+	// application took it.
+	DropUnread
 )
 
 func (r DropReason) String() string {
@@ -84,6 +87,8 @@ func (r DropReason) String() string {
 		return "peer-gone"
 	case DropUnexpected:
 		return "unexpected"
+	case DropUnread:
+		return "unread"
 	}
 	return fmt.Sprintf("DropReason(%d)", int(r))
 }

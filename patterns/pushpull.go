@@ -51,6 +51,9 @@ func (s *pull) Close()            { s.fq.Close() }
 
 func (s *pull) Send(context.Context, Msg) error { return ErrNotSupported }
 
+// Unread is the number of received messages the application has not taken.
+func (s *pull) Unread() int { return s.fq.Len() }
+
 func (s *pull) Recv(ctx context.Context) (Msg, error) {
 	_, m, err := s.fq.Pop(ctx)
 	return m, err

@@ -22,6 +22,7 @@ func endpoints(t *testing.T) map[string]func() string {
 		"inproc": func() string { return inprocEndpoint(t) },
 		"tcp":    func() string { return "tcp://127.0.0.1:" + freePort(t) },
 		"ipc":    func() string { return "ipc://" + filepath.Join(t.TempDir(), "s.sock") },
+		"zstd":   func() string { return "zstd+tcp://127.0.0.1:" + freePort(t) },
 	}
 }
 

@@ -267,6 +267,10 @@ func (s *Socket) close() error {
 		s.dropped(p, DropPeerGone, p.close())
 	}
 	s.mu.Unlock()
+	if u, ok := s.pat.(interface{ Unread() int }); ok {
+		// Received but never taken by the application: lost with the socket.
+		s.dropped(nil, DropUnread, u.Unread())
+	}
 	s.mon.close()
 	return errors.Join(errs...)
 }

@@ -17,6 +17,7 @@ const (
 	DropNoPeer     = patterns.DropNoPeer
 	DropPeerGone   = patterns.DropPeerGone
 	DropUnexpected = patterns.DropUnexpected
+	DropUnread     = patterns.DropUnread
 )
 
 // Stats is a snapshot of a socket's counters.
@@ -51,7 +52,7 @@ type PeerStats struct {
 
 type counters struct {
 	sent, received atomic.Uint64
-	dropped        [5]atomic.Uint64
+	dropped        [6]atomic.Uint64
 }
 
 func (c *counters) drop(r DropReason, n int) {
