@@ -210,6 +210,8 @@ func (c *Conn) afterHandshake(cfg *transport.Config) error {
 	if len(hello) == 0 {
 		return nil
 	}
+	// Buffered, not flushed: the parts lead whatever is sent first, and
+	// the handshake never waits for a peer that is not reading yet.
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	for _, part := range hello {
@@ -217,7 +219,7 @@ func (c *Conn) afterHandshake(cfg *transport.Config) error {
 			return err
 		}
 	}
-	return c.flushLocked()
+	return nil
 }
 
 // timeoutError is the error of a handshake cut short by its timeout or ctx.
