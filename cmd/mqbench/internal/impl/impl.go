@@ -1,0 +1,141 @@
+// Package impl gives mqbench's workloads one small socket interface over
+// the implementations it measures: brook, go-zeromq/zmq4, libzmq (through
+// github.com/pebbe/zmq4, build tag libzmq) and a bare Go TCP loop.
+package impl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/brookmq/brook/cmd/mqbench/internal/config"
+)
+
+// Errors, matched with errors.Is.
+var (
+	// ErrUnavailable means the implementation is not compiled into this
+	// binary (libzmq without -tags libzmq).
+	ErrUnavailable = errors.New("mqbench: implementation not available in this build")
+	// ErrUnsupported means the implementation cannot run the workload
+	// (a pattern, transport or option it does not have).
+	ErrUnsupported = errors.New("mqbench: workload not supported by this implementation")
+	// ErrNotReady means the library has not got the socket type yet (brook
+	// returns socket.ErrNotSupported for patterns still being built).
+	ErrNotReady = errors.New("mqbench: socket type not available in this library version")
+)
+
+// Kind is a socket type.
+type Kind int
+
+// Kinds.
+const (
+	Push Kind = iota
+	Pull
+	Pub
+	Sub
+	Req
+	Rep
+	Dealer
+	Router
+	Pair
+)
+
+var kindNames = [...]string{"PUSH", "PULL", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PAIR"}
+
+// String returns the ZeroMQ name of the kind.
+func (k Kind) String() string {
+	if k < 0 || int(k) >= len(kindNames) {
+		return fmt.Sprintf("Kind(%d)", int(k))
+	}
+	return kindNames[k]
+}
+
+// Socket is one benchmark socket. Unless its Impl is Concurrent, a socket
+// is used by one goroutine at a time. Frames returned by Recv may be
+// reused by the next Recv; Send takes ownership of its frames when the
+// Impl KeepsFrames.
+type Socket interface {
+	// Bind listens on endpoint and returns the endpoint peers should
+	// connect to (with the port chosen for port 0).
+	Bind(endpoint string) (string, error)
+	// Connect connects to endpoint (asynchronously or not, as the
+	// library does).
+	Connect(endpoint string) error
+	// Send sends one message, blocking while the library blocks, until
+	// ctx ends.
+	Send(ctx context.Context, frames [][]byte) error
+	// Recv receives one message, until ctx ends.
+	Recv(ctx context.Context) ([][]byte, error)
+	// Close closes the socket; no other call may be running.
+	Close() error
+}
+
+// Flusher is implemented by sockets that buffer sends until told: the
+// workloads call Flush whenever they are about to wait.
+type Flusher interface {
+	Flush() error
+}
+
+// Dropper is implemented by sockets that count the messages they dropped
+// (a PUB at its high-water mark).
+type Dropper interface {
+	Dropped() uint64
+}
+
+// Options are the socket settings a run asks for.
+type Options struct {
+	// HWM is the send and receive high-water mark; 0 keeps the default.
+	HWM int
+}
+
+// Impl makes sockets of one implementation.
+type Impl interface {
+	// Name is the --impl name.
+	Name() string
+	// Version describes the library version for the banner.
+	Version() string
+	// Check says whether the implementation can run cfg's workload; its
+	// error matches ErrUnsupported and says why.
+	Check(cfg *config.Config) error
+	// NewSocket makes a socket of kind k; ctx bounds its whole life
+	// where the library takes a context. A SUB socket comes subscribed
+	// to everything.
+	NewSocket(ctx context.Context, k Kind, o Options) (Socket, error)
+	// Concurrent reports whether one goroutine may Send while another
+	// Recvs on the same socket.
+	Concurrent() bool
+	// KeepsFrames reports whether Send keeps its frames after returning
+	// (then every message needs a fresh buffer).
+	KeepsFrames() bool
+}
+
+// New returns the implementation called name.
+func New(name string) (Impl, error) {
+	switch name {
+	case config.ImplBrook:
+		return brookImpl{}, nil
+	case config.ImplZmq4:
+		return zmq4Impl{}, nil
+	case config.ImplLibzmq:
+		return newLibzmq()
+	case config.ImplRaw:
+		return rawImpl{}, nil
+	}
+	return nil, fmt.Errorf("%w: unknown implementation %q", ErrUnavailable, name)
+}
+
+// Available lists the implementations compiled into this binary, brook
+// first.
+func Available() []string {
+	var out []string
+	for _, name := range config.Impls() {
+		if _, err := New(name); err == nil {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func unsupported(impl, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrUnsupported, impl, fmt.Sprintf(format, args...))
+}

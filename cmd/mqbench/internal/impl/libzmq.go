@@ -1,0 +1,155 @@
+//go:build libzmq
+
+package impl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/brookmq/brook/cmd/mqbench/internal/config"
+	zmq "github.com/pebbe/zmq4"
+)
+
+// libzmqPoll is how long a libzmq call blocks before it looks at its
+// context again (libzmq calls cannot be interrupted from Go).
+const libzmqPoll = 100 * time.Millisecond
+
+// libzmqLinger is the linger of libzmq sockets, as brook's default.
+const libzmqLinger = 2 * time.Second
+
+// libzmqImpl runs the workloads on libzmq through github.com/pebbe/zmq4.
+type libzmqImpl struct{}
+
+func newLibzmq() (Impl, error) { return libzmqImpl{}, nil }
+
+func (libzmqImpl) Name() string { return config.ImplLibzmq }
+
+func (libzmqImpl) Version() string {
+	major, minor, patch := zmq.Version()
+	return fmt.Sprintf("libzmq %d.%d.%d via github.com/pebbe/zmq4 v1.4.0", major, minor, patch)
+}
+
+func (libzmqImpl) Check(cfg *config.Config) error {
+	switch cfg.Transport {
+	case "tcp", "ipc", "inproc":
+	default:
+		return unsupported("libzmq", "transport %s (libzmq has tcp, ipc and inproc)", cfg.Transport)
+	}
+	if cfg.RoundTrip() && cfg.Inflight > 1 && !cfg.Pattern.OneWay() {
+		return unsupported("libzmq", "--inflight %d needs one goroutine sending while another receives on the same socket, which libzmq sockets do not allow", cfg.Inflight)
+	}
+	return nil
+}
+
+func (libzmqImpl) Concurrent() bool  { return false }
+func (libzmqImpl) KeepsFrames() bool { return false }
+
+var libzmqTypes = map[Kind]zmq.Type{
+	Push: zmq.PUSH, Pull: zmq.PULL, Pub: zmq.PUB, Sub: zmq.SUB,
+	Req: zmq.REQ, Rep: zmq.REP, Dealer: zmq.DEALER, Router: zmq.ROUTER, Pair: zmq.PAIR,
+}
+
+func (libzmqImpl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, error) {
+	s, err := zmq.NewSocket(libzmqTypes[k])
+	if err != nil {
+		return nil, fmt.Errorf("libzmq: new %s socket: %w", k, err)
+	}
+	ls := &libzmqSocket{s: s}
+	set := []func() error{
+		func() error { return s.SetLinger(libzmqLinger) },
+		func() error { return s.SetRcvtimeo(libzmqPoll) },
+		func() error { return s.SetSndtimeo(libzmqPoll) },
+	}
+	if o.HWM > 0 {
+		set = append(set, func() error { return s.SetSndhwm(o.HWM) }, func() error { return s.SetRcvhwm(o.HWM) })
+	}
+	if k == Sub {
+		set = append(set, func() error { return s.SetSubscribe("") })
+	}
+	for _, f := range set {
+		if err := f(); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("libzmq: set option on %s: %w", k, err)
+		}
+	}
+	return ls, nil
+}
+
+// libzmqSocket adapts a pebbe/zmq4 socket. pebbe/zmq4 closes a socket
+// from a GC finalizer once it is unreachable, dropping queued messages:
+// the workload holds every socket until the run ends, and Close keeps it
+// alive until the close itself.
+type libzmqSocket struct {
+	s *zmq.Socket
+}
+
+func (l *libzmqSocket) Bind(endpoint string) (string, error) {
+	if err := l.s.Bind(endpoint); err != nil {
+		return "", fmt.Errorf("libzmq: bind %s: %w", endpoint, err)
+	}
+	ep, err := l.s.GetLastEndpoint()
+	if err != nil {
+		return "", fmt.Errorf("libzmq: last endpoint: %w", err)
+	}
+	return ep, nil
+}
+
+func (l *libzmqSocket) Connect(endpoint string) error {
+	if err := l.s.Connect(endpoint); err != nil {
+		return fmt.Errorf("libzmq: connect %s: %w", endpoint, err)
+	}
+	return nil
+}
+
+func isTimeout(err error) bool {
+	return errors.Is(zmq.AsErrno(err), zmq.Errno(syscall.EAGAIN))
+}
+
+func (l *libzmqSocket) Send(ctx context.Context, frames [][]byte) error {
+	for i, f := range frames {
+		flag := zmq.Flag(0)
+		if i < len(frames)-1 {
+			flag = zmq.SNDMORE
+		}
+		for {
+			_, err := l.s.SendBytes(f, flag)
+			if err == nil {
+				break
+			}
+			// Only the first part can time out: libzmq takes the rest of
+			// a message once it took its first part.
+			if !isTimeout(err) {
+				return fmt.Errorf("libzmq: send: %w", err)
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}
+
+func (l *libzmqSocket) Recv(ctx context.Context) ([][]byte, error) {
+	for {
+		m, err := l.s.RecvMessageBytes(0)
+		if err == nil {
+			return m, nil
+		}
+		if !isTimeout(err) {
+			return nil, fmt.Errorf("libzmq: recv: %w", err)
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (l *libzmqSocket) Close() error {
+	err := l.s.Close()
+	runtime.KeepAlive(l.s)
+	return err
+}

@@ -1,0 +1,288 @@
+package impl
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/brookmq/brook/cmd/mqbench/internal/config"
+)
+
+// rawImpl is the ceiling for any Go messaging library on the machine: one
+// TCP (or Unix) connection per socket pair carrying length-prefixed
+// single-frame messages through bufio, flushed when the buffer fills or
+// when the program is about to wait (Flusher, and before a Recv that
+// would block). No patterns, no queues, no goroutines on the data path.
+type rawImpl struct{}
+
+// rawBuffer is the bufio size on each side of a raw connection.
+const rawBuffer = 64 << 10
+
+// rawDialRetry is how often a raw socket retries a refused dial.
+const rawDialRetry = 20 * time.Millisecond
+
+func (rawImpl) Name() string    { return config.ImplRaw }
+func (rawImpl) Version() string { return "raw Go net.Conn + bufio (64 KiB), 4-byte length prefix" }
+
+func (rawImpl) Check(cfg *config.Config) error {
+	switch cfg.Pattern {
+	case config.PushPull, config.Pair, config.ReqRep:
+	default:
+		return unsupported("raw", "pattern %s: raw is one connection without routing (pushpull, pair and reqrep only)", cfg.Pattern)
+	}
+	if cfg.Drivers() != 1 {
+		return unsupported("raw", "--clients %d: raw is one connection", cfg.Clients)
+	}
+	if cfg.Transport != "tcp" && cfg.Transport != "ipc" {
+		return unsupported("raw", "transport %s (raw runs on tcp and ipc)", cfg.Transport)
+	}
+	return nil
+}
+
+func (rawImpl) Concurrent() bool  { return true }
+func (rawImpl) KeepsFrames() bool { return false }
+
+func (rawImpl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, error) {
+	return &rawSocket{ctx: ctx, ready: make(chan struct{}), done: make(chan struct{})}, nil
+}
+
+// rawSocket is one end of one connection. Bind accepts a single peer.
+type rawSocket struct {
+	ctx   context.Context
+	ready chan struct{} // closed once conn is set
+	done  chan struct{} // closed by Close
+	wg    sync.WaitGroup
+	conn  net.Conn
+	ln    net.Listener
+	err   error // why conn never came (valid once ready is closed)
+
+	wmu sync.Mutex
+	w   *bufio.Writer
+
+	r       *bufio.Reader
+	lenBuf  [4]byte
+	buf     []byte
+	frames  [][]byte
+	watched context.Context
+	stop    func() bool
+}
+
+func rawAddr(endpoint string) (network, addr string, err error) {
+	scheme, addr, _ := strings.Cut(endpoint, "://")
+	switch scheme {
+	case "tcp":
+		return "tcp", addr, nil
+	case "ipc":
+		return "unix", addr, nil
+	}
+	return "", "", fmt.Errorf("raw: endpoint %q: want tcp:// or ipc://", endpoint)
+}
+
+func (s *rawSocket) Bind(endpoint string) (string, error) {
+	network, addr, err := rawAddr(endpoint)
+	if err != nil {
+		return "", err
+	}
+	if network == "unix" {
+		// As libzmq does, take over a stale socket file.
+		os.Remove(addr)
+	}
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		return "", fmt.Errorf("raw: bind %s: %w", endpoint, err)
+	}
+	s.ln = ln
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		c, err := ln.Accept()
+		ln.Close()
+		s.setConn(c, err)
+	}()
+	if network == "tcp" {
+		return "tcp://" + ln.Addr().String(), nil
+	}
+	return endpoint, nil
+}
+
+func (s *rawSocket) Connect(endpoint string) error {
+	network, addr, err := rawAddr(endpoint)
+	if err != nil {
+		return err
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		var d net.Dialer
+		for {
+			c, err := d.DialContext(s.ctx, network, addr)
+			if err == nil || s.ctx.Err() != nil {
+				s.setConn(c, err)
+				return
+			}
+			select {
+			case <-time.After(rawDialRetry):
+			case <-s.done:
+				s.setConn(nil, net.ErrClosed)
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+func (s *rawSocket) setConn(c net.Conn, err error) {
+	if err == nil {
+		s.conn = c
+		s.w = bufio.NewWriterSize(c, rawBuffer)
+		s.r = bufio.NewReaderSize(c, rawBuffer)
+	} else {
+		s.err = fmt.Errorf("raw: no connection: %w", err)
+	}
+	close(s.ready)
+}
+
+// wait returns once the connection is up, and arranges for ctx's end to
+// interrupt blocked reads and writes.
+func (s *rawSocket) wait(ctx context.Context) error {
+	select {
+	case <-s.ready:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.done:
+		return net.ErrClosed
+	}
+	if s.err != nil {
+		return s.err
+	}
+	return nil
+}
+
+// watch makes ctx's end interrupt the connection's blocked I/O; it only
+// registers when ctx changes, so the hot path does not allocate.
+func (s *rawSocket) watch(ctx context.Context) {
+	if ctx == s.watched {
+		return
+	}
+	if s.stop != nil {
+		s.stop()
+	}
+	s.watched = ctx
+	c := s.conn
+	s.stop = context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+}
+
+func (s *rawSocket) Send(ctx context.Context, frames [][]byte) error {
+	if len(frames) != 1 {
+		return fmt.Errorf("raw: %d-frame message: raw carries single frames", len(frames))
+	}
+	if err := s.wait(ctx); err != nil {
+		return err
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	var hdr [4]byte
+	binary.BigEndian.PutUint32(hdr[:], uint32(len(frames[0])))
+	if _, err := s.w.Write(hdr[:]); err != nil {
+		return s.ioErr(ctx, err)
+	}
+	if _, err := s.w.Write(frames[0]); err != nil {
+		return s.ioErr(ctx, err)
+	}
+	return nil
+}
+
+// Flush writes out buffered messages.
+func (s *rawSocket) Flush() error {
+	select {
+	case <-s.ready:
+	default:
+		return nil
+	}
+	if s.err != nil {
+		return s.err
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if err := s.w.Flush(); err != nil {
+		return fmt.Errorf("raw: flush: %w", err)
+	}
+	return nil
+}
+
+func (s *rawSocket) Recv(ctx context.Context) ([][]byte, error) {
+	if err := s.wait(ctx); err != nil {
+		return nil, err
+	}
+	s.watch(ctx)
+	if s.r.Buffered() == 0 {
+		// About to block: what we wrote must go out first (it may be
+		// what the peer answers).
+		if err := s.Flush(); err != nil {
+			return nil, s.ioErr(ctx, err)
+		}
+	}
+	if _, err := io.ReadFull(s.r, s.lenBuf[:]); err != nil {
+		return nil, s.ioErr(ctx, err)
+	}
+	n := binary.BigEndian.Uint32(s.lenBuf[:])
+	if n > config.MaxSize {
+		return nil, fmt.Errorf("raw: frame of %d bytes exceeds %d", n, config.MaxSize)
+	}
+	if cap(s.buf) < int(n) {
+		s.buf = make([]byte, n)
+	}
+	s.buf = s.buf[:n]
+	if _, err := io.ReadFull(s.r, s.buf); err != nil {
+		return nil, s.ioErr(ctx, err)
+	}
+	s.frames = append(s.frames[:0], s.buf)
+	return s.frames, nil
+}
+
+// ioErr prefers the context's error when it caused the failure.
+func (s *rawSocket) ioErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("raw: peer closed the connection: %w", err)
+	}
+	return fmt.Errorf("raw: %w", err)
+}
+
+func (s *rawSocket) Close() error {
+	close(s.done)
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	var err error
+	select {
+	case <-s.ready:
+		if s.conn != nil {
+			err = s.Flush()
+			s.conn.Close()
+		}
+	default:
+	}
+	s.wg.Wait()
+	select {
+	case <-s.ready:
+		if s.conn != nil {
+			s.conn.Close()
+		}
+	default:
+	}
+	if s.stop != nil {
+		s.stop()
+	}
+	return err
+}

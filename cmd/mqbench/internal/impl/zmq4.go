@@ -1,0 +1,111 @@
+package impl
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"strings"
+	"time"
+
+	"github.com/brookmq/brook/cmd/mqbench/internal/config"
+	"github.com/go-zeromq/zmq4"
+)
+
+// zmq4Impl runs the workloads on github.com/go-zeromq/zmq4.
+type zmq4Impl struct{}
+
+func (zmq4Impl) Name() string    { return config.ImplZmq4 }
+func (zmq4Impl) Version() string { return "github.com/go-zeromq/zmq4 v0.17.0" }
+
+func (zmq4Impl) Check(cfg *config.Config) error {
+	switch cfg.Transport {
+	case "tcp", "ipc", "inproc":
+		return nil
+	}
+	return unsupported("zmq4", "transport %s (go-zeromq/zmq4 has tcp, ipc and inproc)", cfg.Transport)
+}
+
+func (zmq4Impl) Concurrent() bool  { return true }
+func (zmq4Impl) KeepsFrames() bool { return true }
+
+// zmq4DialRetry is how often a connecting zmq4 socket retries; it retries
+// until its context ends, as brook and libzmq do.
+const zmq4DialRetry = 20 * time.Millisecond
+
+func (zmq4Impl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, error) {
+	opts := []zmq4.Option{
+		zmq4.WithLogger(log.New(io.Discard, "", 0)),
+		zmq4.WithDialerRetry(zmq4DialRetry),
+		zmq4.WithDialerMaxRetries(-1),
+	}
+	var s zmq4.Socket
+	switch k {
+	case Push:
+		s = zmq4.NewPush(ctx, opts...)
+	case Pull:
+		s = zmq4.NewPull(ctx, opts...)
+	case Pub:
+		s = zmq4.NewPub(ctx, opts...)
+	case Sub:
+		s = zmq4.NewSub(ctx, opts...)
+	case Req:
+		s = zmq4.NewReq(ctx, opts...)
+	case Rep:
+		s = zmq4.NewRep(ctx, opts...)
+	case Dealer:
+		s = zmq4.NewDealer(ctx, opts...)
+	case Router:
+		s = zmq4.NewRouter(ctx, opts...)
+	case Pair:
+		s = zmq4.NewPair(ctx, opts...)
+	default:
+		return nil, fmt.Errorf("zmq4: socket kind %s", k)
+	}
+	if o.HWM > 0 {
+		// Only some zmq4 socket types honour HWM; the others ignore it.
+		if err := s.SetOption(zmq4.OptionHWM, o.HWM); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("zmq4: set HWM: %w", err)
+		}
+	}
+	if k == Sub {
+		if err := s.SetOption(zmq4.OptionSubscribe, ""); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("zmq4: subscribe: %w", err)
+		}
+	}
+	return &zmq4Socket{s: s}, nil
+}
+
+// zmq4Socket adapts zmq4.Socket. Its blocking calls end when the context
+// given to NewSocket ends.
+type zmq4Socket struct {
+	s zmq4.Socket
+}
+
+func (z *zmq4Socket) Bind(endpoint string) (string, error) {
+	if err := z.s.Listen(endpoint); err != nil {
+		return "", err
+	}
+	if strings.HasPrefix(endpoint, "tcp://") {
+		return "tcp://" + z.s.Addr().String(), nil
+	}
+	return endpoint, nil
+}
+
+func (z *zmq4Socket) Connect(endpoint string) error { return z.s.Dial(endpoint) }
+
+func (z *zmq4Socket) Send(ctx context.Context, frames [][]byte) error {
+	if len(frames) == 1 {
+		return z.s.Send(zmq4.NewMsg(frames[0]))
+	}
+	return z.s.Send(zmq4.NewMsgFrom(frames...))
+}
+
+func (z *zmq4Socket) Recv(ctx context.Context) ([][]byte, error) {
+	m, err := z.s.Recv()
+	return m.Frames, err
+}
+
+func (z *zmq4Socket) Close() error { return z.s.Close() }

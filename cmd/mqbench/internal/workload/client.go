@@ -1,0 +1,327 @@
+package workload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/brookmq/brook/cmd/mqbench/internal/config"
+	"github.com/brookmq/brook/cmd/mqbench/internal/impl"
+	"github.com/brookmq/brook/cmd/mqbench/internal/payload"
+	"github.com/brookmq/brook/cmd/mqbench/internal/stats"
+)
+
+// clientStats is what a round-trip driver measured in a phase.
+type clientStats struct {
+	sent, received, lost, outOfOrder uint64
+	start, stop                      time.Time
+	latency                          *stats.Histogram // from the intended send time
+	uncorrected                      *stats.Histogram // from the actual send time
+	sendDelay                        *stats.Histogram
+}
+
+// replies tracks the answers to one client's requests.
+type replies struct {
+	ph      phase
+	fanout  int
+	pubsub  bool
+	seqs    []stats.Sequence
+	ends    int
+	res     *clientStats
+	prog    *Progress
+	lastAt  time.Time
+}
+
+// take records one reply and reports whether the phase's End came back
+// from every echoing end.
+func (rp *replies) take(frames [][]byte, now time.Time) (bool, error) {
+	h, err := payload.Parse(frames[len(frames)-1])
+	if err != nil {
+		return true, fmt.Errorf("reply is not mqbench's: %w", err)
+	}
+	if int(h.Phase) != rp.ph.index {
+		return true, fmt.Errorf("reply of phase %d during phase %d", h.Phase, rp.ph.index)
+	}
+	switch h.Kind {
+	case payload.Data:
+		stream := 0
+		if rp.pubsub {
+			stream = int(h.Stream)
+		}
+		if stream >= len(rp.seqs) {
+			return true, fmt.Errorf("echo from subscriber %d of %d: do both processes have the same --subscribers?", stream, len(rp.seqs))
+		}
+		rp.seqs[stream].Observe(h.Seq)
+		t := now.UnixNano()
+		rp.res.latency.Record(t - h.Intended)
+		rp.res.uncorrected.Record(t - h.Sent)
+		rp.res.received++
+		rp.lastAt = now
+		rp.prog.add(1)
+	case payload.End:
+		rp.ends++
+		return rp.ends == rp.fanout, nil
+	}
+	return false, nil
+}
+
+func (rp *replies) finish() {
+	for i := range rp.seqs {
+		rp.seqs[i].End(rp.res.sent)
+		rp.res.lost += rp.seqs[i].Lost()
+		rp.res.outOfOrder += rp.seqs[i].OutOfOrder()
+	}
+	rp.res.stop = rp.lastAt
+}
+
+// client runs one phase of round trips from driver d: requests go out
+// on d.data, replies come back on d.data or, for one-way patterns, on
+// the return path. One request in flight runs in one goroutine; a wider
+// window sends and receives in two.
+func (r *runner) client(ctx context.Context, d *end, ph phase, prog *Progress) (clientStats, error) {
+	res := clientStats{latency: stats.NewHistogram(), uncorrected: stats.NewHistogram(), sendDelay: stats.NewHistogram()}
+	fanout := r.cfg.Fanout()
+	rp := &replies{ph: ph, fanout: fanout, pubsub: r.cfg.Pattern == config.PubSub, seqs: make([]stats.Sequence, fanout), res: &res, prog: prog}
+	in := d.data
+	if d.ret != nil {
+		in = d.ret
+	}
+	w := startWatchdog(ctx, r.cfg.IdleTimeout, r.fail)
+	defer w.stop()
+	var err error
+	if r.cfg.Inflight <= 1 {
+		err = r.lockstep(w, d.index, d.data, in, ph, rp)
+	} else {
+		err = r.windowed(w, d.index, d.data, in, ph, rp)
+	}
+	rp.finish()
+	return res, w.err(err)
+}
+
+// requester sends one client's requests.
+type requester struct {
+	out   impl.Socket
+	snd   *sender
+	h     payload.Header
+	ph    phase
+	w     *watchdog
+	delay *stats.Histogram
+}
+
+// send sends a request of kind k (Warmup, Data or End).
+func (q *requester) send(k payload.Kind, seq uint64, intended int64) error {
+	now := time.Now()
+	if intended == 0 {
+		intended = now.UnixNano()
+	}
+	q.h.Kind, q.h.Seq, q.h.Intended, q.h.Sent = k, seq, intended, now.UnixNano()
+	size := q.ph.size
+	if k == payload.End {
+		size = payload.HeaderSize
+	}
+	if err := q.out.Send(q.w.ctx, q.snd.message(&q.h, size)); err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	q.w.touch(now)
+	if k == payload.Data && intended != q.h.Sent && q.delay != nil {
+		q.delay.Record(q.h.Sent - intended)
+	}
+	return nil
+}
+
+// schedule yields the requests of a phase: warmup, then measured until
+// the count or duration is done. next returns the kind, sequence number
+// and intended send time of the next request, or ok false at the end.
+type schedule struct {
+	ph       phase
+	n        int64
+	warm     bool
+	warmEnd  int64
+	i        int64
+	p        *pacer
+	deadline int64
+	onStart  func(time.Time)
+	sock     impl.Socket
+}
+
+func newSchedule(ph phase, n int64, sock impl.Socket, onStart func(time.Time)) *schedule {
+	s := &schedule{ph: ph, n: n, sock: sock, onStart: onStart}
+	now := time.Now()
+	if ph.warmup > 0 {
+		s.warm = true
+		s.warmEnd = now.Add(ph.warmup).UnixNano()
+		s.p = newPacer(ph.rate, ph.spin, now, sock)
+	} else {
+		s.begin(now)
+	}
+	return s
+}
+
+func (s *schedule) begin(now time.Time) {
+	s.warm, s.i = false, 0
+	s.p = newPacer(s.ph.rate, s.ph.spin, now, s.sock)
+	s.deadline = now.Add(s.ph.duration).UnixNano()
+	s.onStart(now)
+}
+
+func (s *schedule) next() (kind payload.Kind, seq uint64, intended int64, ok bool) {
+	if s.warm {
+		intended = s.p.wait(s.i)
+		if max(intended, time.Now().UnixNano()) < s.warmEnd {
+			s.i++
+			return payload.Warmup, uint64(s.i - 1), intended, true
+		}
+		s.begin(time.Now())
+	}
+	if s.n > 0 && s.i >= s.n {
+		return 0, 0, 0, false
+	}
+	intended = s.p.wait(s.i)
+	if s.ph.duration > 0 && max(intended, time.Now().UnixNano()) >= s.deadline {
+		return 0, 0, 0, false
+	}
+	s.i++
+	return payload.Data, uint64(s.i - 1), intended, true
+}
+
+func (r *runner) newRequester(out impl.Socket, d int, ph phase, w *watchdog, rp *replies) *requester {
+	q := &requester{out: out, snd: newSender(r.im), ph: ph, w: w}
+	q.h.Stream, q.h.Phase = uint16(d), uint8(ph.index)
+	if ph.rate > 0 {
+		q.delay = rp.res.sendDelay
+	}
+	return q
+}
+
+// lockstep sends a request and waits for its replies, over and over.
+func (r *runner) lockstep(w *watchdog, stream int, out, in impl.Socket, ph phase, rp *replies) error {
+	q := r.newRequester(out, stream, ph, w, rp)
+	sched := newSchedule(ph, ph.share(stream, r.cfg.Drivers()), out, func(t time.Time) { rp.res.start = t })
+	awaitReplies := func(n int) (bool, error) {
+		if out != in {
+			flush(out)
+		}
+		for j := 0; j < n; j++ {
+			frames, err := in.Recv(w.ctx)
+			if err != nil {
+				return false, err
+			}
+			now := time.Now()
+			w.touch(now)
+			done, err := rp.take(frames, now)
+			if err != nil || done {
+				return done, err
+			}
+		}
+		return false, nil
+	}
+	for {
+		k, seq, intended, ok := sched.next()
+		if !ok {
+			break
+		}
+		if err := q.send(k, seq, intended); err != nil {
+			return err
+		}
+		if k == payload.Data {
+			rp.res.sent++
+		}
+		if _, err := awaitReplies(rp.fanout); err != nil {
+			return err
+		}
+	}
+	if err := q.send(payload.End, rp.res.sent, 0); err != nil {
+		return err
+	}
+	for {
+		done, err := awaitReplies(1)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// windowed keeps up to Inflight requests unanswered: a receiving
+// goroutine returns a window slot per reply while this one sends.
+func (r *runner) windowed(w *watchdog, stream int, out, in impl.Socket, ph phase, rp *replies) error {
+	slots := make(chan struct{}, r.cfg.Inflight*rp.fanout)
+	for range cap(slots) {
+		slots <- struct{}{}
+	}
+	recvErr := make(chan error, 1)
+	go func() {
+		for {
+			frames, err := in.Recv(w.ctx)
+			if err != nil {
+				recvErr <- err
+				return
+			}
+			now := time.Now()
+			w.touch(now)
+			done, err := rp.take(frames, now)
+			if err != nil || done {
+				recvErr <- err
+				return
+			}
+			slots <- struct{}{}
+		}
+	}()
+	acquire := func() error {
+		for j := 0; j < rp.fanout; j++ {
+			select {
+			case <-slots:
+				continue
+			default:
+			}
+			flush(out)
+			select {
+			case <-slots:
+			case err := <-recvErr:
+				if err == nil {
+					err = errors.New("replies ended before the requests")
+				}
+				recvErr <- err
+				return err
+			case <-w.ctx.Done():
+				return w.ctx.Err()
+			}
+		}
+		return nil
+	}
+	q := r.newRequester(out, stream, ph, w, rp)
+	var sent uint64
+	sched := newSchedule(ph, ph.share(stream, r.cfg.Drivers()), out, func(t time.Time) { rp.res.start = t })
+	err := func() error {
+		for {
+			k, seq, intended, ok := sched.next()
+			if !ok {
+				break
+			}
+			if err := acquire(); err != nil {
+				return err
+			}
+			if err := q.send(k, seq, intended); err != nil {
+				return err
+			}
+			if k == payload.Data {
+				sent++
+			}
+		}
+		if err := acquire(); err != nil {
+			return err
+		}
+		err := q.send(payload.End, sent, 0)
+		flush(out)
+		return err
+	}()
+	if err != nil {
+		w.cancel()
+	}
+	rerr := <-recvErr
+	rp.res.sent = sent
+	if err != nil {
+		return err
+	}
+	return rerr
+}

@@ -1,0 +1,70 @@
+package workload
+
+import (
+	"time"
+
+	"github.com/brookmq/brook/cmd/mqbench/internal/impl"
+)
+
+// spinWindow is how close to a message's due time a spinning pacer stops
+// sleeping and busy-waits: time.Sleep wakes up to a millisecond late on
+// common Linux machines, which shows as send delay that belongs to the
+// pacer, not to the system measured.
+const spinWindow = 2 * time.Millisecond
+
+// pacer holds an open-loop schedule: message i is due at start + i/rate.
+// A closed-loop pacer (rate 0) makes every message due now.
+type pacer struct {
+	start    int64   // Unix ns
+	interval float64 // ns between messages; 0: closed loop
+	spin     bool    // busy-wait the last spinWindow before each message
+	sock     impl.Socket
+}
+
+func newPacer(rate float64, spin bool, start time.Time, sock impl.Socket) *pacer {
+	p := &pacer{start: start.UnixNano(), spin: spin, sock: sock}
+	if rate > 0 {
+		p.interval = 1e9 / rate
+	}
+	return p
+}
+
+// open reports whether the pacer follows a schedule.
+func (p *pacer) open() bool { return p.interval > 0 }
+
+// wait returns message i's intended send time (Unix ns), waiting until
+// then if it is in the future (sleeping; a spinning pacer busy-waits the
+// last spinWindow); closed loop, it returns 0, which senders read as "the
+// actual send time". A late message is not waited for: it is sent at
+// once and its lateness shows as send delay. Before waiting it flushes a
+// socket that buffers.
+func (p *pacer) wait(i int64) int64 {
+	if p.interval == 0 {
+		return 0
+	}
+	now := time.Now().UnixNano()
+	due := p.start + int64(float64(i)*p.interval)
+	if due <= now {
+		return due
+	}
+	flush(p.sock)
+	left := time.Duration(due - now)
+	if !p.spin {
+		time.Sleep(left)
+		return due
+	}
+	if left > spinWindow {
+		time.Sleep(left - spinWindow)
+	}
+	for time.Now().UnixNano() < due { //nolint:revive // busy-wait by design (--pacer spin)
+	}
+	return due
+}
+
+// flush writes out what a buffering socket holds; the next call on the
+// socket reports any error.
+func flush(s impl.Socket) {
+	if f, ok := s.(impl.Flusher); ok {
+		_ = f.Flush()
+	}
+}
