@@ -125,7 +125,7 @@ type Config struct {
 	Rate float64
 	// Pacer is how an open-loop sender waits for a message's due time.
 	Pacer string
-	Role Role
+	Role  Role
 	// Impl is the implementation for thr and lat.
 	Impl string
 	// Impls and Rounds drive compare.

@@ -23,14 +23,14 @@ type clientStats struct {
 
 // replies tracks the answers to one client's requests.
 type replies struct {
-	ph      phase
-	fanout  int
-	pubsub  bool
-	seqs    []stats.Sequence
-	ends    int
-	res     *clientStats
-	prog    *Progress
-	lastAt  time.Time
+	ph     phase
+	fanout int
+	pubsub bool
+	seqs   []stats.Sequence
+	ends   int
+	res    *clientStats
+	prog   *Progress
+	lastAt time.Time
 }
 
 // take records one reply and reports whether the phase's End came back
