@@ -10,6 +10,30 @@ import (
 	"github.com/brookmq/brook/transport"
 )
 
+// testDrainAfterPeerClose: messages written and flushed before Close all
+// reach the peer, which then sees the connection end. The peer reads only
+// after the Close, so n stays below what any transport buffers (inproc
+// holds 64 messages per direction).
+func testDrainAfterPeerClose(e *env) {
+	c, s := e.pair()
+	const n = 50
+	msgs := make([]transport.Msg, n)
+	for i := range msgs {
+		msgs[i] = seqMsg(uint64(i))
+	}
+	require.NoError(e.t, await(e, e.writeAll(c, msgs), "writer"))
+	require.NoError(e.t, c.Close())
+	r := await(e, e.readN(s, n), "reader")
+	require.NoError(e.t, r.err, "the peer lost messages written before Close: read %d of %d", len(r.v), n)
+	for i, m := range r.v {
+		seq, err := seqOf(m)
+		require.NoError(e.t, err)
+		require.Equal(e.t, uint64(i), seq)
+	}
+	_, err := e.readMsg(s, "ReadMsg after the drained messages")
+	assert.Error(e.t, err)
+}
+
 // testCloseUnblocksRead: Close unblocks a ReadMsg waiting on the same
 // Conn with ErrClosed, and the peer's ReadMsg ends too.
 func testCloseUnblocksRead(e *env) {
@@ -97,26 +121,86 @@ func testUseAfterClose(e *env) {
 	assert.Error(e.t, err, "the peer of a closed Conn read a message")
 }
 
-// testDrainAfterPeerClose: messages written and flushed before Close all
-// reach the peer, which then sees the connection end. The peer reads only
-// after the Close, so n stays below what any transport buffers (inproc
-// holds 64 messages per direction).
-func testDrainAfterPeerClose(e *env) {
-	c, s := e.pair()
-	const n = 50
-	msgs := make([]transport.Msg, n)
-	for i := range msgs {
-		msgs[i] = seqMsg(uint64(i))
-	}
-	require.NoError(e.t, await(e, e.writeAll(c, msgs), "writer"))
+// writeUntilError writes on c until a write or flush fails, reporting the
+// first success on progress and the final error on the returned channel.
+// The first message is 16 KiB, which fits in any transport's buffers; the
+// rest are 1 MiB each and the peer never reads, so the writer blocks in
+// the transport almost at once, usually before the test closes the
+// connection.
+func (e *env) writeUntilError(c transport.Conn, progress chan<- struct{}) <-chan error {
+	done := make(chan error, 1)
+	small, big := randomBytes(7, 16<<10), randomBytes(8, 1<<20)
+	e.goFn(func() {
+		for i := 0; ; i++ {
+			frame := big
+			if i == 0 {
+				frame = small
+			}
+			err := c.WriteMsg(transport.Msg{Frames: [][]byte{frame}})
+			if err == nil {
+				err = c.Flush()
+			}
+			if err != nil {
+				done <- err
+				return
+			}
+			if i == 0 {
+				close(progress)
+			}
+		}
+	})
+	return done
+}
+
+// testCloseUnblocksWrite: a writer blocked because the peer does not read
+// returns with ErrClosed when its own Conn is closed.
+func testCloseUnblocksWrite(e *env) {
+	c, _ := e.pair()
+	progress := make(chan struct{})
+	done := e.writeUntilError(c, progress)
+	await(e, progress, "the first write")
 	require.NoError(e.t, c.Close())
-	r := await(e, e.readN(s, n), "reader")
-	require.NoError(e.t, r.err, "the peer lost messages written before Close: read %d of %d", len(r.v), n)
-	for i, m := range r.v {
-		seq, err := seqOf(m)
-		require.NoError(e.t, err)
-		require.Equal(e.t, uint64(i), seq)
-	}
-	_, err := e.readMsg(s, "ReadMsg after the drained messages")
+	err := await(e, done, "the blocked writer after Close")
+	assert.ErrorIs(e.t, err, transport.ErrClosed)
+}
+
+// testPeerCloseUnblocksWrite: a writer blocked because the peer does not
+// read returns with an error once the peer closes.
+func testPeerCloseUnblocksWrite(e *env) {
+	c, s := e.pair()
+	progress := make(chan struct{})
+	done := e.writeUntilError(c, progress)
+	await(e, progress, "the first write")
+	require.NoError(e.t, s.Close())
+	err := await(e, done, "the blocked writer after the peer closed")
 	assert.Error(e.t, err)
+}
+
+// testCloseUnblocksHandshake: closing a Conn ends a handshake waiting for
+// a silent peer.
+func testCloseUnblocksHandshake(e *env) {
+	c, _ := e.dialAccept(e.listen())
+	done := make(chan error, 1)
+	started := make(chan struct{})
+	e.goFn(func() {
+		close(started)
+		_, err := c.Handshake(e.ctx, &transport.Config{SocketType: "PAIR"})
+		done <- err
+	})
+	await(e, started, "handshake goroutine")
+	require.NoError(e.t, c.Close())
+	assert.Error(e.t, await(e, done, "Handshake after Close"))
+}
+
+// testPeerCloseFailsHandshake: a peer that closes instead of shaking hands
+// fails our handshake at once, without waiting for a timeout.
+func testPeerCloseFailsHandshake(e *env) {
+	c, s := e.dialAccept(e.listen())
+	done := make(chan error, 1)
+	e.goFn(func() {
+		_, err := c.Handshake(e.ctx, &transport.Config{SocketType: "PAIR"})
+		done <- err
+	})
+	require.NoError(e.t, s.Close())
+	assert.Error(e.t, await(e, done, "Handshake after the peer closed"))
 }

@@ -72,6 +72,50 @@ func testHandshakeEmptyIdentity(e *env) {
 	assert.Empty(e.t, sp.Identity)
 }
 
+// testHandshakeLargeMetadata: the longest identity and many, larger
+// properties cross intact.
+func testHandshakeLargeMetadata(e *env) {
+	id := randomBytes(3, 255)
+	id[0] = 'i' // a leading zero byte is reserved
+	props := map[string][]byte{"X-Big": randomBytes(4, 4096), "X-Empty": {}}
+	for i := range 16 {
+		props[fmt.Sprintf("X-Prop-%02d", i)] = []byte(fmt.Sprint("value ", i))
+	}
+	_, _, _, sp := e.connect(
+		&transport.Config{SocketType: "REQ", Identity: id, Properties: props},
+		&transport.Config{SocketType: "REP"})
+	assert.Equal(e.t, id, sp.Identity)
+	for name, want := range props {
+		got, ok := sp.Property(name)
+		if assert.True(e.t, ok, "property %q missing", name) {
+			assert.True(e.t, bytes.Equal(want, got), "property %q: %d bytes, want %d", name, len(got), len(want))
+		}
+	}
+}
+
+// testHandshakeBeforeAccept: the dialler may start its handshake before
+// the listening side has even accepted the connection.
+func testHandshakeBeforeAccept(e *env) {
+	l := e.listen()
+	c, err := e.tr.Dial(e.ctx, e.parse(l.Endpoint()))
+	require.NoError(e.t, err)
+	e.track(c)
+	cres := make(chan result[transport.PeerInfo], 1)
+	e.goFn(func() {
+		info, err := c.Handshake(e.ctx, &transport.Config{SocketType: "DEALER"})
+		cres <- result[transport.PeerInfo]{info, err}
+	})
+	s, err := l.Accept(e.ctx)
+	require.NoError(e.t, err)
+	e.track(s)
+	_, err = s.Handshake(e.ctx, &transport.Config{SocketType: "ROUTER"})
+	require.NoError(e.t, err)
+	r := await(e, cres, "client Handshake")
+	require.NoError(e.t, r.err)
+	assert.Equal(e.t, "ROUTER", r.v.SocketType)
+	e.transfer(c, s, []transport.Msg{msg("after an early handshake")})
+}
+
 // incompatible: socket types that cannot talk are refused at handshake,
 // and no message crosses the connection.
 func incompatible(client, server string) func(*env) {
@@ -135,48 +179,4 @@ func testHandshakeHonoursContext(e *env) {
 	err := await(e, done, "Handshake to return after cancel")
 	require.Error(e.t, err)
 	assert.ErrorIs(e.t, err, context.Canceled)
-}
-
-// testHandshakeLargeMetadata: the longest identity and many, larger
-// properties cross intact.
-func testHandshakeLargeMetadata(e *env) {
-	id := randomBytes(3, 255)
-	id[0] = 'i' // a leading zero byte is reserved
-	props := map[string][]byte{"X-Big": randomBytes(4, 4096), "X-Empty": {}}
-	for i := range 16 {
-		props[fmt.Sprintf("X-Prop-%02d", i)] = []byte(fmt.Sprint("value ", i))
-	}
-	_, _, _, sp := e.connect(
-		&transport.Config{SocketType: "REQ", Identity: id, Properties: props},
-		&transport.Config{SocketType: "REP"})
-	assert.Equal(e.t, id, sp.Identity)
-	for name, want := range props {
-		got, ok := sp.Property(name)
-		if assert.True(e.t, ok, "property %q missing", name) {
-			assert.True(e.t, bytes.Equal(want, got), "property %q: %d bytes, want %d", name, len(got), len(want))
-		}
-	}
-}
-
-// testHandshakeBeforeAccept: the dialler may start its handshake before
-// the listening side has even accepted the connection.
-func testHandshakeBeforeAccept(e *env) {
-	l := e.listen()
-	c, err := e.tr.Dial(e.ctx, e.parse(l.Endpoint()))
-	require.NoError(e.t, err)
-	e.track(c)
-	cres := make(chan result[transport.PeerInfo], 1)
-	e.goFn(func() {
-		info, err := c.Handshake(e.ctx, &transport.Config{SocketType: "DEALER"})
-		cres <- result[transport.PeerInfo]{info, err}
-	})
-	s, err := l.Accept(e.ctx)
-	require.NoError(e.t, err)
-	e.track(s)
-	_, err = s.Handshake(e.ctx, &transport.Config{SocketType: "ROUTER"})
-	require.NoError(e.t, err)
-	r := await(e, cres, "client Handshake")
-	require.NoError(e.t, r.err)
-	assert.Equal(e.t, "ROUTER", r.v.SocketType)
-	e.transfer(c, s, []transport.Msg{msg("after an early handshake")})
 }

@@ -10,85 +10,6 @@ import (
 	"github.com/brookmq/brook/transport"
 )
 
-// testEndpointResolved: Listener.Endpoint reports a dialable endpoint of
-// the same scheme, with a wildcard port resolved.
-func testEndpointResolved(e *env) {
-	l := e.listen()
-	got := e.parse(l.Endpoint())
-	assert.Equal(e.t, e.ep.Scheme, got.Scheme)
-	if _, port, err := transport.SplitHostPort(got.Address); err == nil {
-		assert.NotZero(e.t, port, "Endpoint() %q did not resolve the port", l.Endpoint())
-	}
-	c, s := e.dialAccept(l)
-	ci, si := e.handshakes(c, &transport.Config{SocketType: "PAIR"}, s, &transport.Config{SocketType: "PAIR"})
-	require.NoError(e.t, ci.err)
-	require.NoError(e.t, si.err)
-	e.transfer(c, s, []transport.Msg{msg("over the resolved endpoint")})
-	for name, addr := range map[string]string{
-		"client LocalAddr": c.LocalAddr(), "client RemoteAddr": c.RemoteAddr(),
-		"server LocalAddr": s.LocalAddr(), "server RemoteAddr": s.RemoteAddr(),
-		"client's PeerInfo.RemoteAddr": ci.v.RemoteAddr, "server's PeerInfo.RemoteAddr": si.v.RemoteAddr,
-	} {
-		assert.NotEmpty(e.t, addr, name)
-	}
-}
-
-// testManyConns: one Listener serves several connections dialled before
-// any is accepted; each carries its own messages.
-func testManyConns(e *env) {
-	l := e.listen()
-	le := e.parse(l.Endpoint())
-	const n = 4
-	clients := make([]transport.Conn, n)
-	for i := range clients {
-		c, err := e.tr.Dial(e.ctx, le)
-		require.NoError(e.t, err, "Dial %d", i)
-		e.track(c)
-		clients[i] = c
-	}
-	servers := make([]transport.Conn, n)
-	for i := range servers {
-		s, err := l.Accept(e.ctx)
-		require.NoError(e.t, err, "Accept %d", i)
-		e.track(s)
-		servers[i] = s
-	}
-	// Accept order need not be dial order: pair them up by identity.
-	type hs struct {
-		conn transport.Conn
-		peer result[transport.PeerInfo]
-	}
-	shaken := make(chan hs, n)
-	for _, s := range servers {
-		e.goFn(func() {
-			info, err := s.Handshake(e.ctx, &transport.Config{SocketType: "ROUTER"})
-			shaken <- hs{s, result[transport.PeerInfo]{info, err}}
-		})
-	}
-	clientErrs := make(chan error, n)
-	for i, c := range clients {
-		e.goFn(func() {
-			_, err := c.Handshake(e.ctx, &transport.Config{SocketType: "DEALER", Identity: fmt.Appendf(nil, "client-%d", i)})
-			clientErrs <- err
-		})
-	}
-	byID := map[string]transport.Conn{}
-	for range n {
-		require.NoError(e.t, await(e, clientErrs, "client Handshake"))
-		h := await(e, shaken, "server Handshake")
-		require.NoError(e.t, h.peer.err)
-		byID[string(h.peer.v.Identity)] = h.conn
-	}
-	require.Len(e.t, byID, n, "identities seen: %v", byID)
-	for i, c := range clients {
-		s := byID[fmt.Sprintf("client-%d", i)]
-		require.NotNil(e.t, s, "no server conn for client %d", i)
-		want := msg(fmt.Sprintf("conn %d", i))
-		got := e.transfer(c, s, []transport.Msg{want.Clone()})
-		e.assertSame(want, got[0], "conn %d", i)
-	}
-}
-
 // testPingPong: Flush makes a message go out without further writes.
 func testPingPong(e *env) {
 	c, s := e.pair()
@@ -191,33 +112,23 @@ func testFrameSizes(e *env) {
 	}
 }
 
-// testSubscription: WriteSubscription arrives as a ZMTP 3.0 subscription
-// message, whatever the topic's length, and each arrives intact even when
-// read before the others are checked.
-func testSubscription(e *env) {
-	c, s, _, _ := e.connect(&transport.Config{SocketType: "SUB"}, &transport.Config{SocketType: "XPUB"})
-	subs := []struct {
-		topic     string
-		subscribe bool
-	}{
-		{"weather", true},
-		{"", true},
-		{"weather", false},
-		{"\x00\x01binary", true},
-		{string(randomBytes(5, 300)), true}, // a long-form frame or command
-		{string(randomBytes(6, 70000)), false},
+// testManyFrames: a message of many frames arrives whole.
+func testManyFrames(e *env) {
+	c, s := e.pair()
+	var msgs []transport.Msg
+	for _, n := range []int{300, 5000} {
+		m := transport.Msg{Frames: make([][]byte, n)}
+		for i := range m.Frames {
+			if i%3 != 0 {
+				m.Frames[i] = fmt.Appendf(nil, "%d/%d", i, n)
+			}
+		}
+		msgs = append(msgs, m)
 	}
-	for _, sub := range subs {
-		require.NoError(e.t, c.WriteSubscription([]byte(sub.topic), sub.subscribe))
-	}
-	require.NoError(e.t, c.Flush())
-	r := await(e, e.readN(s, len(subs)), "subscriptions")
-	require.NoError(e.t, r.err, "after %d subscriptions", len(r.v))
-	for i, sub := range subs {
-		topic, subscribe, ok := transport.ParseSubscription(r.v[i])
-		require.True(e.t, ok, "subscription %d arrived as %s", i, describe(r.v[i]))
-		assert.True(e.t, sub.topic == string(topic), "subscription %d: topic of %d bytes, want %d", i, len(topic), len(sub.topic))
-		assert.Equal(e.t, sub.subscribe, subscribe, "subscription %d", i)
+	want := cloneAll(msgs)
+	got := e.transfer(c, s, msgs)
+	for i := range want {
+		e.assertSame(want[i], got[i], "message %d", i)
 	}
 }
 
@@ -258,22 +169,32 @@ func testReceivedFramesAreOwned(e *env) {
 	e.requireSame(more[0], got[0], "a message read after the others were overwritten")
 }
 
-// testManyFrames: a message of many frames arrives whole.
-func testManyFrames(e *env) {
-	c, s := e.pair()
-	var msgs []transport.Msg
-	for _, n := range []int{300, 5000} {
-		m := transport.Msg{Frames: make([][]byte, n)}
-		for i := range m.Frames {
-			if i%3 != 0 {
-				m.Frames[i] = fmt.Appendf(nil, "%d/%d", i, n)
-			}
-		}
-		msgs = append(msgs, m)
+// testSubscription: WriteSubscription arrives as a ZMTP 3.0 subscription
+// message, whatever the topic's length, and each arrives intact even when
+// read before the others are checked.
+func testSubscription(e *env) {
+	c, s, _, _ := e.connect(&transport.Config{SocketType: "SUB"}, &transport.Config{SocketType: "XPUB"})
+	subs := []struct {
+		topic     string
+		subscribe bool
+	}{
+		{"weather", true},
+		{"", true},
+		{"weather", false},
+		{"\x00\x01binary", true},
+		{string(randomBytes(5, 300)), true}, // a long-form frame or command
+		{string(randomBytes(6, 70000)), false},
 	}
-	want := cloneAll(msgs)
-	got := e.transfer(c, s, msgs)
-	for i := range want {
-		e.assertSame(want[i], got[i], "message %d", i)
+	for _, sub := range subs {
+		require.NoError(e.t, c.WriteSubscription([]byte(sub.topic), sub.subscribe))
+	}
+	require.NoError(e.t, c.Flush())
+	r := await(e, e.readN(s, len(subs)), "subscriptions")
+	require.NoError(e.t, r.err, "after %d subscriptions", len(r.v))
+	for i, sub := range subs {
+		topic, subscribe, ok := transport.ParseSubscription(r.v[i])
+		require.True(e.t, ok, "subscription %d arrived as %s", i, describe(r.v[i]))
+		assert.True(e.t, sub.topic == string(topic), "subscription %d: topic of %d bytes, want %d", i, len(topic), len(sub.topic))
+		assert.Equal(e.t, sub.subscribe, subscribe, "subscription %d", i)
 	}
 }
