@@ -66,7 +66,10 @@ var _ transport.Conn = (*Conn)(nil)
 
 // NewConn wraps a byte stream in a ZMTP connection that has not shaken hands
 // yet. localAddr and remoteAddr are used in errors, logs and PeerInfo. The
-// Conn owns rw from here on and closes it in Close.
+// Conn owns rw from here on and closes it in Close; closing rw must unblock
+// a Read or Write in progress on it (as it does for net.Conn). When rw has
+// SetDeadline(time.Time) error, the handshake timeout uses it; otherwise
+// the timeout closes rw.
 func NewConn(rw io.ReadWriteCloser, localAddr, remoteAddr string, opts Options) *Conn {
 	return &Conn{
 		rw:          rw,

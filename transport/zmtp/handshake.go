@@ -101,6 +101,14 @@ func (c *Conn) exchange(out []byte, cfg *transport.Config) (transport.PeerInfo, 
 
 // readHandshake reads the peer's greeting and its READY (or ERROR).
 func (c *Conn) readHandshake() (transport.PeerInfo, error) {
+	// Judge the first byte as soon as it arrives, so a peer speaking
+	// another protocol in short lines is refused at once.
+	if err := c.fill(1); err != nil {
+		return transport.PeerInfo{}, err
+	}
+	if c.rbuf[c.rpos] != signatureFirst {
+		return transport.PeerInfo{}, protocolErrorf("peer did not send a ZMTP greeting (starts with 0x%02x)", c.rbuf[c.rpos])
+	}
 	if err := c.fill(signatureSize); err != nil {
 		return transport.PeerInfo{}, err
 	}

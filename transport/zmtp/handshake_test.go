@@ -103,6 +103,8 @@ func TestHandshakeRejects(t *testing.T) {
 		want  error
 	}{
 		{"garbage", [][]byte{[]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")}, transport.ErrProtocol},
+		{"short garbage", [][]byte{[]byte("hi\n")}, transport.ErrProtocol},
+		{"no 0x7f", [][]byte{append([]byte{0xFF}, make([]byte, 63)...)}, transport.ErrProtocol},
 		{"zmtp 2", [][]byte{rawGreeting(2, 0, "NULL")}, transport.ErrProtocol},
 		{"plain mechanism", [][]byte{rawGreeting(3, 1, "PLAIN")}, ErrMechanismMismatch},
 		{"curve mechanism", [][]byte{rawGreeting(3, 1, "CURVE")}, transport.ErrProtocol},
