@@ -199,7 +199,9 @@ func (c *Conn) afterHandshake(cfg *transport.Config) error {
 	if d, ok := c.rw.(interface{ SetDeadline(time.Time) error }); ok {
 		_ = d.SetDeadline(time.Time{})
 	}
-	c.hb = newHeartbeat(cfg, c.noHeartbeat)
+	// ZMTP 3.0 has no PING: a 3.0 peer gets none (its PINGs, if it sends
+	// any, are still answered).
+	c.hb = newHeartbeat(cfg, c.noHeartbeat || c.peer30)
 	c.lastSend.Store(c.clock())
 	c.lastData.Store(c.clock())
 	c.errMu.Lock()

@@ -256,7 +256,19 @@ func TestPeerTTL(t *testing.T) {
 }
 
 func TestNoHeartbeatSendsNoPing(t *testing.T) {
-	c, p := shaken(t, 1, &transport.Config{SocketType: "PUSH", HeartbeatInterval: time.Millisecond}, Options{NoHeartbeat: true})
+	t.Run("option", func(t *testing.T) {
+		c, p := shaken(t, 1, &transport.Config{SocketType: "PUSH", HeartbeatInterval: time.Millisecond}, Options{NoHeartbeat: true})
+		checkNoPing(t, c, p)
+	})
+	t.Run("3.0 peer", func(t *testing.T) {
+		c, p := shaken(t, 0, &transport.Config{SocketType: "PUSH", HeartbeatInterval: time.Millisecond}, Options{})
+		checkNoPing(t, c, p)
+	})
+}
+
+// checkNoPing sends two messages with many heartbeat intervals between
+// them and checks nothing else was sent.
+func checkNoPing(t *testing.T, c *Conn, p *rawPeer) {
 	require.NoError(t, c.WriteMsg(transport.NewMsg([]byte("first"))))
 	require.NoError(t, c.Flush())
 	time.Sleep(20 * time.Millisecond) // heartbeats would be due many times over
