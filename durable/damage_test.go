@@ -259,3 +259,36 @@ func TestSealedSegmentCorruption(t *testing.T) {
 	assert.True(t, errors.Is(l.Recovery().Repaired, ErrCorrupt))
 	require.NoError(t, l.Close())
 }
+
+// A damaged header on a later segment is corruption; RepairTruncate cuts the
+// journal there and a read-only Open stops before it.
+func TestDamagedSegmentHeader(t *testing.T) {
+	mfs := newMemFS()
+	l := openT(t, imgDir, WithFS(mfs), WithSegmentSize(4096))
+	appendN(t, l, 0, 100)
+	segs := l.Stats().Segments
+	require.Greater(t, len(segs), 3)
+	require.NoError(t, l.Close())
+	victim := segs[2].Base
+	b := mfs.files()[segPath(victim)]
+	b[20] ^= 1
+	mfs.writeFile(segPath(victim), b)
+
+	_, err := Open(imgDir, WithFS(mfs))
+	var ce *CorruptError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, victim, ce.Segment)
+
+	ro := openT(t, imgDir, WithFS(mfs), ReadOnly())
+	assert.ErrorIs(t, ro.Recovery().Ignored, ErrCorrupt)
+	assert.Equal(t, victim, ro.End())
+	require.NoError(t, ro.Close())
+
+	l = openT(t, imgDir, WithFS(mfs), WithRepair(RepairTruncate))
+	checkPrefix(t, l, int(victim))
+	appendN(t, l, int(victim), 3)
+	require.NoError(t, l.Close())
+	l = openT(t, imgDir, WithFS(mfs))
+	checkPrefix(t, l, int(victim)+3)
+	require.NoError(t, l.Close())
+}

@@ -2,6 +2,7 @@ package durable
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
@@ -207,7 +208,11 @@ func (l *Log) loadSegments(ls dirListing, clean cleanInfo, hasClean bool) error 
 		base := ls.bases[i]
 		s, size, err := l.openSegment(base, flag)
 		if err != nil {
-			return err
+			var ce *CorruptError
+			if i == 0 || !errors.As(err, &ce) {
+				return err
+			}
+			return l.badSegmentHeader(ce, ls.bases[i:])
 		}
 		l.segs = append(l.segs, s)
 		if i == len(ls.bases)-1 {
@@ -222,6 +227,27 @@ func (l *Log) loadSegments(ls dirListing, clean cleanInfo, hasClean bool) error 
 		}
 	}
 	return nil
+}
+
+// badSegmentHeader handles a segment after the first whose header is damaged:
+// corruption, unless RepairTruncate cuts the journal there (the previous
+// segment becomes the active one). A read-only Open stops before it.
+func (l *Log) badSegmentHeader(ce *CorruptError, bases []uint64) error {
+	if !l.ro && l.opts.repair == RepairNone {
+		return ce
+	}
+	prev := l.segs[len(l.segs)-1]
+	prev.sealedEnd.Store(0)
+	l.setEnds(prev.end)
+	if l.ro {
+		l.recovery.Ignored = ce
+		return nil
+	}
+	l.recovery.Repaired = ce
+	if err := l.fs.Remove(l.path(idxName(prev.base))); err != nil && !isNotExist(err) {
+		return err
+	}
+	return l.cutSegments(bases)
 }
 
 func (l *Log) openSegment(base uint64, flag int) (*segment, int64, error) {
@@ -428,7 +454,7 @@ func (l *Log) cutTail(s *segment, pos, size int64) error {
 }
 
 func (l *Log) copyAside(src File, from, to int64, name string) error {
-	if err := l.fs.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+	if err := l.makeLostDir(); err != nil {
 		return err
 	}
 	dst, err := l.fs.OpenFile(name, osWRONLY|osCREATE|osTRUNC, 0o644)
@@ -459,12 +485,20 @@ func (l *Log) copyAside(src File, from, to int64, name string) error {
 	return l.fs.SyncDir(filepath.Dir(name))
 }
 
+// makeLostDir creates lost/ durably.
+func (l *Log) makeLostDir() error {
+	if err := l.fs.MkdirAll(l.path(lostDir), 0o755); err != nil {
+		return err
+	}
+	return l.fs.SyncDir(l.dir)
+}
+
 // cutSegments moves whole segments (and drops their indexes) under lost/.
 func (l *Log) cutSegments(bases []uint64) error {
 	if l.ro || len(bases) == 0 {
 		return nil
 	}
-	if err := l.fs.MkdirAll(l.path(lostDir), 0o755); err != nil {
+	if err := l.makeLostDir(); err != nil {
 		return err
 	}
 	for _, b := range bases {
