@@ -1,0 +1,63 @@
+package quic
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"syscall"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// udpSocket is one UDP socket and the quic.Transport running on it,
+// shared by whoever holds a reference: a listener and the connections it
+// accepted, or the one connection that dialed from it. The last release
+// closes both, so closing a listener leaves its connections running.
+type udpSocket struct {
+	udp *net.UDPConn
+	qt  *quic.Transport
+
+	mu   sync.Mutex
+	refs int
+}
+
+// openUDP binds addr (nil: any address, any port) and starts a
+// quic.Transport on it with one reference held.
+func openUDP(addr *net.UDPAddr, log *slog.Logger) (*udpSocket, error) {
+	udp, err := net.ListenUDP("udp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("%w: udp %s", transport.ErrAddrInUse, addr)
+		}
+		return nil, fmt.Errorf("brook: quic: bind udp %s: %w", addr, err)
+	}
+	return &udpSocket{
+		udp:  udp,
+		qt:   &quic.Transport{Conn: newUDPConn(udp, log)},
+		refs: 1,
+	}, nil
+}
+
+// acquire takes one more reference.
+func (s *udpSocket) acquire() {
+	s.mu.Lock()
+	s.refs++
+	s.mu.Unlock()
+}
+
+// release drops a reference; the last one closes the quic.Transport (and
+// with it every goroutine quic-go runs for it) and the socket.
+func (s *udpSocket) release() {
+	s.mu.Lock()
+	s.refs--
+	last := s.refs == 0
+	s.mu.Unlock()
+	if last {
+		_ = s.qt.Close()
+		_ = s.udp.Close()
+	}
+}
