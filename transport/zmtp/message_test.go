@@ -56,3 +56,21 @@ func TestMessagesRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestHugeMessage covers bodies beyond bigBodyChunk, which the reader grows
+// as their bytes arrive.
+func TestHugeMessage(t *testing.T) {
+	a, b := tcpConns(t, Options{})
+	mustHandshake(t, a, b, nil, &transport.Config{SocketType: "PAIR", MaxMsgSize: 64 << 20})
+	big := make([]byte, 2*bigBodyChunk+12345)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	done := sendAsync(a, transport.NewMsg([]byte("head"), big))
+	m, err := b.ReadMsg()
+	require.NoError(t, err)
+	require.Len(t, m.Frames, 2)
+	assert.Equal(t, "head", string(m.Frames[0]))
+	assert.True(t, bytes.Equal(big, m.Frames[1]), "body differs")
+	require.NoError(t, <-done)
+}
