@@ -97,6 +97,9 @@ func watchEvents(t testing.TB, s *socket.Socket) *eventLog {
 	t.Cleanup(func() {
 		stop()
 		<-l.done
+		if t.Failed() {
+			t.Logf("%s events: %s", s.Type(), l)
+		}
 	})
 	return l
 }

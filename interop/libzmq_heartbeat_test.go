@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -11,12 +12,13 @@ import (
 )
 
 // Heartbeat settings for these tests: short, so that waiting several
-// timeouts stays well under a second or two.
+// timeouts stays under two seconds, with a timeout four intervals long so
+// a loaded CI machine does not miss one.
 const (
 	hbInterval = 100 * time.Millisecond
-	hbTimeout  = 300 * time.Millisecond
+	hbTimeout  = 400 * time.Millisecond
 	// hbIdle is how long the connection is left idle: several timeouts.
-	hbIdle = 4 * hbTimeout
+	hbIdle = 3 * hbTimeout
 )
 
 // isDisconnect matches what a dropped connection shows on the monitor.
@@ -36,9 +38,12 @@ func assertOneConnection(t *testing.T, s *socket.Socket, events *eventLog) {
 	}
 }
 
+// ms formats d in milliseconds for a libzmq option.
+func ms(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+
 // TestLibzmqHeartbeatKeepsIdleBrookPeer: a libzmq peer that sends PINGs
-// every 100 ms, drops peers that do not answer within 300 ms, and
-// announces a 300 ms TTL keeps an idle brook peer (no heartbeats of its
+// every hbInterval, drops peers that do not answer within hbTimeout, and
+// announces hbTimeout as its TTL keeps an idle brook peer (no heartbeats of its
 // own) connected for several timeouts: brook answers every PING with a
 // PONG and reads the TTL right (deciseconds), so neither side drops the
 // connection, and a message still flows afterwards.
@@ -49,7 +54,7 @@ func TestLibzmqHeartbeatKeepsIdleBrookPeer(t *testing.T) {
 	events := watchEvents(t, pull)
 	require.NoError(t, pull.Bind("tcp://127.0.0.1:0"))
 	push := startLibzmq(t, "PUSH",
-		"HEARTBEAT_IVL=100", "HEARTBEAT_TIMEOUT=300", "HEARTBEAT_TTL=300")
+		"HEARTBEAT_IVL="+ms(hbInterval), "HEARTBEAT_TIMEOUT="+ms(hbTimeout), "HEARTBEAT_TTL="+ms(hbTimeout))
 	push.connect(pull.LastEndpoint())
 	push.send([]byte("before"))
 	assert.Equal(t, [][]byte{[]byte("before")}, requireRecv(ctx, t, pull))
@@ -61,11 +66,11 @@ func TestLibzmqHeartbeatKeepsIdleBrookPeer(t *testing.T) {
 	assertOneConnection(t, pull, events)
 }
 
-// TestBrookHeartbeatAgainstLibzmq: brook sends PINGs every 100 ms and
-// drops a peer silent for 300 ms after one; a libzmq peer with no
+// TestBrookHeartbeatAgainstLibzmq: brook sends PINGs every hbInterval
+// and drops a peer silent for hbTimeout after one; a libzmq peer with no
 // heartbeat options answers PINGs with PONGs, so the idle connection
-// survives several timeouts. brook also announces a 300 ms TTL, which
-// libzmq honours: brook's PINGs must keep arriving for it to stay.
+// survives several timeouts. brook also announces hbTimeout as its TTL,
+// which libzmq honours: brook's PINGs must keep arriving for it to stay.
 func TestBrookHeartbeatAgainstLibzmq(t *testing.T) {
 	t.Parallel()
 	ctx := deadline(t)

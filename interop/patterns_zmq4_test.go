@@ -40,25 +40,34 @@ import (
 func patZmq4Pub(t *testing.T) zmq4.Socket {
 	s := newZmq4(t, zmq4.NewPub)
 	t.Cleanup(func() {
-		v := reflect.ValueOf(s)
-		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-			t.Fatalf("zmq4 PUB is a %T: update patZmq4Pub", s)
+		if err := patZmq4StopWriter(s); err != nil {
+			t.Fatal(err)
 		}
-		sck := v.Elem().FieldByName("sck")
-		if !sck.IsValid() || sck.Kind() != reflect.Pointer {
-			t.Fatalf("zmq4 PUB has no sck field: update patZmq4Pub")
-		}
-		w := sck.Elem().FieldByName("w")
-		if !w.IsValid() {
-			t.Fatalf("zmq4 socket has no w field: update patZmq4Pub")
-		}
-		closer, ok := reflect.NewAt(w.Type(), unsafe.Pointer(w.UnsafeAddr())).Elem().Interface().(io.Closer)
-		if !ok {
-			t.Fatalf("zmq4 PUB writer is not an io.Closer: update patZmq4Pub")
-		}
-		_ = closer.Close()
 	})
 	return s
+}
+
+// patZmq4StopWriter closes a zmq4 PUB's writer (socket.w), which its
+// Close forgets.
+func patZmq4StopWriter(s zmq4.Socket) error {
+	v := reflect.ValueOf(s)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("zmq4 PUB is a %T: update patZmq4StopWriter", s)
+	}
+	sck := v.Elem().FieldByName("sck")
+	if !sck.IsValid() || sck.Kind() != reflect.Pointer {
+		return fmt.Errorf("zmq4 PUB has no sck field: update patZmq4StopWriter")
+	}
+	w := sck.Elem().FieldByName("w")
+	if !w.IsValid() {
+		return fmt.Errorf("zmq4 socket has no w field: update patZmq4StopWriter")
+	}
+	closer, ok := reflect.NewAt(w.Type(), unsafe.Pointer(w.UnsafeAddr())).Elem().Interface().(io.Closer)
+	if !ok {
+		return fmt.Errorf("zmq4 PUB writer is not an io.Closer: update patZmq4StopWriter")
+	}
+	_ = closer.Close()
+	return nil
 }
 
 // patZmq4Inbox receives on s in the background until s is closed.
