@@ -141,3 +141,7 @@ func (f osFile) Size() (int64, error) {
 	}
 	return st.Size(), nil
 }
+
+// OSFS returns the operating system's file system, the default. A
+// fault-injecting FS can wrap it.
+func OSFS() FS { return osFS{} }
