@@ -83,18 +83,19 @@ func (l *Log) enqueue(flags uint32, payload []byte, frames [][]byte, n int) (uin
 			return 0, fmt.Errorf("%w: %d bytes free, floor %d", ErrFull, free, floor)
 		}
 	}
-	seg := l.segs[len(l.segs)-1]
-	create := false
-	if seg.end > seg.base && seg.size+int64(size) > l.opts.segmentSize {
-		seg.sealedEnd.Store(seg.end)
-		next := &segment{base: l.next, path: l.path(segName(l.next)), size: segHdrSize, end: l.next}
-		l.segs = append(l.segs, next)
-		seg, create = next, true
-	}
 	off := l.next
 	ts := l.opts.now().UnixNano()
 	if ts < l.lastTS {
 		ts = l.lastTS
+	}
+	seg := l.segs[len(l.segs)-1]
+	create := false
+	if seg.end > seg.base && (seg.size+int64(size) > l.opts.segmentSize ||
+		(l.opts.segmentAge > 0 && ts-seg.created >= int64(l.opts.segmentAge))) {
+		seg.sealedEnd.Store(seg.end)
+		next := &segment{base: off, path: l.path(segName(off)), size: segHdrSize, end: off, created: ts}
+		l.segs = append(l.segs, next)
+		seg, create = next, true
 	}
 	buf := l.pending.tail(seg, create)
 	*buf = appendRecord(*buf, off, ts, flags, payload, frames)

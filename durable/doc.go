@@ -153,7 +153,8 @@
 // then publishes the new ends and wakes every waiter; the next batch builds
 // up while it syncs. Always serialises appenders so there is one record per
 // fdatasync. A segment rolls when the next record would take it over the
-// segment size (a record larger than a whole segment is refused).
+// segment size (a record larger than a whole segment is refused) or, with
+// WithSegmentAge, when it is older than that age.
 //
 // # Recovery (Open)
 //

@@ -78,6 +78,7 @@ type Option func(*options) error
 type options struct {
 	sync           SyncMode
 	segmentSize    int64
+	segmentAge     time.Duration
 	maxRecord      int
 	indexInterval  int64
 	retainBytes    int64
@@ -157,6 +158,19 @@ func WithSegmentSize(n int64) Option {
 			return invalid("segment size %d", n)
 		}
 		o.segmentSize = n
+		return nil
+	}
+}
+
+// WithSegmentAge also rolls the active segment once it is older than d when
+// the next record is appended, so age retention can delete it later. Zero
+// (the default) rolls by size only.
+func WithSegmentAge(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return invalid("segment age %v", d)
+		}
+		o.segmentAge = d
 		return nil
 	}
 }

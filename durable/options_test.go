@@ -17,6 +17,7 @@ import (
 func TestInvalidOptions(t *testing.T) {
 	for name, opt := range map[string]Option{
 		"segment-small":  WithSegmentSize(100),
+		"segment-age":    WithSegmentAge(-1),
 		"max-record":     WithMaxRecordSize(0),
 		"index":          WithIndexInterval(1),
 		"retain-bytes":   WithRetainBytes(-1),

@@ -356,12 +356,13 @@ func (l *Log) setEnds(end uint64) {
 }
 
 func (l *Log) addFirstSegment(base uint64) error {
-	f, err := l.createSegment(base)
+	created := l.opts.now().UnixNano()
+	f, err := l.createSegment(base, created)
 	if err != nil {
 		return err
 	}
 	s := &segment{base: base, path: l.path(segName(base)), f: f, size: segHdrSize, end: base,
-		created: l.opts.now().UnixNano(), written: segHdrSize}
+		created: created, written: segHdrSize}
 	l.segs = append(l.segs, s)
 	l.setEnds(base)
 	return nil

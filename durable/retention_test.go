@@ -77,3 +77,24 @@ func TestRetentionConsumed(t *testing.T) {
 	assert.Equal(t, l.Stats().Segments[0].Base, l.First())
 	assert.Len(t, l.Stats().Segments, 1)
 }
+
+func TestSegmentAgeRoll(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	clock := func() time.Time { return now }
+	l := openT(t, t.TempDir(), WithSegmentAge(time.Minute), WithRetainAge(time.Hour), WithClock(clock))
+	defer l.Close()
+	appendN(t, l, 0, 5)
+	require.Len(t, l.Stats().Segments, 1)
+	now = now.Add(2 * time.Minute)
+	appendN(t, l, 5, 5)
+	segs := l.Stats().Segments
+	require.Len(t, segs, 2)
+	assert.Equal(t, uint64(5), segs[1].Base)
+	now = now.Add(2 * time.Hour)
+	appendN(t, l, 10, 1)
+	// The second segment rolled too and both old ones fell to age retention.
+	segs = l.Stats().Segments
+	require.Len(t, segs, 1)
+	assert.Equal(t, uint64(10), segs[0].Base)
+	checkPrefix(t, l, 11)
+}

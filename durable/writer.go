@@ -139,20 +139,19 @@ func (l *Log) roll(next *segment) error {
 	if err := l.writeIndex(prev); err != nil {
 		return err
 	}
-	f, err := l.createSegment(next.base)
+	f, err := l.createSegment(next.base, next.created)
 	if err != nil {
 		return err
 	}
 	l.mu.Lock()
 	next.f = f
-	next.created = l.opts.now().UnixNano()
 	l.mu.Unlock()
 	next.written = segHdrSize
 	return l.enforceRetention()
 }
 
 // createSegment creates an empty segment file with base offset base.
-func (l *Log) createSegment(base uint64) (File, error) {
+func (l *Log) createSegment(base uint64, created int64) (File, error) {
 	name := l.path(segName(base))
 	tmp := name + tmpSuffix
 	f, err := l.fs.OpenFile(tmp, osRDWR|osCREATE|osTRUNC, 0o644)
@@ -164,7 +163,7 @@ func (l *Log) createSegment(base uint64) (File, error) {
 		_ = l.fs.Remove(tmp)
 		return nil, err
 	}
-	if _, err := f.WriteAt(encodeSegHeader(base, l.meta.id, l.opts.now().UnixNano()), 0); err != nil {
+	if _, err := f.WriteAt(encodeSegHeader(base, l.meta.id, created), 0); err != nil {
 		return fail(err)
 	}
 	if err := f.Sync(); err != nil {
