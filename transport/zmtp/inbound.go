@@ -69,6 +69,10 @@ func (c *Conn) ReadMsg() (transport.Msg, error) {
 			}
 			plain += int64(len(body))
 		}
+		if flags&flagMore == 0 && len(frames) == 0 {
+			// Single-frame fast path: no scratch list to fill and clear.
+			return transport.Msg{Frames: c.oneFrame(body)}, nil
+		}
 		frames = append(frames, body)
 		if flags&flagMore == 0 {
 			break
@@ -134,7 +138,7 @@ func (c *Conn) handleCommand(size uint64, inMsg bool) (transport.Msg, bool, erro
 			f[0] = 0
 		}
 		copy(f[1:], data)
-		return transport.Msg{Frames: c.frameList([][]byte{f})}, true, nil
+		return transport.Msg{Frames: c.oneFrame(f)}, true, nil
 	case cmdError:
 		return transport.Msg{}, false, c.ioFailure(&transport.PeerError{Reason: parseErrorReason(data)})
 	default:

@@ -174,6 +174,17 @@ func (c *Conn) frameList(frames [][]byte) [][]byte {
 	return l
 }
 
+// oneFrame returns a slab-carved frame list holding f.
+func (c *Conn) oneFrame(f []byte) [][]byte {
+	if len(c.frameSlab) == 0 {
+		c.frameSlab = make([][]byte, frameSlabSize)
+	}
+	l := c.frameSlab[:1:1]
+	c.frameSlab = c.frameSlab[1:]
+	l[0] = f
+	return l
+}
+
 // cmdLimit bounds a command body: MaxMsgSize, but never below 64 KiB so a
 // small message limit does not break the handshake; unlimited when
 // MaxMsgSize is.
