@@ -9,8 +9,10 @@ import (
 // the sync mode: after fsync (Group, Always), after write(2) (Interval), or
 // once queued in memory (None). If ctx ends while Append waits, it returns
 // ctx.Err(); the record may still become durable (an append that was queued
-// is never withdrawn). After a write or fsync failure every Append returns the
-// sticky *FailedError.
+// is never withdrawn). Two waits ignore ctx because they are bounded by the
+// writer's progress: in Always mode for the previous appender's fsync, and in
+// None or Interval mode for room when 4 MiB are already queued. After a write
+// or fsync failure every Append returns the sticky *FailedError.
 func (l *Log) Append(ctx context.Context, payload []byte) (uint64, error) {
 	return l.append(ctx, 0, payload, nil)
 }
