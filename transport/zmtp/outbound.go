@@ -7,9 +7,6 @@ import (
 	"github.com/brookmq/brook/transport"
 )
 
-// emptyMsg is what a message without frames is sent as: one empty frame.
-var emptyMsg = [][]byte{nil}
-
 // WriteMsg encodes m into the write buffer; the buffer goes out when it
 // fills or on Flush. Frames larger than half the buffer are written straight
 // from m without copying. WriteMsg does not allocate. A message without
@@ -18,7 +15,8 @@ var emptyMsg = [][]byte{nil}
 func (c *Conn) WriteMsg(m transport.Msg) error {
 	frames := m.Frames
 	if len(frames) == 0 {
-		frames = emptyMsg
+		var empty [1][]byte // sent as one empty frame
+		frames = empty[:]
 	}
 	c.wmu.Lock()
 	err := c.writeMsgLocked(frames)
