@@ -181,6 +181,17 @@
 //
 // Open only scans the last segment: sealed segments were fsynced when sealed.
 // Log.Verify (and `mqjournal verify`) reads every record of every segment.
+// The torn-tail rule is conservative: if a power loss persisted pages of the
+// unacknowledged tail out of order, leaving a verifiable record after a
+// damaged one, Open reports corruption rather than guessing; RepairTruncate
+// then cuts at the first damaged record. A ReadOnly Open changes nothing: its
+// view simply ends before a torn or damaged tail (reported in Recovery).
+//
+// # File system
+//
+// Every disk operation goes through the FS interface (OSFS by default), so
+// tests substitute an implementation that injects ENOSPC, fsync and rename
+// errors or simulates a power loss that drops or tears unsynced data.
 //
 // # Retention
 //
