@@ -67,12 +67,17 @@ type rawSocket struct {
 	wmu sync.Mutex
 	w   *bufio.Writer
 
-	r       *bufio.Reader
-	lenBuf  [4]byte
-	buf     []byte
-	frames  [][]byte
+	r      *bufio.Reader
+	lenBuf [4]byte
+	buf    []byte
+	frames [][]byte
+
+	// watched is the context whose end interrupts blocked I/O; gen
+	// tells a late interruption of an older context to do nothing.
 	watched context.Context
 	stop    func() bool
+	dmu     sync.Mutex
+	gen     uint64
 }
 
 func rawAddr(endpoint string) (network, addr string, err error) {
@@ -141,6 +146,9 @@ func (s *rawSocket) Connect(endpoint string) error {
 
 func (s *rawSocket) setConn(c net.Conn, err error) {
 	if err == nil {
+		// The end of the socket's context interrupts any blocked call
+		// (Recv also honours its own context, see watch).
+		context.AfterFunc(s.ctx, func() { c.Close() })
 		s.conn = c
 		s.w = bufio.NewWriterSize(c, rawBuffer)
 		s.r = bufio.NewReaderSize(c, rawBuffer)
@@ -167,7 +175,8 @@ func (s *rawSocket) wait(ctx context.Context) error {
 }
 
 // watch makes ctx's end interrupt the connection's blocked I/O; it only
-// registers when ctx changes, so the hot path does not allocate.
+// registers when ctx changes, so the hot path does not allocate. A new
+// context clears what the previous one's end did.
 func (s *rawSocket) watch(ctx context.Context) {
 	if ctx == s.watched {
 		return
@@ -175,9 +184,19 @@ func (s *rawSocket) watch(ctx context.Context) {
 	if s.stop != nil {
 		s.stop()
 	}
+	s.dmu.Lock()
+	s.gen++
+	gen := s.gen
+	s.conn.SetReadDeadline(time.Time{})
+	s.dmu.Unlock()
 	s.watched = ctx
-	c := s.conn
-	s.stop = context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	s.stop = context.AfterFunc(ctx, func() {
+		s.dmu.Lock()
+		defer s.dmu.Unlock()
+		if s.gen == gen {
+			s.conn.SetReadDeadline(time.Unix(1, 0))
+		}
+	})
 }
 
 func (s *rawSocket) Send(ctx context.Context, frames [][]byte) error {

@@ -62,8 +62,9 @@ func (zmq4Impl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, error
 	default:
 		return nil, fmt.Errorf("zmq4: socket kind %s", k)
 	}
-	if o.HWM > 0 {
-		// Only some zmq4 socket types honour HWM; the others ignore it.
+	if o.HWM > 0 && k == Pub {
+		// Only zmq4's PUB has a high-water mark; its other types queue
+		// without limit.
 		if err := s.SetOption(zmq4.OptionHWM, o.HWM); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("zmq4: set HWM: %w", err)

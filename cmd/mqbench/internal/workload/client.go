@@ -58,7 +58,7 @@ func (rp *replies) take(frames [][]byte, now time.Time) (bool, error) {
 		rp.res.uncorrected.Record(t - h.Sent)
 		rp.res.received++
 		rp.lastAt = now
-		rp.prog.add(1)
+		rp.prog.add(rp.ph.index, 1)
 	case payload.End:
 		rp.ends++
 		return rp.ends == rp.fanout, nil

@@ -49,7 +49,7 @@ func (r *runner) drive(ctx context.Context, d *end, ph phase, prog *Progress) (d
 		if p.open() {
 			st.sendDelay.Record(now - intended)
 		}
-		prog.add(1)
+		prog.add(ph.index, 1)
 	}
 	st.sent = uint64(i)
 	st.stop = time.Now()

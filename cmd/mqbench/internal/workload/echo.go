@@ -57,7 +57,7 @@ func (r *runner) echo(ctx context.Context, s *end, streams int, st *echoStats, p
 			}
 			st.echoed[h.Phase]++
 			st.last[h.Phase] = now
-			prog.add(1)
+			prog.add(int(h.Phase), 1)
 		}
 		if pubsub {
 			// Subscribers may share one received buffer (brook's inproc

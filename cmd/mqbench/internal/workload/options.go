@@ -52,8 +52,9 @@ func (p *Progress) start(phase int, total int64, deadline time.Time) {
 	p.Phase.Store(int32(phase))
 }
 
-func (p *Progress) add(n int64) {
-	if p != nil {
+// add counts n messages of phase k, if k is the current phase.
+func (p *Progress) add(k int, n int64) {
+	if p != nil && int(p.Phase.Load()) == k {
 		p.Done.Add(n)
 	}
 }

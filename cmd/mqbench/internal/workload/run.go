@@ -101,18 +101,19 @@ func (r *runner) measure(ctx context.Context, t *topology) *measurements {
 				r.fail(r.echo(ctx, s, streams, &m.echoes[i], prog))
 				return
 			}
-			st := &sinkState{snd: newSender(r.im), stall: r.newStaller()}
-			for k, ph := range phs {
-				if len(t.drivers) == 0 && i == 0 {
-					r.startProgress(prog, ph, len(t.sinks))
-				}
-				res, err := r.sinkPhase(ctx, s, st, ph, streams, prog)
-				m.sinks[k][i] = res
-				if err != nil {
-					r.fail(err)
-					return
-				}
+			alone := len(t.drivers) == 0 && i == 0
+			if alone {
+				r.startProgress(prog, phs[0], len(t.sinks))
 			}
+			res, err := r.sink(ctx, s, phs, streams, prog, func(k int) {
+				if alone && k+1 < len(phs) {
+					r.startProgress(prog, phs[k+1], len(t.sinks))
+				}
+			})
+			for k := range res {
+				m.sinks[k][i] = res[k]
+			}
+			r.fail(err)
 		}()
 	}
 	if len(t.drivers) > 0 {
@@ -122,8 +123,18 @@ func (r *runner) measure(ctx context.Context, t *topology) *measurements {
 	return m
 }
 
+// progressFor returns the progress an end updates: the measuring end
+// when this process has it, otherwise whichever end is here.
+func (r *runner) progressFor(isMeasuring, measuringHere bool) *Progress {
+	if isMeasuring || !measuringHere {
+		return r.opts.Progress
+	}
+	return nil
+}
+
 // drivePhases runs the drivers through every phase, all drivers of a
-// phase together.
+// phase together; prog is the progress they update (nil when the sinks
+// here do).
 func (r *runner) drivePhases(ctx context.Context, t *topology, phs []phase, m *measurements, prog *Progress) {
 	cfg := r.cfg
 	if cfg.Pattern == config.PubSub {
@@ -137,7 +148,7 @@ func (r *runner) drivePhases(ctx context.Context, t *topology, phs []phase, m *m
 		if ctx.Err() != nil {
 			return
 		}
-		r.startProgress(prog, ph, cfg.Fanout())
+		r.startProgress(r.opts.Progress, ph, cfg.Fanout())
 		var dwg sync.WaitGroup
 		for j, d := range t.drivers {
 			dwg.Add(1)

@@ -31,15 +31,6 @@ func (r *runner) fail(err error) {
 	})
 }
 
-// progressFor returns the progress an end updates: the measuring end
-// when this process has it, otherwise whichever end is here.
-func (r *runner) progressFor(isMeasuring, measuringHere bool) *Progress {
-	if isMeasuring || !measuringHere {
-		return r.opts.Progress
-	}
-	return nil
-}
-
 // staller sleeps once, after a given number of measured messages: the
 // test hook for coordinated omission.
 type staller struct {

@@ -1,0 +1,197 @@
+package workload_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/brookmq/brook/cmd/mqbench/internal/config"
+	"github.com/brookmq/brook/cmd/mqbench/internal/impl"
+	"github.com/brookmq/brook/cmd/mqbench/internal/workload"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLossAndReorderCounted(t *testing.T) {
+	everyTenth := func(seq uint64) bool { return seq%10 == 9 }
+	everyFifth := func(seq uint64) bool { return seq%5 == 2 }
+	t.Run("lost", func(t *testing.T) {
+		cfg := parse(t, "thr", "--transport", "inproc", "--count", "1000")
+		res, err := workload.Run(testCtx(t), cfg, mangle(everyTenth, nil), workload.Options{})
+		require.NoError(t, err)
+		assert.EqualValues(t, 1000, res[0].Sent)
+		assert.EqualValues(t, 900, res[0].Received)
+		assert.EqualValues(t, 100, res[0].Lost)
+		assert.Zero(t, res[0].OutOfOrder)
+	})
+	t.Run("reordered", func(t *testing.T) {
+		cfg := parse(t, "thr", "--transport", "tcp", "--count", "1000")
+		res, err := workload.Run(testCtx(t), cfg, mangle(nil, everyFifth), workload.Options{})
+		require.NoError(t, err)
+		assert.EqualValues(t, 1000, res[0].Received)
+		assert.EqualValues(t, 200, res[0].OutOfOrder)
+		assert.Zero(t, res[0].Lost)
+	})
+	t.Run("round trips lost in a window", func(t *testing.T) {
+		// A lost request costs its window slot for good; the End still
+		// comes back, so the run ends and counts the loss.
+		cfg := parse(t, "lat", "--pattern", "dealerrouter", "--transport", "inproc", "--count", "100", "--inflight", "4")
+		res, err := workload.Run(testCtx(t), cfg, mangle(func(seq uint64) bool { return seq == 5 }, nil), workload.Options{})
+		require.NoError(t, err)
+		assert.EqualValues(t, 100, res[0].Sent)
+		assert.EqualValues(t, 99, res[0].Received)
+		assert.EqualValues(t, 1, res[0].Lost)
+	})
+	t.Run("round trip lost in lockstep", func(t *testing.T) {
+		// One request in flight and it is lost: the client waits until
+		// the idle timeout ends the run with ErrIdle.
+		cfg, err := config.Parse([]string{"lat", "--pattern", "pair", "--transport", "inproc", "--count", "100",
+			"--idle-timeout", "300ms", "--timeout", "20s"})
+		require.NoError(t, err)
+		res, err := workload.Run(testCtx(t), cfg, mangle(everyTenth, nil), workload.Options{})
+		require.ErrorIs(t, err, workload.ErrIdle)
+		require.Len(t, res, 1)
+		assert.EqualValues(t, 10, res[0].Sent)
+		assert.EqualValues(t, 9, res[0].Received)
+		assert.EqualValues(t, 1, res[0].Lost)
+	})
+}
+
+// TestCoordinatedOmission stalls the receiver for 200 ms in an open-loop
+// run whose sender blocks on a small high-water mark. Measured from the
+// intended send times the stall shows in p99; measured from the actual
+// send times (what a closed-loop tool sees) it hides in the tail, because
+// the sender was held back for the whole stall and sent late.
+func TestCoordinatedOmission(t *testing.T) {
+	const stall = 200 * time.Millisecond
+	cfg := parse(t, "thr", "--transport", "inproc", "--rate", "10000", "--count", "15000", "--hwm", "4")
+	im, err := impl.New(config.ImplBrook)
+	require.NoError(t, err)
+	res, err := workload.Run(testCtx(t), cfg, im, workload.Options{StallAfter: 5000, Stall: stall})
+	require.NoError(t, err)
+	r := res[0]
+	require.EqualValues(t, 15000, r.Received)
+	stallUs := float64(stall.Microseconds())
+	t.Logf("corrected p99 %.0f µs max %.0f µs; uncorrected p99 %.0f µs; send delay max %.0f µs",
+		r.Corrected.P99, r.Corrected.Max, r.Uncorrected.P99, r.SendDelay.Max)
+	assert.GreaterOrEqual(t, r.Corrected.Max, stallUs, "the worst corrected latency covers the whole stall")
+	// 15000 messages at 10000/s: the stall delays ~2000 intended sends by
+	// 0..200 ms, so the 150 worst are all within 15 ms of the stall. The
+	// messages queued when the stall began (the high-water marks and the
+	// pipe between them) wait it out in both views, but they are fewer
+	// than 1%.
+	assert.GreaterOrEqual(t, r.Corrected.P99, 0.9*stallUs, "p99 from the intended send time shows the stall")
+	assert.Less(t, r.Uncorrected.P99, stallUs/2, "p99 from the actual send time hides it")
+	assert.GreaterOrEqual(t, r.SendDelay.Max, 0.8*stallUs, "the sender was held back by the stall")
+}
+
+func TestLocalAndRemoteRoles(t *testing.T) {
+	// The local side binds: the PULL, REP or the PUB; the remote side
+	// connects. Counts are [sent, received] of each side.
+	for _, tt := range []struct {
+		args          []string
+		localMeasures bool
+		local, remote [2]uint64
+	}{
+		{[]string{"thr", "--pattern", "pushpull", "--clients", "2"}, true, [2]uint64{0, 600}, [2]uint64{600, 0}},
+		{[]string{"lat", "--pattern", "reqrep", "--clients", "2"}, false, [2]uint64{0, 600}, [2]uint64{600, 600}},
+		{[]string{"thr", "--pattern", "pubsub", "--subscribers", "2", "--hwm", "5000"}, false, [2]uint64{600, 0}, [2]uint64{0, 1200}},
+		{[]string{"lat", "--pattern", "pushpull"}, false, [2]uint64{0, 600}, [2]uint64{600, 600}},
+	} {
+		t.Run(tt.args[0]+"/"+tt.args[2], func(t *testing.T) {
+			base := append(tt.args, "--transport", "tcp", "--count", "600", "--size", "64,512")
+			ctx := testCtx(t)
+			im, err := impl.New(config.ImplBrook)
+			require.NoError(t, err)
+			eps := make(chan [2]string, 1)
+			var local []workload.Result
+			var localErr error
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				local, localErr = workload.Run(ctx, parse(t, append(base, "--role", "local")...), im,
+					workload.Options{OnListening: func(ep, ret string) { eps <- [2]string{ep, ret} }})
+			}()
+			var ep [2]string
+			select {
+			case ep = <-eps:
+			case <-ctx.Done():
+				t.Fatal("local side never listened")
+			}
+			remoteArgs := append(base, "--role", "remote", "--endpoint", ep[0])
+			if ep[1] != "" {
+				remoteArgs = append(remoteArgs, "--return-endpoint", ep[1])
+			}
+			remote, err := workload.Run(ctx, parse(t, remoteArgs...), im, workload.Options{})
+			wg.Wait()
+			require.NoError(t, err)
+			require.NoError(t, localErr)
+			require.Len(t, local, 2)
+			require.Len(t, remote, 2)
+			for k := range local {
+				l, r := local[k], remote[k]
+				assert.Equal(t, tt.localMeasures, l.Measured)
+				assert.Equal(t, !tt.localMeasures, r.Measured)
+				measured, other := l, r
+				if !tt.localMeasures {
+					measured, other = r, l
+				}
+				assert.Zero(t, measured.Lost)
+				assert.EqualValues(t, measured.Received, measured.Corrected.Count)
+				assert.Zero(t, other.Corrected.Count, "the side that does not measure has no latency")
+				assert.Equal(t, tt.local, [2]uint64{l.Sent, l.Received}, "local side [sent, received]")
+				assert.Equal(t, tt.remote, [2]uint64{r.Sent, r.Received}, "remote side [sent, received]")
+			}
+		})
+	}
+}
+
+func TestDurationAndWarmup(t *testing.T) {
+	cfg := parse(t, "thr", "--transport", "inproc", "--rate", "2000", "--duration", "300ms", "--warmup", "100ms")
+	im, err := impl.New(config.ImplBrook)
+	require.NoError(t, err)
+	start := time.Now()
+	res, err := workload.Run(context.Background(), cfg, im, workload.Options{})
+	require.NoError(t, err)
+	took := time.Since(start)
+	r := res[0]
+	// 300 ms at 2000/s is 600 messages; warmup messages are not counted.
+	assert.InDelta(t, 600, float64(r.Sent), 2)
+	assert.Equal(t, r.Sent, r.Received)
+	assert.Zero(t, r.Lost)
+	assert.GreaterOrEqual(t, took, 400*time.Millisecond, "warmup then the measured duration")
+	assert.InDelta(t, 2000, r.MsgsPerSec, 200)
+	assert.EqualValues(t, r.Sent, r.SendDelay.Count, "open loop records every send delay")
+}
+
+func TestProgress(t *testing.T) {
+	cfg := parse(t, "thr", "--transport", "inproc", "--count", "500", "--size", "64,128")
+	im, err := impl.New(config.ImplBrook)
+	require.NoError(t, err)
+	var p workload.Progress
+	_, err = workload.Run(context.Background(), cfg, im, workload.Options{Progress: &p})
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, p.Phase.Load(), "the last phase")
+	assert.EqualValues(t, 500, p.Done.Load())
+	assert.EqualValues(t, 500, p.Total.Load())
+}
+
+func TestUnsupported(t *testing.T) {
+	for _, tt := range []struct {
+		impl string
+		args []string
+	}{
+		{"raw", []string{"thr", "--pattern", "pubsub"}},
+		{"raw", []string{"thr", "--clients", "2"}},
+		{"raw", []string{"thr", "--transport", "inproc"}},
+		{"zmq4", []string{"thr", "--transport", "zstd+tcp"}},
+	} {
+		cfg := parse(t, append(tt.args, "--impl", tt.impl)...)
+		im, err := impl.New(tt.impl)
+		require.NoError(t, err)
+		_, err = workload.Run(context.Background(), cfg, im, workload.Options{})
+		require.ErrorIs(t, err, impl.ErrUnsupported, "%s %v", tt.impl, tt.args)
+	}
+}
