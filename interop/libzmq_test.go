@@ -15,8 +15,8 @@ import (
 
 // sampleMessages is what every interop test exchanges: single and
 // multipart messages, empty frames, frames on both sides of the short/long
-// frame boundary (255/256 bytes), a 1 MiB frame, then a numbered run to
-// check ordering. Each call returns fresh slices (Send takes ownership).
+// frame boundary (255/256 bytes), a 1 MiB frame inside a multipart message,
+// then a numbered run to check ordering. Each call returns fresh slices (Send takes ownership).
 func sampleMessages() [][][]byte {
 	fill := func(n int, b byte) []byte { return bytes.Repeat([]byte{b}, n) }
 	msgs := [][][]byte{
@@ -26,10 +26,9 @@ func sampleMessages() [][][]byte {
 		{{}, {}},
 		{fill(255, 'x')},
 		{fill(256, 'y')},
-		{fill(1<<20, 'z')},
 		{fill(255, 1), fill(256, 2), fill(1<<20, 3), {}},
 	}
-	for i := range 100 {
+	for i := range 30 {
 		msgs = append(msgs, [][]byte{[]byte(strconv.Itoa(i)), []byte("tail")})
 	}
 	return msgs
@@ -178,7 +177,7 @@ func TestLibzmqPair(t *testing.T) {
 					libzmqToBrook(ctx, t, z, b)
 					// Interleaved request/answer, so neither direction only
 					// works after the other went quiet.
-					for i := range 10 {
+					for i := range 5 {
 						requireSend(ctx, t, b, []byte("ping"), []byte(strconv.Itoa(i)))
 						got := z.recv()
 						assertSameMessage(t, [][]byte{[]byte("ping"), []byte(strconv.Itoa(i))}, got, i)

@@ -42,8 +42,10 @@ func zmq4Endpoint(t *testing.T, s zmq4.Socket, scheme string) string {
 // TestZmq4PushPull runs brook against go-zeromq/zmq4 v0.17.0 (pure Go):
 // brook PUSH -> zmq4 PULL and zmq4 PUSH -> brook PULL, each side binding
 // in turn, over tcp and ipc. Quirks handled here: zmq4's Dial is
-// synchronous and only retries a few times, so the brook side binds
-// first when zmq4 dials; zmq4 reports its bound address as a net.Addr.
+// synchronous and gives up after 10 tries 250 ms apart, so the brook side
+// binds first when zmq4 dials; zmq4 reports its bound address as a
+// net.Addr; its Recv takes no context (closing the socket unblocks it);
+// and it logs to stderr unless given a logger.
 func TestZmq4PushPull(t *testing.T) {
 	for _, scheme := range []string{"tcp", "ipc"} {
 		bindEP := func(t *testing.T) string {
@@ -88,8 +90,10 @@ func TestZmq4PushPull(t *testing.T) {
 				pull := newBrook(t, socket.Pull)
 				events := watchEvents(t, pull)
 				require.NoError(t, pull.Connect(zmq4Endpoint(t, push, scheme)))
-				// zmq4's Send goes nowhere until a peer finished its
-				// handshake (its PUSH writes to every connection it has).
+				// zmq4's Send waits (up to its 5-minute default timeout)
+				// until some peer is connected, then writes to every
+				// connection it has rather than round-robin: wait for
+				// brook's handshake so a failure shows here, not as a hang.
 				events.waitType(ctx, t, socket.EventHandshakeSucceeded)
 				zmq4ToBrook(ctx, t, push, pull)
 			})
