@@ -59,3 +59,23 @@ func TestReadMsgAllocatesPerSlab(t *testing.T) {
 	assert.Less(t, allocs, 0.1, "allocations per 64-byte message")
 	require.NoError(t, <-sent)
 }
+
+// TestLargeWriteDoesNotAllocate: a frame larger than half the write buffer
+// goes out in a vectored write without copying or allocating.
+func TestLargeWriteDoesNotAllocate(t *testing.T) {
+	c, p := shaken(t, 1, &transport.Config{SocketType: "PUSH"}, Options{WriteBufferSize: 4096})
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		_, _ = io.Copy(io.Discard, p.c)
+	}()
+	msg := transport.NewMsg(make([]byte, 10000))
+	allocs := testing.AllocsPerRun(1000, func() {
+		if err := c.WriteMsg(msg); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs)
+	require.NoError(t, c.Close())
+	<-drained
+}

@@ -3,6 +3,7 @@ package zmtp
 import (
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,8 @@ type Conn struct {
 	wmu      sync.Mutex
 	wbuf     []byte
 	encBuf   []byte
+	vec      [2][]byte    // buffer and large body of a vectored write
+	bufs     net.Buffers  // consumed view of vec
 	lastSend atomic.Int64 // clock() of the last successful stream Write
 
 	// Control goroutine inputs.

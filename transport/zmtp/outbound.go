@@ -2,7 +2,6 @@ package zmtp
 
 import (
 	"fmt"
-	"net"
 
 	"github.com/brookmq/brook/transport"
 )
@@ -113,8 +112,11 @@ func (c *Conn) writeFrame(flags byte, prefix, body []byte) error {
 		c.wbuf = append(c.wbuf, body...)
 		return nil
 	}
-	bufs := net.Buffers{c.wbuf, body}
-	_, err := bufs.WriteTo(c.rw)
+	// A field, not a local, so the vector does not escape per write.
+	c.vec = [2][]byte{c.wbuf, body}
+	c.bufs = c.vec[:]
+	_, err := c.bufs.WriteTo(c.rw)
+	c.vec = [2][]byte{} // do not keep the caller's body alive
 	c.wbuf = c.wbuf[:0]
 	return c.wrote(err)
 }
