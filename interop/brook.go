@@ -137,7 +137,19 @@ func (l *eventLog) waitFor(ctx context.Context, t testing.TB, what string, match
 // await returns the first recorded event matching match, waiting for
 // one until ctx ends (ctx's error) or the monitor closes.
 func (l *eventLog) await(ctx context.Context, match func(socket.Event) bool) (socket.Event, error) {
-	for seen := 0; ; {
+	return l.awaitFrom(ctx, 0, match)
+}
+
+// len is the number of events recorded so far: an index for awaitFrom.
+func (l *eventLog) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.events)
+}
+
+// awaitFrom is await for the events recorded from index from on.
+func (l *eventLog) awaitFrom(ctx context.Context, from int, match func(socket.Event) bool) (socket.Event, error) {
+	for seen := from; ; {
 		l.mu.Lock()
 		events, changed := l.events, l.changed
 		l.mu.Unlock()
