@@ -43,11 +43,12 @@ type Conn struct {
 	zc         *zmtp.Conn
 	lv         *liveness
 
-	closing   chan struct{} // closed when Close starts
-	closeOnce sync.Once
-	abortMu   sync.Mutex
-	aborted   error // the CloseError of a local abort, first one wins
-	watchers  sync.WaitGroup
+	closing    chan struct{}   // closed when Close starts
+	background *sync.WaitGroup // the Transport's: counts lingering closes
+	closeOnce  sync.Once
+	abortMu    sync.Mutex
+	aborted    error // the CloseError of a local abort, first one wins
+	watchers   sync.WaitGroup
 	// handshakeMu is held by Handshake so Close can wait for it to notice
 	// that the connection went away.
 	handshakeMu sync.Mutex
@@ -58,16 +59,17 @@ type Conn struct {
 
 var _ transport.Conn = (*Conn)(nil)
 
-func newConn(qc *quic.Conn, opts *options, connector bool, deadline time.Time, release func()) *Conn {
+func newConn(qc *quic.Conn, opts *options, background *sync.WaitGroup, connector bool, deadline time.Time, release func()) *Conn {
 	return &Conn{
-		qc:        qc,
-		opts:      opts,
-		log:       opts.logger,
-		connector: connector,
-		deadline:  deadline,
-		release:   release,
-		forget:    func() {},
-		closing:   make(chan struct{}),
+		background: background,
+		qc:         qc,
+		opts:       opts,
+		log:        opts.logger,
+		connector:  connector,
+		deadline:   deadline,
+		release:    release,
+		forget:     func() {},
+		closing:    make(chan struct{}),
 	}
 }
 
@@ -305,7 +307,7 @@ func (c *Conn) setupFailed(ctx, hctx context.Context, err error) error {
 			return fmt.Errorf("%w: quic setup with %s: %w", transport.ErrHandshakeTimeout, remote, ctx.Err())
 		}
 		return fmt.Errorf("brook: quic setup with %s: %w", remote, ctx.Err())
-	case hctx.Err() != nil || errors.Is(err, transport.ErrHandshakeTimeout):
+	case hctx.Err() != nil || errors.Is(err, transport.ErrHandshakeTimeout) || errors.Is(err, os.ErrDeadlineExceeded):
 		c.abortWith(&CloseError{Code: CodeInvalidSetup, Reason: "setup timeout", setupTimeout: true})
 		return fmt.Errorf("%w: quic setup with %s: %v", transport.ErrHandshakeTimeout, remote, err)
 	case c.qc.Context().Err() != nil && c.abortError() == nil:
@@ -379,27 +381,33 @@ func (c *Conn) ioError(err error) error {
 	return err
 }
 
+// connectionEnded reports whether err says the whole QUIC connection ended
+// (closed by either side, timed out, reset), rather than one stream.
+func connectionEnded(err error) bool {
+	var (
+		appErr   *quic.ApplicationError
+		idle     *quic.IdleTimeoutError
+		transErr *quic.TransportError
+		reset    *quic.StatelessResetError
+	)
+	return errors.As(err, &appErr) || errors.As(err, &idle) || errors.As(err, &transErr) || errors.As(err, &reset)
+}
+
 // isQUICError reports whether err comes from the QUIC connection's end
 // rather than from the byte stream's content.
 func isQUICError(err error) bool {
-	var (
-		appErr    *quic.ApplicationError
-		idle      *quic.IdleTimeoutError
-		transErr  *quic.TransportError
-		reset     *quic.StatelessResetError
-		streamErr *quic.StreamError
-	)
-	return errors.As(err, &appErr) || errors.As(err, &idle) || errors.As(err, &transErr) ||
-		errors.As(err, &reset) || errors.As(err, &streamErr)
+	var streamErr *quic.StreamError
+	return connectionEnded(err) || errors.As(err, &streamErr)
 }
 
-// Close ends the connection. After a completed handshake it is graceful:
-// it ends the data stream after what was already flushed, and waits up to
-// the linger for the peer to read to the end and close the connection (code
-// 0); a write cut short, a linger of 0 or a linger that runs out close it
-// with code 5. Before the handshake completes it closes with code 5 at
-// once. It unblocks ReadMsg and WriteMsg, waits for the Conn's goroutines
-// and releases the UDP socket. It is safe to call more than once.
+// Close ends the connection and returns at once. After a completed
+// handshake it is graceful, as TCP's close is: it ends the data stream
+// after what was already flushed, and in the background (owned by the
+// Transport, whose Close waits for it) keeps the connection up until the
+// peer has read to the end and closed it (code 0), or until the linger runs
+// out (code 5). A write cut short by Close, or a linger of 0, closes with
+// code 5 at once; so does a Close before the handshake completed. Close
+// unblocks ReadMsg and WriteMsg. It is safe to call more than once.
 func (c *Conn) Close() error {
 	c.closeOnce.Do(c.shutdown)
 	return nil
@@ -418,8 +426,23 @@ func (c *Conn) shutdown() {
 		_ = zc.Close() // unblocks the engine's readers and writers
 	}
 	if shaken {
-		c.finish()
+		if release, ok := c.endDataStream(); ok {
+			c.background.Add(1)
+			go func() {
+				defer c.background.Done()
+				c.linger()
+				release()
+				c.teardown()
+			}()
+			return
+		}
 	}
+	c.teardown()
+}
+
+// teardown stops the Conn's goroutines once the connection is closed and
+// gives back its UDP socket.
+func (c *Conn) teardown() {
 	if c.lv != nil {
 		c.lv.close()
 	}
@@ -428,32 +451,36 @@ func (c *Conn) shutdown() {
 	c.forget()
 }
 
-// finish ends a set-up connection gracefully if it can.
-func (c *Conn) finish() {
+// endDataStream ends our side of the data stream if the close can be
+// graceful, and reports whether the peer still has to be waited for; the
+// caller then owns the stream until it calls release. Otherwise it has
+// closed the connection.
+func (c *Conn) endDataStream() (release func(), wait bool) {
 	if c.qc.Context().Err() != nil {
-		return // already over
+		return nil, false // already over
 	}
-	done := c.ds.takeOver()
-	defer done()
+	release = c.ds.takeOver()
 	switch {
 	case c.ds.writeFailed.Load():
 		c.abort(CodeAbort, "closed with a message partly sent")
-		return
 	case c.opts.linger == 0:
 		c.abort(CodeAbort, "linger 0")
-		return
-	}
-	if err := c.data.Close(); err != nil {
+	case c.data.Close() != nil:
 		c.abort(CodeAbort, "cannot end the data stream")
-		return
-	}
-	if c.ds.readEOF.Load() {
-		// The peer closed first and has read everything it wanted.
+	case c.ds.readEOF.Load():
+		// The peer ended its side first: it wants nothing more from us.
 		c.abort(CodeCompleted, "")
-		return
+	default:
+		return release, true
 	}
-	// Drain the peer's data until it ends its side or closes the
-	// connection, which it does once it has read ours to the end.
+	release()
+	return nil, false
+}
+
+// linger drains the peer's data until it ends its side of the data stream
+// or closes the connection, which a peer does once it has read ours to the
+// end, or until the linger runs out.
+func (c *Conn) linger() {
 	_ = c.data.SetReadDeadline(time.Now().Add(c.opts.linger))
 	buf := make([]byte, 4096)
 	for {

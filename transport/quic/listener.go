@@ -35,7 +35,7 @@ func (l *listener) Accept(ctx context.Context) (transport.Conn, error) {
 		return nil, fmt.Errorf("brook: quic: accept on %s: %s", l.endpoint, err.Error())
 	}
 	l.sock.acquire()
-	c := newConn(qc, &l.t.opts, false, time.Now().Add(l.t.opts.setupTimeout), l.sock.release)
+	c := newConn(qc, &l.t.opts, &l.t.background, false, time.Now().Add(l.t.opts.setupTimeout), l.sock.release)
 	if err := l.t.track(c); err != nil {
 		c.abort(CodeAbort, "transport closed")
 		l.sock.release()

@@ -136,7 +136,7 @@ func (l *liveness) readLoop() {
 	for {
 		_ = l.s.SetReadDeadline(time.Now().Add(l.timeout))
 		if _, err := io.ReadFull(l.s, buf[:]); err != nil {
-			if l.stopping() {
+			if l.stopping() || connectionEnded(err) {
 				return
 			}
 			switch {
@@ -184,7 +184,7 @@ func (l *liveness) writeLoop() {
 		buf = r.append(buf[:0])
 		_ = l.s.SetWriteDeadline(time.Now().Add(l.timeout))
 		if _, err := l.s.Write(buf); err != nil {
-			if l.stopping() {
+			if l.stopping() || connectionEnded(err) {
 				return
 			}
 			if errors.Is(err, os.ErrDeadlineExceeded) {

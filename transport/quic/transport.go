@@ -22,6 +22,10 @@ type Transport struct {
 	tls  *tls.Config
 	opts options
 
+	// background counts the graceful closes still waiting for their
+	// peer; Close waits for them.
+	background sync.WaitGroup
+
 	mu        sync.Mutex
 	closed    bool
 	listeners map[*listener]struct{}
@@ -120,7 +124,7 @@ func (t *Transport) Dial(ctx context.Context, ep transport.Endpoint) (transport.
 		}
 		return nil, dialError(ep.Address, err)
 	}
-	c := newConn(qc, &t.opts, true, deadline, sock.release)
+	c := newConn(qc, &t.opts, &t.background, true, deadline, sock.release)
 	if err := c.openStreams(); err != nil {
 		c.abort(CodeInvalidSetup, "cannot open streams")
 		sock.release()
@@ -180,10 +184,10 @@ func (t *Transport) Listen(ep transport.Endpoint) (transport.Listener, error) {
 	return l, nil
 }
 
-// Close closes every listener and connection of the Transport (connections
-// gracefully, within the linger, all at once) and makes Dial and Listen
-// fail with transport.ErrClosed. It waits for all of them and for every
-// goroutine they ran.
+// Close closes every listener and connection of the Transport and makes
+// Dial and Listen fail with transport.ErrClosed. It waits, up to the
+// linger, for the graceful closes in progress (including those of
+// connections closed earlier) and for every goroutine the Transport ran.
 func (t *Transport) Close() error {
 	t.mu.Lock()
 	t.closed = true
@@ -196,14 +200,15 @@ func (t *Transport) Close() error {
 		cs = append(cs, c)
 	}
 	t.mu.Unlock()
-	var wg sync.WaitGroup
 	for _, l := range ls {
 		_ = l.Close()
 	}
+	// Conn.Close returns at once; a Close running concurrently elsewhere
+	// finishes its part (and registers its lingering) before ours returns.
 	for _, c := range cs {
-		wg.Go(func() { _ = c.Close() })
+		_ = c.Close()
 	}
-	wg.Wait()
+	t.background.Wait()
 	return nil
 }
 

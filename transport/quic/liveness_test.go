@@ -1,0 +1,112 @@
+package quic
+
+import (
+	"bytes"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPrefaceBytes(t *testing.T) {
+	p := preface()
+	assert.Equal(t, []byte{0x4F, 0x4D, 0x51, 0x4C, 0x01, 0x00, 0x00, 0x00}, p[:])
+	assert.NoError(t, checkPreface(p[:]))
+	assert.Error(t, checkPreface(p[:7]))
+}
+
+func TestRecords(t *testing.T) {
+	b := record{kind: recordPing, nonce: 0x0102030405060708}.append(nil)
+	assert.Equal(t, []byte{1, 1, 2, 3, 4, 5, 6, 7, 8}, b)
+	r, err := parseRecord(b)
+	require.NoError(t, err)
+	assert.Equal(t, record{kind: recordPing, nonce: 0x0102030405060708}, r)
+	_, err = parseRecord([]byte{2, 0, 0, 0, 0, 0, 0, 0, 0})
+	assert.NoError(t, err)
+	for _, bad := range [][]byte{{0, 0, 0, 0, 0, 0, 0, 0, 0}, {3, 0, 0, 0, 0, 0, 0, 0, 0}, {1, 0}} {
+		_, err := parseRecord(bad)
+		assert.Error(t, err)
+	}
+}
+
+// fakeStream feeds the liveness reader fixed bytes, then EOF, and records
+// what the writer sends.
+type fakeStream struct {
+	r  io.Reader
+	mu sync.Mutex
+	w  bytes.Buffer
+}
+
+func (f *fakeStream) Read(p []byte) (int, error) { return f.r.Read(p) }
+func (f *fakeStream) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.w.Write(p)
+}
+func (f *fakeStream) SetReadDeadline(time.Time) error  { return nil }
+func (f *fakeStream) SetWriteDeadline(time.Time) error { return nil }
+
+// runReader runs the liveness reader over in and returns the close code it
+// ended with and how many records it accepted.
+func runReader(in []byte) (CloseCode, int64) {
+	codes := make(chan CloseCode, 2)
+	l := newLiveness(&fakeStream{r: bytes.NewReader(in)}, time.Hour, time.Hour, func(c CloseCode, _ string) {
+		codes <- c
+	})
+	l.wg.Add(1)
+	l.readLoop()
+	return <-codes, l.records.Load()
+}
+
+func TestLivenessReader(t *testing.T) {
+	ping := record{kind: recordPing, nonce: 1}.append(nil)
+	pong := record{kind: recordPong, nonce: 1}.append(nil)
+	code, n := runReader(append(append([]byte{}, ping...), pong...))
+	assert.Equal(t, CodeInvalidLiveness, code, "end of stream")
+	assert.Equal(t, int64(2), n)
+	code, n = runReader(append(append([]byte{}, ping...), 9, 0, 0, 0, 0, 0, 0, 0, 0))
+	assert.Equal(t, CodeInvalidLiveness, code, "unknown type")
+	assert.Equal(t, int64(1), n)
+	code, n = runReader(ping[:5])
+	assert.Equal(t, CodeInvalidLiveness, code, "torn record")
+	assert.Equal(t, int64(0), n)
+}
+
+// FuzzLivenessStream feeds arbitrary bytes (after the preface) to the
+// liveness reader: it must count exactly the leading valid records and
+// then end the connection with code 2, never panic.
+func FuzzLivenessStream(f *testing.F) {
+	f.Add(record{kind: recordPing, nonce: 7}.append(nil))
+	f.Add(append(record{kind: recordPong, nonce: 7}.append(nil), 1, 2, 3))
+	f.Add([]byte{3, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		want := int64(0)
+		for off := 0; off+recordLen <= len(in); off += recordLen {
+			if _, err := parseRecord(in[off : off+recordLen]); err != nil {
+				break
+			}
+			want++
+		}
+		code, n := runReader(in)
+		if code != CodeInvalidLiveness || n != want {
+			t.Fatalf("code %v after %d records, want code 2 after %d", code, n, want)
+		}
+	})
+}
+
+// FuzzPreface checks the preface parser accepts exactly one byte string.
+func FuzzPreface(f *testing.F) {
+	p := preface()
+	f.Add(p[:])
+	f.Add([]byte("OMQL\x02\x00\x00\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		err := checkPreface(b)
+		if (err == nil) != bytes.Equal(b, p[:]) {
+			t.Fatalf("checkPreface(% x) = %v", b, err)
+		}
+	})
+}

@@ -1,0 +1,117 @@
+package quic
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/brookmq/brook/transport"
+)
+
+func TestTransportCloseClosesEverything(t *testing.T) {
+	st, ct := testTransports(t, WithLinger(100*time.Millisecond))
+	l := listen(t, st)
+	cli, srv := dialPair(t, ct, l, &transport.Config{SocketType: "PAIR"}, &transport.Config{SocketType: "PAIR"})
+	require.NoError(t, st.Close())
+	_, err := l.Accept(testCtx(t))
+	assert.ErrorIs(t, err, transport.ErrClosed)
+	_, err = srv.ReadMsg()
+	assert.ErrorIs(t, err, transport.ErrClosed)
+	_, err = cli.ReadMsg() // the listener side went away
+	assert.Error(t, err)
+	_, err = st.Listen(ep(t, "quic://127.0.0.1:0"))
+	assert.ErrorIs(t, err, transport.ErrClosed)
+	require.NoError(t, ct.Close())
+	_, err = ct.Dial(testCtx(t), ep(t, l.Endpoint()))
+	assert.ErrorIs(t, err, transport.ErrClosed)
+}
+
+func TestListenerCloseKeepsSocketForConns(t *testing.T) {
+	st, ct := testTransports(t)
+	l := listen(t, st)
+	cli, srv := dialPair(t, ct, l, &transport.Config{SocketType: "PUSH"}, &transport.Config{SocketType: "PULL"})
+	require.NoError(t, l.Close())
+	require.NoError(t, cli.WriteMsg(transport.NewMsg([]byte("still here"))))
+	require.NoError(t, cli.Flush())
+	m, err := srv.ReadMsg()
+	require.NoError(t, err)
+	assert.Equal(t, "still here", string(m.Frames[0]))
+}
+
+func TestLingerZeroAborts(t *testing.T) {
+	cli, srv := pair(t, WithLinger(0))
+	require.NoError(t, cli.Close())
+	_, err := srv.ReadMsg()
+	var ce *CloseError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, CodeAbort, ce.Code)
+	assert.True(t, ce.Remote)
+}
+
+// TestLingerExpires: Close gives up after the linger when the peer does not
+// read, and says so with code 5.
+func TestLingerExpires(t *testing.T) {
+	cli, srv := pair(t, WithLinger(100*time.Millisecond))
+	require.NoError(t, cli.WriteMsg(transport.NewMsg([]byte("unread"))))
+	require.NoError(t, cli.Flush())
+	require.NoError(t, cli.Close())
+	ce, ok := connError(cliCause(cli)).(*CloseError)
+	require.True(t, ok)
+	assert.Equal(t, CodeAbort, ce.Code)
+	assert.False(t, ce.Remote)
+	assert.Equal(t, "incomplete linger", ce.Reason)
+	_ = srv
+}
+
+func TestHeartbeatConfigDrivesLiveness(t *testing.T) {
+	c := &Conn{opts: &options{livenessInterval: time.Second, livenessTimeout: 5 * time.Second}}
+	i, to := c.livenessTimers(&transport.Config{})
+	assert.Equal(t, []time.Duration{time.Second, 5 * time.Second}, []time.Duration{i, to})
+	i, to = c.livenessTimers(&transport.Config{HeartbeatInterval: 100 * time.Millisecond})
+	assert.Equal(t, []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}, []time.Duration{i, to})
+	i, to = c.livenessTimers(&transport.Config{HeartbeatInterval: 100 * time.Millisecond, HeartbeatTimeout: time.Second})
+	assert.Equal(t, []time.Duration{100 * time.Millisecond, 1100 * time.Millisecond}, []time.Duration{i, to})
+}
+
+func TestOptionsValidated(t *testing.T) {
+	for name, opt := range map[string]Option{
+		"setup 0":          WithSetupTimeout(0),
+		"idle 0":           WithIdleTimeout(0),
+		"keep-alive < 0":   WithKeepAlive(-1),
+		"window too small": WithReceiveWindow(100),
+		"liveness 0":       WithLiveness(0, time.Second),
+		"timeout < ivl":    WithLiveness(time.Second, time.Millisecond),
+		"linger < 0":       WithLinger(-1),
+	} {
+		o := defaultOptions()
+		opt(&o)
+		assert.ErrorIs(t, o.err, ErrConfig, name)
+	}
+	o := defaultOptions()
+	for _, opt := range []Option{WithSetupTimeout(time.Second), WithIdleTimeout(time.Second), WithKeepAlive(0),
+		WithReceiveWindow(1 << 16), WithLiveness(time.Second, time.Second), WithLinger(0), WithServerName("x"), WithLogger(nil)} {
+		opt(&o)
+	}
+	assert.NoError(t, o.err)
+}
+
+func TestCloseCodeErrors(t *testing.T) {
+	for _, tc := range []struct {
+		e    *CloseError
+		want error
+	}{
+		{&CloseError{Code: CodeInvalidSetup}, transport.ErrProtocol},
+		{&CloseError{Code: CodeInvalidLiveness}, transport.ErrProtocol},
+		{&CloseError{Code: CodeUnexpectedStream}, transport.ErrProtocol},
+		{&CloseError{Code: 77}, transport.ErrProtocol},
+		{&CloseError{Code: CodeLivenessTimeout}, transport.ErrPeerTimeout},
+		{&CloseError{Code: CodeInvalidSetup, setupTimeout: true}, transport.ErrHandshakeTimeout},
+	} {
+		assert.ErrorIs(t, tc.e, tc.want, tc.e.Error())
+		assert.NotErrorIs(t, tc.e, transport.ErrClosed)
+	}
+	assert.NotErrorIs(t, &CloseError{Code: CodeAbort}, transport.ErrProtocol)
+	assert.Contains(t, (&CloseError{Code: CodeLivenessTimeout, Remote: true, Reason: "r"}).Error(), "peer closed the connection: 3 (liveness timeout): r")
+}
