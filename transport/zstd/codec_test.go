@@ -212,11 +212,17 @@ func TestFrameDecodingStopsAtDeclaredSize(t *testing.T) {
 	assert.ErrorIs(t, err, ErrBadFrame)
 }
 
-func TestMissingContentSizeRejected(t *testing.T) {
+// missingFCS returns a valid frame without Frame_Content_Size, as
+// klauspost's default encoder writes for small inputs.
+func missingFCS(t testing.TB) []byte {
 	enc, err := zstd.NewWriter(nil)
 	require.NoError(t, err)
 	defer enc.Close()
-	wire := enc.EncodeAll(jsonLike(47, 5), nil)
+	return enc.EncodeAll(jsonLike(47, 5), nil)
+}
+
+func TestMissingContentSizeRejected(t *testing.T) {
+	wire := missingFCS(t)
 	var h zstd.Header
 	require.NoError(t, h.Decode(wire))
 	require.False(t, h.HasFCS, "this frame was meant to lack Frame_Content_Size")
