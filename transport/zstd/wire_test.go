@@ -161,4 +161,3 @@ func TestMaxMsgSizeIsOnPlaintext(t *testing.T) {
 		})
 	}
 }
-
