@@ -81,6 +81,9 @@ func benchAppend(b *testing.B, mode SyncMode, producers, sample int) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	lat.report(b, elapsed)
+	if syncs := l.Stats().Syncs; syncs > 0 && mode.acksDurable() {
+		b.ReportMetric(float64(b.N)/float64(syncs), "appends/sync")
+	}
 }
 
 // BenchmarkAppend measures 256-byte appends per sync mode. Always is measured

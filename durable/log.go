@@ -41,6 +41,7 @@ type Log struct {
 	written   atomic.Uint64 // offsets below this are written to files
 	durable   atomic.Uint64 // offsets below this are fsynced
 	freeBytes atomic.Uint64
+	syncs     atomic.Uint64 // fdatasyncs of appended data, for Stats
 
 	notifyMu sync.Mutex
 	notifyCh chan struct{}

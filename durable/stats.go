@@ -26,6 +26,9 @@ type Stats struct {
 	Sync SyncMode
 	// ReadOnly is set for a Log opened ReadOnly.
 	ReadOnly bool
+	// Syncs counts the fdatasyncs of appended data since Open (group commit
+	// shares one among all the appends of a batch).
+	Syncs uint64
 }
 
 // SegmentInfo describes one segment file.
@@ -59,7 +62,7 @@ func (l *Log) Stats() Stats {
 	st := Stats{
 		ID: l.meta.id, Created: time.Unix(0, l.meta.created),
 		End: l.visible.Load(), DurableEnd: l.durable.Load(),
-		Sync: l.opts.sync, ReadOnly: l.ro,
+		Sync: l.opts.sync, ReadOnly: l.ro, Syncs: l.syncs.Load(),
 	}
 	l.mu.Lock()
 	st.First = l.firstLocked()

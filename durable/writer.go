@@ -82,6 +82,7 @@ func (l *Log) writeBatch(b *batch, sync bool) {
 			l.fail("fsync", err)
 			return
 		}
+		l.syncs.Add(1)
 		l.durable.Store(b.end)
 	}
 	if l.opts.sync.acksDurable() {
@@ -117,6 +118,7 @@ func (l *Log) syncActive() error {
 	if err := l.activeWriteSeg().f.Sync(); err != nil {
 		return l.fail("fsync", err)
 	}
+	l.syncs.Add(1)
 	l.durable.Store(w)
 	if l.opts.sync.acksDurable() {
 		l.visible.Store(w)
