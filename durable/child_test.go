@@ -39,6 +39,25 @@ func runChild(role string) int {
 			_ = l.Close()
 		}
 		return 0
+	case "write":
+		// Append records 10..409 (payloadFor) over small segments and exit.
+		l, err := Open(dir, WithSegmentSize(killSegmentSize))
+		if err != nil {
+			fmt.Println("error", err)
+			return 2
+		}
+		for i := 10; i < 410; i++ {
+			if _, err := l.Append(context.Background(), payloadFor(i)); err != nil {
+				fmt.Println("error", err)
+				return 2
+			}
+		}
+		if err := l.Close(); err != nil {
+			fmt.Println("error", err)
+			return 2
+		}
+		fmt.Println("done")
+		return 0
 	case "append":
 		mode, err := strconv.ParseInt(os.Getenv(childModeEnv), 10, 64)
 		if err != nil {

@@ -167,3 +167,31 @@ func TestReadOnlyTails(t *testing.T) {
 	require.NoError(t, ro.Close())
 	require.NoError(t, w.Close())
 }
+
+// Test 8 of journal.md across processes: a read-only opener in this process
+// tails what a writer process appends.
+func TestReadOnlyTailsOtherProcess(t *testing.T) {
+	dir := t.TempDir()
+	w := openT(t, dir, WithSegmentSize(killSegmentSize))
+	appendN(t, w, 0, 10)
+	require.NoError(t, w.Close())
+	ro := openT(t, dir, ReadOnly(), WithPollInterval(time.Millisecond))
+	defer func() { require.NoError(t, ro.Close()) }()
+	cmd := childCmd(t, "write", dir)
+	var out strings.Builder
+	cmd.Stdout = &out
+	require.NoError(t, cmd.Start())
+	r := ro.NewReader(0)
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for i := range 410 {
+		rec, err := r.Next(ctx)
+		require.NoError(t, err, "record %d", i)
+		require.Equal(t, uint64(i), rec.Offset)
+		require.Equal(t, payloadFor(i), rec.Data)
+	}
+	require.NoError(t, cmd.Wait())
+	assert.Equal(t, "done\n", out.String())
+	assert.Greater(t, len(ro.Stats().Segments), 10)
+}
