@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"strconv"
 	"syscall"
 	"testing"
@@ -23,8 +24,25 @@ import (
 // (SIGKILL) a moment later. It answers ["mark", n] once n messages
 // arrived, and ["ok", count] when the message whose first frame is
 // "until" arrives.
-const libzmqScript = pyzmq.Prelude + `
-import os
+//
+// It prints ["unavailable", why] and exits when it cannot import zmq, so
+// checking for pyzmq costs no extra process.
+const libzmqScript = `
+import json, os, sys
+
+def emit(*values):
+    print(json.dumps(list(values)), flush=True)
+
+try:
+    import zmq
+except Exception as e:
+    emit("unavailable", repr(e))
+    sys.exit(0)
+
+def hexed(frames):
+    return [bytes(f).hex() for f in frames]
+
+ctx = zmq.Context()
 
 def main():
     sock = ctx.socket(getattr(zmq, sys.argv[1]))
@@ -103,13 +121,20 @@ type libzmqPeer struct {
 // startLibzmq starts a libzmq socket of sockType ("PUSH", "PULL", ...)
 // with integer options such as "HEARTBEAT_IVL=100" (milliseconds where
 // libzmq takes durations). The test fails in CI, and skips elsewhere,
-// when pyzmq is missing; the process is killed when the test ends.
+// when pyzmq is missing (pyzmq.Require decides and says how to install
+// it); the process is killed when the test ends.
 func startLibzmq(t testing.TB, sockType string, sockopts ...string) *libzmqPeer {
 	t.Helper()
-	pyzmq.Require(t)
+	if _, err := exec.LookPath(pyzmq.Python); err != nil {
+		pyzmq.Require(t)
+	}
 	py := pyzmq.Start(t, libzmqScript, append([]string{sockType}, sockopts...)...)
 	z := &libzmqPeer{t: t, py: py}
 	r := z.answer(peerWait, "start")
+	if decodeString(t, r[0]) == "unavailable" {
+		pyzmq.Require(t)
+		t.Fatalf("libzmq peer: %s cannot import zmq: %s", pyzmq.Python, r[1])
+	}
 	if len(r) != 3 {
 		t.Fatalf("libzmq peer: bad hello %v", r)
 	}

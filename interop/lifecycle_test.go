@@ -1,0 +1,88 @@
+package interop
+
+import (
+	"strconv"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/brookmq/brook/socket"
+)
+
+// TestCloseLingersUntilLibzmqHasAll: brook PUSH queues a burst for a
+// libzmq PULL and closes at once; with the default linger, Close
+// delivers the whole burst before it returns, in order.
+func TestCloseLingersUntilLibzmqHasAll(t *testing.T) {
+	t.Parallel()
+	ctx := deadline(t)
+	const n = 2000
+	pull := startLibzmq(t, "PULL")
+	ep := pull.bind("tcp://127.0.0.1:*")
+	push, err := socket.New(socket.Push)
+	require.NoError(t, err)
+	events := watchEvents(t, push)
+	require.NoError(t, push.Connect(ep))
+	events.waitType(ctx, t, socket.EventHandshakeSucceeded)
+	for i := range n {
+		requireSend(ctx, t, push, []byte(strconv.Itoa(i)))
+	}
+	end := []byte("end")
+	requireSend(ctx, t, push, end)
+	require.NoError(t, push.Close())
+	assert.Empty(t, push.Stats().Dropped, "linger delivered everything")
+	log := filepath.Join(t.TempDir(), "received")
+	pull.record(log, end, -1, 10*time.Second)
+	pull.awaitRecorded(testTimeout)
+	requireRun(t, readSeqs(t, log), 0, n, "libzmq PULL")
+}
+
+// TestCloseWithoutLingerCountsWhatItDrops: a PUSH whose peer never came
+// (it queues for the endpoint, as libzmq does) closes with linger 0: the
+// queued messages are dropped, and every one is counted.
+func TestCloseWithoutLingerCountsWhatItDrops(t *testing.T) {
+	t.Parallel()
+	ctx := deadline(t)
+	push, err := socket.New(socket.Push, socket.WithLinger(0))
+	require.NoError(t, err)
+	require.NoError(t, push.Connect(freeTCPEndpoint(t)))
+	for i := range 10 {
+		requireSend(ctx, t, push, []byte(strconv.Itoa(i)))
+	}
+	require.NoError(t, push.Close())
+	st := push.Stats()
+	assert.EqualValues(t, 10, st.Sent)
+	assert.Equal(t, map[socket.DropReason]uint64{socket.DropPeerGone: 10}, st.Dropped)
+}
+
+// TestBoundBrookOutlivesKilledConnectingPeer: brook PULL binds; a libzmq
+// PUSH that connected is killed, and a new one connects. brook reports
+// the dead connection, forgets its pipe, and receives from the new peer.
+func TestBoundBrookOutlivesKilledConnectingPeer(t *testing.T) {
+	t.Parallel()
+	ctx := deadline(t)
+	pull := newBrook(t, socket.Pull)
+	events := watchEvents(t, pull)
+	require.NoError(t, pull.Bind("tcp://127.0.0.1:0"))
+
+	first := startLibzmq(t, "PUSH")
+	first.connect(pull.LastEndpoint())
+	first.send([]byte("first"))
+	assert.Equal(t, [][]byte{[]byte("first")}, requireRecv(ctx, t, pull))
+	first.kill()
+	e := events.waitType(ctx, t, socket.EventDisconnected)
+	assert.Error(t, e.Err, "the disconnection says why")
+
+	second := startLibzmq(t, "PUSH")
+	second.connect(pull.LastEndpoint())
+	second.send([]byte("second"))
+	assert.Equal(t, [][]byte{[]byte("second")}, requireRecv(ctx, t, pull))
+
+	st := pull.Stats()
+	require.Len(t, st.Peers, 1, "the dead peer's pipe is gone")
+	assert.True(t, st.Peers[0].Connected)
+	assert.Len(t, events.ofType(socket.EventHandshakeSucceeded), 2)
+	assert.Len(t, events.ofType(socket.EventDisconnected), 1)
+}
