@@ -1,8 +1,8 @@
 package interop
 
 import (
-	"strconv"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
