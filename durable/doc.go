@@ -173,8 +173,9 @@
 //     to lost/, the segment is truncated at P and fsynced. Otherwise it is
 //     corruption.
 //  5. Corruption fails Open with a *CorruptError{Segment, Offset, Pos} unless
-//     RepairTruncate was chosen, which cuts the journal at the damage (the
-//     rest of that segment and all later segments go to lost/).
+//     RepairTruncate was chosen, which verifies every segment (index files
+//     are not trusted) and cuts the journal at the first damage (the rest of
+//     that segment and all later segments go to lost/).
 //  6. Remove CLEAN, load cursors (falling back to <name>.prev, then to the
 //     oldest record, when a file is damaged or missing), clamp any cursor
 //     past the end, apply retention.

@@ -65,9 +65,10 @@ type RepairPolicy int
 const (
 	// RepairNone (the default) makes Open fail with a *CorruptError.
 	RepairNone RepairPolicy = iota
-	// RepairTruncate cuts the journal at the first damaged record: the bytes
-	// from there to the end of its segment and every later segment are moved
-	// to the lost/ directory, and the journal continues from that offset.
+	// RepairTruncate makes Open verify every record of every segment and cut
+	// the journal at the first damaged one: the bytes from there to the end
+	// of its segment and every later segment are moved to the lost/
+	// directory, and the journal continues from that offset.
 	RepairTruncate
 )
 

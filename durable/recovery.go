@@ -219,7 +219,9 @@ func (l *Log) openSegment(base uint64, flag int) (*segment, int64, error) {
 // index by scanning. It reports cut=true when RepairTruncate cut the journal
 // inside or right after this segment (later segments must go).
 func (l *Log) loadSealed(s *segment, size int64, nextBase uint64, hasIdx bool) (cut bool, err error) {
-	if hasIdx {
+	// A repair policy makes Open verify every sealed segment, so damage the
+	// index would have hidden is found and repaired.
+	if hasIdx && l.opts.repair == RepairNone {
 		if b, rerr := readWhole(l.fs, l.path(idxName(s.base)), 1<<30); rerr == nil {
 			if f, derr := decodeIdx(b, s.base, size); derr == nil && f.end == nextBase {
 				s.idx.replace(f.entries)

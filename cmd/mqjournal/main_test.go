@@ -110,11 +110,11 @@ func TestVerifyAndRepair(t *testing.T) {
 	assert.Contains(t, out, "DAMAGED")
 	assert.Contains(t, out, "offset 0")
 
-	// Without its index the damage is found on open; repair needs -truncate.
-	require.NoError(t, os.Remove(filepath.Join(dir, "00000000000000000000.idx")))
-	code, _, errOut := runT("repair", dir)
-	assert.Equal(t, exitDamage, code)
-	assert.Contains(t, errOut, "-truncate")
+	// Plain repair trusts the sealed segment's index and finds nothing to
+	// cut; -truncate verifies everything and cuts at the damage.
+	code, out, _ = runT("repair", dir)
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "nothing to repair")
 	code, out, _ = runT("repair", "-truncate", dir)
 	require.Equal(t, exitOK, code)
 	assert.Contains(t, out, "cut at")
@@ -122,6 +122,18 @@ func TestVerifyAndRepair(t *testing.T) {
 	code, out, _ = runT("verify", dir)
 	assert.Equal(t, exitOK, code, out)
 	assert.Contains(t, out, "verified  0 records")
+
+	// Without its index the damage is found by a plain Open, which refuses.
+	dir = mkJournal(t, 100)
+	first = filepath.Join(dir, "00000000000000000000.log")
+	b, err = os.ReadFile(first)
+	require.NoError(t, err)
+	b[48+32+5] ^= 0x20
+	require.NoError(t, os.WriteFile(first, b, 0o644))
+	require.NoError(t, os.Remove(filepath.Join(dir, "00000000000000000000.idx")))
+	code, _, errOut := runT("repair", dir)
+	assert.Equal(t, exitDamage, code)
+	assert.Contains(t, errOut, "-truncate")
 }
 
 func TestUsageErrors(t *testing.T) {
