@@ -2,6 +2,7 @@ package transporttest
 
 import (
 	"context"
+	"fmt"
 	"net"
 
 	"github.com/stretchr/testify/assert"
@@ -203,4 +204,55 @@ func testPeerCloseFailsHandshake(e *env) {
 	})
 	require.NoError(e.t, s.Close())
 	assert.Error(e.t, await(e, done, "Handshake after the peer closed"))
+}
+
+// testCloseMidMessage: when the writer's Conn closes in the middle of the
+// stream, the reader gets whole messages and then an error, never a
+// truncated or partial multipart message.
+func testCloseMidMessage(e *env) {
+	c, s := e.pair()
+	const part = 48 << 10
+	mk := func(i int) transport.Msg {
+		return transport.Msg{Frames: [][]byte{
+			fmt.Appendf(nil, "%d", i), randomBytes(uint64(3*i), part), randomBytes(uint64(3*i+1), part),
+		}}
+	}
+	e.goFn(func() {
+		for i := 0; ; i++ {
+			if c.WriteMsg(mk(i)) != nil || c.Flush() != nil {
+				return
+			}
+		}
+	})
+	type outcome struct {
+		read int
+		bad  string
+		err  error
+	}
+	done := make(chan outcome, 1)
+	progress := make(chan struct{})
+	e.goFn(func() {
+		var out outcome
+		defer func() { done <- out }()
+		for {
+			m, err := s.ReadMsg()
+			if err != nil {
+				out.err = err
+				return
+			}
+			if want := mk(out.read); !sameMsg(want, m) {
+				out.bad = fmt.Sprintf("message %d: want %s, got %s", out.read, describe(want), describe(m))
+				return
+			}
+			out.read++
+			if out.read == 3 {
+				close(progress)
+			}
+		}
+	})
+	await(e, progress, "the first messages")
+	require.NoError(e.t, c.Close())
+	out := await(e, done, "the reader to stop after the writer closed")
+	assert.Empty(e.t, out.bad, "after %d whole messages", out.read)
+	assert.Error(e.t, out.err)
 }

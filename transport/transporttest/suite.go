@@ -67,6 +67,7 @@ func Run(t *testing.T, f Factory, caps Caps) {
 		{"Bidirectional", testBidirectional},
 		{"Concurrent", testConcurrent},
 		{"DrainAfterPeerClose", testDrainAfterPeerClose},
+		{"CloseMidMessage", testCloseMidMessage},
 		{"CloseUnblocksRead", testCloseUnblocksRead},
 		{"CloseUnblocksAccept", testCloseUnblocksAccept},
 		{"CloseUnblocksWrite", testCloseUnblocksWrite},
