@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,4 +142,24 @@ func TestPatternHelpers(t *testing.T) {
 	assert.Len(t, config.Patterns(), 5)
 	assert.Contains(t, config.Transports(), "zstd+tcp")
 	assert.Equal(t, "brook", config.Impls()[0])
+}
+
+func FuzzParseArgs(f *testing.F) {
+	for _, s := range []string{"thr", "lat --pattern reqrep", "compare --impls brook,zmq4 --rounds 2", "thr --size 64..1024x2 --rate 10 --count 5",
+		"thr --role remote --endpoint tcp://127.0.0.1:1", "lat --pattern pubsub --subscribers 3 --return-endpoint tcp://127.0.0.1:9", "-h", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		c, err := config.Parse(strings.Fields(line))
+		if err != nil {
+			if !errors.Is(err, config.ErrHelp) {
+				require.ErrorIs(t, err, config.ErrUsage)
+			}
+			return
+		}
+		require.NotEmpty(t, c.Sizes)
+		require.Positive(t, c.Inflight)
+		require.True(t, c.Count > 0 || c.Duration > 0)
+		require.Positive(t, c.Timeout)
+	})
 }
