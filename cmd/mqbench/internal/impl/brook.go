@@ -2,60 +2,102 @@ package impl
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 
 	"github.com/brookmq/brook/cmd/mqbench/internal/config"
 	"github.com/brookmq/brook/socket"
+	"github.com/brookmq/brook/transport/quic"
 )
 
 // brookImpl runs the workloads on brook's socket package.
-type brookImpl struct{}
+type brookImpl struct {
+	// quicTLS makes, once, the self-signed certificate every quic://
+	// socket of this process presents and trusts.
+	quicTLS func() (*tls.Config, error)
+}
 
-func (brookImpl) Name() string { return config.ImplBrook }
+func newBrook() *brookImpl {
+	return &brookImpl{quicTLS: sync.OnceValues(selfSigned)}
+}
 
-func (brookImpl) Version() string {
+// selfSigned returns one TLS config that both presents a fresh
+// self-signed certificate for the loopback addresses and trusts exactly
+// it, so a process's listeners and connectors agree.
+func selfSigned() (*tls.Config, error) {
+	server, client, err := quic.SelfSigned()
+	if err != nil {
+		return nil, err
+	}
+	c := server.Clone()
+	c.RootCAs = client.RootCAs
+	return c, nil
+}
+
+func (*brookImpl) Name() string { return config.ImplBrook }
+
+func (*brookImpl) Version() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Path == "github.com/brookmq/brook" {
 		return "brook " + bi.Main.Version
 	}
 	return "brook (this tree)"
 }
 
-func (brookImpl) Check(cfg *config.Config) error { return nil }
+func (*brookImpl) Check(cfg *config.Config) error {
+	if cfg.Transport == "quic" && cfg.Role != config.Both {
+		return unsupported("brook", "quic across two processes needs a certificate the other side trusts; mqbench makes a self-signed one per process, so quic runs with --role both only")
+	}
+	return nil
+}
 
-func (brookImpl) Concurrent() bool  { return true }
-func (brookImpl) KeepsFrames() bool { return true }
+func (*brookImpl) Concurrent() bool  { return true }
+func (*brookImpl) KeepsFrames() bool { return true }
 
 var brookTypes = map[Kind]socket.Type{
 	Push: socket.Push, Pull: socket.Pull, Pub: socket.Pub, Sub: socket.Sub,
 	Req: socket.Req, Rep: socket.Rep, Dealer: socket.Dealer, Router: socket.Router, Pair: socket.Pair,
 }
 
-func (b brookImpl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, error) {
+func (b *brookImpl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, error) {
 	var opts []socket.Option
 	if o.HWM > 0 {
 		opts = append(opts, socket.WithSendHWM(o.HWM), socket.WithRecvHWM(o.HWM))
 	}
+	bs := &brookSocket{}
+	if o.Transport == "quic" {
+		conf, err := b.quicTLS()
+		if err != nil {
+			return nil, fmt.Errorf("brook: quic certificate: %w", err)
+		}
+		bs.quic = quic.New(conf)
+		opts = append(opts, socket.WithTransport(bs.quic))
+	}
 	s, err := socket.New(brookTypes[k], opts...)
 	if err != nil {
+		bs.closeQUIC()
 		if errors.Is(err, socket.ErrNotSupported) {
 			return nil, fmt.Errorf("%w: brook has no %s socket yet: %w", ErrNotReady, k, err)
 		}
 		return nil, fmt.Errorf("brook: new %s socket: %w", k, err)
 	}
+	bs.s = s
 	if k == Sub {
 		if err := s.Subscribe(nil); err != nil {
-			s.Close()
+			bs.Close()
 			return nil, fmt.Errorf("brook: subscribe: %w", err)
 		}
 	}
-	return &brookSocket{s: s}, nil
+	return bs, nil
 }
 
-// brookSocket adapts *socket.Socket.
+// brookSocket adapts *socket.Socket. A quic:// socket owns its QUIC
+// transport (the socket does not close transports it was given).
 type brookSocket struct {
-	s *socket.Socket
+	s    *socket.Socket
+	quic *quic.Transport
 }
 
 func (b *brookSocket) Bind(endpoint string) (string, error) {
@@ -76,7 +118,17 @@ func (b *brookSocket) Recv(ctx context.Context) ([][]byte, error) {
 	return m.Frames, err
 }
 
-func (b *brookSocket) Close() error { return b.s.Close() }
+func (b *brookSocket) Close() error {
+	err := b.s.Close()
+	return errors.Join(err, b.closeQUIC())
+}
+
+func (b *brookSocket) closeQUIC() error {
+	if b.quic == nil {
+		return nil
+	}
+	return b.quic.Close()
+}
 
 // Dropped counts every message the socket dropped, for any reason.
 func (b *brookSocket) Dropped() uint64 {

@@ -86,6 +86,8 @@ type Dropper interface {
 type Options struct {
 	// HWM is the send and receive high-water mark; 0 keeps the default.
 	HWM int
+	// Transport is the transport the socket will use ("tcp", "quic", ...).
+	Transport string
 }
 
 // Impl makes sockets of one implementation.
@@ -113,7 +115,7 @@ type Impl interface {
 func New(name string) (Impl, error) {
 	switch name {
 	case config.ImplBrook:
-		return brookImpl{}, nil
+		return newBrook(), nil
 	case config.ImplZmq4:
 		return zmq4Impl{}, nil
 	case config.ImplLibzmq:

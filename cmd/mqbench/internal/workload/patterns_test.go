@@ -77,3 +77,17 @@ func contains(args []string, s string) bool {
 	}
 	return false
 }
+
+func TestOtherTransportsBrook(t *testing.T) {
+	for _, args := range [][]string{
+		{"thr", "--transport", "quic", "--pattern", "pushpull", "--clients", "2"},
+		{"lat", "--transport", "quic", "--pattern", "reqrep"},
+		{"thr", "--transport", "zstd+tcp", "--pattern", "dealerrouter"},
+		{"lat", "--transport", "ipc", "--pattern", "pubsub"},
+	} {
+		t.Run(args[2]+"/"+args[4], func(t *testing.T) {
+			args = append(args, "--count", "300", "--size", "64,4096")
+			requireComplete(t, parse(t, args...), run(t, args...))
+		})
+	}
+}
