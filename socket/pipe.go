@@ -235,54 +235,27 @@ func (p *pipe) stats() PeerStats {
 
 // writeLoop drains the send queue into conn, many messages per flush, until
 // the connection fails, ctx ends, or the socket is closing and everything
-// queued has been flushed (linger). Batches written but not yet flushed
-// are kept, and go back in front of the queue when the connection fails.
+// queued has been flushed (linger).
+//
+// The writer decides every flush itself: it flushes before the
+// connection's buffer could fill (flushBytes), so nothing leaves behind
+// its back. What was written since the last successful flush is exactly
+// what never reached the kernel, and it goes back in front of the queue
+// when the connection fails: a message Send accepted is lost only if the
+// peer dies while it sits in the kernel's buffers (ZeroMQ's at-most-once;
+// a journal gives more).
 func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
-	var (
-		pending      [][]outItem // written, not yet flushed, oldest first
-		free         [][]outItem // emptied batches, to be swapped in again
-		pendingBytes int
-		pendingItems int
-	)
-	spare := func() []outItem {
-		if n := len(free); n > 0 {
-			b := free[n-1]
-			free = free[:n-1]
-			return b
-		}
-		return nil
-	}
-	fail := func(err error, rest []outItem) error {
-		var items []outItem
-		for _, b := range pending {
-			items = append(items, b...)
-		}
-		p.requeue(append(items, rest...))
-		return err
-	}
-	flush := func() error {
-		if err := conn.Flush(); err != nil {
-			return err
-		}
-		for _, b := range pending {
-			p.sent.Add(uint64(countData(b)))
-			clear(b)
-			free = append(free, b[:0])
-		}
-		clear(pending)
-		pending, pendingBytes, pendingItems = pending[:0], 0, 0
-		return nil
-	}
+	w := pipeWriter{p: p, conn: conn}
 	for {
-		batch, wasFull := p.popAll(spare())
+		batch, wasFull := p.popAll(w.spare())
 		if wasFull {
 			p.s.pat.Writable(p)
 		}
 		if len(batch) == 0 {
-			free = append(free, batch)
-			if len(pending) > 0 {
-				if err := flush(); err != nil {
-					return fail(err, nil)
+			w.free = append(w.free, batch)
+			if len(w.pending) > 0 {
+				if err := w.flush(); err != nil {
+					return err
 				}
 				continue
 			}
@@ -297,37 +270,128 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 			}
 			continue
 		}
-		for i, it := range batch {
+		w.pending = append(w.pending, unflushed{batch: batch})
+		for i := range batch {
+			it := &batch[i]
+			size := it.wireSize()
+			if w.bytes > 0 && w.bytes+size > flushBytes {
+				if err := w.flushBefore(i); err != nil {
+					return err
+				}
+			}
 			var err error
 			switch it.kind {
 			case itemData:
 				err = conn.WriteMsg(it.msg)
-				pendingBytes += it.msg.Size()
 			case itemSubscribe:
 				err = conn.WriteSubscription(it.topic, true)
 			case itemCancel:
 				err = conn.WriteSubscription(it.topic, false)
 			}
 			if err != nil {
-				return fail(err, batch[i:])
+				return w.fail(err)
 			}
-		}
-		pending = append(pending, batch)
-		pendingItems += len(batch)
-		if pendingBytes >= flushBytes || pendingItems >= flushItems {
-			if err := flush(); err != nil {
-				return fail(err, nil)
+			w.bytes += size
+			if size > flushBytes {
+				// A big message may have gone out directly: settle it now.
+				if err := w.flushBefore(i + 1); err != nil {
+					return err
+				}
 			}
 		}
 	}
 }
 
-// A busy writer flushes at least every flushBytes or flushItems, so
-// unflushed messages kept for requeueing stay bounded.
-const (
-	flushBytes = 256 << 10
-	flushItems = 4096
-)
+// unflushed is a batch whose items from index from on have been written
+// but not flushed.
+type unflushed struct {
+	batch []outItem
+	from  int
+}
+
+// pipeWriter is the writer goroutine's bookkeeping: batches written since
+// the last flush, and emptied batches to swap into the pipe again.
+type pipeWriter struct {
+	p       *pipe
+	conn    transport.Conn
+	pending []unflushed // oldest first; the last may be the batch in progress
+	free    [][]outItem
+	bytes   int // written since the last flush
+}
+
+func (w *pipeWriter) spare() []outItem {
+	if n := len(w.free); n > 0 {
+		b := w.free[n-1]
+		w.free = w.free[:n-1]
+		return b
+	}
+	return nil
+}
+
+// fail puts everything written since the last flush back in front of the
+// pipe's queue and returns err.
+func (w *pipeWriter) fail(err error) error {
+	var items []outItem
+	for _, u := range w.pending {
+		items = append(items, u.batch[u.from:]...)
+	}
+	w.p.requeue(items)
+	return err
+}
+
+// flush flushes the connection and recycles every pending batch.
+func (w *pipeWriter) flush() error {
+	if err := w.conn.Flush(); err != nil {
+		return w.fail(err)
+	}
+	for _, u := range w.pending {
+		w.p.sent.Add(uint64(countData(u.batch[u.from:])))
+		clear(u.batch)
+		w.free = append(w.free, u.batch[:0])
+	}
+	clear(w.pending)
+	w.pending, w.bytes = w.pending[:0], 0
+	return nil
+}
+
+// flushBefore flushes while the last pending batch is in progress: its
+// items before index i have been written and are settled by the flush;
+// the rest stays pending.
+func (w *pipeWriter) flushBefore(i int) error {
+	last := len(w.pending) - 1
+	cur := w.pending[last]
+	if err := w.conn.Flush(); err != nil {
+		return w.fail(err)
+	}
+	for _, u := range w.pending[:last] {
+		w.p.sent.Add(uint64(countData(u.batch[u.from:])))
+		clear(u.batch)
+		w.free = append(w.free, u.batch[:0])
+	}
+	w.p.sent.Add(uint64(countData(cur.batch[cur.from:i])))
+	clear(w.pending)
+	w.pending = append(w.pending[:0], unflushed{batch: cur.batch, from: i})
+	w.bytes = 0
+	return nil
+}
+
+// wireSize estimates an item's bytes on the wire: its frames with their
+// longest headers.
+func (it *outItem) wireSize() int {
+	if it.kind != itemData {
+		return len(it.topic) + 16
+	}
+	n := 0
+	for _, f := range it.msg.Frames {
+		n += len(f) + 9
+	}
+	return n
+}
+
+// The writer flushes before flushBytes are buffered, safely below the
+// connection's write buffer (64 KiB for ZMTP), so the buffer never
+// flushes on its own and the writer always knows what has left.
+const flushBytes = 32 << 10
 
 func countData(items []outItem) int {
 	n := 0

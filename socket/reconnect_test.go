@@ -27,10 +27,13 @@ func seqOf(t *testing.T, m socket.Msg) uint64 {
 // the stream resumes on the new one, in order, and what the first one had
 // received but not handed to its application is counted as dropped there.
 func TestReconnectResumesStream(t *testing.T) {
-	for _, scheme := range []string{"tcp", "zstd+tcp"} {
+	for _, scheme := range []string{"tcp", "zstd+tcp", "ipc"} {
 		t.Run(scheme, func(t *testing.T) {
 			ctx := testCtx(t)
 			ep := scheme + "://127.0.0.1:" + freePort(t)
+			if scheme == "ipc" {
+				ep = "ipc://" + t.TempDir() + "/s"
+			}
 			push := newSocket(t, socket.Push, socket.WithReconnectInterval(10*time.Millisecond))
 			ev, stop := push.Monitor()
 			defer stop()
@@ -76,6 +79,20 @@ func TestReconnectResumesStream(t *testing.T) {
 			for want := first + 1; want < first+2000; want++ {
 				m, err := pull2.Recv(ctx)
 				require.NoError(t, err)
+				if want != seqOf(t, m) {
+					for {
+						select {
+						case e := <-ev:
+							t.Log(e)
+							continue
+						default:
+						}
+						break
+					}
+					t.Log("pull2", pull2.Stats())
+					t.Log("push", push.Stats())
+					t.Log("first", first, "next", next)
+				}
 				require.Equal(t, want, seqOf(t, m), "second receiver: gap or reordering")
 			}
 			stopSending()
