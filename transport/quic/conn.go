@@ -40,7 +40,8 @@ type Conn struct {
 	// Set up by Dial (connector) or Handshake (listener).
 	data, live *quic.Stream
 	ds         *dataStream
-	zc         *zmtp.Conn
+	zc         *zmtp.Conn                // set by Handshake, under handshakeMu
+	engine     atomic.Pointer[zmtp.Conn] // zc once the handshake succeeded
 	lv         *liveness
 
 	closing    chan struct{}   // closed when Close starts
@@ -73,11 +74,11 @@ func newConn(qc *quic.Conn, opts *options, background *sync.WaitGroup, connector
 	}
 }
 
-// LocalAddr is the local UDP address.
-func (c *Conn) LocalAddr() string { return c.qc.LocalAddr().String() }
+// LocalAddr is the local UDP address as an endpoint: "quic://ip:port".
+func (c *Conn) LocalAddr() string { return "quic://" + c.qc.LocalAddr().String() }
 
-// RemoteAddr is the peer's UDP address.
-func (c *Conn) RemoteAddr() string { return c.qc.RemoteAddr().String() }
+// RemoteAddr is the peer's UDP address as an endpoint: "quic://ip:port".
+func (c *Conn) RemoteAddr() string { return "quic://" + c.qc.RemoteAddr().String() }
 
 // openStreams opens the connector's two streams.
 func (c *Conn) openStreams() error {
@@ -207,6 +208,7 @@ func (c *Conn) handshake(ctx context.Context, cfg *transport.Config) (transport.
 		return transport.PeerInfo{}, c.setupFailed(ctx, hctx, err)
 	}
 	c.shaken = true
+	c.engine.Store(c.zc)
 	c.setupDone.Store(true)
 	return info, nil
 }
@@ -324,7 +326,11 @@ func (c *Conn) setupFailed(ctx, hctx context.Context, err error) error {
 // ReadMsg returns the next whole message from the data stream. When the
 // connection ends, the error says why (a *CloseError for a close code).
 func (c *Conn) ReadMsg() (transport.Msg, error) {
-	m, err := c.zc.ReadMsg()
+	zc, err := c.ready()
+	if err != nil {
+		return transport.Msg{}, err
+	}
+	m, err := zc.ReadMsg()
 	if err != nil {
 		return transport.Msg{}, c.ioError(err)
 	}
@@ -333,7 +339,11 @@ func (c *Conn) ReadMsg() (transport.Msg, error) {
 
 // WriteMsg queues m on the data stream.
 func (c *Conn) WriteMsg(m transport.Msg) error {
-	if err := c.zc.WriteMsg(m); err != nil {
+	zc, err := c.ready()
+	if err != nil {
+		return err
+	}
+	if err := zc.WriteMsg(m); err != nil {
 		return c.ioError(err)
 	}
 	return nil
@@ -341,7 +351,11 @@ func (c *Conn) WriteMsg(m transport.Msg) error {
 
 // WriteSubscription queues a subscription or its cancellation.
 func (c *Conn) WriteSubscription(topic []byte, subscribe bool) error {
-	if err := c.zc.WriteSubscription(topic, subscribe); err != nil {
+	zc, err := c.ready()
+	if err != nil {
+		return err
+	}
+	if err := zc.WriteSubscription(topic, subscribe); err != nil {
 		return c.ioError(err)
 	}
 	return nil
@@ -349,11 +363,33 @@ func (c *Conn) WriteSubscription(topic []byte, subscribe bool) error {
 
 // Flush sends everything queued.
 func (c *Conn) Flush() error {
-	if err := c.zc.Flush(); err != nil {
+	zc, err := c.ready()
+	if err != nil {
+		return err
+	}
+	if err := zc.Flush(); err != nil {
 		return c.ioError(err)
 	}
 	return nil
 }
+
+// ready returns the ZMTP engine, or an error if the handshake has not
+// succeeded.
+func (c *Conn) ready() (*zmtp.Conn, error) {
+	if zc := c.engine.Load(); zc != nil {
+		return zc, nil
+	}
+	select {
+	case <-c.closing:
+		return nil, fmt.Errorf("%w: quic connection to %s", transport.ErrClosed, c.RemoteAddr())
+	default:
+	}
+	return nil, errNotReady
+}
+
+// errNotReady is returned by I/O on a Conn whose handshake has not
+// succeeded.
+var errNotReady = errors.New("brook: quic connection used before its handshake completed")
 
 // ioError explains a data stream failure: after Close it is the engine's
 // closed error; after a local abort (liveness, unexpected stream) that

@@ -2,6 +2,7 @@ package quic
 
 import (
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -63,4 +64,23 @@ func TestGracefulClose(t *testing.T) {
 	var ce *CloseError
 	require.ErrorAs(t, connError(cliCause(cli)), &ce)
 	assert.Equal(t, CodeCompleted, ce.Code)
+}
+
+func TestUseBeforeHandshake(t *testing.T) {
+	st, ct := testTransports(t)
+	l := listen(t, st)
+	c, err := ct.Dial(testCtx(t), ep(t, l.Endpoint()))
+	require.NoError(t, err)
+	_, err = c.ReadMsg()
+	assert.Error(t, err)
+	assert.Error(t, c.WriteMsg(transport.NewMsg([]byte("x"))))
+	assert.Error(t, c.Flush())
+	assert.Error(t, c.WriteSubscription([]byte("x"), true))
+	require.NoError(t, c.Close())
+	_, err = c.ReadMsg()
+	assert.ErrorIs(t, err, transport.ErrClosed)
+	_, err = c.Handshake(testCtx(t), &transport.Config{SocketType: "PUSH"})
+	assert.Error(t, err)
+	assert.True(t, strings.HasPrefix(c.LocalAddr(), "quic://"), c.LocalAddr())
+	assert.Equal(t, l.Endpoint(), c.RemoteAddr())
 }

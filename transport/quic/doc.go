@@ -41,11 +41,14 @@
 //
 // # Close
 //
-// Close sends everything already flushed, ends the data stream and waits,
-// up to the linger (WithLinger), for the peer to read to the end and close
-// the connection (code 0). A peer that does not within the linger, and a
-// linger of 0, get code 5. A partial ZMTP message is never delivered,
-// whatever happens to the connection.
+// Conn.Close behaves like TCP's close: it returns at once, ends the data
+// stream after what was already flushed, and keeps the connection up in the
+// background until the peer has read to the end and closed it (code 0), or
+// until the linger (WithLinger) runs out (code 5). A linger of 0 aborts at
+// once with code 5. The Transport owns those background closes:
+// Transport.Close waits for them, so close the Transport when done with it.
+// A partial ZMTP message is never delivered, whatever happens to the
+// connection.
 //
 // # Logging
 //
