@@ -14,8 +14,9 @@
 //     None acknowledges once the record is queued in memory: a process crash
 //     can lose the records not yet written.
 //   - A torn tail is truncated on Open (the cut bytes are kept under lost/);
-//     damage anywhere else is a *CorruptError (ErrCorrupt), never skipped,
-//     unless WithRepair(RepairTruncate) was chosen.
+//     damage anywhere else is a *CorruptError (ErrCorrupt), never skipped
+//     silently: only an explicit WithRepair policy cuts it (RepairTruncate)
+//     or replaces it with a gap that readers see as a *GapError (RepairSkip).
 //   - After any write or fsync error the Log is failed (ErrFailed, sticky):
 //     nothing is acknowledged any more until it is closed and reopened. A
 //     failed fsync is never retried, since the kernel may already have
@@ -89,9 +90,10 @@
 //     the CRC field: flags, reserved, offset, timestamp, payload and padding.
 //     (The length is covered too: a flipped low bit would otherwise change the
 //     payload length without changing the padded size.)
-//   - flags: bit 0 = multipart; all other bits are reserved and must be zero
-//     (bit 1 is set aside for a future compressed encoding and rejected by
-//     this version). The reserved word must be zero.
+//   - flags: bit 0 = multipart, bit 2 = gap; all other bits are reserved and
+//     must be zero (bit 1 is set aside for a future compressed encoding and
+//     rejected by this version), and multipart and gap exclude each other.
+//     The reserved word must be zero.
 //   - offset: the record's absolute offset. Offsets are gapless: a record's
 //     offset is its predecessor's plus one and a segment's first record has
 //     the segment's base offset. Readers and recovery check it, which catches
@@ -99,6 +101,11 @@
 //   - timestamp: time of the append, made non-decreasing by the writer.
 //   - A multipart payload is a sequence of frames, each a uvarint length
 //     followed by that many bytes.
+//   - A gap record is written only by RepairSkip, over damaged bytes (kept
+//     under lost/), sized to fill them exactly. Its payload starts with the
+//     uint64 offset of the record that follows it; it stands for the offsets
+//     from its own up to that one, which Readers report as a *GapError.
+//     Every offset is then either a record or inside exactly one gap.
 //
 // # Index file (.idx)
 //
@@ -173,9 +180,10 @@
 //     to lost/, the segment is truncated at P and fsynced. Otherwise it is
 //     corruption.
 //  5. Corruption fails Open with a *CorruptError{Segment, Offset, Pos} unless
-//     RepairTruncate was chosen, which verifies every segment (index files
-//     are not trusted) and cuts the journal at the first damage (the rest of
-//     that segment and all later segments go to lost/).
+//     a repair policy was chosen; both verify every segment (index files are
+//     not trusted). RepairTruncate cuts the journal at the first damage (the
+//     rest of that segment and all later segments go to lost/). RepairSkip
+//     replaces each damaged region with a gap record and keeps what follows.
 //  6. Remove CLEAN, load cursors (falling back to <name>.prev, then to the
 //     oldest record, when a file is damaged or missing), clamp any cursor
 //     past the end, apply retention.
@@ -185,7 +193,8 @@
 // The torn-tail rule is conservative: if a power loss persisted pages of the
 // unacknowledged tail out of order, leaving a verifiable record after a
 // damaged one, Open reports corruption rather than guessing; RepairTruncate
-// then cuts at the first damaged record. A ReadOnly Open changes nothing: its
+// then cuts at the first damaged record (RepairSkip would keep the later
+// records behind a gap). A ReadOnly Open changes nothing: its
 // view simply ends before a torn or damaged tail (reported in Recovery).
 //
 // # File system

@@ -36,7 +36,24 @@ var (
 	ErrInvalidName = errors.New("brook: invalid cursor name")
 	// ErrInvalidOption is returned by Open when an option value is out of range.
 	ErrInvalidOption = errors.New("brook: invalid journal option")
+	// ErrGap is returned by Reader.Next for offsets that RepairSkip dropped
+	// with damaged bytes; the concrete error is a *GapError.
+	ErrGap = errors.New("brook: journal gap")
 )
+
+// GapError reports offsets [From, To) lost to damage and skipped by
+// RepairSkip. It matches ErrGap. The Reader has moved on to To.
+type GapError struct {
+	From, To uint64
+}
+
+// Error implements error.
+func (e *GapError) Error() string {
+	return fmt.Sprintf("brook: journal gap: offsets %d to %d were lost to damage", e.From, e.To)
+}
+
+// Is reports whether target is ErrGap.
+func (e *GapError) Is(target error) bool { return target == ErrGap }
 
 // CorruptError describes damage found in a journal directory. It matches
 // ErrCorrupt with errors.Is.

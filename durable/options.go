@@ -70,6 +70,14 @@ const (
 	// of its segment and every later segment are moved to the lost/
 	// directory, and the journal continues from that offset.
 	RepairTruncate
+	// RepairSkip makes Open verify every record of every segment and
+	// overwrite each damaged region that is followed by a verifiable record
+	// (or that ends a sealed segment) with a gap record, keeping the
+	// original bytes under lost/. Readers get a *GapError (ErrGap) for the
+	// offsets lost and continue after them. A torn tail is still cut, and
+	// damage no gap can describe (a broken segment header, overlapping
+	// segments) is cut as with RepairTruncate.
+	RepairSkip
 )
 
 // Option configures Open. Options validate their arguments and make Open fail
@@ -249,7 +257,7 @@ func WithMinFreeBytes(n uint64) Option {
 // (default RepairNone: fail with ErrCorrupt).
 func WithRepair(p RepairPolicy) Option {
 	return func(o *options) error {
-		if p != RepairNone && p != RepairTruncate {
+		if p != RepairNone && p != RepairTruncate && p != RepairSkip {
 			return invalid("repair policy %d", p)
 		}
 		o.repair = p

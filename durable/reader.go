@@ -15,8 +15,11 @@ type Reader struct {
 	l    *Log
 	next uint64
 	seg  *segment
-	pos  int64 // byte position of record next in seg, valid when posK
+	pos  int64 // byte position of the record holding next, valid when posK
 	posK bool  // pos is known
+	// posOff is the offset of the record at pos: next, or less when next
+	// falls inside a gap record.
+	posOff uint64
 	// indexed is set while pos comes from an index entry not yet confirmed
 	// by reading the record there.
 	indexed bool
@@ -90,7 +93,8 @@ func (r *Reader) Next(ctx context.Context) (Record, error) {
 	}
 }
 
-// read reads record r.next, which is visible.
+// read reads record r.next, which is visible. A gap record makes it return a
+// *GapError and move past the gap.
 func (r *Reader) read() (Record, error) {
 	if r.seg == nil || !r.seg.contains(r.next) {
 		if err := r.locate(); err != nil {
@@ -102,22 +106,26 @@ func (r *Reader) read() (Record, error) {
 			return Record{}, err
 		}
 	}
-	rec, n, err := r.rr.record(r.pos, r.next)
+	rec, n, err := r.rr.record(r.pos, r.posOff)
 	if err != nil && r.indexed && !isIOError(err) {
 		// The index is only a cache: rescan from the segment start.
 		r.indexed = false
-		pos, serr := r.scanTo(indexEntry{off: r.seg.base, pos: segHdrSize})
-		if serr != nil {
-			return Record{}, serr
+		if err := r.positionFrom(indexEntry{off: r.seg.base, pos: segHdrSize}); err != nil {
+			return Record{}, err
 		}
-		r.pos = pos
-		rec, n, err = r.rr.record(r.pos, r.next)
+		rec, n, err = r.rr.record(r.pos, r.posOff)
 	}
 	if err != nil {
-		return Record{}, r.damage(r.pos, err)
+		return Record{}, r.damageAt(r.pos, r.posOff, err)
 	}
 	r.indexed = false
 	r.pos += int64(n)
+	r.posOff = rec.following()
+	if rec.isGap() {
+		gap := &GapError{From: r.next, To: rec.following()}
+		r.next = gap.To
+		return Record{}, gap
+	}
 	r.next++
 	return rec.toRecord(), nil
 }
@@ -138,40 +146,46 @@ func (r *Reader) locate() error {
 	return nil
 }
 
-// position finds r.next's byte position: index floor, then a forward scan.
-// A wrong index entry falls back to a scan from the segment start.
+// position finds the record holding r.next: index floor, then a forward
+// scan. A wrong index entry falls back to a scan from the segment start.
 func (r *Reader) position() error {
 	start := indexEntry{off: r.seg.base, pos: segHdrSize}
 	if e, ok := r.seg.idx.floor(r.next); ok {
 		start = e
 	}
-	pos, err := r.scanTo(start)
+	err := r.positionFrom(start)
 	if err != nil && start.pos != segHdrSize {
 		start = indexEntry{off: r.seg.base, pos: segHdrSize}
-		pos, err = r.scanTo(start)
+		err = r.positionFrom(start)
 	}
 	if err != nil {
 		return err
 	}
-	r.pos, r.posK = pos, true
 	r.indexed = start.pos != segHdrSize
 	return nil
 }
 
-func (r *Reader) scanTo(e indexEntry) (int64, error) {
+// positionFrom scans forward from e to the record holding r.next.
+func (r *Reader) positionFrom(e indexEntry) error {
 	pos, off := e.pos, e.off
-	for off < r.next {
-		_, n, err := r.rr.record(pos, off)
+	for {
+		rec, n, err := r.rr.record(pos, off)
 		if err != nil {
-			return 0, r.damageAt(pos, off, err)
+			if off == r.next {
+				// The record itself is read (and reported) by read.
+				break
+			}
+			return r.damageAt(pos, off, err)
+		}
+		if rec.following() > r.next {
+			break
 		}
 		pos += int64(n)
-		off++
+		off = rec.following()
 	}
-	return pos, nil
+	r.pos, r.posOff, r.posK = pos, off, true
+	return nil
 }
-
-func (r *Reader) damage(pos int64, err error) error { return r.damageAt(pos, r.next, err) }
 
 func (r *Reader) damageAt(pos int64, off uint64, err error) error {
 	if r.l.closed.Load() {
@@ -239,11 +253,11 @@ func scanTime(s *segment, e indexEntry, ts int64, end uint64) (uint64, bool, err
 			}
 			return 0, false, &CorruptError{Segment: s.base, Offset: off, Pos: pos, Reason: err.Error()}
 		}
-		if rec.ts >= ts {
+		if rec.ts >= ts && !rec.isGap() {
 			return off, true, nil
 		}
 		pos += int64(n)
-		off++
+		off = rec.following()
 	}
 	return 0, false, nil
 }

@@ -57,8 +57,8 @@ func (l *Log) scanNew(s *segment) error {
 		}
 		s.idx.add(indexEntry{off: off, pos: pos, ts: rec.ts}, l.opts.indexInterval)
 		pos += int64(n)
-		off++
-		last = rec.ts
+		off = rec.following()
+		last = max(last, rec.ts)
 	}
 	l.mu.Lock()
 	if off > s.end {

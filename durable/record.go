@@ -16,9 +16,15 @@ const (
 	maxRecordLen = 1 << 28
 
 	flagMultipart uint32 = 1 << 0
+	// flagGap marks a gap record written by RepairSkip over damaged bytes:
+	// its payload starts with the uint64 offset of the next record, and it
+	// stands for the offsets from its own up to that one.
+	flagGap uint32 = 1 << 2
 	// flagsKnown are the flag bits this format version defines; all others
 	// are reserved and must be zero.
-	flagsKnown = flagMultipart
+	flagsKnown = flagMultipart | flagGap
+	// minGapSize is the on-disk size of the smallest gap record.
+	minGapSize = recordHeaderSize + 8
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -188,12 +194,39 @@ func decodeRecord(b []byte, want uint64) (rawRecord, int, error) {
 		flags:   flags,
 		payload: b[recordHeaderSize : recordHeaderSize+n : recordHeaderSize+n],
 	}
-	if flags&flagMultipart != 0 {
+	switch flags {
+	case flagMultipart:
 		if _, err := decodeFrames(rec.payload); err != nil {
 			return rawRecord{}, 0, err
 		}
+	case flagGap:
+		if n < 8 || binary.LittleEndian.Uint64(rec.payload) < off {
+			return rawRecord{}, 0, errFraming
+		}
+	case flagMultipart | flagGap:
+		return rawRecord{}, 0, errFlags
 	}
 	return rec, size, nil
+}
+
+// isGap reports whether r is a gap record.
+func (r rawRecord) isGap() bool { return r.flags&flagGap != 0 }
+
+// following returns the offset of the record after r: r's plus one, or for a
+// gap record the offset it skips to.
+func (r rawRecord) following() uint64 {
+	if r.isGap() {
+		return binary.LittleEndian.Uint64(r.payload)
+	}
+	return r.off + 1
+}
+
+// appendGap encodes a gap record of exactly size bytes on disk (a multiple of
+// 8, at least minGapSize) standing for offsets [off, next).
+func appendGap(dst []byte, off, next uint64, ts int64, size int) []byte {
+	payload := make([]byte, size-recordHeaderSize)
+	binary.LittleEndian.PutUint64(payload, next)
+	return appendRecord(dst, off, ts, flagGap, payload, nil)
 }
 
 // plausibleHeader is a cheap filter used when searching for valid records

@@ -29,6 +29,8 @@ type Recovery struct {
 	CursorFallbacks []string
 	// Ignored describes damage a read-only Open stopped at instead of repairing.
 	Ignored error
+	// Gaps lists the offsets RepairSkip replaced with gap records.
+	Gaps []GapError
 }
 
 type dirListing struct {
@@ -235,6 +237,15 @@ func (l *Log) loadSealed(s *segment, size int64, nextBase uint64, hasIdx bool) (
 	if err != nil {
 		return false, err
 	}
+	if (res.bad != nil || res.end < nextBase) && !l.ro && l.opts.repair == RepairSkip {
+		if res, err = l.skipDamage(s, size, res, nextBase, true); err != nil {
+			return false, err
+		}
+		if size, err = s.f.Size(); err != nil {
+			return false, err
+		}
+		s.written = size
+	}
 	var damage *CorruptError
 	switch {
 	case res.bad != nil:
@@ -281,6 +292,11 @@ func (l *Log) recoverTail(s *segment, size int64, clean cleanInfo, cleanMatch, h
 	res, err := scanSegment(s.f, s.base, size, l.opts.indexInterval)
 	if err != nil {
 		return err
+	}
+	if res.bad != nil && !l.ro && l.opts.repair == RepairSkip {
+		if res, err = l.skipDamage(s, size, res, 0, false); err != nil {
+			return err
+		}
 	}
 	s.idx.replace(res.entries)
 	s.end, s.size, s.lastTS = res.end, res.pos, res.lastTS
@@ -332,12 +348,12 @@ func (l *Log) tailFromIndex(s *segment, size int64, next uint64) bool {
 	rr := newRecReader(s.f, scanChunk(size))
 	pos, off := start.pos, start.off
 	for pos < size {
-		_, n, err := rr.record(pos, off)
+		rec, n, err := rr.record(pos, off)
 		if err != nil {
 			return false
 		}
 		pos += int64(n)
-		off++
+		off = rec.following()
 	}
 	if pos != size || off != next {
 		return false

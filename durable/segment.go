@@ -152,7 +152,7 @@ func scanSegment(f File, base uint64, size int64, interval int64) (scanResult, e
 		}
 		res.lastTS = ts
 		res.pos += int64(n)
-		res.end++
+		res.end = rec.following()
 	}
 	return res, nil
 }
@@ -161,12 +161,20 @@ func scanSegment(f File, base uint64, size int64, interval int64) (scanResult, e
 // expect starts at an aligned position in (pos, size). It decides between a
 // torn tail (nothing valid follows) and corruption.
 func validAfter(f File, pos, size int64, expect uint64) (bool, error) {
+	_, _, found, err := findValidAfter(f, pos, size, expect)
+	return found, err
+}
+
+// findValidAfter returns the position and offset of the first verifiable
+// record with an offset at or after expect starting at an aligned position in
+// (pos, size).
+func findValidAfter(f File, pos, size int64, expect uint64) (int64, uint64, bool, error) {
 	rr := newRecReader(f, scanChunk(size))
 	hi := expect + uint64(size-pos)/recordHeaderSize + 1
 	for p := pos + recordAlign; p+recordHeaderSize <= size; p += recordAlign {
 		if !rr.have(p, recordHeaderSize) {
 			if err := rr.fill(p, recordHeaderSize); err != nil {
-				return false, err
+				return 0, 0, false, err
 			}
 		}
 		i := int(p - rr.bufPos)
@@ -174,15 +182,16 @@ func validAfter(f File, pos, size int64, expect uint64) (bool, error) {
 		if !plausibleHeader(b, expect, hi) {
 			continue
 		}
-		_, n, err := rr.record(p, recordOffsetField(b))
+		off := recordOffsetField(b)
+		_, n, err := rr.record(p, off)
 		if isIOError(err) {
-			return false, err
+			return 0, 0, false, err
 		}
 		if err == nil && p+int64(n) <= size {
-			return true, nil
+			return p, off, true, nil
 		}
 	}
-	return false, nil
+	return 0, 0, false, nil
 }
 
 // scanChunk is the read size for a sequential scan of a file of size bytes.

@@ -93,6 +93,8 @@ type VerifyReport struct {
 	Segments int
 	Records  uint64
 	Bytes    int64
+	// Gaps counts offsets skipped by gap records (written by RepairSkip).
+	Gaps uint64
 	// First and End bound the verified offsets.
 	First, End uint64
 }
@@ -139,9 +141,10 @@ func (l *Log) Verify(ctx context.Context) (VerifyReport, error) {
 		if e := s.sealedEnd.Load(); e != 0 && e < limit {
 			limit = e
 		}
-		n, pos, err := verifySegment(s, limit)
+		n, gaps, pos, err := verifySegment(s, limit)
 		rep.Segments++
 		rep.Records += n
+		rep.Gaps += gaps
 		rep.Bytes += pos
 		if err != nil {
 			return rep, err
@@ -161,20 +164,26 @@ func (l *Log) Verify(ctx context.Context) (VerifyReport, error) {
 	return rep, nil
 }
 
-// verifySegment checks s's records from its header up to offset limit.
-func verifySegment(s *segment, limit uint64) (uint64, int64, error) {
+// verifySegment checks s's records from its header up to offset limit. It
+// returns the records and the offsets skipped by gap records it passed.
+func verifySegment(s *segment, limit uint64) (recs, gaps uint64, pos int64, err error) {
 	rr := newRecReader(s.f, 1<<20)
 	pos, off := int64(segHdrSize), s.base
 	for off < limit {
-		_, n, err := rr.record(pos, off)
+		rec, n, err := rr.record(pos, off)
 		if err != nil {
 			if isIOError(err) {
-				return off - s.base, pos, err
+				return recs, gaps, pos, err
 			}
-			return off - s.base, pos, &CorruptError{Segment: s.base, Offset: off, Pos: pos, Reason: err.Error()}
+			return recs, gaps, pos, &CorruptError{Segment: s.base, Offset: off, Pos: pos, Reason: err.Error()}
+		}
+		if rec.isGap() {
+			gaps += rec.following() - off
+		} else {
+			recs++
 		}
 		pos += int64(n)
-		off++
+		off = rec.following()
 	}
-	return off - s.base, pos, nil
+	return recs, gaps, pos, nil
 }

@@ -6,8 +6,10 @@
 //	mqjournal stat DIR                 summary: id, offsets, segments, cursors
 //	mqjournal dump [flags] DIR         records with offsets, timestamps and a payload preview
 //	mqjournal verify DIR               full CRC scan; exit status 1 on any damage
-//	mqjournal repair [-truncate] DIR   run recovery as a writer (cuts a torn tail);
-//	                                   -truncate also cuts at mid-log corruption
+//	mqjournal repair [-skip|-truncate] DIR
+//	                                   run recovery as a writer (cuts a torn tail);
+//	                                   -skip replaces mid-log corruption with a gap,
+//	                                   -truncate cuts the journal there
 //
 // stat, dump and verify open the journal read-only and may run while a writer
 // is appending. repair takes the writer lock. Exit status: 0 success, 1

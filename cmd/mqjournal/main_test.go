@@ -163,3 +163,27 @@ func TestLockedJournal(t *testing.T) {
 	assert.Equal(t, exitError, code)
 	assert.Contains(t, errOut, "locked")
 }
+
+func TestRepairSkip(t *testing.T) {
+	dir := mkJournal(t, 100)
+	first := filepath.Join(dir, "00000000000000000000.log")
+	b, err := os.ReadFile(first)
+	require.NoError(t, err)
+	b[48+32+5] ^= 0x20 // payload of record 0
+	require.NoError(t, os.WriteFile(first, b, 0o644))
+	code, _, _ := runT("repair", "-skip", "-truncate", dir)
+	assert.Equal(t, exitError, code)
+	code, out, _ := runT("repair", "-skip", dir)
+	require.Equal(t, exitOK, code, out)
+	assert.Contains(t, out, "gap        offsets 0..0 replaced by a gap record")
+	code, out, _ = runT("verify", dir)
+	assert.Equal(t, exitOK, code, out)
+	assert.Contains(t, out, "verified  100 records")
+	assert.Contains(t, out, "gaps      1 offsets")
+	code, out, _ = runT("dump", "-n", "2", dir)
+	require.Equal(t, exitOK, code)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 2)
+	assert.Contains(t, lines[0], "0..0\t(gap")
+	assert.True(t, strings.HasPrefix(lines[1], "1\t"))
+}

@@ -27,7 +27,8 @@ commands:
   stat    summary: id, offsets, segments, cursors
   dump    records with offsets, timestamps and a payload preview
   verify  full CRC scan of every record; exit status 1 on damage
-  repair  recover as a writer (cuts a torn tail); -truncate cuts at corruption too
+  repair  recover as a writer (cuts a torn tail); -skip replaces corruption with
+          a gap, -truncate cuts the journal at it
 `
 
 // run executes one command and returns the exit status.
@@ -164,6 +165,11 @@ func dumpCmd(args []string, stdout, stderr io.Writer) int {
 			break
 		}
 		rec, err := r.Next(ctx)
+		var gap *durable.GapError
+		if errors.As(err, &gap) {
+			fmt.Fprintf(stdout, "%d..%d\t(gap: lost to damage, skipped by repair)\n", gap.From, gap.To-1)
+			continue
+		}
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
 				break
@@ -235,6 +241,9 @@ func verifyCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "verified  %d records, %d bytes in %d segments, offsets %d..%d\n",
 		rep.Records, rep.Bytes, rep.Segments, rep.First, rep.End)
+	if rep.Gaps > 0 {
+		fmt.Fprintf(stdout, "gaps      %d offsets skipped by an earlier repair\n", rep.Gaps)
+	}
 	if status == exitOK {
 		fmt.Fprintln(stdout, "ok")
 	}
@@ -244,20 +253,28 @@ func verifyCmd(args []string, stdout, stderr io.Writer) int {
 func repairCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("repair", flag.ContinueOnError)
 	truncate := fs.Bool("truncate", false, "also cut the journal at mid-log corruption (the rest is kept under lost/)")
+	skip := fs.Bool("skip", false, "replace mid-log corruption with gaps and keep the records after it")
 	dir, ok := parse(fs, args, stderr)
 	if !ok {
 		return exitError
 	}
+	if *truncate && *skip {
+		fmt.Fprintln(stderr, "mqjournal repair: -truncate and -skip exclude each other")
+		return exitError
+	}
 	opts := []durable.Option{}
-	if *truncate {
+	switch {
+	case *truncate:
 		opts = append(opts, durable.WithRepair(durable.RepairTruncate))
+	case *skip:
+		opts = append(opts, durable.WithRepair(durable.RepairSkip))
 	}
 	l, err := durable.Open(dir, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "mqjournal repair: %v\n", err)
 		if errors.Is(err, durable.ErrCorrupt) {
-			if !*truncate {
-				fmt.Fprintln(stderr, "mqjournal repair: rerun with -truncate to cut the journal at the damage")
+			if !*truncate && !*skip {
+				fmt.Fprintln(stderr, "mqjournal repair: rerun with -skip to replace the damage with a gap, or -truncate to cut the journal there")
 			}
 			return exitDamage
 		}
@@ -268,12 +285,15 @@ func repairCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mqjournal repair: %v\n", err)
 		return exitError
 	}
+	for _, g := range r.Gaps {
+		fmt.Fprintf(stdout, "gap        offsets %d..%d replaced by a gap record\n", g.From, g.To-1)
+	}
 	switch {
 	case r.Repaired != nil:
 		fmt.Fprintf(stdout, "cut at     %v\n", r.Repaired)
 	case r.TornBytes > 0:
 		fmt.Fprintf(stdout, "torn tail  %d bytes cut\n", r.TornBytes)
-	default:
+	case len(r.Gaps) == 0:
 		fmt.Fprintln(stdout, "nothing to repair")
 	}
 	for _, f := range r.LostFiles {
