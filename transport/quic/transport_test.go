@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/brookmq/brook/transport"
 )
@@ -26,6 +27,8 @@ func TestTransportCloseClosesEverything(t *testing.T) {
 	require.NoError(t, ct.Close())
 	_, err = ct.Dial(testCtx(t), ep(t, l.Endpoint()))
 	assert.ErrorIs(t, err, transport.ErrClosed)
+	// Both transports closed: no goroutine of theirs or quic-go's is left.
+	goleak.VerifyNone(t)
 }
 
 func TestListenerCloseKeepsSocketForConns(t *testing.T) {
