@@ -1,11 +1,14 @@
 package interop
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"reflect"
+	"runtime"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -47,8 +50,13 @@ func patZmq4Pub(t *testing.T) zmq4.Socket {
 	return s
 }
 
-// patZmq4StopWriter closes a zmq4 PUB's writer (socket.w), which its
-// Close forgets.
+// patZmq4StopWriter stops a zmq4 PUB's writer goroutine, which its Close
+// forgets. It closes the writer (socket.w), which marks it closed and
+// signals the goroutine's sync.Cond. The goroutine only sees a signal
+// while it waits on the Cond (not while still writing), and it exits
+// holding the Cond's lock (so Close must not be called twice): the Cond
+// is signalled again until the goroutine, found in the stack dump by its
+// receiver address, has ended, for at most a few seconds.
 func patZmq4StopWriter(s zmq4.Socket) error {
 	v := reflect.ValueOf(s)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
@@ -59,15 +67,32 @@ func patZmq4StopWriter(s zmq4.Socket) error {
 		return fmt.Errorf("zmq4 PUB has no sck field: update patZmq4StopWriter")
 	}
 	w := sck.Elem().FieldByName("w")
-	if !w.IsValid() {
+	if !w.IsValid() || w.Kind() != reflect.Interface || w.IsNil() || w.Elem().Kind() != reflect.Pointer {
 		return fmt.Errorf("zmq4 socket has no w field: update patZmq4StopWriter")
 	}
 	closer, ok := reflect.NewAt(w.Type(), unsafe.Pointer(w.UnsafeAddr())).Elem().Interface().(io.Closer)
 	if !ok {
 		return fmt.Errorf("zmq4 PUB writer is not an io.Closer: update patZmq4StopWriter")
 	}
+	qcond := w.Elem().Elem().FieldByName("qcond")
+	if !qcond.IsValid() || qcond.Type() != reflect.TypeOf((*sync.Cond)(nil)) {
+		return fmt.Errorf("zmq4 PUB writer has no qcond field: update patZmq4StopWriter")
+	}
+	cond := reflect.NewAt(qcond.Type(), unsafe.Pointer(qcond.UnsafeAddr())).Elem().Interface().(*sync.Cond)
+	frame := fmt.Sprintf("zmq4.(*pubMWriter).run(%#x", w.Elem().Pointer())
 	_ = closer.Close()
-	return nil
+	stacks := make([]byte, 1<<20)
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		n := runtime.Stack(stacks, true)
+		if !bytes.Contains(stacks[:n], []byte(frame)) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("zmq4 PUB writer goroutine did not stop")
+		}
+		cond.Signal()
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // patZmq4Inbox receives on s in the background until s is closed.
