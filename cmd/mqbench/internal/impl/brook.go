@@ -37,8 +37,10 @@ func selfSigned() (*tls.Config, error) {
 	return c, nil
 }
 
+// Name implements Impl.
 func (*brookImpl) Name() string { return config.ImplBrook }
 
+// Version implements Impl.
 func (*brookImpl) Version() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Path == "github.com/brookmq/brook" {
 		return "brook " + bi.Main.Version
@@ -46,6 +48,7 @@ func (*brookImpl) Version() string {
 	return "brook (this tree)"
 }
 
+// Check implements Impl.
 func (*brookImpl) Check(cfg *config.Config) error {
 	if cfg.Transport == "quic" && cfg.Role != config.Both {
 		return unsupported("brook", "quic across two processes needs a certificate the other side trusts; mqbench makes a self-signed one per process, so quic runs with --role both only")
@@ -53,7 +56,10 @@ func (*brookImpl) Check(cfg *config.Config) error {
 	return nil
 }
 
-func (*brookImpl) Concurrent() bool  { return true }
+// Concurrent implements Impl.
+func (*brookImpl) Concurrent() bool { return true }
+
+// KeepsFrames implements Impl.
 func (*brookImpl) KeepsFrames() bool { return true }
 
 var brookTypes = map[Kind]socket.Type{
@@ -61,6 +67,7 @@ var brookTypes = map[Kind]socket.Type{
 	Req: socket.Req, Rep: socket.Rep, Dealer: socket.Dealer, Router: socket.Router, Pair: socket.Pair,
 }
 
+// NewSocket implements Impl.
 func (b *brookImpl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, error) {
 	var opts []socket.Option
 	if o.HWM > 0 {
@@ -100,6 +107,7 @@ type brookSocket struct {
 	quic *quic.Transport
 }
 
+// Bind implements Socket.
 func (b *brookSocket) Bind(endpoint string) (string, error) {
 	if err := b.s.Bind(endpoint); err != nil {
 		return "", err
@@ -107,17 +115,21 @@ func (b *brookSocket) Bind(endpoint string) (string, error) {
 	return b.s.LastEndpoint(), nil
 }
 
+// Connect implements Socket.
 func (b *brookSocket) Connect(endpoint string) error { return b.s.Connect(endpoint) }
 
+// Send implements Socket.
 func (b *brookSocket) Send(ctx context.Context, frames [][]byte) error {
 	return b.s.Send(ctx, socket.NewMsg(frames...))
 }
 
+// Recv implements Socket.
 func (b *brookSocket) Recv(ctx context.Context) ([][]byte, error) {
 	m, err := b.s.Recv(ctx)
 	return m.Frames, err
 }
 
+// Close closes the socket, then the QUIC transport it owns.
 func (b *brookSocket) Close() error {
 	err := b.s.Close()
 	return errors.Join(err, b.closeQUIC())

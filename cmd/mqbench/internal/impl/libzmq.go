@@ -26,13 +26,16 @@ type libzmqImpl struct{}
 
 func newLibzmq() (Impl, error) { return libzmqImpl{}, nil }
 
+// Name implements Impl.
 func (libzmqImpl) Name() string { return config.ImplLibzmq }
 
+// Version implements Impl.
 func (libzmqImpl) Version() string {
 	major, minor, patch := zmq.Version()
 	return fmt.Sprintf("libzmq %d.%d.%d via github.com/pebbe/zmq4 v1.4.0", major, minor, patch)
 }
 
+// Check implements Impl.
 func (libzmqImpl) Check(cfg *config.Config) error {
 	switch cfg.Transport {
 	case "tcp", "ipc", "inproc":
@@ -45,7 +48,10 @@ func (libzmqImpl) Check(cfg *config.Config) error {
 	return nil
 }
 
-func (libzmqImpl) Concurrent() bool  { return false }
+// Concurrent implements Impl.
+func (libzmqImpl) Concurrent() bool { return false }
+
+// KeepsFrames implements Impl.
 func (libzmqImpl) KeepsFrames() bool { return false }
 
 var libzmqTypes = map[Kind]zmq.Type{
@@ -53,6 +59,7 @@ var libzmqTypes = map[Kind]zmq.Type{
 	Req: zmq.REQ, Rep: zmq.REP, Dealer: zmq.DEALER, Router: zmq.ROUTER, Pair: zmq.PAIR,
 }
 
+// NewSocket implements Impl.
 func (libzmqImpl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, error) {
 	s, err := zmq.NewSocket(libzmqTypes[k])
 	if err != nil {
@@ -87,6 +94,7 @@ type libzmqSocket struct {
 	s *zmq.Socket
 }
 
+// Bind implements Socket.
 func (l *libzmqSocket) Bind(endpoint string) (string, error) {
 	if err := l.s.Bind(endpoint); err != nil {
 		return "", fmt.Errorf("libzmq: bind %s: %w", endpoint, err)
@@ -98,6 +106,7 @@ func (l *libzmqSocket) Bind(endpoint string) (string, error) {
 	return ep, nil
 }
 
+// Connect implements Socket.
 func (l *libzmqSocket) Connect(endpoint string) error {
 	if err := l.s.Connect(endpoint); err != nil {
 		return fmt.Errorf("libzmq: connect %s: %w", endpoint, err)
@@ -109,6 +118,8 @@ func isTimeout(err error) bool {
 	return errors.Is(zmq.AsErrno(err), zmq.Errno(syscall.EAGAIN))
 }
 
+// Send sends the frames as one message, polling its context every
+// libzmqPoll while libzmq blocks.
 func (l *libzmqSocket) Send(ctx context.Context, frames [][]byte) error {
 	for i, f := range frames {
 		flag := zmq.Flag(0)
@@ -133,6 +144,8 @@ func (l *libzmqSocket) Send(ctx context.Context, frames [][]byte) error {
 	return nil
 }
 
+// Recv receives one message, polling its context every libzmqPoll
+// while libzmq blocks.
 func (l *libzmqSocket) Recv(ctx context.Context) ([][]byte, error) {
 	for {
 		m, err := l.s.RecvMessageBytes(0)
@@ -148,6 +161,8 @@ func (l *libzmqSocket) Recv(ctx context.Context) ([][]byte, error) {
 	}
 }
 
+// Close closes the socket, which stays reachable (and so out of
+// pebbe/zmq4's finalizer's hands) until then.
 func (l *libzmqSocket) Close() error {
 	err := l.s.Close()
 	runtime.KeepAlive(l.s)

@@ -29,9 +29,13 @@ const rawBuffer = 64 << 10
 // rawDialRetry is how often a raw socket retries a refused dial.
 const rawDialRetry = 20 * time.Millisecond
 
-func (rawImpl) Name() string    { return config.ImplRaw }
+// Name implements Impl.
+func (rawImpl) Name() string { return config.ImplRaw }
+
+// Version implements Impl.
 func (rawImpl) Version() string { return "raw Go net.Conn + bufio (64 KiB), 4-byte length prefix" }
 
+// Check implements Impl.
 func (rawImpl) Check(cfg *config.Config) error {
 	switch cfg.Pattern {
 	case config.PushPull, config.Pair, config.ReqRep:
@@ -47,9 +51,13 @@ func (rawImpl) Check(cfg *config.Config) error {
 	return nil
 }
 
-func (rawImpl) Concurrent() bool  { return true }
+// Concurrent implements Impl.
+func (rawImpl) Concurrent() bool { return true }
+
+// KeepsFrames implements Impl.
 func (rawImpl) KeepsFrames() bool { return false }
 
+// NewSocket implements Impl.
 func (rawImpl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, error) {
 	return &rawSocket{ctx: ctx, ready: make(chan struct{}), done: make(chan struct{})}, nil
 }
@@ -91,6 +99,8 @@ func rawAddr(endpoint string) (network, addr string, err error) {
 	return "", "", fmt.Errorf("raw: endpoint %q: want tcp:// or ipc://", endpoint)
 }
 
+// Bind listens on endpoint and accepts exactly one connection in the
+// background; it reports the port it got for tcp.
 func (s *rawSocket) Bind(endpoint string) (string, error) {
 	network, addr, err := rawAddr(endpoint)
 	if err != nil {
@@ -118,6 +128,7 @@ func (s *rawSocket) Bind(endpoint string) (string, error) {
 	return endpoint, nil
 }
 
+// Connect dials endpoint in the background, retrying until it answers.
 func (s *rawSocket) Connect(endpoint string) error {
 	network, addr, err := rawAddr(endpoint)
 	if err != nil {
@@ -199,6 +210,8 @@ func (s *rawSocket) watch(ctx context.Context) {
 	})
 }
 
+// Send buffers one length-prefixed frame; it reaches the connection
+// when the buffer fills, on Flush, or before a Recv that would block.
 func (s *rawSocket) Send(ctx context.Context, frames [][]byte) error {
 	if len(frames) != 1 {
 		return fmt.Errorf("raw: %d-frame message: raw carries single frames", len(frames))
@@ -237,6 +250,8 @@ func (s *rawSocket) Flush() error {
 	return nil
 }
 
+// Recv reads one frame (valid until the next Recv), flushing pending
+// sends first when it would block.
 func (s *rawSocket) Recv(ctx context.Context) ([][]byte, error) {
 	if err := s.wait(ctx); err != nil {
 		return nil, err
@@ -278,6 +293,8 @@ func (s *rawSocket) ioErr(ctx context.Context, err error) error {
 	return fmt.Errorf("raw: %w", err)
 }
 
+// Close flushes, closes the connection and waits for the accepting or
+// dialing goroutine.
 func (s *rawSocket) Close() error {
 	close(s.done)
 	if s.ln != nil {

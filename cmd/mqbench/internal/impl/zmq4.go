@@ -2,9 +2,11 @@ package impl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"strings"
 	"time"
 
@@ -15,9 +17,13 @@ import (
 // zmq4Impl runs the workloads on github.com/go-zeromq/zmq4.
 type zmq4Impl struct{}
 
-func (zmq4Impl) Name() string    { return config.ImplZmq4 }
+// Name implements Impl.
+func (zmq4Impl) Name() string { return config.ImplZmq4 }
+
+// Version implements Impl.
 func (zmq4Impl) Version() string { return "github.com/go-zeromq/zmq4 v0.17.0" }
 
+// Check implements Impl.
 func (zmq4Impl) Check(cfg *config.Config) error {
 	switch cfg.Transport {
 	case "tcp", "ipc", "inproc":
@@ -26,13 +32,17 @@ func (zmq4Impl) Check(cfg *config.Config) error {
 	return unsupported("zmq4", "transport %s (go-zeromq/zmq4 has tcp, ipc and inproc)", cfg.Transport)
 }
 
-func (zmq4Impl) Concurrent() bool  { return true }
+// Concurrent implements Impl.
+func (zmq4Impl) Concurrent() bool { return true }
+
+// KeepsFrames implements Impl.
 func (zmq4Impl) KeepsFrames() bool { return true }
 
 // zmq4DialRetry is how often a connecting zmq4 socket retries; it retries
 // until its context ends, as brook and libzmq do.
 const zmq4DialRetry = 20 * time.Millisecond
 
+// NewSocket implements Impl.
 func (zmq4Impl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, error) {
 	opts := []zmq4.Option{
 		zmq4.WithLogger(log.New(io.Discard, "", 0)),
@@ -85,6 +95,7 @@ type zmq4Socket struct {
 	s zmq4.Socket
 }
 
+// Bind listens on endpoint; for tcp it reports the port zmq4 got.
 func (z *zmq4Socket) Bind(endpoint string) (string, error) {
 	if err := z.s.Listen(endpoint); err != nil {
 		return "", err
@@ -95,8 +106,12 @@ func (z *zmq4Socket) Bind(endpoint string) (string, error) {
 	return endpoint, nil
 }
 
+// Connect dials endpoint, retrying until it answers (zmq4 dials
+// synchronously).
 func (z *zmq4Socket) Connect(endpoint string) error { return z.s.Dial(endpoint) }
 
+// Send sends one message. zmq4's Send takes no context: it ends with
+// the context given to NewSocket.
 func (z *zmq4Socket) Send(ctx context.Context, frames [][]byte) error {
 	if len(frames) == 1 {
 		return z.s.Send(zmq4.NewMsg(frames[0]))
@@ -104,9 +119,18 @@ func (z *zmq4Socket) Send(ctx context.Context, frames [][]byte) error {
 	return z.s.Send(zmq4.NewMsgFrom(frames...))
 }
 
+// Recv receives one message. zmq4's Recv takes no context: it ends with
+// the context given to NewSocket.
 func (z *zmq4Socket) Recv(ctx context.Context) ([][]byte, error) {
 	m, err := z.s.Recv()
 	return m.Frames, err
 }
 
-func (z *zmq4Socket) Close() error { return z.s.Close() }
+// Close closes the socket. zmq4 reports connections its peer closed
+// first as errors (net.ErrClosed); they are not failures of the run.
+func (z *zmq4Socket) Close() error {
+	if err := z.s.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
+}
