@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"sync"
-	"time"
 )
 
 // Child processes: the test binary re-executed with childEnv set to a role.
@@ -114,20 +113,17 @@ func appendChild(dir string, mode SyncMode, iter int) int {
 	r := l.NewReader(c.Offset())
 	for n := 0; ; n++ {
 		rec, err := r.Next(ctx)
+		if err == nil {
+			err = c.Ack(rec.Offset)
+		}
+		if err == nil && n%16 == 0 {
+			if err = c.Commit(); err == nil {
+				report("commit %d\n", c.Offset())
+			}
+		}
 		if err != nil {
 			report("error %v\n", err)
-			time.Sleep(time.Hour)
-		}
-		if err := c.Ack(rec.Offset); err != nil {
-			report("error %v\n", err)
-			time.Sleep(time.Hour)
-		}
-		if n%16 == 0 {
-			if err := c.Commit(); err != nil {
-				report("error %v\n", err)
-				time.Sleep(time.Hour)
-			}
-			report("commit %d\n", c.Offset())
+			return 3
 		}
 	}
 }

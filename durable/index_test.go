@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,11 +27,11 @@ func multiSegment(t *testing.T, n int) (*memFS, []Option) {
 
 // fakeClock returns a clock that starts at t0 and advances by step per call.
 func fakeClock(t0 time.Time, step time.Duration) func() time.Time {
-	var mu = make(chan struct{}, 1)
+	var mu sync.Mutex
 	now := t0
 	return func() time.Time {
-		mu <- struct{}{}
-		defer func() { <-mu }()
+		mu.Lock()
+		defer mu.Unlock()
 		now = now.Add(step)
 		return now
 	}
