@@ -1,0 +1,126 @@
+package quic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/brookmq/brook/transport"
+	"github.com/brookmq/brook/transport/zmtp"
+)
+
+// ReadMsg returns the next whole message from the data stream. When the
+// connection ends, the error says why (a *CloseError for a close code).
+func (c *Conn) ReadMsg() (transport.Msg, error) {
+	zc, err := c.ready()
+	if err != nil {
+		return transport.Msg{}, err
+	}
+	m, err := zc.ReadMsg()
+	if err != nil {
+		return transport.Msg{}, c.ioError(err)
+	}
+	return m, nil
+}
+
+// WriteMsg queues m on the data stream.
+func (c *Conn) WriteMsg(m transport.Msg) error {
+	zc, err := c.ready()
+	if err != nil {
+		return err
+	}
+	if err := zc.WriteMsg(m); err != nil {
+		return c.ioError(err)
+	}
+	return nil
+}
+
+// WriteSubscription queues a subscription or its cancellation.
+func (c *Conn) WriteSubscription(topic []byte, subscribe bool) error {
+	zc, err := c.ready()
+	if err != nil {
+		return err
+	}
+	if err := zc.WriteSubscription(topic, subscribe); err != nil {
+		return c.ioError(err)
+	}
+	return nil
+}
+
+// Flush sends everything queued.
+func (c *Conn) Flush() error {
+	zc, err := c.ready()
+	if err != nil {
+		return err
+	}
+	if err := zc.Flush(); err != nil {
+		return c.ioError(err)
+	}
+	return nil
+}
+
+// ready returns the ZMTP engine, or an error if the handshake has not
+// succeeded.
+func (c *Conn) ready() (*zmtp.Conn, error) {
+	if zc := c.engine.Load(); zc != nil {
+		return zc, nil
+	}
+	select {
+	case <-c.closing:
+		return nil, fmt.Errorf("%w: quic connection to %s", transport.ErrClosed, c.RemoteAddr())
+	default:
+	}
+	return nil, errNotReady
+}
+
+// errNotReady is returned by I/O on a Conn whose handshake has not
+// succeeded.
+var errNotReady = errors.New("brook: quic connection used before its handshake completed")
+
+// ioError explains a data stream failure: after Close it is the engine's
+// closed error; after a local abort (liveness, unexpected stream) that
+// abort; after the peer or the network ended the connection, why.
+func (c *Conn) ioError(err error) error {
+	select {
+	case <-c.closing:
+		return err
+	default:
+	}
+	if a := c.abortError(); a != nil {
+		return a
+	}
+	if isQUICError(err) {
+		return connError(err)
+	}
+	if c.qc.Context().Err() != nil {
+		return connError(context.Cause(c.qc.Context()))
+	}
+	if !errors.Is(err, io.EOF) {
+		// The engine gave up on the stream (protocol error, message too
+		// large): the connection cannot continue.
+		c.abort(CodeAbort, "data stream failed")
+	}
+	return err
+}
+
+// connectionEnded reports whether err says the whole QUIC connection ended
+// (closed by either side, timed out, reset), rather than one stream.
+func connectionEnded(err error) bool {
+	var (
+		appErr   *quic.ApplicationError
+		idle     *quic.IdleTimeoutError
+		transErr *quic.TransportError
+		reset    *quic.StatelessResetError
+	)
+	return errors.As(err, &appErr) || errors.As(err, &idle) || errors.As(err, &transErr) || errors.As(err, &reset)
+}
+
+// isQUICError reports whether err comes from the QUIC connection's end
+// rather than from the byte stream's content.
+func isQUICError(err error) bool {
+	var streamErr *quic.StreamError
+	return connectionEnded(err) || errors.As(err, &streamErr)
+}
