@@ -13,15 +13,17 @@ import (
 )
 
 // TestCloseLingersUntilLibzmqHasAll: brook PUSH queues a burst for a
-// libzmq PULL and closes at once; with the default linger, Close
-// delivers the whole burst before it returns, in order.
+// libzmq PULL and closes at once; within its linger time, Close delivers
+// the whole burst before it returns, in order. (The linger is longer
+// than the default 2 s only so a loaded CI machine cannot make it run
+// out.)
 func TestCloseLingersUntilLibzmqHasAll(t *testing.T) {
 	t.Parallel()
 	ctx := deadline(t)
 	const n = 2000
 	pull := startLibzmq(t, "PULL")
 	ep := pull.bind("tcp://127.0.0.1:*")
-	push, err := socket.New(socket.Push)
+	push, err := socket.New(socket.Push, socket.WithLinger(20*time.Second))
 	require.NoError(t, err)
 	events := watchEvents(t, push)
 	require.NoError(t, push.Connect(ep))
