@@ -450,3 +450,27 @@ func TestConcurrentSubscribeAndReconnect(t *testing.T) {
 		assert.Equal(t, 1, n, "topic %s sent once", topic)
 	}
 }
+
+func TestXPubManualSocket(t *testing.T) {
+	ctx := testCtx(t)
+	xpub := newSocket(t, socket.XPub, socket.WithXPubManual(true))
+	require.ErrorIs(t, xpub.Subscribe([]byte("a")), socket.ErrState, "no subscription received yet")
+	require.NoError(t, xpub.Bind(inprocEndpoint(t)))
+	sub := newSocket(t, socket.Sub)
+	require.NoError(t, sub.Subscribe([]byte("a")))
+	require.NoError(t, sub.Connect(xpub.LastEndpoint()))
+	patExpectSub(t, ctx, xpub, "\x01a")
+	require.NoError(t, xpub.Send(ctx, msgOf("a0")))
+	assert.EqualValues(t, 1, xpub.Stats().Dropped[socket.DropNoPeer], "not applied until the application says so")
+	require.NoError(t, xpub.Subscribe([]byte("a")))
+	require.NoError(t, xpub.Send(ctx, msgOf("a1")))
+	m, err := sub.Recv(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "a1", string(m.Frames[0]))
+	require.NoError(t, xpub.Unsubscribe([]byte("a")))
+	require.NoError(t, xpub.Send(ctx, msgOf("a2")))
+	assert.EqualValues(t, 2, xpub.Stats().Dropped[socket.DropNoPeer])
+
+	pub := newSocket(t, socket.Pub)
+	assert.ErrorIs(t, pub.Subscribe([]byte("a")), socket.ErrNotSupported)
+}
