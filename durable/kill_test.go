@@ -38,7 +38,9 @@ func childCmd(t *testing.T, role, dir string, env ...string) *exec.Cmd {
 func TestKillUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	modes := []SyncMode{Group, Always, Interval(5 * time.Millisecond), None}
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("kill timing seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 7))
 	acked := map[uint64][2]int{} // offset -> producer, seq
 	committed := uint64(0)
 	for it := range *killIters {
