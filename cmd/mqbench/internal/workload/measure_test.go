@@ -95,13 +95,13 @@ func TestLocalAndRemoteRoles(t *testing.T) {
 		localMeasures bool
 		local, remote [2]uint64
 	}{
-		{[]string{"thr", "--pattern", "pushpull", "--clients", "2"}, true, [2]uint64{0, 600}, [2]uint64{600, 0}},
-		{[]string{"lat", "--pattern", "reqrep", "--clients", "2"}, false, [2]uint64{0, 600}, [2]uint64{600, 600}},
-		{[]string{"thr", "--pattern", "pubsub", "--subscribers", "2", "--hwm", "5000"}, false, [2]uint64{600, 0}, [2]uint64{0, 1200}},
-		{[]string{"lat", "--pattern", "pushpull"}, false, [2]uint64{0, 600}, [2]uint64{600, 600}},
+		{[]string{"thr", "--pattern", "pushpull", "--clients", "2"}, true, [2]uint64{0, 300}, [2]uint64{300, 0}},
+		{[]string{"lat", "--pattern", "reqrep", "--clients", "2"}, false, [2]uint64{0, 300}, [2]uint64{300, 300}},
+		{[]string{"thr", "--pattern", "pubsub", "--subscribers", "2", "--hwm", "5000"}, false, [2]uint64{300, 0}, [2]uint64{0, 600}},
+		{[]string{"lat", "--pattern", "pushpull"}, false, [2]uint64{0, 300}, [2]uint64{300, 300}},
 	} {
 		t.Run(tt.args[0]+"/"+tt.args[2], func(t *testing.T) {
-			base := append(tt.args, "--transport", "tcp", "--count", "600", "--size", "64,512")
+			base := append(tt.args, "--transport", "tcp", "--count", "300", "--size", "64,512")
 			ctx := testCtx(t)
 			im, err := impl.New(config.ImplBrook)
 			require.NoError(t, err)

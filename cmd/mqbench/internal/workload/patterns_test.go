@@ -36,7 +36,7 @@ func TestEveryPatternBrook(t *testing.T) {
 			for _, mode := range []config.Mode{config.Throughput, config.Latency} {
 				t.Run(fmt.Sprintf("%s/%s/%s", tr, p, mode), func(t *testing.T) {
 					args := append([]string{string(mode), "--pattern", string(p), "--transport", tr,
-						"--count", "301", "--size", "64,1000"}, shapes(p, mode)...)
+						"--count", "201", "--size", "64,1000"}, shapes(p, mode)...)
 					cfg := parse(t, args...)
 					requireComplete(t, cfg, run(t, args...))
 				})
@@ -86,7 +86,7 @@ func TestOtherTransportsBrook(t *testing.T) {
 		{"lat", "--transport", "ipc", "--pattern", "pubsub"},
 	} {
 		t.Run(args[2]+"/"+args[4], func(t *testing.T) {
-			args = append(args, "--count", "300", "--size", "64,4096")
+			args = append(args, "--count", "150", "--size", "64,4096")
 			requireComplete(t, parse(t, args...), run(t, args...))
 		})
 	}
