@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/brookmq/brook/cmd/mqbench/internal/config"
 )
@@ -76,6 +77,15 @@ type Flusher interface {
 	Flush() error
 }
 
+// TimedReceiver is implemented by sockets that one goroutine must both
+// send and receive on (libzmq's): a client with several requests in
+// flight waits for replies only until its next request is due.
+type TimedReceiver interface {
+	// RecvWithin receives one message if one arrives within d (d < 0:
+	// wait as Recv does); ok is false when none came in time.
+	RecvWithin(ctx context.Context, d time.Duration) (frames [][]byte, ok bool, err error)
+}
+
 // Dropper is implemented by sockets that count the messages they dropped
 // (a PUB at its high-water mark).
 type Dropper interface {
@@ -104,7 +114,8 @@ type Impl interface {
 	// to everything.
 	NewSocket(ctx context.Context, k Kind, o Options) (Socket, error)
 	// Concurrent reports whether one goroutine may Send while another
-	// Recvs on the same socket.
+	// Recvs on the same socket; when it may not, the sockets implement
+	// TimedReceiver.
 	Concurrent() bool
 	// KeepsFrames reports whether Send keeps its frames after returning
 	// (then every message needs a fresh buffer).

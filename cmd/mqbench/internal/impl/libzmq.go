@@ -42,9 +42,6 @@ func (libzmqImpl) Check(cfg *config.Config) error {
 	default:
 		return unsupported("libzmq", "transport %s (libzmq has tcp, ipc and inproc)", cfg.Transport)
 	}
-	if cfg.RoundTrip() && cfg.Inflight > 1 && !cfg.Pattern.OneWay() {
-		return unsupported("libzmq", "--inflight %d needs one goroutine sending while another receives on the same socket, which libzmq sockets do not allow", cfg.Inflight)
-	}
 	return nil
 }
 
@@ -65,7 +62,8 @@ func (libzmqImpl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, err
 	if err != nil {
 		return nil, fmt.Errorf("libzmq: new %s socket: %w", k, err)
 	}
-	ls := &libzmqSocket{s: s}
+	ls := &libzmqSocket{s: s, poller: zmq.NewPoller()}
+	ls.poller.Add(s, zmq.POLLIN)
 	set := []func() error{
 		func() error { return s.SetLinger(libzmqLinger) },
 		func() error { return s.SetRcvtimeo(libzmqPoll) },
@@ -91,7 +89,8 @@ func (libzmqImpl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, err
 // the workload holds every socket until the run ends, and Close keeps it
 // alive until the close itself.
 type libzmqSocket struct {
-	s *zmq.Socket
+	s      *zmq.Socket
+	poller *zmq.Poller
 }
 
 // Bind implements Socket.
@@ -159,6 +158,31 @@ func (l *libzmqSocket) Recv(ctx context.Context) ([][]byte, error) {
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// RecvWithin receives one message if one arrives within d (d < 0: as
+// Recv), polling the socket: libzmq sockets are used by one goroutine,
+// which also sends.
+func (l *libzmqSocket) RecvWithin(ctx context.Context, d time.Duration) ([][]byte, bool, error) {
+	if d < 0 {
+		m, err := l.Recv(ctx)
+		return m, err == nil, err
+	}
+	polled, err := l.poller.Poll(d)
+	if err != nil {
+		return nil, false, fmt.Errorf("libzmq: poll: %w", err)
+	}
+	if len(polled) == 0 {
+		return nil, false, ctx.Err()
+	}
+	m, err := l.s.RecvMessageBytes(zmq.DONTWAIT)
+	if err != nil {
+		if isTimeout(err) {
+			return nil, false, ctx.Err()
+		}
+		return nil, false, fmt.Errorf("libzmq: recv: %w", err)
+	}
+	return m, true, nil
 }
 
 // Close closes the socket, which stays reachable (and so out of

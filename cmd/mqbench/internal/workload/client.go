@@ -90,10 +90,16 @@ func (r *runner) client(ctx context.Context, d *end, ph phase, prog *Progress) (
 	w := startWatchdog(ctx, r.cfg.IdleTimeout, r.fail)
 	defer w.stop()
 	var err error
-	if r.cfg.Inflight <= 1 {
+	tr, timed := in.(impl.TimedReceiver)
+	switch {
+	case r.cfg.Inflight <= 1:
 		err = r.lockstep(w, d.index, d.data, in, ph, rp)
-	} else {
+	case r.im.Concurrent() || in != d.data:
 		err = r.windowed(w, d.index, d.data, in, ph, rp)
+	case timed:
+		err = r.polled(w, d.index, d.data, tr, ph, rp)
+	default:
+		err = fmt.Errorf("%w: %s: --inflight %d needs concurrent send and receive or a timed receive", impl.ErrUnsupported, r.im.Name(), r.cfg.Inflight)
 	}
 	rp.finish()
 	return res, w.err(err)
@@ -269,4 +275,57 @@ func (r *runner) windowed(w *watchdog, stream int, out, in impl.Socket, ph phase
 		return err
 	}
 	return rerr
+}
+
+// polled keeps up to Inflight requests unanswered from one goroutine, for
+// sockets that cannot send and receive at once: it sends what is due
+// while the window has room, and otherwise waits for replies, but only
+// until the next request is due.
+func (r *runner) polled(w *watchdog, stream int, out impl.Socket, in impl.TimedReceiver, ph phase, rp *replies) error {
+	q := r.newRequester(out, stream, ph, w, rp)
+	sched := newSchedule(ph, ph.share(stream, r.cfg.Drivers()), out, func(t time.Time) { rp.res.start = t })
+	limit := r.cfg.Inflight * rp.fanout
+	outstanding := 0
+	endSent := false
+	for {
+		wait := time.Duration(-1)
+		room := outstanding+rp.fanout <= limit
+		k, seq, due, ok := sched.peek()
+		switch {
+		case ok && room:
+			if left := due - time.Now().UnixNano(); due != 0 && left > 0 {
+				wait = time.Duration(left)
+				break
+			}
+			sched.take()
+			if err := q.send(k, seq, due); err != nil {
+				return err
+			}
+			if k == payload.Data {
+				rp.res.sent++
+			}
+			outstanding += rp.fanout
+			continue
+		case !ok && !endSent && room:
+			if err := q.send(payload.End, rp.res.sent, 0); err != nil {
+				return err
+			}
+			endSent = true
+			outstanding += rp.fanout
+			continue
+		}
+		frames, got, err := in.RecvWithin(w.ctx, wait)
+		if err != nil {
+			return err
+		}
+		if !got {
+			continue
+		}
+		now := time.Now()
+		w.touch(now)
+		outstanding--
+		if done, err := rp.take(frames, now); err != nil || done {
+			return err
+		}
+	}
 }

@@ -197,3 +197,15 @@ func TestUnsupported(t *testing.T) {
 		require.ErrorIs(t, err, impl.ErrUnsupported, "%s %v", tt.impl, tt.args)
 	}
 }
+
+func TestWindowWithoutConcurrentSockets(t *testing.T) {
+	for _, args := range [][]string{
+		{"thr", "--pattern", "dealerrouter", "--clients", "2", "--count", "2000"},
+		{"lat", "--pattern", "pair", "--inflight", "6", "--rate", "4000", "--count", "400", "--warmup", "20ms"},
+	} {
+		cfg := parse(t, append(args, "--transport", "inproc")...)
+		res, err := workload.Run(testCtx(t), cfg, newSerial(), workload.Options{})
+		require.NoError(t, err, "%v", args)
+		requireComplete(t, cfg, res)
+	}
+}

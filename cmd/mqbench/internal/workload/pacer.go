@@ -32,33 +32,44 @@ func newPacer(rate float64, spin bool, start time.Time, sock impl.Socket) *pacer
 // open reports whether the pacer follows a schedule.
 func (p *pacer) open() bool { return p.interval > 0 }
 
-// wait returns message i's intended send time (Unix ns), waiting until
-// then if it is in the future (sleeping; a spinning pacer busy-waits the
-// last spinWindow); closed loop, it returns 0, which senders read as "the
-// actual send time". A late message is not waited for: it is sent at
-// once and its lateness shows as send delay. Before waiting it flushes a
-// socket that buffers.
-func (p *pacer) wait(i int64) int64 {
+// due returns message i's intended send time (Unix ns), or 0 closed
+// loop, where every message is due at once.
+func (p *pacer) due(i int64) int64 {
 	if p.interval == 0 {
 		return 0
 	}
+	return p.start + int64(float64(i)*p.interval)
+}
+
+// wait returns message i's intended send time (Unix ns), waiting until
+// then if it is in the future; closed loop, it returns 0, which senders
+// read as "the actual send time". A late message is not waited for: it is
+// sent at once and its lateness shows as send delay.
+func (p *pacer) wait(i int64) int64 {
+	due := p.due(i)
+	p.waitUntil(due)
+	return due
+}
+
+// waitUntil waits until due (Unix ns; 0 or past: not at all), sleeping,
+// and for a spinning pacer busy-waiting the last spinWindow. Before
+// waiting it flushes a socket that buffers.
+func (p *pacer) waitUntil(due int64) {
 	now := time.Now().UnixNano()
-	due := p.start + int64(float64(i)*p.interval)
 	if due <= now {
-		return due
+		return
 	}
 	flush(p.sock)
 	left := time.Duration(due - now)
 	if !p.spin {
 		time.Sleep(left)
-		return due
+		return
 	}
 	if left > spinWindow {
 		time.Sleep(left - spinWindow)
 	}
 	for time.Now().UnixNano() < due { //nolint:revive // busy-wait by design (--pacer spin)
 	}
-	return due
 }
 
 // flush writes out what a buffering socket holds; the next call on the
