@@ -2,8 +2,11 @@ package cli
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"testing"
 
+	"github.com/brookmq/brook/cmd/mqbench/internal/impl"
 	"github.com/brookmq/brook/cmd/mqbench/internal/workload"
 	"github.com/stretchr/testify/assert"
 )
@@ -19,4 +22,14 @@ func TestLossCode(t *testing.T) {
 	buf.Reset()
 	assert.Equal(t, ExitLoss, lossCode(&buf, []workload.Result{{Pattern: "reqrep", Lost: 2, Impl: "zmq4", Size: 64}}))
 	assert.Contains(t, buf.String(), "unexpected loss: zmq4 reqrep 64 B: 2 lost")
+}
+
+func TestExitCode(t *testing.T) {
+	var buf bytes.Buffer
+	assert.Equal(t, ExitOK, exitCode(&buf, nil))
+	assert.Empty(t, buf.String())
+	assert.Equal(t, ExitUsage, exitCode(&buf, fmt.Errorf("wrapped: %w", impl.ErrNotReady)))
+	assert.Contains(t, buf.String(), "mqbench: wrapped: mqbench: socket type not available in this library version")
+	assert.Equal(t, ExitUsage, exitCode(&buf, impl.ErrUnsupported))
+	assert.Equal(t, ExitError, exitCode(&buf, errors.New("boom")))
 }
