@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,11 +134,19 @@ func patLibzmq(t testing.TB) *patPy {
 	t.Helper()
 	patRequirePython(t)
 	p := &patPy{t: t, py: pyzmq.Start(t, patScript)}
-	p.answer("start", peerWait)
+	p.check("start", p.answer("start", peerWait))
 	return p
 }
 
 func (p *patPy) do(op, sock string, args map[string]any, wait time.Duration) []json.RawMessage {
+	p.t.Helper()
+	r := p.try(op, sock, args, wait)
+	p.check(op, r)
+	return r
+}
+
+// try sends a request and returns the answer, whatever its status.
+func (p *patPy) try(op, sock string, args map[string]any, wait time.Duration) []json.RawMessage {
 	p.t.Helper()
 	req := map[string]any{"op": op, "s": sock}
 	for k, v := range args {
@@ -158,12 +167,18 @@ func (p *patPy) answer(op string, wait time.Duration) []json.RawMessage {
 	if err := json.Unmarshal([]byte(line), &r); err != nil || len(r) == 0 {
 		p.t.Fatalf("libzmq: bad answer to %s: %q", op, line)
 	}
+	return r
+}
+
+// check fails the test unless r is a success (or a timeout, which the
+// caller inspects).
+func (p *patPy) check(op string, r []json.RawMessage) {
+	p.t.Helper()
 	switch s := decodeString(p.t, r[0]); s {
 	case "ok", "ready", "timeout":
 	default:
 		p.t.Fatalf("libzmq: %s answered %v; stderr:\n%s", op, rawStrings(r), p.py.Stderr())
 	}
-	return r
 }
 
 // patHexOpt marks a bytes option value (ROUTING_ID, SUBSCRIBE) for the
@@ -195,6 +210,22 @@ func (p *patPy) socket(typ string, opts map[string]any) *patZ {
 func (z *patZ) bind(ep string) string {
 	z.p.t.Helper()
 	return decodeString(z.p.t, z.p.do("bind", z.name, map[string]any{"ep": ep}, 0)[1])
+}
+
+// rebind binds an endpoint a closed libzmq socket of the same process
+// held: libzmq closes listeners asynchronously, so "address in use" is
+// retried for a few seconds.
+func (z *patZ) rebind(ep string) string {
+	z.p.t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		r := z.p.try("bind", z.name, map[string]any{"ep": ep}, 0)
+		if decodeString(z.p.t, r[0]) == "ok" || time.Now().After(deadline) ||
+			!strings.Contains(string(r[len(r)-1]), "Address already in use") {
+			z.p.check("bind", r)
+			return decodeString(z.p.t, r[1])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func (z *patZ) connect(ep string) {
