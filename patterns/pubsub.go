@@ -16,7 +16,9 @@ import (
 // ZMTP 3.0 messages (the transport converts 3.1 commands), are held per
 // subscriber as a set (the subscriber counts its own), and are forgotten
 // when the subscriber's connection ends: a reconnecting subscriber sends
-// its whole set again.
+// its whole set again. Every matching subscriber is given the same frames,
+// not copies (over inproc, receivers share them and must not modify
+// them).
 //
 // XPUB also hands subscription messages to the application (Recv returns
 // 0x01+topic or 0x00+topic): only a topic's first subscription and last

@@ -474,3 +474,25 @@ func TestXPubManualSocket(t *testing.T) {
 	pub := newSocket(t, socket.Pub)
 	assert.ErrorIs(t, pub.Subscribe([]byte("a")), socket.ErrNotSupported)
 }
+
+func TestRouterHandover(t *testing.T) {
+	ctx := testCtx(t)
+	router := newSocket(t, socket.Router, socket.WithRouterHandover(true))
+	ev, stop := router.Monitor()
+	defer stop()
+	require.NoError(t, router.Bind(inprocEndpoint(t)))
+	d1 := newSocket(t, socket.Dealer, socket.WithRoutingID([]byte("same")))
+	require.NoError(t, d1.Connect(router.LastEndpoint()))
+	waitEvent(t, ctx, ev, socket.EventHandshakeSucceeded)
+	d2 := newSocket(t, socket.Dealer, socket.WithRoutingID([]byte("same")))
+	require.NoError(t, d2.Connect(router.LastEndpoint()))
+	waitEvent(t, ctx, ev, socket.EventHandshakeSucceeded)
+	require.NoError(t, router.Send(ctx, socket.NewMsg([]byte("same"), []byte("to the newcomer"))))
+	m, err := d2.Recv(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"to the newcomer"}, patStrings(m))
+	require.NoError(t, d1.Send(ctx, msgOf("still here")))
+	m, err = router.Recv(ctx)
+	require.NoError(t, err)
+	assert.NotEqual(t, "same", string(m.Frames[0]), "the previous holder lost the id")
+}

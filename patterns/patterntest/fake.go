@@ -26,6 +26,7 @@ const (
 	Cancel
 )
 
+// String returns "data", "subscribe" or "cancel".
 func (k Kind) String() string {
 	switch k {
 	case Data:
