@@ -12,16 +12,22 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// patRunProxy runs p in the background until the test ends and checks it
-// stopped because it was told to.
-func patRunProxy(t *testing.T, p *socket.SteerableProxy) {
+// patRunProxy runs p in the background and returns a function that stops
+// it and checks it stopped because it was told to; the test's end stops
+// it too. Counters are final once it has stopped.
+func patRunProxy(t *testing.T, p *socket.SteerableProxy) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		assert.ErrorIs(t, <-done, context.Canceled)
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			assert.ErrorIs(t, <-done, context.Canceled)
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 // TestProxyRequestChain runs REQ -> ROUTER | proxy | DEALER -> REP with
@@ -40,7 +46,7 @@ func TestProxyRequestChain(t *testing.T) {
 			require.NoError(t, capture.Connect(tap.LastEndpoint()))
 			proxy, err := socket.NewSteerableProxy(front, back, capture)
 			require.NoError(t, err)
-			patRunProxy(t, proxy)
+			stop := patRunProxy(t, proxy)
 
 			const workers, clients, requests = 2, 3, 20
 			for w := 0; w < workers; w++ {
@@ -79,6 +85,7 @@ func TestProxyRequestChain(t *testing.T) {
 				}()
 			}
 			wg.Wait()
+			stop()
 			st := proxy.Stats()
 			assert.EqualValues(t, clients*requests, st.FrontToBack.Messages)
 			assert.EqualValues(t, clients*requests, st.BackToFront.Messages)
@@ -105,7 +112,7 @@ func TestProxyXSubXPub(t *testing.T) {
 			require.NoError(t, front.Connect(upstream.LastEndpoint()))
 			proxy, err := socket.NewSteerableProxy(front, back, nil)
 			require.NoError(t, err)
-			patRunProxy(t, proxy)
+			stop := patRunProxy(t, proxy)
 
 			sub1 := newSocket(t, socket.Sub)
 			sub2 := newSocket(t, socket.Sub)
@@ -128,6 +135,7 @@ func TestProxyXSubXPub(t *testing.T) {
 
 			require.NoError(t, sub1.Unsubscribe([]byte("a")))
 			patExpectSub(t, ctx, upstream, "\x00a")
+			stop()
 			assert.EqualValues(t, 3, proxy.Stats().BackToFront.Messages, "subscriptions travel back to front")
 		})
 	}
@@ -145,7 +153,7 @@ func TestProxyPauseResume(t *testing.T) {
 	require.NoError(t, err)
 	proxy.Pause()
 	assert.True(t, proxy.Stats().Paused)
-	patRunProxy(t, proxy)
+	stop := patRunProxy(t, proxy)
 	require.NoError(t, push.Send(ctx, msgOf("held")))
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	_, err = pull.Recv(short)
@@ -155,6 +163,7 @@ func TestProxyPauseResume(t *testing.T) {
 	m, err := pull.Recv(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "held", string(m.Frames[0]))
+	stop()
 	st := proxy.Stats()
 	assert.False(t, st.Paused)
 	assert.EqualValues(t, 1, st.FrontToBack.Messages)
