@@ -205,7 +205,10 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithTransport adds a transport (or replaces the default one) for the
-// schemes it serves, for example quic.New(tlsConfig).
+// schemes it serves, for example quic.New(tlsConfig). The caller keeps
+// ownership: a transport may serve several sockets, and one that holds
+// resources of its own (QUIC's UDP sockets) is closed by the caller after
+// the sockets that use it.
 func WithTransport(t transport.Transport) Option {
 	return func(o *options) error {
 		if t == nil || len(t.Schemes()) == 0 {
