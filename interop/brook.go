@@ -190,6 +190,18 @@ func (l *eventLog) waitType(ctx context.Context, t testing.TB, typ socket.EventT
 	return l.waitFor(ctx, t, typ.String()+" event", func(e socket.Event) bool { return e.Type == typ })
 }
 
+// waitCount waits until n events of type typ have been recorded.
+func (l *eventLog) waitCount(ctx context.Context, t testing.TB, typ socket.EventType, n int) {
+	t.Helper()
+	seen := 0
+	l.waitFor(ctx, t, fmt.Sprintf("%d %s events", n, typ), func(e socket.Event) bool {
+		if e.Type == typ {
+			seen++
+		}
+		return seen == n
+	})
+}
+
 // String lists the recorded events, for failure messages.
 func (l *eventLog) String() string {
 	var b strings.Builder
