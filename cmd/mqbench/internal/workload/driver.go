@@ -55,8 +55,12 @@ func (r *runner) drive(ctx context.Context, d *end, ph phase, prog *Progress) (d
 	st.stop = time.Now()
 	h.Kind, h.Seq, h.Intended, h.Sent = payload.End, st.sent, 0, st.stop.UnixNano()
 	if d.ret != nil {
-		// pubsub: repeat End until every subscriber acknowledged it.
-		return st, r.handshake(ctx, d, snd, h, payload.End, r.cfg.Fanout(), endRepeat, r.cfg.IdleTimeout)
+		// pubsub: repeat End until every subscriber acknowledged it. A
+		// subscriber may still be working through a backlog of seconds
+		// (a PUB without a high-water mark queues it all), so there is no
+		// limit but the run's: a subscriber that stops hearing anything
+		// fails the run with ErrIdle.
+		return st, r.handshake(ctx, d, snd, h, payload.End, r.cfg.Fanout(), endRepeat)
 	}
 	if err := d.data.Send(ctx, snd.message(&h, payload.HeaderSize)); err != nil {
 		return st, fmt.Errorf("send end: %w", err)

@@ -2,7 +2,6 @@ package workload
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -20,16 +19,12 @@ const (
 	endRepeat = 50 * time.Millisecond
 )
 
-// ErrNoAck means subscribers did not acknowledge the end of a phase in
-// time.
-var ErrNoAck = errors.New("mqbench: subscribers did not acknowledge the end of the phase")
-
 // handshake sends h from driver d again and again, every `every`, until n
 // distinct subscribers have answered with kind ack (same phase) on the
-// return path, or limit has passed (0: no limit but the run's). A
-// failure ends the run, so the reading goroutine always ends before
-// handshake returns and never competes with a later reader.
-func (r *runner) handshake(ctx context.Context, d *end, snd *sender, h payload.Header, ack payload.Kind, n int, every, limit time.Duration) error {
+// return path; only the run's end stops it. A failure ends the run, so
+// the reading goroutine always ends before handshake returns and never
+// competes with a later reader.
+func (r *runner) handshake(ctx context.Context, d *end, snd *sender, h payload.Header, ack payload.Kind, n int, every time.Duration) error {
 	hctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
@@ -54,12 +49,6 @@ func (r *runner) handshake(ctx context.Context, d *end, snd *sender, h payload.H
 	}()
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	var deadline <-chan time.Time
-	if limit > 0 {
-		t := time.NewTimer(limit)
-		defer t.Stop()
-		deadline = t.C
-	}
 	fail := func(err error) error {
 		r.fail(err)
 		cancel()
@@ -79,8 +68,6 @@ func (r *runner) handshake(ctx context.Context, d *end, snd *sender, h payload.H
 			}
 			return err
 		case <-tick.C:
-		case <-deadline:
-			return fail(fmt.Errorf("%w: no %s from every subscriber within %s", ErrNoAck, ack, limit))
 		case <-ctx.Done():
 			return fail(ctx.Err())
 		}

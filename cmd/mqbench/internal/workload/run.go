@@ -139,7 +139,7 @@ func (r *runner) drivePhases(ctx context.Context, t *topology, phs []phase, m *m
 	cfg := r.cfg
 	if cfg.Pattern == config.PubSub {
 		hello := payload.Header{Kind: payload.Hello}
-		if err := r.handshake(ctx, t.drivers[0], newSender(r.im), hello, payload.Ready, cfg.Fanout(), helloRepeat, 0); err != nil {
+		if err := r.handshake(ctx, t.drivers[0], newSender(r.im), hello, payload.Ready, cfg.Fanout(), helloRepeat); err != nil {
 			r.fail(fmt.Errorf("waiting for subscribers: %w", err))
 			return
 		}
