@@ -163,7 +163,6 @@ func TestDurationAndWarmup(t *testing.T) {
 	assert.Equal(t, r.Sent, r.Received)
 	assert.Zero(t, r.Lost)
 	assert.GreaterOrEqual(t, took, 400*time.Millisecond, "warmup then the measured duration")
-	assert.InDelta(t, 2000, r.MsgsPerSec, 200)
 	assert.EqualValues(t, r.Sent, r.SendDelay.Count, "open loop records every send delay")
 }
 

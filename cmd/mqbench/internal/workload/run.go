@@ -32,9 +32,9 @@ import (
 )
 
 // Run runs cfg's workload on im: the ends cfg.Role names, in this
-// process, one phase per size. It returns one Result per size that got
-// measured, and the first error (a failed run still returns what it
-// measured).
+// process, one phase per size. It returns one Result per size and the
+// run's first error; a failed run's results hold what was measured
+// before it failed.
 func Run(ctx context.Context, cfg *config.Config, im impl.Impl, opts Options) ([]Result, error) {
 	if err := im.Check(cfg); err != nil {
 		return nil, err
