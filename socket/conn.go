@@ -234,8 +234,8 @@ func (p *pipe) setPeer(info transport.PeerInfo, remote string) {
 }
 
 // Bind listens on endpoint; it is synchronous, so peers can connect as
-// soon as it returns. Port 0 picks a free port: Endpoints (or LastEndpoint)
-// returns the resolved address.
+// soon as it returns. Port 0 picks a free port, and "ipc://*" a fresh
+// socket file: LastEndpoint returns the resolved address.
 func (s *Socket) Bind(endpoint string) error {
 	ep, tr, err := s.transportFor(endpoint)
 	if err != nil {
