@@ -32,6 +32,9 @@ import (
 //     (patZmq4Inbox) until the socket is closed.
 //   - Its Dial is synchronous and retries only briefly, so the brook side
 //     binds first when zmq4 dials.
+//   - A listening REQ fails Send with "no connections available" until
+//     its accept loop has registered the peer, instead of waiting: the
+//     first request is retried.
 //   - Closing its PUB never stops the PUB's writer goroutine
 //     (pubMWriter.run waits on a sync.Cond that socket.Close never
 //     signals), which goleak rightly reports. patZmq4Pub closes that
@@ -276,12 +279,26 @@ func TestZmq4ReqRep(t *testing.T) {
 			} else {
 				require.NoError(t, req.Listen("tcp://127.0.0.1:0"))
 				require.NoError(t, rep.Connect(zmq4Endpoint(t, req, "tcp")))
-				// zmq4's REQ writes nowhere before a peer is connected.
+				// zmq4's REQ writes nowhere before a peer is connected,
+				// and its listener registers a connection only after
+				// its own side of the handshake: until then Send fails
+				// with "no connections available" instead of waiting.
 				events.waitType(ctx, t, socket.EventHandshakeSucceeded)
+				for {
+					err := req.Send(zmq4.NewMsgString("0"))
+					if err == nil {
+						break
+					}
+					require.ErrorContains(t, err, "no connections available")
+					require.NoError(t, ctx.Err())
+					time.Sleep(time.Millisecond)
+				}
 			}
 			for i := 0; i < 20; i++ {
 				q := strconv.Itoa(i)
-				require.NoError(t, req.Send(zmq4.NewMsgString(q)))
+				if i > 0 || brookBinds {
+					require.NoError(t, req.Send(zmq4.NewMsgString(q)))
+				}
 				assert.Equal(t, []string{q}, patStrings(requireRecv(ctx, t, rep)))
 				requireSend(ctx, t, rep, []byte("a"+q))
 				m, err := req.Recv()
