@@ -19,7 +19,9 @@ import (
 // (-race, -count=20), so TestMain ignores none of its functions.
 func newZmq4(t *testing.T, mk func(context.Context, ...zmq4.Option) zmq4.Socket) zmq4.Socket {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := mk(ctx, zmq4.WithLogger(log.New(io.Discard, "", 0)))
+	// zmq4's Send waits up to 5 minutes by default: bound it by the
+	// test's own timeout.
+	s := mk(ctx, zmq4.WithLogger(log.New(io.Discard, "", 0)), zmq4.WithTimeout(testTimeout))
 	t.Cleanup(func() {
 		s.Close()
 		cancel()
@@ -110,9 +112,35 @@ func brookToZmq4(ctx context.Context, t *testing.T, push *socket.Socket, pull zm
 		}
 	}()
 	for i, want := range sampleMessages() {
-		got, err := pull.Recv()
-		require.NoError(t, err, "zmq4 Recv, message %d", i)
-		assertSameMessage(t, want, got.Frames, i)
+		got := zmq4Recv(ctx, t, pull)
+		assertSameMessage(t, want, got, i)
+	}
+}
+
+// zmq4Recv receives one message on s. zmq4's Recv takes no context and
+// has no timeout, so a message that never comes would hang the suite:
+// when ctx ends first, the socket is closed (which unblocks Recv) and the
+// test fails.
+func zmq4Recv(ctx context.Context, t *testing.T, s zmq4.Socket) [][]byte {
+	t.Helper()
+	type result struct {
+		msg zmq4.Msg
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		m, err := s.Recv()
+		done <- result{m, err}
+	}()
+	select {
+	case r := <-done:
+		require.NoError(t, r.err, "zmq4 Recv")
+		return r.msg.Frames
+	case <-ctx.Done():
+		s.Close()
+		<-done
+		t.Fatalf("zmq4 Recv: nothing arrived: %v", ctx.Err())
+		return nil
 	}
 }
 
