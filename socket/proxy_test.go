@@ -241,3 +241,40 @@ func TestProxyRunsOnceAtATime(t *testing.T) {
 	cancel()
 	assert.ErrorIs(t, <-errs, context.Canceled)
 }
+
+// A request broker: clients (REQ) talk to a ROUTER, workers (REP) to a
+// DEALER, and Proxy moves requests and replies between the two.
+func ExampleProxy() {
+	front, _ := socket.New(socket.Router)
+	back, _ := socket.New(socket.Dealer)
+	worker, _ := socket.New(socket.Rep)
+	client, _ := socket.New(socket.Req)
+	defer func() {
+		for _, s := range []*socket.Socket{client, worker, front, back} {
+			s.Close()
+		}
+	}()
+	front.Bind("inproc://example-proxy-front")
+	back.Bind("inproc://example-proxy-back")
+	worker.Connect("inproc://example-proxy-back")
+	client.Connect("inproc://example-proxy-front")
+
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- socket.Proxy(ctx, front, back, nil) }()
+	go func() {
+		req, err := worker.Recv(ctx)
+		if err == nil {
+			worker.Send(ctx, socket.NewMsg(append([]byte("hello, "), req.Frames[0]...)))
+		}
+	}()
+
+	client.Send(ctx, socket.NewMsg([]byte("world")))
+	reply, _ := client.Recv(ctx)
+	fmt.Println(string(reply.Frames[0]))
+	stop()
+	fmt.Println(<-done)
+	// Output:
+	// hello, world
+	// context canceled
+}
