@@ -32,6 +32,11 @@ type Conn struct {
 	hb     heartbeat
 	log    *slog.Logger
 
+	// Buffer sizes once the handshake is done; until then the Conn holds
+	// only a small read buffer and no write buffer, so connections that
+	// never finish their handshake cost little memory.
+	rbufSize, wbufSize int
+
 	// Reader state, owned by the goroutine in ReadMsg (or Handshake).
 	rbuf       []byte
 	rpos, rend int
@@ -81,8 +86,9 @@ func NewConn(rw io.ReadWriteCloser, localAddr, remoteAddr string, opts Options) 
 		codec:       opts.Codec,
 		noHeartbeat: opts.NoHeartbeat,
 		epoch:       time.Now(),
-		rbuf:        make([]byte, opts.readBufferSize()),
-		wbuf:        make([]byte, 0, opts.writeBufferSize()),
+		rbufSize:    opts.readBufferSize(),
+		wbufSize:    opts.writeBufferSize(),
+		rbuf:        make([]byte, handshakeReadBuffer),
 		kick:        make(chan struct{}, 1),
 		done:        make(chan struct{}),
 		log:         discardLogger(),

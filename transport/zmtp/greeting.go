@@ -65,8 +65,11 @@ func parseGreeting(b []byte) (greeting, error) {
 	if g.major < versionMajor {
 		return greeting{}, protocolErrorf("peer speaks ZMTP %d.%d, want 3.0 or later", g.major, g.minor)
 	}
+	// The name is NUL padded; anything after the first NUL must be NUL too
+	// (libzmq compares all 20 bytes), else the name is kept whole and
+	// matches no mechanism.
 	mech := b[mechanismOffset : mechanismOffset+mechanismSize]
-	if i := bytes.IndexByte(mech, 0); i >= 0 {
+	if i := bytes.IndexByte(mech, 0); i >= 0 && allZero(mech[i:]) {
 		mech = mech[:i]
 	}
 	g.mechanism = string(mech)
@@ -79,3 +82,12 @@ func (g greeting) version() int { return int(g.major)*10 + int(g.minor) }
 
 // legacy30 reports whether the peer asked for ZMTP 3.0 rules.
 func (g greeting) legacy30() bool { return g.major == 3 && g.minor == 0 }
+
+func allZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -14,6 +14,13 @@ import (
 // we reject before closing.
 const errorGrace = time.Second
 
+// handshakeReadBuffer is the read buffer of a Conn until its handshake
+// succeeds: enough for a greeting and a usual READY (a bigger READY is read
+// into memory of its own). The full buffers are only allocated for a peer
+// that completed its handshake, so a flood of connections that stall
+// before it costs about 1 KiB each rather than the 128 KiB of buffers.
+const handshakeReadBuffer = 512
+
 // Handshake sends our greeting and READY at once (never waiting for the
 // peer's greeting first), then reads the peer's greeting and READY. It
 // accepts ZMTP 3.0 and later, requires the NULL mechanism, checks socket
@@ -196,6 +203,7 @@ func (c *Conn) reject(reason string) {
 // afterHandshake applies the connection's settings, starts the control
 // goroutine and sends the codec's hello messages.
 func (c *Conn) afterHandshake(cfg *transport.Config) error {
+	c.growBuffers()
 	if d, ok := c.rw.(interface{ SetDeadline(time.Time) error }); ok {
 		_ = d.SetDeadline(time.Time{})
 	}
@@ -230,6 +238,22 @@ func (c *Conn) afterHandshake(cfg *transport.Config) error {
 		}
 	}
 	return nil
+}
+
+// growBuffers gives the handshaken Conn its full buffers, keeping what the
+// peer sent after its READY.
+func (c *Conn) growBuffers() {
+	if len(c.rbuf) < c.rbufSize {
+		rbuf := make([]byte, c.rbufSize)
+		c.rend = copy(rbuf, c.rbuf[c.rpos:c.rend])
+		c.rpos = 0
+		c.rbuf = rbuf
+	}
+	c.wmu.Lock()
+	if c.wbuf == nil {
+		c.wbuf = make([]byte, 0, c.wbufSize)
+	}
+	c.wmu.Unlock()
 }
 
 // timeoutError is the error of a handshake cut short by its timeout or ctx.

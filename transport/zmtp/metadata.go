@@ -34,14 +34,17 @@ func appendMetadata(dst []byte, props []property) []byte {
 }
 
 // parseMetadata decodes READY metadata. It copies b once, so the values it
-// returns do not alias b. Names keep the case the peer used; a repeated name
-// keeps its last value.
+// returns do not alias b. Names keep the case the peer used. Names are
+// case-insensitive, so a name repeated in any case is one property: the
+// last occurrence wins, under the spelling it used (keeping both would make
+// lookups depend on map order).
 func parseMetadata(b []byte) (map[string][]byte, error) {
 	props := make(map[string][]byte)
 	if len(b) == 0 {
 		return props, nil
 	}
 	b = slices.Clone(b)
+	spelled := make(map[string]string) // lower-case name -> its key in props
 	for len(b) > 0 {
 		n := int(b[0])
 		if len(b) < 1+n+4 {
@@ -54,6 +57,11 @@ func parseMetadata(b []byte) (map[string][]byte, error) {
 		if uint64(vlen) > uint64(len(b)) {
 			return nil, protocolErrorf("metadata property %q announces %d bytes, %d left", name, vlen, len(b))
 		}
+		lower := strings.ToLower(name)
+		if prev, ok := spelled[lower]; ok {
+			delete(props, prev)
+		}
+		spelled[lower] = name
 		props[name] = b[:vlen:vlen]
 		b = b[vlen:]
 	}
