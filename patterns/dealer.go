@@ -34,6 +34,10 @@ func (s *dealer) Send(ctx context.Context, m Msg) error {
 	return err
 }
 
+// Unread is the number of received messages the application has not
+// taken.
+func (s *dealer) Unread() int { return s.fq.Len() }
+
 func (s *dealer) Recv(ctx context.Context) (Msg, error) {
 	_, m, err := s.fq.Pop(ctx)
 	return m, err

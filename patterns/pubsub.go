@@ -224,6 +224,15 @@ func (s *pub) Inbound(ctx context.Context, p Pipe, m Msg) error {
 	return s.fq.Push(ctx, p, m)
 }
 
+// Unread is the number of messages (subscriptions, upstream data) an
+// XPUB application has not taken; always 0 for a PUB.
+func (s *pub) Unread() int {
+	if s.fq == nil {
+		return 0
+	}
+	return s.fq.Len()
+}
+
 // Recv returns the next message for an XPUB application: subscription
 // messages, or what peers sent upstream.
 func (s *pub) Recv(ctx context.Context) (Msg, error) {

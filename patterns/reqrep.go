@@ -140,6 +140,18 @@ func (s *req) Send(ctx context.Context, m Msg) error {
 	return nil
 }
 
+// Unread is 1 when a reply has arrived that the application has not
+// taken (plus replies still being matched to a Send in progress).
+func (s *req) Unread() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.early)
+	if s.reply != nil {
+		n++
+	}
+	return n
+}
+
 // Recv waits for the reply to the outstanding request.
 func (s *req) Recv(ctx context.Context) (Msg, error) {
 	s.mu.Lock()
@@ -267,6 +279,9 @@ func (s *rep) Close() {
 func (s *rep) Inbound(ctx context.Context, p Pipe, m Msg) error {
 	return s.fq.Push(ctx, p, m)
 }
+
+// Unread is the number of requests the application has not taken.
+func (s *rep) Unread() int { return s.fq.Len() }
 
 // Recv returns the next request's body.
 func (s *rep) Recv(ctx context.Context) (Msg, error) {

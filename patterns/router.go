@@ -225,6 +225,10 @@ func (s *router) Send(ctx context.Context, m Msg) error {
 	}
 }
 
+// Unread is the number of received messages the application has not
+// taken.
+func (s *router) Unread() int { return s.fq.Len() }
+
 func (s *router) Recv(ctx context.Context) (Msg, error) {
 	_, m, err := s.fq.Pop(ctx)
 	return m, err

@@ -135,6 +135,10 @@ func (s *sub) Send(_ context.Context, m Msg) error {
 	return nil
 }
 
+// Unread is the number of received messages the application has not
+// taken.
+func (s *sub) Unread() int { return s.fq.Len() }
+
 func (s *sub) Recv(ctx context.Context) (Msg, error) {
 	_, m, err := s.fq.Pop(ctx)
 	return m, err

@@ -78,3 +78,12 @@ func unsub(topic string) patterns.Msg {
 }
 
 func transportErrClosed() error { return transport.ErrClosed }
+
+// unread returns what a pattern holds for the application (the socket
+// counts it as DropUnread at Close).
+func unread(t *testing.T, pat patterns.Pattern) int {
+	t.Helper()
+	u, ok := pat.(interface{ Unread() int })
+	require.True(t, ok, "%T has no Unread", pat)
+	return u.Unread()
+}
