@@ -38,6 +38,12 @@ func (zmq4Impl) Concurrent() bool { return true }
 // KeepsFrames implements Impl.
 func (zmq4Impl) KeepsFrames() bool { return true }
 
+// zmq4Linger is how long Close waits after a socket sent anything:
+// zmq4 queues sends to a writer goroutine (REP, ROUTER, PUB) and drops
+// what is still queued when it closes, with no linger option, so a
+// process that sends a last reply and closes would lose it.
+const zmq4Linger = 200 * time.Millisecond
+
 // zmq4DialRetry is how often a connecting zmq4 socket retries; it retries
 // until its context ends, as brook and libzmq do.
 const zmq4DialRetry = 20 * time.Millisecond
@@ -92,7 +98,8 @@ func (zmq4Impl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, error
 // zmq4Socket adapts zmq4.Socket. Its blocking calls end when the context
 // given to NewSocket ends.
 type zmq4Socket struct {
-	s zmq4.Socket
+	s    zmq4.Socket
+	sent bool
 }
 
 // Bind listens on endpoint; for tcp it reports the port zmq4 got.
@@ -113,6 +120,7 @@ func (z *zmq4Socket) Connect(endpoint string) error { return z.s.Dial(endpoint) 
 // Send sends one message. zmq4's Send takes no context: it ends with
 // the context given to NewSocket.
 func (z *zmq4Socket) Send(ctx context.Context, frames [][]byte) error {
+	z.sent = true
 	if len(frames) == 1 {
 		return z.s.Send(zmq4.NewMsg(frames[0]))
 	}
@@ -126,9 +134,13 @@ func (z *zmq4Socket) Recv(ctx context.Context) ([][]byte, error) {
 	return m.Frames, err
 }
 
-// Close closes the socket. zmq4 reports connections its peer closed
-// first as errors (net.ErrClosed); they are not failures of the run.
+// Close closes the socket, after zmq4Linger if it sent anything. zmq4
+// reports connections its peer closed first as errors (net.ErrClosed);
+// they are not failures of the run.
 func (z *zmq4Socket) Close() error {
+	if z.sent {
+		time.Sleep(zmq4Linger)
+	}
 	if err := z.s.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		return err
 	}

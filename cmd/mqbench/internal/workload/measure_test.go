@@ -208,3 +208,41 @@ func TestWindowWithoutConcurrentSockets(t *testing.T) {
 		requireComplete(t, cfg, res)
 	}
 }
+
+// TestMixedImplementations runs the two roles on different libraries:
+// they meet on the wire (ZMTP over tcp).
+func TestMixedImplementations(t *testing.T) {
+	for _, pair := range [][2]string{{"brook", "zmq4"}, {"zmq4", "brook"}} {
+		t.Run(pair[0]+"-binds/"+pair[1]+"-connects", func(t *testing.T) {
+			ctx := testCtx(t)
+			localImpl, err := impl.New(pair[0])
+			require.NoError(t, err)
+			remoteImpl, err := impl.New(pair[1])
+			require.NoError(t, err)
+			base := []string{"lat", "--pattern", "reqrep", "--transport", "tcp", "--count", "200"}
+			eps := make(chan string, 1)
+			var local []workload.Result
+			var localErr error
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				local, localErr = workload.Run(ctx, parse(t, append(base, "--role", "local", "--impl", pair[0])...), localImpl,
+					workload.Options{OnListening: func(ep, _ string) { eps <- ep }})
+			}()
+			var ep string
+			select {
+			case ep = <-eps:
+			case <-ctx.Done():
+				t.Fatal("local side never listened")
+			}
+			remote, err := workload.Run(ctx, parse(t, append(base, "--role", "remote", "--impl", pair[1], "--endpoint", ep)...), remoteImpl, workload.Options{})
+			wg.Wait()
+			require.NoError(t, err)
+			require.NoError(t, localErr)
+			assert.EqualValues(t, 200, local[0].Received, "echoed by %s", pair[0])
+			assert.EqualValues(t, 200, remote[0].Received, "replies to %s", pair[1])
+			assert.Zero(t, remote[0].Lost)
+		})
+	}
+}
