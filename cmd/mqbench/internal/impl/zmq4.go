@@ -38,10 +38,10 @@ func (zmq4Impl) Concurrent() bool { return true }
 // KeepsFrames implements Impl.
 func (zmq4Impl) KeepsFrames() bool { return true }
 
-// zmq4Linger is how long Close waits after a socket sent anything:
-// zmq4 queues sends to a writer goroutine (REP, ROUTER, PUB) and drops
-// what is still queued when it closes, with no linger option, so a
-// process that sends a last reply and closes would lose it.
+// zmq4Linger is how long Close waits after a REP or PUB sent anything:
+// zmq4 queues their sends to a writer goroutine and drops what is still
+// queued when it closes, with no linger option, so a process that sends
+// a last reply and closes would lose it.
 const zmq4Linger = 200 * time.Millisecond
 
 // zmq4DialRetry is how often a connecting zmq4 socket retries; it retries
@@ -92,14 +92,15 @@ func (zmq4Impl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, error
 			return nil, fmt.Errorf("zmq4: subscribe: %w", err)
 		}
 	}
-	return &zmq4Socket{s: s}, nil
+	return &zmq4Socket{s: s, queues: k == Rep || k == Pub}, nil
 }
 
 // zmq4Socket adapts zmq4.Socket. Its blocking calls end when the context
 // given to NewSocket ends.
 type zmq4Socket struct {
-	s    zmq4.Socket
-	sent bool
+	s      zmq4.Socket
+	queues bool // sends go through a writer goroutine (REP, PUB)
+	sent   bool
 }
 
 // Bind listens on endpoint; for tcp it reports the port zmq4 got.
@@ -134,11 +135,11 @@ func (z *zmq4Socket) Recv(ctx context.Context) ([][]byte, error) {
 	return m.Frames, err
 }
 
-// Close closes the socket, after zmq4Linger if it sent anything. zmq4
+// Close closes the socket, after zmq4Linger if it queued sends. zmq4
 // reports connections its peer closed first as errors (net.ErrClosed);
 // they are not failures of the run.
 func (z *zmq4Socket) Close() error {
-	if z.sent {
+	if z.queues && z.sent {
 		time.Sleep(zmq4Linger)
 	}
 	if err := z.s.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
