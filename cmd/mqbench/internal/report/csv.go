@@ -2,37 +2,12 @@ package report
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 
-	"github.com/brookmq/brook/cmd/mqbench/internal/compare"
-	"github.com/brookmq/brook/cmd/mqbench/internal/config"
 	"github.com/brookmq/brook/cmd/mqbench/internal/workload"
 )
-
-// Document is mqbench's JSON output.
-type Document struct {
-	Command string            `json:"command"`
-	Config  string            `json:"config"`
-	Env     Env               `json:"env"`
-	Results []workload.Result `json:"results"`
-	// Compare is set by mqbench compare.
-	Compare *compare.Comparison `json:"compare,omitempty"`
-	// Error is the run's error, if it failed.
-	Error string `json:"error,omitempty"`
-}
-
-// JSON writes doc, indented.
-func JSON(w io.Writer, doc *Document) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return fmt.Errorf("mqbench: write json: %w", err)
-	}
-	return nil
-}
 
 // csvHeader names CSV's columns.
 var csvHeader = []string{
@@ -71,6 +46,3 @@ func CSV(w io.Writer, results []workload.Result) error {
 	}
 	return nil
 }
-
-// ConfigString is the configuration line recorded in the JSON document.
-func ConfigString(cfg *config.Config) string { return Describe(cfg) }
