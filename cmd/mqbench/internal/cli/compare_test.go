@@ -44,6 +44,7 @@ func TestCompare(t *testing.T) {
 	assert.LessOrEqual(t, brook.Median, brook.Max)
 	assert.InDelta(t, brook.Median/zmq4.Median, zmq4.Ratio, 1e-9)
 	assert.Len(t, doc.Results, 6)
+	assert.Equal(t, "round-trip", c.Latency)
 }
 
 func TestCompareSkipsWhatCannotRun(t *testing.T) {

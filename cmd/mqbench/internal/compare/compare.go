@@ -16,8 +16,12 @@ import (
 
 // Comparison is the outcome of mqbench compare.
 type Comparison struct {
-	Rounds int      `json:"rounds"`
-	Impls  []string `json:"impls"`
+	Rounds int `json:"rounds"`
+	// Latency is what the latency rows measure: "round-trip", or
+	// "one-way" for one-way throughput runs (closed loop, that is mostly
+	// time spent queued).
+	Latency string   `json:"latency_kind"`
+	Impls   []string `json:"impls"`
 	// Skipped names implementations left out, with the reason.
 	Skipped map[string]string `json:"skipped,omitempty"`
 	// Tables has one table per message size.
@@ -47,7 +51,10 @@ type Options struct {
 // that cannot run the workload is skipped with its reason. Failed runs
 // are left out of the figures and joined into the returned error.
 func Execute(ctx context.Context, cfg *config.Config, impls []impl.Impl, o Options) (*Comparison, error) {
-	c := &Comparison{Rounds: cfg.Rounds, Skipped: map[string]string{}}
+	c := &Comparison{Rounds: cfg.Rounds, Skipped: map[string]string{}, Latency: "round-trip"}
+	if !cfg.RoundTrip() {
+		c.Latency = "one-way"
+	}
 	var runnable []impl.Impl
 	for _, im := range impls {
 		if err := im.Check(cfg); err != nil {

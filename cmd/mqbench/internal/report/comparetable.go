@@ -21,6 +21,9 @@ func CompareTable(w io.Writer, c *compare.Comparison) {
 		fmt.Fprintf(w, "skipped %s: %s\n", name, c.Skipped[name])
 	}
 	fmt.Fprintf(w, "%d rounds, implementations interleaved; each figure is the median [min..max] over the rounds;\nratio = brook / other (throughput: above 1 brook is faster; latency: below 1 brook is faster)\n", c.Rounds)
+	if c.Latency == "one-way" {
+		fmt.Fprintln(w, "latencies are one-way; without --rate they are mostly time spent queued (compare --mode lat measures latency)")
+	}
 	for _, t := range c.Tables {
 		fmt.Fprintf(w, "\nsize %d B\n", t.Size)
 		header := []string{"metric"}

@@ -79,6 +79,7 @@ func TestHGRMPath(t *testing.T) {
 func TestCompareTable(t *testing.T) {
 	c := &compare.Comparison{
 		Rounds:  3,
+		Latency: "one-way",
 		Impls:   []string{"brook", "zmq4"},
 		Skipped: map[string]string{"raw": "not this pattern"},
 		Tables: []compare.Table{{
@@ -101,6 +102,7 @@ func TestCompareTable(t *testing.T) {
 	out := buf.String()
 	assert.Contains(t, out, "skipped raw: not this pattern")
 	assert.Contains(t, out, "3 rounds, implementations interleaved")
+	assert.Contains(t, out, "latencies are one-way")
 	assert.Contains(t, out, "metric      brook                 zmq4                     brook/zmq4")
 	assert.Contains(t, out, "msgs/s      2.00M [1.90M..2.10M]  500.0k [400.0k..600.0k]  4.00")
 	assert.Contains(t, out, "p99 µs      12.5 [10.0..15.0]     failed                   -")
