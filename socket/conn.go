@@ -48,6 +48,8 @@ func (s *Socket) admit(p *pipe) bool {
 func (s *Socket) runConn(p *pipe, conn transport.Conn) error {
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
+	p.serving(conn)
+	defer p.serving(nil)
 	p.connected.Store(true)
 	writeErr := make(chan error, 1)
 	go func() {

@@ -24,6 +24,9 @@ var (
 	ErrNotSupported = patterns.ErrNotSupported
 	// ErrState means the call is not valid in the socket's current state.
 	ErrState = patterns.ErrState
+	// ErrBadMsg means a message has the wrong shape for the socket type
+	// (for example no routing id frame on a ROUTER).
+	ErrBadMsg = patterns.ErrBadMsg
 	// ErrHostUnreachable is returned by a mandatory ROUTER for an unknown
 	// or full peer.
 	ErrHostUnreachable = patterns.ErrHostUnreachable

@@ -49,6 +49,28 @@ type pipe struct {
 
 	drainOnce sync.Once
 	drained   chan struct{} // closed once nothing more will be written (linger)
+
+	connMu sync.Mutex
+	conn   transport.Conn // the connection being served, nil between connections
+}
+
+// serving records the connection runConn serves (nil when it ends).
+func (p *pipe) serving(c transport.Conn) {
+	p.connMu.Lock()
+	p.conn = c
+	p.connMu.Unlock()
+}
+
+// DisconnectPeer implements patterns.Disconnecter: it ends the current
+// connection (a ROUTER handing the peer's routing id over to a newcomer).
+// The pipe then goes through Disconnected as for any lost connection.
+func (p *pipe) DisconnectPeer() {
+	p.connMu.Lock()
+	c := p.conn
+	p.connMu.Unlock()
+	if c != nil {
+		c.Close()
+	}
 }
 
 func newPipe(s *Socket, id uint64, endpoint string, dialed bool) *pipe {

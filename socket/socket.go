@@ -160,7 +160,8 @@ func (s *Socket) transportFor(endpoint string) (transport.Endpoint, transport.Tr
 
 // Send queues m for delivery according to the socket type, blocking where
 // ZeroMQ blocks (no peer ready, or every peer at its high-water mark)
-// until ctx ends. Send takes ownership of m's frames. A nil error means
+// until ctx ends. Send takes ownership of m's frames: the caller must not
+// change them afterwards (inproc peers receive the very same slices). A nil error means
 // the message was queued; it may still be in flight when a peer dies
 // (ZeroMQ's at-most-once delivery; use a journal for more).
 func (s *Socket) Send(ctx context.Context, m Msg) error {
@@ -181,7 +182,9 @@ func (s *Socket) Send(ctx context.Context, m Msg) error {
 }
 
 // Recv returns the next message for the application, waiting until ctx
-// ends.
+// ends. The frames belong to the caller but may be shared with other
+// receivers of the same message (a PUB's subscribers over inproc get the
+// very frames it sent): treat them as read-only, or copy before changing.
 func (s *Socket) Recv(ctx context.Context) (Msg, error) {
 	if s.closing.Load() {
 		return Msg{}, ErrClosed

@@ -8,7 +8,7 @@
 // stdin. Every process is killed and reaped when the test ends.
 //
 // When pyzmq is missing, Require skips the test with a message saying how
-// to install it, except under CI (CI=true), where the test fails: an
+// to install it, except under CI (CI set to anything), where the test fails: an
 // interop suite that silently skips proves nothing.
 package pyzmq
 
@@ -45,7 +45,7 @@ func Available() (version string, err error) {
 }
 
 // Require makes t depend on pyzmq: it returns the libzmq version when
-// pyzmq is there; otherwise it fails t when CI=true and skips it elsewhere.
+// pyzmq is there; otherwise it fails t when CI is set and skips it elsewhere.
 func Require(t testing.TB) string {
 	t.Helper()
 	v, err := Available()
@@ -53,7 +53,7 @@ func Require(t testing.TB) string {
 		return v
 	}
 	msg := fmt.Sprintf("libzmq interop needs pyzmq: %v (install with: apt-get install -y libzmq3-dev python3-zmq)", err)
-	if os.Getenv("CI") == "true" {
+	if os.Getenv("CI") != "" {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
