@@ -47,7 +47,7 @@ func TestLossAndReorderCounted(t *testing.T) {
 		// One request in flight and it is lost: the client waits until
 		// the idle timeout ends the run with ErrIdle.
 		cfg, err := config.Parse([]string{"lat", "--pattern", "pair", "--transport", "inproc", "--count", "100",
-			"--idle-timeout", "300ms", "--timeout", "20s"})
+			"--idle-timeout", "1s", "--timeout", "20s"})
 		require.NoError(t, err)
 		res, err := workload.Run(testCtx(t), cfg, mangle(everyTenth, nil), workload.Options{})
 		require.ErrorIs(t, err, workload.ErrIdle)
