@@ -40,15 +40,22 @@ type Conn struct {
 	// Reader state, owned by the goroutine in ReadMsg (or Handshake).
 	rbuf       []byte
 	rpos, rend int
-	slab       []byte
-	frameSlab  [][]byte
-	scratch    [][]byte
-	readSince  atomic.Int64 // clock() when the pending stream Read began; 0 = none pending
-	lastData   atomic.Int64 // clock() when a stream Read last returned data
+	// The slabs are carved from offsets, so that carving stores no
+	// pointer into the Conn (a pointer store costs a GC write barrier
+	// while the collector runs, and the reader allocates often enough to
+	// keep it running).
+	slab      []byte
+	slabOff   int
+	frameSlab [][]byte
+	frameOff  int
+	scratch   [][]byte
+	readSince atomic.Int64 // clock() when the pending stream Read began; 0 = none pending
+	lastData  atomic.Int64 // clock() when a stream Read last returned data
 
 	// Writer state, guarded by wmu.
 	wmu      sync.Mutex
-	wbuf     []byte
+	wbuf     []byte // the whole buffer (len = capacity); wbuf[:wn] is pending
+	wn       int    // bytes pending in wbuf, kept apart so writes store no pointer
 	encBuf   []byte
 	vec      [2][]byte    // buffer and large body of a vectored write
 	bufs     net.Buffers  // consumed view of vec

@@ -251,7 +251,7 @@ func (c *Conn) growBuffers() {
 	}
 	c.wmu.Lock()
 	if c.wbuf == nil {
-		c.wbuf = make([]byte, 0, c.wbufSize)
+		c.wbuf = make([]byte, c.wbufSize)
 	}
 	c.wmu.Unlock()
 }

@@ -138,11 +138,11 @@ func (c *Conn) appendPongLocked() error {
 	n := copy(pongCtx[:], c.pongCtx[:c.pongLen])
 	c.pongWanted.Store(false)
 	c.pongMu.Unlock()
-	if len(c.wbuf)+maxHeader+1+len(cmdPong)+n > cap(c.wbuf) {
+	if c.wn+maxHeader+1+len(cmdPong)+n > len(c.wbuf) {
 		if err := c.flushLocked(); err != nil {
 			return err
 		}
 	}
-	c.wbuf = appendCommand(c.wbuf, cmdPong, pongCtx[:n])
+	c.wn = len(appendCommand(c.wbuf[:c.wn], cmdPong, pongCtx[:n]))
 	return nil
 }

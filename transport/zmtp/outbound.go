@@ -96,38 +96,39 @@ func (c *Conn) Flush() error {
 // flushing first when it does not fit. A body larger than half the buffer
 // is not copied: buffer and body go out together in one vectored write.
 func (c *Conn) writeFrame(flags byte, prefix, body []byte) error {
-	small := len(body) <= cap(c.wbuf)/2
+	small := len(body) <= len(c.wbuf)/2
 	need := maxHeader + len(prefix)
 	if small {
 		need += len(body)
 	}
-	if len(c.wbuf)+need > cap(c.wbuf) {
+	if c.wn+need > len(c.wbuf) {
 		if err := c.flushLocked(); err != nil {
 			return err
 		}
 	}
-	c.wbuf = appendFrameHeader(c.wbuf, flags, len(prefix)+len(body))
-	c.wbuf = append(c.wbuf, prefix...)
+	// Appending within the capacity checked above never reallocates.
+	b := appendFrameHeader(c.wbuf[:c.wn], flags, len(prefix)+len(body))
+	b = append(b, prefix...)
 	if small {
-		c.wbuf = append(c.wbuf, body...)
+		c.wn = len(append(b, body...))
 		return nil
 	}
 	// A field, not a local, so the vector does not escape per write.
-	c.vec = [2][]byte{c.wbuf, body}
+	c.vec = [2][]byte{b, body}
 	c.bufs = c.vec[:]
 	_, err := c.bufs.WriteTo(c.rw)
 	c.vec = [2][]byte{} // do not keep the caller's body alive
-	c.wbuf = c.wbuf[:0]
+	c.wn = 0
 	return c.wrote(err)
 }
 
 // flushLocked writes the buffer out; wmu must be held.
 func (c *Conn) flushLocked() error {
-	if len(c.wbuf) == 0 {
+	if c.wn == 0 {
 		return nil
 	}
-	_, err := c.rw.Write(c.wbuf)
-	c.wbuf = c.wbuf[:0]
+	_, err := c.rw.Write(c.wbuf[:c.wn])
+	c.wn = 0
 	return c.wrote(err)
 }
 
@@ -155,11 +156,11 @@ func (c *Conn) tryWriteCommand(name string, data ...[]byte) (bool, error) {
 	for _, d := range data {
 		size += len(d)
 	}
-	if len(c.wbuf)+size > cap(c.wbuf) {
+	if c.wn+size > len(c.wbuf) {
 		if err := c.flushLocked(); err != nil {
 			return true, err
 		}
 	}
-	c.wbuf = appendCommand(c.wbuf, name, data...)
+	c.wn = len(appendCommand(c.wbuf[:c.wn], name, data...))
 	return true, c.flushLocked()
 }

@@ -150,11 +150,12 @@ func (c *Conn) readHugeBody(size int) ([]byte, error) {
 // carve returns n bytes of the byte slab, capped so appends never reach a
 // neighbour.
 func (c *Conn) carve(n int) []byte {
-	if len(c.slab) < n {
+	if len(c.slab)-c.slabOff < n {
 		c.slab = make([]byte, byteSlabSize)
+		c.slabOff = 0
 	}
-	b := c.slab[:n:n]
-	c.slab = c.slab[n:]
+	b := c.slab[c.slabOff : c.slabOff+n : c.slabOff+n]
+	c.slabOff += n
 	return b
 }
 
@@ -165,23 +166,26 @@ func (c *Conn) frameList(frames [][]byte) [][]byte {
 	if n > maxSlabFrames {
 		return append([][]byte(nil), frames...)
 	}
-	if len(c.frameSlab) < n {
-		c.frameSlab = make([][]byte, frameSlabSize)
-	}
-	l := c.frameSlab[:n:n]
-	c.frameSlab = c.frameSlab[n:]
+	l := c.carveFrames(n)
 	copy(l, frames)
 	return l
 }
 
 // oneFrame returns a slab-carved frame list holding f.
 func (c *Conn) oneFrame(f []byte) [][]byte {
-	if len(c.frameSlab) == 0 {
-		c.frameSlab = make([][]byte, frameSlabSize)
-	}
-	l := c.frameSlab[:1:1]
-	c.frameSlab = c.frameSlab[1:]
+	l := c.carveFrames(1)
 	l[0] = f
+	return l
+}
+
+// carveFrames returns a list of n frames carved from the frame slab.
+func (c *Conn) carveFrames(n int) [][]byte {
+	if len(c.frameSlab)-c.frameOff < n {
+		c.frameSlab = make([][]byte, frameSlabSize)
+		c.frameOff = 0
+	}
+	l := c.frameSlab[c.frameOff : c.frameOff+n : c.frameOff+n]
+	c.frameOff += n
 	return l
 }
 
