@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -188,6 +189,19 @@ func TestBitFlips(t *testing.T) {
 		var ce *CorruptError
 		require.ErrorAs(t, err, &ce)
 		assert.Equal(t, uint64(10), ce.Offset)
+		// A length inside the format's bound but past the end of the file is
+		// found without allocating a buffer for it (neither by the scan nor
+		// by the search for valid records after the damage).
+		mfs = img.without(cleanName).fs(func(b []byte) []byte {
+			binary.LittleEndian.PutUint32(b[img.pos[10]:], maxRecordLen-8)
+			return b
+		})
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err = Open(imgDir, WithFS(mfs))
+		runtime.ReadMemStats(&after)
+		require.ErrorAs(t, err, &ce)
+		assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20), "a damaged length was allocated")
 		hdr := make([]byte, recordHeaderSize)
 		for _, l := range []uint32{0xFFFFFFFF, maxRecordLen, maxRecordLen + 1} {
 			binary.LittleEndian.PutUint32(hdr, l)

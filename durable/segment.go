@@ -94,6 +94,16 @@ func (r *recReader) try(pos int64, want uint64, fresh bool) (rawRecord, int, err
 		return rawRecord{}, 0, err
 	}
 	if !r.have(pos, size) {
+		// The length is unverified: a damaged one may claim up to
+		// maxRecordLen. Check it against the file before allocating a
+		// buffer for it.
+		fsize, err := r.f.Size()
+		if err != nil {
+			return rawRecord{}, 0, ioError{err}
+		}
+		if pos+int64(size) > fsize {
+			return rawRecord{}, 0, errShort
+		}
 		if err := r.fill(pos, size); err != nil {
 			return rawRecord{}, 0, ioError{err}
 		}
