@@ -3,12 +3,14 @@ package interop
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/brookmq/brook/internal/pyzmq"
 )
@@ -237,12 +239,31 @@ func (z *libzmqPeer) awaitRecorded(wait time.Duration) int {
 	return n
 }
 
-// kill ends the process with SIGKILL, as a crash would: libzmq flushes
-// and closes nothing. No request may follow.
+// kill ends the process with SIGKILL, as a crash would (libzmq flushes
+// and closes nothing), and waits until it has exited, so its sockets are
+// gone when kill returns. It uses a pidfd: no race with pid reuse, and
+// the exit is a signal, not a guess. No request may follow.
 func (z *libzmqPeer) kill() {
 	z.t.Helper()
-	if err := syscall.Kill(z.pid, syscall.SIGKILL); err != nil {
+	fd, err := unix.PidfdOpen(z.pid, 0)
+	if err != nil {
+		z.t.Fatalf("libzmq peer %d: pidfd_open: %v", z.pid, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil {
 		z.t.Fatalf("killing libzmq peer %d: %v", z.pid, err)
+	}
+	// A pidfd becomes readable when its process has terminated.
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, int(testTimeout.Milliseconds()))
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil || n == 0 {
+			z.t.Fatalf("libzmq peer %d still alive %v after SIGKILL: %v", z.pid, testTimeout, err)
+		}
+		return
 	}
 }
 

@@ -1,8 +1,10 @@
 package interop
 
 import (
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,4 +90,26 @@ func TestBoundBrookOutlivesKilledConnectingPeer(t *testing.T) {
 	require.Len(t, st.Peers, 1, "the dead peer's pipe is gone")
 	assert.True(t, st.Peers[0].Connected)
 	assert.Len(t, events.ofType(socket.EventDisconnected), 1)
+}
+
+// TestBrookBindsWhereKilledLibzmqLeftItsSocketFile: a libzmq process
+// bound an ipc path and was killed, leaving its socket file behind (as a
+// crash does). brook binds the same path (the file is stale: nobody
+// listens on it) and a new libzmq peer reaches brook there.
+func TestBrookBindsWhereKilledLibzmqLeftItsSocketFile(t *testing.T) {
+	t.Parallel()
+	ctx := deadline(t)
+	ep := ipcEndpoint(t)
+	crashed := startLibzmq(t, "PULL")
+	crashed.bind(ep)
+	crashed.kill()
+	_, err := os.Stat(strings.TrimPrefix(ep, "ipc://"))
+	require.NoError(t, err, "the killed process left its socket file")
+
+	pull := newBrook(t, socket.Pull)
+	require.NoError(t, pull.Bind(ep))
+	push := startLibzmq(t, "PUSH")
+	push.connect(ep)
+	push.send([]byte("after the crash"))
+	assert.Equal(t, [][]byte{[]byte("after the crash")}, requireRecv(ctx, t, pull))
 }
