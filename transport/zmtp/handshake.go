@@ -14,6 +14,12 @@ import (
 // we reject before closing.
 const errorGrace = time.Second
 
+// maxHandshakeCommand bounds the peer's READY (or ERROR) whatever the
+// message size limit: a peer that has not even shaken hands must not make
+// us read, copy and index hundreds of megabytes of properties. Real READY
+// commands are a few dozen bytes.
+const maxHandshakeCommand = 1 << 20
+
 // handshakeReadBuffer is the read buffer of a Conn until its handshake
 // succeeds: enough for a greeting and a usual READY (a bigger READY is read
 // into memory of its own). The full buffers are only allocated for a peer
@@ -51,6 +57,11 @@ func (c *Conn) Handshake(ctx context.Context, cfg *transport.Config) (transport.
 	}
 	out := appendGreeting(make([]byte, 0, 256), mechanismNull, false)
 	out = appendCommand(out, cmdReady, appendMetadata(nil, props))
+	if n := len(out) - greetingSize - maxHeader; n > maxHandshakeCommand {
+		err := fmt.Errorf("zmtp: READY properties take %d bytes, more than the %d a peer accepts", n, maxHandshakeCommand)
+		c.fail(err)
+		return transport.PeerInfo{}, err
+	}
 
 	g := c.startGuard(ctx, cfg.HandshakeTimeout)
 	info, err := c.exchange(out, cfg)
@@ -141,6 +152,9 @@ func (c *Conn) readHandshake() (transport.PeerInfo, error) {
 	}
 	if flags&flagCommand == 0 {
 		return transport.PeerInfo{}, protocolErrorf("peer sent a message before READY")
+	}
+	if size > maxHandshakeCommand {
+		return transport.PeerInfo{}, fmt.Errorf("%w: handshake command of %d bytes exceeds %d", transport.ErrTooLarge, size, maxHandshakeCommand)
 	}
 	body, err := c.readCommand(size)
 	if err != nil {

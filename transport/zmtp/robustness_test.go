@@ -3,6 +3,7 @@ package zmtp
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"net"
 	"runtime"
 	"testing"
@@ -156,4 +157,24 @@ func TestMechanismMustMatchExactly(t *testing.T) {
 	r := <-res
 	require.Error(t, r.err)
 	assert.ErrorIs(t, r.err, ErrMechanismMismatch)
+}
+
+// A READY is bounded whatever the message size limit: an unauthenticated
+// peer cannot make us read and index hundreds of megabytes of properties.
+func TestHandshakeCommandIsBounded(t *testing.T) {
+	for _, limit := range []int64{0, 256 << 20} {
+		c, p := newRawPeer(t, Options{})
+		res := handshakeAsync(c, &transport.Config{SocketType: "PULL", MaxMsgSize: limit})
+		hdr := appendFrameHeader(nil, flagCommand, maxHandshakeCommand+1)
+		p.send(rawGreeting(3, 1, "NULL"), hdr) // the body never comes
+		r := <-res
+		require.Error(t, r.err)
+		assert.ErrorIs(t, r.err, transport.ErrTooLarge)
+	}
+	c, _ := newRawPeer(t, Options{})
+	_, err := c.Handshake(context.Background(), &transport.Config{
+		SocketType: "PULL",
+		Properties: map[string][]byte{"X-Huge": make([]byte, maxHandshakeCommand)},
+	})
+	require.Error(t, err, "our own READY must fit what a peer accepts")
 }
