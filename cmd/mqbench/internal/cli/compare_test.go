@@ -48,13 +48,13 @@ func TestCompare(t *testing.T) {
 }
 
 func TestCompareSkipsWhatCannotRun(t *testing.T) {
-	code, out, errOut := mqbench(t, false, "compare", "--impls", "brook,zmq4,raw", "--pattern", "pubsub", "--transport", "inproc",
-		"--count", "300", "--rounds", "1", "--warmup", "0s", "--hwm", "5000")
+	code, out, errOut := mqbench(t, false, "compare", "--impls", "brook,zmq4,raw", "--pattern", "dealerrouter", "--transport", "inproc",
+		"--count", "300", "--rounds", "1", "--warmup", "0s")
 	require.Equal(t, cli.ExitOK, code, errOut)
 	assert.Contains(t, out, "skipped raw:")
 	assert.Contains(t, out, "brook/zmq4")
 
-	code, _, errOut = mqbench(t, false, "compare", "--impls", "brook,raw", "--pattern", "pubsub", "--count", "300")
+	code, _, errOut = mqbench(t, false, "compare", "--impls", "brook,raw", "--pattern", "pubsub", "--subscribers", "2", "--count", "300")
 	assert.Equal(t, cli.ExitUsage, code)
 	assert.Contains(t, errOut, "compare needs brook and another implementation")
 }

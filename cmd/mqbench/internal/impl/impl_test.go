@@ -151,7 +151,9 @@ func TestChecks(t *testing.T) {
 	zmq4, _ := impl.New("zmq4")
 	brook, _ := impl.New("brook")
 	require.NoError(t, raw.Check(parse("lat", "--pattern", "reqrep", "--transport", "ipc")))
-	require.ErrorIs(t, raw.Check(parse("thr", "--pattern", "pubsub")), impl.ErrUnsupported)
+	require.NoError(t, raw.Check(parse("thr", "--pattern", "pubsub")))
+	require.ErrorIs(t, raw.Check(parse("thr", "--pattern", "pubsub", "--subscribers", "2")), impl.ErrUnsupported)
+	require.ErrorIs(t, raw.Check(parse("thr", "--pattern", "dealerrouter")), impl.ErrUnsupported)
 	require.ErrorIs(t, zmq4.Check(parse("thr", "--transport", "quic")), impl.ErrUnsupported)
 	require.NoError(t, brook.Check(parse("thr", "--transport", "zstd+tcp")))
 }

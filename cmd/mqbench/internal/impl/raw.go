@@ -20,7 +20,9 @@ import (
 // TCP (or Unix) connection per socket pair carrying length-prefixed
 // single-frame messages through bufio, flushed when the buffer fills or
 // when the program is about to wait (Flusher, and before a Recv that
-// would block). No patterns, no queues, no goroutines on the data path.
+// would block). No patterns, no queues, no goroutines on the data path,
+// and nothing is ever dropped (pubsub with one subscriber is a stream
+// like pushpull).
 type rawImpl struct{}
 
 // rawBuffer is the bufio size on each side of a raw connection.
@@ -39,8 +41,12 @@ func (rawImpl) Version() string { return "raw Go net.Conn + bufio (64 KiB), 4-by
 func (rawImpl) Check(cfg *config.Config) error {
 	switch cfg.Pattern {
 	case config.PushPull, config.Pair, config.ReqRep:
+	case config.PubSub:
+		if cfg.Subscribers != 1 {
+			return unsupported("raw", "--subscribers %d: raw is one connection (pubsub with one subscriber only)", cfg.Subscribers)
+		}
 	default:
-		return unsupported("raw", "pattern %s: raw is one connection without routing (pushpull, pair and reqrep only)", cfg.Pattern)
+		return unsupported("raw", "pattern %s: raw is one connection without routing (pushpull, pair, reqrep and one-subscriber pubsub)", cfg.Pattern)
 	}
 	if cfg.Drivers() != 1 {
 		return unsupported("raw", "--clients %d: raw is one connection", cfg.Clients)

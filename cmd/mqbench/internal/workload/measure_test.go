@@ -183,7 +183,8 @@ func TestUnsupported(t *testing.T) {
 		impl string
 		args []string
 	}{
-		{"raw", []string{"thr", "--pattern", "pubsub"}},
+		{"raw", []string{"thr", "--pattern", "pubsub", "--subscribers", "2"}},
+		{"raw", []string{"thr", "--pattern", "dealerrouter"}},
 		{"raw", []string{"thr", "--clients", "2"}},
 		{"raw", []string{"thr", "--transport", "inproc"}},
 		{"zmq4", []string{"thr", "--transport", "zstd+tcp"}},

@@ -57,6 +57,8 @@ func TestOtherImplementations(t *testing.T) {
 		{"thr", "--impl", "raw", "--pattern", "reqrep", "--transport", "ipc"},
 		{"lat", "--impl", "raw", "--pattern", "pair", "--inflight", "5"},
 		{"thr", "--impl", "raw", "--pattern", "pair", "--rate", "20000", "--count", "200"},
+		{"thr", "--impl", "raw", "--pattern", "pubsub"},
+		{"lat", "--impl", "raw", "--pattern", "pubsub", "--transport", "ipc", "--inflight", "2"},
 	}
 	for _, args := range tests {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
