@@ -56,6 +56,7 @@ type Conn struct {
 	wmu      sync.Mutex
 	wbuf     []byte // the whole buffer (len = capacity); wbuf[:wn] is pending
 	wn       int    // bytes pending in wbuf, kept apart so writes store no pointer
+	cmdBuf   []byte // PING or PONG written by the control goroutine
 	encBuf   []byte
 	vec      [2][]byte    // buffer and large body of a vectored write
 	bufs     net.Buffers  // consumed view of vec

@@ -124,25 +124,20 @@ func (c *Conn) sendPong() (bool, error) {
 	if c.dead.Load() {
 		return false, c.failure()
 	}
-	if err := c.appendPongLocked(); err != nil {
-		return false, err
-	}
-	return false, c.flushLocked()
+	c.cmdBuf = c.appendPong(c.cmdBuf[:0])
+	return false, c.writeAside()
 }
 
-// appendPongLocked buffers a PONG echoing the latest PING's context; wmu
-// must be held.
-func (c *Conn) appendPongLocked() error {
+// appendPong appends a PONG echoing the latest PING's context to dst and
+// marks it sent; wmu must be held.
+func (c *Conn) appendPong(dst []byte) []byte {
 	var pongCtx [maxPingContext]byte
 	c.pongMu.Lock()
 	n := copy(pongCtx[:], c.pongCtx[:c.pongLen])
 	c.pongWanted.Store(false)
 	c.pongMu.Unlock()
-	if c.wn+maxHeader+1+len(cmdPong)+n > len(c.wbuf) {
-		if err := c.flushLocked(); err != nil {
-			return err
-		}
-	}
-	c.wn = len(appendCommand(c.wbuf[:c.wn], cmdPong, pongCtx[:n]))
-	return nil
+	return appendCommand(dst, cmdPong, pongCtx[:n])
 }
+
+// maxPong is the size of the largest PONG frame.
+const maxPong = 2 + 1 + len(cmdPong) + maxPingContext

@@ -85,9 +85,12 @@ func (c *Conn) Flush() error {
 		return c.failure()
 	}
 	if c.pongWanted.Load() {
-		if err := c.appendPongLocked(); err != nil {
-			return err
+		if c.wn+maxPong > len(c.wbuf) {
+			if err := c.flushLocked(); err != nil {
+				return err
+			}
 		}
+		c.wn = len(c.appendPong(c.wbuf[:c.wn]))
 	}
 	return c.flushLocked()
 }
@@ -152,15 +155,17 @@ func (c *Conn) tryWriteCommand(name string, data ...[]byte) (bool, error) {
 	if c.dead.Load() {
 		return true, c.failure()
 	}
-	size := maxHeader + 1 + len(name)
-	for _, d := range data {
-		size += len(d)
-	}
-	if c.wn+size > len(c.wbuf) {
-		if err := c.flushLocked(); err != nil {
-			return true, err
-		}
-	}
-	c.wn = len(appendCommand(c.wbuf[:c.wn], name, data...))
-	return true, c.flushLocked()
+	c.cmdBuf = appendCommand(c.cmdBuf[:0], name, data...)
+	return true, c.writeAside()
+}
+
+// writeAside writes the command in cmdBuf straight to the stream, ahead of
+// whatever the buffer holds: the buffer is the writer's, and only its Flush
+// sends it, so a heartbeat never pushes out messages behind the writer's
+// back (it tracks what has left to requeue the rest when the connection
+// fails). wmu must be held; the buffer holds whole frames only, so the
+// command lands between messages.
+func (c *Conn) writeAside() error {
+	_, err := c.rw.Write(c.cmdBuf)
+	return c.wrote(err)
 }

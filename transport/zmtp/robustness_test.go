@@ -178,3 +178,25 @@ func TestHandshakeCommandIsBounded(t *testing.T) {
 	})
 	require.Error(t, err, "our own READY must fit what a peer accepts")
 }
+
+// The control goroutine's PONG goes out on its own: messages the writer
+// buffered stay in the buffer until the writer flushes them, so the
+// writer always knows what has left (it requeues the rest on failure).
+func TestPongDoesNotFlushTheWritersBuffer(t *testing.T) {
+	c, p := shaken(t, 1, &transport.Config{SocketType: "PUSH"}, Options{})
+	require.NoError(t, c.WriteMsg(transport.NewMsg([]byte("held"))))
+	reads := readAsync(c)
+	p.send(appendCommand(nil, cmdPing, []byte{0, 0}, []byte("c")))
+	flags, body := p.readFrame()
+	require.NotZero(t, flags&flagCommand, "the PONG comes first, alone")
+	name, data, err := parseCommand(body)
+	require.NoError(t, err)
+	assert.Equal(t, cmdPong, name)
+	assert.Equal(t, []byte("c"), data)
+	require.NoError(t, c.Flush())
+	flags, body = p.readFrame()
+	assert.Zero(t, flags&flagCommand)
+	assert.Equal(t, "held", string(body))
+	require.NoError(t, c.Close())
+	<-reads
+}
