@@ -137,9 +137,13 @@ func (l *Log) Verify(ctx context.Context) (VerifyReport, error) {
 			return rep, &CorruptError{Segment: s.base, Offset: expect,
 				Reason: fmt.Sprintf("offset chain broken: expected a segment starting at %d", expect)}
 		}
+		// The segment may be sealed while it is verified (appends go on):
+		// only a segment already sealed with every record below end is
+		// checked for bytes after its last record.
 		limit := end
-		if e := s.sealedEnd.Load(); e != 0 && e < limit {
-			limit = e
+		sealed := s.sealedEnd.Load()
+		if sealed != 0 && sealed <= limit {
+			limit = sealed
 		}
 		n, gaps, pos, err := verifySegment(s, limit)
 		rep.Segments++
@@ -149,7 +153,7 @@ func (l *Log) Verify(ctx context.Context) (VerifyReport, error) {
 		if err != nil {
 			return rep, err
 		}
-		if e := s.sealedEnd.Load(); e != 0 {
+		if sealed != 0 && limit == sealed {
 			size, serr := s.f.Size()
 			if serr != nil {
 				return rep, serr
