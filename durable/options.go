@@ -2,6 +2,7 @@ package durable
 
 import (
 	"fmt"
+	"math"
 	"io"
 	"log/slog"
 	"time"
@@ -31,8 +32,18 @@ const (
 // Interval returns a sync mode in which Append returns after the record has
 // been written with write(2) (so it survives a process crash) and a ticker
 // fsyncs every d. An OS crash or power loss can lose up to d of acknowledged
-// appends. Readers see the written end. d must be positive.
-func Interval(d time.Duration) SyncMode { return SyncMode(d) }
+// appends. Readers see the written end. d must be positive: WithSync rejects
+// Interval(d) for d <= 0 with ErrInvalidOption (it never turns into another
+// mode).
+func Interval(d time.Duration) SyncMode {
+	if d <= 0 {
+		return invalidSync
+	}
+	return SyncMode(d)
+}
+
+// invalidSync is what Interval returns for a duration that is not positive.
+const invalidSync = SyncMode(math.MinInt64)
 
 // String returns the mode's name.
 func (m SyncMode) String() string {

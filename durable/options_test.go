@@ -30,6 +30,12 @@ func TestInvalidOptions(t *testing.T) {
 		"poll":           WithPollInterval(0),
 		"clock":          WithClock(nil),
 		"sync":           WithSync(SyncMode(-5)),
+		// Interval(0) and negative intervals must not alias Group, Always
+		// or None.
+		"interval-zero":     WithSync(Interval(0)),
+		"interval-always":   WithSync(Interval(time.Duration(Always))),
+		"interval-none":     WithSync(Interval(time.Duration(None))),
+		"interval-negative": WithSync(Interval(-time.Second)),
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Open(t.TempDir(), opt)
