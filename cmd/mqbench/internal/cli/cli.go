@@ -82,7 +82,7 @@ func exitCode(stderr io.Writer, err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintf(stderr, "mqbench: %v\n", err)
+	fmt.Fprintf(stderr, "error: %v\n", err)
 	if errors.Is(err, impl.ErrNotReady) || errors.Is(err, impl.ErrUnsupported) || errors.Is(err, impl.ErrUnavailable) {
 		return ExitUsage
 	}

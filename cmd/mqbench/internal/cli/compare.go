@@ -15,14 +15,16 @@ import (
 // defaultCompareOrder is compare's implementation order when --impls is
 // not given: brook, then the C library, then the Go one, then the
 // ceiling.
-var defaultCompareOrder = [...]string{config.ImplBrook, config.ImplLibzmq, config.ImplZmq4, config.ImplRaw}
+func defaultCompareOrder() []string {
+	return []string{config.ImplBrook, config.ImplLibzmq, config.ImplZmq4, config.ImplRaw}
+}
 
 // runCompare runs mqbench compare.
 func runCompare(ctx context.Context, cfg *config.Config, out IO) int {
 	names := cfg.Impls
 	if len(names) == 0 {
 		avail := impl.Available()
-		for _, n := range defaultCompareOrder {
+		for _, n := range defaultCompareOrder() {
 			if slices.Contains(avail, n) {
 				names = append(names, n)
 			}

@@ -29,7 +29,7 @@ func TestExitCode(t *testing.T) {
 	assert.Equal(t, ExitOK, exitCode(&buf, nil))
 	assert.Empty(t, buf.String())
 	assert.Equal(t, ExitUsage, exitCode(&buf, fmt.Errorf("wrapped: %w", impl.ErrNotReady)))
-	assert.Contains(t, buf.String(), "mqbench: wrapped: mqbench: socket type not available in this library version")
+	assert.Contains(t, buf.String(), "error: wrapped: brook: mqbench: socket type not available in this library version")
 	assert.Equal(t, ExitUsage, exitCode(&buf, impl.ErrUnsupported))
 	assert.Equal(t, ExitError, exitCode(&buf, errors.New("boom")))
 }

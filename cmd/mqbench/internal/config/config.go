@@ -12,7 +12,7 @@ import (
 // ErrUsage marks every command-line error: an unknown subcommand or flag,
 // a malformed value, or a combination that makes no sense. The message
 // says which flag is wrong and why.
-var ErrUsage = errors.New("mqbench: usage")
+var ErrUsage = errors.New("brook: mqbench: bad command line")
 
 // Mode is the measurement a run makes.
 type Mode string

@@ -11,7 +11,7 @@ import (
 
 // ErrHelp is returned by Parse when -h or --help was given; the caller
 // prints Usage and exits successfully.
-var ErrHelp = errors.New("mqbench: help requested")
+var ErrHelp = errors.New("brook: mqbench: help requested")
 
 // Default counts when neither --count nor --duration is given.
 const (

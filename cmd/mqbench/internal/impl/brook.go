@@ -62,9 +62,27 @@ func (*brookImpl) Concurrent() bool { return true }
 // KeepsFrames implements Impl.
 func (*brookImpl) KeepsFrames() bool { return true }
 
-var brookTypes = map[Kind]socket.Type{
-	Push: socket.Push, Pull: socket.Pull, Pub: socket.Pub, Sub: socket.Sub,
-	Req: socket.Req, Rep: socket.Rep, Dealer: socket.Dealer, Router: socket.Router, Pair: socket.Pair,
+// brookType maps a kind to brook's socket type.
+func brookType(k Kind) socket.Type {
+	switch k {
+	case Push:
+		return socket.Push
+	case Pull:
+		return socket.Pull
+	case Pub:
+		return socket.Pub
+	case Sub:
+		return socket.Sub
+	case Req:
+		return socket.Req
+	case Rep:
+		return socket.Rep
+	case Dealer:
+		return socket.Dealer
+	case Router:
+		return socket.Router
+	}
+	return socket.Pair
 }
 
 // NewSocket implements Impl.
@@ -82,7 +100,7 @@ func (b *brookImpl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, e
 		bs.quic = quic.New(conf)
 		opts = append(opts, socket.WithTransport(bs.quic))
 	}
-	s, err := socket.New(brookTypes[k], opts...)
+	s, err := socket.New(brookType(k), opts...)
 	if err != nil {
 		bs.closeQUIC()
 		if errors.Is(err, socket.ErrNotSupported) {

@@ -16,13 +16,13 @@ import (
 var (
 	// ErrUnavailable means the implementation is not compiled into this
 	// binary (libzmq without -tags libzmq).
-	ErrUnavailable = errors.New("mqbench: implementation not available in this build")
+	ErrUnavailable = errors.New("brook: mqbench: implementation not available in this build")
 	// ErrUnsupported means the implementation cannot run the workload
 	// (a pattern, transport or option it does not have).
-	ErrUnsupported = errors.New("mqbench: workload not supported by this implementation")
+	ErrUnsupported = errors.New("brook: mqbench: workload not supported by this implementation")
 	// ErrNotReady means the library has not got the socket type yet (brook
 	// returns socket.ErrNotSupported for patterns still being built).
-	ErrNotReady = errors.New("mqbench: socket type not available in this library version")
+	ErrNotReady = errors.New("brook: mqbench: socket type not available in this library version")
 )
 
 // Kind is a socket type.
@@ -41,14 +41,29 @@ const (
 	Pair
 )
 
-var kindNames = [...]string{"PUSH", "PULL", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PAIR"}
-
 // String returns the ZeroMQ name of the kind.
 func (k Kind) String() string {
-	if k < 0 || int(k) >= len(kindNames) {
-		return fmt.Sprintf("Kind(%d)", int(k))
+	switch k {
+	case Push:
+		return "PUSH"
+	case Pull:
+		return "PULL"
+	case Pub:
+		return "PUB"
+	case Sub:
+		return "SUB"
+	case Req:
+		return "REQ"
+	case Rep:
+		return "REP"
+	case Dealer:
+		return "DEALER"
+	case Router:
+		return "ROUTER"
+	case Pair:
+		return "PAIR"
 	}
-	return kindNames[k]
+	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
 // Socket is one benchmark socket. Unless its Impl is Concurrent, a socket

@@ -51,14 +51,32 @@ func (libzmqImpl) Concurrent() bool { return false }
 // KeepsFrames implements Impl.
 func (libzmqImpl) KeepsFrames() bool { return false }
 
-var libzmqTypes = map[Kind]zmq.Type{
-	Push: zmq.PUSH, Pull: zmq.PULL, Pub: zmq.PUB, Sub: zmq.SUB,
-	Req: zmq.REQ, Rep: zmq.REP, Dealer: zmq.DEALER, Router: zmq.ROUTER, Pair: zmq.PAIR,
+// libzmqType maps a kind to libzmq's socket type.
+func libzmqType(k Kind) zmq.Type {
+	switch k {
+	case Push:
+		return zmq.PUSH
+	case Pull:
+		return zmq.PULL
+	case Pub:
+		return zmq.PUB
+	case Sub:
+		return zmq.SUB
+	case Req:
+		return zmq.REQ
+	case Rep:
+		return zmq.REP
+	case Dealer:
+		return zmq.DEALER
+	case Router:
+		return zmq.ROUTER
+	}
+	return zmq.PAIR
 }
 
 // NewSocket implements Impl.
 func (libzmqImpl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, error) {
-	s, err := zmq.NewSocket(libzmqTypes[k])
+	s, err := zmq.NewSocket(libzmqType(k))
 	if err != nil {
 		return nil, fmt.Errorf("libzmq: new %s socket: %w", k, err)
 	}

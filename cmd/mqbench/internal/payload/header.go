@@ -26,9 +26,9 @@ const HeaderSize = 28
 // Errors from Parse, matched with errors.Is.
 var (
 	// ErrShort means the message is shorter than HeaderSize.
-	ErrShort = errors.New("brook: mqbench payload shorter than its header")
+	ErrShort = errors.New("brook: mqbench: payload shorter than its header")
 	// ErrKind means the kind byte is not one mqbench writes.
-	ErrKind = errors.New("brook: mqbench payload has an unknown kind")
+	ErrKind = errors.New("brook: mqbench: payload has an unknown kind")
 )
 
 // Kind says what a message is for.

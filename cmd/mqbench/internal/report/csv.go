@@ -10,17 +10,19 @@ import (
 )
 
 // csvHeader names CSV's columns.
-var csvHeader = []string{
-	"impl", "mode", "pattern", "transport", "role", "size", "clients", "subscribers", "inflight", "hwm", "rate",
-	"measured", "latency_kind", "sent", "received", "lost", "out_of_order", "dropped", "elapsed_s", "msgs_per_s", "mb_per_s",
-	"min_us", "p50_us", "p90_us", "p99_us", "p99_9_us", "p99_99_us", "max_us", "mean_us",
-	"uncorrected_p50_us", "uncorrected_p99_us", "send_delay_p50_us", "send_delay_p99_us",
+func csvHeader() []string {
+	return []string{
+		"impl", "mode", "pattern", "transport", "role", "size", "clients", "subscribers", "inflight", "hwm", "rate",
+		"measured", "latency_kind", "sent", "received", "lost", "out_of_order", "dropped", "elapsed_s", "msgs_per_s", "mb_per_s",
+		"min_us", "p50_us", "p90_us", "p99_us", "p99_9_us", "p99_99_us", "max_us", "mean_us",
+		"uncorrected_p50_us", "uncorrected_p99_us", "send_delay_p50_us", "send_delay_p99_us",
+	}
 }
 
 // CSV writes one row per result, with a header.
 func CSV(w io.Writer, results []workload.Result) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(csvHeader); err != nil {
+	if err := cw.Write(csvHeader()); err != nil {
 		return fmt.Errorf("mqbench: write csv: %w", err)
 	}
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

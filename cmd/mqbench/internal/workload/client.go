@@ -230,7 +230,7 @@ func (r *runner) windowed(w *watchdog, stream int, out, in impl.Socket, ph phase
 			case <-slots:
 			case err := <-recvErr:
 				if err == nil {
-					err = errors.New("replies ended before the requests")
+					err = errors.New("brook: mqbench: replies ended before the requests")
 				}
 				recvErr <- err
 				return err

@@ -11,7 +11,7 @@ import (
 
 // ErrIdle means an end heard nothing for the idle timeout in the middle
 // of a phase; what did not arrive counts as lost.
-var ErrIdle = errors.New("mqbench: no message within --idle-timeout")
+var ErrIdle = errors.New("brook: mqbench: no message within --idle-timeout")
 
 // watchdog ends a context when nothing happened for the idle timeout
 // after the first touch, and fails the run with ErrIdle (which ends it:
