@@ -2,9 +2,9 @@ package durable
 
 import (
 	"fmt"
-	"math"
 	"io"
 	"log/slog"
+	"math"
 	"time"
 )
 
