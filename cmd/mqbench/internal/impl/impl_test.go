@@ -155,5 +155,7 @@ func TestChecks(t *testing.T) {
 	require.ErrorIs(t, raw.Check(parse("thr", "--pattern", "pubsub", "--subscribers", "2")), impl.ErrUnsupported)
 	require.ErrorIs(t, raw.Check(parse("thr", "--pattern", "dealerrouter")), impl.ErrUnsupported)
 	require.ErrorIs(t, zmq4.Check(parse("thr", "--transport", "quic")), impl.ErrUnsupported)
+	require.NoError(t, zmq4.Check(parse("thr", "--transport", "inproc", "--size", "255")))
+	require.ErrorIs(t, zmq4.Check(parse("thr", "--transport", "inproc", "--size", "64,256")), impl.ErrUnsupported)
 	require.NoError(t, brook.Check(parse("thr", "--transport", "zstd+tcp")))
 }
