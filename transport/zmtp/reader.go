@@ -17,6 +17,7 @@ const (
 	maxSlabFrames = 16       // messages with more frames get their own list
 	bigBodyChunk  = 8 << 20  // bodies beyond this grow with what arrives, not what is announced
 	minCmdLimit   = 64 << 10 // commands may be this big even when MaxMsgSize is smaller
+	cmdChunk      = 4 << 10  // commands beyond the read buffer grow from this size
 )
 
 // read does one Read on the stream, recording when the reader starts
@@ -126,7 +127,7 @@ func (c *Conn) readBody(size int) ([]byte, error) {
 	case size <= bigBodyChunk:
 		body = make([]byte, size)
 	default:
-		return c.readHugeBody(size)
+		return c.readGrowing(size, bigBodyChunk)
 	}
 	if err := c.readFull(body); err != nil {
 		return nil, err
@@ -134,11 +135,13 @@ func (c *Conn) readBody(size int) ([]byte, error) {
 	return body, nil
 }
 
-func (c *Conn) readHugeBody(size int) ([]byte, error) {
-	body := make([]byte, 0, bigBodyChunk)
+// readGrowing reads a body of the given size into memory that starts at
+// first bytes and at most doubles with what arrives.
+func (c *Conn) readGrowing(size, first int) ([]byte, error) {
+	body := make([]byte, 0, min(size, first))
 	for len(body) < size {
 		n := len(body)
-		k := min(size-n, max(n, bigBodyChunk)) // at most double what arrived
+		k := min(size-n, max(n, first)) // at most double what arrived
 		body = slices.Grow(body, k)[:n+k]
 		if err := c.readFull(body[n:]); err != nil {
 			return nil, err
@@ -200,14 +203,16 @@ func (c *Conn) cmdLimit() int64 {
 }
 
 // readCommand reads a command body. A body that fits in rbuf is returned
-// in place: it is valid only until the next read.
+// in place: it is valid only until the next read. A larger one grows with
+// what arrives, so a peer announcing a big command and stalling (during
+// the handshake, say) holds little memory.
 func (c *Conn) readCommand(size uint64) ([]byte, error) {
 	if lim := c.cmdLimit(); lim >= 0 && size > uint64(lim) {
 		return nil, c.ioFailure(fmt.Errorf("%w: command of %d bytes exceeds %d", transport.ErrTooLarge, size, lim))
 	}
 	n := int(size)
 	if n > len(c.rbuf) {
-		return c.readBody(n)
+		return c.readGrowing(n, cmdChunk)
 	}
 	if c.rend-c.rpos < n {
 		if err := c.fill(n); err != nil {

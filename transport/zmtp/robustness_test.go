@@ -200,3 +200,19 @@ func TestPongDoesNotFlushTheWritersBuffer(t *testing.T) {
 	require.NoError(t, c.Close())
 	<-reads
 }
+
+// A peer announcing the largest READY and sending little of it makes the
+// handshake hold memory in proportion to what arrived, not to what was
+// announced.
+func TestAnnouncedReadyIsNotAllocatedUpfront(t *testing.T) {
+	stream := append(rawGreeting(3, 1, "NULL"), appendFrameHeader(nil, flagCommand, maxHandshakeCommand)...)
+	stream = append(stream, 5, 'R', 'E', 'A', 'D', 'Y')
+	stream = append(stream, make([]byte, 1000)...) // then the stream ends
+	c := streamConn(stream, Options{})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := c.Handshake(context.Background(), &transport.Config{SocketType: "PULL"})
+	runtime.ReadMemStats(&after)
+	require.Error(t, err)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<10), "bytes allocated for a READY announced at %d bytes", maxHandshakeCommand)
+}
