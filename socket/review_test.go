@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -68,8 +69,11 @@ func TestReviewStalledPeersDoNotLeak(t *testing.T) {
 	require.NoError(t, pull.Close())
 	for i, c := range raws {
 		require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
+		// A close with unread input resets the connection instead.
 		_, err := io.Copy(io.Discard, c)
-		assert.NoError(t, err, "stalled peer %d: the socket closed its connection", i)
+		if err != nil {
+			assert.ErrorIs(t, err, syscall.ECONNRESET, "stalled peer %d: the socket closed its connection", i)
+		}
 		require.NoError(t, c.Close())
 	}
 	assert.Equal(t, before, countFDs(t), "file descriptors leaked")
