@@ -171,23 +171,23 @@ func TestHandshakePeerError(t *testing.T) {
 func TestHandshakeMetadata(t *testing.T) {
 	c, p := newRawPeer(t, Options{})
 	res := handshakeAsync(c, &transport.Config{
-		SocketType: "pull",
+		SocketType: "dealer",
 		Identity:   []byte("worker-1"),
 		Properties: map[string][]byte{"X-B": []byte("2"), "X-A": []byte("1")},
 	})
 	p.send(rawGreeting(3, 1, "NULL"), appendCommand(nil, cmdReady, appendMetadata(nil, []property{
-		{"socket-type", []byte("push")},
+		{"socket-type", []byte("dealer")},
 		{"IDENTITY", []byte("pusher")},
 		{"X-Custom", []byte("kept")},
 		{"Resource", nil},
 	})))
-	_, props := p.handshake(1, "PUSH")
+	_, props := p.handshake(1, "DEALER")
 	assert.Equal(t, map[string][]byte{
-		"Socket-Type": []byte("PULL"), "Identity": []byte("worker-1"), "X-A": []byte("1"), "X-B": []byte("2"),
+		"Socket-Type": []byte("DEALER"), "Identity": []byte("worker-1"), "X-A": []byte("1"), "X-B": []byte("2"),
 	}, props)
 	r := <-res
 	require.NoError(t, r.err)
-	assert.Equal(t, "PUSH", r.info.SocketType)
+	assert.Equal(t, "DEALER", r.info.SocketType)
 	assert.Equal(t, []byte("pusher"), r.info.Identity)
 	v, ok := r.info.Property("x-custom")
 	assert.True(t, ok)

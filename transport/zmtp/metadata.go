@@ -73,8 +73,10 @@ func lookup(props map[string][]byte, name string) ([]byte, bool) {
 	return transport.PeerInfo{Properties: props}.Property(name)
 }
 
-// sendsIdentity reports whether a socket type announces an Identity even
-// when it is empty, as libzmq does.
+// sendsIdentity reports whether a socket type announces an Identity. As in
+// libzmq 4.3, REQ, DEALER and ROUTER always do (even when it is empty) and
+// the others never do, whatever routing id they were given: no peer of
+// theirs routes by it, and a libzmq peer would not send it either.
 func sendsIdentity(socketType string) bool {
 	switch strings.ToUpper(socketType) {
 	case "REQ", "DEALER", "ROUTER":
@@ -94,7 +96,7 @@ func readyProperties(cfg *transport.Config) ([]property, error) {
 	if !transport.ValidIdentity(cfg.Identity) {
 		return nil, fmt.Errorf("zmtp: invalid identity (%d bytes): at most 255 bytes, not starting with 0", len(cfg.Identity))
 	}
-	if len(cfg.Identity) > 0 || sendsIdentity(st) {
+	if sendsIdentity(st) {
 		props = append(props, property{propIdentity, cfg.Identity})
 	}
 	names := make([]string, 0, len(cfg.Properties))

@@ -216,3 +216,17 @@ func TestAnnouncedReadyIsNotAllocatedUpfront(t *testing.T) {
 	require.Error(t, err)
 	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<10), "bytes allocated for a READY announced at %d bytes", maxHandshakeCommand)
 }
+
+// As libzmq 4.3, only REQ, DEALER and ROUTER announce an Identity; other
+// types keep a configured routing id to themselves.
+func TestIdentityOnlyFromRoutingTypes(t *testing.T) {
+	for st, want := range map[string]bool{"REQ": true, "DEALER": true, "ROUTER": true, "PUSH": false, "PAIR": false, "SUB": false} {
+		props, err := readyProperties(&transport.Config{SocketType: st, Identity: []byte("id")})
+		require.NoError(t, err)
+		var got bool
+		for _, p := range props {
+			got = got || p.name == propIdentity
+		}
+		assert.Equal(t, want, got, st)
+	}
+}
