@@ -11,14 +11,18 @@ import (
 	"github.com/brookmq/brook/socket"
 )
 
-// Heartbeat settings for these tests: short, so that waiting several
-// timeouts stays under two seconds, with a timeout four intervals long so
-// a loaded CI machine does not miss one.
+// Heartbeat settings for these tests. The timeout is fifteen intervals
+// long: a PONG must come back within it, and on a loaded 2-core CI
+// machine running -race binaries a process (the libzmq peer or brook's
+// reader) was seen stalled for ~800 ms, which a 400 ms timeout turned
+// into a dropped connection. A peer that never answers is still dropped
+// well within the idle span, so the tests keep their meaning.
 const (
 	hbInterval = 100 * time.Millisecond
-	hbTimeout  = 400 * time.Millisecond
-	// hbIdle is how long the connection is left idle: several timeouts.
-	hbIdle = 3 * hbTimeout
+	hbTimeout  = 1500 * time.Millisecond
+	// hbIdle is how long the connection is left idle: two timeouts, so
+	// a peer that ignored PINGs would have been dropped by then.
+	hbIdle = 2 * hbTimeout
 )
 
 // isDisconnect matches what a dropped connection shows on the monitor.
