@@ -33,13 +33,15 @@ type FQ struct {
 	li    int
 }
 
+// fqEntry holds two pointers (its pipe's state and the frames), keeping
+// the write-barrier work of queueing it small.
 type fqEntry struct {
-	p   Pipe
 	st  *fqPipe
 	msg Msg
 }
 
 type fqPipe struct {
+	p       Pipe
 	queued  int
 	blocked bool
 	room    chan struct{} // token: room freed for this pipe's reader
@@ -59,7 +61,7 @@ func NewFQ(hwm int) *FQ {
 func (q *FQ) state(p Pipe) *fqPipe {
 	st := q.pipes[p.ID()]
 	if st == nil {
-		st = &fqPipe{room: make(chan struct{}, 1)}
+		st = &fqPipe{p: p, room: make(chan struct{}, 1)}
 		q.pipes[p.ID()] = st
 	}
 	return st
@@ -84,7 +86,7 @@ func (q *FQ) Push(ctx context.Context, p Pipe, m Msg) error {
 		st := q.state(p)
 		if q.hwm <= 0 || st.queued < q.hwm {
 			st.queued++
-			q.shared = append(q.shared, fqEntry{p: p, st: st, msg: m})
+			q.shared = append(q.shared, fqEntry{st: st, msg: m})
 			signal := q.waiters > 0
 			q.mu.Unlock()
 			if signal {
@@ -151,12 +153,19 @@ func (q *FQ) take() (fqEntry, bool) {
 	return e, true
 }
 
+func (e fqEntry) pipe() Pipe {
+	if e.st == nil {
+		return nil
+	}
+	return e.st.p
+}
+
 // TryPop returns the oldest message and its pipe without waiting.
 func (q *FQ) TryPop() (Pipe, Msg, bool) {
 	q.cmu.Lock()
 	e, ok := q.take()
 	q.cmu.Unlock()
-	return e.p, e.msg, ok
+	return e.pipe(), e.msg, ok
 }
 
 // Pop waits for the oldest message and returns it with the pipe it came
@@ -168,7 +177,7 @@ func (q *FQ) Pop(ctx context.Context) (Pipe, Msg, error) {
 		e, ok := q.take()
 		q.cmu.Unlock()
 		if ok {
-			return e.p, e.msg, nil
+			return e.pipe(), e.msg, nil
 		}
 		q.mu.Lock()
 		if len(q.shared) > 0 {
@@ -233,7 +242,7 @@ func (q *FQ) Inject(p Pipe, m Msg) bool {
 	}
 	st := q.state(p)
 	st.queued++
-	q.shared = append(q.shared, fqEntry{p: p, st: st, msg: m})
+	q.shared = append(q.shared, fqEntry{st: st, msg: m})
 	signal := q.waiters > 0
 	q.mu.Unlock()
 	if signal {

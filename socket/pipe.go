@@ -15,10 +15,16 @@ const (
 	itemCancel
 )
 
+// outItem is one queued message, or a subscription command whose topic is
+// the message's only frame. It holds a single pointer, so queueing it
+// costs as little write-barrier work as possible.
 type outItem struct {
-	kind  uint8
-	msg   Msg
-	topic []byte
+	kind uint8
+	msg  Msg
+}
+
+func subItem(kind uint8, topic []byte) outItem {
+	return outItem{kind: kind, msg: Msg{Frames: [][]byte{topic}}}
 }
 
 // pipe is one peer of a socket: a bounded send queue drained by a writer
@@ -133,7 +139,7 @@ func (p *pipe) SendSubscription(topic []byte, subscribe bool) {
 	}
 	p.mu.Lock()
 	if !p.closed {
-		p.q = append(p.q, outItem{kind: kind, topic: topic})
+		p.q = append(p.q, subItem(kind, topic))
 		p.wakeLocked()
 	}
 	p.mu.Unlock()
@@ -148,7 +154,7 @@ func (p *pipe) ResetSubscriptions(topics [][]byte) {
 	}
 	items := make([]outItem, 0, len(topics)+len(p.q))
 	for _, t := range topics {
-		items = append(items, outItem{kind: itemSubscribe, topic: t})
+		items = append(items, subItem(itemSubscribe, t))
 	}
 	for _, it := range p.q {
 		if it.kind == itemData {
@@ -306,9 +312,9 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 			case itemData:
 				err = conn.WriteMsg(it.msg)
 			case itemSubscribe:
-				err = conn.WriteSubscription(it.topic, true)
+				err = conn.WriteSubscription(it.msg.Frames[0], true)
 			case itemCancel:
-				err = conn.WriteSubscription(it.topic, false)
+				err = conn.WriteSubscription(it.msg.Frames[0], false)
 			}
 			if err != nil {
 				return w.fail(err)
@@ -401,7 +407,7 @@ func (w *pipeWriter) flushBefore(i int) error {
 // longest headers.
 func (it *outItem) wireSize() int {
 	if it.kind != itemData {
-		return len(it.topic) + 16
+		return len(it.msg.Frames[0]) + 16
 	}
 	n := 0
 	for _, f := range it.msg.Frames {
