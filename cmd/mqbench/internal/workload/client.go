@@ -130,7 +130,7 @@ func (q *requester) send(k payload.Kind, seq uint64, intended int64) error {
 		return fmt.Errorf("send: %w", err)
 	}
 	q.w.touch(now)
-	if k == payload.Data && intended != q.h.Sent && q.delay != nil {
+	if k == payload.Data && q.delay != nil {
 		q.delay.Record(q.h.Sent - intended)
 	}
 	return nil

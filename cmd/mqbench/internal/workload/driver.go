@@ -34,13 +34,17 @@ func (r *runner) drive(ctx context.Context, d *end, ph phase, prog *Progress) (d
 	h.Kind = payload.Data
 	var i int64
 	for ; n == 0 || i < n; i++ {
-		intended := p.wait(i)
-		now := time.Now().UnixNano()
-		if intended == 0 {
-			intended = now
-		}
+		intended := p.due(i)
 		if ph.duration > 0 && intended >= deadline {
 			break
+		}
+		p.waitUntil(intended)
+		now := time.Now().UnixNano()
+		if intended == 0 {
+			if ph.duration > 0 && now >= deadline {
+				break
+			}
+			intended = now
 		}
 		h.Seq, h.Intended, h.Sent = uint64(i), intended, now
 		if err := d.data.Send(ctx, snd.message(&h, ph.size)); err != nil {
@@ -80,13 +84,17 @@ func (r *runner) warmupOneWay(ctx context.Context, s impl.Socket, snd *sender, h
 	h.Kind = payload.Warmup
 	p := newPacer(ph.rate, ph.spin, start, s)
 	for i := int64(0); ; i++ {
-		intended := p.wait(i)
-		now := time.Now().UnixNano()
-		if intended == 0 {
-			intended = now
-		}
+		intended := p.due(i)
 		if intended >= end {
 			return nil
+		}
+		p.waitUntil(intended)
+		now := time.Now().UnixNano()
+		if intended == 0 {
+			if now >= end {
+				return nil
+			}
+			intended = now
 		}
 		h.Seq, h.Intended, h.Sent = uint64(i), intended, now
 		if err := s.Send(ctx, snd.message(h, ph.size)); err != nil {

@@ -164,6 +164,12 @@ func TestDurationAndWarmup(t *testing.T) {
 	assert.Zero(t, r.Lost)
 	assert.GreaterOrEqual(t, took, 400*time.Millisecond, "warmup then the measured duration")
 	assert.EqualValues(t, r.Sent, r.SendDelay.Count, "open loop records every send delay")
+
+	cfg = parse(t, "lat", "--pattern", "dealerrouter", "--transport", "inproc", "--rate", "2000", "--count", "200", "--inflight", "4")
+	res, err = workload.Run(context.Background(), cfg, im, workload.Options{})
+	require.NoError(t, err)
+	assert.EqualValues(t, 200, res[0].Received)
+	assert.EqualValues(t, 200, res[0].SendDelay.Count, "round trips record every send delay too")
 }
 
 func TestProgress(t *testing.T) {

@@ -41,16 +41,6 @@ func (p *pacer) due(i int64) int64 {
 	return p.start + int64(float64(i)*p.interval)
 }
 
-// wait returns message i's intended send time (Unix ns), waiting until
-// then if it is in the future; closed loop, it returns 0, which senders
-// read as "the actual send time". A late message is not waited for: it is
-// sent at once and its lateness shows as send delay.
-func (p *pacer) wait(i int64) int64 {
-	due := p.due(i)
-	p.waitUntil(due)
-	return due
-}
-
 // waitUntil waits until due (Unix ns; 0 or past: not at all), sleeping,
 // and for a spinning pacer busy-waiting the last spinWindow. Before
 // waiting it flushes a socket that buffers.
