@@ -7,12 +7,22 @@ import (
 
 // Append adds one record and returns its offset. When it returns depends on
 // the sync mode: after fsync (Group, Always), after write(2) (Interval), or
-// once queued in memory (None). If ctx ends while Append waits, it returns
-// ctx.Err(); the record may still become durable (an append that was queued
-// is never withdrawn). Two waits ignore ctx because they are bounded by the
-// writer's progress: in Always mode for the previous appender's fsync, and in
-// None or Interval mode for room when 4 MiB are already queued. After a write
-// or fsync failure every Append returns the sticky *FailedError.
+// once queued in memory (None).
+//
+// If ctx ends while Append waits for that point, it returns the offset the
+// record was given together with ctx.Err(): the record is queued and is never
+// withdrawn, so it may still become durable and visible. A caller that
+// retries after a cancelled Append may store the payload twice; the returned
+// offset lets it check. A ctx that has already ended when Append is called
+// queues nothing (offset 0). Two waits ignore ctx because they are bounded by
+// the writer's progress: in Always mode for the previous appender's fsync,
+// and in any mode for room when 4 MiB of records are already queued.
+//
+// After a write or fsync failure Append returns the sticky *FailedError
+// (ErrFailed): a record queued when the failure happened is not
+// acknowledged, and after a reopen it is either present whole or absent.
+// Errors returned before anything was queued (ErrClosed, ErrReadOnly,
+// ErrTooLarge, ErrFull from the free-space floor) come with offset 0.
 func (l *Log) Append(ctx context.Context, payload []byte) (uint64, error) {
 	return l.append(ctx, 0, payload, nil)
 }

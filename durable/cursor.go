@@ -224,11 +224,17 @@ func (c *Cursor) Seek(off uint64) error {
 	if c.l.ro {
 		return ErrReadOnly
 	}
+	if c.l.closed.Load() {
+		return ErrClosed
+	}
 	if end := c.l.End(); off > end {
 		return fmt.Errorf("%w: seek to %d past the end %d", ErrOutOfRange, off, end)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.deleted {
+		return ErrClosed
+	}
 	c.floor, c.ranges, c.dirty = off, nil, true
 	return nil
 }

@@ -169,7 +169,11 @@ func (l *Log) fail(op string, err error) *FailedError {
 // (mu held)
 func (l *Log) segmentForLocked(off uint64) (*segment, error) {
 	if len(l.segs) == 0 || off < l.segs[0].base {
-		return nil, fmt.Errorf("%w: offset %d is below the oldest retained record", ErrOutOfRange, off)
+		first := l.next
+		if len(l.segs) > 0 {
+			first = l.segs[0].base
+		}
+		return nil, fmt.Errorf("%w: offset %d is below the oldest retained record %d", ErrOutOfRange, off, first)
 	}
 	i := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].base > off }) - 1
 	s := l.segs[i]

@@ -24,10 +24,16 @@ type Reader struct {
 	// by reading the record there.
 	indexed bool
 	rr      *recReader
+	closed  bool
 }
 
-// NewReader returns a Reader positioned at offset from. An offset below the
-// oldest retained record makes Next return ErrOutOfRange; Seek repositions.
+// NewReader returns a Reader positioned at offset from: Log.First for the
+// oldest retained record, Log.End to receive only records appended from now
+// on, Log.OffsetAt for the first record at or after a time, or a cursor's
+// Offset to resume. An offset below the oldest retained record (deleted by
+// retention) makes Next return ErrOutOfRange, and the Reader stays there
+// until Seek moves it (typically to Log.First). An offset beyond End is
+// waited for like the end itself.
 func (l *Log) NewReader(from uint64) *Reader {
 	return &Reader{l: l, next: from, rr: newRecReader(nil, 64<<10)}
 }
@@ -41,22 +47,26 @@ func (r *Reader) Seek(off uint64) {
 	r.posK = false
 }
 
-// Close releases the Reader's segment reference. The Reader must not be used
-// afterwards.
+// Close releases the Reader's segment reference; Next then returns
+// ErrClosed. Close is idempotent.
 func (r *Reader) Close() error {
 	r.l.release(r.seg)
 	r.seg = nil
+	r.closed = true
 	return nil
 }
 
 // Next returns the record at the Reader's offset and advances. At the end of
 // the log it blocks until a new record becomes visible (see Log.End), ctx
-// ends (ctx.Err()), or the Log is closed (ErrClosed). Damage gives a
-// *CorruptError; an offset deleted by retention gives ErrOutOfRange.
+// ends (ctx.Err()), or the Log or the Reader is closed (ErrClosed). Damage
+// gives a *CorruptError; an offset deleted by retention gives ErrOutOfRange
+// (the Reader does not move: Seek to Log.First to go on); offsets that
+// RepairSkip replaced with a gap give a *GapError (ErrGap), after which the
+// Reader is past the gap.
 func (r *Reader) Next(ctx context.Context) (Record, error) {
 	l := r.l
 	for {
-		if l.closed.Load() {
+		if r.closed || l.closed.Load() {
 			return Record{}, ErrClosed
 		}
 		if r.next < l.visible.Load() {
@@ -200,6 +210,14 @@ func (r *Reader) damageAt(pos int64, off uint64, err error) error {
 // OffsetAt returns the offset of the first record appended at or after t, or
 // End() if there is none. It uses the time index, then scans forward.
 func (l *Log) OffsetAt(t time.Time) (uint64, error) {
+	if l.closed.Load() {
+		return 0, ErrClosed
+	}
+	if l.ro {
+		if err := l.refresh(); err != nil {
+			return 0, err
+		}
+	}
 	ts := t.UnixNano()
 	l.mu.Lock()
 	segs := append([]*segment(nil), l.segs...)

@@ -104,6 +104,9 @@ type VerifyReport struct {
 // the first damage as a *CorruptError. It changes nothing on disk and may run
 // while appends continue.
 func (l *Log) Verify(ctx context.Context) (VerifyReport, error) {
+	if l.closed.Load() {
+		return VerifyReport{}, ErrClosed
+	}
 	if l.ro {
 		if err := l.refresh(); err != nil {
 			return VerifyReport{}, err
