@@ -144,6 +144,11 @@ func (l *Log) loadSegments(ls dirListing, clean cleanInfo, hasClean bool) error 
 	for i := 0; i < len(ls.bases); i++ {
 		base := ls.bases[i]
 		s, size, err := l.openSegment(base, flag)
+		if err != nil && l.ro && len(l.segs) == 0 && i < len(ls.bases)-1 && isNotExist(err) {
+			// The writer's retention deleted it after the listing (oldest
+			// first, never the last one): the journal starts later.
+			continue
+		}
 		if err != nil {
 			var ce *CorruptError
 			if i == 0 || !errors.As(err, &ce) {
