@@ -209,6 +209,23 @@ func TestBitFlips(t *testing.T) {
 			assert.Zero(t, allocs, "length %d allocated", l)
 		}
 	})
+	t.Run("repair-after-clean-shutdown", func(t *testing.T) {
+		// A repair policy verifies every record even when the clean marker
+		// would let Open check only the records after the last index entry.
+		flip := func(b []byte) []byte { b[img.pos[5]+40] ^= 1; return b }
+		l, err := Open(imgDir, WithFS(img.fs(flip)), WithRepair(RepairTruncate))
+		require.NoError(t, err)
+		assert.False(t, l.Recovery().Clean)
+		assert.ErrorIs(t, l.Recovery().Repaired, ErrCorrupt)
+		checkPrefix(t, l, 5)
+		require.NoError(t, l.Close())
+		l, err = Open(imgDir, WithFS(img.fs(flip)), WithRepair(RepairSkip))
+		require.NoError(t, err)
+		assert.Equal(t, []GapError{{5, 6}}, l.Recovery().Gaps)
+		_, err = l.Verify(context.Background())
+		require.NoError(t, err)
+		require.NoError(t, l.Close())
+	})
 	t.Run("repair-truncate", func(t *testing.T) {
 		mfs := img.without(cleanName).fs(func(b []byte) []byte { b[img.pos[10]+40] ^= 4; return b })
 		l, err := Open(imgDir, WithFS(mfs), WithRepair(RepairTruncate))

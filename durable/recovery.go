@@ -287,9 +287,11 @@ func (l *Log) loadSealed(s *segment, size int64, nextBase uint64, hasIdx bool) (
 }
 
 // recoverTail verifies the last segment. With a matching clean marker and a
-// valid index only the records after the last index entry are checked.
+// valid index only the records after the last index entry are checked,
+// unless a repair policy asks for every record to be verified.
 func (l *Log) recoverTail(s *segment, size int64, clean cleanInfo, cleanMatch, hasIdx bool) error {
-	if cleanMatch && hasIdx && clean.lastSize == size && l.tailFromIndex(s, size, clean.next) {
+	if cleanMatch && hasIdx && clean.lastSize == size && l.opts.repair == RepairNone &&
+		l.tailFromIndex(s, size, clean.next) {
 		l.recovery.Clean = true
 		l.setEnds(s.end)
 		return nil
