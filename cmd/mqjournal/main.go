@@ -12,8 +12,12 @@
 //	                                   -truncate cuts the journal there
 //
 // stat, dump and verify open the journal read-only and may run while a writer
-// is appending. repair takes the writer lock. Exit status: 0 success, 1
-// damage found (verify) or left in place (repair), 2 usage or I/O error.
+// is appending (an incomplete record a live writer is still writing is not
+// reported as a torn tail once verify has read it whole). repair takes the
+// writer lock; without -skip or -truncate it cuts only a torn tail and then
+// verifies every record, so damage it leaves in place is reported. Exit
+// status: 0 success, 1 damage found (verify) or left in place (repair), 2
+// usage or I/O error.
 package main
 
 import (

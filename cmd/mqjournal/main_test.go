@@ -110,11 +110,14 @@ func TestVerifyAndRepair(t *testing.T) {
 	assert.Contains(t, out, "DAMAGED")
 	assert.Contains(t, out, "offset 0")
 
-	// Plain repair trusts the sealed segment's index and finds nothing to
-	// cut; -truncate verifies everything and cuts at the damage.
-	code, out, _ = runT("repair", dir)
-	assert.Equal(t, exitOK, code)
-	assert.Contains(t, out, "nothing to repair")
+	// Plain repair trusts the sealed segment's index, so its Open cuts
+	// nothing, but its full scan reports the damage left in place (exit 1);
+	// -truncate verifies everything and cuts at the damage.
+	code, out, errOut := runT("repair", dir)
+	assert.Equal(t, exitDamage, code)
+	assert.NotContains(t, out, "nothing to repair")
+	assert.Contains(t, out, "DAMAGED")
+	assert.Contains(t, errOut, "-truncate")
 	code, out, _ = runT("repair", "-truncate", dir)
 	require.Equal(t, exitOK, code)
 	assert.Contains(t, out, "cut at")
@@ -131,7 +134,7 @@ func TestVerifyAndRepair(t *testing.T) {
 	b[48+32+5] ^= 0x20
 	require.NoError(t, os.WriteFile(first, b, 0o644))
 	require.NoError(t, os.Remove(filepath.Join(dir, "00000000000000000000.idx")))
-	code, _, errOut := runT("repair", dir)
+	code, _, errOut = runT("repair", dir)
 	assert.Equal(t, exitDamage, code)
 	assert.Contains(t, errOut, "-truncate")
 }
@@ -186,4 +189,65 @@ func TestRepairSkip(t *testing.T) {
 	require.Len(t, lines, 2)
 	assert.Contains(t, lines[0], "0..0\t(gap")
 	assert.True(t, strings.HasPrefix(lines[1], "1\t"))
+}
+
+// verify's exit status for each kind of damage: 1 for damage (records,
+// segment headers, chain, META, torn tail), 0 for what is only a cache (an
+// index file), 2 for no journal at all.
+func TestVerifyExitCodes(t *testing.T) {
+	// target picks a file of the journal given its sorted segment names.
+	type target func(dir string, segs []string) string
+	seg := func(i int) target {
+		return func(dir string, segs []string) string { return segs[(i+len(segs))%len(segs)] }
+	}
+	file := func(name string) target {
+		return func(dir string, _ []string) string { return filepath.Join(dir, name) }
+	}
+	flip := func(tg target, at func(size int) int) func(t *testing.T, dir string, segs []string) {
+		return func(t *testing.T, dir string, segs []string) {
+			p := tg(dir, segs)
+			b, err := os.ReadFile(p)
+			require.NoError(t, err)
+			b[at(len(b))] ^= 0x08
+			require.NoError(t, os.WriteFile(p, b, 0o644))
+		}
+	}
+	remove := func(tg target) func(t *testing.T, dir string, segs []string) {
+		return func(t *testing.T, dir string, segs []string) { require.NoError(t, os.Remove(tg(dir, segs))) }
+	}
+	at := func(i int) func(int) int { return func(int) int { return i } }
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, dir string, segs []string)
+		code   int
+		out    string
+	}{
+		{"intact", func(*testing.T, string, []string) {}, exitOK, "ok"},
+		{"sealed-record", flip(seg(0), at(48+32+3)), exitDamage, "DAMAGED"},
+		{"last-segment-record", flip(seg(-1), at(48+40)), exitDamage, "damage"},
+		{"torn-tail", func(t *testing.T, dir string, segs []string) {
+			st, err := os.Stat(segs[len(segs)-1])
+			require.NoError(t, err)
+			require.NoError(t, os.Truncate(segs[len(segs)-1], st.Size()-5))
+		}, exitDamage, "torn tail"},
+		{"segment-header", flip(seg(1), at(20)), exitDamage, "damage"},
+		{"first-segment-header", flip(seg(0), at(20)), exitDamage, "corrupt"},
+		{"missing-middle-segment", remove(seg(1)), exitDamage, "damage"},
+		{"meta", flip(file("META"), at(20)), exitDamage, "corrupt"},
+		{"missing-meta", remove(file("META")), exitDamage, "corrupt"},
+		{"index-is-a-cache", flip(file("00000000000000000000.idx"), func(n int) int { return n - 3 }), exitOK, "ok"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := mkJournal(t, 100)
+			segs, err := filepath.Glob(filepath.Join(dir, "*.log"))
+			require.NoError(t, err)
+			require.Greater(t, len(segs), 3)
+			tc.damage(t, dir, segs)
+			code, out, errOut := runT("verify", dir)
+			assert.Equal(t, tc.code, code, "stdout %s stderr %s", out, errOut)
+			assert.Contains(t, out+errOut, tc.out)
+		})
+	}
+	code, _, _ := runT("verify", t.TempDir())
+	assert.Equal(t, exitError, code, "an empty directory is no journal")
 }

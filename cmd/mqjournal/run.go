@@ -225,6 +225,7 @@ func verifyCmd(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	defer l.Close()
+	endAtOpen := l.End()
 	rep, err := l.Verify(context.Background())
 	status := exitOK
 	if err != nil {
@@ -235,9 +236,17 @@ func verifyCmd(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	rec := l.Recovery()
+	if rec.TornBytes > 0 && err == nil && rep.End > endAtOpen {
+		// Verify found verified records where Open saw an incomplete one:
+		// a live writer was in the middle of a write, not a torn tail.
+		rec.TornBytes = 0
+	}
 	if rec.TornBytes > 0 || rec.Ignored != nil {
 		reportRecovery(rec, stdout)
 		status = max(status, exitDamage)
+	}
+	for _, c := range rec.CursorFallbacks {
+		fmt.Fprintf(stdout, "cursor    %s: file damaged or missing, read from its previous copy or reset\n", c)
 	}
 	fmt.Fprintf(stdout, "verified  %d records, %d bytes in %d segments, offsets %d..%d\n",
 		rep.Records, rep.Bytes, rep.Segments, rep.First, rep.End)
@@ -281,6 +290,14 @@ func repairCmd(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	r := l.Recovery()
+	// Without a policy Open trusts sealed segments' index files and checks
+	// only the tail: a full scan says whether damage is left in place.
+	var left error
+	if !*truncate && !*skip {
+		if _, verr := l.Verify(context.Background()); verr != nil {
+			left = verr
+		}
+	}
 	if err := l.Close(); err != nil {
 		fmt.Fprintf(stderr, "mqjournal repair: %v\n", err)
 		return exitError
@@ -293,7 +310,7 @@ func repairCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "cut at     %v\n", r.Repaired)
 	case r.TornBytes > 0:
 		fmt.Fprintf(stdout, "torn tail  %d bytes cut\n", r.TornBytes)
-	case len(r.Gaps) == 0:
+	case len(r.Gaps) == 0 && left == nil:
 		fmt.Fprintln(stdout, "nothing to repair")
 	}
 	for _, f := range r.LostFiles {
@@ -307,6 +324,14 @@ func repairCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range r.CursorFallbacks {
 		fmt.Fprintf(stdout, "fallback   cursor %s\n", c)
+	}
+	if left != nil {
+		fmt.Fprintf(stdout, "DAMAGED    %v\n", left)
+		if errors.Is(left, durable.ErrCorrupt) {
+			fmt.Fprintln(stderr, "mqjournal repair: damage left in place; rerun with -skip to replace it with a gap, or -truncate to cut the journal there")
+			return exitDamage
+		}
+		return exitError
 	}
 	return exitOK
 }
