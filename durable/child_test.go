@@ -65,6 +65,14 @@ func runChild(role string) int {
 		}
 		iter, _ := strconv.Atoi(os.Getenv(childIterEnv))
 		return appendChild(dir, SyncMode(mode), iter)
+	case "mixed":
+		mode, err := strconv.ParseInt(os.Getenv(childModeEnv), 10, 64)
+		if err != nil {
+			fmt.Println("error", err)
+			return 2
+		}
+		iter, _ := strconv.Atoi(os.Getenv(childIterEnv))
+		return mixedChild(dir, SyncMode(mode), iter)
 	}
 	fmt.Println("error unknown role", role)
 	return 2
