@@ -37,6 +37,8 @@ type ackRange struct{ lo, hi uint64 }
 
 // AckRange is an acknowledged range [Lo, Hi) above a cursor's floor.
 type AckRange struct {
+	// Lo is the first acknowledged offset of the range, Hi the offset
+	// after its last.
 	Lo, Hi uint64
 }
 

@@ -135,8 +135,9 @@
 //	+-------+-------+-------+-----------+--------------+--------------+
 //
 // Written by Close after everything is fsynced and the last segment's index
-// file is written; removed (and the directory fsynced) by the next writer's
-// Open before it appends anything.
+// file is written; removed together with that index file (which appends
+// would make stale) and the directory fsynced by the next writer's Open
+// before it appends anything.
 //
 // # Cursor file (cursors/<name>)
 //

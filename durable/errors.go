@@ -44,6 +44,7 @@ var (
 // GapError reports offsets [From, To) lost to damage and skipped by
 // RepairSkip. It matches ErrGap. The Reader has moved on to To.
 type GapError struct {
+	// From is the first lost offset, To the offset after the last.
 	From, To uint64
 }
 

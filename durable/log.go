@@ -65,7 +65,8 @@ func Open(dir string, opts ...Option) (*Log, error) {
 			return nil, err
 		}
 	}
-	if limit := int(o.segmentSize - segHdrSize - recordHeaderSize); o.maxRecord > limit {
+	// The largest payload whose padded record still fits an empty segment.
+	if limit := int(o.segmentSize-segHdrSize-recordHeaderSize) &^ (recordAlign - 1); o.maxRecord > limit {
 		o.maxRecord = limit
 	}
 	l := &Log{

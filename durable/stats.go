@@ -52,8 +52,9 @@ type SegmentInfo struct {
 type CursorInfo struct {
 	// Name is the cursor's name.
 	Name string
-	// Offset is the ack floor; Ranges the acknowledged ranges above it.
+	// Offset is the ack floor: every offset below it is acknowledged.
 	Offset uint64
+	// Ranges are the acknowledged ranges above the floor.
 	Ranges []AckRange
 }
 
@@ -89,10 +90,12 @@ func (l *Log) Stats() Stats {
 
 // VerifyReport summarises a full verification.
 type VerifyReport struct {
-	// Segments, Records and Bytes count what was verified.
+	// Segments counts the segments verified.
 	Segments int
-	Records  uint64
-	Bytes    int64
+	// Records counts the records verified (gap records excluded).
+	Records uint64
+	// Bytes counts the bytes verified, segment headers included.
+	Bytes int64
 	// Gaps counts offsets skipped by gap records (written by RepairSkip).
 	Gaps uint64
 	// First and End bound the verified offsets.
