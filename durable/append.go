@@ -14,9 +14,10 @@ import (
 // withdrawn, so it may still become durable and visible. A caller that
 // retries after a cancelled Append may store the payload twice; the returned
 // offset lets it check. A ctx that has already ended when Append is called
-// queues nothing (offset 0). Two waits ignore ctx because they are bounded by
-// the writer's progress: in Always mode for the previous appender's fsync,
-// and in any mode for room when 4 MiB of records are already queued.
+// queues nothing (offset 0). Some waits ignore ctx because they are bounded by
+// the disk's progress: in Always mode, where each appender writes and fsyncs
+// its own record, for the previous appender and for its own fsync, and in
+// any mode for room when 4 MiB of records are already queued.
 //
 // After a write or fsync failure Append returns the sticky *FailedError
 // (ErrFailed): a record queued when the failure happened is not
@@ -53,9 +54,16 @@ func (l *Log) append(ctx context.Context, flags uint32, payload []byte, frames [
 		l.alwaysMu.Lock()
 		defer l.alwaysMu.Unlock()
 	}
-	off, err := l.enqueue(flags, payload, frames, n)
+	off, err := l.enqueue(flags, payload, frames, n, mode != Always)
 	if err != nil {
 		return 0, err
+	}
+	if mode == Always {
+		// Write and fsync the record from this goroutine: no hand-off to
+		// the writer goroutine and back on the path of every append.
+		l.writeMu.Lock()
+		l.drain(true)
+		l.writeMu.Unlock()
 	}
 	switch {
 	case mode.acksDurable():
@@ -67,8 +75,10 @@ func (l *Log) append(ctx context.Context, flags uint32, payload []byte, frames [
 }
 
 // enqueue assigns the next offset and encodes the record into the pending
-// batch, rolling to a new segment when the active one is full.
-func (l *Log) enqueue(flags uint32, payload []byte, frames [][]byte, n int) (uint64, error) {
+// batch, rolling to a new segment when the active one is full. With kick
+// set it wakes the writer goroutine if it is idle; otherwise the caller
+// drains the batch itself.
+func (l *Log) enqueue(flags uint32, payload []byte, frames [][]byte, n int, kick bool) (uint64, error) {
 	size := recordSize(n)
 	l.mu.Lock()
 	for {
@@ -120,8 +130,10 @@ func (l *Log) enqueue(flags uint32, payload []byte, frames [][]byte, n int) (uin
 	l.pending.end = off + 1
 	l.pending.n++
 	l.pendingBytes += size
-	wake := l.writerIdle
-	l.writerIdle = false
+	wake := kick && l.writerIdle
+	if kick {
+		l.writerIdle = false
+	}
 	l.mu.Unlock()
 	if wake {
 		select {

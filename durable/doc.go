@@ -159,8 +159,10 @@
 // batch under a mutex. One writer goroutine takes the whole batch, writes it
 // with one pwrite(2) per segment touched and, in Group mode, one fdatasync,
 // then publishes the new ends and wakes every waiter; the next batch builds
-// up while it syncs. Always serialises appenders so there is one record per
-// fdatasync. A segment rolls when the next record would take it over the
+// up while it syncs. Always serialises appenders, and each writes and
+// fdatasyncs its own record on its own goroutine (under the same lock as the
+// writer goroutine), so there is one record per fdatasync and no hand-off
+// between goroutines on the way. A segment rolls when the next record would take it over the
 // segment size (a record larger than a whole segment is refused) or, with
 // WithSegmentAge, when it is older than that age.
 //

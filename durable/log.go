@@ -47,11 +47,14 @@ type Log struct {
 	notifyCh chan struct{}
 
 	alwaysMu sync.Mutex // serialises appenders in Always mode
-	kick     chan struct{}
-	syncReq  chan chan error
-	quit     chan struct{}
-	done     chan struct{}
-	roMu     sync.Mutex // serialises refreshes of a read-only Log
+	// writeMu is held by whoever writes batches, rolls and syncs: the
+	// writer goroutine, or in Always mode the appender writing its record.
+	writeMu sync.Mutex
+	kick    chan struct{}
+	syncReq chan chan error
+	quit    chan struct{}
+	done    chan struct{}
+	roMu    sync.Mutex // serialises refreshes of a read-only Log
 }
 
 // Open opens (creating if needed) the journal in dir and runs recovery: see

@@ -19,7 +19,8 @@ const (
 	// builds up during the sync. Readers see records up to the durable end.
 	Group SyncMode = 0
 	// Always acknowledges an append only after it is fsynced, one record per
-	// fsync (appenders are serialised). Readers see the durable end.
+	// fsync: appenders are serialised and each writes and fsyncs its own
+	// record. Readers see the durable end.
 	Always SyncMode = -1
 	// None never fsyncs on its own (only on segment roll, Sync and Close).
 	// Append returns once the record is in the journal's in-memory batch; the

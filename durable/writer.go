@@ -5,8 +5,9 @@ import (
 )
 
 // run is the writer goroutine: it takes the pending batch, writes it with one
-// write per segment touched, fsyncs (Group, Always) and publishes the new
-// ends. The next batch builds up while it writes and syncs.
+// write per segment touched, fsyncs (Group) and publishes the new ends. The
+// next batch builds up while it writes and syncs. (In Always mode each
+// appender writes and fsyncs its own record, under writeMu too.)
 func (l *Log) run() {
 	defer close(l.done)
 	var tick <-chan time.Time
@@ -19,22 +20,31 @@ func (l *Log) run() {
 	for {
 		select {
 		case <-l.kick:
+			l.writeMu.Lock()
 			l.drain(durableMode)
+			l.writeMu.Unlock()
 		case <-tick:
+			l.writeMu.Lock()
 			l.drain(false)
 			l.syncActive()
+			l.writeMu.Unlock()
 		case reply := <-l.syncReq:
+			l.writeMu.Lock()
 			l.drain(false)
-			reply <- l.syncActive()
+			err := l.syncActive()
+			l.writeMu.Unlock()
+			reply <- err
 		case <-l.quit:
+			l.writeMu.Lock()
 			l.drain(false)
 			l.syncActive()
+			l.writeMu.Unlock()
 			return
 		}
 	}
 }
 
-// drain writes pending batches until none is left.
+// drain writes pending batches until none is left. (writeMu held)
 func (l *Log) drain(sync bool) {
 	for {
 		l.mu.Lock()
