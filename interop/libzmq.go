@@ -111,6 +111,14 @@ main()
 // peerWait bounds each request to a libzmq peer.
 const peerWait = 10 * time.Second
 
+// startWait bounds how long a new Python process may take to say it is
+// ready. Starting one (an interpreter, the zmq module, libzmq's threads)
+// is the step a loaded machine slows most: with the race-enabled test
+// binaries of several packages running on two cores, a start was seen
+// to print nothing for over 10 s. It only bounds a failure, so it is
+// the test's whole timeout.
+const startWait = testTimeout
+
 // libzmqPeer is one libzmq socket in a Python process. Its methods fail
 // the test on error, so they must be called from the test's goroutine.
 type libzmqPeer struct {
@@ -132,7 +140,7 @@ func startLibzmq(t testing.TB, sockType string, sockopts ...string) *libzmqPeer 
 	}
 	py := pyzmq.Start(t, libzmqScript, append([]string{sockType}, sockopts...)...)
 	z := &libzmqPeer{t: t, py: py}
-	r := z.answer(peerWait, "start")
+	r := z.answer(startWait, "start")
 	if decodeString(t, r[0]) == "unavailable" {
 		pyzmq.Require(t)
 		t.Fatalf("libzmq peer: %s cannot import zmq: %s", pyzmq.Python, r[1])

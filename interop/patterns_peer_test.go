@@ -134,7 +134,7 @@ func patLibzmq(t testing.TB) *patPy {
 	t.Helper()
 	patRequirePython(t)
 	p := &patPy{t: t, py: pyzmq.Start(t, patScript)}
-	p.check("start", p.answer("start", peerWait))
+	p.check("start", p.answer("start", startWait-peerWait)) // answer adds peerWait
 	return p
 }
 
@@ -213,11 +213,12 @@ func (z *patZ) bind(ep string) string {
 }
 
 // rebind binds an endpoint a closed libzmq socket of the same process
-// held: libzmq closes listeners asynchronously, so "address in use" is
-// retried for a few seconds.
+// held: libzmq closes listeners asynchronously (on its I/O thread, which
+// a loaded machine may not run for a while), so "address in use" is
+// retried until peerWait has passed.
 func (z *patZ) rebind(ep string) string {
 	z.p.t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); ; {
+	for deadline := time.Now().Add(peerWait); ; {
 		r := z.p.try("bind", z.name, map[string]any{"ep": ep}, 0)
 		if decodeString(z.p.t, r[0]) == "ok" || time.Now().After(deadline) ||
 			!strings.Contains(string(r[len(r)-1]), "Address already in use") {
