@@ -220,6 +220,7 @@ func TestZmq4PubSub(t *testing.T) {
 					break
 				}
 				require.ErrorIs(t, err, context.DeadlineExceeded)
+				require.NoError(t, ctx.Err(), "no probe arrived")
 			}
 			require.NoError(t, pub.Send(zmq4.NewMsgFrom([]byte("sport.1"))))
 			require.NoError(t, pub.Send(zmq4.NewMsgFrom([]byte("news.1"), []byte("body"))))
