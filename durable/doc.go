@@ -197,8 +197,12 @@
 // unacknowledged tail out of order, leaving a verifiable record after a
 // damaged one, Open reports corruption rather than guessing; RepairTruncate
 // then cuts at the first damaged record (RepairSkip would keep the later
-// records behind a gap). A ReadOnly Open changes nothing: its
-// view simply ends before a torn or damaged tail (reported in Recovery).
+// records behind a gap). The same happens if a torn record's payload itself
+// holds a whole encoded record (a journal of journal records) whose offset
+// is plausible there. A ReadOnly Open changes nothing: its view simply ends
+// before a torn or damaged tail (reported in Recovery); it keeps reading
+// segments it has open after the writer's retention deletes them, and starts
+// after any that were deleted before it opened them.
 //
 // # File system
 //
