@@ -13,12 +13,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// hbTimeout is how long the socket waits for anything after a PING. It
+// is a second, not a few intervals: a live peer's PONG must come back
+// within it, and on a loaded 2-core machine running -race binaries a
+// PONG took over 100 ms (the live peer below was dropped about once in
+// 200 runs at 100 ms).
+const hbTimeout = time.Second
+
 // A peer that completes its handshake and then never reads again cannot
 // answer PINGs: with heartbeats on, the socket drops it with
 // ErrPeerTimeout (a monitor event says so) and keeps serving others.
 func TestHeartbeatDropsSilentPeer(t *testing.T) {
 	ctx := testCtx(t)
-	pull := newSocket(t, socket.Pull, socket.WithHeartbeat(20*time.Millisecond, 100*time.Millisecond, 0))
+	pull := newSocket(t, socket.Pull, socket.WithHeartbeat(20*time.Millisecond, hbTimeout, 0))
 	ev, stop := pull.Monitor()
 	defer stop()
 	require.NoError(t, pull.Bind("tcp://127.0.0.1:0"))
@@ -39,7 +46,8 @@ func TestHeartbeatDropsSilentPeer(t *testing.T) {
 	push := newSocket(t, socket.Push)
 	require.NoError(t, push.Connect(pull.LastEndpoint()))
 	waitEvent(t, ctx, ev, socket.EventHandshakeSucceeded)
-	idle, cancel := context.WithTimeout(ctx, 300*time.Millisecond) // several timeouts long
+	// Two timeouts: a peer that ignored PINGs would be dropped by then.
+	idle, cancel := context.WithTimeout(ctx, 2*hbTimeout)
 	defer cancel()
 	for {
 		select {
