@@ -92,6 +92,7 @@ func TestPatternsOverEveryTransport(t *testing.T) {
 						break
 					}
 					require.ErrorIs(t, err, context.DeadlineExceeded)
+					require.NoError(t, ctx.Err(), "no probe arrived")
 				}
 				require.NoError(t, pub.Send(ctx, msgOf("sports.goal")))
 				require.NoError(t, pub.Send(ctx, msgOf("weather.rain")))

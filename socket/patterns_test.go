@@ -50,6 +50,8 @@ func patAwaitSubscribed(t *testing.T, ctx context.Context, pub, sub *socket.Sock
 			return
 		}
 		require.ErrorIs(t, err, context.DeadlineExceeded)
+		// Past the test's deadline Recv fails at once: stop, not spin.
+		require.NoError(t, ctx.Err(), "no %s probe arrived", probe)
 	}
 }
 
