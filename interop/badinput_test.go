@@ -130,7 +130,9 @@ func badPeerCases() []badPeerCase {
 		},
 		{
 			name: "silent-under-heartbeat",
-			opts: []socket.Option{socket.WithHeartbeat(50*time.Millisecond, 500*time.Millisecond, 0)},
+			// The good brook peer shares the PULL, so its PONGs must
+			// beat the timeout too: hbTimeout, which load cannot exhaust.
+			opts: []socket.Option{socket.WithHeartbeat(hbInterval, hbTimeout, 0)},
 			misbehave: func(p *rawPeer) {
 				p.handshake("PUSH") // then never a word, not even a PONG
 			},
