@@ -9,6 +9,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -63,9 +64,10 @@ func cpuModel(path string) string {
 	return "unknown"
 }
 
-// commit returns the VCS revision from the build info, or from `git
-// rev-parse` in the working directory when the build recorded none (go
-// run, go test).
+// commit returns the VCS revision from the build info, or, when the
+// build recorded none (go run, go test, -buildvcs=false), from `git
+// rev-parse` in the brook tree this file was compiled from, or in the
+// working directory if that is a brook tree.
 func commit() (string, bool) {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		var rev string
@@ -82,14 +84,43 @@ func commit() (string, bool) {
 			return short(rev), dirty
 		}
 	}
+	var dirs []string
+	if _, file, _, ok := runtime.Caller(0); ok {
+		dirs = append(dirs, filepath.Dir(file))
+	}
+	if wd, err := os.Getwd(); err == nil {
+		dirs = append(dirs, wd)
+	}
+	for _, dir := range dirs {
+		if rev, dirty, ok := gitRevision(dir); ok {
+			return rev, dirty
+		}
+	}
+	return "unknown", false
+}
+
+// gitRevision asks git for the revision of the brook tree holding dir.
+func gitRevision(dir string) (string, bool, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
-	if err != nil {
-		return "unknown", false
+	git := func(args ...string) (string, error) {
+		out, err := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...).Output()
+		return strings.TrimSpace(string(out)), err
 	}
-	st, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output()
-	return short(strings.TrimSpace(string(out))), err == nil && len(strings.TrimSpace(string(st))) > 0
+	top, err := git("rev-parse", "--show-toplevel")
+	if err != nil {
+		return "", false, false
+	}
+	mod, err := os.ReadFile(filepath.Join(top, "go.mod"))
+	if err != nil || !strings.HasPrefix(string(mod), "module github.com/brookmq/brook\n") {
+		return "", false, false
+	}
+	rev, err := git("rev-parse", "HEAD")
+	if err != nil {
+		return "", false, false
+	}
+	st, err := git("status", "--porcelain", "--untracked-files=no")
+	return short(rev), err == nil && st != "", true
 }
 
 func short(rev string) string {

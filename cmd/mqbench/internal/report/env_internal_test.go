@@ -2,6 +2,7 @@ package report
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -27,6 +28,35 @@ func TestEnvironment(t *testing.T) {
 	assert.Positive(t, e.GOMAXPROCS)
 	assert.NotEmpty(t, e.Commit)
 	assert.Equal(t, "abcdef012345", short("abcdef0123456789"))
+}
+
+func TestGitRevision(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	dir := t.TempDir()
+	git := func(args ...string) {
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
+	_, _, ok := gitRevision(dir)
+	assert.False(t, ok, "not a git tree")
+	git("init", "-q")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/other\n"), 0o600))
+	git("add", "go.mod")
+	git("commit", "-q", "-m", "x")
+	_, _, ok = gitRevision(dir)
+	assert.False(t, ok, "a git tree, but not brook's")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module github.com/brookmq/brook\n"), 0o600))
+	rev, dirty, ok := gitRevision(dir)
+	require.True(t, ok)
+	assert.Len(t, rev, 12)
+	assert.True(t, dirty, "go.mod differs from the commit")
+	git("commit", "-q", "-am", "y")
+	_, dirty, ok = gitRevision(dir)
+	require.True(t, ok)
+	assert.False(t, dirty)
 }
 
 func TestProgressLine(t *testing.T) {
