@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -35,12 +36,18 @@ type Progress struct {
 	// ends (Unix ns; Deadline is 0 for counts).
 	Begin    atomic.Int64
 	Deadline atomic.Int64
+
+	// mu makes add's phase check and count one step, so a message of the
+	// phase just ended is never counted into the next one.
+	mu sync.Mutex
 }
 
 func (p *Progress) start(phase int, total int64, deadline time.Time) {
 	if p == nil {
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.Done.Store(0)
 	p.Total.Store(total)
 	p.Begin.Store(time.Now().UnixNano())
@@ -54,7 +61,12 @@ func (p *Progress) start(phase int, total int64, deadline time.Time) {
 
 // add counts n messages of phase k, if k is the current phase.
 func (p *Progress) add(k int, n int64) {
-	if p != nil && int(p.Phase.Load()) == k {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	if int(p.Phase.Load()) == k {
 		p.Done.Add(n)
 	}
+	p.mu.Unlock()
 }
