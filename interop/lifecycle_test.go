@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,9 +17,11 @@ import (
 
 // TestCloseLingersUntilLibzmqHasAll: brook PUSH queues a burst for a
 // libzmq PULL and closes at once; within its linger time, Close delivers
-// the whole burst before it returns, in order. (The linger is longer
+// the whole burst, in order, and returns once libzmq has read it all and
+// hung up (brook half-closes and waits for that). (The linger is longer
 // than the default 2 s only so a loaded CI machine cannot make it run
-// out.)
+// out; it must not run out: the assertions below would still pass, so
+// the test checks that no event says the linger was cut short.)
 func TestCloseLingersUntilLibzmqHasAll(t *testing.T) {
 	t.Parallel()
 	ctx := deadline(t)
@@ -35,10 +38,12 @@ func TestCloseLingersUntilLibzmqHasAll(t *testing.T) {
 	}
 	end := []byte("end")
 	requireSend(ctx, t, push, end)
-	require.NoError(t, push.Close())
-	assert.Empty(t, push.Stats().Dropped, "linger delivered everything")
 	log := filepath.Join(t.TempDir(), "received")
 	pull.record(log, end, -1, 10*time.Second)
+	require.NoError(t, push.Close())
+	assert.Empty(t, push.Stats().Dropped, "linger delivered everything")
+	e := events.waitType(ctx, t, socket.EventDisconnected)
+	assert.ErrorIs(t, e.Err, io.EOF, "the connection ended because libzmq hung up, not because the linger ran out")
 	pull.awaitRecorded(testTimeout)
 	requireRun(t, readSeqs(t, log), 0, n, "libzmq PULL")
 }

@@ -7,17 +7,14 @@ import "context"
 // with no envelope handling at all.
 type dealer struct {
 	cfg Config
-	lb  LB
-	fq  *FQ
+	lb  loadBalancer
+	fq  *fairQueue
 }
 
-func newDealer(cfg Config) *dealer { return &dealer{cfg: cfg, fq: NewFQ(cfg.RecvHWM)} }
+func newDealer(cfg Config) *dealer { return &dealer{cfg: cfg, fq: newFairQueue(cfg.RecvHWM)} }
 
-func (s *dealer) AttachEarly() bool { return true }
-func (s *dealer) Attach(p Pipe)     { s.lb.Add(p) }
-func (s *dealer) Connected(Pipe)    {}
-func (s *dealer) Disconnected(Pipe) {}
-func (s *dealer) Writable(Pipe)     { s.lb.Writable() }
+func (s *dealer) Attach(p Pipe) { s.lb.Add(p) }
+func (s *dealer) Writable(Pipe) { s.lb.Writable() }
 
 func (s *dealer) Detach(p Pipe) {
 	s.lb.Remove(p)
@@ -38,11 +35,8 @@ func (s *dealer) Send(ctx context.Context, m Msg) error {
 // taken.
 func (s *dealer) Unread() int { return s.fq.Len() }
 
-func (s *dealer) Recv(ctx context.Context) (Msg, error) {
-	_, m, err := s.fq.Pop(ctx)
-	return m, err
-}
+func (s *dealer) Recv(ctx context.Context) (Received, error) { return s.fq.Pop(ctx) }
 
-func (s *dealer) Inbound(ctx context.Context, p Pipe, m Msg) error {
-	return s.fq.Push(ctx, p, m)
+func (s *dealer) Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error {
+	return s.fq.Push(ctx, p, m, tag)
 }

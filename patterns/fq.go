@@ -7,7 +7,7 @@ import (
 	"github.com/brookmq/brook/transport"
 )
 
-// FQ is the inbound queue of a socket: messages from all pipes in arrival
+// fairQueue is the inbound queue of a socket: messages from all pipes in arrival
 // order, each pipe holding at most hwm of them in the shared part at once,
 // so one busy peer cannot starve the others (fair queuing) and a slow
 // application pushes back on every peer's reader. It is safe for
@@ -18,7 +18,7 @@ import (
 // rather than per message. A pipe's allowance is returned when its
 // messages are swapped out, so a pipe may have up to 2*hwm messages
 // between its connection and the application.
-type FQ struct {
+type fairQueue struct {
 	mu      sync.Mutex // guards shared, pipes, waiters, closed
 	hwm     int
 	shared  []fqEntry
@@ -34,10 +34,11 @@ type FQ struct {
 }
 
 // fqEntry holds two pointers (its pipe's state and the frames), keeping
-// the write-barrier work of queueing it small.
+// the write-barrier work of queueing it small, and the message's tag.
 type fqEntry struct {
 	st  *fqPipe
 	msg Msg
+	tag Tag
 }
 
 type fqPipe struct {
@@ -47,10 +48,10 @@ type fqPipe struct {
 	room    chan struct{} // token: room freed for this pipe's reader
 }
 
-// NewFQ returns an inbound queue with a per-pipe bound of hwm messages
-// (hwm <= 0: unbounded).
-func NewFQ(hwm int) *FQ {
-	return &FQ{
+// newFairQueue returns an inbound queue with a per-pipe bound of hwm
+// messages (hwm <= 0: unbounded).
+func newFairQueue(hwm int) *fairQueue {
+	return &fairQueue{
 		hwm:   hwm,
 		pipes: make(map[uint64]*fqPipe),
 		avail: make(chan struct{}, 1),
@@ -58,7 +59,7 @@ func NewFQ(hwm int) *FQ {
 	}
 }
 
-func (q *FQ) state(p Pipe) *fqPipe {
+func (q *fairQueue) state(p Pipe) *fqPipe {
 	st := q.pipes[p.ID()]
 	if st == nil {
 		st = &fqPipe{p: p, room: make(chan struct{}, 1)}
@@ -68,15 +69,15 @@ func (q *FQ) state(p Pipe) *fqPipe {
 }
 
 // Remove forgets p's accounting; messages it already queued stay.
-func (q *FQ) Remove(p Pipe) {
+func (q *fairQueue) Remove(p Pipe) {
 	q.mu.Lock()
 	delete(q.pipes, p.ID())
 	q.mu.Unlock()
 }
 
-// Push appends m from p, waiting while p has hwm messages queued, until
-// ctx ends or the queue is closed.
-func (q *FQ) Push(ctx context.Context, p Pipe, m Msg) error {
+// Push appends m from p with its tag, waiting while p has hwm messages
+// queued, until ctx ends or the queue is closed.
+func (q *fairQueue) Push(ctx context.Context, p Pipe, m Msg, tag Tag) error {
 	for {
 		q.mu.Lock()
 		if q.closed {
@@ -86,7 +87,7 @@ func (q *FQ) Push(ctx context.Context, p Pipe, m Msg) error {
 		st := q.state(p)
 		if q.hwm <= 0 || st.queued < q.hwm {
 			st.queued++
-			q.shared = append(q.shared, fqEntry{st: st, msg: m})
+			q.shared = append(q.shared, fqEntry{st: st, msg: m, tag: tag})
 			signal := q.waiters > 0
 			q.mu.Unlock()
 			if signal {
@@ -106,7 +107,7 @@ func (q *FQ) Push(ctx context.Context, p Pipe, m Msg) error {
 	}
 }
 
-func (q *FQ) signal() {
+func (q *fairQueue) signal() {
 	select {
 	case q.avail <- struct{}{}:
 	default:
@@ -115,7 +116,7 @@ func (q *FQ) signal() {
 
 // refill swaps the shared slice in as the consumer's batch and returns
 // each pipe its allowance. Both locks must be held and local be used up.
-func (q *FQ) refillLocked() {
+func (q *fairQueue) refillLocked() {
 	clear(q.local)
 	q.local, q.shared, q.li = q.shared, q.local[:0], 0
 	for i := range q.local {
@@ -133,7 +134,7 @@ func (q *FQ) refillLocked() {
 
 // take pops from the consumer batch, refilling it from the shared slice
 // when used up. It reports false when both are empty. cmu must be held.
-func (q *FQ) take() (fqEntry, bool) {
+func (q *fairQueue) take() (fqEntry, bool) {
 	if q.li == len(q.local) {
 		q.mu.Lock()
 		if len(q.shared) == 0 {
@@ -153,31 +154,24 @@ func (q *FQ) take() (fqEntry, bool) {
 	return e, true
 }
 
-func (e fqEntry) pipe() Pipe {
-	if e.st == nil {
-		return nil
+func (e fqEntry) received() Received {
+	r := Received{Msg: e.msg, Tag: e.tag}
+	if e.st != nil {
+		r.Pipe = e.st.p
 	}
-	return e.st.p
-}
-
-// TryPop returns the oldest message and its pipe without waiting.
-func (q *FQ) TryPop() (Pipe, Msg, bool) {
-	q.cmu.Lock()
-	e, ok := q.take()
-	q.cmu.Unlock()
-	return e.pipe(), e.msg, ok
+	return r
 }
 
 // Pop waits for the oldest message and returns it with the pipe it came
-// from. Messages queued before Close are still returned; after that, Pop
-// fails with transport.ErrClosed.
-func (q *FQ) Pop(ctx context.Context) (Pipe, Msg, error) {
+// from and its tag. Messages queued before Close are still returned;
+// after that, Pop fails with transport.ErrClosed.
+func (q *fairQueue) Pop(ctx context.Context) (Received, error) {
 	for {
 		q.cmu.Lock()
 		e, ok := q.take()
 		q.cmu.Unlock()
 		if ok {
-			return e.pipe(), e.msg, nil
+			return e.received(), nil
 		}
 		q.mu.Lock()
 		if len(q.shared) > 0 {
@@ -186,7 +180,7 @@ func (q *FQ) Pop(ctx context.Context) (Pipe, Msg, error) {
 		}
 		if q.closed {
 			q.mu.Unlock()
-			return nil, Msg{}, transport.ErrClosed
+			return Received{}, transport.ErrClosed
 		}
 		q.waiters++
 		q.mu.Unlock()
@@ -206,13 +200,13 @@ func (q *FQ) Pop(ctx context.Context) (Pipe, Msg, error) {
 				// Pass on a token we may have been sent.
 				q.signal()
 			}
-			return nil, Msg{}, err
+			return Received{}, err
 		}
 	}
 }
 
 // Len is the number of queued messages.
-func (q *FQ) Len() int {
+func (q *fairQueue) Len() int {
 	q.cmu.Lock()
 	defer q.cmu.Unlock()
 	q.mu.Lock()
@@ -221,7 +215,7 @@ func (q *FQ) Len() int {
 }
 
 // Close wakes every waiter; Pop still drains what is queued, Push fails.
-func (q *FQ) Close() {
+func (q *fairQueue) Close() {
 	q.mu.Lock()
 	if !q.closed {
 		q.closed = true
@@ -234,7 +228,7 @@ func (q *FQ) Close() {
 // need be: for the few messages a pattern makes itself (XPUB's
 // cancellations when a subscriber leaves), which must not be lost or
 // block. It reports false when the queue is closed.
-func (q *FQ) Inject(p Pipe, m Msg) bool {
+func (q *fairQueue) Inject(p Pipe, m Msg) bool {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()

@@ -20,11 +20,11 @@ func (idPipe) SendSubscription([]byte, bool) {}
 func (idPipe) ResetSubscriptions([][]byte)   {}
 
 // Several producers push numbered messages through a small per-pipe bound
-// while several consumers pop: every message arrives once, and each
-// producer's messages in order within each consumer's view.
+// while a consumer pops: every message arrives once, each producer's in
+// order, each with the tag it was pushed with.
 func TestFQOrderUnderBackpressure(t *testing.T) {
 	const producers, each, hwm = 3, 20000, 7
-	q := NewFQ(hwm)
+	q := newFairQueue(hwm)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for p := 0; p < producers; p++ {
@@ -34,21 +34,24 @@ func TestFQOrderUnderBackpressure(t *testing.T) {
 			for i := 0; i < each; i++ {
 				b := make([]byte, 8)
 				binary.BigEndian.PutUint64(b, uint64(i))
-				require.NoError(t, q.Push(ctx, idPipe(p), Msg{Frames: [][]byte{b}}))
+				require.NoError(t, q.Push(ctx, idPipe(p), Msg{Frames: [][]byte{b}}, Tag(p<<32|i)))
 			}
 		}(p)
 	}
 	next := make([]uint64, producers)
 	for n := 0; n < producers*each; n++ {
-		p, m, err := q.Pop(ctx)
+		r, err := q.Pop(ctx)
 		require.NoError(t, err)
-		id := p.ID()
-		got := binary.BigEndian.Uint64(m.Frames[0])
+		id := r.Pipe.ID()
+		got := binary.BigEndian.Uint64(r.Msg.Frames[0])
 		require.Equal(t, next[id], got, "producer %d", id)
+		require.Equal(t, Tag(id<<32|got), r.Tag, "tag of producer %d's message %d", id, got)
 		next[id]++
 	}
 	wg.Wait()
 	assert.Zero(t, q.Len())
-	_, _, ok := q.TryPop()
-	assert.False(t, ok)
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err := q.Pop(done)
+	assert.ErrorIs(t, err, context.Canceled, "an empty queue makes Pop wait")
 }

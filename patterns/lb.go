@@ -7,10 +7,10 @@ import (
 	"github.com/brookmq/brook/transport"
 )
 
-// LB load-balances outbound messages round-robin over its pipes, skipping
+// loadBalancer load-balances outbound messages round-robin over its pipes, skipping
 // pipes at their high-water mark, and blocks when no pipe can take a
 // message (PUSH, DEALER, REQ, PAIR). It is safe for concurrent use.
-type LB struct {
+type loadBalancer struct {
 	mu     sync.Mutex
 	pipes  []Pipe
 	next   int
@@ -19,7 +19,7 @@ type LB struct {
 }
 
 // Add makes p eligible for messages and wakes blocked senders.
-func (lb *LB) Add(p Pipe) {
+func (lb *loadBalancer) Add(p Pipe) {
 	lb.mu.Lock()
 	lb.pipes = append(lb.pipes, p)
 	lb.wakeLocked()
@@ -27,7 +27,7 @@ func (lb *LB) Add(p Pipe) {
 }
 
 // Remove takes p out of the rotation.
-func (lb *LB) Remove(p Pipe) {
+func (lb *loadBalancer) Remove(p Pipe) {
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
 	for i, q := range lb.pipes {
@@ -45,20 +45,20 @@ func (lb *LB) Remove(p Pipe) {
 }
 
 // Len is the number of pipes in the rotation.
-func (lb *LB) Len() int {
+func (lb *loadBalancer) Len() int {
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
 	return len(lb.pipes)
 }
 
 // Writable wakes senders blocked because every pipe was full.
-func (lb *LB) Writable() {
+func (lb *loadBalancer) Writable() {
 	lb.mu.Lock()
 	lb.wakeLocked()
 	lb.mu.Unlock()
 }
 
-func (lb *LB) wakeLocked() {
+func (lb *loadBalancer) wakeLocked() {
 	if lb.wake != nil {
 		close(lb.wake)
 		lb.wake = nil
@@ -66,7 +66,7 @@ func (lb *LB) wakeLocked() {
 }
 
 // Close fails blocked and later sends with transport.ErrClosed.
-func (lb *LB) Close() {
+func (lb *loadBalancer) Close() {
 	lb.mu.Lock()
 	lb.closed = true
 	lb.wakeLocked()
@@ -76,7 +76,7 @@ func (lb *LB) Close() {
 // Send hands m to the next pipe in turn that has room, and returns that
 // pipe. With no pipe, or every pipe full, it waits until one has room or
 // ctx ends.
-func (lb *LB) Send(ctx context.Context, m Msg) (Pipe, error) {
+func (lb *loadBalancer) Send(ctx context.Context, m Msg) (Pipe, error) {
 	for {
 		lb.mu.Lock()
 		if lb.closed {
@@ -102,7 +102,7 @@ func (lb *LB) Send(ctx context.Context, m Msg) (Pipe, error) {
 
 // TrySend is Send without waiting: it returns nil when no pipe could take
 // m right now.
-func (lb *LB) TrySend(m Msg) Pipe {
+func (lb *loadBalancer) TrySend(m Msg) Pipe {
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
 	if lb.closed {
@@ -111,7 +111,7 @@ func (lb *LB) TrySend(m Msg) Pipe {
 	return lb.tryLocked(m)
 }
 
-func (lb *LB) tryLocked(m Msg) Pipe {
+func (lb *loadBalancer) tryLocked(m Msg) Pipe {
 	n := len(lb.pipes)
 	for i := 0; i < n; i++ {
 		k := lb.next + i

@@ -11,11 +11,11 @@ type pair struct {
 	cfg  Config
 	mu   sync.Mutex
 	peer Pipe
-	lb   LB
-	fq   *FQ
+	lb   loadBalancer
+	fq   *fairQueue
 }
 
-func newPair(cfg Config) *pair { return &pair{cfg: cfg, fq: NewFQ(cfg.RecvHWM)} }
+func newPair(cfg Config) *pair { return &pair{cfg: cfg, fq: newFairQueue(cfg.RecvHWM)} }
 
 // Accepts reports whether p may join: PAIR admits one peer at a time.
 func (s *pair) Accepts(p Pipe) bool {
@@ -40,9 +40,6 @@ func (s *pair) is(p Pipe) bool {
 	return s.peer != nil && s.peer.ID() == p.ID()
 }
 
-func (s *pair) Connected(Pipe)    {}
-func (s *pair) Disconnected(Pipe) {}
-
 func (s *pair) Detach(p Pipe) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -56,8 +53,7 @@ func (s *pair) Detach(p Pipe) {
 // Unread is the number of received messages the application has not taken.
 func (s *pair) Unread() int { return s.fq.Len() }
 
-func (s *pair) Writable(Pipe)     { s.lb.Writable() }
-func (s *pair) AttachEarly() bool { return true }
+func (s *pair) Writable(Pipe) { s.lb.Writable() }
 
 func (s *pair) Close() {
 	s.lb.Close()
@@ -69,15 +65,12 @@ func (s *pair) Send(ctx context.Context, m Msg) error {
 	return err
 }
 
-func (s *pair) Recv(ctx context.Context) (Msg, error) {
-	_, m, err := s.fq.Pop(ctx)
-	return m, err
-}
+func (s *pair) Recv(ctx context.Context) (Received, error) { return s.fq.Pop(ctx) }
 
-func (s *pair) Inbound(ctx context.Context, p Pipe, m Msg) error {
+func (s *pair) Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error {
 	if !s.is(p) {
 		s.cfg.drop(p, m, DropUnexpected)
 		return nil
 	}
-	return s.fq.Push(ctx, p, m)
+	return s.fq.Push(ctx, p, m, tag)
 }

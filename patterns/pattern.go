@@ -1,13 +1,20 @@
 // Package patterns holds brook's routing state machines: which peer gets
 // each outbound message and how inbound messages are queued for the
-// application, one file per socket family, with ZeroMQ's semantics.
+// application, one file per socket family, with ZeroMQ's semantics, and
+// the table of socket types (types.go) that every layer consults.
 //
 // A Pattern never touches a network connection. It sees peers as Pipes,
 // which the socket layer implements (a bounded outbound queue per peer
 // drained by a writer goroutine), and it is driven by three callers: the
-// application (Send, Recv), each pipe's reader goroutine (Inbound) and the
-// socket's connection management (Attach, Connected, Disconnected,
-// Detach, Writable). Package patterntest drives patterns over fake pipes.
+// application (Sender.Send, Receiver.Recv), each pipe's reader goroutine
+// (Inbound) and the socket's connection management (Attach, Detach and
+// the optional PeerWatcher, Admitter and Waker). Package patterntest
+// drives patterns over fake pipes.
+//
+// The required part of a pattern is small (Pattern); everything else is
+// an optional capability discovered with one type assertion, the way
+// io.WriterTo is: Sender, Receiver, Subscriber, PeerWatcher, Admitter,
+// Waker.
 package patterns
 
 import (
@@ -57,6 +64,101 @@ type Pipe interface {
 	ResetSubscriptions(topics [][]byte)
 }
 
+// Tag is an opaque value the socket attaches to an inbound message: the
+// pattern keeps it with the message and hands it back from Receiver.Recv
+// (journaled sockets find a message's delivery state by it). Patterns
+// never look at it; zero means none.
+type Tag uint64
+
+// Received is one message for the application, with the pipe it came
+// from (nil for a message the pattern made itself with no peer behind
+// it) and the Tag given to Inbound with it.
+type Received struct {
+	Msg  Msg
+	Pipe Pipe
+	Tag  Tag
+}
+
+// Pattern is the required part of a socket type's routing state machine.
+// Its methods are safe for concurrent use.
+type Pattern interface {
+	// Attach adds a pipe. Connecting pipes may be attached before their
+	// first connection (ZeroMQ's IMMEDIATE=0) unless the type's TypeInfo
+	// says AttachOnHandshake, so Peer may still be zero.
+	Attach(p Pipe)
+	// Detach removes p for good. Messages still queued in p are the
+	// socket's to account for; inbound messages already queued from p
+	// stay deliverable.
+	Detach(p Pipe)
+	// Inbound takes one message read from p, with its tag. It blocks
+	// while p's share of the receive queue is full (backpressure), until
+	// ctx ends. A message the pattern cannot accept is dropped and
+	// reported through Config.OnDrop.
+	Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error
+	// Close makes every blocked and later Send and Recv fail with an
+	// error matching transport.ErrClosed.
+	Close()
+}
+
+// Sender is implemented by patterns whose application sends (all but
+// PULL and SUB).
+type Sender interface {
+	// Send routes one message from the application, blocking (until ctx
+	// ends) where ZeroMQ blocks.
+	Send(ctx context.Context, m Msg) error
+}
+
+// Receiver is implemented by patterns whose application receives (all
+// but PUSH and PUB).
+type Receiver interface {
+	// Recv returns the next message for the application.
+	Recv(ctx context.Context) (Received, error)
+	// Unread is the number of received messages the application has not
+	// taken yet.
+	Unread() int
+}
+
+// Subscriber is implemented by patterns with subscriptions: SUB and XSUB
+// (topic prefixes sent to publishers) and XPUB (manual mode).
+type Subscriber interface {
+	Subscribe(topic []byte) error
+	Unsubscribe(topic []byte) error
+}
+
+// PeerWatcher is implemented by patterns that act on connections coming
+// and going, not only on pipes being attached and detached.
+type PeerWatcher interface {
+	// Connected is called after each successful handshake on p.
+	Connected(p Pipe)
+	// Disconnected is called when p's connection is lost; p stays
+	// attached (a connecting pipe reconnects) until Detach.
+	Disconnected(p Pipe)
+}
+
+// Admitter is implemented by patterns that refuse some peers: PAIR admits
+// one peer at a time, ROUTER refuses a routing id already in use. The
+// socket asks before attaching a pipe and closes the connection of a
+// refused one.
+type Admitter interface {
+	Accepts(p Pipe) bool
+}
+
+// Waker is implemented by patterns that wait for room in their pipes:
+// the socket calls Writable when p's queue drops below its high-water
+// mark after a refused TrySend.
+type Waker interface {
+	Writable(p Pipe)
+}
+
+// Disconnecter is implemented by pipes whose current connection a
+// pattern may end: a ROUTER with RouterHandover ends the connection of
+// the peer whose routing id a newcomer took over, as libzmq does. The
+// pipe then goes through Disconnected (and Detach) as usual. A pipe that
+// does not implement it keeps its connection under a generated id.
+type Disconnecter interface {
+	DisconnectPeer()
+}
+
 // DropReason says why a message was dropped.
 type DropReason int
 
@@ -75,20 +177,24 @@ const (
 	// DropUnread: received, but the socket was closed before the
 	// application took it.
 	DropUnread
+
+	// NumDropReasons is one more than the largest reason: counters indexed
+	// by reason have this length.
+	NumDropReasons = iota + 1
 )
 
+var dropNames = [NumDropReasons]string{
+	DropHWM:        "hwm",
+	DropNoPeer:     "no-peer",
+	DropPeerGone:   "peer-gone",
+	DropUnexpected: "unexpected",
+	DropUnread:     "unread",
+}
+
+// String returns the reason's short name ("hwm", "no-peer", ...).
 func (r DropReason) String() string {
-	switch r {
-	case DropHWM:
-		return "hwm"
-	case DropNoPeer:
-		return "no-peer"
-	case DropPeerGone:
-		return "peer-gone"
-	case DropUnexpected:
-		return "unexpected"
-	case DropUnread:
-		return "unread"
+	if r > 0 && int(r) < len(dropNames) {
+		return dropNames[r]
 	}
 	return fmt.Sprintf("DropReason(%d)", int(r))
 }
@@ -136,83 +242,4 @@ func (c *Config) drop(p Pipe, m Msg, r DropReason) {
 	if c.OnDrop != nil {
 		c.OnDrop(p, m, r)
 	}
-}
-
-// Pattern is a socket type's routing state machine. Its methods are safe
-// for concurrent use.
-type Pattern interface {
-	// Attach adds a pipe. Connecting pipes may be attached before their
-	// first connection (ZeroMQ's IMMEDIATE=0), so Peer may still be zero.
-	Attach(p Pipe)
-	// Connected is called after each successful handshake on p.
-	Connected(p Pipe)
-	// Disconnected is called when p's connection is lost; p stays
-	// attached (a connecting pipe reconnects) until Detach.
-	Disconnected(p Pipe)
-	// Detach removes p for good. Messages still queued in p are the
-	// socket's to account for; inbound messages already queued from p
-	// stay deliverable.
-	Detach(p Pipe)
-	// Writable tells the pattern p dropped below its send high-water mark.
-	Writable(p Pipe)
-	// Send routes one message from the application, blocking (until ctx
-	// ends) where ZeroMQ blocks.
-	Send(ctx context.Context, m Msg) error
-	// Recv returns the next message for the application.
-	Recv(ctx context.Context) (Msg, error)
-	// Inbound takes one message read from p. It blocks while p's share of
-	// the receive queue is full (backpressure), until ctx ends.
-	Inbound(ctx context.Context, p Pipe, m Msg) error
-	// AttachEarly reports whether connecting pipes may be attached before
-	// their handshake (false when routing needs the peer's identity).
-	AttachEarly() bool
-	// Close makes every blocked and later Send and Recv fail with an error
-	// matching transport.ErrClosed.
-	Close()
-}
-
-// New returns the pattern for a socket type given by its wire name
-// ("PUSH", "PULL", ...).
-func New(socketType string, cfg Config) (Pattern, error) {
-	switch socketType {
-	case "PUSH":
-		return newPush(cfg), nil
-	case "PULL":
-		return newPull(cfg), nil
-	case "PAIR":
-		return newPair(cfg), nil
-	case "PUB":
-		return newPub(cfg, false), nil
-	case "XPUB":
-		return newPub(cfg, true), nil
-	case "SUB":
-		return newSub(cfg, false), nil
-	case "XSUB":
-		return newSub(cfg, true), nil
-	case "REQ":
-		return newReq(cfg), nil
-	case "REP":
-		return newRep(cfg), nil
-	case "DEALER":
-		return newDealer(cfg), nil
-	case "ROUTER":
-		return newRouter(cfg), nil
-	}
-	return nil, fmt.Errorf("%w: socket type %q", ErrNotSupported, socketType)
-}
-
-// Admitter is implemented by patterns that refuse some peers: PAIR admits
-// one peer at a time. The socket asks before attaching a pipe and closes
-// the connection of a refused one.
-type Admitter interface {
-	Accepts(p Pipe) bool
-}
-
-// Disconnecter is implemented by pipes whose current connection a
-// pattern may end: a ROUTER with RouterHandover ends the connection of
-// the peer whose routing id a newcomer took over, as libzmq does. The
-// pipe then goes through Disconnected (and Detach) as usual. A pipe that
-// does not implement it keeps its connection under a generated id.
-type Disconnecter interface {
-	DisconnectPeer()
 }

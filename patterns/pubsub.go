@@ -32,7 +32,7 @@ import (
 type pub struct {
 	cfg Config
 	x   bool
-	fq  *FQ // XPUB: messages for the application
+	fq  *fairQueue // XPUB: messages for the application
 
 	mu      sync.Mutex
 	subs    mtrie[*pubPeer]
@@ -51,18 +51,23 @@ type pubPeer struct {
 	mark   uint64              // epoch of the last Send that matched it
 }
 
-func newPub(cfg Config, x bool) *pub {
+// xpub is XPUB: a pub whose application also receives, and in manual
+// mode subscribes on behalf of its subscribers.
+type xpub struct{ *pub }
+
+func newPub(cfg Config) *pub   { return newPubOf(cfg, false) }
+func newXPub(cfg Config) *xpub { return &xpub{newPubOf(cfg, true)} }
+
+func newPubOf(cfg Config, x bool) *pub {
 	if cfg.XPubVerboser {
 		cfg.XPubVerbose = true
 	}
 	s := &pub{cfg: cfg, x: x, peers: make(map[uint64]*pubPeer)}
 	if x {
-		s.fq = NewFQ(cfg.RecvHWM)
+		s.fq = newFairQueue(cfg.RecvHWM)
 	}
 	return s
 }
-
-func (s *pub) AttachEarly() bool { return true }
 
 func (s *pub) Attach(p Pipe) {
 	s.mu.Lock()
@@ -127,8 +132,6 @@ func (s *pub) forgetLocked(sp *pubPeer) {
 	}
 }
 
-func (s *pub) Writable(Pipe) {}
-
 func (s *pub) Close() {
 	s.mu.Lock()
 	s.closed = true
@@ -175,14 +178,14 @@ func (s *pub) collect(sp *pubPeer) {
 
 // Inbound applies a subscription message from p. A PUB drops anything
 // else (DropUnexpected); an XPUB passes it to the application.
-func (s *pub) Inbound(ctx context.Context, p Pipe, m Msg) error {
+func (s *pub) Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error {
 	topic, subscribe, ok := transport.ParseSubscription(m)
 	if !ok {
 		if !s.x {
 			s.cfg.drop(p, m, DropUnexpected)
 			return nil
 		}
-		return s.fq.Push(ctx, p, m)
+		return s.fq.Push(ctx, p, m, tag)
 	}
 	s.mu.Lock()
 	sp := s.peers[p.ID()]
@@ -221,54 +224,46 @@ func (s *pub) Inbound(ctx context.Context, p Pipe, m Msg) error {
 	if !pass {
 		return nil
 	}
-	return s.fq.Push(ctx, p, m)
+	return s.fq.Push(ctx, p, m, tag)
 }
 
-// Unread is the number of messages (subscriptions, upstream data) an
-// XPUB application has not taken; always 0 for a PUB.
-func (s *pub) Unread() int {
-	if s.fq == nil {
-		return 0
-	}
-	return s.fq.Len()
-}
+// Unread is the number of messages (subscriptions, upstream data) the
+// application has not taken.
+func (s *xpub) Unread() int { return s.fq.Len() }
 
-// Recv returns the next message for an XPUB application: subscription
+// Recv returns the next message for the application: subscription
 // messages, or what peers sent upstream.
-func (s *pub) Recv(ctx context.Context) (Msg, error) {
-	if !s.x {
-		return Msg{}, ErrNotSupported
-	}
-	p, m, err := s.fq.Pop(ctx)
+func (s *xpub) Recv(ctx context.Context) (Received, error) {
+	r, err := s.fq.Pop(ctx)
 	if err != nil {
-		return Msg{}, err
+		return Received{}, err
 	}
-	if _, _, ok := transport.ParseSubscription(m); ok && s.cfg.XPubManual {
+	if _, _, ok := transport.ParseSubscription(r.Msg); ok && s.cfg.XPubManual {
 		s.mu.Lock()
-		s.last = s.peers[p.ID()]
+		s.last = s.peers[r.Pipe.ID()]
 		if s.last == nil {
 			// Its sender has left: decisions about it apply to nothing.
-			s.last = &pubPeer{p: p}
+			s.last = &pubPeer{p: r.Pipe}
 		}
 		s.mu.Unlock()
 	}
-	return m, nil
+	return r, nil
 }
 
-// Subscribe, in XPUB manual mode, gives topic to the subscriber whose
+// Subscribe, in manual mode, gives topic to the subscriber whose
 // subscription message Recv returned last.
-func (s *pub) Subscribe(topic []byte) error { return s.manual(topic, true) }
+func (s *xpub) Subscribe(topic []byte) error { return s.manual(topic, true) }
 
-// Unsubscribe, in XPUB manual mode, takes topic away from the subscriber
-// whose subscription message Recv returned last.
-func (s *pub) Unsubscribe(topic []byte) error { return s.manual(topic, false) }
+// Unsubscribe, in manual mode, takes topic away from the subscriber whose
+// subscription message Recv returned last.
+func (s *xpub) Unsubscribe(topic []byte) error { return s.manual(topic, false) }
 
-// manual applies an application's decision. Without manual mode (or on a
-// PUB) it fails with ErrNotSupported. With no subscription received yet it
-// fails with ErrState; if that subscriber has gone meanwhile there is
-// nothing to apply and it returns nil.
-func (s *pub) manual(topic []byte, subscribe bool) error {
-	if !s.x || !s.cfg.XPubManual {
+// manual applies an application's decision. Without manual mode it fails
+// with ErrNotSupported. With no subscription received yet it fails with
+// ErrState; if that subscriber has gone meanwhile there is nothing to
+// apply and it returns nil.
+func (s *xpub) manual(topic []byte, subscribe bool) error {
+	if !s.cfg.XPubManual {
 		return ErrNotSupported
 	}
 	s.mu.Lock()

@@ -7,19 +7,15 @@ import (
 // push sends round-robin over ready peers and never receives.
 type push struct {
 	cfg Config
-	lb  LB
+	lb  loadBalancer
 }
 
 func newPush(cfg Config) *push { return &push{cfg: cfg} }
 
-func (s *push) Attach(p Pipe)                     { s.lb.Add(p) }
-func (s *push) Connected(Pipe)                    {}
-func (s *push) Disconnected(Pipe)                 {}
-func (s *push) Detach(p Pipe)                     { s.lb.Remove(p) }
-func (s *push) Writable(Pipe)                     { s.lb.Writable() }
-func (s *push) AttachEarly() bool                 { return true }
-func (s *push) Close()                            { s.lb.Close() }
-func (s *push) Recv(context.Context) (Msg, error) { return Msg{}, ErrNotSupported }
+func (s *push) Attach(p Pipe) { s.lb.Add(p) }
+func (s *push) Detach(p Pipe) { s.lb.Remove(p) }
+func (s *push) Writable(Pipe) { s.lb.Writable() }
+func (s *push) Close()        { s.lb.Close() }
 
 func (s *push) Send(ctx context.Context, m Msg) error {
 	_, err := s.lb.Send(ctx, m)
@@ -28,7 +24,7 @@ func (s *push) Send(ctx context.Context, m Msg) error {
 
 // Inbound drops anything a PULL peer sends: PULL sockets never send, so
 // it can only be a misbehaving peer.
-func (s *push) Inbound(_ context.Context, p Pipe, m Msg) error {
+func (s *push) Inbound(_ context.Context, p Pipe, m Msg, _ Tag) error {
 	s.cfg.drop(p, m, DropUnexpected)
 	return nil
 }
@@ -36,29 +32,20 @@ func (s *push) Inbound(_ context.Context, p Pipe, m Msg) error {
 // pull fair-queues messages from all peers and never sends.
 type pull struct {
 	cfg Config
-	fq  *FQ
+	fq  *fairQueue
 }
 
-func newPull(cfg Config) *pull { return &pull{cfg: cfg, fq: NewFQ(cfg.RecvHWM)} }
+func newPull(cfg Config) *pull { return &pull{cfg: cfg, fq: newFairQueue(cfg.RecvHWM)} }
 
-func (s *pull) Attach(Pipe)       {}
-func (s *pull) Connected(Pipe)    {}
-func (s *pull) Disconnected(Pipe) {}
-func (s *pull) Detach(p Pipe)     { s.fq.Remove(p) }
-func (s *pull) Writable(Pipe)     {}
-func (s *pull) AttachEarly() bool { return true }
-func (s *pull) Close()            { s.fq.Close() }
-
-func (s *pull) Send(context.Context, Msg) error { return ErrNotSupported }
+func (s *pull) Attach(Pipe)   {}
+func (s *pull) Detach(p Pipe) { s.fq.Remove(p) }
+func (s *pull) Close()        { s.fq.Close() }
 
 // Unread is the number of received messages the application has not taken.
 func (s *pull) Unread() int { return s.fq.Len() }
 
-func (s *pull) Recv(ctx context.Context) (Msg, error) {
-	_, m, err := s.fq.Pop(ctx)
-	return m, err
-}
+func (s *pull) Recv(ctx context.Context) (Received, error) { return s.fq.Pop(ctx) }
 
-func (s *pull) Inbound(ctx context.Context, p Pipe, m Msg) error {
-	return s.fq.Push(ctx, p, m)
+func (s *pull) Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error {
+	return s.fq.Push(ctx, p, m, tag)
 }

@@ -42,13 +42,13 @@ const (
 // late reply from the same peer cannot be told from the new one.
 type req struct {
 	cfg Config
-	lb  LB
+	lb  loadBalancer
 
 	mu     sync.Mutex
 	state  int
 	asked  uint64        // pipe id the outstanding request went to
 	id     uint32        // current request id (ReqCorrelate)
-	reply  *Msg          // the reply, received and not yet read
+	reply  *Received     // the reply, received and not yet read
 	ready  chan struct{} // closed and replaced at each change of state or reply
 	early  []reqEarly    // replies that came in while Send was choosing a peer
 	closed bool
@@ -56,8 +56,9 @@ type req struct {
 }
 
 type reqEarly struct {
-	p Pipe
-	m Msg
+	p   Pipe
+	m   Msg
+	tag Tag
 }
 
 func newReq(cfg Config) *req {
@@ -70,12 +71,9 @@ func (s *req) notifyLocked() {
 	s.ready = make(chan struct{})
 }
 
-func (s *req) AttachEarly() bool { return true }
-func (s *req) Attach(p Pipe)     { s.lb.Add(p) }
-func (s *req) Connected(Pipe)    {}
-func (s *req) Disconnected(Pipe) {}
-func (s *req) Detach(p Pipe)     { s.lb.Remove(p) }
-func (s *req) Writable(Pipe)     { s.lb.Writable() }
+func (s *req) Attach(p Pipe) { s.lb.Add(p) }
+func (s *req) Detach(p Pipe) { s.lb.Remove(p) }
+func (s *req) Writable(Pipe) { s.lb.Writable() }
 
 func (s *req) Close() {
 	s.lb.Close()
@@ -103,7 +101,7 @@ func (s *req) Send(ctx context.Context, m Msg) error {
 		return ErrState
 	}
 	if s.reply != nil {
-		s.cfg.drop(nil, *s.reply, DropUnexpected)
+		s.cfg.drop(s.reply.Pipe, s.reply.Msg, DropUnexpected)
 		s.reply = nil
 	}
 	s.state = reqSending
@@ -134,7 +132,7 @@ func (s *req) Send(ctx context.Context, m Msg) error {
 	s.state = reqAwaiting
 	s.asked = p.ID()
 	for _, e := range early {
-		s.acceptLocked(e.p, e.m)
+		s.acceptLocked(e.p, e.m, e.tag)
 	}
 	s.notifyLocked()
 	return nil
@@ -153,30 +151,30 @@ func (s *req) Unread() int {
 }
 
 // Recv waits for the reply to the outstanding request.
-func (s *req) Recv(ctx context.Context) (Msg, error) {
+func (s *req) Recv(ctx context.Context) (Received, error) {
 	s.mu.Lock()
 	for {
 		if s.reply != nil {
-			m := *s.reply
+			r := *s.reply
 			s.reply = nil
 			s.state = reqIdle
 			s.mu.Unlock()
-			return m, nil
+			return r, nil
 		}
 		if s.closed {
 			s.mu.Unlock()
-			return Msg{}, transport.ErrClosed
+			return Received{}, transport.ErrClosed
 		}
 		if s.state == reqIdle {
 			s.mu.Unlock()
-			return Msg{}, ErrState
+			return Received{}, ErrState
 		}
 		ready := s.ready
 		s.mu.Unlock()
 		select {
 		case <-ready:
 		case <-ctx.Done():
-			return Msg{}, ctx.Err()
+			return Received{}, ctx.Err()
 		case <-s.done:
 		}
 		s.mu.Lock()
@@ -184,19 +182,19 @@ func (s *req) Recv(ctx context.Context) (Msg, error) {
 }
 
 // Inbound accepts the reply to the outstanding request.
-func (s *req) Inbound(_ context.Context, p Pipe, m Msg) error {
+func (s *req) Inbound(_ context.Context, p Pipe, m Msg, tag Tag) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state == reqSending {
-		s.early = append(s.early, reqEarly{p: p, m: m})
+		s.early = append(s.early, reqEarly{p: p, m: m, tag: tag})
 		return nil
 	}
-	s.acceptLocked(p, m)
+	s.acceptLocked(p, m, tag)
 	return nil
 }
 
 // acceptLocked takes m as the reply if it is one, or drops it.
-func (s *req) acceptLocked(p Pipe, m Msg) {
+func (s *req) acceptLocked(p Pipe, m Msg, tag Tag) {
 	if s.state != reqAwaiting || s.reply != nil || p.ID() != s.asked {
 		s.cfg.drop(p, m, DropUnexpected)
 		return
@@ -213,7 +211,7 @@ func (s *req) acceptLocked(p Pipe, m Msg) {
 		s.cfg.drop(p, m, DropUnexpected)
 		return
 	}
-	s.reply = &Msg{Frames: f[1:]}
+	s.reply = &Received{Msg: Msg{Frames: f[1:]}, Pipe: p, Tag: tag}
 	s.notifyLocked()
 }
 
@@ -230,7 +228,7 @@ func (s *req) acceptLocked(p Pipe, m Msg) {
 // (DropPeerGone), one whose queue is full too (DropHWM), as in libzmq.
 type rep struct {
 	cfg Config
-	fq  *FQ
+	fq  *fairQueue
 
 	mu     sync.Mutex
 	state  int // repIdle, repReceiving, repReplying
@@ -247,20 +245,14 @@ const (
 )
 
 func newRep(cfg Config) *rep {
-	return &rep{cfg: cfg, fq: NewFQ(cfg.RecvHWM), live: make(map[uint64]bool)}
+	return &rep{cfg: cfg, fq: newFairQueue(cfg.RecvHWM), live: make(map[uint64]bool)}
 }
-
-func (s *rep) AttachEarly() bool { return true }
 
 func (s *rep) Attach(p Pipe) {
 	s.mu.Lock()
 	s.live[p.ID()] = true
 	s.mu.Unlock()
 }
-
-func (s *rep) Connected(Pipe)    {}
-func (s *rep) Disconnected(Pipe) {}
-func (s *rep) Writable(Pipe)     {}
 
 func (s *rep) Detach(p Pipe) {
 	s.mu.Lock()
@@ -276,41 +268,43 @@ func (s *rep) Close() {
 	s.fq.Close()
 }
 
-func (s *rep) Inbound(ctx context.Context, p Pipe, m Msg) error {
-	return s.fq.Push(ctx, p, m)
+func (s *rep) Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error {
+	return s.fq.Push(ctx, p, m, tag)
 }
 
 // Unread is the number of requests the application has not taken.
 func (s *rep) Unread() int { return s.fq.Len() }
 
 // Recv returns the next request's body.
-func (s *rep) Recv(ctx context.Context) (Msg, error) {
+func (s *rep) Recv(ctx context.Context) (Received, error) {
 	s.mu.Lock()
 	if s.state != repIdle {
 		s.mu.Unlock()
-		return Msg{}, ErrState
+		return Received{}, ErrState
 	}
 	s.state = repReceiving
 	s.mu.Unlock()
 	for {
-		p, m, err := s.fq.Pop(ctx)
+		r, err := s.fq.Pop(ctx)
 		if err != nil {
 			s.mu.Lock()
 			s.state = repIdle
 			s.mu.Unlock()
-			return Msg{}, err
+			return Received{}, err
 		}
-		i := emptyFrame(m.Frames)
-		if i < 0 || i == len(m.Frames)-1 {
-			s.cfg.drop(p, m, DropUnexpected)
+		f := r.Msg.Frames
+		i := emptyFrame(f)
+		if i < 0 || i == len(f)-1 {
+			s.cfg.drop(r.Pipe, r.Msg, DropUnexpected)
 			continue
 		}
 		s.mu.Lock()
 		s.state = repReplying
-		s.env = m.Frames[: i+1 : i+1]
-		s.from = p
+		s.env = f[: i+1 : i+1]
+		s.from = r.Pipe
 		s.mu.Unlock()
-		return Msg{Frames: m.Frames[i+1:]}, nil
+		r.Msg = Msg{Frames: f[i+1:]}
+		return r, nil
 	}
 }
 

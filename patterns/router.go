@@ -31,7 +31,7 @@ import (
 // disconnection and is worked out again at each reconnection.
 type router struct {
 	cfg Config
-	fq  *FQ
+	fq  *fairQueue
 
 	mu     sync.Mutex
 	byID   map[string]*routerPeer
@@ -49,16 +49,13 @@ type routerPeer struct {
 func newRouter(cfg Config) *router {
 	return &router{
 		cfg:    cfg,
-		fq:     NewFQ(cfg.RecvHWM),
+		fq:     newFairQueue(cfg.RecvHWM),
 		byID:   make(map[string]*routerPeer),
 		byPipe: make(map[uint64]*routerPeer),
 		next:   rand.Uint32(),
 		wake:   make(chan struct{}),
 	}
 }
-
-// AttachEarly is false: routing needs the peer's identity.
-func (s *router) AttachEarly() bool { return false }
 
 // Accepts refuses a peer announcing a routing id another peer holds,
 // unless RouterHandover.
@@ -229,13 +226,10 @@ func (s *router) Send(ctx context.Context, m Msg) error {
 // taken.
 func (s *router) Unread() int { return s.fq.Len() }
 
-func (s *router) Recv(ctx context.Context) (Msg, error) {
-	_, m, err := s.fq.Pop(ctx)
-	return m, err
-}
+func (s *router) Recv(ctx context.Context) (Received, error) { return s.fq.Pop(ctx) }
 
 // Inbound queues m with the sender's routing id in front.
-func (s *router) Inbound(ctx context.Context, p Pipe, m Msg) error {
+func (s *router) Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error {
 	s.mu.Lock()
 	var id []byte
 	if rp := s.byPipe[p.ID()]; rp != nil && rp.id != nil {
@@ -249,5 +243,5 @@ func (s *router) Inbound(ctx context.Context, p Pipe, m Msg) error {
 	frames := make([][]byte, 0, len(m.Frames)+1)
 	frames = append(frames, id)
 	frames = append(frames, m.Frames...)
-	return s.fq.Push(ctx, p, Msg{Frames: frames})
+	return s.fq.Push(ctx, p, Msg{Frames: frames}, tag)
 }

@@ -27,19 +27,23 @@ import (
 type sub struct {
 	cfg Config
 	x   bool
-	fq  *FQ
+	fq  *fairQueue
 
 	mu     sync.Mutex
-	subs   Trie
+	subs   trie
 	pipes  map[uint64]Pipe
 	closed bool
 }
 
-func newSub(cfg Config, x bool) *sub {
-	return &sub{cfg: cfg, x: x, fq: NewFQ(cfg.RecvHWM), pipes: make(map[uint64]Pipe)}
-}
+// xsub is XSUB: a sub whose application may also send upstream.
+type xsub struct{ *sub }
 
-func (s *sub) AttachEarly() bool { return true }
+func newSub(cfg Config) *sub   { return newSubOf(cfg, false) }
+func newXSub(cfg Config) *xsub { return &xsub{newSubOf(cfg, true)} }
+
+func newSubOf(cfg Config, x bool) *sub {
+	return &sub{cfg: cfg, x: x, fq: newFairQueue(cfg.RecvHWM), pipes: make(map[uint64]Pipe)}
+}
 
 func (s *sub) Attach(p Pipe) {
 	s.mu.Lock()
@@ -63,8 +67,6 @@ func (s *sub) Detach(p Pipe) {
 	s.mu.Unlock()
 	s.fq.Remove(p)
 }
-
-func (s *sub) Writable(Pipe) {}
 
 func (s *sub) Close() {
 	s.mu.Lock()
@@ -106,12 +108,9 @@ func (s *sub) Unsubscribe(topic []byte) error {
 	return nil
 }
 
-// Send is XSUB's: subscriptions and cancellations in message form, or
-// plain messages for every publisher.
-func (s *sub) Send(_ context.Context, m Msg) error {
-	if !s.x {
-		return ErrNotSupported
-	}
+// Send sends subscriptions and cancellations in message form, or plain
+// messages upstream to every publisher.
+func (s *xsub) Send(_ context.Context, m Msg) error {
 	if topic, subscribe, ok := transport.ParseSubscription(m); ok {
 		if subscribe {
 			return s.Subscribe(topic)
@@ -139,13 +138,10 @@ func (s *sub) Send(_ context.Context, m Msg) error {
 // taken.
 func (s *sub) Unread() int { return s.fq.Len() }
 
-func (s *sub) Recv(ctx context.Context) (Msg, error) {
-	_, m, err := s.fq.Pop(ctx)
-	return m, err
-}
+func (s *sub) Recv(ctx context.Context) (Received, error) { return s.fq.Pop(ctx) }
 
 // Inbound queues m if a subscription matches its first frame.
-func (s *sub) Inbound(ctx context.Context, p Pipe, m Msg) error {
+func (s *sub) Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error {
 	var first []byte
 	if len(m.Frames) > 0 {
 		first = m.Frames[0]
@@ -157,5 +153,5 @@ func (s *sub) Inbound(ctx context.Context, p Pipe, m Msg) error {
 		s.cfg.drop(p, m, DropUnexpected)
 		return nil
 	}
-	return s.fq.Push(ctx, p, m)
+	return s.fq.Push(ctx, p, m, tag)
 }

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/brookmq/brook/patterns"
 	"github.com/brookmq/brook/transport"
 )
 
@@ -36,15 +35,31 @@ func (s *Socket) removePipe(p *pipe) {
 
 // admit asks the pattern whether p may join (PAIR takes one peer).
 func (s *Socket) admit(p *pipe) bool {
-	if a, ok := s.pat.(patterns.Admitter); ok {
-		return a.Accepts(p)
+	return s.admitter == nil || s.admitter.Accepts(p)
+}
+
+// connected and disconnected tell a pattern that watches connections.
+func (s *Socket) connected(p *pipe) {
+	if s.watch != nil {
+		s.watch.Connected(p)
 	}
-	return true
+}
+
+func (s *Socket) disconnected(p *pipe) {
+	if s.watch != nil {
+		s.watch.Disconnected(p)
+	}
 }
 
 // runConn serves one established connection on p until it fails or the
 // socket ends: a writer goroutine drains p's queue into conn while this
 // goroutine reads messages into the pattern.
+//
+// A closing socket lingers here: once the writer has flushed everything
+// it half-closes the connection (CloseWrite), and the reader goes on until
+// the peer, having read to the end, hangs up, or the linger time ends the
+// socket's context. Messages that still arrive meanwhile are dropped as
+// unread: the application has closed the socket.
 func (s *Socket) runConn(p *pipe, conn transport.Conn) error {
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
@@ -70,7 +85,11 @@ func (s *Socket) runConn(p *pipe, conn transport.Conn) error {
 			break
 		}
 		p.received.Add(1)
-		if err := s.pat.Inbound(ctx, p, m); err != nil {
+		if err := s.pat.Inbound(ctx, p, m, 0); err != nil {
+			if s.closing.Load() && errors.Is(err, transport.ErrClosed) {
+				s.dropped(p, DropUnread, 1)
+				continue
+			}
 			readErr = err
 			break
 		}
@@ -122,7 +141,7 @@ func (s *Socket) Connect(endpoint string) error {
 	d := &dialer{endpoint: endpoint, ep: ep, tr: tr, cancel: cancel, done: make(chan struct{})}
 	d.pipe = s.newPipeLocked(endpoint, true)
 	s.dialers[endpoint] = d
-	early := !s.opts.immediate && s.pat.AttachEarly()
+	early := !s.opts.immediate && !s.typ.AttachOnHandshake()
 	if early {
 		s.pat.Attach(d.pipe)
 	}
@@ -198,11 +217,11 @@ func (s *Socket) dialLoop(ctx context.Context, d *dialer, attached bool) {
 			s.pat.Attach(p)
 			attached = true
 		}
-		s.pat.Connected(p)
+		s.connected(p)
 		s.mon.emit(Event{Type: EventHandshakeSucceeded, Endpoint: d.endpoint, Remote: conn.RemoteAddr(), Peer: info, PeerID: p.id})
 		ivl = s.opts.reconnectIvl
 		err = s.runConn(p, conn)
-		s.pat.Disconnected(p)
+		s.disconnected(p)
 		if s.opts.immediate && attached {
 			// With IMMEDIATE, only connected pipes take messages.
 			s.pat.Detach(p)
@@ -351,10 +370,10 @@ func (s *Socket) serveAccepted(endpoint string, conn transport.Conn) {
 		return
 	}
 	s.pat.Attach(p)
-	s.pat.Connected(p)
+	s.connected(p)
 	s.mon.emit(Event{Type: EventHandshakeSucceeded, Endpoint: endpoint, Remote: conn.RemoteAddr(), Peer: info, PeerID: p.id})
 	err = s.runConn(p, conn)
-	s.pat.Disconnected(p)
+	s.disconnected(p)
 	s.removePipe(p)
 	s.mon.emit(Event{Type: EventDisconnected, Endpoint: endpoint, Remote: conn.RemoteAddr(), PeerID: p.id, Err: err})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -71,3 +72,18 @@ func freeUDPPort(t *testing.T) string {
 }
 
 func msgOf(s string) socket.Msg { return socket.NewMsg([]byte(s)) }
+
+// endpointFor returns a bindable endpoint of scheme: tcp on a free port,
+// a fresh ipc path, a fresh inproc name.
+func endpointFor(t *testing.T, scheme string) string {
+	switch scheme {
+	case "tcp":
+		return "tcp://127.0.0.1:0"
+	case "ipc":
+		return "ipc://" + filepath.Join(t.TempDir(), "s")
+	case "inproc":
+		return inprocEndpoint(t)
+	}
+	t.Fatalf("no endpoint for %q", scheme)
+	return ""
+}

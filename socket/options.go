@@ -49,6 +49,7 @@ type options struct {
 	// patternOpts adjust the pattern's configuration (type-specific
 	// options such as ROUTER mandatory mode live in options_*.go files).
 	patternOpts []func(*patterns.Config)
+	typeOnly    []typeOnly // options only some socket types take
 }
 
 func defaultOptions() options {
@@ -93,7 +94,8 @@ func WithRecvHWM(n int) Option {
 	}
 }
 
-// WithLinger sets how long Close keeps delivering queued messages: 0
+// WithLinger sets how long Close keeps delivering queued messages and
+// waits for peers to confirm they read them (see Socket.Close): 0
 // discards them at once, a negative duration waits without limit.
 func WithLinger(d time.Duration) Option {
 	return func(o *options) error {
@@ -213,6 +215,11 @@ func WithTransport(t transport.Transport) Option {
 	return func(o *options) error {
 		if t == nil || len(t.Schemes()) == 0 {
 			return badOption("transport", t, "must serve at least one scheme")
+		}
+		if v, ok := t.(transport.Validator); ok {
+			if err := v.Err(); err != nil {
+				return fmt.Errorf("%w: transport %v: %w", ErrBadOption, t.Schemes(), err)
+			}
 		}
 		o.transports = append(o.transports, t)
 		return nil

@@ -1,30 +1,60 @@
 package socket
 
-import "github.com/brookmq/brook/patterns"
+import (
+	"fmt"
+	"slices"
 
-// Type-specific options. Each one is accepted by every socket type and
-// acts only on the types it names (as the matching libzmq socket options
-// do); see patterns.Config for the exact semantics.
+	"github.com/brookmq/brook/patterns"
+)
 
-func patternOption(f func(*patterns.Config)) Option {
+// Type-specific options. Each one belongs to the socket types it names;
+// New refuses it on any other type with ErrBadOption, as libzmq's
+// zmq_setsockopt refuses with EINVAL. See patterns.Config for the exact
+// semantics.
+
+// patternOption returns an option named name that only types may take.
+func patternOption(name string, types []Type, f func(*patterns.Config)) Option {
 	return func(o *options) error {
 		o.patternOpts = append(o.patternOpts, f)
+		o.typeOnly = append(o.typeOnly, typeOnly{name: name, types: types})
 		return nil
 	}
 }
+
+// typeOnly records an option given to New that only some types take.
+type typeOnly struct {
+	name  string
+	types []Type
+}
+
+// checkFor refuses options that socket type t does not take.
+func (o *options) checkFor(t Type) error {
+	for _, r := range o.typeOnly {
+		if !slices.Contains(r.types, t) {
+			return fmt.Errorf("%w: %s is for %v sockets, not %s", ErrBadOption, r.name, r.types, t)
+		}
+	}
+	return nil
+}
+
+var (
+	xpubOnly   = []Type{XPub}
+	reqOnly    = []Type{Req}
+	routerOnly = []Type{Router}
+)
 
 // WithXPubVerbose makes an XPUB pass every subscription message to the
 // application, not only the first one for each topic (libzmq
 // ZMQ_XPUB_VERBOSE).
 func WithXPubVerbose(on bool) Option {
-	return patternOption(func(c *patterns.Config) { c.XPubVerbose = on })
+	return patternOption("WithXPubVerbose", xpubOnly, func(c *patterns.Config) { c.XPubVerbose = on })
 }
 
 // WithXPubVerboser makes an XPUB pass every subscription and every
 // cancellation to the application (libzmq ZMQ_XPUB_VERBOSER); it implies
 // WithXPubVerbose.
 func WithXPubVerboser(on bool) Option {
-	return patternOption(func(c *patterns.Config) { c.XPubVerboser = on })
+	return patternOption("WithXPubVerboser", xpubOnly, func(c *patterns.Config) { c.XPubVerboser = on })
 }
 
 // WithXPubManual hands an XPUB's subscriptions to the application: every
@@ -33,7 +63,7 @@ func WithXPubVerboser(on bool) Option {
 // the subscriber whose message Recv returned last (libzmq
 // ZMQ_XPUB_MANUAL).
 func WithXPubManual(on bool) Option {
-	return patternOption(func(c *patterns.Config) { c.XPubManual = on })
+	return patternOption("WithXPubManual", xpubOnly, func(c *patterns.Config) { c.XPubManual = on })
 }
 
 // WithXPubWelcome makes an XPUB send msg to each subscriber as soon as
@@ -44,7 +74,7 @@ func WithXPubWelcome(msg []byte) Option {
 	if msg != nil {
 		welcome = append([]byte{}, msg...)
 	}
-	return patternOption(func(c *patterns.Config) { c.XPubWelcome = welcome })
+	return patternOption("WithXPubWelcome", xpubOnly, func(c *patterns.Config) { c.XPubWelcome = welcome })
 }
 
 // WithReqRelaxed lets a REQ send a new request before it received the
@@ -52,7 +82,7 @@ func WithXPubWelcome(msg []byte) Option {
 // and counted (libzmq ZMQ_REQ_RELAXED). Combine it with WithReqCorrelate
 // so that a late reply from the same peer cannot pass for the new one.
 func WithReqRelaxed(on bool) Option {
-	return patternOption(func(c *patterns.Config) { c.ReqRelaxed = on })
+	return patternOption("WithReqRelaxed", reqOnly, func(c *patterns.Config) { c.ReqRelaxed = on })
 }
 
 // WithReqCorrelate makes a REQ prefix each request with a 4-byte request
@@ -60,7 +90,7 @@ func WithReqRelaxed(on bool) Option {
 // (libzmq ZMQ_REQ_CORRELATE). The REP (or ROUTER) side needs no change:
 // the id is part of the envelope it echoes.
 func WithReqCorrelate(on bool) Option {
-	return patternOption(func(c *patterns.Config) { c.ReqCorrelate = on })
+	return patternOption("WithReqCorrelate", reqOnly, func(c *patterns.Config) { c.ReqCorrelate = on })
 }
 
 // WithRouterMandatory makes a ROUTER's Send fail with ErrHostUnreachable
@@ -68,12 +98,12 @@ func WithReqCorrelate(on bool) Option {
 // that peer's queue is full, instead of dropping the message (libzmq
 // ZMQ_ROUTER_MANDATORY with a blocking send).
 func WithRouterMandatory(on bool) Option {
-	return patternOption(func(c *patterns.Config) { c.RouterMandatory = on })
+	return patternOption("WithRouterMandatory", routerOnly, func(c *patterns.Config) { c.RouterMandatory = on })
 }
 
 // WithRouterHandover lets a peer connecting with a routing id that
 // another connected peer holds take it over (libzmq ZMQ_ROUTER_HANDOVER).
 // Without it, such a peer is refused (EventRejected), as libzmq does.
 func WithRouterHandover(on bool) Option {
-	return patternOption(func(c *patterns.Config) { c.RouterHandover = on })
+	return patternOption("WithRouterHandover", routerOnly, func(c *patterns.Config) { c.RouterHandover = on })
 }

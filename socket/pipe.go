@@ -2,6 +2,7 @@ package socket
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -276,8 +277,8 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 	w := pipeWriter{p: p, conn: conn}
 	for {
 		batch, wasFull := p.popAll(w.spare())
-		if wasFull {
-			p.s.pat.Writable(p)
+		if wasFull && p.s.waker != nil {
+			p.s.waker.Writable(p)
 		}
 		if len(batch) == 0 {
 			w.free = append(w.free, batch)
@@ -288,8 +289,7 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 				continue
 			}
 			if p.s.closing.Load() {
-				p.markDrained()
-				return nil
+				return p.lingerEnd(conn)
 			}
 			select {
 			case <-p.wake:
@@ -328,6 +328,20 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 			}
 		}
 	}
+}
+
+// lingerEnd ends a closing socket's writing once everything queued has
+// been flushed: it half-closes the connection, so the peer reads to the
+// end and hangs up, which tells the reader (runConn) that the linger is
+// over for this pipe. A transport that cannot half-close counts as
+// drained once flushed.
+func (p *pipe) lingerEnd(conn transport.Conn) error {
+	err := conn.CloseWrite()
+	if errors.Is(err, transport.ErrNotSupported) {
+		p.markDrained()
+		return nil
+	}
+	return err
 }
 
 // unflushed is a batch whose items from index from on have been written

@@ -49,9 +49,12 @@ func (c *fakeConn) Flush() error {
 	c.buffered = c.buffered[:0]
 	return nil
 }
-func (c *fakeConn) Close() error       { return nil }
-func (c *fakeConn) LocalAddr() string  { return "" }
-func (c *fakeConn) RemoteAddr() string { return "" }
+func (c *fakeConn) WriteCommand(string, []byte) error          { return nil }
+func (c *fakeConn) SetCommandHandler(transport.CommandHandler) {}
+func (c *fakeConn) CloseWrite() error                          { return transport.ErrNotSupported }
+func (c *fakeConn) Close() error                               { return nil }
+func (c *fakeConn) LocalAddr() string                          { return "" }
+func (c *fakeConn) RemoteAddr() string                         { return "" }
 
 // A connection breaks mid-stream while a sender keeps the queue full; the
 // next connection carries on with everything that was not flushed, in
@@ -70,7 +73,7 @@ func TestPipeRequeueKeepsOrder(t *testing.T) {
 			for i := 0; i < total; i++ {
 				b := make([]byte, 8)
 				binary.BigEndian.PutUint64(b, uint64(i))
-				require.NoError(t, s.pat.Send(ctx, transport.Msg{Frames: [][]byte{b}}))
+				require.NoError(t, s.snd.Send(ctx, transport.Msg{Frames: [][]byte{b}}))
 			}
 		}()
 		c1 := &fakeConn{failAfter: failAfter}

@@ -43,11 +43,20 @@ type Socket struct {
 	typ  Type
 	opts options
 	pat  patterns.Pattern
-	log  *slog.Logger
-	cfg  transport.Config
-	trs  map[string]transport.Transport
-	ctr  counters
-	mon  monitor
+	// The pattern's optional capabilities, asserted once (nil when it
+	// lacks one).
+	snd      patterns.Sender
+	rcv      patterns.Receiver
+	subs     patterns.Subscriber
+	watch    patterns.PeerWatcher
+	admitter patterns.Admitter
+	waker    patterns.Waker
+	log      *slog.Logger
+	cfg      transport.Config
+	trs      map[string]transport.Transport
+	ctr      counters
+	mon      monitor
+	drop     dropEvents
 
 	ctx    context.Context // ends when the socket is fully closed
 	cancel context.CancelFunc
@@ -69,7 +78,7 @@ type Socket struct {
 // New creates a socket of type t. Options are validated here; the first
 // invalid one is returned as an error matching ErrBadOption.
 func New(t Type, opts ...Option) (*Socket, error) {
-	if !t.valid() {
+	if !t.Valid() {
 		return nil, fmt.Errorf("%w: socket type %d", ErrBadOption, int(t))
 	}
 	o := defaultOptions()
@@ -77,6 +86,9 @@ func New(t Type, opts ...Option) (*Socket, error) {
 		if err := opt(&o); err != nil {
 			return nil, err
 		}
+	}
+	if err := o.checkFor(t); err != nil {
+		return nil, err
 	}
 	s := &Socket{
 		typ:       t,
@@ -90,11 +102,17 @@ func New(t Type, opts ...Option) (*Socket, error) {
 	}
 	s.mon.subs = make(map[int]chan Event)
 	s.mon.buf = o.monitorBuffer
-	pat, err := patterns.New(t.String(), s.patternConfig())
+	pat, err := patterns.New(t, s.patternConfig())
 	if err != nil {
 		return nil, err
 	}
 	s.pat = pat
+	s.snd, _ = pat.(patterns.Sender)
+	s.rcv, _ = pat.(patterns.Receiver)
+	s.subs, _ = pat.(patterns.Subscriber)
+	s.watch, _ = pat.(patterns.PeerWatcher)
+	s.admitter, _ = pat.(patterns.Admitter)
+	s.waker, _ = pat.(patterns.Waker)
 	for _, tr := range append(defaultTransports(), o.transports...) {
 		for _, scheme := range tr.Schemes() {
 			s.trs[scheme] = tr
@@ -102,6 +120,8 @@ func New(t Type, opts ...Option) (*Socket, error) {
 	}
 	s.cfg = transport.Config{
 		SocketType:        t.String(),
+		PeerTypes:         t.PeerNames(),
+		AnnounceIdentity:  t.AnnouncesIdentity(),
 		Identity:          o.routingID,
 		Properties:        o.properties,
 		MaxMsgSize:        o.maxMsgSize,
@@ -126,21 +146,6 @@ func (s *Socket) patternConfig() patterns.Config {
 		f(&cfg)
 	}
 	return cfg
-}
-
-func (s *Socket) dropped(p patterns.Pipe, r DropReason, n int) {
-	if n <= 0 {
-		return
-	}
-	s.ctr.drop(r, n)
-	e := Event{Type: EventDropped, Reason: r, Count: n}
-	if p != nil {
-		e.PeerID = p.ID()
-		if pp, ok := p.(*pipe); ok {
-			e.Endpoint = pp.endpoint
-		}
-	}
-	s.mon.emit(e)
 }
 
 // Type returns the socket's type.
@@ -171,7 +176,10 @@ func (s *Socket) Send(ctx context.Context, m Msg) error {
 	if len(m.Frames) == 0 {
 		return ErrEmptyMsg
 	}
-	if err := s.pat.Send(ctx, m); err != nil {
+	if s.snd == nil {
+		return fmt.Errorf("%w: Send on %s", ErrNotSupported, s.typ)
+	}
+	if err := s.snd.Send(ctx, m); err != nil {
 		if errors.Is(err, transport.ErrClosed) {
 			return ErrClosed
 		}
@@ -189,7 +197,10 @@ func (s *Socket) Recv(ctx context.Context) (Msg, error) {
 	if s.closing.Load() {
 		return Msg{}, ErrClosed
 	}
-	m, err := s.pat.Recv(ctx)
+	if s.rcv == nil {
+		return Msg{}, fmt.Errorf("%w: Recv on %s", ErrNotSupported, s.typ)
+	}
+	r, err := s.rcv.Recv(ctx)
 	if err != nil {
 		if errors.Is(err, transport.ErrClosed) || s.closing.Load() {
 			return Msg{}, ErrClosed
@@ -197,13 +208,7 @@ func (s *Socket) Recv(ctx context.Context) (Msg, error) {
 		return Msg{}, err
 	}
 	s.ctr.received.Add(1)
-	return m, nil
-}
-
-// subscriber is implemented by patterns with subscriptions (SUB, XSUB).
-type subscriber interface {
-	Subscribe(topic []byte) error
-	Unsubscribe(topic []byte) error
+	return r.Msg, nil
 }
 
 // Subscribe adds a topic prefix subscription (SUB; on XSUB it sends the
@@ -212,11 +217,10 @@ func (s *Socket) Subscribe(prefix []byte) error {
 	if s.closing.Load() {
 		return ErrClosed
 	}
-	sub, ok := s.pat.(subscriber)
-	if !ok {
+	if s.subs == nil {
 		return fmt.Errorf("%w: Subscribe on %s", ErrNotSupported, s.typ)
 	}
-	return sub.Subscribe(append([]byte(nil), prefix...))
+	return s.subs.Subscribe(append([]byte(nil), prefix...))
 }
 
 // Unsubscribe removes one subscription to prefix (subscriptions are
@@ -225,21 +229,24 @@ func (s *Socket) Unsubscribe(prefix []byte) error {
 	if s.closing.Load() {
 		return ErrClosed
 	}
-	sub, ok := s.pat.(subscriber)
-	if !ok {
+	if s.subs == nil {
 		return fmt.Errorf("%w: Unsubscribe on %s", ErrNotSupported, s.typ)
 	}
-	return sub.Unsubscribe(append([]byte(nil), prefix...))
+	return s.subs.Unsubscribe(append([]byte(nil), prefix...))
 }
-
-// Pattern returns the socket's routing state machine, for the few
-// type-specific controls the facade does not wrap.
-func (s *Socket) Pattern() patterns.Pattern { return s.pat }
 
 // Close stops the socket: listeners close at once, then queued messages
 // are delivered for up to the linger time (WithLinger), then every
 // connection is closed and every goroutine of the socket has ended.
 // Blocked and later calls fail with ErrClosed. Close is idempotent.
+//
+// Lingering is stronger than libzmq's: once a connection's queue is
+// written out, brook half-closes it and waits for the peer to read to the
+// end and hang up (libzmq, pyzmq and brook peers all do), so when Close
+// returns within the linger time every queued message has been read by
+// its peer's socket, not merely handed to the kernel. A peer that does not
+// read holds Close for at most the linger time; what it never read is
+// counted as dropped.
 func (s *Socket) Close() error {
 	s.closeOnce.Do(func() { s.closeErr = s.close() })
 	return s.closeErr
@@ -270,10 +277,11 @@ func (s *Socket) close() error {
 		s.dropped(p, DropPeerGone, p.close())
 	}
 	s.mu.Unlock()
-	if u, ok := s.pat.(interface{ Unread() int }); ok {
+	if s.rcv != nil {
 		// Received but never taken by the application: lost with the socket.
-		s.dropped(nil, DropUnread, u.Unread())
+		s.dropped(nil, DropUnread, s.rcv.Unread())
 	}
+	s.drop.close(&s.mon)
 	s.mon.close()
 	return errors.Join(errs...)
 }

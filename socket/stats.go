@@ -52,7 +52,7 @@ type PeerStats struct {
 
 type counters struct {
 	sent, received atomic.Uint64
-	dropped        [6]atomic.Uint64
+	dropped        [patterns.NumDropReasons]atomic.Uint64
 }
 
 func (c *counters) drop(r DropReason, n int) {

@@ -1,33 +1,24 @@
 package socket
 
-import "fmt"
+import "github.com/brookmq/brook/patterns"
 
-// Type is a socket type, numbered as in libzmq.
-type Type int
+// Type is a socket type, numbered as in libzmq. String returns its wire
+// name ("PAIR", "PUB", ...). Everything brook knows about each type (its
+// peers, its handshake, its state machine) lives in one table in package
+// patterns.
+type Type = patterns.Type
 
 // Socket types (values 0..10 as in libzmq's ZMQ_PAIR..ZMQ_XSUB).
 const (
-	Pair Type = iota
-	Pub
-	Sub
-	Req
-	Rep
-	Dealer
-	Router
-	Pull
-	Push
-	XPub
-	XSub
+	Pair   = patterns.Pair
+	Pub    = patterns.Pub
+	Sub    = patterns.Sub
+	Req    = patterns.Req
+	Rep    = patterns.Rep
+	Dealer = patterns.Dealer
+	Router = patterns.Router
+	Pull   = patterns.Pull
+	Push   = patterns.Push
+	XPub   = patterns.XPub
+	XSub   = patterns.XSub
 )
-
-var typeNames = [...]string{"PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB"}
-
-// String returns the type's ZMTP name: "PAIR", "PUB", ...
-func (t Type) String() string {
-	if t < 0 || int(t) >= len(typeNames) {
-		return fmt.Sprintf("Type(%d)", int(t))
-	}
-	return typeNames[t]
-}
-
-func (t Type) valid() bool { return t >= 0 && int(t) < len(typeNames) }

@@ -34,6 +34,12 @@ var (
 	ErrAddrInUse = errors.New("brook: address already in use")
 	// ErrNoEndpoint means an inproc endpoint has no binder (yet).
 	ErrNoEndpoint = errors.New("brook: no such endpoint")
+	// ErrBadCommand means a command given to WriteCommand has an invalid
+	// or reserved name, or is too large.
+	ErrBadCommand = errors.New("brook: invalid command")
+	// ErrNotSupported means the transport cannot do what was asked (for
+	// example a half-close on a stream without one).
+	ErrNotSupported = errors.New("brook: not supported by this transport")
 )
 
 type closedError struct{}

@@ -23,6 +23,15 @@ type Transport interface {
 	Listen(ep Endpoint) (Listener, error)
 }
 
+// Validator is implemented by transports whose options are given to a
+// constructor that cannot fail (quic.New, zstd.New): Err reports the
+// first invalid option, or a configuration that can never dial or listen.
+// A socket refuses such a transport in New (socket.ErrBadOption), instead
+// of failing every dial later in an endless reconnect loop.
+type Validator interface {
+	Err() error
+}
+
 // Listener accepts connections on a bound endpoint.
 //
 // Accept may be called by one goroutine at a time; Close may be called
@@ -39,13 +48,15 @@ type Listener interface {
 	Close() error
 }
 
-// Conn is one connection to one peer carrying whole messages.
+// Conn is one connection to one peer carrying whole messages, and named
+// commands beside them.
 //
 // Concurrency: Handshake must complete before anything else is called.
-// After it, one goroutine may read (ReadMsg) while another writes
-// (WriteMsg, WriteSubscription, Flush); Close may be called from any
-// goroutine at any time and unblocks both with an error matching
-// ErrClosed (or the error that broke the connection).
+// After it, one goroutine may read (ReadMsg, with SetCommandHandler set
+// before the first ReadMsg) while another writes (WriteMsg,
+// WriteSubscription, WriteCommand, Flush, CloseWrite); Close may be
+// called from any goroutine at any time and unblocks both with an error
+// matching ErrClosed (or the error that broke the connection).
 type Conn interface {
 	// Handshake performs the protocol handshake (ZMTP greeting, mechanism
 	// and READY metadata for stream transports) within cfg's handshake
@@ -55,8 +66,15 @@ type Conn interface {
 	// ReadMsg blocks until the next whole message arrives. Subscriptions
 	// arrive in ZMTP 3.0 message form: one frame holding 0x01 (subscribe)
 	// or 0x00 (cancel) followed by the topic, whatever form the peer used
-	// on the wire. Heartbeat commands are handled inside the Conn.
+	// on the wire. Heartbeat and handshake commands are handled inside the
+	// Conn; commands the peer wrote with WriteCommand go to the handler
+	// set with SetCommandHandler, on this goroutine, in the order they
+	// were written relative to the messages.
 	ReadMsg() (Msg, error)
+	// SetCommandHandler installs h for the commands the peer writes with
+	// WriteCommand. It must be called after Handshake and before the
+	// first ReadMsg. Without a handler such commands are discarded.
+	SetCommandHandler(h CommandHandler)
 	// WriteMsg queues m for sending; it may buffer until Flush. The Conn
 	// owns m's frames from here on.
 	WriteMsg(m Msg) error
@@ -64,8 +82,25 @@ type Conn interface {
 	// cancellation for topic, in the form the peer understands (a 3.1
 	// command, or a 3.0 message for a 3.0 peer).
 	WriteSubscription(topic []byte, subscribe bool) error
+	// WriteCommand queues a command, ordered with the messages written
+	// before and after it; it may buffer until Flush. The name must pass
+	// CheckCommand and len(name)+len(data) must not exceed MaxCommandSize
+	// (ErrBadCommand otherwise, and nothing is sent). The Conn does not
+	// keep data after WriteCommand returns. Only use commands a peer has
+	// announced it understands (brook's own extensions are negotiated
+	// with X-Brook-* handshake properties): a libzmq peer ignores unknown
+	// commands, but older brook versions may not.
+	WriteCommand(name string, data []byte) error
 	// Flush sends everything buffered.
 	Flush() error
+	// CloseWrite flushes what is buffered and ends the sending direction:
+	// the peer reads everything written so far and then sees the
+	// connection end, while ReadMsg here goes on until the peer closes its
+	// side. This is how a closing socket lingers: it knows its messages
+	// were read when the peer hangs up. Writes after CloseWrite fail with
+	// ErrClosed; Close is still needed. A transport that cannot half-close
+	// returns an error matching ErrNotSupported after flushing.
+	CloseWrite() error
 	// Close tears the connection down. It is safe to call more than once.
 	Close() error
 	// LocalAddr and RemoteAddr describe the two ends, for logs and events.
@@ -73,12 +108,30 @@ type Conn interface {
 	RemoteAddr() string
 }
 
+// CommandHandler receives a command the peer wrote with WriteCommand:
+// its name and data, which are valid only during the call. It runs on the
+// goroutine calling ReadMsg, before ReadMsg returns the message that
+// followed the command. A non-nil error ends the connection with that
+// error (use it for malformed or unexpected commands).
+type CommandHandler func(name string, data []byte) error
+
 // Config describes the local socket to a handshake and sets the limits the
 // connection enforces afterwards.
 type Config struct {
 	// SocketType is the local socket type as on the wire: "PUSH", ...
 	SocketType string
-	// Identity is the routing id announced to the peer (may be empty).
+	// PeerTypes lists the socket types (wire names) a peer may announce;
+	// a peer of any other type is refused with ErrIncompatible (an ERROR
+	// command on the wire). The socket fills it from its type's entry in
+	// the socket type table (patterns.Type.PeerNames). Nil puts no
+	// restriction on the peer's type (for tools and tests working at the
+	// transport level).
+	PeerTypes []string
+	// AnnounceIdentity makes the handshake carry an Identity property,
+	// empty when Identity is (REQ, DEALER and ROUTER do, as in libzmq).
+	AnnounceIdentity bool
+	// Identity is the routing id announced to the peer when
+	// AnnounceIdentity is set.
 	Identity []byte
 	// Properties are extra READY properties (names should start with
 	// "X-"), sent as given.
@@ -132,26 +185,15 @@ func (p PeerInfo) Property(name string) ([]byte, bool) {
 	return nil, false
 }
 
-// compatible lists, for each socket type, the peer types it may talk to
-// (ZMTP RFC 23/37 and libzmq's socket compatibility table).
-var compatible = map[string][]string{
-	"PAIR":   {"PAIR"},
-	"PUB":    {"SUB", "XSUB"},
-	"XPUB":   {"SUB", "XSUB"},
-	"SUB":    {"PUB", "XPUB"},
-	"XSUB":   {"PUB", "XPUB"},
-	"REQ":    {"REP", "ROUTER"},
-	"REP":    {"REQ", "DEALER"},
-	"DEALER": {"REP", "DEALER", "ROUTER"},
-	"ROUTER": {"REQ", "DEALER", "ROUTER"},
-	"PUSH":   {"PULL"},
-	"PULL":   {"PUSH"},
-}
-
-// Compatible reports whether a socket of type local may talk to a peer of
-// type peer. Type names compare case-insensitively.
-func Compatible(local, peer string) bool {
-	for _, t := range compatible[strings.ToUpper(local)] {
+// PeerAllowed reports whether a peer announcing socket type peer may talk
+// to the socket cfg describes: peer must be one of cfg.PeerTypes
+// (compared case-insensitively, as ZMTP names are), unless PeerTypes is
+// nil.
+func (cfg *Config) PeerAllowed(peer string) bool {
+	if cfg.PeerTypes == nil {
+		return true
+	}
+	for _, t := range cfg.PeerTypes {
 		if strings.EqualFold(t, peer) {
 			return true
 		}

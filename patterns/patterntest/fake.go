@@ -272,17 +272,21 @@ func (d *Drops) Count(r patterns.DropReason) int {
 	return n
 }
 
-// Connect attaches p to pat and reports its handshake, as the socket does
-// for a new peer.
+// Connect attaches p to pat and reports its handshake (to a
+// patterns.PeerWatcher), as the socket does for a new peer.
 func Connect(pat patterns.Pattern, p patterns.Pipe) {
 	pat.Attach(p)
-	pat.Connected(p)
+	if w, ok := pat.(patterns.PeerWatcher); ok {
+		w.Connected(p)
+	}
 }
 
-// Leave reports p's disconnection and removal, as the socket does when an
-// accepted peer goes away.
+// Leave reports p's disconnection (to a patterns.PeerWatcher) and
+// removal, as the socket does when an accepted peer goes away.
 func Leave(pat patterns.Pattern, p patterns.Pipe) {
-	pat.Disconnected(p)
+	if w, ok := pat.(patterns.PeerWatcher); ok {
+		w.Disconnected(p)
+	}
 	pat.Detach(p)
 }
 

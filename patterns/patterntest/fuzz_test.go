@@ -25,16 +25,16 @@ func FuzzRepEnvelope(f *testing.F) {
 	f.Add([]byte("x\xff"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d := &patterntest.Drops{}
-		rep, err := patterns.New("REP", patterns.Config{OnDrop: d.OnDrop, RecvHWM: 4})
+		rep, err := patterns.New(patterns.Rep, patterns.Config{OnDrop: d.OnDrop, RecvHWM: 4})
 		require.NoError(t, err)
 		defer rep.Close()
 		p := patterntest.NewPipe(1, "DEALER", nil)
 		patterntest.Connect(rep, p)
 		frames := splitInput(data)
-		require.NoError(t, rep.Inbound(context.Background(), p, patterns.Msg{Frames: frames}))
+		require.NoError(t, inbound(rep, context.Background(), p, patterns.Msg{Frames: frames}))
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		body, err := rep.Recv(ctx)
+		body, err := recv(rep, ctx)
 		delim := -1
 		for i, f := range frames {
 			if len(f) == 0 {
@@ -49,7 +49,7 @@ func FuzzRepEnvelope(f *testing.F) {
 		}
 		require.NoError(t, err)
 		require.Equal(t, frames[delim+1:], body.Frames)
-		require.NoError(t, rep.Send(context.Background(), patterntest.Msg("reply")))
+		require.NoError(t, send(rep, context.Background(), patterntest.Msg("reply")))
 		out := p.TakeData()
 		require.Len(t, out, 1)
 		require.Equal(t, append(append([][]byte{}, frames[:delim+1]...), []byte("reply")), out[0].Frames)
@@ -65,15 +65,15 @@ func FuzzReqReply(f *testing.F) {
 	f.Add([]byte("garbage"), true)
 	f.Fuzz(func(t *testing.T, data []byte, correlate bool) {
 		d := &patterntest.Drops{}
-		req, err := patterns.New("REQ", patterns.Config{OnDrop: d.OnDrop, ReqCorrelate: correlate})
+		req, err := patterns.New(patterns.Req, patterns.Config{OnDrop: d.OnDrop, ReqCorrelate: correlate})
 		require.NoError(t, err)
 		defer req.Close()
 		p := patterntest.NewPipe(1, "REP", nil)
 		patterntest.Connect(req, p)
-		require.NoError(t, req.Send(context.Background(), patterntest.Msg("q")))
+		require.NoError(t, send(req, context.Background(), patterntest.Msg("q")))
 		sent := p.TakeData()[0]
 		frames := splitInput(data)
-		require.NoError(t, req.Inbound(context.Background(), p, patterns.Msg{Frames: frames}))
+		require.NoError(t, inbound(req, context.Background(), p, patterns.Msg{Frames: frames}))
 		want := 1
 		if correlate {
 			want = 2
@@ -82,7 +82,7 @@ func FuzzReqReply(f *testing.F) {
 			(!correlate || bytes.Equal(frames[0], sent.Frames[0]))
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		m, err := req.Recv(ctx)
+		m, err := recv(req, ctx)
 		if !wellFormed {
 			require.ErrorIs(t, err, context.Canceled)
 			require.Equal(t, 1, d.Count(patterns.DropUnexpected))

@@ -65,13 +65,13 @@ func TestPubMatching(t *testing.T) {
 			for _, st := range tc.steps {
 				switch {
 				case st.msg[0] == '+':
-					require.NoError(t, pub.Inbound(ctxT(t), pipes[st.pipe-1], sub(st.msg[1:])))
+					require.NoError(t, inbound(pub, ctxT(t), pipes[st.pipe-1], sub(st.msg[1:])))
 				case st.msg[0] == '-':
-					require.NoError(t, pub.Inbound(ctxT(t), pipes[st.pipe-1], unsub(st.msg[1:])))
+					require.NoError(t, inbound(pub, ctxT(t), pipes[st.pipe-1], unsub(st.msg[1:])))
 				case strings.HasPrefix(st.msg, "pub:"):
-					require.NoError(t, pub.Send(expired(), patterntest.Msg(st.msg[4:], "body")), "PUB never blocks")
+					require.NoError(t, send(pub, expired(), patterntest.Msg(st.msg[4:], "body")), "PUB never blocks")
 				default:
-					require.NoError(t, pub.Inbound(ctxT(t), pipes[st.pipe-1], patterntest.Msg(st.msg)))
+					require.NoError(t, inbound(pub, ctxT(t), pipes[st.pipe-1], patterntest.Msg(st.msg)))
 				}
 				for i, p := range pipes {
 					assert.Equal(t, append([]string{}, st.want[i]...), items(p.Take()), "step %q pipe %d", st.msg, i+1)
@@ -79,7 +79,7 @@ func TestPubMatching(t *testing.T) {
 			}
 			assert.Equal(t, tc.noPeer, drops.Count(patterns.DropNoPeer))
 			assert.Equal(t, tc.unexpects, drops.Count(patterns.DropUnexpected))
-			_, err := pub.Recv(expired())
+			_, err := recv(pub, expired())
 			assert.ErrorIs(t, err, patterns.ErrNotSupported)
 		})
 	}
@@ -91,10 +91,10 @@ func TestPubHWMDropsPerSubscriber(t *testing.T) {
 	slow.SetHWM(2)
 	for _, p := range []*patterntest.Pipe{slow, fast} {
 		patterntest.Connect(pub, p)
-		require.NoError(t, pub.Inbound(ctxT(t), p, sub("")))
+		require.NoError(t, inbound(pub, ctxT(t), p, sub("")))
 	}
 	for i := 0; i < 5; i++ {
-		require.NoError(t, pub.Send(expired(), patterntest.Msg("m")))
+		require.NoError(t, send(pub, expired(), patterntest.Msg("m")))
 	}
 	assert.Equal(t, 2, slow.Queued())
 	assert.Equal(t, 5, fast.Queued())
@@ -108,17 +108,17 @@ func TestPubForgetsSubscriptionsOnDisconnect(t *testing.T) {
 	pub, drops := newPattern(t, "PUB", patterns.Config{})
 	p := patterntest.NewPipe(1, "SUB", nil)
 	patterntest.Connect(pub, p)
-	require.NoError(t, pub.Inbound(ctxT(t), p, sub("a")))
-	pub.Disconnected(p)
-	require.NoError(t, pub.Send(expired(), patterntest.Msg("a")))
+	require.NoError(t, inbound(pub, ctxT(t), p, sub("a")))
+	disconnected(pub, p)
+	require.NoError(t, send(pub, expired(), patterntest.Msg("a")))
 	assert.Empty(t, p.Take(), "nothing for a subscriber that must resubscribe")
 	assert.Equal(t, 1, drops.Count(patterns.DropNoPeer))
-	pub.Connected(p)
-	require.NoError(t, pub.Inbound(ctxT(t), p, sub("a")))
-	require.NoError(t, pub.Send(expired(), patterntest.Msg("a")))
+	connected(pub, p)
+	require.NoError(t, inbound(pub, ctxT(t), p, sub("a")))
+	require.NoError(t, send(pub, expired(), patterntest.Msg("a")))
 	assert.Equal(t, []string{"a"}, items(p.Take()))
 	patterntest.Leave(pub, p)
-	require.NoError(t, pub.Send(expired(), patterntest.Msg("a")))
+	require.NoError(t, send(pub, expired(), patterntest.Msg("a")))
 	assert.Equal(t, 2, drops.Count(patterns.DropNoPeer))
 }
 
@@ -130,7 +130,7 @@ func TestSubResendsOnReconnect(t *testing.T) {
 	require.NoError(t, subs.Subscribe([]byte("a")))
 	require.NoError(t, subs.Subscribe([]byte("a")))
 	require.NoError(t, subs.Subscribe([]byte("b")))
-	s.Connected(p)
+	connected(s, p)
 	assert.Equal(t, []string{"+a", "+b"}, items(p.Take()), "the queued commands are replaced by the set, each topic once")
 
 	require.NoError(t, subs.Unsubscribe([]byte("a")))
@@ -142,11 +142,11 @@ func TestSubResendsOnReconnect(t *testing.T) {
 
 	// The connection drops with commands unsent; the next one gets the set.
 	require.NoError(t, subs.Subscribe([]byte("c")))
-	s.Disconnected(p)
-	s.Connected(p)
+	disconnected(s, p)
+	connected(s, p)
 	assert.Equal(t, []string{"+b", "+c"}, items(p.Take()))
 
-	err := s.Send(expired(), patterntest.Msg("x"))
+	err := send(s, expired(), patterntest.Msg("x"))
 	assert.ErrorIs(t, err, patterns.ErrNotSupported)
 }
 
@@ -155,43 +155,43 @@ func TestSubFiltersLocally(t *testing.T) {
 	p := patterntest.NewPipe(1, "PUB", nil)
 	patterntest.Connect(s, p)
 	require.NoError(t, s.(subscriber).Subscribe([]byte("news")))
-	require.NoError(t, s.Inbound(ctxT(t), p, patterntest.Msg("sport", "x")))
-	require.NoError(t, s.Inbound(ctxT(t), p, patterntest.Msg("news.eu", "y")))
-	m, err := s.Recv(ctxT(t))
+	require.NoError(t, inbound(s, ctxT(t), p, patterntest.Msg("sport", "x")))
+	require.NoError(t, inbound(s, ctxT(t), p, patterntest.Msg("news.eu", "y")))
+	m, err := recv(s, ctxT(t))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"news.eu", "y"}, patterntest.Strings(m))
 	assert.Equal(t, 1, drops.Count(patterns.DropUnexpected))
-	_, err = s.Recv(expired())
+	_, err = recv(s, expired())
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
 func TestXSubSendsUpstream(t *testing.T) {
 	x, drops := newPattern(t, "XSUB", patterns.Config{})
-	require.NoError(t, x.Send(expired(), patterntest.Msg("plain")))
+	require.NoError(t, send(x, expired(), patterntest.Msg("plain")))
 	assert.Equal(t, 1, drops.Count(patterns.DropNoPeer), "no publisher at all")
 	a, b := patterntest.NewPipe(1, "PUB", nil), patterntest.NewPipe(2, "XPUB", nil)
 	patterntest.Connect(x, a)
 	patterntest.Connect(x, b)
 	b.SetHWM(1)
-	require.NoError(t, x.Send(expired(), sub("t")))
-	require.NoError(t, x.Send(expired(), sub("t")))
-	require.NoError(t, x.Send(expired(), unsub("t")))
-	require.NoError(t, x.Send(expired(), patterntest.Msg("plain", "2")))
-	require.NoError(t, x.Send(expired(), patterntest.Msg("plain")))
+	require.NoError(t, send(x, expired(), sub("t")))
+	require.NoError(t, send(x, expired(), sub("t")))
+	require.NoError(t, send(x, expired(), unsub("t")))
+	require.NoError(t, send(x, expired(), patterntest.Msg("plain", "2")))
+	require.NoError(t, send(x, expired(), patterntest.Msg("plain")))
 	require.NoError(t, x.(subscriber).Subscribe([]byte("u")))
 	assert.Equal(t, []string{"+t", "+t", "plain|2", "plain", "+u"}, items(a.Take()))
 	assert.Equal(t, []string{"+t", "+t", "plain|2", "+u"}, items(b.Take()))
 	assert.Equal(t, 1, drops.Count(patterns.DropHWM))
 
 	// Local filtering uses what was sent upstream; a reconnect resends it.
-	require.NoError(t, x.Inbound(ctxT(t), a, patterntest.Msg("t1")))
-	require.NoError(t, x.Inbound(ctxT(t), a, patterntest.Msg("v")))
-	m, err := x.Recv(ctxT(t))
+	require.NoError(t, inbound(x, ctxT(t), a, patterntest.Msg("t1")))
+	require.NoError(t, inbound(x, ctxT(t), a, patterntest.Msg("v")))
+	m, err := recv(x, ctxT(t))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"t1"}, patterntest.Strings(m))
 	assert.Equal(t, 1, drops.Count(patterns.DropUnexpected))
-	x.Disconnected(a)
-	x.Connected(a)
+	disconnected(x, a)
+	connected(x, a)
 	assert.Equal(t, []string{"+t", "+u"}, items(a.Take()))
 }
 
@@ -212,15 +212,15 @@ func TestXPubPassesSubscriptions(t *testing.T) {
 			patterntest.Connect(x, p1)
 			patterntest.Connect(x, p2)
 			ctx := ctxT(t)
-			require.NoError(t, x.Inbound(ctx, p1, sub("a")))
-			require.NoError(t, x.Inbound(ctx, p2, sub("a")))
-			require.NoError(t, x.Inbound(ctx, p1, sub("a"))) // p1 already holds it
-			require.NoError(t, x.Inbound(ctx, p1, unsub("a")))
-			require.NoError(t, x.Inbound(ctx, p1, unsub("a"))) // p1 no longer holds it
-			require.NoError(t, x.Inbound(ctx, p2, unsub("a")))
+			require.NoError(t, inbound(x, ctx, p1, sub("a")))
+			require.NoError(t, inbound(x, ctx, p2, sub("a")))
+			require.NoError(t, inbound(x, ctx, p1, sub("a"))) // p1 already holds it
+			require.NoError(t, inbound(x, ctx, p1, unsub("a")))
+			require.NoError(t, inbound(x, ctx, p1, unsub("a"))) // p1 no longer holds it
+			require.NoError(t, inbound(x, ctx, p2, unsub("a")))
 			var got []string
 			for {
-				m, err := x.Recv(expired())
+				m, err := recv(x, expired())
 				if err != nil {
 					break
 				}
@@ -240,14 +240,14 @@ func TestXPubDepartureAndUpstreamData(t *testing.T) {
 	assert.Equal(t, []string{"hello"}, items(p1.Take()), "welcome message")
 	p2.Take()
 	ctx := ctxT(t)
-	require.NoError(t, x.Inbound(ctx, p1, sub("a")))
-	require.NoError(t, x.Inbound(ctx, p1, sub("b")))
-	require.NoError(t, x.Inbound(ctx, p2, sub("b")))
-	require.NoError(t, x.Inbound(ctx, p1, patterntest.Msg("upstream", "data")))
+	require.NoError(t, inbound(x, ctx, p1, sub("a")))
+	require.NoError(t, inbound(x, ctx, p1, sub("b")))
+	require.NoError(t, inbound(x, ctx, p2, sub("b")))
+	require.NoError(t, inbound(x, ctx, p1, patterntest.Msg("upstream", "data")))
 	patterntest.Leave(x, p1)
 	var got [][]string
 	for {
-		m, err := x.Recv(expired())
+		m, err := recv(x, expired())
 		if err != nil {
 			break
 		}
@@ -255,7 +255,7 @@ func TestXPubDepartureAndUpstreamData(t *testing.T) {
 	}
 	assert.Equal(t, [][]string{{"\x01a"}, {"\x01b"}, {"upstream", "data"}, {"\x00a"}}, got,
 		"b is still held by p2, so only a is cancelled")
-	require.NoError(t, x.Send(expired(), patterntest.Msg("b")))
+	require.NoError(t, send(x, expired(), patterntest.Msg("b")))
 	assert.Equal(t, []string{"b"}, items(p2.Take()))
 	assert.ErrorIs(t, x.(subscriber).Subscribe([]byte("z")), patterns.ErrNotSupported, "Subscribe needs manual mode")
 }
@@ -268,37 +268,37 @@ func TestXPubManual(t *testing.T) {
 	patterntest.Connect(x, p1)
 	patterntest.Connect(x, p2)
 	ctx := ctxT(t)
-	require.NoError(t, x.Inbound(ctx, p1, sub("a")))
-	require.NoError(t, x.Inbound(ctx, p2, sub("a")))
-	require.NoError(t, x.Inbound(ctx, p2, sub("a")))
+	require.NoError(t, inbound(x, ctx, p1, sub("a")))
+	require.NoError(t, inbound(x, ctx, p2, sub("a")))
+	require.NoError(t, inbound(x, ctx, p2, sub("a")))
 
-	m, err := x.Recv(ctx)
+	m, err := recv(x, ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"\x01a"}, patterntest.Strings(m))
 	require.NoError(t, subs.Subscribe([]byte("A.translated"))) // applies to p1
-	require.NoError(t, x.Send(expired(), patterntest.Msg("a")))
+	require.NoError(t, send(x, expired(), patterntest.Msg("a")))
 	assert.Equal(t, 1, drops.Count(patterns.DropNoPeer), "nothing applied automatically")
-	require.NoError(t, x.Send(expired(), patterntest.Msg("A.translated!")))
+	require.NoError(t, send(x, expired(), patterntest.Msg("A.translated!")))
 	assert.Equal(t, []string{"A.translated!"}, items(p1.Take()))
 	assert.Empty(t, p2.Take())
 
 	for i := 0; i < 2; i++ { // every subscription message is passed on
-		m, err = x.Recv(ctx)
+		m, err = recv(x, ctx)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"\x01a"}, patterntest.Strings(m))
 	}
 	require.NoError(t, subs.Subscribe([]byte("a"))) // applies to p2
-	require.NoError(t, x.Send(expired(), patterntest.Msg("a")))
+	require.NoError(t, send(x, expired(), patterntest.Msg("a")))
 	assert.Empty(t, p1.Take())
 	assert.Equal(t, []string{"a"}, items(p2.Take()))
 	require.NoError(t, subs.Unsubscribe([]byte("a")))
-	require.NoError(t, x.Send(expired(), patterntest.Msg("a")))
+	require.NoError(t, send(x, expired(), patterntest.Msg("a")))
 	assert.Empty(t, p2.Take())
 
 	// p2 leaves: the application hears of each subscription it asked for.
 	patterntest.Leave(x, p2)
 	for i := 0; i < 2; i++ {
-		m, err = x.Recv(ctx)
+		m, err = recv(x, ctx)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"\x00a"}, patterntest.Strings(m))
 	}

@@ -80,7 +80,7 @@ func TestReqStates(t *testing.T) {
 				switch {
 				case st.do == "send":
 					n++
-					err = req.Send(ctxT(t), patterntest.Msg("request"))
+					err = send(req, ctxT(t), patterntest.Msg("request"))
 					if st.wantErr == nil {
 						got := pipes[(n-1)%2].TakeData()
 						require.Len(t, got, 1, "round-robin")
@@ -94,14 +94,14 @@ func TestReqStates(t *testing.T) {
 						ctx = expired()
 					}
 					var m patterns.Msg
-					m, err = req.Recv(ctx)
+					m, err = recv(req, ctx)
 					if st.wantErr == nil {
 						assert.Equal(t, st.want, patterntest.Strings(m))
 					}
 				default:
 					id := st.do[6] - '1'
 					frames := splitFrames(st.do[8:])
-					err = req.Inbound(ctxT(t), pipes[id], patterntest.Msg(frames...))
+					err = inbound(req, ctxT(t), pipes[id], patterntest.Msg(frames...))
 				}
 				if st.wantErr != nil {
 					assert.ErrorIs(t, err, st.wantErr, "step %s", st.do)
@@ -131,20 +131,20 @@ func TestReqCorrelate(t *testing.T) {
 	req, drops := newPattern(t, "REQ", patterns.Config{ReqCorrelate: true, ReqRelaxed: true})
 	p := patterntest.NewPipe(1, "ROUTER", nil)
 	patterntest.Connect(req, p)
-	require.NoError(t, req.Send(ctxT(t), patterntest.Msg("one")))
+	require.NoError(t, send(req, ctxT(t), patterntest.Msg("one")))
 	first := p.TakeData()[0]
 	require.Len(t, first.Frames, 3)
 	require.Len(t, first.Frames[0], 4, "request id frame")
 	assert.Empty(t, first.Frames[1])
-	require.NoError(t, req.Send(ctxT(t), patterntest.Msg("two")))
+	require.NoError(t, send(req, ctxT(t), patterntest.Msg("two")))
 	second := p.TakeData()[0]
 	assert.Equal(t, binary.BigEndian.Uint32(first.Frames[0])+1, binary.BigEndian.Uint32(second.Frames[0]))
 
 	// The late reply to "one" comes from the same peer: the id tells.
-	require.NoError(t, req.Inbound(ctxT(t), p, patterns.Msg{Frames: [][]byte{first.Frames[0], {}, []byte("reply one")}}))
-	require.NoError(t, req.Inbound(ctxT(t), p, patterns.Msg{Frames: [][]byte{{}, []byte("no id")}}))
-	require.NoError(t, req.Inbound(ctxT(t), p, patterns.Msg{Frames: [][]byte{second.Frames[0], {}, []byte("reply two")}}))
-	m, err := req.Recv(ctxT(t))
+	require.NoError(t, inbound(req, ctxT(t), p, patterns.Msg{Frames: [][]byte{first.Frames[0], {}, []byte("reply one")}}))
+	require.NoError(t, inbound(req, ctxT(t), p, patterns.Msg{Frames: [][]byte{{}, []byte("no id")}}))
+	require.NoError(t, inbound(req, ctxT(t), p, patterns.Msg{Frames: [][]byte{second.Frames[0], {}, []byte("reply two")}}))
+	m, err := recv(req, ctxT(t))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"reply two"}, patterntest.Strings(m))
 	assert.Equal(t, 2, drops.Count(patterns.DropUnexpected))
@@ -152,13 +152,13 @@ func TestReqCorrelate(t *testing.T) {
 
 func TestReqBlocksWithoutPeerAndWaitsForReply(t *testing.T) {
 	req, _ := newPattern(t, "REQ", patterns.Config{})
-	assert.ErrorIs(t, req.Send(expired(), patterntest.Msg("x")), context.Canceled, "no peer: Send blocks")
+	assert.ErrorIs(t, send(req, expired(), patterntest.Msg("x")), context.Canceled, "no peer: Send blocks")
 	p := patterntest.NewPipe(1, "REP", nil)
 	patterntest.Connect(req, p)
-	require.NoError(t, req.Send(ctxT(t), patterntest.Msg("x")), "a failed Send left the REQ idle")
+	require.NoError(t, send(req, ctxT(t), patterntest.Msg("x")), "a failed Send left the REQ idle")
 	got := make(chan patterns.Msg, 1)
 	go func() {
-		m, err := req.Recv(context.Background())
+		m, err := recv(req, context.Background())
 		if err == nil {
 			got <- m
 		}
@@ -166,15 +166,15 @@ func TestReqBlocksWithoutPeerAndWaitsForReply(t *testing.T) {
 	}()
 	// The peer the REQ asked disconnects and comes back: REQ still waits,
 	// and a reply from the same pipe is accepted.
-	req.Disconnected(p)
-	req.Connected(p)
-	require.NoError(t, req.Inbound(ctxT(t), p, patterntest.Msg("", "ok")))
+	disconnected(req, p)
+	connected(req, p)
+	require.NoError(t, inbound(req, ctxT(t), p, patterntest.Msg("", "ok")))
 	assert.Equal(t, []string{"ok"}, patterntest.Strings(<-got))
 
-	require.NoError(t, req.Send(ctxT(t), patterntest.Msg("y")))
+	require.NoError(t, send(req, ctxT(t), patterntest.Msg("y")))
 	errc := make(chan error, 1)
 	go func() {
-		_, err := req.Recv(context.Background())
+		_, err := recv(req, context.Background())
 		errc <- err
 	}()
 	req.Close()
@@ -197,11 +197,11 @@ func TestRepEnvelopes(t *testing.T) {
 			rep, drops := newPattern(t, "REP", patterns.Config{})
 			p := patterntest.NewPipe(1, "DEALER", nil)
 			patterntest.Connect(rep, p)
-			require.NoError(t, rep.Inbound(ctxT(t), p, patterntest.Msg(tc.request...)))
-			m, err := rep.Recv(ctxT(t))
+			require.NoError(t, inbound(rep, ctxT(t), p, patterntest.Msg(tc.request...)))
+			m, err := recv(rep, ctxT(t))
 			require.NoError(t, err)
 			assert.Equal(t, tc.body, patterntest.Strings(m))
-			require.NoError(t, rep.Send(ctxT(t), patterntest.Msg("world")))
+			require.NoError(t, send(rep, ctxT(t), patterntest.Msg("world")))
 			got := p.TakeData()
 			require.Len(t, got, 1)
 			assert.Equal(t, tc.reply, patterntest.Strings(got[0]))
@@ -215,37 +215,37 @@ func TestRepStates(t *testing.T) {
 	a, b := patterntest.NewPipe(1, "REQ", nil), patterntest.NewPipe(2, "REQ", nil)
 	patterntest.Connect(rep, a)
 	patterntest.Connect(rep, b)
-	assert.ErrorIs(t, rep.Send(ctxT(t), patterntest.Msg("x")), patterns.ErrState, "no request to answer")
-	_, err := rep.Recv(expired())
+	assert.ErrorIs(t, send(rep, ctxT(t), patterntest.Msg("x")), patterns.ErrState, "no request to answer")
+	_, err := recv(rep, expired())
 	assert.ErrorIs(t, err, context.Canceled)
 
 	ctx := ctxT(t)
-	require.NoError(t, rep.Inbound(ctx, a, patterntest.Msg("no delimiter")))
-	require.NoError(t, rep.Inbound(ctx, a, patterntest.Msg("x", "")))
-	require.NoError(t, rep.Inbound(ctx, a, patterntest.Msg("", "from a")))
-	require.NoError(t, rep.Inbound(ctx, b, patterntest.Msg("", "from b")))
-	m, err := rep.Recv(ctx)
+	require.NoError(t, inbound(rep, ctx, a, patterntest.Msg("no delimiter")))
+	require.NoError(t, inbound(rep, ctx, a, patterntest.Msg("x", "")))
+	require.NoError(t, inbound(rep, ctx, a, patterntest.Msg("", "from a")))
+	require.NoError(t, inbound(rep, ctx, b, patterntest.Msg("", "from b")))
+	m, err := recv(rep, ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"from a"}, patterntest.Strings(m))
 	assert.Equal(t, 2, drops.Count(patterns.DropUnexpected), "malformed requests")
-	_, err = rep.Recv(ctx)
+	_, err = recv(rep, ctx)
 	assert.ErrorIs(t, err, patterns.ErrState, "a reply is owed")
-	require.NoError(t, rep.Send(ctx, patterntest.Msg("to a")))
+	require.NoError(t, send(rep, ctx, patterntest.Msg("to a")))
 	assert.Equal(t, [][]string{{"", "to a"}}, datas(a))
 
-	m, err = rep.Recv(ctx)
+	m, err = recv(rep, ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"from b"}, patterntest.Strings(m))
 	patterntest.Leave(rep, b)
-	require.NoError(t, rep.Send(ctx, patterntest.Msg("to b")), "a reply to a departed peer is dropped")
+	require.NoError(t, send(rep, ctx, patterntest.Msg("to b")), "a reply to a departed peer is dropped")
 	assert.Equal(t, 1, drops.Count(patterns.DropPeerGone))
 
 	a.SetHWM(1)
 	for i := 0; i < 2; i++ {
-		require.NoError(t, rep.Inbound(ctx, a, patterntest.Msg("", "q")))
-		_, err = rep.Recv(ctx)
+		require.NoError(t, inbound(rep, ctx, a, patterntest.Msg("", "q")))
+		_, err = recv(rep, ctx)
 		require.NoError(t, err)
-		require.NoError(t, rep.Send(ctx, patterntest.Msg("r")))
+		require.NoError(t, send(rep, ctx, patterntest.Msg("r")))
 	}
 	assert.Equal(t, 1, drops.Count(patterns.DropHWM), "REP never blocks on a full peer")
 }

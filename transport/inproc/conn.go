@@ -1,6 +1,7 @@
 package inproc
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -11,10 +12,10 @@ import (
 // handshake mailboxes and the close signal. Side 0 is the dialer, side 1
 // the accepter.
 type pair struct {
-	addr  string                     // "inproc://name", both ends' address
-	q     [2]queue                   // q[i] carries messages to side i
-	hello [2]chan transport.PeerInfo // hello[i] carries side i's handshake (capacity 1)
-	done  chan struct{}              // closed when either side closes
+	addr  string        // "inproc://name", both ends' address
+	q     [2]queue      // q[i] carries messages to side i
+	hello [2]chan hello // hello[i] carries side i's handshake (capacity 1)
+	done  chan struct{} // closed when either side closes
 	once  sync.Once
 	// abandoned is set when a side's Handshake fails, so the other side
 	// does not take the announcement that side left behind for success.
@@ -26,7 +27,7 @@ func newPair(name string) (dialer, accepter *Conn) {
 	p := &pair{addr: "inproc://" + name, done: make(chan struct{})}
 	for i := range p.q {
 		p.q[i].init()
-		p.hello[i] = make(chan transport.PeerInfo, 1)
+		p.hello[i] = make(chan hello, 1)
 	}
 	return p.end(0), p.end(1)
 }
@@ -68,6 +69,9 @@ type Conn struct {
 
 	closed  atomic.Bool // Close was called on this end
 	started atomic.Bool // Handshake was called
+
+	onCommand transport.CommandHandler // read by the reading goroutine only
+	wclosed   atomic.Bool              // CloseWrite was called on this end
 }
 
 // ReadMsg returns the next message the peer wrote, waiting for one if
@@ -76,23 +80,49 @@ type Conn struct {
 // Close on this end it returns transport.ErrClosed at once. ReadMsg must
 // not be called by two goroutines at the same time.
 func (c *Conn) ReadMsg() (transport.Msg, error) {
-	if c.closed.Load() {
-		return transport.Msg{}, transport.ErrClosed
-	}
-	if c.next == len(c.batch) {
-		b, err := c.in.take(c.batch[:0])
-		c.batch, c.next = b, 0
-		if err != nil {
-			if c.closed.Load() {
-				return transport.Msg{}, transport.ErrClosed
+	for {
+		if c.closed.Load() {
+			return transport.Msg{}, transport.ErrClosed
+		}
+		if c.next == len(c.batch) {
+			b, err := c.in.take(c.batch[:0])
+			c.batch, c.next = b, 0
+			if err != nil {
+				if c.closed.Load() {
+					return transport.Msg{}, transport.ErrClosed
+				}
+				return transport.Msg{}, errPeerClosed
 			}
-			return transport.Msg{}, errPeerClosed
+		}
+		m := c.batch[c.next]
+		c.batch[c.next] = transport.Msg{} // let the frames go once the caller drops them
+		c.next++
+		name, data, ok := parseCommand(m)
+		if !ok {
+			return m, nil
+		}
+		if c.onCommand == nil {
+			continue
+		}
+		if err := c.onCommand(name, data); err != nil {
+			c.Close()
+			return transport.Msg{}, fmt.Errorf("inproc: %s command on %s: %w", name, c.p.addr, err)
 		}
 	}
-	m := c.batch[c.next]
-	c.batch[c.next] = transport.Msg{} // let the frames go once the caller drops them
-	c.next++
-	return m, nil
+}
+
+// SetCommandHandler installs h for the commands the peer writes with
+// WriteCommand; call it after Handshake and before the first ReadMsg.
+func (c *Conn) SetCommandHandler(h transport.CommandHandler) { c.onCommand = h }
+
+// WriteCommand hands the peer a command (name and a copy of data), in
+// order with the messages around it. The name and size are checked with
+// transport.CheckCommand.
+func (c *Conn) WriteCommand(name string, data []byte) error {
+	if err := transport.CheckCommand(name, data); err != nil {
+		return err
+	}
+	return c.write(commandMsg(name, data))
 }
 
 // WriteMsg hands m to the peer: the peer's ReadMsg returns this very Msg,
@@ -105,6 +135,14 @@ func (c *Conn) ReadMsg() (transport.Msg, error) {
 func (c *Conn) WriteMsg(m transport.Msg) error {
 	if len(m.Frames) == 0 {
 		return ErrNoFrames
+	}
+	return c.write(m)
+}
+
+// write pushes m to the peer's queue.
+func (c *Conn) write(m transport.Msg) error {
+	if c.wclosed.Load() {
+		return fmt.Errorf("%w: inproc connection %s is closed for writing", transport.ErrClosed, c.p.addr)
 	}
 	if err := c.out.push(m); err != nil {
 		if c.closed.Load() {
@@ -124,6 +162,17 @@ func (c *Conn) WriteSubscription(topic []byte, subscribe bool) error {
 
 // Flush does nothing: WriteMsg has already delivered the message.
 func (c *Conn) Flush() error { return nil }
+
+// CloseWrite ends our sending direction: the peer reads what was written,
+// then sees the connection end (as after Close), while ReadMsg here goes on
+// until the peer closes.
+func (c *Conn) CloseWrite() error {
+	if c.wclosed.Swap(true) {
+		return nil
+	}
+	c.out.close()
+	return nil
+}
 
 // Close closes both directions of the connection. The peer can still read
 // what was written to it before; everything else fails with an error

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/brookmq/brook/transport"
@@ -18,9 +19,9 @@ const peerVersion = 31
 var errHandshakeTwice = errors.New("brook: inproc: handshake already performed")
 
 // Handshake exchanges cfg with the peer's and returns what the peer
-// announced: its socket type, identity (for REQ, DEALER and ROUTER, as on
-// the wire) and properties, which include "Socket-Type" and "Identity" as
-// READY would carry them. Version is 31.
+// announced: its socket type, identity (when its Config says
+// AnnounceIdentity, as on the wire) and properties, which include
+// "Socket-Type" and "Identity" as READY would carry them. Version is 31.
 //
 // Handshake waits for the peer to call its own Handshake, at most until
 // ctx ends (an error wrapping ctx's error) or cfg.HandshakeTimeout passes
@@ -44,7 +45,7 @@ func (c *Conn) Handshake(ctx context.Context, cfg *transport.Config) (transport.
 		ctx, cancel = context.WithTimeoutCause(ctx, cfg.HandshakeTimeout, transport.ErrHandshakeTimeout)
 		defer cancel()
 	}
-	var peer transport.PeerInfo
+	var peer hello
 	select {
 	case peer = <-c.p.hello[1-c.side]:
 	case <-c.p.done:
@@ -59,13 +60,13 @@ func (c *Conn) Handshake(ctx context.Context, cfg *transport.Config) (transport.
 	case <-ctx.Done():
 		return c.fail(context.Cause(ctx))
 	}
-	if !transport.Compatible(cfg.SocketType, peer.SocketType) {
-		return c.fail(fmt.Errorf("%w: %s cannot talk to %s", transport.ErrIncompatible, cfg.SocketType, peer.SocketType))
+	if !cfg.PeerAllowed(peer.info.SocketType) || !peer.allows(cfg.SocketType) {
+		return c.fail(fmt.Errorf("%w: %s cannot talk to %s", transport.ErrIncompatible, cfg.SocketType, peer.info.SocketType))
 	}
 	if c.p.abandoned.Load() {
 		return c.fail(errPeerAbandoned)
 	}
-	return peer, nil
+	return peer.info, nil
 }
 
 // errPeerAbandoned is the handshake error of a side whose peer announced
@@ -79,22 +80,35 @@ func (c *Conn) fail(err error) (transport.PeerInfo, error) {
 	return transport.PeerInfo{}, fmt.Errorf("inproc: handshake on %s: %w", c.p.addr, err)
 }
 
+// hello is what one side of a connection tells the other in its
+// handshake: what the peer learns about it, and the peer types it accepts
+// (so both sides refuse an incompatible pair, as ZMTP peers do with their
+// ERROR commands).
+type hello struct {
+	info  transport.PeerInfo
+	peers []string // nil: any
+}
+
+// allows reports whether the side that sent h accepts a peer of type t.
+func (h hello) allows(t string) bool {
+	return (&transport.Config{PeerTypes: h.peers}).PeerAllowed(t)
+}
+
 // announce builds what the peer learns about us: a PeerInfo the peer owns
 // (identity and properties are copied, since cfg stays the caller's).
-func announce(cfg *transport.Config, addr string) transport.PeerInfo {
+func announce(cfg *transport.Config, addr string) hello {
 	props := make(map[string][]byte, len(cfg.Properties)+2)
 	for k, v := range cfg.Properties {
 		props[k] = bytes.Clone(v)
 	}
 	props["Socket-Type"] = []byte(cfg.SocketType)
 	info := transport.PeerInfo{
-		SocketType: cfg.SocketType,
+		SocketType: strings.ToUpper(cfg.SocketType),
 		Properties: props,
 		Version:    peerVersion,
 		RemoteAddr: addr,
 	}
-	switch strings.ToUpper(cfg.SocketType) {
-	case "REQ", "DEALER", "ROUTER":
+	if cfg.AnnounceIdentity {
 		id := bytes.Clone(cfg.Identity)
 		if id == nil {
 			id = []byte{}
@@ -104,5 +118,5 @@ func announce(cfg *transport.Config, addr string) transport.PeerInfo {
 			info.Identity = id
 		}
 	}
-	return info
+	return hello{info: info, peers: slices.Clone(cfg.PeerTypes)}
 }

@@ -45,8 +45,8 @@ func handshakeAsync(t *testing.T, c transport.Conn, cfg *transport.Config) <-cha
 
 func TestHandshakeIncompatibleFailsBothSides(t *testing.T) {
 	c, s := dialAccept(t)
-	cr := handshakeAsync(t, c, &transport.Config{SocketType: "PUSH"})
-	sr := handshakeAsync(t, s, &transport.Config{SocketType: "PUB"})
+	cr := handshakeAsync(t, c, &transport.Config{SocketType: "PUSH", PeerTypes: []string{"PULL"}})
+	sr := handshakeAsync(t, s, &transport.Config{SocketType: "PUB", PeerTypes: []string{"SUB", "XSUB"}})
 	assert.ErrorIs(t, (<-cr).err, transport.ErrIncompatible)
 	assert.ErrorIs(t, (<-sr).err, transport.ErrIncompatible)
 	assert.ErrorIs(t, c.WriteMsg(transport.NewMsg([]byte("x"))), transport.ErrClosed, "a failed handshake closes the conn")
@@ -56,8 +56,8 @@ func TestHandshakePeerInfo(t *testing.T) {
 	c, s := dialAccept(t)
 	id := []byte("dealer-1")
 	props := map[string][]byte{"X-Color": []byte("blue")}
-	cr := handshakeAsync(t, c, &transport.Config{SocketType: "DEALER", Identity: id, Properties: props})
-	sr := handshakeAsync(t, s, &transport.Config{SocketType: "ROUTER"})
+	cr := handshakeAsync(t, c, &transport.Config{SocketType: "DEALER", AnnounceIdentity: true, Identity: id, Properties: props})
+	sr := handshakeAsync(t, s, &transport.Config{SocketType: "ROUTER", AnnounceIdentity: true})
 	client, server := <-cr, <-sr
 	require.NoError(t, client.err)
 	require.NoError(t, server.err)
@@ -113,7 +113,7 @@ func TestHandshakeTwice(t *testing.T) {
 
 func TestHandshakeNilConfigIsIncompatible(t *testing.T) {
 	c, s := dialAccept(t)
-	sr := handshakeAsync(t, s, &transport.Config{SocketType: "PAIR"})
+	sr := handshakeAsync(t, s, &transport.Config{SocketType: "PAIR", PeerTypes: []string{"PAIR"}})
 	_, err := c.Handshake(testCtx(t), nil)
 	assert.ErrorIs(t, err, transport.ErrIncompatible)
 	assert.ErrorIs(t, (<-sr).err, transport.ErrIncompatible)

@@ -19,24 +19,12 @@ const maxPathLen = 107
 
 // Transport dials and listens on ipc:// endpoints. It is safe for
 // concurrent use.
-type Transport struct {
-	opts func() zmtp.Options
-}
+type Transport struct{}
 
 var _ transport.Transport = (*Transport)(nil)
 
 // New returns the ipc:// transport.
-func New() *Transport { return NewWithOptions(nil) }
-
-// NewWithOptions returns an ipc transport whose connections are made with
-// the zmtp.Options that opts returns (called once per connection); nil
-// means zero Options.
-func NewWithOptions(opts func() zmtp.Options) *Transport {
-	if opts == nil {
-		opts = func() zmtp.Options { return zmtp.Options{} }
-	}
-	return &Transport{opts: opts}
-}
+func New() *Transport { return &Transport{} }
 
 // Schemes returns "ipc".
 func (t *Transport) Schemes() []string { return []string{"ipc"} }
@@ -135,5 +123,5 @@ func isAbstract(path string) bool { return len(path) > 0 && path[0] == '@' }
 // socket path.
 func (t *Transport) wrap(c *net.UnixConn, path string) *zmtp.Conn {
 	addr := "ipc://" + path
-	return zmtp.NewConn(c, addr, addr, t.opts())
+	return zmtp.NewConn(c, addr, addr, zmtp.Options{})
 }

@@ -72,7 +72,7 @@ func (c *Conn) endDataStream() (release func(), wait bool) {
 		c.abort(CodeAbort, "closed with a message partly sent")
 	case c.opts.linger == 0:
 		c.abort(CodeAbort, "linger 0")
-	case c.data.Close() != nil:
+	case !c.ds.writeEnded.Load() && c.data.Close() != nil:
 		c.abort(CodeAbort, "cannot end the data stream")
 	case c.ds.readEOF.Load():
 		// The peer ended its side first: it wants nothing more from us.

@@ -50,6 +50,43 @@ func (c *Conn) WriteSubscription(topic []byte, subscribe bool) error {
 	return nil
 }
 
+// WriteCommand queues a command on the data stream (see transport.Conn).
+func (c *Conn) WriteCommand(name string, data []byte) error {
+	if err := transport.CheckCommand(name, data); err != nil {
+		return err
+	}
+	zc, err := c.ready()
+	if err != nil {
+		return err
+	}
+	if err := zc.WriteCommand(name, data); err != nil {
+		return c.ioError(err)
+	}
+	return nil
+}
+
+// SetCommandHandler installs h for the peer's commands (see
+// transport.Conn); call it after Handshake, before the first ReadMsg.
+func (c *Conn) SetCommandHandler(h transport.CommandHandler) {
+	if zc := c.engine.Load(); zc != nil {
+		zc.SetCommandHandler(h)
+	}
+}
+
+// CloseWrite flushes and ends our side of the data stream (a QUIC FIN):
+// the peer reads everything sent, then the end of the stream. ReadMsg
+// goes on until the peer ends the connection.
+func (c *Conn) CloseWrite() error {
+	zc, err := c.ready()
+	if err != nil {
+		return err
+	}
+	if err := zc.CloseWrite(); err != nil {
+		return c.ioError(err)
+	}
+	return nil
+}
+
 // Flush sends everything queued.
 func (c *Conn) Flush() error {
 	zc, err := c.ready()
@@ -88,6 +125,10 @@ func (c *Conn) ioError(err error) error {
 	case <-c.closing:
 		return err
 	default:
+	}
+	if c.ds != nil && c.ds.writeEnded.Load() && errors.Is(err, transport.ErrClosed) {
+		// A write after CloseWrite: refused, the connection goes on.
+		return err
 	}
 	if a := c.abortError(); a != nil {
 		return a

@@ -22,6 +22,7 @@ type dataStream struct {
 	closed      atomic.Bool
 	readEOF     atomic.Bool // the peer ended its side of the stream
 	writeFailed atomic.Bool // a Write did not complete: the stream may hold part of a frame
+	writeEnded  atomic.Bool // CloseWrite ended our side of the stream
 }
 
 func newDataStream(s *quic.Stream) *dataStream { return &dataStream{s: s} }
@@ -53,6 +54,20 @@ func (d *dataStream) Write(p []byte) (int, error) {
 		d.writeFailed.Store(true)
 	}
 	return n, err
+}
+
+// CloseWrite ends our side of the stream after what was written (the
+// zmtp engine's half-close).
+func (d *dataStream) CloseWrite() error {
+	d.wmu.Lock()
+	defer d.wmu.Unlock()
+	if d.closed.Load() {
+		return io.ErrClosedPipe
+	}
+	if d.writeEnded.Swap(true) {
+		return nil
+	}
+	return d.s.Close()
 }
 
 // SetDeadline sets the read and write deadlines (the zmtp handshake guard

@@ -57,6 +57,19 @@ func New(tlsConf *tls.Config, opts ...Option) *Transport {
 	}
 }
 
+// Err reports an invalid option given to New (matching ErrConfig), or a
+// missing or insecure TLS configuration (ErrNoTLSConfig, ErrInsecureTLS):
+// what would make every Dial fail. A Transport that can dial but has no
+// certificate to listen with is valid; Listen reports that. Sockets call
+// it in socket.New (transport.Validator).
+func (t *Transport) Err() error {
+	if t.opts.err != nil {
+		return t.opts.err
+	}
+	_, err := clientTLS(t.tls, t.opts.serverName)
+	return err
+}
+
 // Schemes returns "quic".
 func (t *Transport) Schemes() []string { return []string{"quic"} }
 

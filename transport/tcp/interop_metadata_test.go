@@ -40,8 +40,9 @@ s.close(linger=0)
 	_, err := fmt.Sscanf(py.Line(0), "[%d]", &port)
 	require.NoError(t, err)
 	c, info := dialShake(t, fmt.Sprintf("tcp://127.0.0.1:%d", port), "DEALER", transport.Config{
-		Identity:   []byte("brook-1"),
-		Properties: map[string][]byte{"X-From": []byte("brook")},
+		AnnounceIdentity: true,
+		Identity:         []byte("brook-1"),
+		Properties:       map[string][]byte{"X-From": []byte("brook")},
 	})
 	assert.Equal(t, "ROUTER", info.SocketType)
 	for name, want := range map[string]string{"x-hello": "world", "X-SECOND": "2", "socket-type": "ROUTER"} {

@@ -68,7 +68,7 @@ func testManyConns(e *env) {
 	clientErrs := make(chan error, n)
 	for i, c := range clients {
 		e.goFn(func() {
-			_, err := c.Handshake(e.ctx, &transport.Config{SocketType: "DEALER", Identity: fmt.Appendf(nil, "client-%d", i)})
+			_, err := c.Handshake(e.ctx, &transport.Config{SocketType: "DEALER", AnnounceIdentity: true, Identity: fmt.Appendf(nil, "client-%d", i)})
 			clientErrs <- err
 		})
 	}

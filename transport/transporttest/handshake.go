@@ -17,14 +17,16 @@ import (
 // properties, with case-insensitive property names.
 func testHandshake(e *env) {
 	ccfg := &transport.Config{
-		SocketType: "DEALER",
-		Identity:   []byte("client-1"),
-		Properties: map[string][]byte{"X-Client": []byte("from client")},
+		SocketType:       "DEALER",
+		AnnounceIdentity: true,
+		Identity:         []byte("client-1"),
+		Properties:       map[string][]byte{"X-Client": []byte("from client")},
 	}
 	scfg := &transport.Config{
-		SocketType: "ROUTER",
-		Identity:   []byte("server-1"),
-		Properties: map[string][]byte{"X-Server": []byte("from server")},
+		SocketType:       "ROUTER",
+		AnnounceIdentity: true,
+		Identity:         []byte("server-1"),
+		Properties:       map[string][]byte{"X-Server": []byte("from server")},
 	}
 	_, _, cp, sp := e.connect(ccfg, scfg)
 
@@ -55,9 +57,10 @@ func assertProperty(e *env, p transport.PeerInfo, name, want string) {
 	}
 }
 
-// testHandshakeNoIdentity: PUSH and PULL announce no identity.
+// testHandshakeNoIdentity: sockets that do not announce an identity (PUSH
+// and PULL) show none, even with a routing id configured.
 func testHandshakeNoIdentity(e *env) {
-	_, _, cp, sp := e.connect(&transport.Config{SocketType: "PUSH"}, &transport.Config{SocketType: "PULL"})
+	_, _, cp, sp := e.connect(&transport.Config{SocketType: "PUSH", Identity: []byte("kept")}, &transport.Config{SocketType: "PULL"})
 	assert.Equal(e.t, "PULL", cp.SocketType)
 	assert.Empty(e.t, cp.Identity)
 	assert.Equal(e.t, "PUSH", sp.SocketType)
@@ -65,11 +68,14 @@ func testHandshakeNoIdentity(e *env) {
 }
 
 // testHandshakeEmptyIdentity: a DEALER without a routing id announces an
-// empty one.
+// empty one: the property is there, the identity empty.
 func testHandshakeEmptyIdentity(e *env) {
-	_, _, _, sp := e.connect(&transport.Config{SocketType: "DEALER"}, &transport.Config{SocketType: "ROUTER"})
+	_, _, _, sp := e.connect(&transport.Config{SocketType: "DEALER", AnnounceIdentity: true}, &transport.Config{SocketType: "ROUTER"})
 	assert.Equal(e.t, "DEALER", sp.SocketType)
 	assert.Empty(e.t, sp.Identity)
+	v, ok := sp.Property("Identity")
+	assert.True(e.t, ok, "the Identity property is announced")
+	assert.Empty(e.t, v)
 }
 
 // testHandshakeLargeMetadata: the longest identity and many, larger
@@ -82,7 +88,7 @@ func testHandshakeLargeMetadata(e *env) {
 		props[fmt.Sprintf("X-Prop-%02d", i)] = []byte(fmt.Sprint("value ", i))
 	}
 	_, _, _, sp := e.connect(
-		&transport.Config{SocketType: "REQ", Identity: id, Properties: props},
+		&transport.Config{SocketType: "REQ", AnnounceIdentity: true, Identity: id, Properties: props},
 		&transport.Config{SocketType: "REP"})
 	assert.Equal(e.t, id, sp.Identity)
 	for name, want := range props {
@@ -116,12 +122,19 @@ func testHandshakeBeforeAccept(e *env) {
 	e.transfer(c, s, []transport.Msg{msg("after an early handshake")})
 }
 
+// incompatiblePeers says which peers each socket type of the incompatible
+// subtests accepts (the socket fills Config.PeerTypes from its type).
+var incompatiblePeers = map[string][]string{
+	"PUSH": {"PULL"}, "PULL": {"PUSH"}, "PUB": {"SUB", "XSUB"}, "REQ": {"REP", "ROUTER"},
+}
+
 // incompatible: socket types that cannot talk are refused at handshake,
 // and no message crosses the connection.
 func incompatible(client, server string) func(*env) {
 	return func(e *env) {
 		c, s := e.dialAccept(e.listen())
-		ci, si := e.handshakes(c, &transport.Config{SocketType: client}, s, &transport.Config{SocketType: server})
+		ci, si := e.handshakes(c, &transport.Config{SocketType: client, PeerTypes: incompatiblePeers[client]},
+			s, &transport.Config{SocketType: server, PeerTypes: incompatiblePeers[server]})
 		t := e.t
 		assert.True(t, errors.Is(ci.err, transport.ErrIncompatible) || errors.Is(si.err, transport.ErrIncompatible),
 			"%s to %s: want ErrIncompatible on at least one side; client: %v, server: %v", client, server, ci.err, si.err)

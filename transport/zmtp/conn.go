@@ -21,6 +21,7 @@ type Conn struct {
 	rw             io.ReadWriteCloser
 	local, remote  string
 	codec          PartCodec
+	mech           mechanism
 	noHeartbeat    bool
 	epoch          time.Time
 	handshakeBegun atomic.Bool
@@ -31,6 +32,9 @@ type Conn struct {
 	maxMsg int64
 	hb     heartbeat
 	log    *slog.Logger
+	// onCommand receives the peer's application commands; set before the
+	// first ReadMsg and read only by the reading goroutine.
+	onCommand transport.CommandHandler
 
 	// Buffer sizes once the handshake is done; until then the Conn holds
 	// only a small read buffer and no write buffer, so connections that
@@ -56,6 +60,7 @@ type Conn struct {
 	wmu      sync.Mutex
 	wbuf     []byte // the whole buffer (len = capacity); wbuf[:wn] is pending
 	wn       int    // bytes pending in wbuf, kept apart so writes store no pointer
+	wclosed  bool   // CloseWrite ended our sending direction
 	cmdBuf   []byte // PING or PONG written by the control goroutine
 	encBuf   []byte
 	vec      [2][]byte    // buffer and large body of a vectored write
@@ -92,6 +97,7 @@ func NewConn(rw io.ReadWriteCloser, localAddr, remoteAddr string, opts Options) 
 		local:       localAddr,
 		remote:      remoteAddr,
 		codec:       opts.Codec,
+		mech:        nullMechanism{},
 		noHeartbeat: opts.NoHeartbeat,
 		epoch:       time.Now(),
 		rbufSize:    opts.readBufferSize(),

@@ -11,7 +11,6 @@ const (
 	asServerOffset   = 32
 	versionMajor     = 3
 	versionMinor     = 1
-	mechanismNull    = "NULL"
 	signatureFirst   = 0xFF
 	signatureLast    = 0x7F
 	majorOffset      = 10

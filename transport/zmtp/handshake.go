@@ -27,15 +27,17 @@ const maxHandshakeCommand = 1 << 20
 // before it costs about 1 KiB each rather than the 128 KiB of buffers.
 const handshakeReadBuffer = 512
 
-// Handshake sends our greeting and READY at once (never waiting for the
-// peer's greeting first), then reads the peer's greeting and READY. It
-// accepts ZMTP 3.0 and later, requires the NULL mechanism, checks socket
-// type compatibility (sending an ERROR command and failing with
-// transport.ErrIncompatible when the types cannot talk), and returns what
-// the peer announced. cfg.HandshakeTimeout and ctx bound the whole exchange
-// (transport.ErrHandshakeTimeout). A failed handshake closes the
-// connection. After success cfg's limits and heartbeat settings apply to
-// the connection, and codec hello messages, if any, have been sent.
+// Handshake sends our greeting and the mechanism's first commands (for
+// NULL, READY) at once, never waiting for the peer's greeting first, then
+// reads the peer's greeting and runs the mechanism's handshake to its end.
+// It accepts ZMTP 3.0 and later, requires the peer to use our mechanism,
+// checks that the peer's socket type is one of cfg.PeerTypes (sending an
+// ERROR command and failing with transport.ErrIncompatible when it is
+// not), and returns what the peer announced. cfg.HandshakeTimeout and ctx
+// bound the whole exchange (transport.ErrHandshakeTimeout). A failed
+// handshake closes the connection. After success cfg's limits and
+// heartbeat settings apply to the connection, and codec hello messages,
+// if any, have been sent.
 func (c *Conn) Handshake(ctx context.Context, cfg *transport.Config) (transport.PeerInfo, error) {
 	if cfg == nil {
 		return transport.PeerInfo{}, errors.New("brook: zmtp handshake needs a Config")
@@ -55,17 +57,24 @@ func (c *Conn) Handshake(ctx context.Context, cfg *transport.Config) (transport.
 	if cfg.Logger != nil {
 		c.log = cfg.Logger
 	}
-	out := appendGreeting(make([]byte, 0, 256), mechanismNull, false)
-	out = appendCommand(out, cmdReady, appendMetadata(nil, props))
-	if n := len(out) - greetingSize - maxHeader; n > maxHandshakeCommand {
-		err := fmt.Errorf("zmtp: READY properties take %d bytes, more than the %d a peer accepts", n, maxHandshakeCommand)
+	meta := appendMetadata(nil, props)
+	if len(meta) > maxHandshakeCommand-1-len(cmdReady) {
+		err := fmt.Errorf("zmtp: READY properties take %d bytes, more than the %d a peer accepts", len(meta), maxHandshakeCommand)
 		c.fail(err)
 		return transport.PeerInfo{}, err
 	}
+	mech := c.mech
+	first, err := mech.Start(meta)
+	if err != nil {
+		c.fail(err)
+		return transport.PeerInfo{}, err
+	}
+	out := appendGreeting(make([]byte, 0, greetingSize+len(first)), mech.Name(), mech.AsServer())
+	out = append(out, first...)
 
 	g := c.startGuard(ctx, cfg.HandshakeTimeout)
-	info, err := c.exchange(out, cfg)
-	if err == nil && !transport.Compatible(cfg.SocketType, info.SocketType) {
+	info, err := c.exchange(out, mech)
+	if err == nil && !cfg.PeerAllowed(info.SocketType) {
 		c.reject("invalid socket type")
 		err = fmt.Errorf("%w: we are %s, peer %s is %s", transport.ErrIncompatible, strings.ToUpper(cfg.SocketType), c.remote, info.SocketType)
 	}
@@ -96,29 +105,62 @@ func (c *Conn) failHandshake(err error) error {
 	return c.err
 }
 
-// exchange writes out (greeting and READY) on its own goroutine while it
-// reads the peer's greeting and READY, so two peers that write before
-// reading never deadlock, even over an unbuffered pipe.
-func (c *Conn) exchange(out []byte, cfg *transport.Config) (transport.PeerInfo, error) {
+// exchange writes out (our greeting and first commands) on its own
+// goroutine while it reads the peer's greeting and handshake commands, so
+// two peers that write before reading never deadlock, even over an
+// unbuffered pipe. Later handshake commands are written once that first
+// write is done. A mechanism's rejection is sent to the peer in an ERROR
+// command.
+func (c *Conn) exchange(out []byte, mech mechanism) (transport.PeerInfo, error) {
 	werr := make(chan error, 1)
 	go func() {
 		_, err := c.rw.Write(out)
 		werr <- err
 	}()
-	info, err := c.readHandshake()
-	if err != nil {
-		_ = c.rw.Close() // unblocks the write if the peer never reads
-		<-werr
+	pending := true // the first write has not been waited for
+	wrote := func(err error) error {
+		if err != nil {
+			return c.ioFailure(fmt.Errorf("zmtp: writing to %s: %w", c.remote, err))
+		}
+		return nil
+	}
+	send := func(b []byte) error {
+		if pending {
+			pending = false
+			if err := wrote(<-werr); err != nil {
+				return err
+			}
+		}
+		_, err := c.rw.Write(b)
+		return wrote(err)
+	}
+	info, err := c.readHandshake(mech, send)
+	var rej *rejection
+	if errors.As(err, &rej) {
+		if pending {
+			// The ERROR must not interleave with the first write.
+			t := time.AfterFunc(errorGrace, func() { _ = c.rw.Close() })
+			<-werr
+			t.Stop()
+		}
+		c.reject(rej.Reason)
 		return info, err
 	}
-	if err := <-werr; err != nil {
-		return info, c.ioFailure(fmt.Errorf("zmtp: writing to %s: %w", c.remote, err))
+	if pending {
+		if err != nil {
+			_ = c.rw.Close() // unblocks the write if the peer never reads
+			<-werr
+			return info, err
+		}
+		err = wrote(<-werr)
 	}
-	return info, nil
+	return info, err
 }
 
-// readHandshake reads the peer's greeting and its READY (or ERROR).
-func (c *Conn) readHandshake() (transport.PeerInfo, error) {
+// readHandshake reads the peer's greeting and then its handshake commands,
+// feeding them to mech and writing its answers with send, until mech has
+// the peer's metadata.
+func (c *Conn) readHandshake(mech mechanism, send func([]byte) error) (transport.PeerInfo, error) {
 	// Judge the first byte as soon as it arrives, so a peer speaking
 	// another protocol in short lines is refused at once.
 	if err := c.fill(1); err != nil {
@@ -141,37 +183,57 @@ func (c *Conn) readHandshake() (transport.PeerInfo, error) {
 		return transport.PeerInfo{}, err
 	}
 	c.rpos += greetingSize
-	if g.mechanism != mechanismNull {
-		return transport.PeerInfo{}, fmt.Errorf("%w: peer uses %q, we use %q", ErrMechanismMismatch, g.mechanism, mechanismNull)
+	if g.mechanism != mech.Name() {
+		return transport.PeerInfo{}, fmt.Errorf("%w: peer uses %q, we use %q", ErrMechanismMismatch, g.mechanism, mech.Name())
 	}
 	c.peer30 = g.legacy30()
 
+	for {
+		name, data, err := c.readHandshakeCommand()
+		if err != nil {
+			return transport.PeerInfo{}, err
+		}
+		if name == cmdError {
+			return transport.PeerInfo{}, &transport.PeerError{Reason: parseErrorReason(data)}
+		}
+		out, meta, done, err := mech.Step(name, data)
+		if err != nil {
+			return transport.PeerInfo{}, err
+		}
+		if len(out) > 0 {
+			if err := send(out); err != nil {
+				return transport.PeerInfo{}, err
+			}
+		}
+		if done {
+			return c.peerInfo(g, meta)
+		}
+	}
+}
+
+// readHandshakeCommand reads one command frame of the handshake; its data
+// is valid until the next read.
+func (c *Conn) readHandshakeCommand() (string, []byte, error) {
 	flags, size, err := c.readHeader()
 	if err != nil {
-		return transport.PeerInfo{}, err
+		return "", nil, err
 	}
 	if flags&flagCommand == 0 {
-		return transport.PeerInfo{}, protocolErrorf("peer sent a message before READY")
+		return "", nil, protocolErrorf("peer sent a message before its handshake was done")
 	}
 	if size > maxHandshakeCommand {
-		return transport.PeerInfo{}, fmt.Errorf("%w: handshake command of %d bytes exceeds %d", transport.ErrTooLarge, size, maxHandshakeCommand)
+		return "", nil, fmt.Errorf("%w: handshake command of %d bytes exceeds %d", transport.ErrTooLarge, size, maxHandshakeCommand)
 	}
 	body, err := c.readCommand(size)
 	if err != nil {
-		return transport.PeerInfo{}, err
+		return "", nil, err
 	}
-	name, data, err := parseCommand(body)
-	if err != nil {
-		return transport.PeerInfo{}, err
-	}
-	switch name {
-	case cmdReady:
-	case cmdError:
-		return transport.PeerInfo{}, &transport.PeerError{Reason: parseErrorReason(data)}
-	default:
-		return transport.PeerInfo{}, protocolErrorf("peer sent %s instead of READY", name)
-	}
-	props, err := parseMetadata(data)
+	return parseCommand(body)
+}
+
+// peerInfo decodes the peer's metadata into what Handshake returns.
+func (c *Conn) peerInfo(g greeting, meta []byte) (transport.PeerInfo, error) {
+	props, err := parseMetadata(meta)
 	if err != nil {
 		return transport.PeerInfo{}, err
 	}

@@ -18,8 +18,8 @@ import (
 func TestHandshakeOverPipe(t *testing.T) {
 	a, b := pipeConns(t, Options{})
 	ra, rb := handshakeBoth(t, a, b,
-		&transport.Config{SocketType: "DEALER", Properties: map[string][]byte{"X-Hello": []byte("world")}},
-		&transport.Config{SocketType: "router", Identity: []byte("me")})
+		&transport.Config{SocketType: "DEALER", AnnounceIdentity: true, Properties: map[string][]byte{"X-Hello": []byte("world")}},
+		&transport.Config{SocketType: "router", AnnounceIdentity: true, Identity: []byte("me")})
 	require.NoError(t, ra.err)
 	require.NoError(t, rb.err)
 	assert.Equal(t, "ROUTER", ra.info.SocketType)
@@ -46,7 +46,7 @@ func handshakeAsync(c *Conn, cfg *transport.Config) <-chan hsResult {
 
 func TestHandshakeSendsGreetingWithoutWaiting(t *testing.T) {
 	c, p := newRawPeer(t, Options{})
-	res := handshakeAsync(c, &transport.Config{SocketType: "DEALER"})
+	res := handshakeAsync(c, &transport.Config{SocketType: "DEALER", AnnounceIdentity: true})
 	// The raw peer has sent nothing yet: the whole greeting and READY
 	// must arrive anyway.
 	g := p.readN(greetingSize)
@@ -118,7 +118,7 @@ func TestHandshakeRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, p := newRawPeer(t, Options{})
-			res := handshakeAsync(c, &transport.Config{SocketType: "PULL"})
+			res := handshakeAsync(c, &transport.Config{SocketType: "PULL", PeerTypes: []string{"PUSH"}})
 			p.send(tt.input...)
 			r := <-res
 			require.Error(t, r.err)
@@ -132,7 +132,7 @@ func TestHandshakeRejects(t *testing.T) {
 
 func TestHandshakeIncompatibleSendsError(t *testing.T) {
 	c, p := newRawPeer(t, Options{})
-	res := handshakeAsync(c, &transport.Config{SocketType: "PULL"})
+	res := handshakeAsync(c, &transport.Config{SocketType: "PULL", PeerTypes: []string{"PUSH"}})
 	p.send(rawGreeting(3, 1, "NULL"), rawReady("PUB"))
 	p.readN(greetingSize)
 	name, _ := p.readCommand()
@@ -145,10 +145,13 @@ func TestHandshakeIncompatibleSendsError(t *testing.T) {
 }
 
 func TestHandshakeIncompatibleBothBrook(t *testing.T) {
+	peers := map[string][]string{"PUSH": {"PULL"}, "PULL": {"PUSH"}, "PUB": {"SUB", "XSUB"}, "REQ": {"REP", "ROUTER"}}
 	for _, pair := range [][2]string{{"PUSH", "PUSH"}, {"PUB", "PULL"}, {"REQ", "REQ"}} {
 		t.Run(pair[0]+"-"+pair[1], func(t *testing.T) {
 			a, b := pipeConns(t, Options{})
-			ra, rb := handshakeBoth(t, a, b, &transport.Config{SocketType: pair[0]}, &transport.Config{SocketType: pair[1]})
+			ra, rb := handshakeBoth(t, a, b,
+				&transport.Config{SocketType: pair[0], PeerTypes: peers[pair[0]]},
+				&transport.Config{SocketType: pair[1], PeerTypes: peers[pair[1]]})
 			// Compatibility is symmetric: both sides see it, and
 			// neither hangs writing its ERROR to the other.
 			assert.ErrorIs(t, ra.err, transport.ErrIncompatible)
@@ -171,9 +174,10 @@ func TestHandshakePeerError(t *testing.T) {
 func TestHandshakeMetadata(t *testing.T) {
 	c, p := newRawPeer(t, Options{})
 	res := handshakeAsync(c, &transport.Config{
-		SocketType: "dealer",
-		Identity:   []byte("worker-1"),
-		Properties: map[string][]byte{"X-B": []byte("2"), "X-A": []byte("1")},
+		SocketType:       "dealer",
+		AnnounceIdentity: true,
+		Identity:         []byte("worker-1"),
+		Properties:       map[string][]byte{"X-B": []byte("2"), "X-A": []byte("1")},
 	})
 	p.send(rawGreeting(3, 1, "NULL"), appendCommand(nil, cmdReady, appendMetadata(nil, []property{
 		{"socket-type", []byte("dealer")},

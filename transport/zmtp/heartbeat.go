@@ -124,6 +124,10 @@ func (c *Conn) sendPong() (bool, error) {
 	if c.dead.Load() {
 		return false, c.failure()
 	}
+	if c.wclosed {
+		c.pongWanted.Store(false)
+		return false, nil
+	}
 	c.cmdBuf = c.appendPong(c.cmdBuf[:0])
 	return false, c.writeAside()
 }

@@ -142,10 +142,25 @@ func (c *Conn) handleCommand(size uint64, inMsg bool) (transport.Msg, bool, erro
 	case cmdError:
 		return transport.Msg{}, false, c.ioFailure(&transport.PeerError{Reason: parseErrorReason(data)})
 	default:
-		c.log.Debug("zmtp: ignoring unknown command", "command", name, "size", len(data), "remote", c.remote)
+		if c.onCommand == nil || transport.ReservedCommand(name) {
+			c.log.Debug("zmtp: ignoring command", "command", name, "size", len(data), "remote", c.remote)
+			break
+		}
+		if inMsg {
+			return transport.Msg{}, false, c.ioFailure(protocolErrorf("%s command inside a multipart message", name))
+		}
+		if err := c.onCommand(name, data); err != nil {
+			return transport.Msg{}, false, c.ioFailure(fmt.Errorf("zmtp: %s command from %s: %w", name, c.remote, err))
+		}
 	}
 	return transport.Msg{}, false, nil
 }
+
+// SetCommandHandler installs h for the application commands the peer
+// writes with WriteCommand (see transport.Conn). Call it after Handshake
+// and before the first ReadMsg. The data h gets may point into the read
+// buffer: it is valid only during the call.
+func (c *Conn) SetCommandHandler(h transport.CommandHandler) { c.onCommand = h }
 
 // notePing records the peer's TTL and queues a PONG echoing its context,
 // sent by the control goroutine or the next Flush, whichever comes first

@@ -73,18 +73,6 @@ func lookup(props map[string][]byte, name string) ([]byte, bool) {
 	return transport.PeerInfo{Properties: props}.Property(name)
 }
 
-// sendsIdentity reports whether a socket type announces an Identity. As in
-// libzmq 4.3, REQ, DEALER and ROUTER always do (even when it is empty) and
-// the others never do, whatever routing id they were given: no peer of
-// theirs routes by it, and a libzmq peer would not send it either.
-func sendsIdentity(socketType string) bool {
-	switch strings.ToUpper(socketType) {
-	case "REQ", "DEALER", "ROUTER":
-		return true
-	}
-	return false
-}
-
 // readyProperties builds and validates our READY metadata from cfg.
 // Extra properties are sorted by name so the wire form is deterministic.
 func readyProperties(cfg *transport.Config) ([]property, error) {
@@ -96,8 +84,12 @@ func readyProperties(cfg *transport.Config) ([]property, error) {
 	if !transport.ValidIdentity(cfg.Identity) {
 		return nil, fmt.Errorf("zmtp: invalid identity (%d bytes): at most 255 bytes, not starting with 0", len(cfg.Identity))
 	}
-	if sendsIdentity(st) {
-		props = append(props, property{propIdentity, cfg.Identity})
+	if cfg.AnnounceIdentity {
+		id := cfg.Identity
+		if id == nil {
+			id = []byte{}
+		}
+		props = append(props, property{propIdentity, id})
 	}
 	names := make([]string, 0, len(cfg.Properties))
 	for name := range cfg.Properties {

@@ -24,11 +24,8 @@ func (c *Conn) WriteMsg(m transport.Msg) error {
 }
 
 func (c *Conn) writeMsgLocked(frames [][]byte) error {
-	if c.dead.Load() {
-		return c.failure()
-	}
-	if !c.ready.Load() {
-		return errNotReady
+	if err := c.writableLocked(); err != nil {
+		return err
 	}
 	last := len(frames) - 1
 	for i, f := range frames {
@@ -53,11 +50,8 @@ func (c *Conn) writeMsgLocked(frames [][]byte) error {
 func (c *Conn) WriteSubscription(topic []byte, subscribe bool) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.dead.Load() {
-		return c.failure()
-	}
-	if !c.ready.Load() {
-		return errNotReady
+	if err := c.writableLocked(); err != nil {
+		return err
 	}
 	if c.peer30 {
 		var mark [1]byte
@@ -76,6 +70,37 @@ func (c *Conn) WriteSubscription(topic []byte, subscribe bool) error {
 	return c.writeFrame(flagCommand, prefix[:n], topic)
 }
 
+// WriteCommand buffers a command frame: the name (checked with
+// transport.CheckCommand) and data, which is copied. Commands are never
+// transformed by the codec.
+func (c *Conn) WriteCommand(name string, data []byte) error {
+	if err := transport.CheckCommand(name, data); err != nil {
+		return err
+	}
+	var prefix [256]byte
+	prefix[0] = byte(len(name))
+	n := 1 + copy(prefix[1:], name)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.writableLocked(); err != nil {
+		return err
+	}
+	return c.writeFrame(flagCommand, prefix[:n], data)
+}
+
+// writableLocked says whether frames may be written now; wmu must be held.
+func (c *Conn) writableLocked() error {
+	switch {
+	case c.dead.Load():
+		return c.failure()
+	case !c.ready.Load():
+		return errNotReady
+	case c.wclosed:
+		return fmt.Errorf("%w: zmtp connection to %s is closed for writing", transport.ErrClosed, c.remote)
+	}
+	return nil
+}
+
 // Flush writes everything buffered in one write call, with a PONG the
 // peer is waiting for, if any.
 func (c *Conn) Flush() error {
@@ -84,6 +109,15 @@ func (c *Conn) Flush() error {
 	if c.dead.Load() {
 		return c.failure()
 	}
+	if c.wclosed {
+		return nil
+	}
+	return c.flushWithPongLocked()
+}
+
+// flushWithPongLocked adds a PONG the peer is waiting for, if any, and
+// writes the buffer out; wmu must be held.
+func (c *Conn) flushWithPongLocked() error {
 	if c.pongWanted.Load() {
 		if c.wn+maxPong > len(c.wbuf) {
 			if err := c.flushLocked(); err != nil {
@@ -93,6 +127,39 @@ func (c *Conn) Flush() error {
 		c.wn = len(c.appendPong(c.wbuf[:c.wn]))
 	}
 	return c.flushLocked()
+}
+
+// halfCloser is implemented by streams that can end their sending
+// direction alone (*net.TCPConn, *net.UnixConn, QUIC streams).
+type halfCloser interface {
+	CloseWrite() error
+}
+
+// CloseWrite flushes the buffer and ends our sending direction: the peer
+// reads what was sent, then end of stream; ReadMsg goes on until the peer
+// closes. A stream that cannot half-close gives an error matching
+// transport.ErrNotSupported after the flush. PINGs and PONGs stop too.
+func (c *Conn) CloseWrite() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.writableLocked(); err != nil {
+		if c.wclosed && !c.dead.Load() {
+			return nil
+		}
+		return err
+	}
+	if err := c.flushWithPongLocked(); err != nil {
+		return err
+	}
+	hc, ok := c.rw.(halfCloser)
+	if !ok {
+		return fmt.Errorf("%w: %T cannot half-close", transport.ErrNotSupported, c.rw)
+	}
+	c.wclosed = true
+	if err := hc.CloseWrite(); err != nil {
+		return c.ioFailure(fmt.Errorf("zmtp: closing the write side to %s: %w", c.remote, err))
+	}
+	return nil
 }
 
 // writeFrame buffers one frame made of a short prefix and a body,
@@ -154,6 +221,9 @@ func (c *Conn) tryWriteCommand(name string, data ...[]byte) (bool, error) {
 	defer c.wmu.Unlock()
 	if c.dead.Load() {
 		return true, c.failure()
+	}
+	if c.wclosed {
+		return true, nil
 	}
 	c.cmdBuf = appendCommand(c.cmdBuf[:0], name, data...)
 	return true, c.writeAside()

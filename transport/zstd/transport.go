@@ -38,6 +38,11 @@ func New(opts ...Option) *Transport {
 	return &Transport{cfg: c}
 }
 
+// Err reports the first invalid option given to New (matching
+// ErrConfig): a bad level or dictionary. Sockets call it in socket.New
+// (transport.Validator).
+func (t *Transport) Err() error { return t.init() }
+
 // Schemes returns "zstd+tcp".
 func (t *Transport) Schemes() []string { return []string{Scheme} }
 
