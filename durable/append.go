@@ -3,6 +3,8 @@ package durable
 import (
 	"context"
 	"fmt"
+
+	"github.com/brookmq/brook/durable/internal/record"
 )
 
 // Append adds one record and returns its offset. When it returns depends on
@@ -32,7 +34,7 @@ func (l *Log) Append(ctx context.Context, payload []byte) (uint64, error) {
 // returns its offset; Record.Frames gives the frames back. It behaves like
 // Append otherwise.
 func (l *Log) AppendMsg(ctx context.Context, frames [][]byte) (uint64, error) {
-	return l.append(ctx, flagMultipart, nil, frames)
+	return l.append(ctx, record.FlagMultipart, nil, frames)
 }
 
 func (l *Log) append(ctx context.Context, flags uint32, payload []byte, frames [][]byte) (uint64, error) {
@@ -43,8 +45,8 @@ func (l *Log) append(ctx context.Context, flags uint32, payload []byte, frames [
 		return 0, err
 	}
 	n := len(payload)
-	if flags&flagMultipart != 0 {
-		n = framesSize(frames)
+	if flags&record.FlagMultipart != 0 {
+		n = record.FramesSize(frames)
 	}
 	if n > l.opts.maxRecord {
 		return 0, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, n, l.opts.maxRecord)
@@ -79,7 +81,7 @@ func (l *Log) append(ctx context.Context, flags uint32, payload []byte, frames [
 // set it wakes the writer goroutine if it is idle; otherwise the caller
 // drains the batch itself.
 func (l *Log) enqueue(flags uint32, payload []byte, frames [][]byte, n int, kick bool) (uint64, error) {
-	size := recordSize(n)
+	size := record.Size(n)
 	l.mu.Lock()
 	for {
 		if l.closing {
@@ -120,7 +122,7 @@ func (l *Log) enqueue(flags uint32, payload []byte, frames [][]byte, n int, kick
 		seg, create = next, true
 	}
 	buf := l.pending.tail(seg, create)
-	*buf = appendRecord(*buf, off, ts, flags, payload, frames)
+	*buf = record.Append(*buf, record.Header{Offset: off, Time: ts, Flags: flags}, payload, frames)
 	seg.idx.add(indexEntry{off: off, pos: seg.size, ts: ts}, l.opts.indexInterval)
 	seg.size += int64(size)
 	seg.end = off + 1

@@ -79,6 +79,8 @@ func putHeader(b []byte, magic string) {
 	binary.LittleEndian.PutUint32(b[8:12], formatV1)
 }
 
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
 // JournalID identifies a journal; it is written in META and every segment
 // header, so a segment from another journal is detected.
 type JournalID [16]byte

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/brookmq/brook/durable/internal/record"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,25 +15,27 @@ import (
 // Test 9 of journal.md: the record decoder never panics or allocates from an
 // unchecked length, and whatever it accepts re-encodes to the same bytes.
 func FuzzDecodeRecord(f *testing.F) {
-	f.Add(appendRecord(nil, 7, 1234, 0, []byte("hello"), nil), uint64(7))
-	f.Add(appendRecord(nil, 0, 0, flagMultipart, nil, [][]byte{[]byte("a"), {}, []byte("bc")}), uint64(0))
-	f.Add(make([]byte, recordHeaderSize), uint64(0))
+	f.Add(record.Append(nil, record.Header{Offset: 7, Time: 1234}, []byte("hello"), nil), uint64(7))
+	f.Add(record.Append(nil, record.Header{Flags: record.FlagMultipart}, nil, [][]byte{[]byte("a"), {}, []byte("bc")}), uint64(0))
+	f.Add(make([]byte, record.HeaderSize), uint64(0))
 	f.Fuzz(func(t *testing.T, b []byte, want uint64) {
-		rec, size, err := decodeRecord(b, want)
+		rec, size, err := record.Decode(b, want)
 		if err != nil {
 			return
 		}
 		require.LessOrEqual(t, size, len(b))
-		require.Equal(t, want, rec.off)
-		if rec.flags&flagMultipart != 0 {
+		require.Equal(t, want, rec.Offset)
+		require.LessOrEqual(t, rec.SyncedEnd(), rec.Offset)
+		if rec.Flags&record.FlagMultipart != 0 {
 			// Frames decode; their lengths may use non-minimal varints, so
 			// the re-encoding is compared frame by frame.
-			frames, err := decodeFrames(rec.payload)
+			frames, err := record.DecodeFrames(rec.Payload)
 			require.NoError(t, err)
-			again := appendRecord(nil, rec.off, rec.ts, rec.flags, nil, frames)
-			back, _, err := decodeRecord(again, want)
+			again := record.Append(nil, rec.Header, nil, frames)
+			back, _, err := record.Decode(again, want)
 			require.NoError(t, err)
-			got, err := decodeFrames(back.payload)
+			require.Equal(t, rec.Header, back.Header)
+			got, err := record.DecodeFrames(back.Payload)
 			require.NoError(t, err)
 			require.Equal(t, len(frames), len(got))
 			for i := range frames {
@@ -40,7 +43,7 @@ func FuzzDecodeRecord(f *testing.F) {
 			}
 			return
 		}
-		require.Equal(t, b[:size], appendRecord(nil, rec.off, rec.ts, rec.flags, rec.payload, nil))
+		require.Equal(t, b[:size], record.Append(nil, rec.Header, rec.Payload, nil))
 	})
 }
 
@@ -83,7 +86,7 @@ func seedImage(t testing.TB) (seg0, seg1, idx0, cur []byte) {
 	cur = files[filepath.Join(imgDir, cursorDir, "c")]
 	seg1 = encodeSegHeader(fuzzSecondBase, JournalID{1, 2, 3}, 2)
 	for i := range 3 {
-		seg1 = appendRecord(seg1, fuzzSecondBase+uint64(i), 5, 0, payloadFor(i), nil)
+		seg1 = record.Append(seg1, record.Header{Offset: fuzzSecondBase + uint64(i), Time: 5}, payloadFor(i), nil)
 	}
 	return seg0, seg1, idx0, cur
 }

@@ -3,6 +3,8 @@ package durable
 import (
 	"fmt"
 	"path/filepath"
+
+	"github.com/brookmq/brook/durable/internal/record"
 )
 
 // skipDamage applies RepairSkip to segment s: while the scan stops at damage
@@ -14,7 +16,7 @@ func (l *Log) skipDamage(s *segment, size int64, res scanResult, nextBase uint64
 	for res.bad != nil || (sealed && res.end < nextBase) {
 		end, next := size, nextBase
 		pos2, off2, found, err := findValidAfter(s.f, res.pos, size, res.end)
-		for err == nil && found && pos2-res.pos < minGapSize {
+		for err == nil && found && pos2-res.pos < record.MinGapSize {
 			// Too little room for a gap record: swallow the next record too.
 			pos2, off2, found, err = findValidAfter(s.f, pos2, size, off2+1)
 		}
@@ -27,7 +29,7 @@ func (l *Log) skipDamage(s *segment, size int64, res scanResult, nextBase uint64
 		case !sealed || nextBase < res.end:
 			return res, nil
 		}
-		gapSize := int64(align8(int(max(end-res.pos, minGapSize))))
+		gapSize := int64(record.Pad(int(max(end-res.pos, record.MinGapSize))))
 		if end > res.pos {
 			name := filepath.Join(lostDir, fmt.Sprintf("%020d-%d-%d.gap", s.base, res.pos, l.opts.now().UnixNano()))
 			if err := l.copyAside(s.f, res.pos, end, l.path(name)); err != nil {
@@ -35,7 +37,7 @@ func (l *Log) skipDamage(s *segment, size int64, res scanResult, nextBase uint64
 			}
 			l.recovery.LostFiles = append(l.recovery.LostFiles, name)
 		}
-		gap := appendGap(nil, res.end, next, res.lastTS, int(gapSize))
+		gap := record.AppendGap(nil, res.end, next, res.lastTS, int(gapSize))
 		if _, err := s.f.WriteAt(gap, res.pos); err != nil {
 			return res, err
 		}

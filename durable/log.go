@@ -9,6 +9,8 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+
+	"github.com/brookmq/brook/durable/internal/record"
 )
 
 // Log is an open journal directory. All methods are safe for concurrent use by
@@ -69,7 +71,7 @@ func Open(dir string, opts ...Option) (*Log, error) {
 		}
 	}
 	// The largest payload whose padded record still fits an empty segment.
-	if limit := int(o.segmentSize-segHdrSize-recordHeaderSize) &^ (recordAlign - 1); o.maxRecord > limit {
+	if limit := int(o.segmentSize-segHdrSize-record.HeaderSize) &^ (record.Align - 1); o.maxRecord > limit {
 		o.maxRecord = limit
 	}
 	l := &Log{

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"math"
 	"time"
+
+	"github.com/brookmq/brook/durable/internal/record"
 )
 
 // SyncMode says when appended records are forced to stable storage and when
@@ -201,7 +203,7 @@ func WithSegmentAge(d time.Duration) Option {
 // fits in one segment.
 func WithMaxRecordSize(n int) Option {
 	return func(o *options) error {
-		if n <= 0 || n > maxRecordLen {
+		if n <= 0 || n > record.MaxLen {
 			return invalid("max record size %d", n)
 		}
 		o.maxRecord = n
@@ -213,7 +215,7 @@ func WithMaxRecordSize(n int) Option {
 // (default 4 KiB).
 func WithIndexInterval(n int64) Option {
 	return func(o *options) error {
-		if n < recordHeaderSize {
+		if n < record.HeaderSize {
 			return invalid("index interval %d", n)
 		}
 		o.indexInterval = n

@@ -130,14 +130,14 @@ func (r *Reader) read() (Record, error) {
 	}
 	r.indexed = false
 	r.pos += int64(n)
-	r.posOff = rec.following()
-	if rec.isGap() {
-		gap := &GapError{From: r.next, To: rec.following()}
+	r.posOff = rec.Following()
+	if rec.IsGap() {
+		gap := &GapError{From: r.next, To: rec.Following()}
 		r.next = gap.To
 		return Record{}, gap
 	}
 	r.next++
-	return rec.toRecord(), nil
+	return toRecord(rec), nil
 }
 
 // locate finds the segment holding r.next.
@@ -187,11 +187,11 @@ func (r *Reader) positionFrom(e indexEntry) error {
 			}
 			return r.damageAt(pos, off, err)
 		}
-		if rec.following() > r.next {
+		if rec.Following() > r.next {
 			break
 		}
 		pos += int64(n)
-		off = rec.following()
+		off = rec.Following()
 	}
 	r.pos, r.posOff, r.posK = pos, off, true
 	return nil
@@ -271,11 +271,11 @@ func scanTime(s *segment, e indexEntry, ts int64, end uint64) (uint64, bool, err
 			}
 			return 0, false, &CorruptError{Segment: s.base, Offset: off, Pos: pos, Reason: err.Error()}
 		}
-		if rec.ts >= ts && !rec.isGap() {
+		if rec.Time >= ts && !rec.IsGap() {
 			return off, true, nil
 		}
 		pos += int64(n)
-		off = rec.following()
+		off = rec.Following()
 	}
 	return 0, false, nil
 }

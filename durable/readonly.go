@@ -55,10 +55,10 @@ func (l *Log) scanNew(s *segment) error {
 			}
 			break
 		}
-		s.idx.add(indexEntry{off: off, pos: pos, ts: rec.ts}, l.opts.indexInterval)
+		s.idx.add(indexEntry{off: off, pos: pos, ts: rec.Time}, l.opts.indexInterval)
 		pos += int64(n)
-		off = rec.following()
-		last = max(last, rec.ts)
+		off = rec.Following()
+		last = max(last, rec.Time)
 	}
 	l.mu.Lock()
 	if off > s.end {

@@ -360,7 +360,7 @@ func (l *Log) tailFromIndex(s *segment, size int64, next uint64) bool {
 			return false
 		}
 		pos += int64(n)
-		off = rec.following()
+		off = rec.Following()
 	}
 	if pos != size || off != next {
 		return false
