@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"github.com/brookmq/brook/durable/internal/record"
+	"math"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Test 9 of journal.md: the record decoder never panics or allocates from an
+// Test 9 of doc.go's failure tests: the record decoder never panics or allocates from an
 // unchecked length, and whatever it accepts re-encodes to the same bytes.
 func FuzzDecodeRecord(f *testing.F) {
 	f.Add(record.Append(nil, record.Header{Offset: 7, Time: 1234}, []byte("hello"), nil), uint64(7))
@@ -53,7 +54,7 @@ const fuzzSecondBase = 16
 
 func fuzzFS(seg0, seg1, idx0, cur []byte) *memFS {
 	mfs := newMemFS()
-	mfs.writeFile(filepath.Join(imgDir, metaName), encodeMeta(metaInfo{id: JournalID{1, 2, 3}, created: 1}))
+	mfs.writeFile(filepath.Join(imgDir, metaName), encodeMeta(metaInfo{id: JournalID{1, 2, 3}, created: 1, epochs: []Epoch{{N: 1}}, dropped: math.MaxUint64}))
 	mfs.writeFile(segPath(0), seg0)
 	if len(seg1) > 0 {
 		mfs.writeFile(segPath(fuzzSecondBase), seg1)
@@ -91,7 +92,7 @@ func seedImage(t testing.TB) (seg0, seg1, idx0, cur []byte) {
 	return seg0, seg1, idx0, cur
 }
 
-// Test 9 of journal.md: Open over fuzzed directory images either fails with
+// Test 9 of doc.go's failure tests: Open over fuzzed directory images either fails with
 // an error or yields a journal that reads consistently (records or
 // ErrCorrupt, never a panic), verifies, and reopens to the same end.
 func FuzzOpen(f *testing.F) {

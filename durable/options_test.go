@@ -121,6 +121,9 @@ func TestMetaDamage(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, segName(10)), seg, 0o644))
 	_, err = Open(dir)
+	require.ErrorIs(t, err, ErrCorrupt, "the clean shutdown marker names other segments")
+	require.NoError(t, os.Remove(filepath.Join(dir, cleanName)))
+	_, err = Open(dir)
 	require.ErrorIs(t, err, ErrCorrupt)
 	assert.Contains(t, err.Error(), "segment 00000000000000000010")
 }

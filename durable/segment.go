@@ -169,18 +169,12 @@ func scanSegment(f File, base uint64, size int64, interval int64) (scanResult, e
 	return res, nil
 }
 
-// validAfter reports whether any verifiable record with an offset at or after
-// expect starts at an aligned position in (pos, size). It decides between a
-// torn tail (nothing valid follows) and corruption.
-func validAfter(f File, pos, size int64, expect uint64) (bool, error) {
-	_, _, found, err := findValidAfter(f, pos, size, expect)
-	return found, err
-}
-
 // findValidAfter returns the position and offset of the first verifiable
-// record with an offset at or after expect starting at an aligned position in
-// (pos, size).
-func findValidAfter(f File, pos, size int64, expect uint64) (int64, uint64, bool, error) {
+// record with an offset at or after expect starting at an aligned position
+// in (pos, size). With proof set, only a record whose lag claims that
+// expect had been fsynced counts: one found means the damage at pos is
+// corruption, not a torn tail.
+func findValidAfter(f File, pos, size int64, expect uint64, proof bool) (int64, uint64, bool, error) {
 	rr := newRecReader(f, scanChunk(size))
 	hi := expect + uint64(size-pos)/record.HeaderSize + 1
 	for p := pos + record.Align; p+record.HeaderSize <= size; p += record.Align {
@@ -195,11 +189,11 @@ func findValidAfter(f File, pos, size int64, expect uint64) (int64, uint64, bool
 			continue
 		}
 		off := record.OffsetField(b)
-		_, n, err := rr.record(p, off)
+		rec, n, err := rr.record(p, off)
 		if isIOError(err) {
 			return 0, 0, false, err
 		}
-		if err == nil && p+int64(n) <= size {
+		if err == nil && p+int64(n) <= size && (!proof || rec.SyncedEnd() > expect) {
 			return p, off, true, nil
 		}
 	}
