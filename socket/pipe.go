@@ -6,19 +6,22 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/brookmq/brook/socket/internal/jwire"
 	"github.com/brookmq/brook/transport"
 )
 
 // item kinds in a pipe's send queue.
 const (
-	itemData = iota
-	itemSubscribe
-	itemCancel
+	itemData      = iota // an application message
+	itemSubscribe        // a subscription: msg.Frames[0] is the topic
+	itemCancel           // a cancellation: msg.Frames[0] is the topic
+	itemCommand          // a command: msg.Frames is {name, data}
+	itemJournal          // a journaled message: msg.Frames[0] is its JDATA, the rest the message
 )
 
-// outItem is one queued message, or a subscription command whose topic is
-// the message's only frame. It holds a single pointer, so queueing it
-// costs as little write-barrier work as possible.
+// outItem is one queued message, or a command whose parts are the
+// message's frames. It holds a single pointer, so queueing it costs as
+// little write-barrier work as possible.
 type outItem struct {
 	kind uint8
 	msg  Msg
@@ -132,6 +135,35 @@ func (p *pipe) TrySend(m Msg) bool {
 	return true
 }
 
+// sendCommand queues a command ahead of the data high-water mark (like a
+// subscription, it is never dropped while the pipe is open). It reports
+// false when the pipe is closed.
+func (p *pipe) sendCommand(name string, data []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.q = append(p.q, outItem{kind: itemCommand, msg: Msg{Frames: [][]byte{[]byte(name), data}}})
+	p.wakeLocked()
+	return true
+}
+
+// sendJournaled queues a journaled message: frames[0] is its encoded
+// JDATA, the rest the application's frames. The journal's dispatcher
+// bounds what it puts in flight per peer, so the high-water mark does not
+// apply; it reports false when the pipe is closed.
+func (p *pipe) sendJournaled(frames [][]byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.q = append(p.q, outItem{kind: itemJournal, msg: Msg{Frames: frames}})
+	p.wakeLocked()
+	return true
+}
+
 // SendSubscription implements patterns.Pipe.
 func (p *pipe) SendSubscription(topic []byte, subscribe bool) {
 	kind := uint8(itemCancel)
@@ -158,7 +190,7 @@ func (p *pipe) ResetSubscriptions(topics [][]byte) {
 		items = append(items, subItem(itemSubscribe, t))
 	}
 	for _, it := range p.q {
-		if it.kind == itemData {
+		if it.kind != itemSubscribe && it.kind != itemCancel {
 			items = append(items, it)
 		}
 	}
@@ -204,8 +236,10 @@ func (p *pipe) popAll(spare []outItem) ([]outItem, bool) {
 }
 
 // requeue puts data items that could not be written back in front of the
-// queue, in order; unsent subscription commands are dropped because the
-// pattern resends the full set on the next connection.
+// queue, in order. Unsent subscriptions are dropped because the pattern
+// resends the full set on the next connection; unsent journaled messages
+// and commands too, because the journal redelivers what a lost connection
+// had in flight and speaks afresh on the next one.
 func (p *pipe) requeue(items []outItem) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -277,8 +311,8 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 	w := pipeWriter{p: p, conn: conn}
 	for {
 		batch, wasFull := p.popAll(w.spare())
-		if wasFull && p.s.waker != nil {
-			p.s.waker.Writable(p)
+		if wasFull {
+			p.s.pipeWritable(p)
 		}
 		if len(batch) == 0 {
 			w.free = append(w.free, batch)
@@ -315,6 +349,13 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 				err = conn.WriteSubscription(it.msg.Frames[0], true)
 			case itemCancel:
 				err = conn.WriteSubscription(it.msg.Frames[0], false)
+			case itemCommand:
+				err = conn.WriteCommand(string(it.msg.Frames[0]), it.msg.Frames[1])
+			case itemJournal:
+				err = conn.WriteCommand(jwire.CmdData, it.msg.Frames[0])
+				if err == nil {
+					err = conn.WriteMsg(Msg{Frames: it.msg.Frames[1:]})
+				}
 			}
 			if err != nil {
 				return w.fail(err)
@@ -420,7 +461,7 @@ func (w *pipeWriter) flushBefore(i int) error {
 // wireSize estimates an item's bytes on the wire: its frames with their
 // longest headers.
 func (it *outItem) wireSize() int {
-	if it.kind != itemData {
+	if it.kind == itemSubscribe || it.kind == itemCancel {
 		return len(it.msg.Frames[0]) + 16
 	}
 	n := 0
@@ -435,10 +476,11 @@ func (it *outItem) wireSize() int {
 // flushes on its own and the writer always knows what has left.
 const flushBytes = 32 << 10
 
+// countData counts the messages among items (plain and journaled).
 func countData(items []outItem) int {
 	n := 0
 	for _, it := range items {
-		if it.kind == itemData {
+		if it.kind == itemData || it.kind == itemJournal {
 			n++
 		}
 	}

@@ -1,0 +1,284 @@
+package socket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/brookmq/brook/durable"
+	"github.com/brookmq/brook/socket/internal/jwire"
+	"github.com/brookmq/brook/transport"
+)
+
+// receivesJournaled reports whether sockets of type t take part in the
+// journal profile as receivers.
+func receivesJournaled(t Type) bool {
+	switch t {
+	case Pull, Dealer, Router, Sub, XSub:
+		return true
+	}
+	return false
+}
+
+// checkFor refuses journal options on socket types they do not apply to.
+func (o *journalOptions) checkFor(t Type) error {
+	journaled := o.log != nil || o.dir != ""
+	if journaled && t != Push && t != Dealer {
+		return fmt.Errorf("%w: a journal is for PUSH and DEALER sockets (the queue model), not %s", ErrBadOption, t)
+	}
+	if o.dedupDir != "" && !receivesJournaled(t) {
+		return fmt.Errorf("%w: a dedup store is for sockets that receive, not %s", ErrBadOption, t)
+	}
+	return nil
+}
+
+// openJournal sets up the journal profile's parts for this socket and
+// returns the READY properties: the application's plus X-Brook-Journal.
+func (s *Socket) openJournal() (map[string][]byte, error) {
+	o := s.opts.journal
+	var hello *jwire.Hello
+	if o.log != nil || o.dir != "" {
+		j, err := openJournal(o)
+		if err != nil {
+			return nil, err
+		}
+		q, err := newQSender(s, j)
+		if err != nil {
+			j.close()
+			return nil, err
+		}
+		s.jnl, s.jq = j, q
+		h := j.hello(false)
+		hello = &h
+	}
+	if receivesJournaled(s.typ) {
+		var store ackStore
+		if o.dedupDir != "" {
+			var err error
+			if store, err = openDedupStore(o.dedupDir); err != nil {
+				if s.jnl != nil {
+					s.jnl.close()
+				}
+				return nil, fmt.Errorf("%w: dedup store %s: %w", ErrBadOption, o.dedupDir, err)
+			}
+		}
+		s.jr = newReceiver(s, store)
+		if hello == nil {
+			hello = &jwire.Hello{}
+		}
+	}
+	props := maps.Clone(s.opts.properties)
+	if hello != nil {
+		if props == nil {
+			props = make(map[string][]byte, 1)
+		}
+		props[jwire.Property] = jwire.AppendHello(nil, *hello)
+	}
+	return props, nil
+}
+
+// startJournal starts the journal's goroutines once the socket is built.
+func (s *Socket) startJournal() {
+	if s.jq != nil {
+		s.jq.start()
+	}
+}
+
+// lingerJournal gives what a closing socket has in flight a chance to be
+// acknowledged (so a restarted sender need not deliver it again), and
+// hands the receiver's last acknowledgements to the pipes, within ctx.
+func (s *Socket) lingerJournal(ctx context.Context) {
+	if s.jq != nil {
+		s.jq.drain(ctx)
+	}
+	if s.jr != nil {
+		s.jr.flushNow(ctx)
+	}
+}
+
+// closeJournal stops the journal's goroutines and closes what the socket
+// owns.
+func (s *Socket) closeJournal() error {
+	var errs []error
+	if s.jq != nil {
+		if err := s.jq.close(); err != nil && !errors.Is(err, durable.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if s.jr != nil {
+		errs = append(errs, s.jr.close())
+	}
+	if s.jnl != nil {
+		errs = append(errs, s.jnl.close())
+	}
+	return errors.Join(errs...)
+}
+
+// journalStats fills the profile's counters (nil when the socket takes no
+// part in it).
+func (s *Socket) journalStats() *JournalStats {
+	if s.jq == nil && s.jr == nil {
+		return nil
+	}
+	st := &JournalStats{}
+	if s.jq != nil {
+		*st = s.jq.stats()
+		st.ID = s.jnl.id
+		st.Epoch = s.jnl.epoch()
+		st.End = s.jnl.log.End()
+	}
+	if s.jr != nil {
+		s.jr.stats(st)
+	}
+	return st
+}
+
+// SendAsync journals m and returns at once, before it is durable: one
+// goroutine can so keep many messages in flight and reach the journal's
+// group-commit throughput. Pending.Wait tells when m is durable; until
+// then a crash may lose it. It needs a journal (ErrNotJournaled) and
+// blocks only while the journal's queue is full, or until ctx ends.
+func (s *Socket) SendAsync(ctx context.Context, m Msg, opts ...SendOption) (Pending, error) {
+	if s.closing.Load() {
+		return Pending{}, ErrClosed
+	}
+	if s.jq == nil {
+		return Pending{}, fmt.Errorf("%w: SendAsync on a %s without WithJournal", ErrNotJournaled, s.typ)
+	}
+	if len(m.Frames) == 0 {
+		return Pending{}, ErrEmptyMsg
+	}
+	var o sendOpts
+	for _, opt := range opts {
+		opt(&o)
+	}
+	p, err := s.jq.send(ctx, m, o)
+	if err != nil {
+		return Pending{}, journalError(err)
+	}
+	s.ctr.sent.Add(1)
+	return p, nil
+}
+
+// WaitAcked blocks until every message journaled before the call has been
+// acknowledged by a receiver (or dead-lettered, or reported lost), or ctx
+// ends. It needs a journal (ErrNotJournaled).
+func (s *Socket) WaitAcked(ctx context.Context) error {
+	if s.jq == nil {
+		return fmt.Errorf("%w: WaitAcked on a %s without WithJournal", ErrNotJournaled, s.typ)
+	}
+	return s.jq.waitAcked(ctx, s.jnl.log.End())
+}
+
+// RecvDelivery is Recv for a receiver of journaled messages: it returns
+// the message with its id, delivery count and journal time, and leaves
+// acknowledging it to the application (Delivery.Ack after processing, or
+// Nack). A message from a sender without a journal comes with a zero ID.
+func (s *Socket) RecvDelivery(ctx context.Context) (*Delivery, error) {
+	if s.closing.Load() {
+		return nil, ErrClosed
+	}
+	if s.rcv == nil {
+		return nil, fmt.Errorf("%w: Recv on %s", ErrNotSupported, s.typ)
+	}
+	r, err := s.rcv.Recv(ctx)
+	if err != nil {
+		if errors.Is(err, transport.ErrClosed) || s.closing.Load() {
+			return nil, ErrClosed
+		}
+		return nil, err
+	}
+	s.ctr.received.Add(1)
+	if s.jr == nil {
+		return &Delivery{Msg: r.Msg}, nil
+	}
+	return s.jr.delivery(r), nil
+}
+
+// journalConn prepares a connection that completed its handshake: when
+// both sides speak the journal profile it installs the command handler
+// and returns the connection's profile state (nil otherwise: a plain
+// ZeroMQ connection).
+func (s *Socket) journalConn(p *pipe, conn transport.Conn) *connState {
+	if s.jq == nil && s.jr == nil {
+		return nil
+	}
+	v, ok := p.Peer().Property(jwire.Property)
+	if !ok {
+		return nil
+	}
+	h, err := jwire.ParseHello(v)
+	if err != nil {
+		s.log.Debug("journal profile not used", "peer", p.Peer().RemoteAddr, "err", err)
+		return nil
+	}
+	cs := &connState{hello: h}
+	conn.SetCommandHandler(func(name string, data []byte) error {
+		return s.journalCommand(p, cs, name, data)
+	})
+	return cs
+}
+
+// journalCommand acts on a journal profile command from p's peer.
+func (s *Socket) journalCommand(p *pipe, cs *connState, name string, data []byte) error {
+	switch name {
+	case jwire.CmdData:
+		if s.jr == nil || !cs.hello.HasJournal() {
+			return fmt.Errorf("%w: JDATA from a peer without a journal, or to a socket that does not receive", transport.ErrProtocol)
+		}
+		if cs.hasData {
+			return fmt.Errorf("%w: JDATA without its message", transport.ErrProtocol)
+		}
+		d, err := jwire.ParseData(data)
+		if err != nil {
+			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
+		}
+		cs.data, cs.hasData = d, true
+	case jwire.CmdAck:
+		if s.jq == nil {
+			return fmt.Errorf("%w: JACK to a socket without a journal", transport.ErrProtocol)
+		}
+		rs, err := jwire.ParseAck(data)
+		if err != nil {
+			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
+		}
+		s.jq.ack(p, rs)
+	case jwire.CmdNack:
+		if s.jq == nil {
+			return fmt.Errorf("%w: JNACK to a socket without a journal", transport.ErrProtocol)
+		}
+		delay, rs, err := jwire.ParseNack(data)
+		if err != nil {
+			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
+		}
+		s.jq.nack(p, delay, rs)
+	default:
+		s.log.Debug("journal profile: ignoring command", "command", name)
+	}
+	return nil
+}
+
+// journalConnected and journalDisconnected tell the journal's sender that
+// a peer came or went.
+func (s *Socket) journalConnected(p *pipe, cs *connState) {
+	if s.jq != nil {
+		s.jq.attach(p, cs != nil)
+	}
+}
+
+func (s *Socket) journalDisconnected(p *pipe) {
+	if s.jq != nil {
+		s.jq.detach(p)
+	}
+}
+
+// pipeWritable tells whoever waits for room in p that it has some.
+func (s *Socket) pipeWritable(p *pipe) {
+	if s.waker != nil {
+		s.waker.Writable(p)
+	}
+	if s.jq != nil {
+		s.jq.writable(p)
+	}
+}
