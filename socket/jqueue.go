@@ -44,7 +44,6 @@ type qsender struct {
 	syncing  bool // a Sync started by the dispatcher is running
 	draining bool // the socket is closing: nothing new goes out
 	ctr      queueCounters
-	lastLost uint64 // offsets reported lost to retention so far
 
 	done chan struct{}
 }
@@ -221,16 +220,6 @@ func (q *qsender) writable(p *pipe) {
 			q.wakeLocked()
 		}
 	}
-}
-
-// peerOf finds the peer of pipe p; mu held.
-func (q *qsender) peerOfLocked(p *pipe) *qpeer {
-	for _, qp := range q.peers {
-		if qp.p == p {
-			return qp
-		}
-	}
-	return nil
 }
 
 // ack takes acknowledgements from p's receiver. Offsets the dispatcher

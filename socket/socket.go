@@ -52,15 +52,15 @@ type Socket struct {
 	waker    patterns.Waker
 	// The journal profile: the journal and its queue-model sender
 	// (WithJournal), and the receiving side (sockets that receive).
-	jnl *journal
-	jq  *qsender
-	jr  *receiver
-	log      *slog.Logger
-	cfg      transport.Config
-	trs      map[string]transport.Transport
-	ctr      counters
-	mon      monitor
-	drop     dropEvents
+	jnl  *journal
+	jq   *qsender
+	jr   *receiver
+	log  *slog.Logger
+	cfg  transport.Config
+	trs  map[string]transport.Transport
+	ctr  counters
+	mon  monitor
+	drop dropEvents
 
 	ctx    context.Context // ends when the socket is fully closed
 	cancel context.CancelFunc

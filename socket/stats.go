@@ -71,7 +71,7 @@ type JournalStats struct {
 	// AckedHere and NackedHere count this socket's acknowledgements;
 	// Unacked is what the application holds unacknowledged now.
 	AckedHere, NackedHere uint64
-	Unacked              int
+	Unacked               int
 	// StoreOverflow counts acknowledged ranges the dedup store could not
 	// keep (too fragmented): after a restart those messages may be passed
 	// to the application again.
