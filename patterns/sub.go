@@ -30,7 +30,7 @@ type sub struct {
 	fq  *fairQueue
 
 	mu     sync.Mutex
-	subs   trie
+	subs   Trie
 	pipes  map[uint64]Pipe
 	closed bool
 }

@@ -90,6 +90,9 @@ func (s *Socket) runConn(p *pipe, conn transport.Conn) error {
 		}
 		p.received.Add(1)
 		var tag patterns.Tag
+		if cs != nil && s.jp != nil {
+			s.journalInbound(p, cs, m)
+		}
 		if cs != nil && cs.hasData {
 			t, deliver, err := s.jr.receive(p, cs, m)
 			if err != nil {

@@ -65,13 +65,16 @@ func (j *journal) hello(publisher bool) jwire.Hello {
 	return h
 }
 
-// append journals m without waiting for it to be durable.
-func (j *journal) append(ctx context.Context, m Msg, notBefore time.Time) (Pending, error) {
-	off, err := j.log.AppendMsgAsync(ctx, recordFrames(m, notBefore))
+// append journals m without waiting for it to be durable; frames are the
+// record's frames (the header first), ts the time in its header.
+func (j *journal) append(ctx context.Context, m Msg, notBefore time.Time) (Pending, [][]byte, int64, error) {
+	now := time.Now().UnixNano()
+	frames := recordFrames(m, now, notBefore)
+	off, err := j.log.AppendMsgAsync(ctx, frames)
 	if err != nil {
-		return Pending{}, journalError(err)
+		return Pending{}, nil, 0, journalError(err)
 	}
-	return Pending{id: MsgID{Journal: j.id, Epoch: j.epoch(), Offset: off}, log: j.log}, nil
+	return Pending{id: MsgID{Journal: j.id, Epoch: j.epoch(), Offset: off}, log: j.log}, frames, now, nil
 }
 
 // close closes the journal if the socket opened it.

@@ -128,7 +128,6 @@ type journalOptions struct {
 	deadLetters *durable.Log
 	dedupDir    string
 	start       Start
-	startSet    bool
 	positions   string
 	autoCommit  time.Duration
 }
@@ -151,6 +150,43 @@ func defaultJournalOptions() journalOptions {
 		cursor:     DefaultJournalCursor,
 		ackTimeout: DefaultAckTimeout,
 		autoCommit: DefaultPositionCommit,
+	}
+}
+
+// WithStart says where a SUB or XSUB starts the stream of a journaled
+// publisher it has no position for (none kept in memory or in its
+// position store): StartLive (the default, ZeroMQ's behaviour),
+// StartOldest, StartAt(offset) or StartTime(t). Once it has a position for
+// a publisher's journal, it resumes after it on every reconnection.
+func WithStart(s Start) Option {
+	return func(o *options) error {
+		if s.mode > startTime {
+			return badOption("start", s, "use StartLive, StartOldest, StartAt or StartTime")
+		}
+		o.journal.start = s
+		return nil
+	}
+}
+
+// WithPositionStore keeps a SUB or XSUB's stream positions (one per
+// publisher journal: every message received and acknowledged, with Recv
+// or Delivery.Ack) durable in dir, so that after a restart it resumes
+// where it left off. Positions are committed every interval (0:
+// DefaultPositionCommit), by CommitPositions, and on Close: a crash may
+// replay what was processed within the last interval (at least once).
+func WithPositionStore(dir string, interval time.Duration) Option {
+	return func(o *options) error {
+		if dir == "" {
+			return badOption("position store", dir, "must not be empty")
+		}
+		if interval < 0 {
+			return badOption("position commit interval", interval, "must be >= 0")
+		}
+		if interval == 0 {
+			interval = DefaultPositionCommit
+		}
+		o.journal.positions, o.journal.autoCommit = dir, interval
+		return nil
 	}
 }
 

@@ -168,7 +168,8 @@ func (q *qsender) poke() {
 // send journals m and returns its Pending once queued in the journal.
 // The dispatcher learns of it when it becomes durable.
 func (q *qsender) send(ctx context.Context, m Msg, o sendOpts) (Pending, error) {
-	return q.j.append(ctx, m, o.notBefore)
+	p, _, _, err := q.j.append(ctx, m, o.notBefore)
+	return p, err
 }
 
 // attach adds a connected peer.
@@ -656,7 +657,7 @@ func (q *qsender) deliver(c choice, jr jrecord) {
 	d := jwire.Data{Offset: c.off, Epoch: q.j.epochOf(c.off), Floor: min(floor, c.off), Count: count, Time: jr.time}
 	frames := jr.frames
 	frames[0] = jwire.AppendData(make([]byte, 0, jwire.MaxData), d)
-	if !c.peer.p.sendJournaled(frames) {
+	if !c.peer.p.sendJournaled(frames, false) {
 		q.mu.Lock()
 		if c.m.peer == c.peer {
 			c.peer.inflight--

@@ -16,8 +16,11 @@ import (
 // journaled messages, hands the others to the pattern with a tag that
 // finds their delivery again, and sends acknowledgements back in batches.
 type receiver struct {
-	s     *Socket
-	store ackStore // nil: duplicates are suppressed in memory only
+	s      *Socket
+	store  ackStore // nil: duplicates are suppressed in memory only
+	stream bool     // SUB, XSUB: positions in publishers' streams, no acks sent
+	start  Start    // where a stream starts without a position
+	commit time.Duration
 
 	mu      sync.Mutex
 	senders map[durable.JournalID]*rsender
@@ -34,6 +37,8 @@ type receiver struct {
 // rsender is what a receiver knows of one journaled sender.
 type rsender struct {
 	id      durable.JournalID
+	stream  bool   // a publisher's stream (positions), not a queue (acks)
+	known   bool   // a position exists (stored, or from this run)
 	acked   ackSet // acknowledged here, or below the sender's floor
 	pending map[uint64]*inDelivery
 	pipe    *pipe // the latest connection to it: acknowledgements go there
@@ -67,13 +72,16 @@ type ackRound struct {
 }
 
 type recvCounters struct {
-	received, duplicates, acked, nacked, storeOverflow uint64
+	received, duplicates, acked, nacked, storeOverflow, gaps uint64
 }
 
-func newReceiver(s *Socket, store ackStore) *receiver {
+func newReceiver(s *Socket, store ackStore, stream bool, start Start, commit time.Duration) *receiver {
 	r := &receiver{
 		s:       s,
 		store:   store,
+		stream:  stream,
+		start:   start,
+		commit:  commit,
 		senders: make(map[durable.JournalID]*rsender),
 		live:    make(map[patterns.Tag]*inDelivery),
 		round:   &ackRound{done: make(chan struct{})},
@@ -87,8 +95,9 @@ func newReceiver(s *Socket, store ackStore) *receiver {
 // connState is the journal profile's state of one connection's reader.
 type connState struct {
 	hello   jwire.Hello // the peer's
-	data    jwire.Data  // the JDATA for the next message
+	data    jwire.Data  // the JDATA (or JSTREAM) for the next message
 	hasData bool
+	started bool // a stream: JSTART arrived
 }
 
 // receive decides what to do with a journaled message m that arrived on p
@@ -108,6 +117,7 @@ func (r *receiver) receive(p *pipe, cs *connState, m Msg) (patterns.Tag, bool, e
 		return 0, false, err
 	}
 	snd.pipe = p
+	snd.known = true
 	snd.acked.raise(d.Floor)
 	r.ctr.received++
 	if snd.acked.has(d.Offset) {
@@ -135,10 +145,11 @@ func (r *receiver) senderLocked(id durable.JournalID) (*rsender, error) {
 	}
 	snd := &rsender{id: id, pending: make(map[uint64]*inDelivery)}
 	if r.store != nil {
-		floor, ranges, err := r.store.load(id)
+		floor, ranges, found, err := r.store.load(id)
 		if err != nil {
-			return nil, fmt.Errorf("brook: dedup store: %w", err)
+			return nil, fmt.Errorf("brook: journal store: %w", err)
 		}
+		snd.known = found
 		snd.acked.floor = floor
 		for _, rg := range ranges {
 			snd.acked.add(rg.Lo, rg.Hi)
@@ -196,6 +207,10 @@ func (in *inDelivery) settle(nack bool, delay time.Duration) error {
 		r.mu.Unlock()
 		return ErrAcked
 	}
+	if nack && r.stream {
+		r.mu.Unlock()
+		return fmt.Errorf("%w: a stream is not redelivered; leave the message unacknowledged and the position stays before it", ErrNotSupported)
+	}
 	in.settled = true
 	snd := in.snd
 	delete(snd.pending, in.off)
@@ -208,8 +223,14 @@ func (in *inDelivery) settle(nack bool, delay time.Duration) error {
 	}
 	r.ctr.acked++
 	snd.acked.add(in.off, in.off+1)
-	snd.acks = addRange(snd.acks, in.off, in.off+1)
 	snd.dirty = true
+	if r.stream {
+		// A position: committed every WithPositionStore interval, by
+		// CommitPositions and on Close; no acknowledgement goes back.
+		r.mu.Unlock()
+		return nil
+	}
+	snd.acks = addRange(snd.acks, in.off, in.off+1)
 	round := r.round
 	r.scheduleLocked()
 	r.mu.Unlock()
@@ -233,8 +254,11 @@ func (in *inDelivery) ackNoWait() {
 	delete(in.snd.pending, in.off)
 	r.ctr.acked++
 	in.snd.acked.add(in.off, in.off+1)
-	in.snd.acks = addRange(in.snd.acks, in.off, in.off+1)
 	in.snd.dirty = true
+	if r.stream {
+		return
+	}
+	in.snd.acks = addRange(in.snd.acks, in.off, in.off+1)
 	r.scheduleLocked()
 }
 
@@ -250,8 +274,21 @@ func (r *receiver) scheduleLocked() {
 // then queues JACK and JNACK commands on the senders' connections.
 func (r *receiver) flushLoop() {
 	defer close(r.done)
+	var tick <-chan time.Time
+	if r.stream && r.store != nil {
+		t := time.NewTicker(r.commit)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
-		<-r.work
+		select {
+		case <-r.work:
+		case <-tick:
+			if err := r.commitPositions(); err != nil {
+				r.s.log.Warn("position store", "err", err)
+			}
+			continue
+		}
 		r.mu.Lock()
 		closed := r.closed
 		round := r.round
@@ -281,8 +318,12 @@ func (r *receiver) flushLoop() {
 			snd.acks, snd.nacks = nil, nil
 		}
 		r.mu.Unlock()
-		if r.store != nil && dirty {
-			round.err = r.store.commit()
+		if r.store != nil && (dirty || (closed && r.stream)) {
+			if r.stream {
+				round.err = r.commitPositions()
+			} else {
+				round.err = r.store.commit()
+			}
 		}
 		close(round.done)
 		if round.err == nil {
@@ -333,6 +374,86 @@ func (r *receiver) flushNow(ctx context.Context) {
 	}
 }
 
+// commitPositions makes every stream position durable in the store.
+func (r *receiver) commitPositions() error {
+	if r.store == nil {
+		return nil
+	}
+	r.mu.Lock()
+	for _, snd := range r.senders {
+		if snd.dirty {
+			if left := r.store.record(snd.id, snd.acked.floor, snd.acked.ranges); left > 0 {
+				r.ctr.storeOverflow += uint64(left)
+			}
+			snd.dirty = false
+		}
+	}
+	r.mu.Unlock()
+	return r.store.commit()
+}
+
+// streamSub says where p's publisher should start its stream: after the
+// position this receiver has for its journal, else where WithStart says.
+func (r *receiver) streamSub(h jwire.Hello) (jwire.Sub, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	snd, err := r.senderLocked(h.Journal)
+	if err != nil {
+		return jwire.Sub{}, err
+	}
+	snd.stream = true
+	if snd.known {
+		return jwire.Sub{Mode: jwire.StartOffset, Value: snd.acked.floor}, nil
+	}
+	return jwire.Sub{Mode: r.start.mode, Value: r.start.value}, nil
+}
+
+// streamStart takes a publisher's JSTART: the stream starts at First, and
+// what was asked for before it is gone (reported).
+func (r *receiver) streamStart(p *pipe, h jwire.Hello, info jwire.StartInfo) error {
+	r.mu.Lock()
+	snd, err := r.senderLocked(h.Journal)
+	if err != nil {
+		r.mu.Unlock()
+		return err
+	}
+	snd.known = true
+	snd.pipe = p
+	if info.Flags&jwire.StartBeyondEnd != 0 {
+		// The publisher no longer has offsets we had: forget them.
+		snd.acked = ackSet{floor: info.First}
+		snd.dirty = true
+	} else {
+		snd.acked.raise(info.First)
+	}
+	r.ctr.gaps += info.Gap
+	r.mu.Unlock()
+	switch {
+	case info.Flags&jwire.StartBeyondEnd != 0:
+		r.s.mon.emit(Event{Type: EventJournalChanged, Endpoint: p.endpoint, Count: int(info.Gap),
+			Err: fmt.Errorf("brook: publisher journal %s no longer has the last %d messages this subscriber saw (it lost its unsynced tail, or was replaced); resuming at %d", h.Journal, info.Gap, info.First)})
+	case info.Gap > 0:
+		r.s.mon.emit(Event{Type: EventJournalGap, Endpoint: p.endpoint, Count: int(info.Gap),
+			Err: fmt.Errorf("brook: %d messages of journal %s were deleted by retention before this subscriber read them; resuming at %d", info.Gap, h.Journal, info.First)})
+	}
+	return nil
+}
+
+// skipped settles offsets a publisher's filter passed over.
+func (r *receiver) skipped(h jwire.Hello, rs []jwire.Range) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	snd, err := r.senderLocked(h.Journal)
+	if err != nil {
+		return err
+	}
+	for _, rg := range rs {
+		snd.acked.add(rg.Lo, rg.Hi)
+	}
+	snd.dirty = true
+	return nil
+}
+
 // close stops the flusher after a last round.
 func (r *receiver) close() error {
 	r.mu.Lock()
@@ -356,6 +477,7 @@ func (r *receiver) stats(st *JournalStats) {
 	st.AckedHere = r.ctr.acked
 	st.NackedHere = r.ctr.nacked
 	st.StoreOverflow = r.ctr.storeOverflow
+	st.Gaps = r.ctr.gaps
 	for _, snd := range r.senders {
 		st.Unacked += len(snd.pending)
 	}
@@ -363,8 +485,9 @@ func (r *receiver) stats(st *JournalStats) {
 
 // ackStore keeps acknowledged offsets per sender journal across restarts.
 type ackStore interface {
-	// load returns what was committed for a sender.
-	load(id durable.JournalID) (floor uint64, ranges []jwire.Range, err error)
+	// load returns what was committed for a sender, and whether anything
+	// was.
+	load(id durable.JournalID) (floor uint64, ranges []jwire.Range, found bool, err error)
 	// record notes a sender's acknowledged set for the next commit and
 	// returns how many ranges it could not keep.
 	record(id durable.JournalID, floor uint64, ranges []jwire.Range) int

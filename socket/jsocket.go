@@ -21,14 +21,24 @@ func receivesJournaled(t Type) bool {
 	return false
 }
 
+// streams reports whether sockets of type t take part in the stream
+// model (a journaled publisher's subscribers).
+func streams(t Type) bool { return t == Sub || t == XSub }
+
 // checkFor refuses journal options on socket types they do not apply to.
 func (o *journalOptions) checkFor(t Type) error {
 	journaled := o.log != nil || o.dir != ""
-	if journaled && t != Push && t != Dealer {
-		return fmt.Errorf("%w: a journal is for PUSH and DEALER sockets (the queue model), not %s", ErrBadOption, t)
-	}
-	if o.dedupDir != "" && !receivesJournaled(t) {
-		return fmt.Errorf("%w: a dedup store is for sockets that receive, not %s", ErrBadOption, t)
+	switch {
+	case journaled && t != Push && t != Dealer && t != Pub && t != XPub:
+		return fmt.Errorf("%w: a journal is for PUSH and DEALER (the queue model) and PUB and XPUB (the stream model), not %s", ErrBadOption, t)
+	case o.dedupDir != "" && (!receivesJournaled(t) || streams(t)):
+		return fmt.Errorf("%w: a dedup store is for PULL, DEALER and ROUTER, not %s (a SUB keeps positions: WithPositionStore)", ErrBadOption, t)
+	case o.positions != "" && !streams(t):
+		return fmt.Errorf("%w: a position store is for SUB and XSUB, not %s", ErrBadOption, t)
+	case o.start != (Start{}) && !streams(t):
+		return fmt.Errorf("%w: WithStart is for SUB and XSUB, not %s", ErrBadOption, t)
+	case (o.maxDeliver > 0 || o.ackTimeout != DefaultAckTimeout) && t != Push && t != Dealer:
+		return fmt.Errorf("%w: acknowledgement options are for journaled PUSH and DEALER, not %s", ErrBadOption, t)
 	}
 	return nil
 }
@@ -43,27 +53,33 @@ func (s *Socket) openJournal() (map[string][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		q, err := newQSender(s, j)
-		if err != nil {
-			j.close()
-			return nil, err
+		s.jnl = j
+		publishes := s.typ == Pub || s.typ == XPub
+		if publishes {
+			s.jp = newPublisher(s, j)
+		} else {
+			q, err := newQSender(s, j)
+			if err != nil {
+				j.close()
+				return nil, err
+			}
+			s.jq = q
 		}
-		s.jnl, s.jq = j, q
-		h := j.hello(false)
+		h := j.hello(publishes)
 		hello = &h
 	}
 	if receivesJournaled(s.typ) {
 		var store ackStore
-		if o.dedupDir != "" {
+		if dir := o.dedupDir + o.positions; dir != "" {
 			var err error
-			if store, err = openDedupStore(o.dedupDir); err != nil {
+			if store, err = openAckStore(dir); err != nil {
 				if s.jnl != nil {
 					s.jnl.close()
 				}
-				return nil, fmt.Errorf("%w: dedup store %s: %w", ErrBadOption, o.dedupDir, err)
+				return nil, fmt.Errorf("%w: journal store %s: %w", ErrBadOption, dir, err)
 			}
 		}
-		s.jr = newReceiver(s, store)
+		s.jr = newReceiver(s, store, streams(s.typ), o.start, o.autoCommit)
 		if hello == nil {
 			hello = &jwire.Hello{}
 		}
@@ -106,6 +122,9 @@ func (s *Socket) closeJournal() error {
 			errs = append(errs, err)
 		}
 	}
+	if s.jp != nil {
+		s.jp.close()
+	}
 	if s.jr != nil {
 		errs = append(errs, s.jr.close())
 	}
@@ -118,12 +137,17 @@ func (s *Socket) closeJournal() error {
 // journalStats fills the profile's counters (nil when the socket takes no
 // part in it).
 func (s *Socket) journalStats() *JournalStats {
-	if s.jq == nil && s.jr == nil {
+	if s.jnl == nil && s.jr == nil {
 		return nil
 	}
 	st := &JournalStats{}
 	if s.jq != nil {
 		*st = s.jq.stats()
+	}
+	if s.jp != nil {
+		s.jp.stats(st)
+	}
+	if s.jnl != nil {
 		st.ID = s.jnl.id
 		st.Epoch = s.jnl.epoch()
 		st.End = s.jnl.log.End()
@@ -143,7 +167,7 @@ func (s *Socket) SendAsync(ctx context.Context, m Msg, opts ...SendOption) (Pend
 	if s.closing.Load() {
 		return Pending{}, ErrClosed
 	}
-	if s.jq == nil {
+	if s.jnl == nil {
 		return Pending{}, fmt.Errorf("%w: SendAsync on a %s without WithJournal", ErrNotJournaled, s.typ)
 	}
 	if len(m.Frames) == 0 {
@@ -153,7 +177,16 @@ func (s *Socket) SendAsync(ctx context.Context, m Msg, opts ...SendOption) (Pend
 	for _, opt := range opts {
 		opt(&o)
 	}
-	p, err := s.jq.send(ctx, m, o)
+	var p Pending
+	var err error
+	if s.jp != nil {
+		if !o.notBefore.IsZero() {
+			return Pending{}, fmt.Errorf("%w: NotBefore on a %s (a stream is not delayed)", ErrNotSupported, s.typ)
+		}
+		p, err = s.jp.send(ctx, m, false)
+	} else {
+		p, err = s.jq.send(ctx, m, o)
+	}
 	if err != nil {
 		return Pending{}, journalError(err)
 	}
@@ -161,12 +194,22 @@ func (s *Socket) SendAsync(ctx context.Context, m Msg, opts ...SendOption) (Pend
 	return p, nil
 }
 
+// CommitPositions makes a SUB or XSUB's stream positions durable in its
+// position store now (WithPositionStore); they are also committed every
+// interval and on Close.
+func (s *Socket) CommitPositions() error {
+	if s.jr == nil || !s.jr.stream || s.jr.store == nil {
+		return fmt.Errorf("%w: CommitPositions needs a SUB or XSUB WithPositionStore", ErrNotJournaled)
+	}
+	return s.jr.commitPositions()
+}
+
 // WaitAcked blocks until every message journaled before the call has been
 // acknowledged by a receiver (or dead-lettered, or reported lost), or ctx
 // ends. It needs a journal (ErrNotJournaled).
 func (s *Socket) WaitAcked(ctx context.Context) error {
 	if s.jq == nil {
-		return fmt.Errorf("%w: WaitAcked on a %s without WithJournal", ErrNotJournaled, s.typ)
+		return fmt.Errorf("%w: WaitAcked on a %s without WithJournal (queue model)", ErrNotJournaled, s.typ)
 	}
 	return s.jq.waitAcked(ctx, s.jnl.log.End())
 }
@@ -201,7 +244,7 @@ func (s *Socket) RecvDelivery(ctx context.Context) (*Delivery, error) {
 // and returns the connection's profile state (nil otherwise: a plain
 // ZeroMQ connection).
 func (s *Socket) journalConn(p *pipe, conn transport.Conn) *connState {
-	if s.jq == nil && s.jr == nil {
+	if s.jnl == nil && s.jr == nil {
 		return nil
 	}
 	v, ok := p.Peer().Property(jwire.Property)
@@ -253,23 +296,103 @@ func (s *Socket) journalCommand(p *pipe, cs *connState, name string, data []byte
 			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
 		}
 		s.jq.nack(p, delay, rs)
+	case jwire.CmdSub:
+		if s.jp == nil {
+			return fmt.Errorf("%w: JSUB to a socket that publishes no journal", transport.ErrProtocol)
+		}
+		sub, err := jwire.ParseSub(data)
+		if err != nil {
+			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
+		}
+		return s.jp.start(p, sub)
+	case jwire.CmdStart, jwire.CmdStream, jwire.CmdSkip:
+		return s.streamCommand(p, cs, name, data)
 	default:
 		s.log.Debug("journal profile: ignoring command", "command", name)
 	}
 	return nil
 }
 
+// streamCommand acts on a publisher's stream commands.
+func (s *Socket) streamCommand(p *pipe, cs *connState, name string, data []byte) error {
+	if s.jr == nil || !s.jr.stream || !cs.hello.Publisher() {
+		return fmt.Errorf("%w: %s from a peer that publishes no journal, or to a socket that does not subscribe", transport.ErrProtocol, name)
+	}
+	switch name {
+	case jwire.CmdStart:
+		info, err := jwire.ParseStart(data)
+		if err != nil {
+			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
+		}
+		if cs.started {
+			return fmt.Errorf("%w: a second JSTART", transport.ErrProtocol)
+		}
+		cs.started = true
+		return s.jr.streamStart(p, cs.hello, info)
+	case jwire.CmdStream:
+		st, err := jwire.ParseStream(data)
+		if err != nil {
+			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
+		}
+		if !cs.started || cs.hasData {
+			return fmt.Errorf("%w: JSTREAM before JSTART, or without its message", transport.ErrProtocol)
+		}
+		if st.Skip > 0 {
+			if err := s.jr.skipped(cs.hello, []jwire.Range{{Lo: st.Offset - st.Skip, Hi: st.Offset}}); err != nil {
+				return err
+			}
+		}
+		cs.data = jwire.Data{Offset: st.Offset, Epoch: st.Epoch, Count: 1, Time: st.Time}
+		cs.hasData = true
+	case jwire.CmdSkip:
+		rs, err := jwire.ParseAck(data)
+		if err != nil {
+			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
+		}
+		return s.jr.skipped(cs.hello, rs)
+	}
+	return nil
+}
+
 // journalConnected and journalDisconnected tell the journal's sender that
-// a peer came or went.
+// a peer came or went; a subscriber asks a journaled publisher for its
+// stream.
 func (s *Socket) journalConnected(p *pipe, cs *connState) {
 	if s.jq != nil {
 		s.jq.attach(p, cs != nil)
+	}
+	if s.jp != nil && cs != nil {
+		s.jp.attach(p)
+	}
+	if cs != nil && cs.hello.Publisher() && s.jr != nil && s.jr.stream {
+		if p.lastJournal != (durable.JournalID{}) && p.lastJournal != cs.hello.Journal {
+			s.mon.emit(Event{Type: EventJournalChanged, Endpoint: p.endpoint,
+				Err: fmt.Errorf("brook: the publisher at %s has a new journal %s (was %s)", p.endpoint, cs.hello.Journal, p.lastJournal)})
+		}
+		p.lastJournal = cs.hello.Journal
+		sub, err := s.jr.streamSub(cs.hello)
+		if err != nil {
+			s.log.Warn("journal position", "err", err)
+			return
+		}
+		p.sendCommand(jwire.CmdSub, jwire.AppendSub(nil, sub))
 	}
 }
 
 func (s *Socket) journalDisconnected(p *pipe) {
 	if s.jq != nil {
 		s.jq.detach(p)
+	}
+	if s.jp != nil {
+		s.jp.detach(p)
+	}
+}
+
+// journalInbound lets a journaled publisher see the subscriptions of the
+// subscribers it serves from the journal (the pattern sees them too).
+func (s *Socket) journalInbound(p *pipe, cs *connState, m Msg) {
+	if s.jp != nil && cs != nil {
+		s.jp.subscription(p, m)
 	}
 }
 
@@ -280,5 +403,8 @@ func (s *Socket) pipeWritable(p *pipe) {
 	}
 	if s.jq != nil {
 		s.jq.writable(p)
+	}
+	if s.jp != nil {
+		s.jp.writable(p)
 	}
 }

@@ -89,15 +89,15 @@ func (st *setStore) replay() error {
 	return nil
 }
 
-// load returns the committed set of id.
-func (st *setStore) load(id durable.JournalID) (uint64, []jwire.Range, error) {
+// load returns the committed set of id, and whether there is one.
+func (st *setStore) load(id durable.JournalID) (uint64, []jwire.Range, bool, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	set := st.sets[id]
 	if set == nil {
-		return 0, nil, nil
+		return 0, nil, false, nil
 	}
-	return set.floor, append([]jwire.Range(nil), set.ranges...), nil
+	return set.floor, append([]jwire.Range(nil), set.ranges...), true, nil
 }
 
 // record notes id's set for the next commit. Beyond storeMaxRanges
@@ -201,5 +201,5 @@ func firstByte(b []byte) int {
 	return int(b[0])
 }
 
-// openDedupStore opens a receiver's dedup store.
-func openDedupStore(dir string) (ackStore, error) { return openSetStore(dir) }
+// openAckStore opens a receiver's dedup or position store.
+func openAckStore(dir string) (ackStore, error) { return openSetStore(dir) }

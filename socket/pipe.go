@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/brookmq/brook/durable"
 	"github.com/brookmq/brook/socket/internal/jwire"
 	"github.com/brookmq/brook/transport"
 )
@@ -17,6 +18,7 @@ const (
 	itemCancel           // a cancellation: msg.Frames[0] is the topic
 	itemCommand          // a command: msg.Frames is {name, data}
 	itemJournal          // a journaled message: msg.Frames[0] is its JDATA, the rest the message
+	itemStream           // a journaled stream message: msg.Frames[0] is its JSTREAM
 )
 
 // outItem is one queued message, or a command whose parts are the
@@ -48,9 +50,18 @@ type pipe struct {
 	received  atomic.Uint64
 	conns     atomic.Uint64
 
+	// jfed is set on a subscriber a journaled publisher serves from its
+	// journal: the pattern's live fan-out skips it (TrySend takes and
+	// drops), its feeder sends instead.
+	jfed atomic.Bool
+	// lastJournal is the journal id a publisher announced on this pipe's
+	// last connection (used by its connection's goroutine only).
+	lastJournal durable.JournalID
+
 	mu      sync.Mutex
 	q       []outItem // queued items, oldest first; swapped out whole by the writer
 	data    int       // data items queued: what the HWM counts
+	jdata   int       // journaled messages queued (a feeder's flow control)
 	hwm     int
 	full    bool // a TrySend was refused since the last drain
 	closed  bool
@@ -122,6 +133,9 @@ func (p *pipe) Peer() transport.PeerInfo {
 
 // TrySend implements patterns.Pipe.
 func (p *pipe) TrySend(m Msg) bool {
+	if p.jfed.Load() {
+		return true // served from the journal, not from the live fan-out
+	}
 	p.mu.Lock()
 	if p.closed || (p.hwm > 0 && p.data >= p.hwm) {
 		p.full = true
@@ -150,18 +164,34 @@ func (p *pipe) sendCommand(name string, data []byte) bool {
 }
 
 // sendJournaled queues a journaled message: frames[0] is its encoded
-// JDATA, the rest the application's frames. The journal's dispatcher
-// bounds what it puts in flight per peer, so the high-water mark does not
-// apply; it reports false when the pipe is closed.
-func (p *pipe) sendJournaled(frames [][]byte) bool {
+// JDATA (or, for a stream, JSTREAM), the rest the application's frames.
+// The journal's dispatcher and feeders bound what they put in flight per
+// peer, so the high-water mark does not refuse it; it reports false when
+// the pipe is closed.
+func (p *pipe) sendJournaled(frames [][]byte, stream bool) bool {
+	kind := uint8(itemJournal)
+	if stream {
+		kind = itemStream
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return false
 	}
-	p.q = append(p.q, outItem{kind: itemJournal, msg: Msg{Frames: frames}})
+	p.q = append(p.q, outItem{kind: kind, msg: Msg{Frames: frames}})
+	p.jdata++
+	if p.hwm > 0 && p.jdata >= p.hwm {
+		p.full = true // the writer's next pass reports room (pipeWritable)
+	}
 	p.wakeLocked()
 	return true
+}
+
+// journalQueued is the number of journaled messages waiting.
+func (p *pipe) journalQueued() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.jdata
 }
 
 // SendSubscription implements patterns.Pipe.
@@ -225,7 +255,7 @@ func (p *pipe) popAll(spare []outItem) ([]outItem, bool) {
 	p.mu.Lock()
 	out := p.q
 	p.q = spare[:0]
-	p.data = 0
+	p.data, p.jdata = 0, 0
 	wasFull := p.full && len(out) > 0
 	if wasFull {
 		p.full = false
@@ -351,8 +381,12 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 				err = conn.WriteSubscription(it.msg.Frames[0], false)
 			case itemCommand:
 				err = conn.WriteCommand(string(it.msg.Frames[0]), it.msg.Frames[1])
-			case itemJournal:
-				err = conn.WriteCommand(jwire.CmdData, it.msg.Frames[0])
+			case itemJournal, itemStream:
+				name := jwire.CmdData
+				if it.kind == itemStream {
+					name = jwire.CmdStream
+				}
+				err = conn.WriteCommand(name, it.msg.Frames[0])
 				if err == nil {
 					err = conn.WriteMsg(Msg{Frames: it.msg.Frames[1:]})
 				}
@@ -480,7 +514,7 @@ const flushBytes = 32 << 10
 func countData(items []outItem) int {
 	n := 0
 	for _, it := range items {
-		if it.kind == itemData || it.kind == itemJournal {
+		if it.kind == itemData || it.kind == itemJournal || it.kind == itemStream {
 			n++
 		}
 	}

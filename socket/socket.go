@@ -54,6 +54,7 @@ type Socket struct {
 	// (WithJournal), and the receiving side (sockets that receive).
 	jnl  *journal
 	jq   *qsender
+	jp   *publisher
 	jr   *receiver
 	log  *slog.Logger
 	cfg  transport.Config
@@ -151,6 +152,11 @@ func (s *Socket) patternConfig() patterns.Config {
 	cfg := patterns.Config{
 		RecvHWM: s.opts.recvHWM,
 		OnDrop: func(d patterns.Drop) {
+			if d.Reason == DropNoPeer && s.jp != nil {
+				// A journaled publisher keeps every message: no live
+				// subscriber is no loss (resuming ones read the journal).
+				return
+			}
 			if d.Tag != 0 && s.jr != nil {
 				// The journaled message never reaches the application:
 				// its sender delivers it again.
@@ -199,6 +205,13 @@ func (s *Socket) Send(ctx context.Context, m Msg) error {
 			err = p.Wait(ctx)
 		}
 		if err != nil {
+			return journalError(err)
+		}
+		s.ctr.sent.Add(1)
+		return nil
+	}
+	if s.jp != nil {
+		if _, err := s.jp.send(ctx, m, true); err != nil {
 			return journalError(err)
 		}
 		s.ctr.sent.Add(1)

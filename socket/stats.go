@@ -60,8 +60,14 @@ type JournalStats struct {
 	// on hand-over.
 	PlainDelivered uint64
 	// DeadLettered counts messages moved to the dead-letter journal; Lost
-	// messages deleted by retention before anyone acknowledged them.
+	// messages deleted by retention before anyone acknowledged them (queue)
+	// or before a resuming subscriber read them (stream).
 	DeadLettered, Lost uint64
+	// Streamed counts messages a journaled PUB or XPUB sent from its
+	// journal to subscribers that speak the profile, Filtered the offsets
+	// their filters passed over; Subscribers is how many it serves so.
+	Streamed, Filtered uint64
+	Subscribers        int
 
 	// Receiver side.
 
@@ -76,6 +82,9 @@ type JournalStats struct {
 	// keep (too fragmented): after a restart those messages may be passed
 	// to the application again.
 	StoreOverflow uint64
+	// Gaps counts messages a resuming subscriber asked for that were gone
+	// (reported as EventJournalGap).
+	Gaps uint64
 }
 
 // PeerStats are the counters of one pipe (one peer, or one connecting

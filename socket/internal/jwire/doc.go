@@ -44,6 +44,14 @@
 //	        and its length hi-lo (at least 1)
 //	JNACK   receiver -> sender: redeliver these offsets
 //	        delay in milliseconds (0: at once), then ranges as in JACK
+//	JSTREAM publisher -> subscriber, right before the message it describes:
+//	        offset, epoch the record was written in, skip (the offsets
+//	        [offset-skip, offset) hold nothing for this subscriber: its
+//	        filters did not match them), timestamp (unix ns, 8 bytes
+//	        big-endian)
+//	JSKIP   publisher -> subscriber: these offsets hold nothing for it (its
+//	        filters matched none of them), so its position may pass them;
+//	        ranges as in JACK
 //	JSUB    subscriber -> publisher: start sending the stream
 //	        mode (0 live, 1 oldest, 2 offset, 3 time), value (mode 2: the
 //	        next offset wanted; mode 3: unix ns; else 0)

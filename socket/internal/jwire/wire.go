@@ -15,11 +15,13 @@ const Version = 1
 
 // Command names.
 const (
-	CmdData  = "JDATA"
-	CmdAck   = "JACK"
-	CmdNack  = "JNACK"
-	CmdSub   = "JSUB"
-	CmdStart = "JSTART"
+	CmdData   = "JDATA"
+	CmdAck    = "JACK"
+	CmdNack   = "JNACK"
+	CmdSub    = "JSUB"
+	CmdStart  = "JSTART"
+	CmdStream = "JSTREAM"
+	CmdSkip   = "JSKIP"
 )
 
 // MaxRanges bounds the ranges of one JACK or JNACK, keeping every command
@@ -131,6 +133,40 @@ func ParseData(b []byte) (Data, error) {
 	}
 	d.Floor, d.Count = d.Offset-delta, uint32(count)
 	return d, nil
+}
+
+// Stream is the content of a JSTREAM command.
+type Stream struct {
+	Offset uint64
+	Epoch  uint64
+	Skip   uint64 // <= Offset
+	Time   int64  // unix ns
+}
+
+// MaxStream is the largest encoded JSTREAM.
+const MaxStream = 3*binary.MaxVarintLen64 + 8
+
+// AppendStream encodes s.
+func AppendStream(dst []byte, s Stream) []byte {
+	dst = binary.AppendUvarint(dst, s.Offset)
+	dst = binary.AppendUvarint(dst, s.Epoch)
+	dst = binary.AppendUvarint(dst, s.Skip)
+	return binary.BigEndian.AppendUint64(dst, uint64(s.Time))
+}
+
+// ParseStream decodes a JSTREAM command.
+func ParseStream(b []byte) (Stream, error) {
+	r := reader{b: b}
+	var s Stream
+	s.Offset, s.Epoch, s.Skip = r.uvarint(), r.uvarint(), r.uvarint()
+	s.Time = int64(r.fixed64())
+	if err := r.end("JSTREAM"); err != nil {
+		return Stream{}, err
+	}
+	if s.Skip > s.Offset {
+		return Stream{}, malformed("JSTREAM skip %d beyond offset %d", s.Skip, s.Offset)
+	}
+	return s, nil
 }
 
 // Range is the half-open offset range [Lo, Hi).

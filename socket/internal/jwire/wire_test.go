@@ -122,6 +122,20 @@ func rawVarints(vs ...uint64) []byte {
 	return b
 }
 
+func TestStreamRoundTrip(t *testing.T) {
+	for _, st := range []Stream{{}, {Offset: 9, Epoch: 2, Skip: 9, Time: -5}, {Offset: math.MaxUint64, Skip: 1, Time: math.MaxInt64}} {
+		b := AppendStream(nil, st)
+		assert.LessOrEqual(t, len(b), MaxStream)
+		got, err := ParseStream(b)
+		require.NoError(t, err)
+		assert.Equal(t, st, got)
+	}
+	bad := AppendStream(nil, Stream{Offset: 3, Skip: 3})
+	bad[2] = 4 // skip beyond the offset
+	_, err := ParseStream(bad)
+	assert.ErrorIs(t, err, ErrMalformed)
+}
+
 func TestSubAndStartRoundTrip(t *testing.T) {
 	for _, s := range []Sub{{Mode: StartLive}, {Mode: StartOldest}, {Mode: StartOffset, Value: 42}, {Mode: StartTime, Value: 1 << 60}} {
 		got, err := ParseSub(AppendSub(nil, s))
@@ -156,8 +170,9 @@ func FuzzCommands(f *testing.F) {
 	f.Add(byte(3), AppendNack(nil, time.Second, []Range{{0, 1}}))
 	f.Add(byte(4), AppendSub(nil, Sub{Mode: StartOffset, Value: 12}))
 	f.Add(byte(5), AppendStart(nil, StartInfo{First: 3, Gap: 1, Flags: 1}))
+	f.Add(byte(6), AppendStream(nil, Stream{Offset: 7, Epoch: 1, Skip: 2, Time: 3}))
 	f.Fuzz(func(t *testing.T, kind byte, b []byte) {
-		switch kind % 6 {
+		switch kind % 7 {
 		case 0:
 			if h, err := ParseHello(b); err == nil {
 				enc := AppendHello(nil, h)
@@ -183,6 +198,10 @@ func FuzzCommands(f *testing.F) {
 		case 5:
 			if s, err := ParseStart(b); err == nil {
 				require.Equal(t, b, AppendStart(nil, s))
+			}
+		case 6:
+			if s, err := ParseStream(b); err == nil {
+				require.Equal(t, b, AppendStream(nil, s))
 			}
 		}
 	})
