@@ -19,7 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -307,5 +306,6 @@ func endpoint(transport, dir string, i int) string {
 	case "tcp":
 		return "tcp://127.0.0.1:0"
 	}
-	return fmt.Sprintf("inproc://%s-stage%d", strings.ReplaceAll(fmt.Sprint(time.Now().UnixNano()), "-", ""), i)
+	// Names are free again once the previous round's sockets are closed.
+	return fmt.Sprintf("inproc://stage%d", i)
 }
