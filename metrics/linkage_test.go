@@ -23,6 +23,9 @@ func TestOtherPackagesDoNotLinkClientGolang(t *testing.T) {
 		"github.com/brookmq/brook/socket",
 		"github.com/brookmq/brook/durable",
 		"github.com/brookmq/brook/cmd/mqbench",
+		"github.com/brookmq/brook/cmd/brookcat",
+		"github.com/brookmq/brook/examples/pipeline",
+		"github.com/brookmq/brook/examples/inproc",
 	}
 	out, err := exec.CommandContext(ctx, gobin, append([]string{"list", "-deps"}, pkgs...)...).CombinedOutput()
 	require.NoError(t, err, "%s", out)
