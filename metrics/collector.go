@@ -62,50 +62,43 @@ func New(opts ...Option) *Collector {
 // AddSocket adds s under name, the value of its socket label. A socket
 // may be added under several names (each is exported); a name only once.
 func (c *Collector) AddSocket(name string, s Socket) error {
-	if name == "" || s == nil {
-		return fmt.Errorf("%w: socket %q", ErrBadSource, name)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.sockets[name]; ok {
-		return fmt.Errorf("%w: socket %q", ErrDuplicateName, name)
-	}
-	c.sockets[name] = s
-	return nil
+	return add(c, c.sockets, "socket", name, s, s == nil)
 }
 
 // RemoveSocket stops exporting the socket added under name, and reports
 // whether there was one. Remove a socket before or after closing it: a
 // closed socket's Stats still answer, with its last counters.
-func (c *Collector) RemoveSocket(name string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_, ok := c.sockets[name]
-	delete(c.sockets, name)
-	return ok
-}
+func (c *Collector) RemoveSocket(name string) bool { return remove(c, c.sockets, name) }
 
 // AddJournal adds j under name, the value of its journal label.
 func (c *Collector) AddJournal(name string, j Journal) error {
-	if name == "" || j == nil {
-		return fmt.Errorf("%w: journal %q", ErrBadSource, name)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.journals[name]; ok {
-		return fmt.Errorf("%w: journal %q", ErrDuplicateName, name)
-	}
-	c.journals[name] = j
-	return nil
+	return add(c, c.journals, "journal", name, j, j == nil)
 }
 
 // RemoveJournal stops exporting the journal added under name, and reports
 // whether there was one.
-func (c *Collector) RemoveJournal(name string) bool {
+func (c *Collector) RemoveJournal(name string) bool { return remove(c, c.journals, name) }
+
+// add puts src in m under name, under c's lock.
+func add[T any](c *Collector, m map[string]T, kind, name string, src T, isNil bool) error {
+	if name == "" || isNil {
+		return fmt.Errorf("%w: %s %q", ErrBadSource, kind, name)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, ok := c.journals[name]
-	delete(c.journals, name)
+	if _, ok := m[name]; ok {
+		return fmt.Errorf("%w: %s %q", ErrDuplicateName, kind, name)
+	}
+	m[name] = src
+	return nil
+}
+
+// remove deletes name from m under c's lock.
+func remove[T any](c *Collector, m map[string]T, name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := m[name]
+	delete(m, name)
 	return ok
 }
 

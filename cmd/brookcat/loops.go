@@ -43,12 +43,13 @@ func next(ctx context.Context, in <-chan item) ([][]byte, error) {
 	}
 }
 
-// sendLoop sends the input (PUSH, PUB, and -w).
-func (c *cat) sendLoop(ctx context.Context) error {
+// eachInput calls fn with each input message while more allows, and
+// returns nil at the input's end.
+func (c *cat) eachInput(ctx context.Context, more func() bool, fn func([][]byte) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	in := c.feed(ctx)
-	for c.more(c.sent) {
+	for more() {
 		frames, err := next(ctx, in)
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -56,11 +57,18 @@ func (c *cat) sendLoop(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := c.send(ctx, frames); err != nil {
+		if err := fn(frames); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// sendLoop sends the input (PUSH, PUB, and -w).
+func (c *cat) sendLoop(ctx context.Context) error {
+	return c.eachInput(ctx, func() bool { return c.more(c.sent) }, func(frames [][]byte) error {
+		return c.send(ctx, frames)
+	})
 }
 
 // recvLoop prints what arrives (PULL, SUB, and -r).
@@ -79,17 +87,7 @@ func (c *cat) recvLoop(ctx context.Context) error {
 
 // requestLoop sends each input message and prints its reply (REQ).
 func (c *cat) requestLoop(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	in := c.feed(ctx)
-	for c.more(c.got) {
-		frames, err := next(ctx, in)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return c.eachInput(ctx, func() bool { return c.more(c.got) }, func(frames [][]byte) error {
 		if err := c.send(ctx, frames); err != nil {
 			return err
 		}
@@ -97,11 +95,8 @@ func (c *cat) requestLoop(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := c.print(reply); err != nil {
-			return err
-		}
-	}
-	return nil
+		return c.print(reply)
+	})
 }
 
 // replyLoop prints each request and answers it with the next input
@@ -147,7 +142,7 @@ func (c *cat) duplexLoop(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sendErr := make(chan error, 1)
-	go func() { sendErr <- c.sendLoopCounted(ctx) }()
+	go func() { sendErr <- c.sendAll(ctx) }()
 	recvErr := make(chan error, 1)
 	go func() { recvErr <- c.recvLoop(ctx) }()
 	var err error
@@ -169,26 +164,13 @@ func (c *cat) duplexLoop(ctx context.Context) error {
 	return err
 }
 
-// sendLoopCounted is sendLoop without -n (which counts received messages
-// here).
-func (c *cat) sendLoopCounted(ctx context.Context) error {
-	in := c.feed(ctx)
-	for {
-		frames, err := next(ctx, in)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			if errors.Is(err, errStopped) {
-				return nil // the receiving side decides how the run ended
-			}
-			return err
-		}
-		if err := c.send(ctx, frames); err != nil {
-			if errors.Is(err, errStopped) {
-				return nil
-			}
-			return err
-		}
+// sendAll sends the whole input of a duplex socket (-n counts received
+// messages there). A signal only ends the sending: the receiving side
+// says how the run ended.
+func (c *cat) sendAll(ctx context.Context) error {
+	err := c.eachInput(ctx, func() bool { return true }, func(frames [][]byte) error { return c.send(ctx, frames) })
+	if errors.Is(err, errStopped) {
+		return nil
 	}
+	return err
 }

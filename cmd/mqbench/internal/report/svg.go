@@ -216,24 +216,25 @@ func niceCeil(v float64) float64 {
 
 // tickLabel writes a latency in µs with its unit, for axis ticks.
 func tickLabel(v float64) string {
-	switch {
-	case v >= 1e6:
-		return fmt.Sprintf("%gs", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%gms", v/1e3)
-	}
-	return fmt.Sprintf("%gµs", v)
+	v, unit := latencyUnit(v)
+	return fmt.Sprintf("%g%s", v, unit)
 }
 
 // latencyLabel writes a latency in µs with a unit that keeps it short.
 func latencyLabel(v float64) string {
+	v, unit := latencyUnit(v)
+	return fmt.Sprintf("%.3g %s", v, unit)
+}
+
+// latencyUnit scales a latency in µs to µs, ms or s.
+func latencyUnit(v float64) (float64, string) {
 	switch {
 	case v >= 1e6:
-		return fmt.Sprintf("%.3g s", v/1e6)
+		return v / 1e6, "s"
 	case v >= 1e3:
-		return fmt.Sprintf("%.3g ms", v/1e3)
+		return v / 1e3, "ms"
 	}
-	return fmt.Sprintf("%.3g µs", v)
+	return v, "µs"
 }
 
 func capitalize(s string) string {
