@@ -32,6 +32,7 @@ var errUsage = errors.New("brookcat: bad command line")
 type config struct {
 	typ       socket.Type
 	endpoints []endpointArg
+	bindAll   bool // -bind: endpoints without a prefix bind
 	in, out   string
 	delim     string
 	count     int
@@ -114,7 +115,7 @@ func newFlagSet(c *config, subs *multiFlag) *flag.FlagSet {
 	fs.BoolVar(&c.echo, "echo", false, "REP: reply with the request itself")
 	fs.BoolVar(&c.readOnly, "r", false, "only receive: ignore stdin")
 	fs.BoolVar(&c.writeOnly, "w", false, "only send: print nothing, exit at the end of the input")
-	fs.Bool("bind", false, "bind endpoints that have no @ or > prefix")
+	fs.BoolVar(&c.bindAll, "bind", false, "bind endpoints that have no @ or > prefix")
 	fs.BoolVar(&c.quiet, "q", false, "no notes on stderr (errors are still printed)")
 	fs.BoolVar(&c.verbose, "v", false, "print the sockets' monitor events on stderr")
 	return fs
@@ -143,7 +144,6 @@ func parseArgs(args []string) (*config, error) {
 		return nil, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	c.subs = subs
-	bindAll := fs.Lookup("bind").Value.String() == "true"
 	rest := fs.Args()
 	if len(rest) < 2 {
 		return nil, fmt.Errorf("%w: need a socket type and at least one endpoint", errUsage)
@@ -154,7 +154,7 @@ func parseArgs(args []string) (*config, error) {
 	}
 	c.typ = typ
 	for _, a := range rest[1:] {
-		ea, err := parseEndpoint(a, bindAll)
+		ea, err := parseEndpoint(a, c.bindAll)
 		if err != nil {
 			return nil, err
 		}

@@ -29,7 +29,6 @@ type coordinator struct {
 	unique, dups   int
 	perWorker      map[string]int
 	killsDone      int
-	ventDroppedSum uint64
 	dir            string // ipc socket files
 }
 
@@ -215,7 +214,6 @@ func (c *coordinator) round(ctx context.Context, r int, tasks []uint64) ([]uint6
 		}
 	}
 	drops := dropped(c.vent.Stats()) - droppedBefore
-	c.ventDroppedSum += drops
 	what := "sent"
 	if r > 1 {
 		what = "resent missing"
