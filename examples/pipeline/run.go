@@ -18,18 +18,18 @@ import (
 
 // coordinator holds the ventilator, the sink and the workers.
 type coordinator struct {
-	cfg            config
-	out, errOut    io.Writer
-	vent, sink     *socket.Socket
-	workers        []*process
-	incarnation    []int
-	joined         chan struct{} // one value per worker handshake with the ventilator
-	stopMonitor    func()
-	seen           []bool
-	unique, dups   int
-	perWorker      map[string]int
-	killsDone      int
-	dir            string // ipc socket files
+	cfg          config
+	out, errOut  io.Writer
+	vent, sink   *socket.Socket
+	workers      []*process
+	incarnation  []int
+	joined       chan struct{} // one value per worker handshake with the ventilator
+	stopMonitor  func()
+	seen         []bool
+	unique, dups int
+	perWorker    map[string]int
+	killsDone    int
+	dir          string // ipc socket files
 }
 
 func run(stdout, stderr io.Writer, cfg config) error {
