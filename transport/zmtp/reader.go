@@ -159,18 +159,17 @@ func (c *Conn) readBody(size int) ([]byte, error) {
 // readGrowing reads a body of the given size into memory that grows with
 // what arrives. Nothing is reserved before the body's first bytes are
 // there; then each allocation is at most the larger of twice the bytes
-// received so far (never less than growStart) and the bytes the stream
-// already holds for us (streamQueued). A body that has arrived whole thus
-// costs one allocation of exactly its size and one copy, the read itself;
-// a peer that announces a huge frame and trickles it makes the reader hold
-// about twice what it sent.
+// received so far (never less than growStart) and the bytes that have
+// arrived, counting those the kernel holds for us (streamQueued). A body
+// that has arrived whole thus costs one allocation of exactly its size
+// and one copy, the read itself; a peer that announces a huge frame and
+// trickles it makes the reader hold about twice what it sent.
 func (c *Conn) readGrowing(size int) ([]byte, error) {
-	if c.rend == c.rpos {
-		if err := c.fill(1); err != nil {
-			return nil, err
-		}
+	n, err := c.firstGrowth(size)
+	if err != nil {
+		return nil, err
 	}
-	body := make([]byte, c.growTo(0, size))
+	body := make([]byte, n)
 	got := 0
 	for {
 		if err := c.readFull(body[got:]); err != nil {
@@ -180,26 +179,36 @@ func (c *Conn) readGrowing(size int) ([]byte, error) {
 		if got == size {
 			return body, nil
 		}
-		grown := make([]byte, c.growTo(got, size))
+		grown := make([]byte, c.growTo(got, streamQueued(c.rw), size))
 		copy(grown, body)
 		body = grown
 	}
 }
 
+// firstGrowth returns the first allocation of a growing body, waiting for
+// its first bytes if none has arrived yet. Bytes already queued in the
+// kernel are left there, to be read straight into the body.
+func (c *Conn) firstGrowth(size int) (int, error) {
+	if c.rend-c.rpos >= size {
+		return size, nil
+	}
+	queued := streamQueued(c.rw)
+	if c.rend == c.rpos && queued == 0 {
+		if err := c.fill(1); err != nil {
+			return 0, err
+		}
+		queued = streamQueued(c.rw)
+	}
+	return c.growTo(0, queued, size), nil
+}
+
 // growTo returns how big a body of the given size may be once got of its
-// bytes are in memory: what was received (got, plus what rbuf holds)
-// doubled, or what has arrived including what the stream holds, capped at
+// bytes are in memory, rbuf holds some more and the kernel queued more
+// still: what was received doubled, or all that has arrived, capped at
 // size.
-func (c *Conn) growTo(got, size int) int {
+func (c *Conn) growTo(got, queued, size int) int {
 	received := got + c.rend - c.rpos
-	if received >= size {
-		return size
-	}
-	n := max(growStart, 2*received)
-	if n < size {
-		n = max(n, received+streamQueued(c.rw))
-	}
-	return min(n, size)
+	return min(size, max(growStart, 2*received, received+queued))
 }
 
 // carve returns n bytes of the byte slab, capped so appends never reach a
