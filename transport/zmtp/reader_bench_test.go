@@ -34,16 +34,7 @@ func BenchmarkReadMsg(b *testing.B) {
 			b.SetBytes(int64(rs.size))
 			b.ReportAllocs()
 			b.ResetTimer()
-			done := make(chan error, 1)
-			go func() {
-				for range b.N {
-					if err := w.WriteMsg(msg); err != nil {
-						done <- err
-						return
-					}
-				}
-				done <- w.Flush()
-			}()
+			done := sendRepeated(w, msg, b.N)
 			for range b.N {
 				m, err := r.ReadMsg()
 				if err != nil {

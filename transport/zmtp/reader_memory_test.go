@@ -69,34 +69,35 @@ func keepEvery(t *testing.T, r *Conn, n, size, every int) []transport.Msg {
 // frame-list slab pointing at them kept.
 func TestDroppedMessagesAreNotPinned(t *testing.T) {
 	const size, n = 256 << 10, 250
-	w, r := memPair(t)
-	msg := transport.NewMsg(make([]byte, size))
-	base := liveHeap()
-	sent := sendRepeated(w, msg, n)
-	keepEvery(t, r, n, size, 0)
-	require.NoError(t, <-sent)
-	grown := liveHeap() - base
-	t.Logf("live heap after %d dropped messages of %d bytes: %+d bytes", n, size, grown)
+	_, grown := heapKeeping(t, size, n, 0)
 	assert.Less(t, grown, int64(1<<20), "bytes still live after every message was dropped")
-	runtime.KeepAlive(msg) // the sender's payload was live in base: keep it in the measure
 }
 
 // Issue 16 item 1: an application that keeps one message in 256 pins what
 // it keeps, not the 255 it dropped around each.
 func TestKeptMessagePinsOnlyItself(t *testing.T) {
 	const size, n, every = 256 << 10, 512, 256
+	kept, grown := heapKeeping(t, size, n, every)
+	require.Equal(t, n/every, kept)
+	assert.Less(t, grown, int64(kept*size+1<<20), "bytes live beyond the kept messages")
+}
+
+// heapKeeping reads n messages of size bytes through a Conn pair, keeps
+// every every-th one, and returns how many it kept and how much the live
+// heap grew with them still held.
+func heapKeeping(t *testing.T, size, n, every int) (kept int, grown int64) {
+	t.Helper()
 	w, r := memPair(t)
 	msg := transport.NewMsg(make([]byte, size))
 	base := liveHeap()
 	sent := sendRepeated(w, msg, n)
-	kept := keepEvery(t, r, n, size, every)
+	held := keepEvery(t, r, n, size, every)
 	require.NoError(t, <-sent)
-	require.Len(t, kept, n/every)
-	grown := liveHeap() - base
-	t.Logf("live heap with %d of %d messages of %d bytes kept: %+d bytes", len(kept), n, size, grown)
-	assert.Less(t, grown, int64(len(kept)*size+1<<20), "bytes live beyond the kept messages")
-	runtime.KeepAlive(kept)
-	runtime.KeepAlive(msg)
+	grown = liveHeap() - base
+	t.Logf("live heap with %d of %d messages of %d bytes kept: %+d bytes", len(held), n, size, grown)
+	runtime.KeepAlive(held)
+	runtime.KeepAlive(msg) // the sender's payload was live in base: keep it in the measure
+	return len(held), grown
 }
 
 // Small messages share slabs, and a kept one keeps its slabs alive: the
@@ -106,49 +107,9 @@ func TestKeptMessagePinsOnlyItself(t *testing.T) {
 func TestKeptSmallMessagesPinBoundedSlabs(t *testing.T) {
 	for _, size := range []int{64, maxSlabBody} {
 		t.Run(byteCount(size), func(t *testing.T) {
-			const n, every = 8192, 256
-			w, r := memPair(t)
-			msg := transport.NewMsg(make([]byte, size))
-			base := liveHeap()
-			sent := sendRepeated(w, msg, n)
-			kept := keepEvery(t, r, n, size, every)
-			require.NoError(t, <-sent)
-			grown := liveHeap() - base
+			kept, grown := heapKeeping(t, size, 8192, 256)
 			perKept := int64(2*byteSlabSize + frameSlabSize*24)
-			t.Logf("live heap with %d of %d messages of %d bytes kept: %+d bytes (bound %d per kept message)",
-				len(kept), n, size, grown, perKept)
-			assert.Less(t, grown, int64(len(kept))*perKept+256<<10, "bytes live beyond the kept messages' slabs")
-			runtime.KeepAlive(kept)
-			runtime.KeepAlive(msg)
-		})
-	}
-}
-
-// Reading small messages still allocates only slabs: the bound on what a
-// slab pins costs no allocation per message (16 and 256 bytes, the sizes
-// of the issue's benchmark).
-func TestSmallMessagesStillAllocatePerSlab(t *testing.T) {
-	for _, size := range []int{16, 256} {
-		t.Run(byteCount(size), func(t *testing.T) {
-			const n = 20000
-			c, p := shaken(t, 1, nil, Options{})
-			frame := rawFrame(0, make([]byte, size))
-			var stream []byte
-			for range n {
-				stream = append(stream, frame...)
-			}
-			sent := make(chan error, 1)
-			go func() {
-				_, err := p.c.Write(stream)
-				sent <- err
-			}()
-			allocs := testing.AllocsPerRun(n-1, func() {
-				if _, err := c.ReadMsg(); err != nil {
-					t.Fatal(err)
-				}
-			})
-			assert.Less(t, allocs, 0.1, "allocations per %d-byte message", size)
-			require.NoError(t, <-sent)
+			assert.Less(t, grown, int64(kept)*perKept+256<<10, "bytes live beyond the kept messages' slabs (%d each)", perKept)
 		})
 	}
 }

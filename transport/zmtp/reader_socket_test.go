@@ -21,14 +21,6 @@ import (
 	"github.com/brookmq/brook/transport/zmtp"
 )
 
-// liveHeap returns the bytes of live heap objects after a full collection.
-func liveHeap() int64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return int64(ms.HeapAlloc)
-}
-
 // byteCounter counts bytes and lets a test wait for a count: the signal
 // that a reader has taken what its peers sent.
 type byteCounter struct {
@@ -218,7 +210,7 @@ func TestHugeAnnouncementsHoldWhatArrives(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	read := counting.read.count() // every handshake byte is in
-	base := liveHeap()
+	base := zmtp.LiveHeap()
 	var received int64
 	// send writes n bytes to every peer in writes of at most 1 KiB, waits
 	// until the socket's readers have taken them all and returns the live
@@ -232,7 +224,7 @@ func TestHugeAnnouncementsHoldWhatArrives(t *testing.T) {
 		}
 		received += int64(peers * n)
 		require.NoError(t, counting.read.waitFor(ctx, read+received))
-		return liveHeap() - base
+		return zmtp.LiveHeap() - base
 	}
 
 	header := binary.BigEndian.AppendUint64([]byte{0x02}, socket.DefaultMaxMsgSize)
@@ -298,7 +290,7 @@ func TestReceiveMemoryFollowsHWM(t *testing.T) {
 		require.Len(t, m.Frames[0], size)
 		return m
 	}
-	base := liveHeap()
+	base := zmtp.LiveHeap()
 
 	const dropped = 250
 	sent := sendN(dropped)
@@ -306,7 +298,7 @@ func TestReceiveMemoryFollowsHWM(t *testing.T) {
 	for i := range dropped {
 		recv()
 		if i%10 == 9 {
-			peak = max(peak, liveHeap()-base)
+			peak = max(peak, zmtp.LiveHeap()-base)
 		}
 	}
 	require.NoError(t, <-sent)
@@ -315,7 +307,7 @@ func TestReceiveMemoryFollowsHWM(t *testing.T) {
 		dropped, size, hwm, peak, float64(peak)/float64(hwm*size))
 	assert.Less(t, peak, bound, "live heap beyond 4 x HWM x size")
 
-	grown := liveHeap() - base
+	grown := zmtp.LiveHeap() - base
 	t.Logf("live heap once all %d were dropped: %+d bytes", dropped, grown)
 	assert.Less(t, grown, int64(1<<20), "live heap after every message was dropped")
 
@@ -329,7 +321,7 @@ func TestReceiveMemoryFollowsHWM(t *testing.T) {
 		}
 	}
 	require.NoError(t, <-sent)
-	grown = liveHeap() - base
+	grown = zmtp.LiveHeap() - base
 	t.Logf("live heap keeping %d of %d messages: %+d bytes", len(kept), n, grown)
 	assert.Less(t, grown, int64(len(kept)*size+1<<20), "live heap beyond the kept messages")
 	runtime.KeepAlive(kept)
