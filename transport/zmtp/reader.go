@@ -18,9 +18,10 @@ import (
 // maxSlabBody bytes, and is retired with the byte slab, so one kept small
 // message pins at most one frame slab and two byte slabs (about 66 KiB)
 // whatever was received around it, and the Conn itself keeps no more than
-// that of what it delivered. Larger bodies, and the lists that point at
-// them, are allocations of their own, freed as soon as the application
-// drops the message.
+// that of what it delivered. (A codec's small outputs are allocations of
+// their own: a frame slab then pins at most its 64 entries of 2 KiB.)
+// Larger bodies, and the lists that point at them, are allocations of
+// their own, freed as soon as the application drops the message.
 //
 // Every allocation is for bytes that have arrived: a body that fits in
 // half the read buffer is read into it before it is copied out, and a
