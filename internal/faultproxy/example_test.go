@@ -201,6 +201,8 @@ func ExampleProxy_ResetAll() {
 func ExampleProxy_SetRefusing() {
 	p, open, stop := proxiedEcho()
 	defer stop()
+	// Refusing resets connections the proxy has not accepted yet: wait.
+	_, _ = p.WaitStats(context.Background(), func(s faultproxy.Stats) bool { return s.Active == 1 })
 
 	_ = p.SetRefusing(true)
 	fmt.Println("new connection fails:", connectAndRead(p.Addr()) != nil)

@@ -269,10 +269,14 @@ func TestResetAll(t *testing.T) {
 func TestRefusing(t *testing.T) {
 	p := startProxy(t, echoTarget(t))
 	open := dial(t, p.Addr())
+	// Accepted by the proxy, not just by the kernel: a connection still
+	// in the backlog when the proxy stops listening is reset.
+	_, err := p.WaitStats(testCtx(t), func(s faultproxy.Stats) bool { return s.Active == 1 })
+	require.NoError(t, err)
 	require.NoError(t, p.SetRefusing(true))
 	require.NoError(t, p.SetRefusing(true), "refusing twice is refusing")
 
-	err := connectAndRead(p.Addr())
+	err = connectAndRead(p.Addr())
 	require.Error(t, err)
 	if runtime.GOOS == "linux" {
 		assert.ErrorIs(t, err, syscall.ECONNREFUSED, "the dial itself is refused")
