@@ -80,14 +80,28 @@ func TestResetPassesThrough(t *testing.T) {
 	}
 }
 
-// directions are the two ways bytes go, with which end sends.
-var directions = []struct {
+// direction is one way bytes go, with which end sends.
+type direction struct {
 	name string
 	d    faultproxy.Direction
 	// ends returns the sending and the receiving end of the direction.
 	ends func(client, server *net.TCPConn) (sender, receiver *net.TCPConn)
 	flow func(faultproxy.Stats) faultproxy.Flow
-}{
+}
+
+// oneWay connects a client through a new proxy to a new target and
+// returns the proxy, the target and the sending and receiving ends of dir.
+func oneWay(t *testing.T, dir direction) (p *faultproxy.Proxy, tg *target, sender, receiver *net.TCPConn) {
+	t.Helper()
+	tg = newTarget(t)
+	p = startProxy(t, tg.addr())
+	client, server := through(t, p, tg)
+	sender, receiver = dir.ends(client, server)
+	return p, tg, sender, receiver
+}
+
+// directions are the two ways bytes go.
+var directions = []direction{
 	{"to target", faultproxy.ToTarget,
 		func(c, s *net.TCPConn) (*net.TCPConn, *net.TCPConn) { return c, s },
 		func(s faultproxy.Stats) faultproxy.Flow { return s.ToTarget }},
@@ -102,10 +116,7 @@ var directions = []struct {
 func TestStall(t *testing.T) {
 	for _, dir := range directions {
 		t.Run(dir.name, func(t *testing.T) {
-			tg := newTarget(t)
-			p := startProxy(t, tg.addr())
-			client, server := through(t, p, tg)
-			sender, receiver := dir.ends(client, server)
+			p, _, sender, receiver := oneWay(t, dir)
 			p.Stall(dir.d)
 
 			// No stall would let 64 MiB through in this time: the kernel
@@ -137,10 +148,7 @@ func TestStall(t *testing.T) {
 func TestBlackHole(t *testing.T) {
 	for _, dir := range directions {
 		t.Run(dir.name, func(t *testing.T) {
-			tg := newTarget(t)
-			p := startProxy(t, tg.addr())
-			client, server := through(t, p, tg)
-			sender, receiver := dir.ends(client, server)
+			p, _, sender, receiver := oneWay(t, dir)
 			p.BlackHole(dir.d)
 
 			const lost = 300 << 10
@@ -166,10 +174,7 @@ func TestCutAfter(t *testing.T) {
 	for _, dir := range directions {
 		for _, n := range []int64{0, 1, 37, 20000} {
 			t.Run(dir.name+"/"+strconv.FormatInt(n, 10), func(t *testing.T) {
-				tg := newTarget(t)
-				p := startProxy(t, tg.addr())
-				client, server := through(t, p, tg)
-				sender, receiver := dir.ends(client, server)
+				p, tg, sender, receiver := oneWay(t, dir)
 				cut := p.CutAfter(dir.d, n)
 
 				data := pattern(50000)
@@ -186,8 +191,7 @@ func TestCutAfter(t *testing.T) {
 				assert.Equal(t, n, dir.flow(s).Forwarded)
 
 				// Fired once: the next connection is whole.
-				client, server = through(t, p, tg)
-				sender, receiver = dir.ends(client, server)
+				sender, receiver = dir.ends(through(t, p, tg))
 				_, err = sender.Write(data)
 				require.NoError(t, err)
 				assert.True(t, bytes.Equal(data, readN(t, receiver, len(data))))

@@ -141,19 +141,30 @@ func TestLatencyHoldsBytesForTheDelay(t *testing.T) {
 	require.NoError(t, err)
 }
 
-// A new latency applies to bytes already waiting.
-func TestLatencyChangeAppliesToWaitingBytes(t *testing.T) {
-	p, clk, client, server := shapedPair(t)
-	ctx := ctxFor(t)
-	p.SetLatency(ToTarget, time.Hour)
-	_, err := client.Write([]byte("x"))
-	require.NoError(t, err)
-	_, err = clk.waitTimer(ctx)
-	require.NoError(t, err)
-	p.SetLatency(ToTarget, 0)
-	got := make([]byte, 1)
-	_, err = io.ReadFull(server, got)
-	require.NoError(t, err, "forwarded without the clock moving")
+// A new latency or rate applies to bytes already waiting under the old
+// one.
+func TestShapingChangeAppliesToWaitingBytes(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		set, lift func(*Proxy)
+		wait      time.Duration
+	}{
+		{"latency", func(p *Proxy) { p.SetLatency(ToTarget, time.Hour) }, func(p *Proxy) { p.SetLatency(ToTarget, 0) }, time.Hour},
+		{"bandwidth", func(p *Proxy) { p.SetBandwidth(ToTarget, 1) }, func(p *Proxy) { p.SetBandwidth(ToTarget, 0) }, time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, clk, client, server := shapedPair(t)
+			c.set(p)
+			_, err := client.Write(make([]byte, 10))
+			require.NoError(t, err)
+			wait, err := clk.waitTimer(ctxFor(t))
+			require.NoError(t, err)
+			assert.Equal(t, c.wait, wait)
+			c.lift(p)
+			_, err = io.ReadFull(server, make([]byte, 10))
+			require.NoError(t, err, "forwarded without the clock moving")
+		})
+	}
 }
 
 // At 1000 bytes/s, 100 bytes go out in five 20-byte pieces, each after
@@ -175,21 +186,6 @@ func TestBandwidthPacesPieces(t *testing.T) {
 	require.NoError(t, err)
 	_, err = p.WaitStats(ctx, func(s Stats) bool { return s.ToTarget.Forwarded == 100 })
 	require.NoError(t, err)
-}
-
-// A new rate applies to bytes waiting under the old one.
-func TestBandwidthChangeAppliesToWaitingBytes(t *testing.T) {
-	p, clk, client, server := shapedPair(t)
-	ctx := ctxFor(t)
-	p.SetBandwidth(ToTarget, 1)
-	_, err := client.Write(make([]byte, 10))
-	require.NoError(t, err)
-	wait, err := clk.waitTimer(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, time.Second, wait, "one byte per second")
-	p.SetBandwidth(ToTarget, 0)
-	_, err = io.ReadFull(server, make([]byte, 10))
-	require.NoError(t, err, "forwarded without the clock moving")
 }
 
 func TestPieceSize(t *testing.T) {
