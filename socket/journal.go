@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/brookmq/brook/durable"
+	"github.com/brookmq/brook/transport"
 )
 
 // Journaled sockets: see doc_journal.go for the guarantees and the model.
@@ -54,9 +55,15 @@ type Delivery struct {
 	// Time is when the sender journaled the message (zero when not
 	// journaled).
 	Time time.Time
+	// Peer is what the sending peer announced in its handshake, and the
+	// identity its security mechanism authenticated (Peer.UserID).
+	Peer PeerInfo
 
 	d *inDelivery // nil when not journaled
 }
+
+// PeerInfo is what a peer announced in its handshake.
+type PeerInfo = transport.PeerInfo
 
 // Journaled reports whether the message came from a journaled sender.
 func (d *Delivery) Journaled() bool { return d.d != nil }

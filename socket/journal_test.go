@@ -46,6 +46,7 @@ func TestJournalPushPull(t *testing.T) {
 				assert.EqualValues(t, i, d.ID.Offset)
 				assert.Equal(t, 1, d.Count)
 				assert.False(t, d.Time.IsZero())
+				assert.Equal(t, "PUSH", d.Peer.SocketType, "the sender's handshake")
 				require.NoError(t, d.Ack())
 				assert.ErrorIs(t, d.Ack(), socket.ErrAcked)
 			}

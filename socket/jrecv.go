@@ -162,7 +162,7 @@ func (r *receiver) senderLocked(id durable.JournalID) (*rsender, error) {
 // delivery turns what the pattern returned into the application's
 // Delivery: with its journal facts when tag names one.
 func (r *receiver) delivery(rv patterns.Received) *Delivery {
-	d := &Delivery{Msg: rv.Msg}
+	d := newDelivery(rv)
 	if rv.Tag == 0 || r == nil {
 		return d
 	}

@@ -7,6 +7,7 @@ import (
 	"maps"
 
 	"github.com/brookmq/brook/durable"
+	"github.com/brookmq/brook/patterns"
 	"github.com/brookmq/brook/socket/internal/jwire"
 	"github.com/brookmq/brook/transport"
 )
@@ -234,9 +235,18 @@ func (s *Socket) RecvDelivery(ctx context.Context) (*Delivery, error) {
 	}
 	s.ctr.received.Add(1)
 	if s.jr == nil {
-		return &Delivery{Msg: r.Msg}, nil
+		return newDelivery(r), nil
 	}
 	return s.jr.delivery(r), nil
+}
+
+// newDelivery is a Delivery of a message without journal facts.
+func newDelivery(r patterns.Received) *Delivery {
+	d := &Delivery{Msg: r.Msg}
+	if r.Pipe != nil {
+		d.Peer = r.Pipe.Peer()
+	}
+	return d
 }
 
 // journalConn prepares a connection that completed its handshake: when
