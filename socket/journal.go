@@ -81,6 +81,18 @@ func (d *Delivery) Ack() error {
 	return d.d.settle(false, 0)
 }
 
+// AckSync acknowledges the message and waits until its sender has the
+// acknowledgement durably (in its journal's cursor): from then on no
+// receiver will ever be given the message again, across any crash of
+// sender or receiver. It waits across reconnections until ctx ends. For a
+// stream (SUB, XSUB) it acknowledges and commits the positions.
+func (d *Delivery) AckSync(ctx context.Context) error {
+	if d.d == nil {
+		return nil
+	}
+	return d.d.ackSync(ctx)
+}
+
 // Nack gives the message back: its sender delivers it again, to any of
 // its receivers, after delay (0: at once). Each delivery counts towards
 // the sender's WithMaxDeliveries.

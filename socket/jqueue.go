@@ -43,7 +43,11 @@ type qsender struct {
 	rr       int
 	syncing  bool // a Sync started by the dispatcher is running
 	draining bool // the socket is closing: nothing new goes out
-	ctr      queueCounters
+	confirms []confirmReq
+
+	confirmKick chan struct{} // a token: confirms waiting
+	confirmDone chan struct{}
+	ctr         queueCounters
 
 	done chan struct{}
 }
@@ -91,12 +95,18 @@ func newQSender(s *Socket, j *journal) (*qsender, error) {
 		next:   cur.Offset(),
 		msgs:   make(map[uint64]*qmsg),
 		done:   make(chan struct{}),
+
+		confirmKick: make(chan struct{}, 1),
+		confirmDone: make(chan struct{}),
 	}
 	return q, nil
 }
 
-// start runs the dispatcher; close stops it.
-func (q *qsender) start() { go q.run() }
+// start runs the dispatcher and the confirmer; close stops them.
+func (q *qsender) start() {
+	go q.run()
+	go q.confirmLoop()
+}
 
 // drain stops delivering and waits until nothing is in flight at a peer
 // that acknowledges, or ctx ends: a closing socket's last deliveries get
@@ -150,7 +160,12 @@ func (q *qsender) close() error {
 	q.closed = true
 	q.wakeLocked()
 	q.mu.Unlock()
+	select {
+	case q.confirmKick <- struct{}{}:
+	default:
+	}
 	<-q.done
+	<-q.confirmDone
 	return q.cur.Commit()
 }
 
@@ -223,29 +238,105 @@ func (q *qsender) writable(p *pipe) {
 	}
 }
 
-// ack takes acknowledgements from p's receiver. Offsets the dispatcher
-// does not hold as delivered and unacknowledged are ignored (an ack that
-// arrives after the message was acknowledged elsewhere, or garbage).
-func (q *qsender) ack(p *pipe, rs []jwire.Range) {
+// ack takes acknowledgements from p's receiver. Every acknowledged offset
+// of a durable record goes into the cursor, also one this dispatcher never
+// delivered (a receiver acknowledging, after this sender restarted, what
+// the previous run delivered). With seq > 0 the receiver waits for a JDONE
+// once the cursor has it durably.
+func (q *qsender) ack(p *pipe, seq uint64, rs []jwire.Range) {
+	rs = clipRanges(rs, q.j.log.DurableEnd())
+	var revoke map[*qpeer][]jwire.Range
 	q.mu.Lock()
-	var done []jwire.Range
 	for _, off := range q.matchLocked(rs) {
 		m := q.msgs[off]
-		if m.count == 0 {
-			continue // delayed and never delivered
-		}
 		if m.peer != nil {
 			m.peer.inflight--
+			if m.peer.p != p && m.peer.profile {
+				// Delivered again elsewhere, acknowledged here first: the
+				// other receiver drops it if its application has not
+				// taken it yet.
+				if revoke == nil {
+					revoke = make(map[*qpeer][]jwire.Range)
+				}
+				revoke[m.peer] = addRange(revoke[m.peer], off, off+1)
+			}
 		}
 		delete(q.msgs, off)
 		q.ctr.acked++
-		done = appendOffset(done, off)
 	}
-	if len(done) > 0 {
-		q.wakeLocked()
-	}
+	q.wakeLocked()
 	q.mu.Unlock()
-	q.commit(done)
+	for qp, rrs := range revoke {
+		for len(rrs) > 0 {
+			k := min(len(rrs), jwire.MaxRanges)
+			qp.p.sendCommand(jwire.CmdRevoke, jwire.AppendRanges(nil, rrs[:k]))
+			rrs = rrs[k:]
+		}
+	}
+	// Into the cursor before any confirmation is asked for: the
+	// confirmer's Commit must include these offsets.
+	q.commit(rs)
+	if seq > 0 {
+		q.mu.Lock()
+		q.confirms = append(q.confirms, confirmReq{p: p, seq: seq})
+		q.mu.Unlock()
+		select {
+		case q.confirmKick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// confirmReq is a JACK whose receiver waits for JDONE.
+type confirmReq struct {
+	p   *pipe
+	seq uint64
+}
+
+// confirmLoop makes the cursor durable for the acknowledgements receivers
+// wait on, one commit for all that are waiting, then tells them (JDONE).
+func (q *qsender) confirmLoop() {
+	defer close(q.confirmDone)
+	for {
+		q.mu.Lock()
+		for len(q.confirms) == 0 && !q.closed {
+			q.mu.Unlock()
+			<-q.confirmKick
+			q.mu.Lock()
+		}
+		reqs := q.confirms
+		q.confirms = nil
+		closed := q.closed
+		q.mu.Unlock()
+		if len(reqs) > 0 {
+			if err := q.cur.Commit(); err != nil {
+				// Not durable: no JDONE; the receivers ask again on their
+				// next connection.
+				q.s.log.Warn("journal cursor commit", "err", err)
+			} else {
+				for _, r := range reqs {
+					r.p.sendCommand(jwire.CmdDone, jwire.AppendDone(nil, r.seq))
+				}
+			}
+		}
+		if closed {
+			return
+		}
+	}
+}
+
+// clipRanges keeps what of sorted ranges lies below end.
+func clipRanges(rs []jwire.Range, end uint64) []jwire.Range {
+	for i, r := range rs {
+		if r.Hi > end {
+			if r.Lo < end {
+				out := append([]jwire.Range(nil), rs[:i]...)
+				return append(out, jwire.Range{Lo: r.Lo, Hi: end})
+			}
+			return rs[:i]
+		}
+	}
+	return rs
 }
 
 // nack takes negative acknowledgements from p's receiver: the messages in

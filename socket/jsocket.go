@@ -226,18 +226,23 @@ func (s *Socket) RecvDelivery(ctx context.Context) (*Delivery, error) {
 	if s.rcv == nil {
 		return nil, fmt.Errorf("%w: Recv on %s", ErrNotSupported, s.typ)
 	}
-	r, err := s.rcv.Recv(ctx)
-	if err != nil {
-		if errors.Is(err, transport.ErrClosed) || s.closing.Load() {
-			return nil, ErrClosed
+	for {
+		r, err := s.rcv.Recv(ctx)
+		if err != nil {
+			if errors.Is(err, transport.ErrClosed) || s.closing.Load() {
+				return nil, ErrClosed
+			}
+			return nil, err
 		}
-		return nil, err
+		d := newDelivery(r)
+		if s.jr != nil {
+			if d = s.jr.delivery(r); d == nil {
+				continue // acknowledged by another receiver meanwhile
+			}
+		}
+		s.ctr.received.Add(1)
+		return d, nil
 	}
-	s.ctr.received.Add(1)
-	if s.jr == nil {
-		return newDelivery(r), nil
-	}
-	return s.jr.delivery(r), nil
 }
 
 // newDelivery is a Delivery of a message without journal facts.
@@ -292,11 +297,29 @@ func (s *Socket) journalCommand(p *pipe, cs *connState, name string, data []byte
 		if s.jq == nil {
 			return fmt.Errorf("%w: JACK to a socket without a journal", transport.ErrProtocol)
 		}
-		rs, err := jwire.ParseAck(data)
+		seq, rs, err := jwire.ParseAck(data)
 		if err != nil {
 			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
 		}
-		s.jq.ack(p, rs)
+		s.jq.ack(p, seq, rs)
+	case jwire.CmdDone:
+		if s.jr == nil || !cs.hello.HasJournal() {
+			return fmt.Errorf("%w: JDONE from a peer without a journal", transport.ErrProtocol)
+		}
+		seq, err := jwire.ParseDone(data)
+		if err != nil {
+			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
+		}
+		s.jr.confirmed(cs.hello, seq)
+	case jwire.CmdRevoke:
+		if s.jr == nil || !cs.hello.HasJournal() {
+			return fmt.Errorf("%w: JREVOKE from a peer without a journal", transport.ErrProtocol)
+		}
+		rs, err := jwire.ParseRanges(data)
+		if err != nil {
+			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
+		}
+		return s.jr.revoked(cs.hello, rs)
 	case jwire.CmdNack:
 		if s.jq == nil {
 			return fmt.Errorf("%w: JNACK to a socket without a journal", transport.ErrProtocol)
@@ -355,7 +378,7 @@ func (s *Socket) streamCommand(p *pipe, cs *connState, name string, data []byte)
 		cs.data = jwire.Data{Offset: st.Offset, Epoch: st.Epoch, Count: 1, Time: st.Time}
 		cs.hasData = true
 	case jwire.CmdSkip:
-		rs, err := jwire.ParseAck(data)
+		rs, err := jwire.ParseRanges(data)
 		if err != nil {
 			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
 		}
@@ -373,6 +396,9 @@ func (s *Socket) journalConnected(p *pipe, cs *connState) {
 	}
 	if s.jp != nil && cs != nil {
 		s.jp.attach(p)
+	}
+	if cs != nil && cs.hello.HasJournal() && !cs.hello.Publisher() && s.jr != nil && !s.jr.stream {
+		s.jr.senderConnected(p, cs.hello)
 	}
 	if cs != nil && cs.hello.Publisher() && s.jr != nil && s.jr.stream {
 		if p.lastJournal != (durable.JournalID{}) && p.lastJournal != cs.hello.Journal {
@@ -392,6 +418,9 @@ func (s *Socket) journalConnected(p *pipe, cs *connState) {
 func (s *Socket) journalDisconnected(p *pipe) {
 	if s.jq != nil {
 		s.jq.detach(p)
+	}
+	if s.jr != nil {
+		s.jr.connectionLost(p)
 	}
 	if s.jp != nil {
 		s.jp.detach(p)

@@ -298,7 +298,7 @@ const skipEvery = 4096
 
 // skip tells the subscriber that [lo, hi) holds nothing for it.
 func (f *feeder) skip(lo, hi uint64) bool {
-	return f.p.sendCommand(jwire.CmdSkip, jwire.AppendAck(nil, []jwire.Range{{Lo: lo, Hi: hi}}))
+	return f.p.sendCommand(jwire.CmdSkip, jwire.AppendRanges(nil, []jwire.Range{{Lo: lo, Hi: hi}}))
 }
 
 // matches reports whether the subscriber's filter takes a message whose

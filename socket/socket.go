@@ -241,21 +241,26 @@ func (s *Socket) Recv(ctx context.Context) (Msg, error) {
 	if s.rcv == nil {
 		return Msg{}, fmt.Errorf("%w: Recv on %s", ErrNotSupported, s.typ)
 	}
-	r, err := s.rcv.Recv(ctx)
-	if err != nil {
-		if errors.Is(err, transport.ErrClosed) || s.closing.Load() {
-			return Msg{}, ErrClosed
+	for {
+		r, err := s.rcv.Recv(ctx)
+		if err != nil {
+			if errors.Is(err, transport.ErrClosed) || s.closing.Load() {
+				return Msg{}, ErrClosed
+			}
+			return Msg{}, err
 		}
-		return Msg{}, err
-	}
-	s.ctr.received.Add(1)
-	if r.Tag != 0 && s.jr != nil {
-		// Acknowledged on receipt.
-		if d := s.jr.delivery(r); d.d != nil {
-			d.d.ackNoWait()
+		if r.Tag != 0 && s.jr != nil {
+			d := s.jr.delivery(r)
+			if d == nil {
+				continue // acknowledged by another receiver meanwhile
+			}
+			if d.d != nil {
+				d.d.ackNoWait() // acknowledged on receipt
+			}
 		}
+		s.ctr.received.Add(1)
+		return r.Msg, nil
 	}
-	return r.Msg, nil
 }
 
 // Subscribe adds a topic prefix subscription (SUB; on XSUB it sends the
