@@ -404,14 +404,6 @@ func (q *qsender) commit(rs []jwire.Range) {
 	q.poke()
 }
 
-// appendOffset adds off to sorted ranges built in increasing order.
-func appendOffset(rs []jwire.Range, off uint64) []jwire.Range {
-	if n := len(rs); n > 0 && rs[n-1].Hi == off {
-		rs[n-1].Hi++
-		return rs
-	}
-	return append(rs, jwire.Range{Lo: off, Hi: off + 1})
-}
 
 // choice is what the dispatcher decided to do next.
 type choice struct {
