@@ -65,6 +65,7 @@ type Conn struct {
 	wopen   bool   // the last frame written or buffered has MORE set
 	wmid    bool   // the stream ends inside a message (its rest is buffered)
 	wclosed bool   // CloseWrite ended our sending direction
+	werr    error  // a control frame could not be written: sending is over
 	cmdBuf  []byte // PING or PONG written ahead of the buffer
 	encBuf  []byte
 	vec     [2][]byte   // buffer and large body of a vectored write

@@ -19,7 +19,13 @@ import (
 //     whose buffers stay full does not hold the detection up.
 //   - Anything read from the peer after a PING was due answers it.
 //   - Silence is only counted while the reader waits on the stream, so a
-//     reader held up by its consumer never makes a live peer look dead.
+//     reader held up by its consumer never makes a live peer look dead;
+//     and before a deadline is called, bytes already waiting in the
+//     kernel count as traffic (inputWaiting), so a reader that has not
+//     run yet (a loaded machine, a stopped process) does not either.
+//     This also means a peer is dropped only when nothing from it waits
+//     unread, so closing sends a FIN after what we flushed rather than a
+//     reset, which would discard what its kernel has not taken yet.
 //
 // PINGs and PONGs due are flags (Conn.ctl). Whoever holds the write lock
 // carries them: the writer appends them to its buffer after a whole
@@ -141,13 +147,26 @@ func (c *Conn) dueLocked(now int64) (wait time.Duration, ping bool, err error) {
 		}
 		return time.Duration(now - max(t, waiting))
 	}
+	// Before a deadline is called, bytes waiting in the kernel count as
+	// traffic: our reader may just not have run yet.
+	heard := func() bool {
+		if c.inputWaiting() {
+			waiting = 0
+			return true
+		}
+		return false
+	}
 	if hb := c.hb; hb.interval > 0 {
 		if b.pingAt != 0 {
-			if c.lastData.Load() >= b.pingAt {
+			s := silentSince(b.pingAt)
+			switch {
+			case c.lastData.Load() >= b.pingAt:
 				b.pingAt = 0 // the peer spoke after the PING
-			} else if s := silentSince(b.pingAt); s >= hb.timeout {
+			case s >= hb.timeout && heard():
+				b.pingAt = 0
+			case s >= hb.timeout:
 				return 0, false, fmt.Errorf("%w: nothing from %s for %v after a PING", transport.ErrPeerTimeout, c.remote, s.Round(time.Millisecond))
-			} else {
+			default:
 				wait = hb.timeout - s
 			}
 		}
@@ -163,10 +182,10 @@ func (c *Conn) dueLocked(now int64) (wait time.Duration, ping bool, err error) {
 	}
 	if ttl := time.Duration(c.peerTTL.Load()); ttl > 0 {
 		s := silentSince(0)
-		if s >= ttl {
+		if s >= ttl && !heard() {
 			return 0, false, fmt.Errorf("%w: nothing from %s for %v, its TTL is %v", transport.ErrPeerTimeout, c.remote, s.Round(time.Millisecond), ttl)
 		}
-		wait = min(wait, ttl-s)
+		wait = min(wait, ttl-silentSince(0))
 	}
 	if wait == never {
 		return 0, ping, nil
@@ -224,9 +243,15 @@ func (c *Conn) unlockW() {
 // stream, ahead of the buffer, and reports whether it did. It does not
 // when the stream ends inside a message whose rest is buffered: the
 // writer's next Flush carries them. wmu must be held.
+//
+// A failed write ends our sending direction only (werr): the writer's
+// next call reports it, but the reader reads on to the end of the
+// stream. A peer that sent messages and closed (or a PUSH that gave up
+// on us while we were stopped) is typically what makes our PONG fail,
+// and what it sent before is still in our kernel's buffer, whole.
 func (c *Conn) writeControlLocked() bool {
 	switch {
-	case c.dead.Load(), c.wclosed:
+	case c.dead.Load(), c.wclosed, c.werr != nil:
 		c.ctl.Store(0) // never to be sent
 		return false
 	case c.wmid:
@@ -236,8 +261,12 @@ func (c *Conn) writeControlLocked() bool {
 	if len(c.cmdBuf) == 0 {
 		return true
 	}
-	_, err := c.rw.Write(c.cmdBuf)
-	return c.wrote(err) == nil
+	if _, err := c.rw.Write(c.cmdBuf); err != nil {
+		c.werr = fmt.Errorf("zmtp: writing to %s: %w", c.remote, err)
+		c.ctl.Store(0)
+		return false
+	}
+	return true
 }
 
 // carryLocked appends the control frames due to the write buffer if they

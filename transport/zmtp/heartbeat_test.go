@@ -3,6 +3,8 @@ package zmtp
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -178,4 +180,61 @@ func TestHeartbeatTimerOnlyWhenNeeded(t *testing.T) {
 
 	on, _ := shaken(t, 1, &transport.Config{SocketType: "PULL", HeartbeatInterval: time.Hour}, Options{})
 	assert.True(t, timer(on), "heartbeats on")
+}
+
+// failingWrites is a stream whose reads come from r and whose writes
+// fail once broken is set.
+type failingWrites struct {
+	r      io.Reader
+	broken atomic.Bool
+	writes atomic.Int32 // writes refused
+}
+
+var errWriteBroken = errors.New("write side broken (test)")
+
+func (f *failingWrites) Read(p []byte) (int, error) { return f.r.Read(p) }
+func (f *failingWrites) Write(p []byte) (int, error) {
+	if f.broken.Load() {
+		f.writes.Add(1)
+		return 0, errWriteBroken
+	}
+	return len(p), nil
+}
+func (f *failingWrites) Close() error { return nil }
+
+// A PONG that cannot be written (the peer closed after sending) ends our
+// sending direction only: the messages the peer sent are all read, then
+// the stream's end; the writer gets the write error.
+func TestControlWriteFailureKeepsReading(t *testing.T) {
+	stream := validPrefix()
+	stream = append(stream, appendCommand(nil, cmdPing, []byte{0, 0})...)
+	for i := range 5 {
+		stream = append(stream, rawFrame(0, []byte{byte('a' + i)})...)
+	}
+	rw := &failingWrites{r: bytes.NewReader(stream)}
+	c := NewConn(rw, "local", "peer", Options{})
+	defer c.Close()
+	_, err := c.Handshake(context.Background(), &transport.Config{SocketType: "PULL"})
+	require.NoError(t, err)
+	rw.broken.Store(true)
+
+	m, err := c.ReadMsg() // reads the PING: a PONG is due
+	require.NoError(t, err)
+	assert.Equal(t, "a", string(m.Frames[0]))
+	c.wmu.Lock() // a beat writing the PONG is done once the lock is ours
+	if c.ctl.Load() != 0 {
+		c.writeControlLocked() // no beat got to it yet
+	}
+	c.wmu.Unlock()
+	require.EqualValues(t, 1, rw.writes.Load(), "the PONG was attempted and refused")
+	assert.ErrorIs(t, c.WriteMsg(transport.NewMsg([]byte("x"))), errWriteBroken)
+
+	for _, want := range []string{"b", "c", "d", "e"} {
+		m, err := c.ReadMsg()
+		require.NoError(t, err)
+		assert.Equal(t, want, string(m.Frames[0]))
+	}
+	_, err = c.ReadMsg()
+	assert.ErrorIs(t, err, io.EOF)
+	assert.ErrorIs(t, c.WriteMsg(transport.NewMsg([]byte("x"))), io.EOF, "the connection ended with the stream")
 }

@@ -106,6 +106,8 @@ func (c *Conn) writableLocked() error {
 		return c.failure()
 	case !c.ready.Load():
 		return errNotReady
+	case c.werr != nil:
+		return c.werr
 	case c.wclosed:
 		return fmt.Errorf("%w: zmtp connection to %s is closed for writing", transport.ErrClosed, c.remote)
 	}
@@ -117,10 +119,12 @@ func (c *Conn) writableLocked() error {
 func (c *Conn) Flush() error {
 	c.wmu.Lock()
 	defer c.unlockW()
-	if c.dead.Load() {
+	switch {
+	case c.dead.Load():
 		return c.failure()
-	}
-	if c.wclosed {
+	case c.werr != nil:
+		return c.werr
+	case c.wclosed:
 		return nil
 	}
 	return c.flushAllLocked()
