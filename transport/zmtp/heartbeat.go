@@ -236,7 +236,9 @@ func (c *Conn) sendControl() {
 // Every holder of wmu releases it this way.
 func (c *Conn) unlockW() {
 	c.wmu.Unlock()
-	c.sendControl()
+	if c.ctl.Load() != 0 { // inlined: the common case is one load
+		c.sendControl()
+	}
 }
 
 // writeControlLocked writes the control frames due straight to the
