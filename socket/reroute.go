@@ -28,25 +28,20 @@ import (
 // Messages being handed back when the socket closes are dropped as
 // DropPeerGone, as they would have been in their pipe.
 
-// reroutes says whether a socket type routes a lost peer's queue to its
-// other peers: the load-balancing types whose messages belong to no
-// particular peer.
-func reroutes(t Type) bool {
-	return t == Push || t == Dealer
-}
-
 // deadPeer says whether a connecting pipe whose connection ended with err
 // gives up its queue and its place in the rotation until it reconnects.
 func (s *Socket) deadPeer(err error) bool {
-	return reroutes(s.typ) && errors.Is(err, transport.ErrPeerTimeout)
+	return s.typ.ReroutesLostPeer() && errors.Is(err, transport.ErrPeerTimeout)
 }
 
 // reroute hands p's queued messages back to the pattern, which routes
 // them to the other peers from a goroutine of its own (routing may wait
 // for room). p must be detached already, so the pattern cannot give them
-// back to it. For types that do not reroute it does nothing.
+// back to it. For types that do not reroute it does nothing, nor for a
+// journaled sender: its journal takes back what profile peers had in
+// flight, and plain peers get at most once (documented in doc_journal.go).
 func (s *Socket) reroute(p *pipe) {
-	if !reroutes(s.typ) || s.snd == nil {
+	if !s.typ.ReroutesLostPeer() || s.snd == nil || s.jq != nil {
 		return
 	}
 	msgs := p.takeQueued()
