@@ -23,7 +23,7 @@ func benchPair(b *testing.B, kind string) (push, pull transport.Conn) {
 	case "tcp":
 		srv, cli = tcp.New(), tcp.New()
 	case "quic":
-		s, c := testTransports(b, WithLinger(200*time.Millisecond))
+		s, c := testTransports(b)
 		srv, cli = s, c
 		endpoint = "quic://127.0.0.1:0"
 	}

@@ -22,10 +22,6 @@ type Transport struct {
 	tls  *tls.Config
 	opts options
 
-	// background counts the graceful closes still waiting for their
-	// peer; Close waits for them.
-	background sync.WaitGroup
-
 	mu        sync.Mutex
 	closed    bool
 	listeners map[*listener]struct{}
@@ -39,7 +35,7 @@ var _ transport.Transport = (*Transport)(nil)
 // connector verifies the listener against its RootCAs (the system roots if
 // nil). New forces TLS 1.3 and the ALPN "omq-zmtp/1"; a config with
 // InsecureSkipVerify makes Dial fail. Invalid options make Dial and Listen
-// fail with an error matching ErrConfig.
+// fail with an error matching ErrConfig (Err reports them at once).
 func New(tlsConf *tls.Config, opts ...Option) *Transport {
 	o := defaultOptions()
 	for _, opt := range opts {
@@ -137,16 +133,16 @@ func (t *Transport) Dial(ctx context.Context, ep transport.Endpoint) (transport.
 		}
 		return nil, dialError(ep.Address, err)
 	}
-	c := newConn(qc, &t.opts, &t.background, true, deadline, sock.release)
+	c := newConn(qc, &t.opts, true, deadline, sock.release)
 	if err := c.openStreams(); err != nil {
 		c.abort(CodeInvalidSetup, "cannot open streams")
+		c.tick.stop()
 		sock.release()
 		return nil, fmt.Errorf("brook: quic: dial %s: %w", ep.Address, err)
 	}
-	c.watchStreams()
 	if err := t.track(c); err != nil {
 		c.abort(CodeAbort, "transport closed")
-		c.watchers.Wait()
+		c.tick.stop()
 		sock.release()
 		return nil, err
 	}
@@ -197,10 +193,10 @@ func (t *Transport) Listen(ep transport.Endpoint) (transport.Listener, error) {
 	return l, nil
 }
 
-// Close closes every listener and connection of the Transport and makes
-// Dial and Listen fail with transport.ErrClosed. It waits, up to the
-// linger, for the graceful closes in progress (including those of
-// connections closed earlier) and for every goroutine the Transport ran.
+// Close closes every listener and connection of the Transport (see
+// Conn.Close: at once, code 5 unless a connection had completed) and makes
+// Dial and Listen fail with transport.ErrClosed. When it returns, every
+// goroutine the Transport ran has ended.
 func (t *Transport) Close() error {
 	t.mu.Lock()
 	t.closed = true
@@ -216,12 +212,11 @@ func (t *Transport) Close() error {
 	for _, l := range ls {
 		_ = l.Close()
 	}
-	// Conn.Close returns at once; a Close running concurrently elsewhere
-	// finishes its part (and registers its lingering) before ours returns.
+	// A Close running concurrently elsewhere finishes before ours
+	// returns.
 	for _, c := range cs {
 		_ = c.Close()
 	}
-	t.background.Wait()
 	return nil
 }
 

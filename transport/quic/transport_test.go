@@ -12,7 +12,7 @@ import (
 )
 
 func TestTransportCloseClosesEverything(t *testing.T) {
-	st, ct := testTransports(t, WithLinger(100*time.Millisecond))
+	st, ct := testTransports(t)
 	l := listen(t, st)
 	cli, srv := dialPair(t, ct, l, &transport.Config{SocketType: "PAIR"}, &transport.Config{SocketType: "PAIR"})
 	require.NoError(t, st.Close())
@@ -43,31 +43,6 @@ func TestListenerCloseKeepsSocketForConns(t *testing.T) {
 	assert.Equal(t, "still here", string(m.Frames[0]))
 }
 
-func TestLingerZeroAborts(t *testing.T) {
-	cli, srv := pair(t, WithLinger(0))
-	require.NoError(t, cli.Close())
-	_, err := srv.ReadMsg()
-	var ce *CloseError
-	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, CodeAbort, ce.Code)
-	assert.True(t, ce.Remote)
-}
-
-// TestLingerExpires: Close gives up after the linger when the peer does not
-// read, and says so with code 5.
-func TestLingerExpires(t *testing.T) {
-	cli, srv := pair(t, WithLinger(100*time.Millisecond))
-	require.NoError(t, cli.WriteMsg(transport.NewMsg([]byte("unread"))))
-	require.NoError(t, cli.Flush())
-	require.NoError(t, cli.Close())
-	ce, ok := connError(cliCause(cli)).(*CloseError)
-	require.True(t, ok)
-	assert.Equal(t, CodeAbort, ce.Code)
-	assert.False(t, ce.Remote)
-	assert.Equal(t, "incomplete linger", ce.Reason)
-	_ = srv
-}
-
 func TestHeartbeatConfigDrivesLiveness(t *testing.T) {
 	c := &Conn{opts: &options{livenessInterval: time.Second, livenessTimeout: 5 * time.Second}}
 	i, to := c.livenessTimers(&transport.Config{})
@@ -86,7 +61,6 @@ func TestOptionsValidated(t *testing.T) {
 		"window too small": WithReceiveWindow(100),
 		"liveness 0":       WithLiveness(0, time.Second),
 		"timeout < ivl":    WithLiveness(time.Second, time.Millisecond),
-		"linger < 0":       WithLinger(-1),
 	} {
 		o := defaultOptions()
 		opt(&o)
@@ -94,7 +68,7 @@ func TestOptionsValidated(t *testing.T) {
 	}
 	o := defaultOptions()
 	for _, opt := range []Option{WithSetupTimeout(time.Second), WithIdleTimeout(time.Second), WithKeepAlive(0),
-		WithReceiveWindow(1 << 16), WithLiveness(time.Second, time.Second), WithLinger(0), WithServerName("x"), WithLogger(nil)} {
+		WithReceiveWindow(1 << 16), WithLiveness(time.Second, time.Second), WithServerName("x"), WithLogger(nil)} {
 		opt(&o)
 	}
 	assert.NoError(t, o.err)
