@@ -18,6 +18,11 @@ import (
 // Transport dials and listens on quic:// endpoints. It is safe for
 // concurrent use. It owns the UDP sockets and QUIC state of every listener
 // and connection it makes; Close closes them all.
+//
+// Each listener has a UDP socket of its own; the connections a Transport
+// dials share one (QUIC tells them apart by connection ID), so a socket
+// connecting to many peers holds one UDP socket and one pair of quic-go
+// goroutines for them all, not one per peer.
 type Transport struct {
 	tls  *tls.Config
 	opts options
@@ -26,6 +31,7 @@ type Transport struct {
 	closed    bool
 	listeners map[*listener]struct{}
 	conns     map[*Conn]struct{}
+	dialSock  *udpSocket // shared by dialed connections; closes with the last of them
 }
 
 var _ transport.Transport = (*Transport)(nil)
@@ -112,10 +118,7 @@ func (t *Transport) Dial(ctx context.Context, ep transport.Endpoint) (transport.
 	if tlsConf.ServerName == "" {
 		tlsConf.ServerName = host
 	}
-	if err := t.checkOpen(); err != nil {
-		return nil, err
-	}
-	sock, err := openUDP(nil, t.opts.logger)
+	sock, err := t.dialSocket()
 	if err != nil {
 		return nil, err
 	}
@@ -218,6 +221,26 @@ func (t *Transport) Close() error {
 		_ = c.Close()
 	}
 	return nil
+}
+
+// dialSocket returns the UDP socket dialed connections share, with one
+// more reference held for the caller; it opens a new one when there is
+// none, or when the last connection on the previous one just closed it.
+func (t *Transport) dialSocket() (*udpSocket, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil, fmt.Errorf("%w: quic transport", transport.ErrClosed)
+	}
+	if s := t.dialSock; s != nil && s.tryAcquire() {
+		return s, nil
+	}
+	s, err := openUDP(nil, t.opts.logger)
+	if err != nil {
+		return nil, err
+	}
+	t.dialSock = s
+	return s, nil
 }
 
 func (t *Transport) checkOpen() error {

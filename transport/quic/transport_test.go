@@ -92,3 +92,39 @@ func TestCloseCodeErrors(t *testing.T) {
 	assert.NotErrorIs(t, &CloseError{Code: CodeAbort}, transport.ErrProtocol)
 	assert.Contains(t, (&CloseError{Code: CodeLivenessTimeout, Remote: true, Reason: "r"}).Error(), "peer closed the connection: 3 (liveness timeout): r")
 }
+
+// TestDialedConnsShareSocket: the connections a Transport dials share one
+// UDP socket, each still its own connection; the socket stays while any
+// of them runs and goes with the last, and a later Dial opens a new one.
+func TestDialedConnsShareSocket(t *testing.T) {
+	st, ct := testTransports(t)
+	l := listen(t, st)
+	push, pull := &transport.Config{SocketType: "PUSH"}, &transport.Config{SocketType: "PULL"}
+	c1, s1 := dialPair(t, ct, l, push, pull)
+	c2, s2 := dialPair(t, ct, l, push, pull)
+	assert.Equal(t, c1.LocalAddr(), c2.LocalAddr(), "one UDP socket for both")
+	for i, p := range [][2]*Conn{{c1, s1}, {c2, s2}} {
+		require.NoError(t, p[0].WriteMsg(transport.NewMsg([]byte{byte(i)})))
+		require.NoError(t, p[0].Flush())
+		m, err := p[1].ReadMsg()
+		require.NoError(t, err)
+		assert.Equal(t, []byte{byte(i)}, m.Frames[0], "each connection carries its own messages")
+	}
+	require.NoError(t, c1.Close())
+	require.NoError(t, c2.WriteMsg(transport.NewMsg([]byte("still"))))
+	require.NoError(t, c2.Flush())
+	m, err := s2.ReadMsg()
+	require.NoError(t, err)
+	assert.Equal(t, "still", string(m.Frames[0]), "closing one leaves the other running")
+	require.NoError(t, c2.Close())
+	ct.mu.Lock()
+	closed := ct.dialSock.refs == 0
+	ct.mu.Unlock()
+	assert.True(t, closed, "the socket closed with its last connection")
+	c3, s3 := dialPair(t, ct, l, push, pull)
+	require.NoError(t, c3.WriteMsg(transport.NewMsg([]byte("new"))))
+	require.NoError(t, c3.Flush())
+	m, err = s3.ReadMsg()
+	require.NoError(t, err)
+	assert.Equal(t, "new", string(m.Frames[0]))
+}
