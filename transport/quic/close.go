@@ -1,13 +1,13 @@
 package quic
 
 // Close ends the connection at once; it never waits for the peer. The
-// close code says whether everything sent was delivered: 0 (completed)
-// when CloseWrite ended our side of the data stream and the peer then
-// ended its own side (it has read everything and has nothing more to
-// say), 5 (local abort) otherwise, since whatever the data stream still
-// held unsent or unacknowledged is discarded. A Close before the
-// handshake completed is code 5 too, and a connection that already ended
-// keeps the code it ended with.
+// close code says whether the exchange was complete: 0 (completed) when
+// CloseWrite ended our side of the data stream and we had read the end of
+// the peer's side (both said all they had to say), 5 (local abort)
+// otherwise, since whatever the data stream still held unsent or
+// unacknowledged is discarded. A Close before the handshake completed is
+// code 5 too, and a connection that already ended keeps the code it ended
+// with.
 //
 // Lingering (waiting for the peer to read to the end) is the socket's
 // job: it flushes, calls CloseWrite, reads until the peer hangs up or its

@@ -49,13 +49,15 @@
 // Unlike TCP's close it does not deliver what is still in flight: closing
 // a QUIC connection ends every stream. So its code says what happened: 0
 // (completed) when we had ended our side of the data stream with CloseWrite
-// and the peer had then ended its side (everything both sent was read), 5
-// otherwise. To deliver everything, do as a closing brook socket does
+// and had read the end of the peer's side (both said all they had to say),
+// 5 otherwise. To deliver everything, do as a closing brook socket does
 // within its linger time (socket.WithLinger): flush, call CloseWrite, and
 // read until the peer, having read to the end, hangs up; call Close then,
 // or when the linger time is over (code 5: incomplete linger). A socket
-// lingering 0 closes at once (code 5: abort). A partial ZMTP message is
-// never delivered, whatever happens to the connection.
+// lingering 0 closes at once (code 5: abort), and so does the peer socket
+// that hangs up on reading the end of the stream without having ended its
+// own side. A partial ZMTP message is never delivered, whatever happens to
+// the connection.
 //
 // # Logging
 //
