@@ -226,15 +226,20 @@ func (s *rawSocket) setConn(c net.Conn, err error) {
 func (s *rawSocket) wait(ctx context.Context) error {
 	select {
 	case <-s.ready:
+		// Connected: every message after the first takes this path,
+		// which costs a fraction of the three-way select below (that
+		// select was a fifth of raw's CPU time at 64 bytes).
+		return s.err
+	default:
+	}
+	select {
+	case <-s.ready:
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-s.done:
 		return net.ErrClosed
 	}
-	if s.err != nil {
-		return s.err
-	}
-	return nil
+	return s.err
 }
 
 // watch makes ctx's end interrupt the connection's blocked I/O; it only
