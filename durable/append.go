@@ -3,6 +3,8 @@ package durable
 import (
 	"context"
 	"fmt"
+
+	"github.com/brookmq/brook/durable/internal/record"
 )
 
 // Append adds one record and returns its offset. When it returns depends on
@@ -13,11 +15,11 @@ import (
 // record was given together with ctx.Err(): the record is queued and is never
 // withdrawn, so it may still become durable and visible. A caller that
 // retries after a cancelled Append may store the payload twice; the returned
-// offset lets it check. A ctx that has already ended when Append is called
-// queues nothing (offset 0). Some waits ignore ctx because they are bounded by
-// the disk's progress: in Always mode, where each appender writes and fsyncs
-// its own record, for the previous appender and for its own fsync, and in
-// any mode for room when 4 MiB of records are already queued.
+// offset lets it check. A ctx that has already ended when Append is called,
+// or that ends while Append waits for room in the queue (see
+// WithMaxPendingBytes), queues nothing (offset 0). In Always mode, where each
+// appender writes and fsyncs its own record, the waits for the previous
+// appender and for its own fsync ignore ctx: they are bounded by the disk.
 //
 // After a write or fsync failure Append returns the sticky *FailedError
 // (ErrFailed): a record queued when the failure happened is not
@@ -25,17 +27,42 @@ import (
 // Errors returned before anything was queued (ErrClosed, ErrReadOnly,
 // ErrTooLarge, ErrFull from the free-space floor) come with offset 0.
 func (l *Log) Append(ctx context.Context, payload []byte) (uint64, error) {
-	return l.append(ctx, 0, payload, nil)
+	return l.append(ctx, 0, payload, nil, true)
 }
 
 // AppendMsg adds one multipart record holding frames (a ZeroMQ message) and
 // returns its offset; Record.Frames gives the frames back. It behaves like
 // Append otherwise.
 func (l *Log) AppendMsg(ctx context.Context, frames [][]byte) (uint64, error) {
-	return l.append(ctx, flagMultipart, nil, frames)
+	return l.append(ctx, record.FlagMultipart, nil, frames, true)
 }
 
-func (l *Log) append(ctx context.Context, flags uint32, payload []byte, frames [][]byte) (uint64, error) {
+// AppendAsync queues one record and returns its offset without waiting for
+// it to be written or fsynced: WaitDurable (or WaitVisible) then waits for
+// that. One goroutine can so keep many appends in flight and reach the
+// throughput of many concurrent Appends in Group mode (see
+// BenchmarkAppendAsync). It refuses what Append refuses, before queueing
+// anything (ErrTooLarge, ErrFull below the free-space floor, the sticky
+// ErrFailed, ErrClosed, ErrReadOnly), and blocks while the queue is full
+// (WithMaxPendingBytes) until the writer takes it or ctx ends (then
+// ctx.Err(), nothing queued). A queued record is never withdrawn; if the Log
+// fails before it is durable, WaitDurable returns the failure and after a
+// reopen the record is present whole or absent.
+//
+// In Always mode, which means one fsync per record, AppendAsync writes and
+// fsyncs the record before it returns, like Append.
+func (l *Log) AppendAsync(ctx context.Context, payload []byte) (uint64, error) {
+	return l.append(ctx, 0, payload, nil, false)
+}
+
+// AppendMsgAsync is AppendAsync for a multipart record holding frames.
+func (l *Log) AppendMsgAsync(ctx context.Context, frames [][]byte) (uint64, error) {
+	return l.append(ctx, record.FlagMultipart, nil, frames, false)
+}
+
+// append checks and queues a record; with wait set it then waits until the
+// sync mode acknowledges it.
+func (l *Log) append(ctx context.Context, flags uint32, payload []byte, frames [][]byte, wait bool) (uint64, error) {
 	if l.ro {
 		return 0, ErrReadOnly
 	}
@@ -43,27 +70,30 @@ func (l *Log) append(ctx context.Context, flags uint32, payload []byte, frames [
 		return 0, err
 	}
 	n := len(payload)
-	if flags&flagMultipart != 0 {
-		n = framesSize(frames)
+	if flags&record.FlagMultipart != 0 {
+		n = record.FramesSize(frames)
 	}
 	if n > l.opts.maxRecord {
 		return 0, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, n, l.opts.maxRecord)
 	}
 	mode := l.opts.sync
 	if mode == Always {
-		l.alwaysMu.Lock()
-		defer l.alwaysMu.Unlock()
-	}
-	off, err := l.enqueue(flags, payload, frames, n, mode != Always)
-	if err != nil {
-		return 0, err
-	}
-	if mode == Always {
 		// Write and fsync the record from this goroutine: no hand-off to
 		// the writer goroutine and back on the path of every append.
+		l.alwaysMu.Lock()
+		defer l.alwaysMu.Unlock()
+		off, err := l.enqueue(ctx, flags, payload, frames, n, false)
+		if err != nil {
+			return 0, err
+		}
 		l.writeMu.Lock()
 		l.drain(true)
 		l.writeMu.Unlock()
+		return off, l.wait(ctx, &l.durable, off)
+	}
+	off, err := l.enqueue(ctx, flags, payload, frames, n, true)
+	if err != nil || !wait {
+		return off, err
 	}
 	switch {
 	case mode.acksDurable():
@@ -74,12 +104,56 @@ func (l *Log) append(ctx context.Context, flags uint32, payload []byte, frames [
 	return off, nil
 }
 
+// WaitDurable blocks until the record at off has been fsynced, the Log
+// fails (the sticky *FailedError), it is closed (ErrClosed, unless Close
+// made off durable, which it does for every queued record) or ctx ends. An
+// offset not yet assigned to any record gives an *OutOfRangeError. It does
+// not force a sync: in None mode records become durable on Sync, a segment
+// roll or Close, in Interval mode at the next tick. A read-only Log gives
+// ErrReadOnly.
+func (l *Log) WaitDurable(ctx context.Context, off uint64) error {
+	if l.ro {
+		return ErrReadOnly
+	}
+	if err := l.checkAssigned(off); err != nil {
+		return err
+	}
+	return l.wait(ctx, &l.durable, off)
+}
+
+// WaitVisible blocks until Readers can see the record at off (see End),
+// under the same rules as WaitDurable. On a read-only Log it polls for the
+// writer's progress every WithPollInterval and waits for offsets past what
+// it has seen so far.
+func (l *Log) WaitVisible(ctx context.Context, off uint64) error {
+	if l.ro {
+		return l.waitReadOnly(ctx, off)
+	}
+	if err := l.checkAssigned(off); err != nil {
+		return err
+	}
+	return l.wait(ctx, &l.visible, off)
+}
+
+// checkAssigned returns an *OutOfRangeError if off has not been given to a
+// record yet.
+func (l *Log) checkAssigned(off uint64) error {
+	l.mu.Lock()
+	next, first := l.next, l.firstLocked()
+	l.mu.Unlock()
+	if off >= next {
+		return &OutOfRangeError{Offset: off, First: first, End: next}
+	}
+	return nil
+}
+
 // enqueue assigns the next offset and encodes the record into the pending
-// batch, rolling to a new segment when the active one is full. With kick
-// set it wakes the writer goroutine if it is idle; otherwise the caller
-// drains the batch itself.
-func (l *Log) enqueue(flags uint32, payload []byte, frames [][]byte, n int, kick bool) (uint64, error) {
-	size := recordSize(n)
+// batch, rolling to a new segment when the active one is full. It waits
+// (until ctx ends) while the pending batch is full. With kick set it wakes
+// the writer goroutine if it is idle; otherwise the caller drains the batch
+// itself.
+func (l *Log) enqueue(ctx context.Context, flags uint32, payload []byte, frames [][]byte, n int, kick bool) (uint64, error) {
+	size := record.Size(n)
 	l.mu.Lock()
 	for {
 		if l.closing {
@@ -90,10 +164,17 @@ func (l *Log) enqueue(flags uint32, payload []byte, frames [][]byte, n int, kick
 			l.mu.Unlock()
 			return 0, f
 		}
-		if l.pendingBytes < l.opts.maxPending {
+		if l.pendingBytes == 0 || l.pendingBytes+size <= l.opts.maxPending {
 			break
 		}
-		l.space.Wait()
+		room := l.room
+		l.mu.Unlock()
+		select {
+		case <-room:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+		l.mu.Lock()
 	}
 	if floor := l.opts.minFree; floor > 0 {
 		need := floor + uint64(l.pendingBytes+size)
@@ -120,7 +201,8 @@ func (l *Log) enqueue(flags uint32, payload []byte, frames [][]byte, n int, kick
 		seg, create = next, true
 	}
 	buf := l.pending.tail(seg, create)
-	*buf = appendRecord(*buf, off, ts, flags, payload, frames)
+	h := record.Header{Offset: off, Lag: record.LagFor(off, l.durable.Load()), Time: ts, Flags: flags}
+	*buf = record.Append(*buf, h, payload, frames)
 	seg.idx.add(indexEntry{off: off, pos: seg.size, ts: ts}, l.opts.indexInterval)
 	seg.size += int64(size)
 	seg.end = off + 1
@@ -130,6 +212,8 @@ func (l *Log) enqueue(flags uint32, payload []byte, frames [][]byte, n int, kick
 	l.pending.end = off + 1
 	l.pending.n++
 	l.pendingBytes += size
+	l.appends++
+	l.appendBytes += uint64(n)
 	wake := kick && l.writerIdle
 	if kick {
 		l.writerIdle = false
@@ -142,4 +226,10 @@ func (l *Log) enqueue(flags uint32, payload []byte, frames [][]byte, n int, kick
 		}
 	}
 	return off, nil
+}
+
+// freeRoom wakes appenders waiting for room in the pending batch. (mu held)
+func (l *Log) freeRoom() {
+	close(l.room)
+	l.room = make(chan struct{})
 }

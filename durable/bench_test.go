@@ -2,6 +2,7 @@ package durable
 
 import (
 	"context"
+	"github.com/brookmq/brook/durable/internal/record"
 	"os"
 	"path/filepath"
 	"slices"
@@ -107,7 +108,7 @@ func benchBareFdatasync(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	rec := make([]byte, recordSize(benchRecord))
+	rec := make([]byte, record.Size(benchRecord))
 	fd := int(f.Fd())
 	var lat latencies
 	d := make([]time.Duration, 0, b.N)

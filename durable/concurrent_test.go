@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Test 7 of journal.md: tailing readers run during appends, segment rolls and
+// Test 7 of doc.go's failure tests: tailing readers run during appends, segment rolls and
 // retention (run under -race). Each reader sees strictly consecutive offsets,
 // valid payloads and each producer's records in order; a reader overtaken by
 // retention gets ErrOutOfRange and jumps to First.

@@ -1,9 +1,11 @@
 package durable
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
+	"github.com/brookmq/brook/durable/internal/record"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -33,7 +35,7 @@ func buildImage(t *testing.T, n int, opts ...Option) image {
 	require.NoError(t, l.Close())
 	img := image{files: mfs.files(), pos: []int64{segHdrSize}}
 	for i := range n {
-		img.pos = append(img.pos, img.pos[i]+int64(recordSize(len(payloadFor(i)))))
+		img.pos = append(img.pos, img.pos[i]+int64(record.Size(len(payloadFor(i)))))
 	}
 	return img
 }
@@ -70,34 +72,126 @@ func (img image) wholeBefore(cut int64) int {
 	return n
 }
 
-// Test 3 of journal.md: truncate the last segment at every byte of its last
-// records (so every partial header and payload), zero- or garbage-fill the
-// last sectors: Open succeeds and the last whole record survives.
+// Test 3 of doc.go's failure tests: after a crash (no clean-shutdown
+// marker), truncate the last segment at every byte of its last records (so
+// every partial header and payload), zero- or garbage-fill the last
+// sectors: Open succeeds and the last whole record survives. After a clean
+// shutdown the same damage contradicts the marker: ErrCorrupt (issue 11
+// item 1), a read-only Open stops before it, RepairTruncate cuts it.
 func TestTornTailTruncation(t *testing.T) {
 	const n = 40
 	img := buildImage(t, n)
-	for _, variant := range []struct {
-		name string
-		img  image
-		from int64
-	}{{"clean-marker", img, img.pos[n-1]}, {"crashed", img.without(cleanName), img.pos[n-2]}} {
-		t.Run(variant.name, func(t *testing.T) {
-			for cut := variant.from; cut < img.pos[n]; cut++ {
-				mfs := variant.img.fs(func(b []byte) []byte { return b[:cut] })
-				l, err := Open(imgDir, WithFS(mfs))
-				require.NoError(t, err, "cut at %d", cut)
-				whole := img.wholeBefore(cut)
-				checkPrefix(t, l, whole)
-				assert.Equal(t, cut-img.pos[whole], l.Recovery().TornBytes)
-				appendN(t, l, whole, 1)
-				require.NoError(t, l.Close())
-				// The repaired journal reopens cleanly with the new record.
-				l = openT(t, imgDir, WithFS(mfs))
-				checkPrefix(t, l, whole+1)
-				require.NoError(t, l.Close())
-			}
-		})
+	crashed := img.without(cleanName)
+	for cut := img.pos[n-2]; cut < img.pos[n]; cut++ {
+		mfs := crashed.fs(func(b []byte) []byte { return b[:cut] })
+		l, err := Open(imgDir, WithFS(mfs))
+		require.NoError(t, err, "cut at %d", cut)
+		whole := img.wholeBefore(cut)
+		checkPrefix(t, l, whole)
+		// Torn bytes are counted up to the last non-zero one.
+		dataEnd := max(int64(len(bytes.TrimRight(img.files[segPath(0)][:cut], "\x00"))), img.pos[whole])
+		assert.Equal(t, dataEnd-img.pos[whole], l.Recovery().TornBytes)
+		appendN(t, l, whole, 1)
+		require.NoError(t, l.Close())
+		// The repaired journal reopens cleanly with the new record.
+		l = openT(t, imgDir, WithFS(mfs))
+		checkPrefix(t, l, whole+1)
+		require.NoError(t, l.Close())
 	}
+	// The record boundary, then a spread of cuts through the last record.
+	for cut := img.pos[n-1]; cut < img.pos[n]; cut += 13 {
+		cleanDamage(t, img.fs(func(b []byte) []byte { return b[:cut] }), img.wholeBefore(cut))
+	}
+}
+
+// cleanDamage checks a journal whose clean-shutdown marker no longer
+// matches: Open fails with ErrCorrupt naming CLEAN and changes nothing, a
+// read-only Open sees the first whole records and reports the damage, and
+// RepairTruncate keeps them.
+func cleanDamage(t *testing.T, mfs *memFS, whole int) {
+	t.Helper()
+	before := mfs.files()
+	_, err := Open(imgDir, WithFS(mfs))
+	var ce *CorruptError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, cleanName, ce.File)
+	assert.Equal(t, before, mfs.files(), "a refused Open changed the directory")
+	ro, err := Open(imgDir, WithFS(mfs), ReadOnly())
+	require.NoError(t, err)
+	assert.ErrorIs(t, ro.Recovery().Ignored, ErrCorrupt)
+	assert.Equal(t, uint64(whole), ro.End())
+	require.NoError(t, ro.Close())
+	l, err := Open(imgDir, WithFS(mfs), WithRepair(RepairTruncate))
+	require.NoError(t, err)
+	assert.ErrorIs(t, l.Recovery().Repaired, ErrCorrupt)
+	assert.True(t, l.Recovery().NewEpoch)
+	checkPrefix(t, l, whole)
+	require.NoError(t, l.Close())
+	l = openT(t, imgDir, WithFS(mfs))
+	checkPrefix(t, l, whole)
+	require.NoError(t, l.Close())
+}
+
+// Issue 11 item 1: the promise of a clean shutdown is kept. One flipped bit
+// in the last record, the last segment cut at a record boundary, the last
+// or the oldest segment deleted, a damaged marker: each is ErrCorrupt, not a
+// quietly shorter journal.
+func TestCleanShutdownPromise(t *testing.T) {
+	build := func(t *testing.T) (*memFS, []SegmentInfo) {
+		mfs := newMemFS()
+		l := openT(t, imgDir, WithFS(mfs), WithSegmentSize(4096), WithIndexInterval(256))
+		appendN(t, l, 0, 200)
+		segs := l.Stats().Segments
+		require.Greater(t, len(segs), 3)
+		require.NoError(t, l.Close())
+		return mfs, segs
+	}
+	edit := func(mfs *memFS, path string, f func([]byte) []byte) {
+		mfs.writeFile(path, f(bytes.Clone(mfs.files()[path])))
+	}
+	t.Run("bit-flip-in-last-record", func(t *testing.T) {
+		mfs, segs := build(t)
+		last := segs[len(segs)-1]
+		edit(mfs, segPath(last.Base), func(b []byte) []byte { b[len(b)-9] ^= 0x10; return b })
+		cleanDamage(t, mfs, 199)
+	})
+	t.Run("cut-at-record-boundary", func(t *testing.T) {
+		mfs, segs := build(t)
+		last := segs[len(segs)-1]
+		cut := int64(0)
+		for i := last.Base; i < 197; i++ {
+			cut += int64(record.Size(len(payloadFor(int(i)))))
+		}
+		edit(mfs, segPath(last.Base), func(b []byte) []byte { return b[:segHdrSize+cut] })
+		cleanDamage(t, mfs, 197)
+	})
+	t.Run("last-segment-deleted", func(t *testing.T) {
+		mfs, segs := build(t)
+		last := segs[len(segs)-1]
+		require.NoError(t, mfs.Remove(segPath(last.Base)))
+		require.NoError(t, mfs.Remove(filepath.Join(imgDir, idxName(last.Base))))
+		cleanDamage(t, mfs, int(last.Base))
+	})
+	t.Run("oldest-segment-deleted", func(t *testing.T) {
+		mfs, segs := build(t)
+		require.NoError(t, mfs.Remove(segPath(segs[0].Base)))
+		_, err := Open(imgDir, WithFS(mfs))
+		var ce *CorruptError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, cleanName, ce.File)
+	})
+	t.Run("marker-damaged", func(t *testing.T) {
+		mfs, _ := build(t)
+		edit(mfs, filepath.Join(imgDir, cleanName), func(b []byte) []byte { b[20] ^= 1; return b })
+		_, err := Open(imgDir, WithFS(mfs))
+		var ce *CorruptError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, cleanName, ce.File)
+		l := openT(t, imgDir, WithFS(mfs), WithRepair(RepairTruncate))
+		checkPrefix(t, l, 200)
+		assert.ErrorIs(t, l.Recovery().Repaired, ErrCorrupt)
+		require.NoError(t, l.Close())
+	})
 }
 
 func TestTailSectorsFilled(t *testing.T) {
@@ -109,41 +203,45 @@ func TestTailSectorsFilled(t *testing.T) {
 			name string
 			b    func(i int64) byte
 		}{{"zero", func(int64) byte { return 0 }}, {"garbage", func(i int64) byte { return byte(i*131 + 17) }}} {
-			for _, v := range []image{img, img.without(cleanName)} {
-				from := size - sector
-				if from < segHdrSize {
-					from = segHdrSize
+			from := max(size-sector, segHdrSize)
+			damage := func(b []byte) []byte {
+				for i := from; i < size; i++ {
+					b[i] = fill.b(i)
 				}
-				mfs := v.fs(func(b []byte) []byte {
-					for i := from; i < size; i++ {
-						b[i] = fill.b(i)
-					}
-					return b
-				})
-				l, err := Open(imgDir, WithFS(mfs))
-				require.NoError(t, err, "%s fill of %d", fill.name, sector)
-				whole := img.wholeBefore(from)
-				checkPrefix(t, l, whole)
-				assert.Equal(t, size-img.pos[whole], l.Recovery().TornBytes)
-				require.NoError(t, l.Close())
+				return b
 			}
+			whole := img.wholeBefore(from)
+			mfs := img.without(cleanName).fs(damage)
+			l, err := Open(imgDir, WithFS(mfs))
+			require.NoError(t, err, "%s fill of %d", fill.name, sector)
+			checkPrefix(t, l, whole)
+			// Zeros at the end are unwritten space, not torn bytes.
+			seg := damage(bytes.Clone(img.files[segPath(0)]))
+			dataEnd := max(int64(len(bytes.TrimRight(seg, "\x00"))), img.pos[whole])
+			assert.Equal(t, dataEnd-img.pos[whole], l.Recovery().TornBytes)
+			require.NoError(t, l.Close())
+			cleanDamage(t, img.fs(damage), whole)
 		}
 	}
 }
 
-// Test 4 of journal.md: bit flips in the tail record are a torn tail; a flip
-// anywhere in an earlier record (length, CRC, flags, offset, timestamp,
-// payload) is ErrCorrupt carrying the offset.
+// Test 4 of doc.go's failure tests: bit flips in the tail record after a
+// crash are a torn tail (after a clean shutdown, corruption); a flip
+// anywhere in an earlier record (length, CRC, flags, lag, offset,
+// timestamp, payload) is ErrCorrupt carrying the offset.
 func TestBitFlips(t *testing.T) {
 	const n = 30
 	img := buildImage(t, n)
 	t.Run("tail", func(t *testing.T) {
 		for p := img.pos[n-1]; p < img.pos[n]; p++ {
-			mfs := img.fs(func(b []byte) []byte { b[p] ^= 1 << (p % 8); return b })
-			l, err := Open(imgDir, WithFS(mfs))
+			flip := func(b []byte) []byte { b[p] ^= 1 << (p % 8); return b }
+			l, err := Open(imgDir, WithFS(img.without(cleanName).fs(flip)))
 			require.NoError(t, err, "flip at %d", p)
 			checkPrefix(t, l, n-1)
 			require.NoError(t, l.Close())
+			if p%7 == 0 {
+				cleanDamage(t, img.fs(flip), n-1)
+			}
 		}
 	})
 	t.Run("mid-log", func(t *testing.T) {
@@ -158,7 +256,7 @@ func TestBitFlips(t *testing.T) {
 			assert.Equal(t, start, ce.Pos)
 			assert.Equal(t, uint64(0), ce.Segment)
 		}
-		for p := start; p < start+recordHeaderSize+16; p++ {
+		for p := start; p < start+record.HeaderSize+16; p++ {
 			flip := func(b []byte) []byte { b[p] ^= 1 << (p % 8); return b }
 			// After a crash the whole last segment is verified on Open.
 			_, err := Open(imgDir, WithFS(img.without(cleanName).fs(flip)))
@@ -193,7 +291,7 @@ func TestBitFlips(t *testing.T) {
 		// found without allocating a buffer for it (neither by the scan nor
 		// by the search for valid records after the damage).
 		mfs = img.without(cleanName).fs(func(b []byte) []byte {
-			binary.LittleEndian.PutUint32(b[img.pos[10]:], maxRecordLen-8)
+			binary.LittleEndian.PutUint32(b[img.pos[10]:], record.MaxLen-8)
 			return b
 		})
 		var before, after runtime.MemStats
@@ -202,12 +300,6 @@ func TestBitFlips(t *testing.T) {
 		runtime.ReadMemStats(&after)
 		require.ErrorAs(t, err, &ce)
 		assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20), "a damaged length was allocated")
-		hdr := make([]byte, recordHeaderSize)
-		for _, l := range []uint32{0xFFFFFFFF, maxRecordLen, maxRecordLen + 1} {
-			binary.LittleEndian.PutUint32(hdr, l)
-			allocs := testing.AllocsPerRun(20, func() { _, _, _ = decodeRecord(hdr, 0) })
-			assert.Zero(t, allocs, "length %d allocated", l)
-		}
 	})
 	t.Run("repair-after-clean-shutdown", func(t *testing.T) {
 		// A repair policy verifies every record even when the clean marker
@@ -252,9 +344,9 @@ func TestSealedSegmentCorruption(t *testing.T) {
 	seg := mfs.files()[segPath(0)]
 	victimPos := int64(segHdrSize)
 	for i := range 5 {
-		victimPos += int64(recordSize(len(payloadFor(i))))
+		victimPos += int64(record.Size(len(payloadFor(i))))
 	}
-	seg[victimPos+recordHeaderSize] ^= 0x80
+	seg[victimPos+record.HeaderSize] ^= 0x80
 	mfs.writeFile(segPath(0), seg)
 
 	l = openT(t, imgDir, WithFS(mfs))

@@ -6,7 +6,20 @@
 // # Guarantees
 //
 //   - After any crash, reopening yields a prefix of what was appended: no
-//     holes, no reordering, every record byte-identical.
+//     holes, no reordering, every record byte-identical. Records whose
+//     bytes a power loss left out of order (a hole in the unsynced tail with
+//     later records present) are cut as a torn tail: every record carries
+//     how far the journal was fsynced when it was encoded, which tells an
+//     unsynced hole from damage to synced data.
+//   - After a clean shutdown (Close) the journal reopens exactly as it was
+//     closed: any difference from what the clean-shutdown marker records (a
+//     changed or missing record or segment) is a *CorruptError, never a
+//     shorter journal.
+//   - Offsets are stable within an epoch (see Epoch): Open starts a new
+//     epoch whenever recovery might have dropped records that were visible
+//     before (no clean shutdown, or anything cut or repaired), and records
+//     below the new epoch's start are the same in every later epoch. So
+//     (journal id, epoch, offset) never names two different records.
 //   - An append acknowledged in Group (the default) or Always sync mode has
 //     been fsynced (fdatasync) and survives a process kill, and power loss
 //     where the device honours flushes. Interval(d) acknowledges after
@@ -30,7 +43,7 @@
 //
 //	<dir>/
 //	  LOCK                        flock(2)ed by the one writer (ErrLocked otherwise)
-//	  META                        magic, format version, journal id, created time
+//	  META                        magic, format version, journal id, created time, epochs
 //	  CLEAN                       clean-shutdown marker, present only while closed
 //	  00000000000000000000.log    segment: header + records, named by base offset
 //	  00000000000000000000.idx    sparse offset/time index of a sealed segment
@@ -41,26 +54,48 @@
 //
 // Every file is replaced by writing <name>.tmp, fsyncing it, renaming it over
 // <name> and fsyncing the directory, so a crash leaves either the old or the
-// new version (a cursor's old version is kept as <name>.prev).
+// new version (a cursor's old version is kept as <name>.prev). Open creates
+// the directory (and cursors/, lost/) and fsyncs the parent of each
+// directory it creates. It refuses (ErrNotJournal) a directory that holds
+// other files and no META, before writing anything into it.
 //
 // All integers are little-endian. Every small file starts with the same
-// 16-byte header: an 8-byte ASCII magic, a uint32 format version (1) and a
+// 16-byte header: an 8-byte ASCII magic, a uint32 format version (2) and a
 // CRC32C (Castagnoli) of the whole file with the CRC field itself left out.
+// Every file of a journal carries format version 2; version 1 journals
+// (before epochs and the record lag) are refused with an error naming the
+// version.
 //
-// # META (48 bytes)
+// # META (56 bytes + 16 per epoch)
 //
-//	 0       8       12      16                              32          40          48
-//	+-------+-------+-------+-------------------------------+-----------+-----------+
-//	|"brookJNL"|ver |  crc  |      journal id (16 random)   |created ns | reserved 0|
-//	+-------+-------+-------+-------------------------------+-----------+-----------+
+//	 0       8       12      16                              32          40          48      52      56
+//	+-------+-------+-------+-------------------------------+-----------+-----------+-------+-------+
+//	|"brookJNL"|ver |  crc  |      journal id (16 random)   |created ns |  dropped  | count |   0   |
+//	+-------+-------+-------+-------------------------------+-----------+-----------+-------+-------+
+//	| count x { epoch number uint64, start offset uint64 }, oldest first; the last is current  |
+//	+-------------------------------------------------------------------------------------------+
+//
+// A new journal starts with the single epoch {1, 0}. Epoch numbers are
+// consecutive; at most 64 are kept, and "dropped" is the lowest start of the
+// epochs forgotten (all ones while none was), so that Log.StableSince
+// answers for old epochs too, conservatively. META is rewritten (atomically,
+// before any append) by every Open that starts a new epoch. When a repair
+// rewrites a lost META from the first segment header the history is gone:
+// the new epoch is numbered from the clock (above every earlier number) and
+// dropped is 0 (nothing is known to be stable).
 //
 // # Segment file
 //
 // A segment starts with a 48-byte header followed by records back to back.
-// Segments are created as <name>.tmp with the header, fsynced, renamed and the
-// directory fsynced, so a segment that exists has a whole header. A segment is
-// sealed when the next one is created; before that it is fsynced and its index
-// file written, so every sealed segment is durable.
+// Segments are created as <name>.tmp with the header, preallocated to the
+// segment size with zeros (fallocate(2), WithPreallocate), fsynced, renamed
+// and the directory fsynced, so a segment that exists has a whole header,
+// and an fdatasync after an append need not commit a new file size. A
+// segment is sealed when the next one is created; before that it is cut back
+// to its records, fsynced and its index file written, so every sealed
+// segment is durable and ends exactly after its last record. The active
+// segment is cut back the same way by Close. Zeros after the last record of
+// the active segment are unwritten space.
 //
 //	 0       8       12      16          24                              40          48
 //	+-------+-------+-------+-----------+-------------------------------+-----------+
@@ -77,7 +112,7 @@
 //
 //	 0           4           8           12          16                      24                      32
 //	+-----------+-----------+-----------+-----------+-----------------------+-----------------------+
-//	|  length   |  crc32c   |   flags   | reserved 0|    absolute offset    |  timestamp (unix ns)  |
+//	|  length   |  crc32c   |   flags   |    lag    |    absolute offset    |  timestamp (unix ns)  |
 //	+-----------+-----------+-----------+-----------+-----------------------+-----------------------+
 //	|  payload (length bytes) ...                         | zero padding to a multiple of 8         |
 //	+-----------------------------------------------------+-----------------------------------------+
@@ -87,13 +122,17 @@
 //   - length: payload bytes, at most 2^28 (checked before anything is read
 //     or allocated; a length running past the end of the file is damage).
 //   - crc32c: Castagnoli CRC of the length word followed by everything after
-//     the CRC field: flags, reserved, offset, timestamp, payload and padding.
+//     the CRC field: flags, lag, offset, timestamp, payload and padding.
 //     (The length is covered too: a flipped low bit would otherwise change the
 //     payload length without changing the padded size.)
 //   - flags: bit 0 = multipart, bit 2 = gap; all other bits are reserved and
 //     must be zero (bit 1 is set aside for a future compressed encoding and
 //     rejected by this version), and multipart and gap exclude each other.
-//     The reserved word must be zero.
+//   - lag: how far the durable end trailed this record when it was encoded:
+//     every offset below offset-lag had been fsynced (lag at most offset;
+//     saturated at 2^32-1, which only weakens the claim). Recovery uses it
+//     to tell a torn tail from corruption (pebble's "synced offset"). A gap
+//     record has lag 0 (the repair fsyncs what precedes it first).
 //   - offset: the record's absolute offset. Offsets are gapless: a record's
 //     offset is its predecessor's plus one and a segment's first record has
 //     the segment's base offset. Readers and recovery check it, which catches
@@ -127,17 +166,21 @@
 // of the segment. Lookups by offset (Reader) and by time (OffsetAt) binary
 // search the entries and then scan forward a few records.
 //
-// # CLEAN (40 bytes)
+// # CLEAN (48 bytes)
 //
-//	 0       8       12      16          24             32             40
-//	+-------+-------+-------+-----------+--------------+--------------+
-//	|"brookCLN"|ver |  crc  |next offset|last seg base |last seg size |
-//	+-------+-------+-------+-----------+--------------+--------------+
+//	 0       8       12      16          24             32             40             48
+//	+-------+-------+-------+-----------+--------------+--------------+--------------+
+//	|"brookCLN"|ver |  crc  |next offset|first seg base|last seg base |last seg size |
+//	+-------+-------+-------+-----------+--------------+--------------+--------------+
 //
-// Written by Close after everything is fsynced and the last segment's index
-// file is written; removed together with that index file (which appends
-// would make stale) and the directory fsynced by the next writer's Open
-// before it appends anything.
+// Written by Close after everything is fsynced, the last segment cut back
+// to its records and its index file written; removed together with that
+// index file (which appends would make stale) and the directory fsynced by
+// the next writer's Open before it appends anything (by a repairing Open,
+// before it changes anything). While it is there the directory must match
+// it exactly: same first and last segment, last segment of that size,
+// ending with offset next; anything else (and a CLEAN failing its CRC) is
+// corruption.
 //
 // # Cursor file (cursors/<name>)
 //
@@ -168,47 +211,68 @@
 //
 // # Recovery (Open)
 //
-//  1. Take the lock (not for ReadOnly), read META, delete *.tmp files, list
-//     the segments, check each header.
+//  1. Create the directory durably, refuse a foreign one, take the lock (not
+//     for ReadOnly), read META, delete *.tmp files, list the segments, check
+//     each header, read CLEAN.
 //  2. Sealed segments: load the index file if it checks out (see above),
 //     else verify every record and rebuild it. A damaged record or a broken
 //     offset chain in a sealed segment is corruption.
-//  3. Last segment: with a CLEAN marker matching its size and a valid index,
-//     verify only the records after the last index entry; otherwise verify
-//     every record from the header. Each record is checked for length bounds,
-//     reserved bits, CRC and expected offset.
-//  4. At the first failure at byte P of the last segment: if no verifiable
-//     record with an offset at or above the expected one starts at any
-//     aligned position after P, it is a torn tail: bytes [P, end) are copied
-//     to lost/, the segment is truncated at P and fsynced. Otherwise it is
-//     corruption.
-//  5. Corruption fails Open with a *CorruptError{Segment, Offset, Pos} unless
-//     a repair policy was chosen; both verify every segment (index files are
-//     not trusted). RepairTruncate cuts the journal at the first damage (the
-//     rest of that segment and all later segments go to lost/). RepairSkip
-//     replaces each damaged region with a gap record and keeps what follows.
-//  6. Remove CLEAN, load cursors (falling back to <name>.prev, then to the
-//     oldest record, when a file is damaged or missing), clamp any cursor
-//     past the end, apply retention.
+//  3. With a valid CLEAN: the first and last segments must be the ones it
+//     names, and the last must end exactly where it says. With the last
+//     segment's valid index only the records after its last entry are
+//     verified; otherwise (or with a repair policy) every record. Any
+//     mismatch is corruption.
+//  4. Without CLEAN, every record of the last segment is verified (length
+//     bounds, reserved bits, CRC, lag, expected offset). At the first failure
+//     at byte P, expected offset O: if a verifiable record with an offset at
+//     or above O starts at an aligned position after P and its lag says O was
+//     already fsynced (offset-lag > O), it is corruption. Otherwise it is a
+//     torn tail: the bytes [P, last non-zero byte] are copied to lost/, the
+//     segment is truncated at P and fsynced. Holes left by unsynced pages
+//     written out of order are so cut, and damage to fsynced records with
+//     later records after it is reported.
+//  5. Corruption fails Open with a *CorruptError{Segment, Offset, Pos} (File
+//     for META, CLEAN) unless a repair policy was chosen; both verify every
+//     segment (index files are not trusted). RepairTruncate cuts the journal
+//     at the first damage (the rest of that segment and all later segments
+//     go to lost/). RepairSkip replaces each damaged region with a gap
+//     record and keeps what follows.
+//  6. A writer then fsyncs the last segment (what a killed process left in
+//     the page cache becomes durable, so the ends recovery reports are
+//     true), records a new epoch in META unless CLEAN matched and nothing was
+//     repaired, removes CLEAN and the last segment's index, and preallocates
+//     the last segment. Then cursors are loaded (preferring the newest valid
+//     copy, see below), clamped to the end (and reported) and retention
+//     applied.
 //
 // Open only scans the last segment: sealed segments were fsynced when sealed.
 // Log.Verify (and `mqjournal verify`) reads every record of every segment.
-// The torn-tail rule is conservative: if a power loss persisted pages of the
-// unacknowledged tail out of order, leaving a verifiable record after a
-// damaged one, Open reports corruption rather than guessing; RepairTruncate
-// then cuts at the first damaged record (RepairSkip would keep the later
-// records behind a gap). The same happens if a torn record's payload itself
-// holds a whole encoded record (a journal of journal records) whose offset
-// is plausible there. A ReadOnly Open changes nothing: its view simply ends
-// before a torn or damaged tail (reported in Recovery); it keeps reading
-// segments it has open after the writer's retention deletes them, and starts
-// after any that were deleted before it opened them.
+// The torn-tail rule has two limits. Damage to the last fsynced records
+// with nothing after them (after a crash, not after a clean shutdown) looks
+// like a torn tail and is cut: no later record can vouch for them. And a
+// torn record's payload that itself holds a whole encoded record of this
+// journal (a journal of journal records) with a plausible offset and lag
+// can make Open report corruption; RepairTruncate then cuts there. A
+// ReadOnly Open changes nothing: its view simply ends before a torn or
+// damaged tail (reported in Recovery); it keeps reading segments it has open
+// after the writer's retention deletes them, and starts after any that were
+// deleted before it opened them.
+//
+// # Epochs
+//
+// Log.Epoch gives the current epoch {N, Start}. A consumer that stored
+// (journal id, epoch n, offset) checks it with Log.CheckResume or
+// Log.StableSince(n): records below StableSince(n) are the ones epoch n saw;
+// from there on the offsets may hold records epoch n never saw (and the
+// ones it saw may be gone), so it reads again from there.
 //
 // # File system
 //
 // Every disk operation goes through the FS interface (OSFS by default), so
 // tests substitute an implementation that injects ENOSPC, fsync and rename
-// errors or simulates a power loss that drops or tears unsynced data.
+// errors or simulates a power loss that drops, tears, reorders or holes
+// unsynced pages and forgets directory entries whose directory was not
+// fsynced. Preallocation is an optional capability of a File (Allocator).
 //
 // # Retention
 //
@@ -218,4 +282,26 @@
 // segment (WithRetainConsumed). It runs at Open, after each roll and on
 // EnforceRetention. A Reader positioned in a deleted segment finishes it; a
 // Reader asking for a deleted offset gets ErrOutOfRange.
+//
+// # Failure tests
+//
+// The tests cite these by number ("doc.go's failure tests"):
+//
+//  1. SIGKILL of a child process appending under load (all sync modes, many
+//     producers, during rolls, retention and cursor rewrites), many times:
+//     every acknowledged record present and identical, a gapless prefix,
+//     nothing never appended, appends work afterwards, epochs advance.
+//  2. Lost unsynced data: a fault-injecting FS drops, tears, reorders and
+//     holes whatever was not fsynced (directory entries too): no
+//     acknowledged loss in Always or Group mode.
+//  3. The last segment truncated at every byte of its last records, the last
+//     sectors zero- or garbage-filled: a torn tail after a crash, corruption
+//     after a clean shutdown.
+//  4. Bit flips in the tail record, mid-log and in every header field.
+//  5. Damaged or missing index and cursor files: rebuilt or fallen back.
+//  6. Disk full and injected fsync errors: sticky failure, nothing
+//     acknowledged after it, nothing partial after reopen.
+//  7. Concurrent tailing readers during appends, rolls and retention.
+//  8. A second writer process gets ErrLocked; a read-only opener tails.
+//  9. Fuzzing of the record decoder and of Open over directory images.
 package durable

@@ -36,6 +36,10 @@ var (
 	ErrInvalidName = errors.New("brook: invalid cursor name")
 	// ErrInvalidOption is returned by Open when an option value is out of range.
 	ErrInvalidOption = errors.New("brook: invalid journal option")
+	// ErrNotJournal is returned by Open for a directory that holds other
+	// files and is not a journal (nothing is written into it), and by
+	// OpenPositions for one that is not a positions store.
+	ErrNotJournal = errors.New("brook: not a journal directory")
 	// ErrGap is returned by Reader.Next for offsets that RepairSkip dropped
 	// with damaged bytes; the concrete error is a *GapError.
 	ErrGap = errors.New("brook: journal gap")
@@ -55,6 +59,29 @@ func (e *GapError) Error() string {
 
 // Is reports whether target is ErrGap.
 func (e *GapError) Is(target error) bool { return target == ErrGap }
+
+// OutOfRangeError reports an offset outside the journal: below First
+// (deleted by retention, or never there) or past the end (not assigned to
+// any record, for instance a position taken from a replaced or rewound
+// journal). It matches ErrOutOfRange.
+type OutOfRangeError struct {
+	// Offset is the offset asked for.
+	Offset uint64
+	// First and End bound the offsets the journal held when the error was
+	// made: [First, End).
+	First, End uint64
+}
+
+// Error implements error.
+func (e *OutOfRangeError) Error() string {
+	if e.Offset < e.First {
+		return fmt.Sprintf("brook: journal offset out of range: offset %d is below the oldest retained record %d", e.Offset, e.First)
+	}
+	return fmt.Sprintf("brook: journal offset out of range: offset %d is past the end %d", e.Offset, e.End)
+}
+
+// Is reports whether target is ErrOutOfRange.
+func (e *OutOfRangeError) Is(target error) bool { return target == ErrOutOfRange }
 
 // CorruptError describes damage found in a journal directory. It matches
 // ErrCorrupt with errors.Is.

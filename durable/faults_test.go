@@ -53,7 +53,7 @@ func faultRun(t *testing.T, l *Log, producers int) map[uint64][]byte {
 	return acked
 }
 
-// Test 6 of journal.md: an injected fsync error fails the journal for good
+// Test 6 of doc.go's failure tests: an injected fsync error fails the journal for good
 // (a failed fsync is never retried), nothing is acknowledged after it, and a
 // reopen (after a power loss dropping unsynced data) finds every earlier
 // acknowledged record intact and nothing partial.
@@ -66,6 +66,7 @@ func TestFsyncErrorIsSticky(t *testing.T) {
 			mode = Always
 		}
 		mfs := newMemFS()
+		mfs.prealloc = seed%2 == 1
 		var syncs atomic.Int64
 		failAt := int64(5 + seed*7)
 		mfs.setFault(func(op, name string) error {
@@ -87,13 +88,14 @@ func TestFsyncErrorIsSticky(t *testing.T) {
 	}
 }
 
-// Test 6 of journal.md: a write hitting ENOSPC fails the journal with an
+// Test 6 of doc.go's failure tests: a write hitting ENOSPC fails the journal with an
 // error matching both ErrFailed and ErrFull; after space is freed, reopen
 // cuts the partial write and keeps every acknowledged record.
 func TestDiskFull(t *testing.T) {
 	for _, mode := range []SyncMode{Group, Always} {
 		t.Run(mode.String(), func(t *testing.T) {
 			mfs := newMemFS()
+			mfs.prealloc = true
 			mfs.capacity = 48 << 10
 			opts := []Option{WithSegmentSize(8192), WithSync(mode)}
 			l := openT(t, imgDir, append(opts, WithFS(mfs))...)

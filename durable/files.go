@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,11 +21,11 @@ const (
 	idxSuffix   = ".idx"
 	tmpSuffix   = ".tmp"
 	prevSuffix  = ".prev"
-	formatV1    = 1
 	nameDigits  = 20
-	metaSize    = 48
+	metaHdrSize = 56
+	metaEpoch   = 16
 	segHdrSize  = 48
-	cleanSize   = 40
+	cleanSize   = 48
 	idxHdrSize  = 56
 	idxEntSize  = 24
 	cursorHdr   = 32
@@ -53,6 +54,10 @@ func parseBase(name, suffix string) (uint64, bool) {
 	return v, err == nil
 }
 
+// formatVersion is the format version of every file this package writes.
+// Version 1 (before epochs and the record lag) is refused with a clear error.
+const formatVersion = 2
+
 // sealCRC stores at b[12:16] the CRC32C of b with that field excluded.
 func sealCRC(b []byte) {
 	c := crc32.Update(crc32.Checksum(b[:12], castagnoli), castagnoli, b[16:])
@@ -64,8 +69,8 @@ func checkCRC(b []byte, magic string) error {
 	if len(b) < 16 || string(b[:8]) != magic {
 		return fmt.Errorf("bad magic")
 	}
-	if v := binary.LittleEndian.Uint32(b[8:12]); v != formatV1 {
-		return fmt.Errorf("unsupported format version %d", v)
+	if v := binary.LittleEndian.Uint32(b[8:12]); v != formatVersion {
+		return fmt.Errorf("unsupported format version %d (this brook reads version %d)", v, formatVersion)
 	}
 	c := crc32.Update(crc32.Checksum(b[:12], castagnoli), castagnoli, b[16:])
 	if c != binary.LittleEndian.Uint32(b[12:16]) {
@@ -76,8 +81,10 @@ func checkCRC(b []byte, magic string) error {
 
 func putHeader(b []byte, magic string) {
 	copy(b[:8], magic)
-	binary.LittleEndian.PutUint32(b[8:12], formatV1)
+	binary.LittleEndian.PutUint32(b[8:12], formatVersion)
 }
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // JournalID identifies a journal; it is written in META and every segment
 // header, so a segment from another journal is detected.
@@ -86,22 +93,89 @@ type JournalID [16]byte
 // String returns the id in hex.
 func (id JournalID) String() string { return fmt.Sprintf("%x", id[:]) }
 
+// Epoch is one run of a journal's writer between two recoveries that may
+// have dropped records. A new journal starts in epoch 1 at offset 0; Open
+// starts a new epoch whenever it did not find a valid clean-shutdown marker
+// or recovery cut or repaired anything. Start is the offset after the last
+// record recovery kept: records below it are the same in every later epoch;
+// offsets at or above it may have held different records in an earlier
+// epoch (in None or Interval mode a record can be visible and then lost).
+type Epoch struct {
+	// N numbers the epochs 1, 2, 3, ... without gaps.
+	N uint64
+	// Start is the first offset written in this epoch.
+	Start uint64
+}
+
+// maxEpochs bounds the epochs META remembers; older ones are summarised by
+// the lowest start among them.
+const maxEpochs = 64
+
 type metaInfo struct {
 	id      JournalID
 	created int64
+	// epochs are the remembered epochs, oldest first; the last is current.
+	epochs []Epoch
+	// dropped is the lowest Start of the epochs forgotten to keep the list
+	// bounded (math.MaxUint64 when none was).
+	dropped uint64
+}
+
+func (m metaInfo) epoch() Epoch { return m.epochs[len(m.epochs)-1] }
+
+// next returns m with a new epoch starting at start.
+func (m metaInfo) next(start uint64) metaInfo {
+	cur := m.epoch()
+	eps := append(append([]Epoch(nil), m.epochs...), Epoch{N: cur.N + 1, Start: start})
+	for len(eps) > maxEpochs {
+		m.dropped = min(m.dropped, eps[0].Start)
+		eps = eps[1:]
+	}
+	m.epochs = eps
+	return m
+}
+
+// stableSince returns the offset below which every record is the same now
+// as in epoch n (see Log.StableSince).
+func (m metaInfo) stableSince(n uint64) uint64 {
+	cur := m.epoch()
+	switch {
+	case n == cur.N:
+		return math.MaxUint64
+	case n > cur.N:
+		return 0 // an epoch this journal never had: nothing is known
+	}
+	stable := uint64(math.MaxUint64)
+	if n+1 < m.epochs[0].N {
+		stable = m.dropped // some epochs after n were forgotten
+	}
+	for _, e := range m.epochs {
+		if e.N > n {
+			stable = min(stable, e.Start)
+		}
+	}
+	return stable
 }
 
 func encodeMeta(m metaInfo) []byte {
-	b := make([]byte, metaSize)
+	b := make([]byte, metaHdrSize+metaEpoch*len(m.epochs))
 	putHeader(b, metaMagic)
 	copy(b[16:32], m.id[:])
 	binary.LittleEndian.PutUint64(b[32:40], uint64(m.created))
+	binary.LittleEndian.PutUint64(b[40:48], m.dropped)
+	binary.LittleEndian.PutUint32(b[48:52], uint32(len(m.epochs)))
+	p := b[metaHdrSize:]
+	for _, e := range m.epochs {
+		binary.LittleEndian.PutUint64(p[0:8], e.N)
+		binary.LittleEndian.PutUint64(p[8:16], e.Start)
+		p = p[metaEpoch:]
+	}
 	sealCRC(b)
 	return b
 }
 
 func decodeMeta(b []byte) (metaInfo, error) {
-	if len(b) != metaSize {
+	if len(b) < metaHdrSize {
 		return metaInfo{}, fmt.Errorf("size %d", len(b))
 	}
 	if err := checkCRC(b, metaMagic); err != nil {
@@ -110,6 +184,20 @@ func decodeMeta(b []byte) (metaInfo, error) {
 	var m metaInfo
 	copy(m.id[:], b[16:32])
 	m.created = int64(binary.LittleEndian.Uint64(b[32:40]))
+	m.dropped = binary.LittleEndian.Uint64(b[40:48])
+	n := binary.LittleEndian.Uint32(b[48:52])
+	if n == 0 || n > maxEpochs || len(b) != metaHdrSize+metaEpoch*int(n) || binary.LittleEndian.Uint32(b[52:56]) != 0 {
+		return metaInfo{}, fmt.Errorf("epoch count %d does not match size %d", n, len(b))
+	}
+	p := b[metaHdrSize:]
+	for i := range int(n) {
+		e := Epoch{N: binary.LittleEndian.Uint64(p[0:8]), Start: binary.LittleEndian.Uint64(p[8:16])}
+		if e.N == 0 || (i > 0 && e.N != m.epochs[i-1].N+1) {
+			return metaInfo{}, fmt.Errorf("epoch %d out of sequence", e.N)
+		}
+		m.epochs = append(m.epochs, e)
+		p = p[metaEpoch:]
+	}
 	return m, nil
 }
 
@@ -136,17 +224,19 @@ func decodeSegHeader(b []byte) (base uint64, id JournalID, created int64, err er
 }
 
 type cleanInfo struct {
-	next     uint64
-	lastBase uint64
-	lastSize int64
+	next      uint64
+	firstBase uint64
+	lastBase  uint64
+	lastSize  int64
 }
 
 func encodeClean(c cleanInfo) []byte {
 	b := make([]byte, cleanSize)
 	putHeader(b, cleanMagic)
 	binary.LittleEndian.PutUint64(b[16:24], c.next)
-	binary.LittleEndian.PutUint64(b[24:32], c.lastBase)
-	binary.LittleEndian.PutUint64(b[32:40], uint64(c.lastSize))
+	binary.LittleEndian.PutUint64(b[24:32], c.firstBase)
+	binary.LittleEndian.PutUint64(b[32:40], c.lastBase)
+	binary.LittleEndian.PutUint64(b[40:48], uint64(c.lastSize))
 	sealCRC(b)
 	return b
 }
@@ -159,9 +249,10 @@ func decodeClean(b []byte) (cleanInfo, error) {
 		return cleanInfo{}, err
 	}
 	return cleanInfo{
-		next:     binary.LittleEndian.Uint64(b[16:24]),
-		lastBase: binary.LittleEndian.Uint64(b[24:32]),
-		lastSize: int64(binary.LittleEndian.Uint64(b[32:40])),
+		next:      binary.LittleEndian.Uint64(b[16:24]),
+		firstBase: binary.LittleEndian.Uint64(b[24:32]),
+		lastBase:  binary.LittleEndian.Uint64(b[32:40]),
+		lastSize:  int64(binary.LittleEndian.Uint64(b[40:48])),
 	}, nil
 }
 
@@ -214,4 +305,33 @@ func writeAtomic(fsys FS, name string, data []byte, keepPrev bool) error {
 		return err
 	}
 	return fsys.SyncDir(filepath.Dir(name))
+}
+
+// mkdirDurable creates dir and its missing parents and fsyncs the parent of
+// each directory it created, so that the new entries survive a power loss.
+func mkdirDurable(fsys FS, dir string) error {
+	var missing []string
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		if _, err := fsys.ReadDir(p); err == nil {
+			break
+		} else if !isNotExist(err) {
+			return err
+		}
+		missing = append(missing, p)
+		if filepath.Dir(p) == p {
+			break
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := fsys.SyncDir(filepath.Dir(missing[i])); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -50,6 +50,16 @@ type File interface {
 	Size() (int64, error)
 }
 
+// Allocator is an optional capability of a File, discovered by a type
+// assertion: Allocate reserves disk space for the file up to size bytes and
+// extends it with zeros to that size (fallocate(2) without
+// FALLOC_FL_KEEP_SIZE). The journal preallocates each new segment so that an
+// fdatasync after an append does not also have to commit a new file size.
+// A File without it, or an Allocate that fails, only costs that speed.
+type Allocator interface {
+	Allocate(size int64) error
+}
+
 // osFS is the operating system's file system.
 type osFS struct{}
 
@@ -121,6 +131,18 @@ func (f osFile) ReadAt(p []byte, off int64) (int, error)  { return f.f.ReadAt(p,
 func (f osFile) WriteAt(p []byte, off int64) (int, error) { return f.f.WriteAt(p, off) }
 func (f osFile) Close() error                             { return f.f.Close() }
 func (f osFile) Truncate(size int64) error                { return f.f.Truncate(size) }
+
+func (f osFile) Allocate(size int64) error {
+	for {
+		err := unix.Fallocate(int(f.f.Fd()), 0, 0, size)
+		if err != unix.EINTR {
+			if err != nil {
+				return &os.PathError{Op: "fallocate", Path: f.f.Name(), Err: err}
+			}
+			return nil
+		}
+	}
+}
 
 func (f osFile) Sync() error {
 	for {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/brookmq/brook/durable/internal/record"
+	"math"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,28 +13,30 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Test 9 of journal.md: the record decoder never panics or allocates from an
+// Test 9 of doc.go's failure tests: the record decoder never panics or allocates from an
 // unchecked length, and whatever it accepts re-encodes to the same bytes.
 func FuzzDecodeRecord(f *testing.F) {
-	f.Add(appendRecord(nil, 7, 1234, 0, []byte("hello"), nil), uint64(7))
-	f.Add(appendRecord(nil, 0, 0, flagMultipart, nil, [][]byte{[]byte("a"), {}, []byte("bc")}), uint64(0))
-	f.Add(make([]byte, recordHeaderSize), uint64(0))
+	f.Add(record.Append(nil, record.Header{Offset: 7, Time: 1234}, []byte("hello"), nil), uint64(7))
+	f.Add(record.Append(nil, record.Header{Flags: record.FlagMultipart}, nil, [][]byte{[]byte("a"), {}, []byte("bc")}), uint64(0))
+	f.Add(make([]byte, record.HeaderSize), uint64(0))
 	f.Fuzz(func(t *testing.T, b []byte, want uint64) {
-		rec, size, err := decodeRecord(b, want)
+		rec, size, err := record.Decode(b, want)
 		if err != nil {
 			return
 		}
 		require.LessOrEqual(t, size, len(b))
-		require.Equal(t, want, rec.off)
-		if rec.flags&flagMultipart != 0 {
+		require.Equal(t, want, rec.Offset)
+		require.LessOrEqual(t, rec.SyncedEnd(), rec.Offset)
+		if rec.Flags&record.FlagMultipart != 0 {
 			// Frames decode; their lengths may use non-minimal varints, so
 			// the re-encoding is compared frame by frame.
-			frames, err := decodeFrames(rec.payload)
+			frames, err := record.DecodeFrames(rec.Payload)
 			require.NoError(t, err)
-			again := appendRecord(nil, rec.off, rec.ts, rec.flags, nil, frames)
-			back, _, err := decodeRecord(again, want)
+			again := record.Append(nil, rec.Header, nil, frames)
+			back, _, err := record.Decode(again, want)
 			require.NoError(t, err)
-			got, err := decodeFrames(back.payload)
+			require.Equal(t, rec.Header, back.Header)
+			got, err := record.DecodeFrames(back.Payload)
 			require.NoError(t, err)
 			require.Equal(t, len(frames), len(got))
 			for i := range frames {
@@ -40,7 +44,7 @@ func FuzzDecodeRecord(f *testing.F) {
 			}
 			return
 		}
-		require.Equal(t, b[:size], appendRecord(nil, rec.off, rec.ts, rec.flags, rec.payload, nil))
+		require.Equal(t, b[:size], record.Append(nil, rec.Header, rec.Payload, nil))
 	})
 }
 
@@ -50,7 +54,7 @@ const fuzzSecondBase = 16
 
 func fuzzFS(seg0, seg1, idx0, cur []byte) *memFS {
 	mfs := newMemFS()
-	mfs.writeFile(filepath.Join(imgDir, metaName), encodeMeta(metaInfo{id: JournalID{1, 2, 3}, created: 1}))
+	mfs.writeFile(filepath.Join(imgDir, metaName), encodeMeta(metaInfo{id: JournalID{1, 2, 3}, created: 1, epochs: []Epoch{{N: 1}}, dropped: math.MaxUint64}))
 	mfs.writeFile(segPath(0), seg0)
 	if len(seg1) > 0 {
 		mfs.writeFile(segPath(fuzzSecondBase), seg1)
@@ -83,12 +87,12 @@ func seedImage(t testing.TB) (seg0, seg1, idx0, cur []byte) {
 	cur = files[filepath.Join(imgDir, cursorDir, "c")]
 	seg1 = encodeSegHeader(fuzzSecondBase, JournalID{1, 2, 3}, 2)
 	for i := range 3 {
-		seg1 = appendRecord(seg1, fuzzSecondBase+uint64(i), 5, 0, payloadFor(i), nil)
+		seg1 = record.Append(seg1, record.Header{Offset: fuzzSecondBase + uint64(i), Time: 5}, payloadFor(i), nil)
 	}
 	return seg0, seg1, idx0, cur
 }
 
-// Test 9 of journal.md: Open over fuzzed directory images either fails with
+// Test 9 of doc.go's failure tests: Open over fuzzed directory images either fails with
 // an error or yields a journal that reads consistently (records or
 // ErrCorrupt, never a panic), verifies, and reopens to the same end.
 func FuzzOpen(f *testing.F) {

@@ -2,6 +2,7 @@ package durable
 
 import (
 	"context"
+	"github.com/brookmq/brook/durable/internal/record"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -83,13 +84,13 @@ func TestRepairSkipSealedSegments(t *testing.T) {
 	first := mfs.files()[segPath(0)]
 	pos := int64(segHdrSize)
 	for i := range 2 {
-		pos += int64(recordSize(len(payloadFor(i))))
+		pos += int64(record.Size(len(payloadFor(i))))
 	}
-	first[pos+recordHeaderSize+1] ^= 1
+	first[pos+record.HeaderSize+1] ^= 1
 	mfs.writeFile(segPath(0), first)
 	second := mfs.files()[segPath(segs[1].Base)]
 	last := segs[2].Base - 1
-	cut := int64(len(second)) - int64(recordSize(len(payloadFor(int(last))))) - 20
+	cut := int64(len(second)) - int64(record.Size(len(payloadFor(int(last))))) - 20
 	mfs.writeFile(segPath(segs[1].Base), second[:cut])
 
 	l = openT(t, imgDir, WithFS(mfs), WithRepair(RepairSkip))

@@ -37,7 +37,7 @@ func fakeClock(t0 time.Time, step time.Duration) func() time.Time {
 	}
 }
 
-// Test 5 of journal.md: damaged or missing index files are rebuilt and reads
+// Test 5 of doc.go's failure tests: damaged or missing index files are rebuilt and reads
 // stay correct, including reads positioned by a lying index.
 func TestDamagedIndexFiles(t *testing.T) {
 	const n = 200
@@ -119,7 +119,7 @@ func segSize(t *testing.T, mfs *memFS, idxPath string) int64 {
 	return int64(len(b))
 }
 
-// Test 5 of journal.md, cursors: a damaged current file falls back to the
+// Test 5 of doc.go's failure tests, cursors: a damaged current file falls back to the
 // previous copy; with both damaged the cursor restarts at the oldest record
 // (redelivery, never loss).
 func TestDamagedCursorFiles(t *testing.T) {

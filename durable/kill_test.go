@@ -28,7 +28,7 @@ func childCmd(t *testing.T, role, dir string, env ...string) *exec.Cmd {
 	return cmd
 }
 
-// Test 1 of journal.md: a child process appends under load from many
+// Test 1 of doc.go's failure tests: a child process appends under load from many
 // producers (small segments: constant rolls, retention by consumption and
 // cursor rewrites) and is SIGKILLed at a random moment, many times, in every
 // sync mode. After each kill the journal reopens to a gapless run of records
@@ -119,7 +119,7 @@ func killOnce(t *testing.T, dir string, mode SyncMode, iter int, delay time.Dura
 	return lines, fmt.Sprint(werr)
 }
 
-// Test 8 of journal.md: a second writer process gets ErrLocked.
+// Test 8 of doc.go's failure tests: a second writer process gets ErrLocked.
 func TestSecondWriterProcessLocked(t *testing.T) {
 	dir := t.TempDir()
 	l := openT(t, dir)
@@ -134,7 +134,7 @@ func TestSecondWriterProcessLocked(t *testing.T) {
 	assert.Equal(t, "opened\n", string(out))
 }
 
-// Test 8 of journal.md: a read-only opener tails a journal a writer is
+// Test 8 of doc.go's failure tests: a read-only opener tails a journal a writer is
 // appending to, across segment rolls, seeing every record intact.
 func TestReadOnlyTails(t *testing.T) {
 	dir := t.TempDir()
@@ -170,7 +170,7 @@ func TestReadOnlyTails(t *testing.T) {
 	require.NoError(t, w.Close())
 }
 
-// Test 8 of journal.md across processes: a read-only opener in this process
+// Test 8 of doc.go's failure tests across processes: a read-only opener in this process
 // tails what a writer process appends.
 func TestReadOnlyTailsOtherProcess(t *testing.T) {
 	dir := t.TempDir()

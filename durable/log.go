@@ -9,6 +9,8 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+
+	"github.com/brookmq/brook/durable/internal/record"
 )
 
 // Log is an open journal directory. All methods are safe for concurrent use by
@@ -21,17 +23,22 @@ type Log struct {
 	lock io.Closer
 	meta metaInfo
 	ro   bool
+	// fresh is set when Open created the journal; cleanMatched when it
+	// found a clean-shutdown marker matching the directory.
+	fresh, cleanMatched bool
 
 	mu           sync.Mutex
-	space        *sync.Cond // signalled when the pending batch is taken (mu)
-	segs         []*segment // (mu) sorted by base; the last is active
-	next         uint64     // (mu) next offset to assign
-	lastTS       int64      // (mu)
-	pending      *batch     // (mu) records encoded but not yet taken by the writer
-	spare        *batch     // (mu)
-	pendingBytes int        // (mu)
-	writerIdle   bool       // (mu)
-	closing      bool       // (mu)
+	room         chan struct{} // (mu) closed when the pending batch is taken
+	segs         []*segment    // (mu) sorted by base; the last is active
+	next         uint64        // (mu) next offset to assign
+	lastTS       int64         // (mu)
+	pending      *batch        // (mu) records encoded but not yet taken by the writer
+	spare        *batch        // (mu)
+	pendingBytes int           // (mu)
+	writerIdle   bool          // (mu)
+	closing      bool          // (mu)
+	appends      uint64        // (mu) records queued since Open
+	appendBytes  uint64        // (mu) payload bytes queued since Open
 	cursors      map[string]*Cursor
 	recovery     Recovery
 	failure      atomic.Pointer[FailedError]
@@ -42,9 +49,15 @@ type Log struct {
 	durable   atomic.Uint64 // offsets below this are fsynced
 	freeBytes atomic.Uint64
 	syncs     atomic.Uint64 // fdatasyncs of appended data, for Stats
+	syncNanos atomic.Int64  // time spent in them
+	wrote     atomic.Uint64 // bytes written to segment files since Open
+	rolls     atomic.Uint64 // segments created since Open
+	deleted   atomic.Uint64 // segments deleted by retention since Open
+	ticks     atomic.Uint64 // Interval timer expiries (observed by tests)
 
 	notifyMu sync.Mutex
 	notifyCh chan struct{}
+	closedCh chan struct{} // closed at the end of Close
 
 	alwaysMu sync.Mutex // serialises appenders in Always mode
 	// writeMu is held by whoever writes batches, rolls and syncs: the
@@ -69,7 +82,7 @@ func Open(dir string, opts ...Option) (*Log, error) {
 		}
 	}
 	// The largest payload whose padded record still fits an empty segment.
-	if limit := int(o.segmentSize-segHdrSize-recordHeaderSize) &^ (recordAlign - 1); o.maxRecord > limit {
+	if limit := int(o.segmentSize-segHdrSize-record.HeaderSize) &^ (record.Align - 1); o.maxRecord > limit {
 		o.maxRecord = limit
 	}
 	l := &Log{
@@ -79,10 +92,11 @@ func Open(dir string, opts ...Option) (*Log, error) {
 		ro:       o.readOnly,
 		cursors:  make(map[string]*Cursor),
 		notifyCh: make(chan struct{}),
+		closedCh: make(chan struct{}),
 		pending:  new(batch),
 		spare:    new(batch),
 	}
-	l.space = sync.NewCond(&l.mu)
+	l.room = make(chan struct{})
 	if err := l.recover(); err != nil {
 		l.closeFiles()
 		return nil, err
@@ -107,6 +121,25 @@ func (l *Log) ID() JournalID { return l.meta.id }
 
 // Dir returns the journal directory.
 func (l *Log) Dir() string { return l.dir }
+
+// Epoch returns the current epoch: its number and the offset it started at.
+// Message ids that must never repeat with different content are (ID,
+// Epoch().N, offset). For a read-only Log it is the epoch when it was opened.
+func (l *Log) Epoch() Epoch { return l.meta.epoch() }
+
+// Epochs returns the epochs META remembers (the last 64), oldest first; the
+// last is the current one.
+func (l *Log) Epochs() []Epoch { return append([]Epoch(nil), l.meta.epochs...) }
+
+// StableSince returns the offset below which every record is the same now
+// as it was during epoch n: a consumer that read offsets of this journal in
+// epoch n can trust what it read below that offset, and must read again from
+// there (those offsets may now hold other records). It returns
+// math.MaxUint64 for the current epoch and 0 for an epoch this journal never
+// had (a newer number: the directory was replaced by an older copy). For an
+// epoch older than the 64 remembered, the answer is the lowest start of any
+// forgotten epoch: possibly lower than needed, never higher.
+func (l *Log) StableSince(n uint64) uint64 { return l.meta.stableSince(n) }
 
 // Recovery returns what Open's recovery found and did.
 func (l *Log) Recovery() Recovery { return l.recovery }
@@ -137,6 +170,33 @@ func (l *Log) Err() error {
 	return nil
 }
 
+// Changed returns a channel that is closed at the next change of End,
+// DurableEnd or the failure state (Err), and when the Log is closed (a
+// closed Log returns a closed channel). A dispatcher tails the Log without a
+// Reader per consumer by taking the channel before it reads End, so that no
+// change can slip between the two:
+//
+//	for {
+//		changed := l.Changed()
+//		for end := l.End(); next < end; next++ {
+//			... hand record next to its consumer ...
+//		}
+//		select {
+//		case <-changed:
+//		case <-ctx.Done():
+//			return
+//		}
+//	}
+//
+// A read-only Log notices the writer's progress only when it looks for it:
+// Refresh, Reader.Next, WaitVisible, OffsetAt and Verify do.
+func (l *Log) Changed() <-chan struct{} {
+	if l.closed.Load() {
+		return l.closedCh
+	}
+	return l.notifyChan()
+}
+
 // notifyChan returns a channel closed at the next change of visible, durable
 // or failure state.
 func (l *Log) notifyChan() <-chan struct{} {
@@ -163,7 +223,7 @@ func (l *Log) fail(op string, err error) *FailedError {
 	}
 	l.opts.logger.Error("journal failed", "dir", l.dir, "op", op, "err", err)
 	l.mu.Lock()
-	l.space.Broadcast()
+	l.freeRoom()
 	l.mu.Unlock()
 	l.notify()
 	return f
@@ -173,11 +233,7 @@ func (l *Log) fail(op string, err error) *FailedError {
 // (mu held)
 func (l *Log) segmentForLocked(off uint64) (*segment, error) {
 	if len(l.segs) == 0 || off < l.segs[0].base {
-		first := l.next
-		if len(l.segs) > 0 {
-			first = l.segs[0].base
-		}
-		return nil, fmt.Errorf("%w: offset %d is below the oldest retained record %d", ErrOutOfRange, off, first)
+		return nil, &OutOfRangeError{Offset: off, First: l.firstLocked(), End: l.next}
 	}
 	i := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].base > off }) - 1
 	s := l.segs[i]
@@ -232,7 +288,7 @@ func (l *Log) Close() error {
 	if !l.ro {
 		l.mu.Lock()
 		l.closing = true
-		l.space.Broadcast()
+		l.freeRoom()
 		l.mu.Unlock()
 		close(l.quit)
 		<-l.done
@@ -246,16 +302,21 @@ func (l *Log) Close() error {
 		}
 	}
 	l.notify()
+	close(l.closedCh)
 	l.closeFiles()
 	return err
 }
 
-// writeClean seals the active segment's index and writes the clean marker.
+// writeClean cuts the active segment back to its records, writes its index
+// and the clean marker.
 func (l *Log) writeClean() error {
 	l.mu.Lock()
 	s := l.segs[len(l.segs)-1]
-	info := cleanInfo{next: l.next, lastBase: s.base, lastSize: s.size}
+	info := cleanInfo{next: l.next, firstBase: l.segs[0].base, lastBase: s.base, lastSize: s.size}
 	l.mu.Unlock()
+	if err := l.trimSegment(s); err != nil {
+		return err
+	}
 	if err := l.writeIndex(s); err != nil {
 		return err
 	}

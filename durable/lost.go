@@ -5,17 +5,17 @@ import (
 	"path/filepath"
 )
 
-// cutTail keeps bytes [pos, size) of s aside under lost/ and truncates s at
-// pos. s becomes the active segment.
-func (l *Log) cutTail(s *segment, pos, size int64) error {
-	if size > pos {
+// cutTail keeps bytes [pos, dataEnd) of s aside under lost/ and truncates s
+// at pos (dropping any zeros after dataEnd too). s becomes the active
+// segment. A torn tail (torn) was never acknowledged: on a full disk it is
+// cut without a copy rather than keeping the journal closed.
+func (l *Log) cutTail(s *segment, pos, dataEnd int64, torn bool) error {
+	if dataEnd > pos {
 		name := filepath.Join(lostDir, fmt.Sprintf("%020d-%d-%d.cut", s.base, pos, l.opts.now().UnixNano()))
-		switch err := l.copyAside(s.f, pos, size, l.path(name)); {
+		switch err := l.copyAside(s.f, pos, dataEnd, l.path(name)); {
 		case err == nil:
 			l.recovery.LostFiles = append(l.recovery.LostFiles, name)
-		case isNoSpace(err) && l.recovery.Repaired == nil:
-			// A torn tail was never acknowledged: on a full disk it is cut
-			// without a copy rather than keeping the journal closed.
+		case isNoSpace(err) && torn:
 			l.opts.logger.Warn("journal torn tail not kept aside: disk full", "dir", l.dir, "err", err)
 			_ = l.fs.Remove(l.path(name))
 		default:
@@ -100,4 +100,25 @@ func (l *Log) cutSegments(bases []uint64) error {
 		return err
 	}
 	return l.fs.SyncDir(l.dir)
+}
+
+// lastNonZero returns the position after the last non-zero byte of f in
+// [pos, size), or pos if there is none: zeros at the end of a segment are
+// unwritten, preallocated space.
+func lastNonZero(f File, pos, size int64) (int64, error) {
+	buf := make([]byte, min(size-pos, 1<<20))
+	for end := size; end > pos; {
+		start := max(pos, end-int64(len(buf)))
+		b := buf[:end-start]
+		if n, err := f.ReadAt(b, start); err != nil && n < len(b) {
+			return 0, err
+		}
+		for i := len(b) - 1; i >= 0; i-- {
+			if b[i] != 0 {
+				return start + int64(i) + 1, nil
+			}
+		}
+		end = start
+	}
+	return pos, nil
 }

@@ -31,7 +31,7 @@ func (c *crashRun) ack(off uint64, p []byte) {
 	c.mu.Unlock()
 }
 
-// Test 2 of journal.md: a fault-injecting file layer drops or tears whatever
+// Test 2 of doc.go's failure tests: a fault-injecting file layer drops or tears whatever
 // was not fsynced (directory entries of unsynced renames too); no
 // acknowledged append is lost under Always or Group, and Interval and None
 // (which may lose acknowledged appends on power loss) still reopen to a
@@ -53,6 +53,7 @@ func TestLostUnsyncedData(t *testing.T) {
 func lostDataIteration(t *testing.T, mode SyncMode, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, uint64(mode)+99))
 	mfs := newMemFS()
+	mfs.prealloc = seed%2 == 0 // segments preallocated or growing
 	opts := []Option{WithFS(mfs), WithSync(mode), WithSegmentSize(4096),
 		WithRetainConsumed(), WithCursorPersistInterval(0), WithIndexInterval(256)}
 	l := openT(t, "/j", opts...)

@@ -2,6 +2,7 @@ package durable
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -12,15 +13,20 @@ import (
 )
 
 // memFS is an in-memory FS that models what survives a crash: file data up to
-// the last Sync, directory entries as of the last SyncDir. Crash returns the
-// state after a simulated power loss in which unsynced data was dropped or
-// torn. Faults can be injected per operation and the capacity bounded.
+// the last Sync, directory entries (files and subdirectories) as of the last
+// SyncDir of their parent. Crash returns the state after a simulated power
+// loss in which unsynced data was dropped, torn, reordered or holed (see
+// crashContent). Faults can be injected per operation and the capacity
+// bounded.
 type memFS struct {
 	mu       sync.Mutex
 	dirs     map[string]*memDir
 	locks    map[string]bool
 	capacity int64 // 0: unlimited
 	used     int64
+	// prealloc enables the Allocator capability of its files (off by
+	// default: a 64 MiB default segment would make every memory copy slow).
+	prealloc bool
 	// fault, if set, is consulted before each operation ("write", "sync",
 	// "syncdir", "rename", "remove", "open") and its error returned.
 	fault func(op, name string) error
@@ -28,6 +34,9 @@ type memFS struct {
 
 type memDir struct {
 	live, synced map[string]*memNode
+	// liveDirs and syncedDirs are the subdirectories, as now and as of the
+	// last SyncDir.
+	liveDirs, syncedDirs map[string]bool
 }
 
 type memNode struct {
@@ -39,7 +48,25 @@ func newMemFS() *memFS {
 }
 
 func newMemDir() *memDir {
-	return &memDir{live: map[string]*memNode{}, synced: map[string]*memNode{}}
+	return &memDir{live: map[string]*memNode{}, synced: map[string]*memNode{},
+		liveDirs: map[string]bool{}, syncedDirs: map[string]bool{}}
+}
+
+// mkdirLocked creates p and its missing parents; synced marks the new
+// entries as already durable (for test images). (mu held)
+func (m *memFS) mkdirLocked(p string, synced bool) {
+	p = filepath.Clean(p)
+	if _, ok := m.dirs[p]; ok || p == "/" || p == "." {
+		return
+	}
+	parent := filepath.Dir(p)
+	m.mkdirLocked(parent, synced)
+	m.dirs[p] = newMemDir()
+	pd := m.dirs[parent]
+	pd.liveDirs[filepath.Base(p)] = true
+	if synced {
+		pd.syncedDirs[filepath.Base(p)] = true
+	}
 }
 
 func notExist(op, name string) error {
@@ -139,14 +166,11 @@ func (m *memFS) Rename(oldname, newname string) error {
 func (m *memFS) MkdirAll(name string, _ fs.FileMode) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for p := filepath.Clean(name); ; p = filepath.Dir(p) {
-		if _, ok := m.dirs[p]; !ok {
-			m.dirs[p] = newMemDir()
-		}
-		if p == "/" || p == "." {
-			return nil
-		}
+	if err := m.check("mkdir", name); err != nil {
+		return err
 	}
+	m.mkdirLocked(name, false)
+	return nil
 }
 
 func (m *memFS) ReadDir(name string) ([]string, error) {
@@ -184,6 +208,10 @@ func (m *memFS) SyncDir(name string) error {
 	for k, v := range d.live {
 		d.synced[k] = v
 	}
+	d.syncedDirs = make(map[string]bool, len(d.liveDirs))
+	for k := range d.liveDirs {
+		d.syncedDirs[k] = true
+	}
 	return nil
 }
 
@@ -219,16 +247,42 @@ func (m *memFS) FreeSpace(string) (uint64, error) {
 }
 
 // crash returns the file system as it would be found after a power loss now:
-// directories as last synced, each file's synced data plus a random prefix of
-// what was written after (optionally followed by garbage, a torn sector).
+// a directory exists if its entry in its parent was synced, holds the file
+// entries of its last SyncDir, and each file holds crashContent.
 func (m *memFS) crash(rng *rand.Rand) *memFS {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := newMemFS()
 	copies := map[*memNode]*memNode{}
-	for p, d := range m.dirs {
+	paths := make([]string, 0, len(m.dirs))
+	for p := range m.dirs {
+		paths = append(paths, p)
+	}
+	// Parents before children, in a fixed order for reproducible seeds.
+	sort.Slice(paths, func(i, j int) bool {
+		if len(paths[i]) != len(paths[j]) {
+			return len(paths[i]) < len(paths[j])
+		}
+		return paths[i] < paths[j]
+	})
+	for _, p := range paths {
+		d := m.dirs[p]
+		if p != "/" {
+			parent, ok := out.dirs[filepath.Dir(p)]
+			if !ok || !m.dirs[filepath.Dir(p)].syncedDirs[filepath.Base(p)] {
+				continue // the directory's creation never reached the disk
+			}
+			parent.liveDirs[filepath.Base(p)] = true
+			parent.syncedDirs[filepath.Base(p)] = true
+		}
 		nd := newMemDir()
-		for name, n := range d.synced {
+		names := make([]string, 0, len(d.synced))
+		for name := range d.synced {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			n := d.synced[name]
 			c, ok := copies[n]
 			if !ok {
 				c = &memNode{data: crashContent(n, rng)}
@@ -243,20 +297,73 @@ func (m *memFS) crash(rng *rand.Rand) *memFS {
 	return out
 }
 
+// Crash model granularity: the kernel writes back whole pages, in any order;
+// a device may persist a page partly, a sector at a time.
+const (
+	crashPage   = 4096
+	crashSector = 512
+)
+
+// crashContent is what a power loss leaves of a file: every byte fsynced
+// is kept; every byte written since may or may not have reached the disk,
+// page by page in any order (a prefix, random pages, or random sectors), so
+// unsynced regions can come back as holes (zeros, or the old content) with
+// later pages present. The size is the synced one, the current one or
+// anything between. Sometimes a sector of the unsynced region holds garbage.
 func crashContent(n *memNode, rng *rand.Rand) []byte {
-	s := n.synced
-	if len(n.data) <= len(s) || !bytes.HasPrefix(n.data, s) {
-		return bytes.Clone(s)
+	old, cur := n.synced, n.data
+	if bytes.Equal(old, cur) {
+		return bytes.Clone(old)
 	}
-	extra := len(n.data) - len(s)
-	keep := rng.IntN(extra + 1)
-	out := bytes.Clone(n.data[:len(s)+keep])
-	if rng.IntN(3) == 0 {
-		garbage := make([]byte, rng.IntN(64)+1)
-		for i := range garbage {
-			garbage[i] = byte(rng.Uint32())
+	lo, hi := min(len(old), len(cur)), max(len(old), len(cur))
+	var size int
+	switch rng.IntN(4) {
+	case 0:
+		size = len(old)
+	case 1, 2:
+		size = len(cur)
+	default:
+		size = lo + rng.IntN(hi-lo+1)
+	}
+	// first is the first byte that differs: everything before it is the
+	// same in both versions.
+	first := 0
+	for first < lo && old[first] == cur[first] {
+		first++
+	}
+	byteAt := func(src []byte, i int) byte {
+		if i < len(src) {
+			return src[i]
 		}
-		out = append(out, garbage...)
+		return 0
+	}
+	out := make([]byte, size)
+	copy(out, cur[:min(first, size)])
+	unit, prefix := crashPage, -1
+	switch rng.IntN(3) {
+	case 0: // a prefix of the new pages reached the disk
+		prefix = first + rng.IntN(size-first+1)
+	case 2:
+		unit = crashSector
+	}
+	for start := first - first%unit; start < size; start += unit {
+		useNew := rng.IntN(2) == 0
+		for i := max(start, first); i < min(start+unit, size); i++ {
+			if prefix >= 0 {
+				useNew = i < prefix
+			}
+			if useNew {
+				out[i] = byteAt(cur, i)
+			} else {
+				out[i] = byteAt(old, i)
+			}
+		}
+	}
+	if size > first && rng.IntN(4) == 0 {
+		at := first + rng.IntN(size-first)
+		for i := at; i < min(at+crashSector, size); i++ {
+			out[i] = byte(rng.Uint32())
+		}
 	}
 	return out
 }
@@ -331,6 +438,29 @@ func (f *memFile) Size() (int64, error) {
 
 func (f *memFile) Close() error { return nil }
 
+// Allocate implements the optional preallocation capability: it extends the
+// file with zeros to size (not synced until the next Sync).
+func (f *memFile) Allocate(size int64) error {
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	if !f.fs.prealloc {
+		return errors.ErrUnsupported
+	}
+	if err := f.fs.check("allocate", f.name); err != nil {
+		return err
+	}
+	grow := size - int64(len(f.node.data))
+	if grow <= 0 {
+		return nil
+	}
+	if c := f.fs.capacity; c > 0 && f.fs.used+grow > c {
+		return &fs.PathError{Op: "fallocate", Path: f.name, Err: syscall.ENOSPC}
+	}
+	f.fs.used += grow
+	f.node.data = append(f.node.data, make([]byte, grow)...)
+	return nil
+}
+
 // files returns a copy of every live file (path -> content), for images.
 func (m *memFS) files() map[string][]byte {
 	m.mu.Lock()
@@ -348,11 +478,8 @@ func (m *memFS) files() map[string][]byte {
 func (m *memFS) writeFile(name string, data []byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	d, base, ok := m.dir(name)
-	if !ok {
-		d = newMemDir()
-		m.dirs[filepath.Clean(filepath.Dir(name))] = d
-	}
+	m.mkdirLocked(filepath.Dir(name), true)
+	d, base, _ := m.dir(name)
 	n := &memNode{data: bytes.Clone(data), synced: bytes.Clone(data)}
 	d.live[base], d.synced[base] = n, n
 	m.used += int64(len(data))

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io/fs"
+	"math"
 )
 
 // loadMeta reads META, creates it for a new journal, or (RepairTruncate)
@@ -26,11 +27,12 @@ func (l *Log) loadMeta(ls dirListing) error {
 		if l.ro {
 			return fmt.Errorf("brook: no journal in %s: %w", l.dir, fs.ErrNotExist)
 		}
-		m := metaInfo{created: l.opts.now().UnixNano()}
+		m := metaInfo{created: l.opts.now().UnixNano(), epochs: []Epoch{{N: 1, Start: 0}}, dropped: math.MaxUint64}
 		if _, err := rand.Read(m.id[:]); err != nil {
 			return err
 		}
 		l.meta = m
+		l.fresh = true
 		return writeAtomic(l.fs, l.path(metaName), encodeMeta(m), false)
 	} else if l.opts.repair == RepairNone {
 		return &CorruptError{File: metaName, Reason: "missing while segments exist"}
@@ -47,7 +49,10 @@ func (l *Log) loadMeta(ls dirListing) error {
 	if rerr != nil || herr != nil {
 		return &CorruptError{File: metaName, Reason: "unreadable, and the first segment header too"}
 	}
-	l.meta = metaInfo{id: id, created: created}
+	// The epoch history is lost with META: number the epoch from the clock
+	// so it is above every number the journal used before, and record that
+	// nothing is known to be stable across the earlier ones.
+	l.meta = metaInfo{id: id, created: created, epochs: []Epoch{{N: max(1, uint64(l.opts.now().UnixNano())), Start: 0}}}
 	l.recovery.Repaired = &CorruptError{File: metaName, Reason: "rewritten from the first segment header"}
 	if l.ro {
 		return nil
@@ -55,19 +60,23 @@ func (l *Log) loadMeta(ls dirListing) error {
 	return writeAtomic(l.fs, l.path(metaName), encodeMeta(l.meta), false)
 }
 
-// readClean reads the clean-shutdown marker; ok reports that the file exists
-// (its content may still be invalid, then the zero value is returned).
-func (l *Log) readClean(ls dirListing) (cleanInfo, bool) {
+// readClean reads the clean-shutdown marker: nil if there is none, an error
+// if the file exists but cannot be read or fails its checks (a crash cannot
+// leave a damaged marker: it is written atomically).
+func (l *Log) readClean(ls dirListing) (*cleanInfo, error) {
 	if !ls.clean {
-		return cleanInfo{}, false
+		return nil, nil
 	}
 	b, err := readWhole(l.fs, l.path(cleanName), 4096)
 	if err != nil {
-		return cleanInfo{}, true
+		if isNotExist(err) {
+			return nil, nil
+		}
+		return nil, err
 	}
 	c, err := decodeClean(b)
 	if err != nil {
-		return cleanInfo{}, true
+		return nil, &CorruptError{File: cleanName, Reason: err.Error()}
 	}
-	return c, true
+	return &c, nil
 }

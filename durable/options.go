@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"math"
 	"time"
+
+	"github.com/brookmq/brook/durable/internal/record"
 )
 
 // SyncMode says when appended records are forced to stable storage and when
@@ -31,11 +33,12 @@ const (
 )
 
 // Interval returns a sync mode in which Append returns after the record has
-// been written with write(2) (so it survives a process crash) and a ticker
-// fsyncs every d. An OS crash or power loss can lose up to d of acknowledged
-// appends. Readers see the written end. d must be positive: WithSync rejects
-// Interval(d) for d <= 0 with ErrInvalidOption (it never turns into another
-// mode).
+// been written with write(2) (so it survives a process crash) and the
+// records written are fsynced d later (a timer runs only while there is
+// something to sync). An OS crash or power loss can lose up to d of
+// acknowledged appends. Readers see the written end. WithSync rejects
+// Interval(d) for d below MinInterval with ErrInvalidOption (it never turns
+// into another mode).
 func Interval(d time.Duration) SyncMode {
 	if d <= 0 {
 		return invalidSync
@@ -45,6 +48,10 @@ func Interval(d time.Duration) SyncMode {
 
 // invalidSync is what Interval returns for a duration that is not positive.
 const invalidSync = SyncMode(math.MinInt64)
+
+// MinInterval is the shortest Interval sync period: shorter ones cost a
+// wakeup and an fsync more often than any disk can use them.
+const MinInterval = time.Millisecond
 
 // String returns the mode's name.
 func (m SyncMode) String() string {
@@ -57,6 +64,8 @@ func (m SyncMode) String() string {
 		return "none"
 	case m > 0:
 		return "interval(" + time.Duration(m).String() + ")"
+	case m == invalidSync:
+		return "interval(not positive)"
 	}
 	return fmt.Sprintf("SyncMode(%d)", int64(m))
 }
@@ -114,6 +123,7 @@ type options struct {
 	maxAckRanges   int
 	pollInterval   time.Duration
 	maxPending     int
+	preallocate    bool
 	now            func() time.Time
 }
 
@@ -152,6 +162,7 @@ func defaultOptions() options {
 		maxAckRanges:  DefaultMaxAckRanges,
 		pollInterval:  DefaultPollInterval,
 		maxPending:    4 << 20,
+		preallocate:   true,
 		now:           time.Now,
 	}
 }
@@ -163,8 +174,13 @@ func invalid(format string, args ...any) error {
 // WithSync selects the sync mode (default Group).
 func WithSync(m SyncMode) Option {
 	return func(o *options) error {
-		if m < None {
-			return invalid("sync mode %d", int64(m))
+		switch {
+		case m == invalidSync:
+			return invalid("sync mode Interval needs a duration of at least %v", MinInterval)
+		case m > 0 && time.Duration(m) < MinInterval:
+			return invalid("sync mode %v: the interval is below the %v floor", m, MinInterval)
+		case m < None:
+			return invalid("unknown sync mode %v", m)
 		}
 		o.sync = m
 		return nil
@@ -201,7 +217,7 @@ func WithSegmentAge(d time.Duration) Option {
 // fits in one segment.
 func WithMaxRecordSize(n int) Option {
 	return func(o *options) error {
-		if n <= 0 || n > maxRecordLen {
+		if n <= 0 || n > record.MaxLen {
 			return invalid("max record size %d", n)
 		}
 		o.maxRecord = n
@@ -213,7 +229,7 @@ func WithMaxRecordSize(n int) Option {
 // (default 4 KiB).
 func WithIndexInterval(n int64) Option {
 	return func(o *options) error {
-		if n < recordHeaderSize {
+		if n < record.HeaderSize {
 			return invalid("index interval %d", n)
 		}
 		o.indexInterval = n
@@ -347,6 +363,36 @@ func WithPollInterval(d time.Duration) Option {
 			return invalid("poll interval %v", d)
 		}
 		o.pollInterval = d
+		return nil
+	}
+}
+
+// WithMaxPendingBytes bounds the encoded records queued for the writer
+// (default 4 MiB). An append that would go past it waits until the writer
+// takes the queue (or its ctx ends); a single record larger than the bound
+// is queued alone. Records the writer is writing and syncing are not
+// counted, so up to about twice the bound is in memory.
+func WithMaxPendingBytes(n int) Option {
+	return func(o *options) error {
+		if n < 4<<10 || n > 1<<30 {
+			return invalid("max pending bytes %d (4 KiB to 1 GiB)", n)
+		}
+		o.maxPending = n
+		return nil
+	}
+}
+
+// WithPreallocate turns segment preallocation on (the default) or off. A
+// new segment file is extended to the full segment size with fallocate(2)
+// before it is first fsynced, so that the fdatasync after each append does
+// not also commit a new file size (measured in BenchmarkPreallocate). The
+// zeros after the last record are not data: a sealed segment and the active
+// one at Close are cut back to their records, and recovery treats trailing
+// zeros as unwritten space. Without an Allocator-capable FS (or when the file
+// system refuses) segments simply grow.
+func WithPreallocate(on bool) Option {
+	return func(o *options) error {
+		o.preallocate = on
 		return nil
 	}
 }

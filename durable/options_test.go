@@ -3,6 +3,7 @@ package durable
 import (
 	"bytes"
 	"context"
+	"github.com/brookmq/brook/durable/internal/record"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -66,15 +67,15 @@ func TestMaxRecordSize(t *testing.T) {
 	defer l2.Close()
 	_, err = l2.Append(context.Background(), make([]byte, 4096))
 	assert.ErrorIs(t, err, ErrTooLarge)
-	_, err = l2.Append(context.Background(), make([]byte, 4096-segHdrSize-recordHeaderSize))
+	_, err = l2.Append(context.Background(), make([]byte, 4096-segHdrSize-record.HeaderSize))
 	assert.NoError(t, err)
 	// With a segment size that is not a multiple of 8 the padded record
 	// must still fit: the bound is rounded down.
 	l3 := openT(t, t.TempDir(), WithSegmentSize(4099), WithMaxRecordSize(1<<20))
 	defer l3.Close()
-	_, err = l3.Append(context.Background(), make([]byte, 4099-segHdrSize-recordHeaderSize))
+	_, err = l3.Append(context.Background(), make([]byte, 4099-segHdrSize-record.HeaderSize))
 	assert.ErrorIs(t, err, ErrTooLarge)
-	_, err = l3.Append(context.Background(), make([]byte, 4096-segHdrSize-recordHeaderSize))
+	_, err = l3.Append(context.Background(), make([]byte, 4096-segHdrSize-record.HeaderSize))
 	assert.NoError(t, err)
 	assert.LessOrEqual(t, l3.Stats().Segments[0].Size, int64(4099))
 }
@@ -119,6 +120,9 @@ func TestMetaDamage(t *testing.T) {
 	seg, err := os.ReadFile(filepath.Join(other, segName(0)))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, segName(10)), seg, 0o644))
+	_, err = Open(dir)
+	require.ErrorIs(t, err, ErrCorrupt, "the clean shutdown marker names other segments")
+	require.NoError(t, os.Remove(filepath.Join(dir, cleanName)))
 	_, err = Open(dir)
 	require.ErrorIs(t, err, ErrCorrupt)
 	assert.Contains(t, err.Error(), "segment 00000000000000000010")

@@ -25,17 +25,34 @@ type Reader struct {
 	indexed bool
 	rr      *recReader
 	closed  bool
+	// waitPast makes Next wait at an offset past the end (WaitPastEnd).
+	waitPast bool
 }
+
+// ReaderOption configures a Reader.
+type ReaderOption func(*Reader)
+
+// WaitPastEnd makes Next wait at an offset past the end of the journal (not
+// yet given to any record) until the journal reaches it, instead of failing
+// with ErrOutOfRange. Use it to start a Reader at a future offset on
+// purpose; a position resumed from storage should rather fail fast, since
+// the journal may have been replaced or rewound (see Log.CheckResume).
+func WaitPastEnd() ReaderOption { return func(r *Reader) { r.waitPast = true } }
 
 // NewReader returns a Reader positioned at offset from: Log.First for the
 // oldest retained record, Log.End to receive only records appended from now
 // on, Log.OffsetAt for the first record at or after a time, or a cursor's
 // Offset to resume. An offset below the oldest retained record (deleted by
-// retention) makes Next return ErrOutOfRange, and the Reader stays there
-// until Seek moves it (typically to Log.First). An offset beyond End is
-// waited for like the end itself.
-func (l *Log) NewReader(from uint64) *Reader {
-	return &Reader{l: l, next: from, rr: newRecReader(nil, 64<<10)}
+// retention) makes Next return an *OutOfRangeError (ErrOutOfRange), and the
+// Reader stays there until Seek moves it (typically to Log.First). So does
+// an offset past the end, one not yet given to any record (a Reader at End
+// waits for the next record), unless the Reader was made with WaitPastEnd.
+func (l *Log) NewReader(from uint64, opts ...ReaderOption) *Reader {
+	r := &Reader{l: l, next: from, rr: newRecReader(nil, 64<<10)}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
 }
 
 // Offset returns the offset of the record the next call to Next returns.
@@ -59,10 +76,10 @@ func (r *Reader) Close() error {
 // Next returns the record at the Reader's offset and advances. At the end of
 // the log it blocks until a new record becomes visible (see Log.End), ctx
 // ends (ctx.Err()), or the Log or the Reader is closed (ErrClosed). Damage
-// gives a *CorruptError; an offset deleted by retention gives ErrOutOfRange
-// (the Reader does not move: Seek to Log.First to go on); offsets that
-// RepairSkip replaced with a gap give a *GapError (ErrGap), after which the
-// Reader is past the gap.
+// gives a *CorruptError; an offset deleted by retention, or past the end
+// without WaitPastEnd, gives an *OutOfRangeError (the Reader does not move:
+// Seek to go on); offsets that RepairSkip replaced with a gap give a
+// *GapError (ErrGap), after which the Reader is past the gap.
 func (r *Reader) Next(ctx context.Context) (Record, error) {
 	l := r.l
 	for {
@@ -78,6 +95,9 @@ func (r *Reader) Next(ctx context.Context) (Record, error) {
 			}
 			if r.next < l.visible.Load() {
 				continue
+			}
+			if err := r.pastEnd(); err != nil {
+				return Record{}, err
 			}
 			t := time.NewTimer(l.opts.pollInterval)
 			select {
@@ -95,12 +115,31 @@ func (r *Reader) Next(ctx context.Context) (Record, error) {
 		if f := l.failure.Load(); f != nil {
 			return Record{}, f
 		}
+		if err := r.pastEnd(); err != nil {
+			return Record{}, err
+		}
 		select {
 		case <-ch:
 		case <-ctx.Done():
 			return Record{}, ctx.Err()
 		}
 	}
+}
+
+// pastEnd returns an *OutOfRangeError if the Reader is past the end of the
+// journal (beyond the next offset to be assigned) and may not wait there.
+func (r *Reader) pastEnd() error {
+	if r.waitPast {
+		return nil
+	}
+	l := r.l
+	l.mu.Lock()
+	next, first := l.next, l.firstLocked()
+	l.mu.Unlock()
+	if r.next > next {
+		return &OutOfRangeError{Offset: r.next, First: first, End: next}
+	}
+	return nil
 }
 
 // read reads record r.next, which is visible. A gap record makes it return a
@@ -130,14 +169,14 @@ func (r *Reader) read() (Record, error) {
 	}
 	r.indexed = false
 	r.pos += int64(n)
-	r.posOff = rec.following()
-	if rec.isGap() {
-		gap := &GapError{From: r.next, To: rec.following()}
+	r.posOff = rec.Following()
+	if rec.IsGap() {
+		gap := &GapError{From: r.next, To: rec.Following()}
 		r.next = gap.To
 		return Record{}, gap
 	}
 	r.next++
-	return rec.toRecord(), nil
+	return toRecord(rec), nil
 }
 
 // locate finds the segment holding r.next.
@@ -187,11 +226,11 @@ func (r *Reader) positionFrom(e indexEntry) error {
 			}
 			return r.damageAt(pos, off, err)
 		}
-		if rec.following() > r.next {
+		if rec.Following() > r.next {
 			break
 		}
 		pos += int64(n)
-		off = rec.following()
+		off = rec.Following()
 	}
 	r.pos, r.posOff, r.posK = pos, off, true
 	return nil
@@ -271,11 +310,11 @@ func scanTime(s *segment, e indexEntry, ts int64, end uint64) (uint64, bool, err
 			}
 			return 0, false, &CorruptError{Segment: s.base, Offset: off, Pos: pos, Reason: err.Error()}
 		}
-		if rec.ts >= ts && !rec.isGap() {
+		if rec.Time >= ts && !rec.IsGap() {
 			return off, true, nil
 		}
 		pos += int64(n)
-		off = rec.following()
+		off = rec.Following()
 	}
 	return 0, false, nil
 }

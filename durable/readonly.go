@@ -1,5 +1,47 @@
 package durable
 
+import (
+	"context"
+	"time"
+)
+
+// Refresh makes a read-only Log look for records and segments the writer (in
+// another process) appended since it last looked, so that End, Changed and
+// Stats reflect them; records are verified as they are found. On a writer's
+// Log it does nothing. Reader.Next, WaitVisible, OffsetAt and Verify refresh
+// on their own.
+func (l *Log) Refresh() error {
+	if l.closed.Load() {
+		return ErrClosed
+	}
+	if !l.ro {
+		return nil
+	}
+	return l.refresh()
+}
+
+// waitReadOnly polls a read-only Log until the record at off is visible.
+func (l *Log) waitReadOnly(ctx context.Context, off uint64) error {
+	for {
+		if l.closed.Load() {
+			return ErrClosed
+		}
+		if err := l.refresh(); err != nil {
+			return err
+		}
+		if l.visible.Load() > off {
+			return nil
+		}
+		t := time.NewTimer(l.opts.pollInterval)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+}
+
 // refresh makes a read-only Log see records and segments appended by a writer
 // in another process since the last look. Records are verified as they are
 // found; an incomplete or unverifiable record ends the visible log until a
@@ -55,10 +97,10 @@ func (l *Log) scanNew(s *segment) error {
 			}
 			break
 		}
-		s.idx.add(indexEntry{off: off, pos: pos, ts: rec.ts}, l.opts.indexInterval)
+		s.idx.add(indexEntry{off: off, pos: pos, ts: rec.Time}, l.opts.indexInterval)
 		pos += int64(n)
-		off = rec.following()
-		last = max(last, rec.ts)
+		off = rec.Following()
+		last = max(last, rec.Time)
 	}
 	l.mu.Lock()
 	if off > s.end {
@@ -66,8 +108,11 @@ func (l *Log) scanNew(s *segment) error {
 		l.next = off
 	}
 	l.mu.Unlock()
-	l.visible.Store(off)
-	l.written.Store(off)
+	if off > l.visible.Load() {
+		l.visible.Store(off)
+		l.written.Store(off)
+		l.notify()
+	}
 	return nil
 }
 

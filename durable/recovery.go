@@ -11,9 +11,16 @@ type Recovery struct {
 	// Clean is set when the previous writer shut down cleanly (its marker
 	// matched the directory) and only the last records needed checking.
 	Clean bool
-	// TornBytes is the size of a torn tail cut from the last segment.
+	// NewEpoch is set when Open started a new epoch (see Epoch): the
+	// previous writer did not shut down cleanly, or recovery cut or
+	// repaired something.
+	NewEpoch bool
+	// TornBytes is the size of a torn tail cut from the last segment, up to
+	// its last non-zero byte (zeros after it are unwritten, preallocated
+	// space, and are not counted).
 	TornBytes int64
-	// Repaired is the damage RepairTruncate cut away, nil if none.
+	// Repaired is the damage a repair policy dealt with (the first one),
+	// nil if none.
 	Repaired error
 	// LostFiles lists files (under lost/) holding bytes or segments cut away.
 	LostFiles []string
@@ -25,7 +32,8 @@ type Recovery struct {
 	// ClampedCursors lists cursors that pointed past the end and were clamped.
 	ClampedCursors []string
 	// CursorFallbacks lists cursors whose file was damaged or missing and that
-	// were loaded from their previous copy or reset to the oldest record.
+	// were loaded from another copy (a newer one left by an interrupted
+	// rewrite, or the previous one) or reset to the oldest record.
 	CursorFallbacks []string
 	// Ignored describes damage a read-only Open stopped at instead of repairing.
 	Ignored error
@@ -43,7 +51,10 @@ type dirListing struct {
 // recover runs Open's recovery (see doc.go, "Recovery").
 func (l *Log) recover() error {
 	if !l.ro {
-		if err := l.fs.MkdirAll(l.dir, 0o755); err != nil {
+		if err := mkdirDurable(l.fs, l.dir); err != nil {
+			return err
+		}
+		if err := l.checkJournalDir(); err != nil {
 			return err
 		}
 		lk, err := l.fs.Lock(l.path(lockName))
@@ -59,21 +70,29 @@ func (l *Log) recover() error {
 	if err := l.loadMeta(ls); err != nil {
 		return err
 	}
-	clean, hasClean := l.readClean(ls)
-	if err := l.loadSegments(ls, clean, hasClean); err != nil {
-		return err
-	}
-	if !l.ro && hasClean {
-		if err := l.fs.Remove(l.path(cleanName)); err != nil && !isNotExist(err) {
+	clean, err := l.readClean(ls)
+	if err != nil {
+		var ce *CorruptError
+		if !errors.As(err, &ce) {
 			return err
 		}
-		if len(l.segs) > 0 {
-			last := l.segs[len(l.segs)-1]
-			if err := l.fs.Remove(l.path(idxName(last.base))); err != nil && !isNotExist(err) {
-				return err
-			}
+		if err := l.damaged(ce); err != nil {
+			return err
 		}
-		if err := l.fs.SyncDir(l.dir); err != nil {
+	}
+	if ls.clean && !l.ro && l.opts.repair != RepairNone {
+		// A repair may change what the marker describes: drop it before
+		// anything changes, so that a crash in the middle of the repair
+		// leaves a journal that opens as after a crash.
+		if err := l.removeClean(nil); err != nil {
+			return err
+		}
+	}
+	if err := l.loadSegments(ls, clean); err != nil {
+		return err
+	}
+	if !l.ro {
+		if err := l.startWriting(ls.clean); err != nil {
 			return err
 		}
 	}
@@ -83,6 +102,97 @@ func (l *Log) recover() error {
 	if !l.ro {
 		if err := l.enforceRetention(); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// damaged handles damage found by Open that no torn-tail rule covers: a
+// read-only Open notes it, a writer fails unless a repair policy was chosen,
+// in which case it is reported as repaired and recovery goes on.
+func (l *Log) damaged(ce *CorruptError) error {
+	switch {
+	case l.ro:
+		if l.recovery.Ignored == nil {
+			l.recovery.Ignored = ce
+		}
+		return nil
+	case l.opts.repair == RepairNone:
+		return ce
+	}
+	if l.recovery.Repaired == nil {
+		l.recovery.Repaired = ce
+	}
+	l.opts.logger.Warn("journal damage repaired", "dir", l.dir, "policy", l.opts.repair, "damage", ce)
+	return nil
+}
+
+// startWriting finishes a writer's recovery: the active segment is fsynced
+// (what a killed process left in the page cache becomes durable, so the
+// durable end recovery reports is true), a new epoch is recorded in META if
+// one starts, the clean marker and the active segment's index (which appends
+// would make stale) are removed, and the active segment is preallocated.
+func (l *Log) startWriting(hadClean bool) error {
+	s := l.segs[len(l.segs)-1]
+	if !l.cleanMatched || l.recovery.Repaired != nil {
+		if err := s.f.Sync(); err != nil {
+			return err
+		}
+		if !l.fresh {
+			l.meta = l.meta.next(l.next)
+			if err := writeAtomic(l.fs, l.path(metaName), encodeMeta(l.meta), false); err != nil {
+				return err
+			}
+			l.recovery.NewEpoch = true
+			l.opts.logger.Info("journal epoch started", "dir", l.dir, "epoch", l.meta.epoch().N, "start", l.next)
+		}
+	}
+	if hadClean {
+		if err := l.removeClean(s); err != nil {
+			return err
+		}
+	}
+	l.preallocate(s)
+	return nil
+}
+
+// removeClean removes the clean marker and, with s, the index file of s (the
+// active segment), then fsyncs the directory.
+func (l *Log) removeClean(s *segment) error {
+	if err := l.fs.Remove(l.path(cleanName)); err != nil && !isNotExist(err) {
+		return err
+	}
+	if s != nil {
+		if err := l.fs.Remove(l.path(idxName(s.base))); err != nil && !isNotExist(err) {
+			return err
+		}
+	}
+	return l.fs.SyncDir(l.dir)
+}
+
+// checkJournalDir refuses a directory that holds files but is not a
+// journal (no META, nothing a journal writes first), before anything is
+// written into it.
+func (l *Log) checkJournalDir() error {
+	names, err := l.fs.ReadDir(l.dir)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		switch {
+		case name == metaName:
+			return nil
+		case name == lockName, strings.HasSuffix(name, tmpSuffix):
+		case name == cleanName, name == cursorDir, name == lostDir:
+			return nil // a journal whose META is missing: recovery reports it
+		default:
+			if _, ok := parseBase(name, segSuffix); ok {
+				return nil
+			}
+			if _, ok := parseBase(name, idxSuffix); ok {
+				return nil
+			}
+			return fmt.Errorf("%w: %s holds %q and no META", ErrNotJournal, l.dir, name)
 		}
 	}
 	return nil
@@ -129,13 +239,27 @@ func (l *Log) list() (dirListing, error) {
 }
 
 // loadSegments opens every segment, checks headers and the offset chain,
-// loads or rebuilds sealed indexes and recovers the tail.
-func (l *Log) loadSegments(ls dirListing, clean cleanInfo, hasClean bool) error {
+// loads or rebuilds sealed indexes and recovers the tail. clean is the valid
+// clean-shutdown marker, if any: then the directory must match it exactly.
+func (l *Log) loadSegments(ls dirListing, clean *cleanInfo) error {
 	if len(ls.bases) == 0 {
+		if clean != nil {
+			if _, err := l.cleanMismatch(clean, "no segment file left"); err != nil {
+				return err
+			}
+		}
 		if l.ro {
 			return nil
 		}
 		return l.addFirstSegment(0)
+	}
+	if clean != nil && (clean.firstBase != ls.bases[0] || clean.lastBase != ls.bases[len(ls.bases)-1]) {
+		reason := fmt.Sprintf("segments %020d to %020d, but the clean shutdown left %020d to %020d",
+			ls.bases[0], ls.bases[len(ls.bases)-1], clean.firstBase, clean.lastBase)
+		if _, err := l.cleanMismatch(clean, reason); err != nil {
+			return err
+		}
+		clean = nil // what is there is recovered as after a crash
 	}
 	flag := osRDWR
 	if l.ro {
@@ -158,7 +282,7 @@ func (l *Log) loadSegments(ls dirListing, clean cleanInfo, hasClean bool) error 
 		}
 		l.segs = append(l.segs, s)
 		if i == len(ls.bases)-1 {
-			return l.recoverTail(s, size, clean, hasClean && clean.lastBase == base, ls.idx[base])
+			return l.recoverTail(s, size, clean, ls.idx[base])
 		}
 		cut, err := l.loadSealed(s, size, ls.bases[i+1], ls.idx[base])
 		if err != nil {
@@ -171,21 +295,36 @@ func (l *Log) loadSegments(ls dirListing, clean cleanInfo, hasClean bool) error 
 	return nil
 }
 
+// cleanMismatch reports that the directory does not match a valid clean
+// marker: corruption, since a cleanly closed journal can only change by
+// damage. A read-only Open first looks again, and confirmed=false says the
+// marker is gone: a writer opened since and may have appended.
+func (l *Log) cleanMismatch(clean *cleanInfo, reason string) (confirmed bool, err error) {
+	if l.ro {
+		ls, err := l.list()
+		if err != nil {
+			return false, err
+		}
+		if now, err := l.readClean(ls); err != nil || now == nil || *now != *clean {
+			return false, nil
+		}
+	}
+	return true, l.damaged(&CorruptError{File: cleanName, Reason: "journal does not match its clean shutdown: " + reason})
+}
+
 // badSegmentHeader handles a segment after the first whose header is damaged:
 // corruption, unless RepairTruncate cuts the journal there (the previous
 // segment becomes the active one). A read-only Open stops before it.
 func (l *Log) badSegmentHeader(ce *CorruptError, bases []uint64) error {
-	if !l.ro && l.opts.repair == RepairNone {
-		return ce
+	if err := l.damaged(ce); err != nil {
+		return err
 	}
 	prev := l.segs[len(l.segs)-1]
 	prev.sealedEnd.Store(0)
 	l.setEnds(prev.end)
 	if l.ro {
-		l.recovery.Ignored = ce
 		return nil
 	}
-	l.recovery.Repaired = ce
 	if err := l.fs.Remove(l.path(idxName(prev.base))); err != nil && !isNotExist(err) {
 		return err
 	}
@@ -262,16 +401,18 @@ func (l *Log) loadSealed(s *segment, size int64, nextBase uint64, hasIdx bool) (
 	s.idx.replace(res.entries)
 	s.end, s.size, s.lastTS = res.end, res.pos, res.lastTS
 	if damage != nil {
+		if err := l.damaged(damage); err != nil {
+			return false, err
+		}
 		if l.ro {
-			l.recovery.Ignored = damage
 			l.setEnds(s.end)
 			return true, nil
 		}
-		if l.opts.repair == RepairNone {
-			return false, damage
+		dataEnd, err := lastNonZero(s.f, res.pos, size)
+		if err != nil {
+			return false, err
 		}
-		l.recovery.Repaired = damage
-		if err := l.cutTail(s, res.pos, size); err != nil {
+		if err := l.cutTail(s, res.pos, dataEnd, false); err != nil {
 			return false, err
 		}
 		return true, nil
@@ -286,13 +427,16 @@ func (l *Log) loadSealed(s *segment, size int64, nextBase uint64, hasIdx bool) (
 	return false, nil
 }
 
-// recoverTail verifies the last segment. With a matching clean marker and a
-// valid index only the records after the last index entry are checked,
-// unless a repair policy asks for every record to be verified.
-func (l *Log) recoverTail(s *segment, size int64, clean cleanInfo, cleanMatch, hasIdx bool) error {
-	if cleanMatch && hasIdx && clean.lastSize == size && l.opts.repair == RepairNone &&
+// recoverTail verifies the last segment. With a valid clean marker it must
+// end exactly where the marker says (checking only the records after the
+// last index entry when the index is valid and no repair policy asks for
+// every record); anything else is corruption. Without one, damage is a torn
+// tail unless a verifiable record after it claims (through its lag) that the
+// damaged offset had been fsynced.
+func (l *Log) recoverTail(s *segment, size int64, clean *cleanInfo, hasIdx bool) error {
+	if clean != nil && hasIdx && clean.lastSize == size && l.opts.repair == RepairNone &&
 		l.tailFromIndex(s, size, clean.next) {
-		l.recovery.Clean = true
+		l.recovery.Clean, l.cleanMatched = true, true
 		l.setEnds(s.end)
 		return nil
 	}
@@ -300,41 +444,92 @@ func (l *Log) recoverTail(s *segment, size int64, clean cleanInfo, cleanMatch, h
 	if err != nil {
 		return err
 	}
-	if res.bad != nil && !l.ro && l.opts.repair == RepairSkip {
-		if res, err = l.skipDamage(s, size, res, 0, false); err != nil {
+	if clean != nil {
+		if res.bad == nil && res.end == clean.next && size == clean.lastSize {
+			l.recovery.Clean = l.opts.repair == RepairNone
+			l.cleanMatched = true
+			l.keepTail(s, res)
+			return nil
+		}
+		reason := fmt.Sprintf("the last segment ends at offset %d, byte %d, but the clean shutdown left offset %d, byte %d",
+			res.end, size, clean.next, clean.lastSize)
+		if res.bad != nil {
+			reason = fmt.Sprintf("offset %d (byte %d of the last segment) is damaged: %v", res.end, res.pos, res.bad)
+		}
+		confirmed, err := l.cleanMismatch(clean, reason)
+		if err != nil {
 			return err
 		}
+		if !confirmed {
+			clean = nil
+		}
 	}
+	for {
+		l.keepTail(s, res)
+		if res.bad == nil {
+			return nil
+		}
+		damage := &CorruptError{Segment: s.base, Offset: res.end, Pos: res.pos, Reason: res.bad.Error()}
+		proof := false
+		if clean == nil {
+			_, _, proof, err = findValidAfter(s.f, res.pos, size, res.end, true)
+			if err != nil {
+				return err
+			}
+		}
+		if !proof && clean == nil {
+			return l.tornTail(s, res.pos, size)
+		}
+		dataEnd, err := lastNonZero(s.f, res.pos, size)
+		if err != nil {
+			return err
+		}
+		// Records after the damage say it had been fsynced (or a clean
+		// shutdown says everything had): this is corruption.
+		if err := l.damaged(damage); err != nil {
+			return err
+		}
+		if l.ro {
+			return nil
+		}
+		if l.opts.repair == RepairSkip {
+			next, err := l.skipOnce(s, size, res, 0, false)
+			if err != nil {
+				return err
+			}
+			if next != nil {
+				res = *next
+				continue
+			}
+		}
+		return l.cutTail(s, res.pos, dataEnd, false)
+	}
+}
+
+// keepTail makes the scanned part of the last segment its content.
+func (l *Log) keepTail(s *segment, res scanResult) {
 	s.idx.replace(res.entries)
 	s.end, s.size, s.lastTS = res.end, res.pos, res.lastTS
+	s.written = res.pos
 	l.setEnds(s.end)
-	if res.bad == nil {
-		return nil
-	}
-	damage := &CorruptError{Segment: s.base, Offset: res.end, Pos: res.pos, Reason: res.bad.Error()}
-	after, err := validAfter(s.f, res.pos, size, res.end)
+}
+
+// tornTail cuts a torn tail at pos: the bytes up to the last non-zero one
+// are kept under lost/. A read-only Open only reports them.
+func (l *Log) tornTail(s *segment, pos, size int64) error {
+	dataEnd, err := lastNonZero(s.f, pos, size)
 	if err != nil {
 		return err
 	}
+	l.recovery.TornBytes = dataEnd - pos
 	if l.ro {
-		if after {
-			l.recovery.Ignored = damage
-		} else {
-			l.recovery.TornBytes = size - res.pos
-		}
 		return nil
 	}
-	if !after {
-		l.recovery.TornBytes = size - res.pos
+	if dataEnd > pos {
 		l.opts.logger.Warn("journal torn tail truncated", "dir", l.dir, "segment", s.base,
-			"offset", res.end, "bytes", size-res.pos)
-		return l.cutTail(s, res.pos, size)
+			"offset", s.end, "bytes", dataEnd-pos)
 	}
-	if l.opts.repair == RepairNone {
-		return damage
-	}
-	l.recovery.Repaired = damage
-	return l.cutTail(s, res.pos, size)
+	return l.cutTail(s, pos, dataEnd, true)
 }
 
 // tailFromIndex loads the last segment's index and verifies the records after
@@ -360,13 +555,14 @@ func (l *Log) tailFromIndex(s *segment, size int64, next uint64) bool {
 			return false
 		}
 		pos += int64(n)
-		off = rec.following()
+		off = rec.Following()
 	}
 	if pos != size || off != next {
 		return false
 	}
 	s.idx.replace(f.entries)
 	s.end, s.size, s.lastTS = f.end, size, f.lastTS
+	s.written = size
 	return true
 }
 

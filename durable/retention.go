@@ -72,6 +72,7 @@ func (l *Log) enforceRetention() error {
 		if err := l.fs.Remove(l.path(idxName(s.base))); err != nil && !isNotExist(err) {
 			return err
 		}
+		l.deleted.Add(1)
 	}
 	for _, s := range closeNow {
 		_ = s.f.Close()

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io"
 	"sync/atomic"
+
+	"github.com/brookmq/brook/durable/internal/record"
 )
 
 // segment is one segment file. Fields marked (mu) are guarded by Log.mu; the
@@ -70,9 +72,9 @@ func (r *recReader) have(pos int64, n int) bool {
 }
 
 // record decodes and verifies the record at pos, which must carry offset want.
-// Decoding errors (errShort at end of file, errCRC, ...) are returned bare; an
+// Decoding errors (record.ErrShort at end of file, errCRC, ...) are returned bare; an
 // I/O error is returned as is.
-func (r *recReader) record(pos int64, want uint64) (rawRecord, int, error) {
+func (r *recReader) record(pos int64, want uint64) (record.Raw, int, error) {
 	rec, size, err := r.try(pos, want, false)
 	if err != nil && !isIOError(err) {
 		// Bytes buffered earlier may have been read while the writer was
@@ -82,34 +84,34 @@ func (r *recReader) record(pos int64, want uint64) (rawRecord, int, error) {
 	return rec, size, err
 }
 
-func (r *recReader) try(pos int64, want uint64, fresh bool) (rawRecord, int, error) {
-	if fresh || !r.have(pos, recordHeaderSize) {
-		if err := r.fill(pos, recordHeaderSize); err != nil {
-			return rawRecord{}, 0, ioError{err}
+func (r *recReader) try(pos int64, want uint64, fresh bool) (record.Raw, int, error) {
+	if fresh || !r.have(pos, record.HeaderSize) {
+		if err := r.fill(pos, record.HeaderSize); err != nil {
+			return record.Raw{}, 0, ioError{err}
 		}
 	}
 	i := int(pos - r.bufPos)
-	_, size, err := peekLength(r.buf[i:r.n])
+	_, size, err := record.Peek(r.buf[i:r.n])
 	if err != nil {
-		return rawRecord{}, 0, err
+		return record.Raw{}, 0, err
 	}
 	if !r.have(pos, size) {
 		// The length is unverified: a damaged one may claim up to
-		// maxRecordLen. Check it against the file before allocating a
+		// record.MaxLen. Check it against the file before allocating a
 		// buffer for it.
 		fsize, err := r.f.Size()
 		if err != nil {
-			return rawRecord{}, 0, ioError{err}
+			return record.Raw{}, 0, ioError{err}
 		}
 		if pos+int64(size) > fsize {
-			return rawRecord{}, 0, errShort
+			return record.Raw{}, 0, record.ErrShort
 		}
 		if err := r.fill(pos, size); err != nil {
-			return rawRecord{}, 0, ioError{err}
+			return record.Raw{}, 0, ioError{err}
 		}
 		i = 0
 	}
-	return decodeRecord(r.buf[i:r.n], want)
+	return record.Decode(r.buf[i:r.n], want)
 }
 
 // ioError marks a read failure, as opposed to bytes that failed verification.
@@ -152,52 +154,46 @@ func scanSegment(f File, base uint64, size int64, interval int64) (scanResult, e
 			return res, nil
 		}
 		if res.pos+int64(n) > size {
-			res.bad = errShort
+			res.bad = record.ErrShort
 			return res, nil
 		}
-		ts := max(rec.ts, res.lastTS)
+		ts := max(rec.Time, res.lastTS)
 		if lastIdx < 0 || res.pos-lastIdx >= interval {
-			res.entries = append(res.entries, indexEntry{off: rec.off, pos: res.pos, ts: ts})
+			res.entries = append(res.entries, indexEntry{off: rec.Offset, pos: res.pos, ts: ts})
 			lastIdx = res.pos
 		}
 		res.lastTS = ts
 		res.pos += int64(n)
-		res.end = rec.following()
+		res.end = rec.Following()
 	}
 	return res, nil
 }
 
-// validAfter reports whether any verifiable record with an offset at or after
-// expect starts at an aligned position in (pos, size). It decides between a
-// torn tail (nothing valid follows) and corruption.
-func validAfter(f File, pos, size int64, expect uint64) (bool, error) {
-	_, _, found, err := findValidAfter(f, pos, size, expect)
-	return found, err
-}
-
 // findValidAfter returns the position and offset of the first verifiable
-// record with an offset at or after expect starting at an aligned position in
-// (pos, size).
-func findValidAfter(f File, pos, size int64, expect uint64) (int64, uint64, bool, error) {
+// record with an offset at or after expect starting at an aligned position
+// in (pos, size). With proof set, only a record whose lag claims that
+// expect had been fsynced counts: one found means the damage at pos is
+// corruption, not a torn tail.
+func findValidAfter(f File, pos, size int64, expect uint64, proof bool) (int64, uint64, bool, error) {
 	rr := newRecReader(f, scanChunk(size))
-	hi := expect + uint64(size-pos)/recordHeaderSize + 1
-	for p := pos + recordAlign; p+recordHeaderSize <= size; p += recordAlign {
-		if !rr.have(p, recordHeaderSize) {
-			if err := rr.fill(p, recordHeaderSize); err != nil {
+	hi := expect + uint64(size-pos)/record.HeaderSize + 1
+	for p := pos + record.Align; p+record.HeaderSize <= size; p += record.Align {
+		if !rr.have(p, record.HeaderSize) {
+			if err := rr.fill(p, record.HeaderSize); err != nil {
 				return 0, 0, false, err
 			}
 		}
 		i := int(p - rr.bufPos)
 		b := rr.buf[i:rr.n]
-		if !plausibleHeader(b, expect, hi) {
+		if !record.Plausible(b, expect, hi) {
 			continue
 		}
-		off := recordOffsetField(b)
-		_, n, err := rr.record(p, off)
+		off := record.OffsetField(b)
+		rec, n, err := rr.record(p, off)
 		if isIOError(err) {
 			return 0, 0, false, err
 		}
-		if err == nil && p+int64(n) <= size {
+		if err == nil && p+int64(n) <= size && (!proof || rec.SyncedEnd() > expect) {
 			return p, off, true, nil
 		}
 	}

@@ -187,13 +187,13 @@ func verifySegment(s *segment, limit uint64) (recs, gaps uint64, pos int64, err 
 			}
 			return recs, gaps, pos, &CorruptError{Segment: s.base, Offset: off, Pos: pos, Reason: err.Error()}
 		}
-		if rec.isGap() {
-			gaps += rec.following() - off
+		if rec.IsGap() {
+			gaps += rec.Following() - off
 		} else {
 			recs++
 		}
 		pos += int64(n)
-		off = rec.following()
+		off = rec.Following()
 	}
 	return recs, gaps, pos, nil
 }

@@ -7,15 +7,16 @@ import (
 // run is the writer goroutine: it takes the pending batch, writes it with one
 // write per segment touched, fsyncs (Group) and publishes the new ends. The
 // next batch builds up while it writes and syncs. (In Always mode each
-// appender writes and fsyncs its own record, under writeMu too.)
+// appender writes and fsyncs its own record, under writeMu too.) In Interval
+// mode a timer is armed only while written records wait for their fsync, so
+// an idle journal costs no wakeups.
 func (l *Log) run() {
 	defer close(l.done)
-	var tick <-chan time.Time
-	if d := l.opts.sync.interval(); d > 0 {
-		t := time.NewTicker(d)
-		defer t.Stop()
-		tick = t.C
-	}
+	interval := l.opts.sync.interval()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	armed := false
 	durableMode := l.opts.sync.acksDurable()
 	for {
 		select {
@@ -23,7 +24,9 @@ func (l *Log) run() {
 			l.writeMu.Lock()
 			l.drain(durableMode)
 			l.writeMu.Unlock()
-		case <-tick:
+		case <-timer.C:
+			armed = false
+			l.ticks.Add(1)
 			l.writeMu.Lock()
 			l.drain(false)
 			l.syncActive()
@@ -41,6 +44,10 @@ func (l *Log) run() {
 			l.writeMu.Unlock()
 			return
 		}
+		if interval > 0 && !armed && l.durable.Load() < l.written.Load() && l.failure.Load() == nil {
+			timer.Reset(interval)
+			armed = true
+		}
 	}
 }
 
@@ -56,7 +63,7 @@ func (l *Log) drain(sync bool) {
 		}
 		l.pending, l.spare = l.spare, nil
 		l.pendingBytes = 0
-		l.space.Broadcast()
+		l.freeRoom()
 		l.mu.Unlock()
 
 		if l.failure.Load() == nil {
@@ -85,14 +92,14 @@ func (l *Log) writeBatch(b *batch, sync bool) {
 			return
 		}
 		c.seg.written += int64(len(c.buf))
+		l.wrote.Add(uint64(len(c.buf)))
 	}
 	l.written.Store(b.end)
 	if sync {
-		if err := l.activeWriteSeg().f.Sync(); err != nil {
+		if err := l.syncData(l.activeWriteSeg().f); err != nil {
 			l.fail("fsync", err)
 			return
 		}
-		l.syncs.Add(1)
 		l.durable.Store(b.end)
 	}
 	if l.opts.sync.acksDurable() {
@@ -102,6 +109,17 @@ func (l *Log) writeBatch(b *batch, sync bool) {
 	}
 	l.refreshFree()
 	l.notify()
+}
+
+// syncData fdatasyncs appended data and counts it for Stats.
+func (l *Log) syncData(f File) error {
+	start := time.Now()
+	err := f.Sync()
+	l.syncNanos.Add(int64(time.Since(start)))
+	if err == nil {
+		l.syncs.Add(1)
+	}
+	return err
 }
 
 // activeWriteSeg returns the last segment that has a file.
@@ -125,10 +143,9 @@ func (l *Log) syncActive() error {
 	if l.durable.Load() == w {
 		return nil
 	}
-	if err := l.activeWriteSeg().f.Sync(); err != nil {
+	if err := l.syncData(l.activeWriteSeg().f); err != nil {
 		return l.fail("fsync", err)
 	}
-	l.syncs.Add(1)
 	l.durable.Store(w)
 	if l.opts.sync.acksDurable() {
 		l.visible.Store(w)
@@ -142,7 +159,7 @@ func (l *Log) syncActive() error {
 // retention.
 func (l *Log) roll(next *segment) error {
 	prev := l.activeWriteSeg()
-	if err := prev.f.Sync(); err != nil {
+	if err := l.trimSegment(prev); err != nil {
 		return err
 	}
 	if end := l.written.Load(); end > l.durable.Load() {
@@ -159,6 +176,7 @@ func (l *Log) roll(next *segment) error {
 	next.f = f
 	l.mu.Unlock()
 	next.written = segHdrSize
+	l.rolls.Add(1)
 	return l.enforceRetention()
 }
 
@@ -178,6 +196,7 @@ func (l *Log) createSegment(base uint64, created int64) (File, error) {
 	if _, err := f.WriteAt(encodeSegHeader(base, l.meta.id, created), 0); err != nil {
 		return fail(err)
 	}
+	l.preallocateFile(f, segHdrSize, name)
 	if err := f.Sync(); err != nil {
 		return fail(err)
 	}
@@ -189,4 +208,38 @@ func (l *Log) createSegment(base uint64, created int64) (File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// trimSegment cuts s's file back to its records (dropping preallocated
+// space) and fsyncs it: a sealed segment, and the active one at Close, end
+// exactly after their last record.
+func (l *Log) trimSegment(s *segment) error {
+	if l.opts.preallocate {
+		if err := s.f.Truncate(s.written); err != nil {
+			return err
+		}
+	}
+	return s.f.Sync()
+}
+
+// preallocate extends the active segment's file to the segment size after
+// recovery (a segment created by this Log already was).
+func (l *Log) preallocate(s *segment) {
+	l.preallocateFile(s.f, s.written, s.path)
+}
+
+// preallocateFile extends f, holding size bytes of data, to the segment size
+// if the FS can. A failure only costs speed: it is logged, and the file cut
+// back to its data if the failed call left it longer.
+func (l *Log) preallocateFile(f File, size int64, name string) {
+	a, ok := f.(Allocator)
+	if !ok || !l.opts.preallocate || size >= l.opts.segmentSize {
+		return
+	}
+	if err := a.Allocate(l.opts.segmentSize); err != nil {
+		l.opts.logger.Warn("journal segment not preallocated", "file", name, "err", err)
+		if now, serr := f.Size(); serr == nil && now > size {
+			_ = f.Truncate(size)
+		}
+	}
 }

@@ -69,7 +69,7 @@ func (s *pair) Recv(ctx context.Context) (Received, error) { return s.fq.Pop(ctx
 
 func (s *pair) Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error {
 	if !s.is(p) {
-		s.cfg.drop(p, m, DropUnexpected)
+		s.cfg.dropIn(p, m, tag, DropUnexpected)
 		return nil
 	}
 	return s.fq.Push(ctx, p, m, tag)

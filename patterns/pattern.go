@@ -199,13 +199,23 @@ func (r DropReason) String() string {
 	return fmt.Sprintf("DropReason(%d)", int(r))
 }
 
+// Drop describes one message a pattern dropped.
+type Drop struct {
+	// Pipe is the peer concerned (nil when none is).
+	Pipe Pipe
+	Msg  Msg
+	// Tag is the inbound message's tag (zero for outbound messages).
+	Tag    Tag
+	Reason DropReason
+}
+
 // Config is what a pattern needs to know about its socket.
 type Config struct {
 	// RecvHWM bounds inbound messages queued per peer; <= 0 is unlimited.
 	RecvHWM int
-	// OnDrop is told of every message the pattern drops (p may be nil).
-	// It must not block or call back into the pattern.
-	OnDrop func(p Pipe, m Msg, reason DropReason)
+	// OnDrop is told of every message the pattern drops. It must not
+	// block or call back into the pattern.
+	OnDrop func(Drop)
 
 	// XPubVerbose passes every subscription message to an XPUB's
 	// application, not only the first for a topic (libzmq XPUB_VERBOSE).
@@ -238,8 +248,11 @@ type Config struct {
 	RouterHandover bool
 }
 
-func (c *Config) drop(p Pipe, m Msg, r DropReason) {
+func (c *Config) drop(p Pipe, m Msg, r DropReason) { c.dropIn(p, m, 0, r) }
+
+// dropIn reports a dropped inbound message with its tag.
+func (c *Config) dropIn(p Pipe, m Msg, tag Tag, r DropReason) {
 	if c.OnDrop != nil {
-		c.OnDrop(p, m, r)
+		c.OnDrop(Drop{Pipe: p, Msg: m, Tag: tag, Reason: r})
 	}
 }

@@ -182,7 +182,7 @@ func (s *pub) Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error {
 	topic, subscribe, ok := transport.ParseSubscription(m)
 	if !ok {
 		if !s.x {
-			s.cfg.drop(p, m, DropUnexpected)
+			s.cfg.dropIn(p, m, tag, DropUnexpected)
 			return nil
 		}
 		return s.fq.Push(ctx, p, m, tag)
@@ -191,7 +191,7 @@ func (s *pub) Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error {
 	sp := s.peers[p.ID()]
 	if sp == nil || s.closed {
 		s.mu.Unlock()
-		s.cfg.drop(p, m, DropUnexpected)
+		s.cfg.dropIn(p, m, tag, DropUnexpected)
 		return nil
 	}
 	pass := s.x

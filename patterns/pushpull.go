@@ -24,8 +24,8 @@ func (s *push) Send(ctx context.Context, m Msg) error {
 
 // Inbound drops anything a PULL peer sends: PULL sockets never send, so
 // it can only be a misbehaving peer.
-func (s *push) Inbound(_ context.Context, p Pipe, m Msg, _ Tag) error {
-	s.cfg.drop(p, m, DropUnexpected)
+func (s *push) Inbound(_ context.Context, p Pipe, m Msg, tag Tag) error {
+	s.cfg.dropIn(p, m, tag, DropUnexpected)
 	return nil
 }
 

@@ -101,7 +101,7 @@ func (s *req) Send(ctx context.Context, m Msg) error {
 		return ErrState
 	}
 	if s.reply != nil {
-		s.cfg.drop(s.reply.Pipe, s.reply.Msg, DropUnexpected)
+		s.cfg.dropIn(s.reply.Pipe, s.reply.Msg, s.reply.Tag, DropUnexpected)
 		s.reply = nil
 	}
 	s.state = reqSending
@@ -125,7 +125,7 @@ func (s *req) Send(ctx context.Context, m Msg) error {
 		s.state = reqIdle
 		s.notifyLocked()
 		for _, e := range early {
-			s.cfg.drop(e.p, e.m, DropUnexpected)
+			s.cfg.dropIn(e.p, e.m, e.tag, DropUnexpected)
 		}
 		return err
 	}
@@ -196,19 +196,19 @@ func (s *req) Inbound(_ context.Context, p Pipe, m Msg, tag Tag) error {
 // acceptLocked takes m as the reply if it is one, or drops it.
 func (s *req) acceptLocked(p Pipe, m Msg, tag Tag) {
 	if s.state != reqAwaiting || s.reply != nil || p.ID() != s.asked {
-		s.cfg.drop(p, m, DropUnexpected)
+		s.cfg.dropIn(p, m, tag, DropUnexpected)
 		return
 	}
 	f := m.Frames
 	if s.cfg.ReqCorrelate {
 		if len(f) < 1 || len(f[0]) != 4 || binary.BigEndian.Uint32(f[0]) != s.id {
-			s.cfg.drop(p, m, DropUnexpected)
+			s.cfg.dropIn(p, m, tag, DropUnexpected)
 			return
 		}
 		f = f[1:]
 	}
 	if len(f) < 2 || len(f[0]) != 0 {
-		s.cfg.drop(p, m, DropUnexpected)
+		s.cfg.dropIn(p, m, tag, DropUnexpected)
 		return
 	}
 	s.reply = &Received{Msg: Msg{Frames: f[1:]}, Pipe: p, Tag: tag}
@@ -295,7 +295,7 @@ func (s *rep) Recv(ctx context.Context) (Received, error) {
 		f := r.Msg.Frames
 		i := emptyFrame(f)
 		if i < 0 || i == len(f)-1 {
-			s.cfg.drop(r.Pipe, r.Msg, DropUnexpected)
+			s.cfg.dropIn(r.Pipe, r.Msg, r.Tag, DropUnexpected)
 			continue
 		}
 		s.mu.Lock()

@@ -237,7 +237,7 @@ func (s *router) Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error {
 	}
 	s.mu.Unlock()
 	if id == nil {
-		s.cfg.drop(p, m, DropUnexpected)
+		s.cfg.dropIn(p, m, tag, DropUnexpected)
 		return nil
 	}
 	frames := make([][]byte, 0, len(m.Frames)+1)

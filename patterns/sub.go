@@ -30,7 +30,7 @@ type sub struct {
 	fq  *fairQueue
 
 	mu     sync.Mutex
-	subs   trie
+	subs   Trie
 	pipes  map[uint64]Pipe
 	closed bool
 }
@@ -150,7 +150,7 @@ func (s *sub) Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error {
 	ok := s.subs.Match(first)
 	s.mu.Unlock()
 	if !ok {
-		s.cfg.drop(p, m, DropUnexpected)
+		s.cfg.dropIn(p, m, tag, DropUnexpected)
 		return nil
 	}
 	return s.fq.Push(ctx, p, m, tag)

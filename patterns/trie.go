@@ -1,7 +1,7 @@
 package patterns
 
 // This file holds the two prefix tries of the publish-subscribe family:
-// trie, a counted set of prefixes (what a SUB or XSUB subscribed to), and
+// Trie, a counted set of prefixes (what a SUB or XSUB subscribed to), and
 // mtrie, prefixes mapped to the set of subscribers holding them (what a
 // PUB or XPUB routes by). Both are byte-wise tries whose nodes keep their
 // children in a small sorted table, so a match costs one table lookup per
@@ -87,10 +87,12 @@ func (c *children[N]) remove(b byte) {
 
 func (c *children[N]) empty() bool { return len(c.keys) == 0 }
 
-// trie is a counted set of topic prefixes: subscribing to a prefix twice
+// Trie is a counted set of topic prefixes: subscribing to a prefix twice
 // needs two removals. The empty prefix matches every message. The zero
-// value is an empty trie. It is not safe for concurrent use.
-type trie struct {
+// value is an empty Trie. It is not safe for concurrent use. SUB and XSUB
+// keep their subscriptions in one; so does a journaled publisher, per
+// subscriber it serves from its journal.
+type Trie struct {
 	root     trieNode
 	distinct int
 }
@@ -102,7 +104,7 @@ type trieNode struct {
 
 // Add counts one more subscription to topic and returns the new count
 // (1 means the prefix is new).
-func (t *trie) Add(topic []byte) int {
+func (t *Trie) Add(topic []byte) int {
 	n := &t.root
 	for _, b := range topic {
 		n = n.kids.getOrAdd(b)
@@ -116,7 +118,7 @@ func (t *trie) Add(topic []byte) int {
 
 // Remove takes away one subscription to topic. It reports whether topic
 // was subscribed at all, and whether that was its last subscription.
-func (t *trie) Remove(topic []byte) (found, last bool) {
+func (t *Trie) Remove(topic []byte) (found, last bool) {
 	found, last, _ = t.root.remove(topic)
 	if last {
 		t.distinct--
@@ -146,7 +148,7 @@ func (n *trieNode) remove(topic []byte) (found, last, prune bool) {
 }
 
 // Count returns how many subscriptions topic has.
-func (t *trie) Count(topic []byte) int {
+func (t *Trie) Count(topic []byte) int {
 	n := &t.root
 	for _, b := range topic {
 		if n = n.kids.find(b); n == nil {
@@ -157,7 +159,7 @@ func (t *trie) Count(topic []byte) int {
 }
 
 // Match reports whether some subscribed prefix is a prefix of data.
-func (t *trie) Match(data []byte) bool {
+func (t *Trie) Match(data []byte) bool {
 	n := &t.root
 	if n.count > 0 {
 		return true
@@ -174,11 +176,11 @@ func (t *trie) Match(data []byte) bool {
 }
 
 // Len is the number of distinct subscribed prefixes.
-func (t *trie) Len() int { return t.distinct }
+func (t *Trie) Len() int { return t.distinct }
 
 // Topics returns every distinct subscribed prefix once, in byte order, as
 // fresh slices.
-func (t *trie) Topics() [][]byte {
+func (t *Trie) Topics() [][]byte {
 	out := make([][]byte, 0, t.distinct)
 	var walk func(n *trieNode, path []byte)
 	walk = func(n *trieNode, path []byte) {

@@ -11,7 +11,7 @@ import (
 )
 
 func TestTrieCountsAndMatches(t *testing.T) {
-	var tr trie
+	var tr Trie
 	assert.False(t, tr.Match([]byte("abc")))
 	assert.Equal(t, 1, tr.Add([]byte("ab")))
 	assert.Equal(t, 2, tr.Add([]byte("ab")))
@@ -45,7 +45,7 @@ func TestTrieCountsAndMatches(t *testing.T) {
 }
 
 func TestTriePrunes(t *testing.T) {
-	var tr trie
+	var tr Trie
 	tr.Add([]byte("abcdef"))
 	tr.Add([]byte("abc"))
 	tr.Remove([]byte("abcdef"))
@@ -56,7 +56,7 @@ func TestTriePrunes(t *testing.T) {
 
 func TestTrieWideNode(t *testing.T) {
 	// More than 8 children switches the child lookup to binary search.
-	var tr trie
+	var tr Trie
 	for b := 0; b < 256; b += 3 {
 		tr.Add([]byte{byte(b), 'x'})
 	}
@@ -104,13 +104,13 @@ func TestMtrieSetsPerHolder(t *testing.T) {
 	assert.Empty(t, mt.root.vals)
 }
 
-// FuzzTrie checks trie against a map of counts under a sequence of
+// FuzzTrie checks Trie against a map of counts under a sequence of
 // operations read from the input: op byte, topic length, topic.
 func FuzzTrie(f *testing.F) {
 	f.Add([]byte{0, 2, 'a', 'b', 0, 1, 'a', 1, 2, 'a', 'b', 2, 3, 'a', 'b', 'c'})
 	f.Add([]byte{0, 0, 2, 5, 'h', 'e', 'l', 'l', 'o', 1, 0})
 	f.Fuzz(func(t *testing.T, ops []byte) {
-		var tr trie
+		var tr Trie
 		var mt mtrie[byte]
 		model := map[string]int{}
 		held := map[string]map[byte]bool{}
@@ -176,7 +176,7 @@ func FuzzTrie(f *testing.F) {
 
 // BenchmarkTrieMatch measures a match against 10,000 subscribed topics.
 func BenchmarkTrieMatch(b *testing.B) {
-	var tr trie
+	var tr Trie
 	for i := 0; i < 10000; i++ {
 		tr.Add([]byte(fmt.Sprintf("market.%04d.", i)))
 	}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/brookmq/brook/patterns"
 	"github.com/brookmq/brook/transport"
 )
 
@@ -77,6 +78,9 @@ func (s *Socket) runConn(p *pipe, conn transport.Conn) error {
 	}()
 	// Close the connection when the socket finishes closing (after linger).
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	cs := s.journalConn(p, conn)
+	s.journalConnected(p, cs)
+	defer s.journalDisconnected(p)
 	var readErr error
 	for {
 		m, err := conn.ReadMsg()
@@ -85,7 +89,22 @@ func (s *Socket) runConn(p *pipe, conn transport.Conn) error {
 			break
 		}
 		p.received.Add(1)
-		if err := s.pat.Inbound(ctx, p, m, 0); err != nil {
+		var tag patterns.Tag
+		if cs != nil && s.jp != nil {
+			s.journalInbound(p, cs, m)
+		}
+		if cs != nil && cs.hasData {
+			t, deliver, err := s.jr.receive(p, cs, m)
+			if err != nil {
+				readErr = err
+				break
+			}
+			if !deliver {
+				continue // a duplicate
+			}
+			tag = t
+		}
+		if err := s.pat.Inbound(ctx, p, m, tag); err != nil {
 			if s.closing.Load() && errors.Is(err, transport.ErrClosed) {
 				s.dropped(p, DropUnread, 1)
 				continue

@@ -43,6 +43,19 @@ const (
 	// EventRejected: a peer was refused after its handshake (a second
 	// PAIR peer).
 	EventRejected
+	// EventDeadLetter: a journaled sender gave up on a message after
+	// WithMaxDeliveries deliveries and moved it to its dead-letter journal
+	// (Err says which and why).
+	EventDeadLetter
+	// EventJournalGap: messages a journaled socket should have delivered
+	// are gone (deleted by retention before anyone acknowledged them, or
+	// older than a resuming subscriber's position); Count says how many,
+	// Err why. Also a journal that cannot be read (Err), retried later.
+	EventJournalGap
+	// EventJournalChanged: a resuming subscriber found that a publisher's
+	// journal is not the one it had a position in (a new journal id), or
+	// no longer has records it had delivered (Err says which).
+	EventJournalChanged
 )
 
 var eventNames = map[EventType]string{
@@ -52,6 +65,7 @@ var eventNames = map[EventType]string{
 	EventConnectRetried: "connect-retried", EventHandshakeSucceeded: "handshake-succeeded",
 	EventHandshakeFailed: "handshake-failed", EventDisconnected: "disconnected",
 	EventClosed: "closed", EventDropped: "dropped", EventRejected: "rejected",
+	EventDeadLetter: "dead-letter", EventJournalGap: "journal-gap", EventJournalChanged: "journal-changed",
 }
 
 func (t EventType) String() string {

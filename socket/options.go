@@ -50,6 +50,7 @@ type options struct {
 	// options such as ROUTER mandatory mode live in options_*.go files).
 	patternOpts []func(*patterns.Config)
 	typeOnly    []typeOnly // options only some socket types take
+	journal     journalOptions
 }
 
 func defaultOptions() options {
@@ -62,6 +63,7 @@ func defaultOptions() options {
 		maxMsgSize:       DefaultMaxMsgSize,
 		logger:           slog.New(slog.DiscardHandler),
 		monitorBuffer:    256,
+		journal:          defaultJournalOptions(),
 	}
 }
 

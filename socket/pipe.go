@@ -6,19 +6,24 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/brookmq/brook/durable"
+	"github.com/brookmq/brook/socket/internal/jwire"
 	"github.com/brookmq/brook/transport"
 )
 
 // item kinds in a pipe's send queue.
 const (
-	itemData = iota
-	itemSubscribe
-	itemCancel
+	itemData      = iota // an application message
+	itemSubscribe        // a subscription: msg.Frames[0] is the topic
+	itemCancel           // a cancellation: msg.Frames[0] is the topic
+	itemCommand          // a command: msg.Frames is {name, data}
+	itemJournal          // a journaled message: msg.Frames[0] is its JDATA, the rest the message
+	itemStream           // a journaled stream message: msg.Frames[0] is its JSTREAM
 )
 
-// outItem is one queued message, or a subscription command whose topic is
-// the message's only frame. It holds a single pointer, so queueing it
-// costs as little write-barrier work as possible.
+// outItem is one queued message, or a command whose parts are the
+// message's frames. It holds a single pointer, so queueing it costs as
+// little write-barrier work as possible.
 type outItem struct {
 	kind uint8
 	msg  Msg
@@ -45,9 +50,18 @@ type pipe struct {
 	received  atomic.Uint64
 	conns     atomic.Uint64
 
+	// jfed is set on a subscriber a journaled publisher serves from its
+	// journal: the pattern's live fan-out skips it (TrySend takes and
+	// drops), its feeder sends instead.
+	jfed atomic.Bool
+	// lastJournal is the journal id a publisher announced on this pipe's
+	// last connection (used by its connection's goroutine only).
+	lastJournal durable.JournalID
+
 	mu      sync.Mutex
 	q       []outItem // queued items, oldest first; swapped out whole by the writer
 	data    int       // data items queued: what the HWM counts
+	jdata   int       // journaled messages queued (a feeder's flow control)
 	hwm     int
 	full    bool // a TrySend was refused since the last drain
 	closed  bool
@@ -119,6 +133,9 @@ func (p *pipe) Peer() transport.PeerInfo {
 
 // TrySend implements patterns.Pipe.
 func (p *pipe) TrySend(m Msg) bool {
+	if p.jfed.Load() {
+		return true // served from the journal, not from the live fan-out
+	}
 	p.mu.Lock()
 	if p.closed || (p.hwm > 0 && p.data >= p.hwm) {
 		p.full = true
@@ -130,6 +147,51 @@ func (p *pipe) TrySend(m Msg) bool {
 	p.wakeLocked()
 	p.mu.Unlock()
 	return true
+}
+
+// sendCommand queues a command ahead of the data high-water mark (like a
+// subscription, it is never dropped while the pipe is open). It reports
+// false when the pipe is closed.
+func (p *pipe) sendCommand(name string, data []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.q = append(p.q, outItem{kind: itemCommand, msg: Msg{Frames: [][]byte{[]byte(name), data}}})
+	p.wakeLocked()
+	return true
+}
+
+// sendJournaled queues a journaled message: frames[0] is its encoded
+// JDATA (or, for a stream, JSTREAM), the rest the application's frames.
+// The journal's dispatcher and feeders bound what they put in flight per
+// peer, so the high-water mark does not refuse it; it reports false when
+// the pipe is closed.
+func (p *pipe) sendJournaled(frames [][]byte, stream bool) bool {
+	kind := uint8(itemJournal)
+	if stream {
+		kind = itemStream
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.q = append(p.q, outItem{kind: kind, msg: Msg{Frames: frames}})
+	p.jdata++
+	if p.hwm > 0 && p.jdata >= p.hwm {
+		p.full = true // the writer's next pass reports room (pipeWritable)
+	}
+	p.wakeLocked()
+	return true
+}
+
+// journalQueued is the number of journaled messages waiting.
+func (p *pipe) journalQueued() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.jdata
 }
 
 // SendSubscription implements patterns.Pipe.
@@ -158,7 +220,7 @@ func (p *pipe) ResetSubscriptions(topics [][]byte) {
 		items = append(items, subItem(itemSubscribe, t))
 	}
 	for _, it := range p.q {
-		if it.kind == itemData {
+		if it.kind != itemSubscribe && it.kind != itemCancel {
 			items = append(items, it)
 		}
 	}
@@ -193,7 +255,7 @@ func (p *pipe) popAll(spare []outItem) ([]outItem, bool) {
 	p.mu.Lock()
 	out := p.q
 	p.q = spare[:0]
-	p.data = 0
+	p.data, p.jdata = 0, 0
 	wasFull := p.full && len(out) > 0
 	if wasFull {
 		p.full = false
@@ -204,8 +266,10 @@ func (p *pipe) popAll(spare []outItem) ([]outItem, bool) {
 }
 
 // requeue puts data items that could not be written back in front of the
-// queue, in order; unsent subscription commands are dropped because the
-// pattern resends the full set on the next connection.
+// queue, in order. Unsent subscriptions are dropped because the pattern
+// resends the full set on the next connection; unsent journaled messages
+// and commands too, because the journal redelivers what a lost connection
+// had in flight and speaks afresh on the next one.
 func (p *pipe) requeue(items []outItem) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -277,8 +341,8 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 	w := pipeWriter{p: p, conn: conn}
 	for {
 		batch, wasFull := p.popAll(w.spare())
-		if wasFull && p.s.waker != nil {
-			p.s.waker.Writable(p)
+		if wasFull {
+			p.s.pipeWritable(p)
 		}
 		if len(batch) == 0 {
 			w.free = append(w.free, batch)
@@ -315,6 +379,17 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 				err = conn.WriteSubscription(it.msg.Frames[0], true)
 			case itemCancel:
 				err = conn.WriteSubscription(it.msg.Frames[0], false)
+			case itemCommand:
+				err = conn.WriteCommand(string(it.msg.Frames[0]), it.msg.Frames[1])
+			case itemJournal, itemStream:
+				name := jwire.CmdData
+				if it.kind == itemStream {
+					name = jwire.CmdStream
+				}
+				err = conn.WriteCommand(name, it.msg.Frames[0])
+				if err == nil {
+					err = conn.WriteMsg(Msg{Frames: it.msg.Frames[1:]})
+				}
 			}
 			if err != nil {
 				return w.fail(err)
@@ -420,7 +495,7 @@ func (w *pipeWriter) flushBefore(i int) error {
 // wireSize estimates an item's bytes on the wire: its frames with their
 // longest headers.
 func (it *outItem) wireSize() int {
-	if it.kind != itemData {
+	if it.kind == itemSubscribe || it.kind == itemCancel {
 		return len(it.msg.Frames[0]) + 16
 	}
 	n := 0
@@ -435,10 +510,11 @@ func (it *outItem) wireSize() int {
 // flushes on its own and the writer always knows what has left.
 const flushBytes = 32 << 10
 
+// countData counts the messages among items (plain and journaled).
 func countData(items []outItem) int {
 	n := 0
 	for _, it := range items {
-		if it.kind == itemData {
+		if it.kind == itemData || it.kind == itemJournal || it.kind == itemStream {
 			n++
 		}
 	}

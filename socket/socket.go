@@ -25,7 +25,6 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/brookmq/brook/patterns"
 	"github.com/brookmq/brook/transport"
@@ -51,12 +50,18 @@ type Socket struct {
 	watch    patterns.PeerWatcher
 	admitter patterns.Admitter
 	waker    patterns.Waker
-	log      *slog.Logger
-	cfg      transport.Config
-	trs      map[string]transport.Transport
-	ctr      counters
-	mon      monitor
-	drop     dropEvents
+	// The journal profile: the journal and its queue-model sender
+	// (WithJournal), and the receiving side (sockets that receive).
+	jnl  *journal
+	jq   *qsender
+	jp   *publisher
+	jr   *receiver
+	log  *slog.Logger
+	cfg  transport.Config
+	trs  map[string]transport.Transport
+	ctr  counters
+	mon  monitor
+	drop dropEvents
 
 	ctx    context.Context // ends when the socket is fully closed
 	cancel context.CancelFunc
@@ -90,6 +95,9 @@ func New(t Type, opts ...Option) (*Socket, error) {
 	if err := o.checkFor(t); err != nil {
 		return nil, err
 	}
+	if err := o.journal.checkFor(t); err != nil {
+		return nil, err
+	}
 	s := &Socket{
 		typ:       t,
 		opts:      o,
@@ -118,12 +126,16 @@ func New(t Type, opts ...Option) (*Socket, error) {
 			s.trs[scheme] = tr
 		}
 	}
+	props, err := s.openJournal()
+	if err != nil {
+		return nil, err
+	}
 	s.cfg = transport.Config{
 		SocketType:        t.String(),
 		PeerTypes:         t.PeerNames(),
 		AnnounceIdentity:  t.AnnouncesIdentity(),
 		Identity:          o.routingID,
-		Properties:        o.properties,
+		Properties:        props,
 		MaxMsgSize:        o.maxMsgSize,
 		HandshakeTimeout:  o.handshakeTimeout,
 		HeartbeatInterval: o.heartbeatIvl,
@@ -132,14 +144,25 @@ func New(t Type, opts ...Option) (*Socket, error) {
 		Logger:            s.log,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.startJournal()
 	return s, nil
 }
 
 func (s *Socket) patternConfig() patterns.Config {
 	cfg := patterns.Config{
 		RecvHWM: s.opts.recvHWM,
-		OnDrop: func(p patterns.Pipe, m Msg, r patterns.DropReason) {
-			s.dropped(p, r, 1)
+		OnDrop: func(d patterns.Drop) {
+			if d.Reason == DropNoPeer && s.jp != nil {
+				// A journaled publisher keeps every message: no live
+				// subscriber is no loss (resuming ones read the journal).
+				return
+			}
+			if d.Tag != 0 && s.jr != nil {
+				// The journaled message never reaches the application:
+				// its sender delivers it again.
+				s.jr.forget(d.Tag)
+			}
+			s.dropped(d.Pipe, d.Reason, 1)
 		},
 	}
 	for _, f := range s.opts.patternOpts {
@@ -176,6 +199,24 @@ func (s *Socket) Send(ctx context.Context, m Msg) error {
 	if len(m.Frames) == 0 {
 		return ErrEmptyMsg
 	}
+	if s.jq != nil {
+		p, err := s.jq.send(ctx, m, sendOpts{})
+		if err == nil {
+			err = p.Wait(ctx)
+		}
+		if err != nil {
+			return journalError(err)
+		}
+		s.ctr.sent.Add(1)
+		return nil
+	}
+	if s.jp != nil {
+		if _, err := s.jp.send(ctx, m, true); err != nil {
+			return journalError(err)
+		}
+		s.ctr.sent.Add(1)
+		return nil
+	}
 	if s.snd == nil {
 		return fmt.Errorf("%w: Send on %s", ErrNotSupported, s.typ)
 	}
@@ -208,6 +249,12 @@ func (s *Socket) Recv(ctx context.Context) (Msg, error) {
 		return Msg{}, err
 	}
 	s.ctr.received.Add(1)
+	if r.Tag != 0 && s.jr != nil {
+		// Acknowledged on receipt.
+		if d := s.jr.delivery(r); d.d != nil {
+			d.d.ackNoWait()
+		}
+	}
 	return r.Msg, nil
 }
 
@@ -255,6 +302,16 @@ func (s *Socket) Close() error {
 func (s *Socket) close() error {
 	s.closing.Store(true)
 	s.pat.Close()
+	// One linger budget for everything Close waits for.
+	lctx := context.Background()
+	if s.opts.linger > 0 {
+		var cancel context.CancelFunc
+		lctx, cancel = context.WithTimeout(lctx, s.opts.linger)
+		defer cancel()
+	}
+	if s.opts.linger != 0 {
+		s.lingerJournal(lctx)
+	}
 	var errs []error
 	s.mu.Lock()
 	for ep, ln := range s.listeners {
@@ -269,7 +326,9 @@ func (s *Socket) close() error {
 		pipes = append(pipes, p)
 	}
 	s.mu.Unlock()
-	s.linger(pipes)
+	if s.opts.linger != 0 {
+		s.linger(lctx, pipes)
+	}
 	s.cancel()
 	s.wg.Wait()
 	s.mu.Lock()
@@ -281,28 +340,20 @@ func (s *Socket) close() error {
 		// Received but never taken by the application: lost with the socket.
 		s.dropped(nil, DropUnread, s.rcv.Unread())
 	}
+	errs = append(errs, s.closeJournal())
 	s.drop.close(&s.mon)
 	s.mon.close()
 	return errors.Join(errs...)
 }
 
-// linger waits until every pipe's queue has been written out, or the
-// linger time has passed.
-func (s *Socket) linger(pipes []*pipe) {
-	if s.opts.linger == 0 {
-		return
-	}
-	var deadline <-chan time.Time
-	if s.opts.linger > 0 {
-		t := time.NewTimer(s.opts.linger)
-		defer t.Stop()
-		deadline = t.C
-	}
+// linger waits until every pipe's queue has been written out and read by
+// its peer, or ctx (the linger time) ends.
+func (s *Socket) linger(ctx context.Context, pipes []*pipe) {
 	for _, p := range pipes {
 		p.nudge()
 		select {
 		case <-p.drainedC():
-		case <-deadline:
+		case <-ctx.Done():
 			return
 		}
 	}

@@ -30,6 +30,61 @@ type Stats struct {
 	MonitorMissed uint64
 	// Peers has one entry per pipe, ordered by ID.
 	Peers []PeerStats
+	// Journal has the journal profile's counters: a journaled sender's
+	// and, on a socket that receives, what came from journaled senders.
+	// Nil on a socket that neither sends from a journal nor receives.
+	Journal *JournalStats
+}
+
+// JournalStats are the counters of the journal profile (see the package
+// documentation on journaled sockets).
+type JournalStats struct {
+	// Sender side (WithJournal).
+
+	// ID and Epoch identify the socket's journal (zero without one).
+	ID    [16]byte
+	Epoch uint64
+	// Floor is the first offset not acknowledged yet: every message below
+	// it was acknowledged (or dead-lettered, or lost and reported); End is
+	// the journal's end. End-Floor is the backlog.
+	Floor, End uint64
+	// InFlight counts messages delivered and not acknowledged yet, Delayed
+	// messages waiting for their NotBefore time.
+	InFlight, Delayed int
+	// Delivered counts deliveries (Redelivered those after the first),
+	// Acked acknowledgements, Nacked negative ones, TimedOut deliveries
+	// taken back after the ack timeout.
+	Delivered, Redelivered, Acked, Nacked, TimedOut uint64
+	// PlainDelivered counts messages handed to peers that do not speak the
+	// journal profile (libzmq, ...): delivered at most once, acknowledged
+	// on hand-over.
+	PlainDelivered uint64
+	// DeadLettered counts messages moved to the dead-letter journal; Lost
+	// messages deleted by retention before anyone acknowledged them (queue)
+	// or before a resuming subscriber read them (stream).
+	DeadLettered, Lost uint64
+	// Streamed counts messages a journaled PUB or XPUB sent from its
+	// journal to subscribers that speak the profile, Filtered the offsets
+	// their filters passed over; Subscribers is how many it serves so.
+	Streamed, Filtered uint64
+	Subscribers        int
+
+	// Receiver side.
+
+	// Received counts journaled messages that arrived, Duplicates those
+	// dropped as already acknowledged or already held by the application.
+	Received, Duplicates uint64
+	// AckedHere and NackedHere count this socket's acknowledgements;
+	// Unacked is what the application holds unacknowledged now.
+	AckedHere, NackedHere uint64
+	Unacked               int
+	// StoreOverflow counts acknowledged ranges the dedup store could not
+	// keep (too fragmented): after a restart those messages may be passed
+	// to the application again.
+	StoreOverflow uint64
+	// Gaps counts messages a resuming subscriber asked for that were gone
+	// (reported as EventJournalGap).
+	Gaps uint64
 }
 
 // PeerStats are the counters of one pipe (one peer, or one connecting
@@ -82,5 +137,6 @@ func (s *Socket) Stats() Stats {
 	}
 	s.mu.Unlock()
 	sort.Slice(st.Peers, func(i, j int) bool { return st.Peers[i].ID < st.Peers[j].ID })
+	st.Journal = s.journalStats()
 	return st
 }

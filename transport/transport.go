@@ -169,6 +169,11 @@ type PeerInfo struct {
 	Version int
 	// RemoteAddr is the peer's address.
 	RemoteAddr string
+	// UserID is the identity the security mechanism authenticated (the
+	// ZAP user id: a PLAIN user name, a CURVE client key, whatever the
+	// authenticator said); empty for NULL, or when the peer was not
+	// authenticated.
+	UserID string
 }
 
 // Property returns the value of the named property, matching the name

@@ -85,11 +85,22 @@ func TestVerifyAndRepair(t *testing.T) {
 	require.Equal(t, exitOK, code, out)
 	assert.Contains(t, out, "verified  101 records")
 
-	// A torn tail: verify reports it, repair cuts it.
+	// A torn tail after a clean shutdown contradicts the clean-shutdown
+	// marker: damage, which plain repair refuses and -truncate cuts.
 	seg := lastSegment(t, dir)
 	st, err := os.Stat(seg)
 	require.NoError(t, err)
 	require.NoError(t, os.Truncate(seg, st.Size()-3))
+	code, out, _ = runT("verify", dir)
+	assert.Equal(t, exitDamage, code)
+	assert.Contains(t, out, "clean shutdown")
+	code, _, errOut := runT("repair", dir)
+	assert.Equal(t, exitDamage, code)
+	assert.Contains(t, errOut, "-truncate")
+
+	// A torn tail after a crash (no marker): verify reports it, repair cuts
+	// it.
+	require.NoError(t, os.Remove(filepath.Join(dir, "CLEAN")))
 	code, out, _ = runT("verify", dir)
 	assert.Equal(t, exitDamage, code)
 	assert.Contains(t, out, "torn tail")
@@ -113,7 +124,7 @@ func TestVerifyAndRepair(t *testing.T) {
 	// Plain repair trusts the sealed segment's index, so its Open cuts
 	// nothing, but its full scan reports the damage left in place (exit 1);
 	// -truncate verifies everything and cuts at the damage.
-	code, out, errOut := runT("repair", dir)
+	code, out, errOut = runT("repair", dir)
 	assert.Equal(t, exitDamage, code)
 	assert.NotContains(t, out, "nothing to repair")
 	assert.Contains(t, out, "DAMAGED")
@@ -226,10 +237,16 @@ func TestVerifyExitCodes(t *testing.T) {
 		{"sealed-record", flip(seg(0), at(48+32+3)), exitDamage, "DAMAGED"},
 		{"last-segment-record", flip(seg(-1), at(48+40)), exitDamage, "damage"},
 		{"torn-tail", func(t *testing.T, dir string, segs []string) {
+			require.NoError(t, os.Remove(filepath.Join(dir, "CLEAN")))
 			st, err := os.Stat(segs[len(segs)-1])
 			require.NoError(t, err)
 			require.NoError(t, os.Truncate(segs[len(segs)-1], st.Size()-5))
 		}, exitDamage, "torn tail"},
+		{"cut-after-clean-shutdown", func(t *testing.T, dir string, segs []string) {
+			st, err := os.Stat(segs[len(segs)-1])
+			require.NoError(t, err)
+			require.NoError(t, os.Truncate(segs[len(segs)-1], st.Size()-5))
+		}, exitDamage, "clean shutdown"},
 		{"segment-header", flip(seg(1), at(20)), exitDamage, "damage"},
 		{"first-segment-header", flip(seg(0), at(20)), exitDamage, "corrupt"},
 		{"missing-middle-segment", remove(seg(1)), exitDamage, "damage"},

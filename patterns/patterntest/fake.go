@@ -231,6 +231,7 @@ func (p *Pipe) Queued() int {
 type Drop struct {
 	Pipe   uint64 // 0 when the pattern gave no pipe
 	Msg    patterns.Msg
+	Tag    patterns.Tag // the inbound message's tag
 	Reason patterns.DropReason
 }
 
@@ -242,13 +243,13 @@ type Drops struct {
 }
 
 // OnDrop records one drop.
-func (d *Drops) OnDrop(p patterns.Pipe, m patterns.Msg, r patterns.DropReason) {
+func (d *Drops) OnDrop(x patterns.Drop) {
 	var id uint64
-	if p != nil {
-		id = p.ID()
+	if x.Pipe != nil {
+		id = x.Pipe.ID()
 	}
 	d.mu.Lock()
-	d.list = append(d.list, Drop{Pipe: id, Msg: m, Reason: r})
+	d.list = append(d.list, Drop{Pipe: id, Msg: x.Msg, Tag: x.Tag, Reason: x.Reason})
 	d.mu.Unlock()
 }
 

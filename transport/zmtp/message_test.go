@@ -57,12 +57,12 @@ func TestMessagesRoundTrip(t *testing.T) {
 	}
 }
 
-// TestHugeMessage covers bodies beyond bigBodyChunk, which the reader grows
-// as their bytes arrive.
+// TestHugeMessage covers a body hundreds of times the read buffer, which
+// the reader grows as its bytes arrive.
 func TestHugeMessage(t *testing.T) {
 	a, b := tcpConns(t, Options{})
 	mustHandshake(t, a, b, nil, &transport.Config{SocketType: "PAIR", MaxMsgSize: 64 << 20})
-	big := make([]byte, 2*bigBodyChunk+12345)
+	big := make([]byte, 16<<20+12345)
 	for i := range big {
 		big[i] = byte(i * 7)
 	}

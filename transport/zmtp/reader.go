@@ -4,20 +4,37 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 
 	"github.com/brookmq/brook/transport"
 )
 
 // Allocation policy of the reader.
+//
+// Small bodies are carved out of a byte slab and the frame lists of small
+// messages out of a frame slab, so that a stream of small messages costs a
+// fraction of an allocation each. Slabs are shared, so a list or body kept
+// by the application keeps its whole slab alive: the policy bounds what a
+// slab can pin. A frame slab only ever points at bodies of at most
+// maxSlabBody bytes, and is retired with the byte slab, so one kept small
+// message pins at most one frame slab and two byte slabs (about 66 KiB)
+// whatever was received around it, and the Conn itself keeps no more than
+// that of what it delivered. (A codec's small outputs are allocations of
+// their own: a frame slab then pins at most its 64 entries of 2 KiB.)
+// Larger bodies, and the lists that point at them, are allocations of
+// their own, freed as soon as the application drops the message.
+//
+// Every allocation is for bytes that have arrived: a body that fits in
+// half the read buffer is read into it before it is copied out, and a
+// larger one grows with what arrives (readGrowing), so a peer announcing
+// a huge frame reserves nothing until it sends, then about twice what it
+// sent.
 const (
 	byteSlabSize  = 32 << 10 // small frame bodies are carved out of slabs this big
 	maxSlabBody   = 2 << 10  // bodies up to this size come from the slab
-	frameSlabSize = 256      // frame lists are carved out of slabs of this many entries
+	frameSlabSize = 64       // frame lists of small messages are carved out of slabs of this many entries
 	maxSlabFrames = 16       // messages with more frames get their own list
-	bigBodyChunk  = 8 << 20  // bodies beyond this grow with what arrives, not what is announced
+	growStart     = 4 << 10  // a growing body starts at no less than this
 	minCmdLimit   = 64 << 10 // commands may be this big even when MaxMsgSize is smaller
-	cmdChunk      = 4 << 10  // commands beyond the read buffer grow from this size
 )
 
 // read does one Read on the stream, recording when the reader starts
@@ -116,57 +133,106 @@ func (c *Conn) readHeader() (flags byte, size uint64, err error) {
 }
 
 // readBody reads a frame body of the given size into memory the caller
-// owns: a slab for small bodies, an allocation of its own otherwise. Huge
-// bodies are grown as their bytes arrive, so a lying size allocates no more
-// than about twice what the peer actually sent.
+// owns, allocated for bytes that have arrived: a slab for small bodies
+// (no allocation per frame), one allocation of exactly size and one copy
+// for a body that fits in half the read buffer (read into it first), and
+// a buffer growing with what arrives beyond that.
 func (c *Conn) readBody(size int) ([]byte, error) {
-	var body []byte
 	switch {
 	case size <= maxSlabBody:
-		body = c.carve(size)
-	case size <= bigBodyChunk:
-		body = make([]byte, size)
-	default:
-		return c.readGrowing(size, bigBodyChunk)
-	}
-	if err := c.readFull(body); err != nil {
-		return nil, err
-	}
-	return body, nil
-}
-
-// readGrowing reads a body of the given size into memory that starts at
-// first bytes and at most doubles with what arrives.
-func (c *Conn) readGrowing(size, first int) ([]byte, error) {
-	body := make([]byte, 0, min(size, first))
-	for len(body) < size {
-		n := len(body)
-		k := min(size-n, max(n, first)) // at most double what arrived
-		body = slices.Grow(body, k)[:n+k]
-		if err := c.readFull(body[n:]); err != nil {
+		body := c.carve(size)
+		if err := c.readFull(body); err != nil {
 			return nil, err
 		}
+		return body, nil
+	case size <= len(c.rbuf)/2:
+		if err := c.fill(size); err != nil {
+			return nil, err
+		}
+		body := make([]byte, size)
+		c.rpos += copy(body, c.rbuf[c.rpos:c.rend])
+		return body, nil
+	default:
+		return c.readGrowing(size)
 	}
-	return body, nil
+}
+
+// readGrowing reads a body of the given size into memory that grows with
+// what arrives. Nothing is reserved before the body's first bytes are
+// there; then each allocation is at most the larger of twice the bytes
+// received so far (never less than growStart) and the bytes that have
+// arrived, counting those the kernel holds for us (streamQueued). A body
+// that has arrived whole thus costs one allocation of exactly its size
+// and one copy, the read itself; a peer that announces a huge frame and
+// trickles it makes the reader hold about twice what it sent.
+func (c *Conn) readGrowing(size int) ([]byte, error) {
+	n, err := c.firstGrowth(size)
+	if err != nil {
+		return nil, err
+	}
+	body := make([]byte, n)
+	got := 0
+	for {
+		if err := c.readFull(body[got:]); err != nil {
+			return nil, err
+		}
+		got = len(body)
+		if got == size {
+			return body, nil
+		}
+		grown := make([]byte, c.growTo(got, streamQueued(c.rw), size))
+		copy(grown, body)
+		body = grown
+	}
+}
+
+// firstGrowth returns the first allocation of a growing body, waiting for
+// its first bytes if none has arrived yet. Bytes already queued in the
+// kernel are left there, to be read straight into the body.
+func (c *Conn) firstGrowth(size int) (int, error) {
+	if c.rend-c.rpos >= size {
+		return size, nil
+	}
+	queued := streamQueued(c.rw)
+	if c.rend == c.rpos && queued == 0 {
+		if err := c.fill(1); err != nil {
+			return 0, err
+		}
+		queued = streamQueued(c.rw)
+	}
+	return c.growTo(0, queued, size), nil
+}
+
+// growTo returns how big a body of the given size may be once got of its
+// bytes are in memory, rbuf holds some more and the kernel queued more
+// still: what was received doubled, or all that has arrived, capped at
+// size.
+func (c *Conn) growTo(got, queued, size int) int {
+	received := got + c.rend - c.rpos
+	return min(size, max(growStart, 2*received, received+queued))
 }
 
 // carve returns n bytes of the byte slab, capped so appends never reach a
-// neighbour.
+// neighbour. A new byte slab retires the frame slab too, so a frame slab
+// points into at most two byte slabs.
 func (c *Conn) carve(n int) []byte {
 	if len(c.slab)-c.slabOff < n {
 		c.slab = make([]byte, byteSlabSize)
 		c.slabOff = 0
+		c.frameOff = len(c.frameSlab)
 	}
 	b := c.slab[c.slabOff : c.slabOff+n : c.slabOff+n]
 	c.slabOff += n
 	return b
 }
 
-// frameList copies the frame headers of one message into a slab-carved
-// list of exactly their length.
+// frameList copies the frame headers of one message into a list of
+// exactly their length: carved from the frame slab for a small message
+// (at most maxSlabFrames frames, none bigger than a slab body), its own
+// allocation otherwise, so that no slab keeps a large body alive.
 func (c *Conn) frameList(frames [][]byte) [][]byte {
 	n := len(frames)
-	if n > maxSlabFrames {
+	if n > maxSlabFrames || !slabSized(frames) {
 		return append([][]byte(nil), frames...)
 	}
 	l := c.carveFrames(n)
@@ -174,11 +240,28 @@ func (c *Conn) frameList(frames [][]byte) [][]byte {
 	return l
 }
 
-// oneFrame returns a slab-carved frame list holding f.
+// oneFrame returns a frame list holding f: slab-carved for a small f, its
+// own allocation otherwise.
 func (c *Conn) oneFrame(f []byte) [][]byte {
+	if cap(f) > maxSlabBody {
+		return [][]byte{f}
+	}
 	l := c.carveFrames(1)
 	l[0] = f
 	return l
+}
+
+// slabSized tells whether every frame may be pointed at from the frame
+// slab. Capacity, not length, is what a frame can keep alive: slab-carved
+// bodies have len == cap, and a codec's output that is a short view of a
+// big buffer gets a list of its own.
+func slabSized(frames [][]byte) bool {
+	for _, f := range frames {
+		if cap(f) > maxSlabBody {
+			return false
+		}
+	}
+	return true
 }
 
 // carveFrames returns a list of n frames carved from the frame slab.
@@ -212,7 +295,7 @@ func (c *Conn) readCommand(size uint64) ([]byte, error) {
 	}
 	n := int(size)
 	if n > len(c.rbuf) {
-		return c.readGrowing(n, cmdChunk)
+		return c.readGrowing(n)
 	}
 	if c.rend-c.rpos < n {
 		if err := c.fill(n); err != nil {

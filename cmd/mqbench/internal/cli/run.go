@@ -55,7 +55,8 @@ func listening(w io.Writer, cfg *config.Config, ep, ret string) {
 	fmt.Fprintf(w, "mqbench: start the other side with: mqbench %s --role remote %s (and the same workload flags)\n", cfg.Command, flags)
 }
 
-// writeOutputs writes the JSON, CSV and hgrm outputs cfg asks for.
+// writeOutputs writes the JSON, CSV, report and hgrm outputs cfg asks
+// for.
 func writeOutputs(cfg *config.Config, out IO, doc *report.Document, results []workload.Result, round int) error {
 	if cfg.JSON != "" {
 		if err := toFile(cfg.JSON, out.Stdout, func(w io.Writer) error { return report.JSON(w, doc) }); err != nil {
@@ -64,6 +65,11 @@ func writeOutputs(cfg *config.Config, out IO, doc *report.Document, results []wo
 	}
 	if cfg.CSV != "" {
 		if err := toFile(cfg.CSV, out.Stdout, func(w io.Writer) error { return report.CSV(w, results) }); err != nil {
+			return err
+		}
+	}
+	if cfg.Report != "" {
+		if err := report.WritePicture(cfg.Report, doc); err != nil {
 			return err
 		}
 	}

@@ -135,6 +135,8 @@ type Config struct {
 	Rounds int
 	// JSON, CSV and HGRM are output paths ("" none, "-" stdout).
 	JSON, CSV, HGRM string
+	// Report is the path of an HTML (.html) or SVG (.svg) report; "" none.
+	Report string
 	// Timeout bounds the whole run; IdleTimeout ends a receiver that
 	// has heard nothing for that long in the middle of a phase.
 	Timeout     time.Duration

@@ -34,7 +34,7 @@ type raw struct {
 	duration, warmup, timeout, idle                        time.Duration
 	clients, inflight, hwm, subscribers, rounds            int
 	rate                                                   float64
-	role, impl, impls, json, csv, hgrm, pacer              string
+	role, impl, impls, json, csv, hgrm, pacer, report      string
 	quic                                                   QUIC
 }
 
@@ -108,6 +108,7 @@ func newFlagSet(cmd string, r *raw) *flag.FlagSet {
 	fs.StringVar(&r.json, "json", "", `write results as JSON to this file ("-": stdout)`)
 	fs.StringVar(&r.csv, "csv", "", `write results as CSV to this file ("-": stdout)`)
 	fs.StringVar(&r.hgrm, "hgrm", "", "write each latency histogram's percentile distribution (.hgrm) to this file")
+	fs.StringVar(&r.report, "report", "", "write a picture of the results to this .html or .svg file: latency percentile spectra (log scale) and, for compare, throughput bars")
 	fs.DurationVar(&r.timeout, "timeout", 0, "abort the run after this long (default: 10m, or the planned time plus 1m)")
 	fs.DurationVar(&r.idle, "idle-timeout", DefaultIdleTimeout, "end a phase whose receiver hears nothing for this long (counted as loss)")
 	addQUICFlags(fs, &r.quic)
@@ -143,6 +144,7 @@ func build(cmd string, r *raw, set map[string]bool) (*Config, error) {
 		JSON:           r.json,
 		CSV:            r.csv,
 		HGRM:           r.hgrm,
+		Report:         r.report,
 		Timeout:        r.timeout,
 		IdleTimeout:    r.idle,
 		QUIC:           r.quic,

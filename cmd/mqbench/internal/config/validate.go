@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -184,6 +185,9 @@ func (c *Config) validateOutputs(set map[string]bool) error {
 	}
 	if c.HGRM == "-" {
 		return usagef("--hgrm writes one file per histogram: give a path")
+	}
+	if ext := strings.ToLower(filepath.Ext(c.Report)); c.Report != "" && ext != ".html" && ext != ".htm" && ext != ".svg" {
+		return usagef("--report %q: the file name must end in .html or .svg", c.Report)
 	}
 	return nil
 }

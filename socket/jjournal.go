@@ -1,0 +1,94 @@
+package socket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/brookmq/brook/durable"
+	"github.com/brookmq/brook/socket/internal/jwire"
+)
+
+// journal is a journaled socket's journal and what it needs of it.
+type journal struct {
+	log    *durable.Log
+	owned  bool // opened by WithJournalDir: the socket closes it
+	id     durable.JournalID
+	epochs []durable.Epoch // oldest first; the last is the current epoch
+	opts   journalOptions
+}
+
+// openJournal opens (WithJournalDir) or takes (WithJournal) the journal.
+func openJournal(o journalOptions) (*journal, error) {
+	log, owned := o.log, false
+	if o.dir != "" {
+		var err error
+		if log, err = durable.Open(o.dir, o.dirOpts...); err != nil {
+			return nil, fmt.Errorf("%w: journal %s: %w", ErrBadOption, o.dir, err)
+		}
+		owned = true
+	}
+	if err := log.Err(); err != nil {
+		if owned {
+			log.Close()
+		}
+		return nil, fmt.Errorf("%w: journal: %w", ErrBadOption, err)
+	}
+	epochs := log.Epochs()
+	if len(epochs) == 0 {
+		epochs = []durable.Epoch{log.Epoch()}
+	}
+	return &journal{log: log, owned: owned, id: log.ID(), epochs: epochs, opts: o}, nil
+}
+
+// epoch is the current epoch: new records are written in it.
+func (j *journal) epoch() uint64 { return j.epochs[len(j.epochs)-1].N }
+
+// epochOf returns the epoch the record at off was written in: the last
+// epoch starting at or before it.
+func (j *journal) epochOf(off uint64) uint64 {
+	i := sort.Search(len(j.epochs), func(i int) bool { return j.epochs[i].Start > off })
+	if i == 0 {
+		return j.epochs[0].N
+	}
+	return j.epochs[i-1].N
+}
+
+// hello is what the socket announces in X-Brook-Journal.
+func (j *journal) hello(publisher bool) jwire.Hello {
+	h := jwire.Hello{Flags: jwire.FlagJournal, Journal: j.id, Epoch: j.epoch()}
+	if publisher {
+		h.Flags |= jwire.FlagPublisher
+	}
+	return h
+}
+
+// append journals m without waiting for it to be durable; frames are the
+// record's frames (the header first), ts the time in its header.
+func (j *journal) append(ctx context.Context, m Msg, notBefore time.Time) (Pending, [][]byte, int64, error) {
+	now := time.Now().UnixNano()
+	frames := recordFrames(m, now, notBefore)
+	off, err := j.log.AppendMsgAsync(ctx, frames)
+	if err != nil {
+		return Pending{}, nil, 0, journalError(err)
+	}
+	return Pending{id: MsgID{Journal: j.id, Epoch: j.epoch(), Offset: off}, log: j.log}, frames, now, nil
+}
+
+// close closes the journal if the socket opened it.
+func (j *journal) close() error {
+	if !j.owned {
+		return nil
+	}
+	return j.log.Close()
+}
+
+// journalError makes a journal's closed error the socket's.
+func journalError(err error) error {
+	if errors.Is(err, durable.ErrClosed) {
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return err
+}

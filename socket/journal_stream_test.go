@@ -1,0 +1,289 @@
+package socket_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/brookmq/brook/durable"
+	"github.com/brookmq/brook/socket"
+)
+
+// subscriber makes a SUB subscribed to everything.
+func subscriber(t *testing.T, opts ...socket.Option) *socket.Socket {
+	t.Helper()
+	s := newSocket(t, socket.Sub, opts...)
+	require.NoError(t, s.Subscribe(nil))
+	return s
+}
+
+// expectSeq receives messages and checks their offsets run from..to-1 in
+// order, their bodies being their offsets (as publishSeq sends them).
+func expectSeq(t *testing.T, ctx context.Context, s *socket.Socket, from, to uint64, ack bool) {
+	t.Helper()
+	for want := from; want < to; want++ {
+		d, err := s.RecvDelivery(ctx)
+		require.NoError(t, err, "waiting for offset %d", want)
+		require.True(t, d.Journaled())
+		require.Equal(t, want, d.ID.Offset, "offsets arrive in order, no gap, no duplicate")
+		require.Equal(t, strconv.FormatUint(want, 10), string(d.Msg.Frames[len(d.Msg.Frames)-1]))
+		if ack {
+			require.NoError(t, d.Ack())
+		}
+	}
+}
+
+// publishSeq publishes offsets from..to-1 (bodies are the offsets) and
+// waits until they are durable.
+func publishSeq(t *testing.T, ctx context.Context, pub *socket.Socket, from, to uint64) {
+	t.Helper()
+	var last socket.Pending
+	for i := from; i < to; i++ {
+		p, err := pub.SendAsync(ctx, msgOf(strconv.FormatUint(i, 10)))
+		require.NoError(t, err)
+		last = p
+	}
+	if to > from {
+		require.NoError(t, last.Wait(ctx))
+	}
+}
+
+// A subscriber that starts from the oldest message gets the journal's
+// history, then the live stream, with no gap and no duplicate at the
+// switch, while the publisher keeps publishing.
+func TestStreamReplayThenLive(t *testing.T) {
+	for _, scheme := range []string{"inproc", "tcp"} {
+		t.Run(scheme, func(t *testing.T) {
+			ctx := testCtx(t)
+			pub := newSocket(t, socket.Pub, socket.WithJournal(openJournal(t)))
+			require.NoError(t, pub.Bind(endpointFor(t, scheme)))
+			publishSeq(t, ctx, pub, 0, 1000)
+			sub := subscriber(t, socket.WithStart(socket.StartOldest()))
+			require.NoError(t, sub.Connect(pub.LastEndpoint()))
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				publishSeq(t, ctx, pub, 1000, 2000)
+			}()
+			expectSeq(t, ctx, sub, 0, 2000, false)
+			<-done
+			assert.EqualValues(t, 2000, pub.Stats().Journal.Streamed)
+		})
+	}
+}
+
+// Filters apply to replayed messages; the subscriber's position still
+// moves past what its filter skipped.
+func TestStreamFiltersReplay(t *testing.T) {
+	ctx := testCtx(t)
+	pub := newSocket(t, socket.Pub, socket.WithJournal(openJournal(t)))
+	ep := inprocEndpoint(t)
+	require.NoError(t, pub.Bind(ep))
+	for i := range 100 {
+		topic := "odd"
+		if i%2 == 0 {
+			topic = "even"
+		}
+		require.NoError(t, pub.Send(ctx, socket.NewMsg([]byte(topic), []byte(strconv.Itoa(i)))))
+	}
+	sub := newSocket(t, socket.Sub, socket.WithStart(socket.StartOldest()))
+	require.NoError(t, sub.Subscribe([]byte("even")))
+	require.NoError(t, sub.Connect(ep))
+	for i := 0; i < 100; i += 2 {
+		d, err := sub.RecvDelivery(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"even", strconv.Itoa(i)}, patStrings(d.Msg))
+		assert.EqualValues(t, i, d.ID.Offset)
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	_, err := sub.RecvDelivery(short)
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "nothing else")
+	assert.EqualValues(t, 50, pub.Stats().Journal.Filtered)
+}
+
+// With a position store, a subscriber restarted resumes after the last
+// message it acknowledged: nothing lost, nothing twice.
+func TestStreamResumeFromStoredPosition(t *testing.T) {
+	ctx := testCtx(t)
+	pub := newSocket(t, socket.Pub, socket.WithJournal(openJournal(t)))
+	ep := inprocEndpoint(t)
+	require.NoError(t, pub.Bind(ep))
+	store := filepath.Join(t.TempDir(), "positions")
+	publishSeq(t, ctx, pub, 0, 300)
+
+	sub, err := socket.New(socket.Sub, socket.WithPositionStore(store, time.Hour), socket.WithStart(socket.StartOldest()))
+	require.NoError(t, err)
+	require.NoError(t, sub.Subscribe(nil))
+	require.NoError(t, sub.Connect(ep))
+	expectSeq(t, ctx, sub, 0, 120, true)
+	require.NoError(t, sub.Close()) // commits the position
+
+	publishSeq(t, ctx, pub, 300, 400)
+	sub = subscriber(t, socket.WithPositionStore(store, time.Hour), socket.WithStart(socket.StartLive()))
+	require.NoError(t, sub.Connect(ep))
+	expectSeq(t, ctx, sub, 120, 400, true)
+	require.NoError(t, sub.CommitPositions())
+}
+
+// A position older than retention: the subscriber learns exactly how many
+// messages are gone and the stream starts at the oldest retained.
+func TestStreamRetentionGap(t *testing.T) {
+	ctx := testCtx(t)
+	log := openJournal(t, durable.WithSegmentSize(4096), durable.WithRetainBytes(8192))
+	pub := newSocket(t, socket.Pub, socket.WithJournal(log))
+	ep := inprocEndpoint(t)
+	require.NoError(t, pub.Bind(ep))
+	publishSeq(t, ctx, pub, 0, 500)
+	first := log.First()
+	require.Positive(t, first, "retention deleted the oldest segments")
+	sub := subscriber(t, socket.WithStart(socket.StartAt(10)))
+	ev, stop := sub.Monitor()
+	defer stop()
+	require.NoError(t, sub.Connect(ep))
+	e := waitEvent(t, ctx, ev, socket.EventJournalGap)
+	assert.EqualValues(t, first-10, e.Count, "exactly the offsets between the one asked for and the oldest retained")
+	expectSeq(t, ctx, sub, first, 500, false)
+	assert.EqualValues(t, first-10, sub.Stats().Journal.Gaps)
+}
+
+// One SUB connected to two journaled publishers keeps a position in each.
+func TestStreamSeveralPublishers(t *testing.T) {
+	ctx := testCtx(t)
+	store := filepath.Join(t.TempDir(), "positions")
+	var pubs []*socket.Socket
+	var eps []string
+	for range 2 {
+		pub := newSocket(t, socket.Pub, socket.WithJournal(openJournal(t)))
+		ep := inprocEndpoint(t)
+		require.NoError(t, pub.Bind(ep))
+		pubs, eps = append(pubs, pub), append(eps, ep)
+	}
+	publishSeq(t, ctx, pubs[0], 0, 50)
+	publishSeq(t, ctx, pubs[1], 0, 80)
+	sub, err := socket.New(socket.Sub, socket.WithPositionStore(store, time.Hour), socket.WithStart(socket.StartOldest()))
+	require.NoError(t, err)
+	require.NoError(t, sub.Subscribe(nil))
+	for _, ep := range eps {
+		require.NoError(t, sub.Connect(ep))
+	}
+	count := map[[16]byte]uint64{}
+	for range 130 {
+		d, err := sub.RecvDelivery(ctx)
+		require.NoError(t, err)
+		j := [16]byte(d.ID.Journal)
+		require.Equal(t, count[j], d.ID.Offset, "in order per publisher")
+		count[j]++
+		require.NoError(t, d.Ack())
+	}
+	require.NoError(t, sub.Close())
+	publishSeq(t, ctx, pubs[0], 50, 60)
+	publishSeq(t, ctx, pubs[1], 80, 85)
+	sub = subscriber(t, socket.WithPositionStore(store, time.Hour))
+	for _, ep := range eps {
+		require.NoError(t, sub.Connect(ep))
+	}
+	for range 15 {
+		d, err := sub.RecvDelivery(ctx)
+		require.NoError(t, err)
+		j := [16]byte(d.ID.Journal)
+		require.Equal(t, count[j], d.ID.Offset, "each publisher resumes at its own position")
+		count[j]++
+	}
+}
+
+// A publisher restarted on the same journal: its subscribers resume
+// across the restart without a gap or a duplicate.
+func TestStreamPublisherRestart(t *testing.T) {
+	ctx := testCtx(t)
+	dir := filepath.Join(t.TempDir(), "journal")
+	ep := "tcp://127.0.0.1:" + freePort(t)
+	pub, err := socket.New(socket.Pub, socket.WithJournalDir(dir))
+	require.NoError(t, err)
+	require.NoError(t, pub.Bind(ep))
+	sub := subscriber(t, socket.WithStart(socket.StartOldest()), socket.WithReconnectInterval(10*time.Millisecond))
+	require.NoError(t, sub.Connect(ep))
+	publishSeq(t, ctx, pub, 0, 100)
+	expectSeq(t, ctx, sub, 0, 100, false)
+	require.NoError(t, pub.Close())
+
+	pub = newSocket(t, socket.Pub, socket.WithJournalDir(dir))
+	require.NoError(t, pub.Bind(ep))
+	publishSeq(t, ctx, pub, 100, 200)
+	expectSeq(t, ctx, sub, 100, 200, false)
+}
+
+// A publisher now serving another journal at the same endpoint is
+// reported, and the stream starts afresh.
+func TestStreamJournalReplaced(t *testing.T) {
+	ctx := testCtx(t)
+	ep := "tcp://127.0.0.1:" + freePort(t)
+	pub, err := socket.New(socket.Pub, socket.WithJournal(openJournal(t)))
+	require.NoError(t, err)
+	require.NoError(t, pub.Bind(ep))
+	sub := subscriber(t, socket.WithStart(socket.StartOldest()), socket.WithReconnectInterval(10*time.Millisecond))
+	ev, stop := sub.Monitor()
+	defer stop()
+	require.NoError(t, sub.Connect(ep))
+	publishSeq(t, ctx, pub, 0, 10)
+	expectSeq(t, ctx, sub, 0, 10, true)
+	require.NoError(t, pub.Close())
+
+	pub = newSocket(t, socket.Pub, socket.WithJournal(openJournal(t)))
+	require.NoError(t, pub.Bind(ep))
+	e := waitEvent(t, ctx, ev, socket.EventJournalChanged)
+	assert.Contains(t, e.Err.Error(), "new journal")
+	publishSeq(t, ctx, pub, 0, 5)
+	expectSeq(t, ctx, sub, 0, 5, true)
+}
+
+// Starting from a time: the first message at or after it, then on.
+func TestStreamStartTime(t *testing.T) {
+	ctx := testCtx(t)
+	pub := newSocket(t, socket.Pub, socket.WithJournal(openJournal(t)))
+	ep := inprocEndpoint(t)
+	require.NoError(t, pub.Bind(ep))
+	publishSeq(t, ctx, pub, 0, 20)
+	time.Sleep(5 * time.Millisecond) // a time strictly between two messages
+	mark := time.Now()
+	time.Sleep(5 * time.Millisecond)
+	publishSeq(t, ctx, pub, 20, 30)
+	sub := subscriber(t, socket.WithStart(socket.StartTime(mark)))
+	require.NoError(t, sub.Connect(ep))
+	d, err := sub.RecvDelivery(ctx)
+	require.NoError(t, err)
+	assert.EqualValues(t, 20, d.ID.Offset)
+	assert.False(t, d.Time.Before(mark))
+	expectSeq(t, ctx, sub, 21, 30, false)
+}
+
+// A slow subscriber of a journaled publisher misses nothing: it falls
+// behind and catches up from the journal, where a plain SUB would lose
+// messages at its high-water mark.
+func TestStreamSlowSubscriberMissesNothing(t *testing.T) {
+	ctx := testCtx(t)
+	pub := newSocket(t, socket.Pub, socket.WithJournal(openJournal(t)), socket.WithSendHWM(10))
+	ep := "tcp://127.0.0.1:" + freePort(t)
+	require.NoError(t, pub.Bind(ep))
+	sub := subscriber(t, socket.WithRecvHWM(10))
+	ev, stop := pub.Monitor()
+	require.NoError(t, sub.Connect(ep))
+	waitEvent(t, ctx, ev, socket.EventHandshakeSucceeded)
+	stop()
+	const n = 5000
+	for i := range n {
+		_, err := pub.SendAsync(ctx, msgOf(fmt.Sprint(i)))
+		require.NoError(t, err)
+	}
+	// The subscriber (live from when it connected) reads only now.
+	first, err := sub.RecvDelivery(ctx)
+	require.NoError(t, err)
+	expectSeq(t, ctx, sub, first.ID.Offset+1, n, false)
+	assert.Empty(t, pub.Stats().Dropped, "no drop for a journal-fed subscriber")
+}

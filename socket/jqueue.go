@@ -1,0 +1,759 @@
+package socket
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/brookmq/brook/durable"
+	"github.com/brookmq/brook/socket/internal/jwire"
+)
+
+// qsender is the sending side of a journaled PUSH or DEALER: the queue
+// model. Send journals a message and returns once it is durable; one
+// dispatcher goroutine then delivers durable records, oldest first, round
+// robin to the ready peers, at most a window (the send high-water mark) in
+// flight per peer that speaks the journal profile, and takes them back
+// when the peer disconnects, negatively acknowledges them or keeps them
+// past the ack timeout. A peer that does not speak the profile (libzmq, a
+// brook socket of an older version) gets messages at most once: one it
+// accepts is acknowledged at once and counted as PlainDelivered.
+type qsender struct {
+	s      *Socket
+	j      *journal
+	cur    *durable.Cursor
+	opts   *journalOptions
+	window int
+
+	mu       sync.Mutex
+	wake     chan struct{} // closed and replaced to wake the dispatcher
+	closed   bool
+	next     uint64 // the first offset the dispatcher has not looked at yet
+	msgs     map[uint64]*qmsg
+	redo     offsetHeap // offsets to deliver now, lowest first (may hold stale ones)
+	delayed  delayHeap  // offsets due later (may hold stale ones)
+	nextScan int64      // unix ns of the next ack timeout scan
+	pause    int64      // unix ns before which nothing is read (after a read error)
+	peers    []*qpeer
+	rr       int
+	syncing  bool // a Sync started by the dispatcher is running
+	draining bool // the socket is closing: nothing new goes out
+	ctr      queueCounters
+
+	done chan struct{}
+}
+
+// qmsg is the state of one message the dispatcher has looked at and that
+// is not acknowledged yet.
+type qmsg struct {
+	count     uint32 // deliveries so far
+	peer      *qpeer // where it is in flight; nil while it waits
+	sentAt    int64  // unix ns of the last delivery
+	notBefore int64  // unix ns; 0 for none
+}
+
+// qpeer is one connection the dispatcher delivers to.
+type qpeer struct {
+	p        *pipe
+	profile  bool // speaks the journal profile: acknowledges
+	inflight int
+	full     bool // plain peer: its queue refused a message
+	gone     bool
+}
+
+// queueCounters are the queue model's statistics.
+type queueCounters struct {
+	delivered, redelivered, acked, nacked, timedOut uint64
+	plainDelivered, deadLettered, lost              uint64
+}
+
+func newQSender(s *Socket, j *journal) (*qsender, error) {
+	cur, err := j.log.Cursor(j.opts.cursor)
+	if err != nil {
+		return nil, fmt.Errorf("brook: journal cursor %q: %w", j.opts.cursor, err)
+	}
+	window := s.opts.sendHWM
+	if window <= 0 {
+		window = math.MaxInt
+	}
+	q := &qsender{
+		s:      s,
+		j:      j,
+		cur:    cur,
+		opts:   &j.opts,
+		window: window,
+		wake:   make(chan struct{}),
+		next:   cur.Offset(),
+		msgs:   make(map[uint64]*qmsg),
+		done:   make(chan struct{}),
+	}
+	return q, nil
+}
+
+// start runs the dispatcher; close stops it.
+func (q *qsender) start() { go q.run() }
+
+// drain stops delivering and waits until nothing is in flight at a peer
+// that acknowledges, or ctx ends: a closing socket's last deliveries get
+// their acknowledgements, so a restarted sender need not deliver them
+// again.
+func (q *qsender) drain(ctx context.Context) {
+	q.mu.Lock()
+	q.draining = true
+	q.wakeLocked()
+	q.mu.Unlock()
+	for {
+		q.mu.Lock()
+		busy := false
+		for _, qp := range q.peers {
+			busy = busy || (qp.profile && qp.inflight > 0)
+		}
+		wait := q.wake
+		q.mu.Unlock()
+		if !busy {
+			return
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// waitAcked waits until every offset below end is settled (acknowledged,
+// dead-lettered, or lost and reported), or ctx ends.
+func (q *qsender) waitAcked(ctx context.Context, end uint64) error {
+	for {
+		q.mu.Lock()
+		wait := q.wake
+		q.mu.Unlock()
+		if q.cur.Offset() >= end {
+			return nil
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// close stops the dispatcher and commits the cursor.
+func (q *qsender) close() error {
+	q.mu.Lock()
+	q.closed = true
+	q.wakeLocked()
+	q.mu.Unlock()
+	<-q.done
+	return q.cur.Commit()
+}
+
+func (q *qsender) wakeLocked() {
+	close(q.wake)
+	q.wake = make(chan struct{})
+}
+
+func (q *qsender) poke() {
+	q.mu.Lock()
+	q.wakeLocked()
+	q.mu.Unlock()
+}
+
+// send journals m and returns its Pending once queued in the journal.
+// The dispatcher learns of it when it becomes durable.
+func (q *qsender) send(ctx context.Context, m Msg, o sendOpts) (Pending, error) {
+	p, _, _, err := q.j.append(ctx, m, o.notBefore)
+	return p, err
+}
+
+// attach adds a connected peer.
+func (q *qsender) attach(p *pipe, profile bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, qp := range q.peers {
+		if qp.p == p {
+			return
+		}
+	}
+	q.peers = append(q.peers, &qpeer{p: p, profile: profile})
+	q.wakeLocked()
+}
+
+// detach removes a peer whose connection ended: what it had in flight is
+// delivered again to the others.
+func (q *qsender) detach(p *pipe) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for i, qp := range q.peers {
+		if qp.p != p {
+			continue
+		}
+		qp.gone = true
+		q.peers = append(q.peers[:i], q.peers[i+1:]...)
+		if q.rr > i {
+			q.rr--
+		}
+		for off, m := range q.msgs {
+			if m.peer == qp {
+				m.peer = nil
+				heap.Push(&q.redo, off)
+			}
+		}
+		qp.inflight = 0
+		q.wakeLocked()
+		return
+	}
+}
+
+// writable tells the dispatcher a plain peer's queue has room again.
+func (q *qsender) writable(p *pipe) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, qp := range q.peers {
+		if qp.p == p && qp.full {
+			qp.full = false
+			q.wakeLocked()
+		}
+	}
+}
+
+// ack takes acknowledgements from p's receiver. Offsets the dispatcher
+// does not hold as delivered and unacknowledged are ignored (an ack that
+// arrives after the message was acknowledged elsewhere, or garbage).
+func (q *qsender) ack(p *pipe, rs []jwire.Range) {
+	q.mu.Lock()
+	var done []jwire.Range
+	for _, off := range q.matchLocked(rs) {
+		m := q.msgs[off]
+		if m.count == 0 {
+			continue // delayed and never delivered
+		}
+		if m.peer != nil {
+			m.peer.inflight--
+		}
+		delete(q.msgs, off)
+		q.ctr.acked++
+		done = appendOffset(done, off)
+	}
+	if len(done) > 0 {
+		q.wakeLocked()
+	}
+	q.mu.Unlock()
+	q.commit(done)
+}
+
+// nack takes negative acknowledgements from p's receiver: the messages in
+// flight are delivered again after delay.
+func (q *qsender) nack(p *pipe, delay time.Duration, rs []jwire.Range) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	due := time.Now().Add(delay).UnixNano()
+	for _, off := range q.matchLocked(rs) {
+		m := q.msgs[off]
+		if m.peer == nil || m.peer.p != p {
+			continue
+		}
+		m.peer.inflight--
+		m.peer = nil
+		q.ctr.nacked++
+		if delay > 0 {
+			heap.Push(&q.delayed, delayEntry{off: off, at: due})
+		} else {
+			heap.Push(&q.redo, off)
+		}
+	}
+	q.wakeLocked()
+}
+
+// matchLocked lists the offsets of q.msgs inside rs, walking whichever is
+// smaller so a hostile range cannot make it spin.
+func (q *qsender) matchLocked(rs []jwire.Range) []uint64 {
+	var total uint64
+	for _, r := range rs {
+		total += min(r.Len(), uint64(len(q.msgs))+1)
+	}
+	var out []uint64
+	if total <= uint64(len(q.msgs)) {
+		for _, r := range rs {
+			for off := r.Lo; off < r.Hi && off-r.Lo <= uint64(len(q.msgs)); off++ {
+				if _, ok := q.msgs[off]; ok {
+					out = append(out, off)
+				}
+			}
+		}
+		return out
+	}
+	for off := range q.msgs {
+		i := sort.Search(len(rs), func(i int) bool { return rs[i].Hi > off })
+		if i < len(rs) && rs[i].Lo <= off {
+			out = append(out, off)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// commit records acknowledged ranges in the cursor (persisted in batches,
+// and on Close), then wakes whoever waits for the floor to move.
+func (q *qsender) commit(rs []jwire.Range) {
+	if len(rs) == 0 {
+		return
+	}
+	for _, r := range rs {
+		if err := q.cur.AckRange(r.Lo, r.Hi); err != nil && !errors.Is(err, durable.ErrClosed) {
+			q.s.log.Warn("journal cursor", "err", err)
+		}
+	}
+	q.poke()
+}
+
+// appendOffset adds off to sorted ranges built in increasing order.
+func appendOffset(rs []jwire.Range, off uint64) []jwire.Range {
+	if n := len(rs); n > 0 && rs[n-1].Hi == off {
+		rs[n-1].Hi++
+		return rs
+	}
+	return append(rs, jwire.Range{Lo: off, Hi: off + 1})
+}
+
+// choice is what the dispatcher decided to do next.
+type choice struct {
+	off   uint64
+	peer  *qpeer
+	fresh bool // a never-looked-at offset (else a redelivery or due delayed)
+	m     *qmsg
+}
+
+// run is the dispatcher goroutine.
+func (q *qsender) run() {
+	defer close(q.done)
+	seq := q.j.log.NewReader(q.next)
+	defer seq.Close()
+	var rnd *durable.Reader
+	defer func() {
+		if rnd != nil {
+			rnd.Close()
+		}
+	}()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		c, wait, deadline, stop := q.pick()
+		if stop {
+			return
+		}
+		if c.peer == nil {
+			if deadline > 0 {
+				timer.Reset(time.Duration(deadline - time.Now().UnixNano()))
+			}
+			select {
+			case <-wait:
+			case <-q.j.log.Changed():
+			case <-timer.C:
+			}
+			if deadline > 0 && !timer.Stop() {
+				select {
+				case <-timer.C:
+				default:
+				}
+			}
+			continue
+		}
+		var rec durable.Record
+		var err error
+		if c.fresh {
+			if seq.Offset() != c.off {
+				seq.Seek(c.off)
+			}
+			rec, err = q.next1(seq)
+		} else {
+			if rnd == nil {
+				rnd = q.j.log.NewReader(c.off)
+			} else {
+				rnd.Seek(c.off)
+			}
+			rec, err = q.next1(rnd)
+		}
+		if err != nil {
+			q.readFailed(c, err)
+			continue
+		}
+		jr, err := parseRecord(rec)
+		if err != nil {
+			// Not a message a socket wrote: it cannot be delivered.
+			q.s.log.Warn("journal record skipped", "offset", c.off, "err", err)
+			q.deadLetter(c, jr, err.Error())
+			continue
+		}
+		q.deliver(c, jr)
+	}
+}
+
+// next1 reads the record the reader is at without waiting.
+func (q *qsender) next1(r *durable.Reader) (durable.Record, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the record is durable: Next returns it without waiting
+	return r.Next(ctx)
+}
+
+// pick chooses the next delivery: the lowest offset due (a redelivery, a
+// delayed message come due, or the next durable record) and the next
+// peer in turn with room. Without one it returns what to wait for.
+func (q *qsender) pick() (c choice, wait <-chan struct{}, deadline int64, stop bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return choice{}, nil, 0, true
+	}
+	now := time.Now().UnixNano()
+	deadline = q.expireLocked(now)
+	if now < q.pause {
+		return choice{}, q.wake, minDeadline(deadline, q.pause), false
+	}
+	for q.delayed.Len() > 0 {
+		e := q.delayed[0]
+		if m := q.msgs[e.off]; m == nil || m.peer != nil {
+			heap.Pop(&q.delayed) // stale
+			continue
+		}
+		if e.at > now {
+			deadline = minDeadline(deadline, e.at)
+			break
+		}
+		heap.Pop(&q.delayed)
+		heap.Push(&q.redo, e.off)
+	}
+	wait = q.wake
+	if q.draining {
+		return choice{}, wait, deadline, false
+	}
+	peer := q.readyPeerLocked()
+	if peer == nil {
+		return choice{}, wait, deadline, false
+	}
+	for q.redo.Len() > 0 {
+		off := q.redo[0]
+		m := q.msgs[off]
+		if m == nil || m.peer != nil {
+			heap.Pop(&q.redo) // stale: acknowledged or already out again
+			continue
+		}
+		if m.notBefore > now {
+			heap.Pop(&q.redo)
+			heap.Push(&q.delayed, delayEntry{off: off, at: m.notBefore})
+			deadline = minDeadline(deadline, m.notBefore)
+			continue
+		}
+		heap.Pop(&q.redo)
+		return q.reserveLocked(choice{off: off, peer: peer, m: m}), nil, 0, false
+	}
+	q.checkRetentionLocked()
+	end := q.j.log.DurableEnd()
+	for q.next < end && q.cur.Acked(q.next) {
+		q.next++
+	}
+	if q.next < end {
+		off := q.next
+		q.next++
+		m := &qmsg{}
+		q.msgs[off] = m
+		return q.reserveLocked(choice{off: off, peer: peer, fresh: true, m: m}), nil, 0, false
+	}
+	if q.j.log.End() > end && !q.syncing {
+		// Interval or None mode: records are visible before they are
+		// durable. Deliver only durable ones, and sync now rather than
+		// wait for the ticker.
+		q.syncing = true
+		go q.syncNow()
+	}
+	return choice{}, wait, deadline, false
+}
+
+// syncNow makes what is written durable, so it can be delivered.
+func (q *qsender) syncNow() {
+	err := q.j.log.Sync()
+	q.mu.Lock()
+	q.syncing = false
+	q.mu.Unlock()
+	if err != nil && !errors.Is(err, durable.ErrClosed) {
+		q.s.log.Warn("journal sync", "err", err)
+	}
+}
+
+// checkRetentionLocked reports records retention deleted before they were
+// acknowledged (WithRetainBytes or WithRetainAge on a queue's journal):
+// they are lost, and counted, never skipped silently.
+func (q *qsender) checkRetentionLocked() {
+	first := q.j.log.First()
+	if q.next >= first {
+		return
+	}
+	lost := first - q.next
+	q.ctr.lost += lost
+	q.next = first
+	q.s.mon.emit(Event{Type: EventJournalGap, Count: int(min(lost, math.MaxInt)),
+		Err: fmt.Errorf("%w: %d unacknowledged messages deleted by the journal's retention", durable.ErrOutOfRange, lost)})
+}
+
+// readyPeerLocked returns the next peer in turn with room, or nil.
+func (q *qsender) readyPeerLocked() *qpeer {
+	n := len(q.peers)
+	for i := 0; i < n; i++ {
+		k := (q.rr + i) % n
+		qp := q.peers[k]
+		if (qp.profile && qp.inflight < q.window) || (!qp.profile && !qp.full) {
+			q.rr = (k + 1) % n
+			return qp
+		}
+	}
+	return nil
+}
+
+// reserveLocked marks c's message as going out to c's peer.
+func (q *qsender) reserveLocked(c choice) choice {
+	c.m.peer = c.peer
+	c.peer.inflight++
+	return c
+}
+
+// unreserve undoes reserveLocked for a message that did not go out; it
+// waits again, in front.
+func (q *qsender) unreserveLocked(c choice) {
+	if c.m.peer == c.peer {
+		c.peer.inflight--
+		c.m.peer = nil
+	}
+	heap.Push(&q.redo, c.off)
+}
+
+// expireLocked takes back messages in flight at a profile peer for
+// longer than the ack timeout, scanning every quarter of the timeout (at
+// most every second), and returns when to scan next (0: nothing in
+// flight).
+func (q *qsender) expireLocked(now int64) int64 {
+	timeout := int64(q.opts.ackTimeout)
+	if now >= q.nextScan {
+		inflight := false
+		for off, m := range q.msgs {
+			if m.peer == nil || !m.peer.profile {
+				continue
+			}
+			if m.sentAt+timeout > now {
+				inflight = true
+				continue
+			}
+			m.peer.inflight--
+			m.peer = nil
+			q.ctr.timedOut++
+			heap.Push(&q.redo, off)
+		}
+		q.nextScan = 0
+		if inflight {
+			q.nextScan = now + min(timeout/4, int64(time.Second))
+		}
+	}
+	return q.nextScan
+}
+
+func minDeadline(a, b int64) int64 {
+	if a == 0 || b < a {
+		return b
+	}
+	return a
+}
+
+// readFailed handles a record that could not be read.
+func (q *qsender) readFailed(c choice, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if errors.Is(err, durable.ErrOutOfRange) {
+		// Deleted by retention under us: lost, and reported.
+		if c.m.peer == c.peer {
+			c.peer.inflight--
+		}
+		delete(q.msgs, c.off)
+		q.ctr.lost++
+		q.checkRetentionLocked()
+		q.s.mon.emit(Event{Type: EventJournalGap, Count: 1, Err: err})
+		return
+	}
+	q.unreserveLocked(c)
+	if !errors.Is(err, durable.ErrClosed) {
+		// A damaged or unreadable journal: report it and try again later
+		// rather than spin (the message stays queued, nothing is skipped).
+		q.s.log.Warn("journal read", "offset", c.off, "err", err)
+		q.s.mon.emit(Event{Type: EventJournalGap, Err: err})
+		q.pause = time.Now().Add(time.Second).UnixNano()
+	}
+}
+
+// deliver sends a record to the peer picked for it.
+func (q *qsender) deliver(c choice, jr jrecord) {
+	now := time.Now().UnixNano()
+	q.mu.Lock()
+	if c.peer.gone || c.m.peer != c.peer {
+		// The peer left (its in-flight went back to the queue) or the
+		// message was acknowledged meanwhile.
+		if c.m.peer == c.peer {
+			c.m.peer = nil
+		}
+		if q.msgs[c.off] == c.m {
+			heap.Push(&q.redo, c.off)
+		}
+		q.mu.Unlock()
+		return
+	}
+	if jr.notBefore > now {
+		c.peer.inflight--
+		c.m.peer = nil
+		c.m.notBefore = jr.notBefore
+		heap.Push(&q.delayed, delayEntry{off: c.off, at: jr.notBefore})
+		q.mu.Unlock()
+		return
+	}
+	if limit := q.opts.maxDeliver; limit > 0 && int(c.m.count) >= limit {
+		q.mu.Unlock()
+		q.deadLetter(c, jr, fmt.Sprintf("delivered %d times", c.m.count))
+		return
+	}
+	c.m.count++
+	c.m.sentAt = now
+	count := c.m.count
+	if count > 1 {
+		q.ctr.redelivered++
+	}
+	q.ctr.delivered++
+	if c.peer.profile && q.nextScan == 0 {
+		q.nextScan = now + min(int64(q.opts.ackTimeout)/4, int64(time.Second))
+	}
+	floor := q.cur.Offset()
+	q.mu.Unlock()
+
+	if !c.peer.profile {
+		if c.peer.p.TrySend(jr.msg()) {
+			q.mu.Lock()
+			if q.msgs[c.off] == c.m {
+				c.peer.inflight--
+				delete(q.msgs, c.off)
+				q.ctr.plainDelivered++
+			}
+			q.mu.Unlock()
+			q.commit([]jwire.Range{{Lo: c.off, Hi: c.off + 1}})
+			return
+		}
+		q.mu.Lock()
+		c.peer.full = true
+		c.m.count--
+		q.unreserveLocked(c)
+		q.mu.Unlock()
+		return
+	}
+	d := jwire.Data{Offset: c.off, Epoch: q.j.epochOf(c.off), Floor: min(floor, c.off), Count: count, Time: jr.time}
+	frames := jr.frames
+	frames[0] = jwire.AppendData(make([]byte, 0, jwire.MaxData), d)
+	if !c.peer.p.sendJournaled(frames, false) {
+		q.mu.Lock()
+		if c.m.peer == c.peer {
+			c.peer.inflight--
+			c.m.peer = nil
+			heap.Push(&q.redo, c.off)
+		}
+		q.mu.Unlock()
+	}
+}
+
+// deadLetter moves a message to the dead-letter journal and acknowledges
+// it. Without a dead-letter journal (a record no socket wrote), it is
+// acknowledged, counted and reported.
+func (q *qsender) deadLetter(c choice, jr jrecord, reason string) {
+	q.mu.Lock()
+	if c.m.peer == c.peer {
+		c.peer.inflight--
+		c.m.peer = nil
+	}
+	count := c.m.count
+	q.mu.Unlock()
+	if dlq := q.opts.deadLetters; dlq != nil && jr.frames != nil {
+		dl := DeadLetter{ID: MsgID{Journal: q.j.id, Epoch: q.j.epochOf(c.off), Offset: c.off},
+			Deliveries: int(count), Reason: reason, Time: time.Now(), Journaled: time.Unix(0, jr.time)}
+		if _, err := dlq.AppendMsg(context.Background(), deadLetterFrames(dl, jr.msg())); err != nil {
+			// Keep the message: it is delivered again and retried here.
+			q.s.log.Warn("dead-letter journal", "offset", c.off, "err", err)
+			q.mu.Lock()
+			if q.msgs[c.off] == c.m {
+				heap.Push(&q.delayed, delayEntry{off: c.off, at: time.Now().Add(time.Second).UnixNano()})
+			}
+			q.mu.Unlock()
+			return
+		}
+	}
+	q.mu.Lock()
+	if q.msgs[c.off] == c.m {
+		delete(q.msgs, c.off)
+	}
+	q.ctr.deadLettered++
+	q.mu.Unlock()
+	q.commit([]jwire.Range{{Lo: c.off, Hi: c.off + 1}})
+	q.s.mon.emit(Event{Type: EventDeadLetter, Count: 1, Err: fmt.Errorf("brook: message %d dead-lettered: %s", c.off, reason)})
+}
+
+// stats returns the queue's counters and levels.
+func (q *qsender) stats() JournalStats {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	st := JournalStats{
+		Delivered: q.ctr.delivered, Redelivered: q.ctr.redelivered, Acked: q.ctr.acked,
+		Nacked: q.ctr.nacked, TimedOut: q.ctr.timedOut, PlainDelivered: q.ctr.plainDelivered,
+		DeadLettered: q.ctr.deadLettered, Lost: q.ctr.lost,
+	}
+	for _, m := range q.msgs {
+		switch {
+		case m.peer != nil:
+			st.InFlight++
+		case m.notBefore > 0:
+			st.Delayed++
+		}
+	}
+	st.Floor = q.cur.Offset()
+	return st
+}
+
+// offsetHeap is a min-heap of offsets.
+type offsetHeap []uint64
+
+func (h offsetHeap) Len() int           { return len(h) }
+func (h offsetHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h offsetHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *offsetHeap) Push(x any)        { *h = append(*h, x.(uint64)) }
+func (h *offsetHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// delayEntry is an offset due at a time.
+type delayEntry struct {
+	off uint64
+	at  int64
+}
+
+// delayHeap is a min-heap of delayEntry by time.
+type delayHeap []delayEntry
+
+func (h delayHeap) Len() int           { return len(h) }
+func (h delayHeap) Less(i, j int) bool { return h[i].at < h[j].at }
+func (h delayHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *delayHeap) Push(x any)        { *h = append(*h, x.(delayEntry)) }
+func (h *delayHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}

@@ -1,0 +1,92 @@
+package socket
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/brookmq/brook/durable"
+)
+
+// A journaled socket stores each message as one multipart journal record
+// whose first frame is a small header and whose other frames are the
+// message's, unchanged:
+//
+//	header: 1 byte   version (1) in the high nibble, flags in the low:
+//	                 bit 0: a not-before time follows
+//	        8 bytes  the time of Send, unix ns, big-endian: the message's
+//	                 time for every receiver, live or replayed
+//	        8 bytes  not-before, unix ns, big-endian (delayed delivery)
+const (
+	recVersion     = 1
+	recFlagDelay   = 1 << 0
+	recHeaderPlain = recVersion << 4
+	recHeaderLen   = 9
+	recHeaderDelay = 17
+)
+
+// errRecord means a journal record is not one a journaled socket wrote.
+var errRecord = errors.New("brook: journal record is not a socket message")
+
+// recordFrames returns the frames to journal for m sent at now: the
+// header, then m's frames (not copied).
+func recordFrames(m Msg, now int64, notBefore time.Time) [][]byte {
+	frames := make([][]byte, 0, len(m.Frames)+1)
+	var h []byte
+	if notBefore.IsZero() {
+		h = make([]byte, recHeaderLen)
+		h[0] = recHeaderPlain
+	} else {
+		h = make([]byte, recHeaderDelay)
+		h[0] = recHeaderPlain | recFlagDelay
+		binary.BigEndian.PutUint64(h[9:], uint64(notBefore.UnixNano()))
+	}
+	binary.BigEndian.PutUint64(h[1:], uint64(now))
+	frames = append(frames, h)
+	return append(frames, m.Frames...)
+}
+
+// jrecord is a decoded journal record of a journaled socket.
+type jrecord struct {
+	off       uint64
+	time      int64    // when it was sent, unix ns
+	notBefore int64    // unix ns, 0 for none
+	frames    [][]byte // frames[0] is the header slot, frames[1:] the message
+}
+
+// msg returns the application's message.
+func (r *jrecord) msg() Msg { return Msg{Frames: r.frames[1:]} }
+
+// parseRecord decodes a journal record.
+func parseRecord(rec durable.Record) (jrecord, error) {
+	frames, err := rec.Frames()
+	if err != nil {
+		return jrecord{}, fmt.Errorf("%w: offset %d: %w", errRecord, rec.Offset, err)
+	}
+	if len(frames) < 2 {
+		return jrecord{}, fmt.Errorf("%w: offset %d has %d frames", errRecord, rec.Offset, len(frames))
+	}
+	return parseHeader(rec.Offset, frames)
+}
+
+// parseHeader decodes the header frame of a record's frames.
+func parseHeader(off uint64, frames [][]byte) (jrecord, error) {
+	r := jrecord{off: off, frames: frames}
+	h := frames[0]
+	if len(h) == 0 || h[0]>>4 != recVersion || h[0]&0x0F&^recFlagDelay != 0 {
+		return jrecord{}, fmt.Errorf("%w: offset %d: header %x", errRecord, off, h)
+	}
+	want := recHeaderLen
+	if h[0]&recFlagDelay != 0 {
+		want = recHeaderDelay
+	}
+	if len(h) != want {
+		return jrecord{}, fmt.Errorf("%w: offset %d: header of %d bytes", errRecord, off, len(h))
+	}
+	r.time = int64(binary.BigEndian.Uint64(h[1:]))
+	if want == recHeaderDelay {
+		r.notBefore = int64(binary.BigEndian.Uint64(h[9:]))
+	}
+	return r, nil
+}

@@ -1,0 +1,497 @@
+package socket
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/brookmq/brook/durable"
+	"github.com/brookmq/brook/patterns"
+	"github.com/brookmq/brook/socket/internal/jwire"
+)
+
+// receiver is the receiving side of the journal profile, on every socket
+// that receives (PULL, DEALER, ROUTER, SUB, XSUB): it drops duplicates of
+// journaled messages, hands the others to the pattern with a tag that
+// finds their delivery again, and sends acknowledgements back in batches.
+type receiver struct {
+	s      *Socket
+	store  ackStore // nil: duplicates are suppressed in memory only
+	stream bool     // SUB, XSUB: positions in publishers' streams, no acks sent
+	start  Start    // where a stream starts without a position
+	commit time.Duration
+
+	mu      sync.Mutex
+	senders map[durable.JournalID]*rsender
+	live    map[patterns.Tag]*inDelivery // handed to the pattern, not yet received
+	nextTag patterns.Tag
+	round   *ackRound // acknowledgements waiting for the next flush
+	closed  bool
+	ctr     recvCounters
+
+	work chan struct{} // a token when round has something
+	done chan struct{}
+}
+
+// rsender is what a receiver knows of one journaled sender.
+type rsender struct {
+	id      durable.JournalID
+	stream  bool   // a publisher's stream (positions), not a queue (acks)
+	known   bool   // a position exists (stored, or from this run)
+	acked   ackSet // acknowledged here, or below the sender's floor
+	pending map[uint64]*inDelivery
+	pipe    *pipe // the latest connection to it: acknowledgements go there
+	acks    []jwire.Range
+	nacks   []nackReq
+	dirty   bool // acknowledged since the last store commit
+}
+
+type nackReq struct {
+	delay time.Duration
+	off   uint64
+}
+
+// inDelivery is one journaled message between its arrival and its
+// acknowledgement.
+type inDelivery struct {
+	r       *receiver
+	snd     *rsender
+	off     uint64
+	epoch   uint64
+	count   uint32
+	ts      int64
+	settled bool
+}
+
+// ackRound is one batch of acknowledgements: done is closed once they are
+// durable in the store (if any) and handed to their connections.
+type ackRound struct {
+	done chan struct{}
+	err  error
+}
+
+type recvCounters struct {
+	received, duplicates, acked, nacked, storeOverflow, gaps uint64
+}
+
+func newReceiver(s *Socket, store ackStore, stream bool, start Start, commit time.Duration) *receiver {
+	r := &receiver{
+		s:       s,
+		store:   store,
+		stream:  stream,
+		start:   start,
+		commit:  commit,
+		senders: make(map[durable.JournalID]*rsender),
+		live:    make(map[patterns.Tag]*inDelivery),
+		round:   &ackRound{done: make(chan struct{})},
+		work:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+	}
+	go r.flushLoop()
+	return r
+}
+
+// connState is the journal profile's state of one connection's reader.
+type connState struct {
+	hello   jwire.Hello // the peer's
+	data    jwire.Data  // the JDATA (or JSTREAM) for the next message
+	hasData bool
+	started bool // a stream: JSTART arrived
+}
+
+// receive decides what to do with a journaled message m that arrived on p
+// after its JDATA: a duplicate is dropped (one already acknowledged is
+// acknowledged again, so its sender stops sending it); any other gets a
+// tag for the pattern.
+func (r *receiver) receive(p *pipe, cs *connState, m Msg) (patterns.Tag, bool, error) {
+	d := cs.data
+	cs.hasData = false
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return 0, false, ErrClosed
+	}
+	snd, err := r.senderLocked(cs.hello.Journal)
+	if err != nil {
+		return 0, false, err
+	}
+	snd.pipe = p
+	snd.known = true
+	snd.acked.raise(d.Floor)
+	r.ctr.received++
+	if snd.acked.has(d.Offset) {
+		r.ctr.duplicates++
+		snd.acks = addRange(snd.acks, d.Offset, d.Offset+1)
+		r.scheduleLocked()
+		return 0, false, nil
+	}
+	if snd.pending[d.Offset] != nil {
+		r.ctr.duplicates++ // the application holds it already
+		return 0, false, nil
+	}
+	in := &inDelivery{r: r, snd: snd, off: d.Offset, epoch: d.Epoch, count: d.Count, ts: d.Time}
+	snd.pending[d.Offset] = in
+	r.nextTag++
+	r.live[r.nextTag] = in
+	return r.nextTag, true, nil
+}
+
+// senderLocked returns the state of the sender with journal id, loading
+// what the dedup store kept of it.
+func (r *receiver) senderLocked(id durable.JournalID) (*rsender, error) {
+	if snd := r.senders[id]; snd != nil {
+		return snd, nil
+	}
+	snd := &rsender{id: id, pending: make(map[uint64]*inDelivery)}
+	if r.store != nil {
+		floor, ranges, found, err := r.store.load(id)
+		if err != nil {
+			return nil, fmt.Errorf("brook: journal store: %w", err)
+		}
+		snd.known = found
+		snd.acked.floor = floor
+		for _, rg := range ranges {
+			snd.acked.add(rg.Lo, rg.Hi)
+		}
+	}
+	r.senders[id] = snd
+	return snd, nil
+}
+
+// delivery turns what the pattern returned into the application's
+// Delivery: with its journal facts when tag names one.
+func (r *receiver) delivery(rv patterns.Received) *Delivery {
+	d := newDelivery(rv)
+	if rv.Tag == 0 || r == nil {
+		return d
+	}
+	r.mu.Lock()
+	in := r.live[rv.Tag]
+	delete(r.live, rv.Tag)
+	r.mu.Unlock()
+	if in == nil {
+		return d
+	}
+	d.d = in
+	d.ID = MsgID{Journal: in.snd.id, Epoch: in.epoch, Offset: in.off}
+	d.Count = int(in.count)
+	d.Time = time.Unix(0, in.ts)
+	return d
+}
+
+// forget settles a tagged message the application never got (the socket
+// closed with it unread, or the pattern dropped it): its sender delivers
+// it again, to this receiver or another.
+func (r *receiver) forget(tag patterns.Tag) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	in := r.live[tag]
+	if in == nil {
+		return
+	}
+	delete(r.live, tag)
+	delete(in.snd.pending, in.off)
+	in.settled = true
+}
+
+// settle acknowledges (or, with nack, gives back) a delivery.
+func (in *inDelivery) settle(nack bool, delay time.Duration) error {
+	r := in.r
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return ErrClosed
+	}
+	if in.settled {
+		r.mu.Unlock()
+		return ErrAcked
+	}
+	if nack && r.stream {
+		r.mu.Unlock()
+		return fmt.Errorf("%w: a stream is not redelivered; leave the message unacknowledged and the position stays before it", ErrNotSupported)
+	}
+	in.settled = true
+	snd := in.snd
+	delete(snd.pending, in.off)
+	if nack {
+		r.ctr.nacked++
+		snd.nacks = append(snd.nacks, nackReq{delay: delay, off: in.off})
+		r.scheduleLocked()
+		r.mu.Unlock()
+		return nil
+	}
+	r.ctr.acked++
+	snd.acked.add(in.off, in.off+1)
+	snd.dirty = true
+	if r.stream {
+		// A position: committed every WithPositionStore interval, by
+		// CommitPositions and on Close; no acknowledgement goes back.
+		r.mu.Unlock()
+		return nil
+	}
+	snd.acks = addRange(snd.acks, in.off, in.off+1)
+	round := r.round
+	r.scheduleLocked()
+	r.mu.Unlock()
+	if r.store == nil {
+		return nil
+	}
+	<-round.done
+	return round.err
+}
+
+// ackNoWait acknowledges a delivery on receipt (Recv): it does not wait
+// for the dedup store.
+func (in *inDelivery) ackNoWait() {
+	r := in.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if in.settled || r.closed {
+		return
+	}
+	in.settled = true
+	delete(in.snd.pending, in.off)
+	r.ctr.acked++
+	in.snd.acked.add(in.off, in.off+1)
+	in.snd.dirty = true
+	if r.stream {
+		return
+	}
+	in.snd.acks = addRange(in.snd.acks, in.off, in.off+1)
+	r.scheduleLocked()
+}
+
+func (r *receiver) scheduleLocked() {
+	select {
+	case r.work <- struct{}{}:
+	default:
+	}
+}
+
+// flushLoop sends acknowledgements in batches: each round commits the
+// dedup store once (one fsync for every acknowledgement of the round),
+// then queues JACK and JNACK commands on the senders' connections.
+func (r *receiver) flushLoop() {
+	defer close(r.done)
+	var tick <-chan time.Time
+	if r.stream && r.store != nil {
+		t := time.NewTicker(r.commit)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-r.work:
+		case <-tick:
+			if err := r.commitPositions(); err != nil {
+				r.s.log.Warn("position store", "err", err)
+			}
+			continue
+		}
+		r.mu.Lock()
+		closed := r.closed
+		round := r.round
+		r.round = &ackRound{done: make(chan struct{})}
+		type out struct {
+			p     *pipe
+			acks  []jwire.Range
+			nacks []nackReq
+		}
+		var outs []out
+		dirty := false
+		for _, snd := range r.senders {
+			if len(snd.acks) == 0 && len(snd.nacks) == 0 {
+				continue
+			}
+			dirty = dirty || snd.dirty
+			if r.store != nil && snd.dirty {
+				if left := r.store.record(snd.id, snd.acked.floor, snd.acked.ranges); left > 0 {
+					// The store keeps the ranges nearest the floor: after a
+					// restart the others may be passed on again.
+					r.ctr.storeOverflow += uint64(left)
+					r.s.log.Warn("dedup store full: acknowledgements above the floor not kept", "sender", snd.id, "ranges", left)
+				}
+				snd.dirty = false
+			}
+			outs = append(outs, out{snd.pipe, snd.acks, snd.nacks})
+			snd.acks, snd.nacks = nil, nil
+		}
+		r.mu.Unlock()
+		if r.store != nil && (dirty || (closed && r.stream)) {
+			if r.stream {
+				round.err = r.commitPositions()
+			} else {
+				round.err = r.store.commit()
+			}
+		}
+		close(round.done)
+		if round.err == nil {
+			for _, o := range outs {
+				sendAcks(o.p, o.acks, o.nacks)
+			}
+		}
+		if closed {
+			return
+		}
+	}
+}
+
+// sendAcks queues JACK and JNACK commands on p, split to fit.
+func sendAcks(p *pipe, acks []jwire.Range, nacks []nackReq) {
+	if p == nil {
+		return
+	}
+	for len(acks) > 0 {
+		n := min(len(acks), jwire.MaxRanges)
+		p.sendCommand(jwire.CmdAck, jwire.AppendAck(nil, acks[:n]))
+		acks = acks[n:]
+	}
+	byDelay := map[time.Duration][]jwire.Range{}
+	for _, nk := range nacks {
+		byDelay[nk.delay] = addRange(byDelay[nk.delay], nk.off, nk.off+1)
+	}
+	for delay, rs := range byDelay {
+		for len(rs) > 0 {
+			n := min(len(rs), jwire.MaxRanges)
+			p.sendCommand(jwire.CmdNack, jwire.AppendNack(nil, delay, rs[:n]))
+			rs = rs[n:]
+		}
+	}
+}
+
+// flushNow runs an acknowledgement round at once and waits for it, or
+// for ctx: a closing socket hands its last acknowledgements to the pipes
+// before they linger.
+func (r *receiver) flushNow(ctx context.Context) {
+	r.mu.Lock()
+	round := r.round
+	r.scheduleLocked()
+	r.mu.Unlock()
+	select {
+	case <-round.done:
+	case <-ctx.Done():
+	}
+}
+
+// commitPositions makes every stream position durable in the store.
+func (r *receiver) commitPositions() error {
+	if r.store == nil {
+		return nil
+	}
+	r.mu.Lock()
+	for _, snd := range r.senders {
+		if snd.dirty {
+			if left := r.store.record(snd.id, snd.acked.floor, snd.acked.ranges); left > 0 {
+				r.ctr.storeOverflow += uint64(left)
+			}
+			snd.dirty = false
+		}
+	}
+	r.mu.Unlock()
+	return r.store.commit()
+}
+
+// streamSub says where p's publisher should start its stream: after the
+// position this receiver has for its journal, else where WithStart says.
+func (r *receiver) streamSub(h jwire.Hello) (jwire.Sub, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	snd, err := r.senderLocked(h.Journal)
+	if err != nil {
+		return jwire.Sub{}, err
+	}
+	snd.stream = true
+	if snd.known {
+		return jwire.Sub{Mode: jwire.StartOffset, Value: snd.acked.floor}, nil
+	}
+	return jwire.Sub{Mode: r.start.mode, Value: r.start.value}, nil
+}
+
+// streamStart takes a publisher's JSTART: the stream starts at First, and
+// what was asked for before it is gone (reported).
+func (r *receiver) streamStart(p *pipe, h jwire.Hello, info jwire.StartInfo) error {
+	r.mu.Lock()
+	snd, err := r.senderLocked(h.Journal)
+	if err != nil {
+		r.mu.Unlock()
+		return err
+	}
+	snd.known = true
+	snd.pipe = p
+	if info.Flags&jwire.StartBeyondEnd != 0 {
+		// The publisher no longer has offsets we had: forget them.
+		snd.acked = ackSet{floor: info.First}
+		snd.dirty = true
+	} else {
+		snd.acked.raise(info.First)
+	}
+	r.ctr.gaps += info.Gap
+	r.mu.Unlock()
+	switch {
+	case info.Flags&jwire.StartBeyondEnd != 0:
+		r.s.mon.emit(Event{Type: EventJournalChanged, Endpoint: p.endpoint, Count: int(info.Gap),
+			Err: fmt.Errorf("brook: publisher journal %s no longer has the last %d messages this subscriber saw (it lost its unsynced tail, or was replaced); resuming at %d", h.Journal, info.Gap, info.First)})
+	case info.Gap > 0:
+		r.s.mon.emit(Event{Type: EventJournalGap, Endpoint: p.endpoint, Count: int(info.Gap),
+			Err: fmt.Errorf("brook: %d messages of journal %s were deleted by retention before this subscriber read them; resuming at %d", info.Gap, h.Journal, info.First)})
+	}
+	return nil
+}
+
+// skipped settles offsets a publisher's filter passed over.
+func (r *receiver) skipped(h jwire.Hello, rs []jwire.Range) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	snd, err := r.senderLocked(h.Journal)
+	if err != nil {
+		return err
+	}
+	for _, rg := range rs {
+		snd.acked.add(rg.Lo, rg.Hi)
+	}
+	snd.dirty = true
+	return nil
+}
+
+// close stops the flusher after a last round.
+func (r *receiver) close() error {
+	r.mu.Lock()
+	r.closed = true
+	r.scheduleLocked()
+	r.mu.Unlock()
+	<-r.done
+	var err error
+	if r.store != nil {
+		err = r.store.close()
+	}
+	return err
+}
+
+// stats returns the receiver's counters.
+func (r *receiver) stats(st *JournalStats) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st.Received = r.ctr.received
+	st.Duplicates = r.ctr.duplicates
+	st.AckedHere = r.ctr.acked
+	st.NackedHere = r.ctr.nacked
+	st.StoreOverflow = r.ctr.storeOverflow
+	st.Gaps = r.ctr.gaps
+	for _, snd := range r.senders {
+		st.Unacked += len(snd.pending)
+	}
+}
+
+// ackStore keeps acknowledged offsets per sender journal across restarts.
+type ackStore interface {
+	// load returns what was committed for a sender, and whether anything
+	// was.
+	load(id durable.JournalID) (floor uint64, ranges []jwire.Range, found bool, err error)
+	// record notes a sender's acknowledged set for the next commit and
+	// returns how many ranges it could not keep.
+	record(id durable.JournalID, floor uint64, ranges []jwire.Range) int
+	// commit makes everything recorded durable.
+	commit() error
+	close() error
+}

@@ -1,0 +1,86 @@
+//go:build linux
+
+package zmtp
+
+import (
+	"net"
+	"os"
+	"runtime"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// unixPair returns both ends of a connected unix stream socket pair. A
+// write on one end returns once its bytes are queued on the other, so
+// after a Write the reader's kernel holds all of it.
+func unixPair(t *testing.T) (*net.UnixConn, *net.UnixConn) {
+	t.Helper()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	require.NoError(t, err)
+	conn := func(fd int, name string) *net.UnixConn {
+		f := os.NewFile(uintptr(fd), name)
+		defer f.Close()
+		c, err := net.FileConn(f)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = c.Close() })
+		return c.(*net.UnixConn)
+	}
+	return conn(fds[0], "pair-a"), conn(fds[1], "pair-b")
+}
+
+// TestStreamQueued: the reader learns how many bytes the kernel holds
+// for it, and nothing from a stream that is not a socket.
+func TestStreamQueued(t *testing.T) {
+	a, b := unixPair(t)
+	assert.Zero(t, streamQueued(b))
+	_, err := a.Write(make([]byte, 1000))
+	require.NoError(t, err)
+	assert.Equal(t, 1000, streamQueued(b))
+	assert.Zero(t, streamQueued(&streamRW{}), "not a socket")
+	require.NoError(t, b.Close())
+	assert.Zero(t, streamQueued(b), "a closed socket")
+}
+
+// A large body that has arrived whole is read into one allocation of its
+// size, not grown: the growth that protects against lying peers costs
+// nothing to a peer that sends what it announces (issue 18).
+func TestArrivedBodyIsOneAllocation(t *testing.T) {
+	for _, size := range []int{48 << 10, 128 << 10, 256 << 10} {
+		t.Run(byteCount(size), func(t *testing.T) {
+			ua, ub := unixPair(t)
+			require.NoError(t, ua.SetWriteBuffer(1<<20))
+			w := NewConn(ua, "pair-a", "pair-b", Options{})
+			r := NewConn(ub, "pair-b", "pair-a", Options{})
+			t.Cleanup(func() {
+				_ = w.Close()
+				_ = r.Close()
+			})
+			mustHandshake(t, w, r, &transport.Config{SocketType: "PUSH"},
+				&transport.Config{SocketType: "PULL", MaxMsgSize: 1 << 20})
+			body := make([]byte, size)
+			for i := range body {
+				body[i] = byte(i * 13)
+			}
+			require.NoError(t, w.WriteMsg(transport.NewMsg(body)))
+			require.NoError(t, w.Flush())
+			require.GreaterOrEqual(t, streamQueued(ub), size, "the whole frame waits in the reader's kernel")
+
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			m, err := r.ReadMsg()
+			runtime.ReadMemStats(&after)
+			require.NoError(t, err)
+			require.Len(t, m.Frames, 1)
+			assert.Equal(t, body, m.Frames[0])
+			allocated := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%d-byte body: %d bytes allocated", size, allocated)
+			assert.GreaterOrEqual(t, allocated, uint64(size))
+			assert.Less(t, allocated, uint64(size+size/8), "one allocation of the body's size, no growth")
+		})
+	}
+}

@@ -1,0 +1,53 @@
+package zmtp
+
+import (
+	"testing"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// readSizes are the single-frame message sizes BenchmarkReadMsg runs:
+// slab-carved bodies, a body read through the read buffer, and bodies
+// larger than the read buffer, up to ones beyond the reader's old 8 MiB
+// first chunk.
+var readSizes = []struct {
+	name string
+	size int
+}{
+	{"16B", 16}, {"256B", 256}, {"16KiB", 16 << 10}, {"48KiB", 48 << 10},
+	{"256KiB", 256 << 10}, {"1MiB", 1 << 20}, {"8MiB", 8 << 20}, {"32MiB", 32 << 20},
+}
+
+// BenchmarkReadMsg measures the receiving side of a zmtp Conn pair over
+// loopback TCP: a writer goroutine sends b.N single-frame messages (one
+// shared payload, flushed at the end and whenever the buffer fills) while
+// the benchmark goroutine reads them. allocs/op and B/op are the reader's
+// allocations per message (the writer allocates nothing, see
+// TestWriteMsgDoesNotAllocate).
+func BenchmarkReadMsg(b *testing.B) {
+	for _, rs := range readSizes {
+		b.Run(rs.name, func(b *testing.B) {
+			w, r := tcpConns(b, Options{})
+			mustHandshake(b, w, r, &transport.Config{SocketType: "PUSH"},
+				&transport.Config{SocketType: "PULL", MaxMsgSize: 64 << 20})
+			msg := transport.NewMsg(make([]byte, rs.size))
+			b.SetBytes(int64(rs.size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			done := sendRepeated(w, msg, b.N)
+			for range b.N {
+				m, err := r.ReadMsg()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(m.Frames[0]) != rs.size {
+					b.Fatalf("got %d bytes", len(m.Frames[0]))
+				}
+			}
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}
