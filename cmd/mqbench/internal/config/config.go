@@ -126,6 +126,8 @@ type Config struct {
 	// Pacer is how an open-loop sender waits for a message's due time.
 	Pacer string
 	Role  Role
+	// QUIC names the certificate files of quic:// runs.
+	QUIC QUIC
 	// Impl is the implementation for thr and lat.
 	Impl string
 	// Impls and Rounds drive compare.

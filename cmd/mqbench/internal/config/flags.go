@@ -35,6 +35,7 @@ type raw struct {
 	clients, inflight, hwm, subscribers, rounds            int
 	rate                                                   float64
 	role, impl, impls, json, csv, hgrm, pacer, report      string
+	quic                                                   QUIC
 }
 
 // Parse parses a full mqbench command line (without the program name):
@@ -110,6 +111,7 @@ func newFlagSet(cmd string, r *raw) *flag.FlagSet {
 	fs.StringVar(&r.report, "report", "", "write a picture of the results to this .html or .svg file: latency percentile spectra (log scale) and, for compare, throughput bars")
 	fs.DurationVar(&r.timeout, "timeout", 0, "abort the run after this long (default: 10m, or the planned time plus 1m)")
 	fs.DurationVar(&r.idle, "idle-timeout", DefaultIdleTimeout, "end a phase whose receiver hears nothing for this long (counted as loss)")
+	addQUICFlags(fs, &r.quic)
 	if cmd == "compare" {
 		fs.StringVar(&r.mode, "mode", string(Throughput), "compare: thr|lat")
 		fs.StringVar(&r.impls, "impls", "", "compare: implementations, brook first (default: brook, libzmq when built with -tags libzmq, zmq4, raw where it applies)")
@@ -145,6 +147,7 @@ func build(cmd string, r *raw, set map[string]bool) (*Config, error) {
 		Report:         r.report,
 		Timeout:        r.timeout,
 		IdleTimeout:    r.idle,
+		QUIC:           r.quic,
 	}
 	if cmd == "compare" {
 		c.Mode = Mode(strings.ToLower(r.mode))
