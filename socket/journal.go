@@ -10,7 +10,8 @@ import (
 	"github.com/brookmq/brook/transport"
 )
 
-// Journaled sockets: see doc_journal.go for the guarantees and the model.
+// Journaled sockets: see the package documentation for the guarantees and
+// the model.
 
 // Errors of journaled sockets, matched with errors.Is.
 var (

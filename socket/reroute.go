@@ -39,7 +39,7 @@ func (s *Socket) deadPeer(err error) bool {
 // for room). p must be detached already, so the pattern cannot give them
 // back to it. For types that do not reroute it does nothing, nor for a
 // journaled sender: its journal takes back what profile peers had in
-// flight, and plain peers get at most once (documented in doc_journal.go).
+// flight, and plain peers get at most once (see the package documentation).
 func (s *Socket) reroute(p *pipe) {
 	if !s.typ.ReroutesLostPeer() || s.snd == nil || s.jq != nil {
 		return

@@ -1,21 +1,3 @@
-// Package socket is the facade brook's users hold: a ZeroMQ-style socket
-// of one Type that binds and connects any number of endpoints and sends
-// and receives whole multipart messages.
-//
-//	push, _ := socket.New(socket.Push)
-//	defer push.Close()
-//	push.Connect("tcp://127.0.0.1:5555")
-//	push.Send(ctx, socket.NewMsg([]byte("hello")))
-//
-// A Socket is safe for concurrent use by several goroutines. Every
-// blocking call honours its context; Close unblocks them with an error
-// matching ErrClosed (and net.ErrClosed).
-//
-// Inside, each peer has a pipe: a bounded send queue (the send
-// high-water mark) drained by a writer goroutine that writes many
-// messages per syscall, and a reader goroutine that feeds the socket's
-// fair inbound queue (the receive high-water mark). The socket type's
-// pattern (package patterns) decides which pipe gets each message.
 package socket
 
 import (
