@@ -78,4 +78,3 @@ func mustParse(t *testing.T, ep string) transport.Endpoint {
 	require.NoError(t, err)
 	return e
 }
-

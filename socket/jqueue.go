@@ -404,7 +404,6 @@ func (q *qsender) commit(rs []jwire.Range) {
 	q.poke()
 }
 
-
 // choice is what the dispatcher decided to do next.
 type choice struct {
 	off   uint64
