@@ -29,6 +29,7 @@ type qsender struct {
 	cur    *durable.Cursor
 	opts   *journalOptions
 	window int
+	cache  *tailCache // what was sent recently: delivered without a read
 
 	mu       sync.Mutex
 	wake     chan struct{} // closed and replaced to wake the dispatcher
@@ -91,6 +92,7 @@ func newQSender(s *Socket, j *journal) (*qsender, error) {
 		cur:    cur,
 		opts:   &j.opts,
 		window: window,
+		cache:  newTailCache(),
 		wake:   make(chan struct{}),
 		next:   cur.Offset(),
 		msgs:   make(map[uint64]*qmsg),
@@ -183,7 +185,10 @@ func (q *qsender) poke() {
 // send journals m and returns its Pending once queued in the journal.
 // The dispatcher learns of it when it becomes durable.
 func (q *qsender) send(ctx context.Context, m Msg, o sendOpts) (Pending, error) {
-	p, _, _, err := q.j.append(ctx, m, o.notBefore)
+	p, frames, ts, err := q.j.append(ctx, m, o.notBefore)
+	if err == nil {
+		q.cache.put(p.id.Offset, ts, frames)
+	}
 	return p, err
 }
 
@@ -425,6 +430,10 @@ func (q *qsender) run() {
 	}()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// The records read are durable: Next returns them without waiting,
+	// and an ended context says not to wait for anything else.
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
 	for {
 		c, wait, deadline, stop := q.pick()
 		if stop {
@@ -447,20 +456,26 @@ func (q *qsender) run() {
 			}
 			continue
 		}
+		if frames, ok := q.cache.get(c.off); ok {
+			if jr, err := parseHeader(c.off, frames); err == nil {
+				q.deliver(c, jr)
+				continue
+			}
+		}
 		var rec durable.Record
 		var err error
 		if c.fresh {
 			if seq.Offset() != c.off {
 				seq.Seek(c.off)
 			}
-			rec, err = q.next1(seq)
+			rec, err = seq.Next(done)
 		} else {
 			if rnd == nil {
 				rnd = q.j.log.NewReader(c.off)
 			} else {
 				rnd.Seek(c.off)
 			}
-			rec, err = q.next1(rnd)
+			rec, err = rnd.Next(done)
 		}
 		if err != nil {
 			q.readFailed(c, err)
@@ -475,13 +490,6 @@ func (q *qsender) run() {
 		}
 		q.deliver(c, jr)
 	}
-}
-
-// next1 reads the record the reader is at without waiting.
-func (q *qsender) next1(r *durable.Reader) (durable.Record, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // the record is durable: Next returns it without waiting
-	return r.Next(ctx)
 }
 
 // pick chooses the next delivery: the lowest offset due (a redelivery, a
@@ -737,8 +745,10 @@ func (q *qsender) deliver(c choice, jr jrecord) {
 		return
 	}
 	d := jwire.Data{Offset: c.off, Epoch: q.j.epochOf(c.off), Floor: min(floor, c.off), Count: count, Time: jr.time}
-	frames := jr.frames
+	// A frame list of its own: jr's may be the tail cache's, shared.
+	frames := make([][]byte, len(jr.frames))
 	frames[0] = jwire.AppendData(make([]byte, 0, jwire.MaxData), d)
+	copy(frames[1:], jr.frames[1:])
 	if !c.peer.p.sendJournaled(frames, false) {
 		q.mu.Lock()
 		if c.m.peer == c.peer {
