@@ -8,7 +8,6 @@ import "fmt"
 // acknowledged offset ranges.
 const MaxCommandSize = 64 << 10
 
-
 // CheckCommand validates a command for WriteCommand: a name of 1 to 255
 // bytes that is not one of the protocol's own commands, and a total size
 // of at most MaxCommandSize. The error matches ErrBadCommand.
