@@ -8,6 +8,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/brookmq/brook/durable"
@@ -30,6 +31,7 @@ type qsender struct {
 	opts   *journalOptions
 	window int
 	cache  *tailCache // what was sent recently: delivered without a read
+	sent   atomic.Uint64 // the offset after the last message sent (queued in the journal)
 
 	mu       sync.Mutex
 	wake     chan struct{} // closed and replaced to wake the dispatcher
@@ -188,6 +190,12 @@ func (q *qsender) send(ctx context.Context, m Msg, o sendOpts) (Pending, error) 
 	p, frames, ts, err := q.j.append(ctx, m, o.notBefore)
 	if err == nil {
 		q.cache.put(p.id.Offset, ts, frames)
+		for end := p.id.Offset + 1; ; {
+			cur := q.sent.Load()
+			if cur >= end || q.sent.CompareAndSwap(cur, end) {
+				break
+			}
+		}
 	}
 	return p, err
 }
