@@ -30,7 +30,7 @@ type qsender struct {
 	cur    *durable.Cursor
 	opts   *journalOptions
 	window int
-	cache  *tailCache // what was sent recently: delivered without a read
+	cache  *tailCache    // what was sent recently: delivered without a read
 	sent   atomic.Uint64 // the offset after the last message sent (queued in the journal)
 
 	mu       sync.Mutex
