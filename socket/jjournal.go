@@ -20,12 +20,17 @@ type journal struct {
 	opts   journalOptions
 }
 
-// openJournal opens (WithJournalDir) or takes (WithJournal) the journal.
-func openJournal(o journalOptions) (*journal, error) {
+// openJournal opens (WithJournalDir) or takes (WithJournal) the journal;
+// a queue's own journal retains what receivers have not acknowledged.
+func openJournal(o journalOptions, queue bool) (*journal, error) {
 	log, owned := o.log, false
 	if o.dir != "" {
+		opts := o.dirOpts
+		if queue {
+			opts = append([]durable.Option{durable.WithRetainConsumed()}, opts...)
+		}
 		var err error
-		if log, err = durable.Open(o.dir, o.dirOpts...); err != nil {
+		if log, err = durable.Open(o.dir, opts...); err != nil {
 			return nil, fmt.Errorf("%w: journal %s: %w", ErrBadOption, o.dir, err)
 		}
 		owned = true

@@ -390,3 +390,46 @@ func TestJournalAckSyncBeyondRecvHWM(t *testing.T) {
 	}
 	require.NoError(t, push.WaitAcked(ctx))
 }
+
+// A journaled PUSH with its own journal frees what every receiver
+// acknowledged: the journal's oldest segments go once acknowledged.
+func TestJournalDirRetainsOnlyUnacked(t *testing.T) {
+	ctx := testCtx(t)
+	dir := filepath.Join(t.TempDir(), "journal")
+	push := newSocket(t, socket.Push, socket.WithJournalDir(dir, durable.WithSegmentSize(4096)))
+	pull := newSocket(t, socket.Pull)
+	ep := inprocEndpoint(t)
+	require.NoError(t, pull.Bind(ep))
+	require.NoError(t, push.Connect(ep))
+	for i := range 300 {
+		_, err := push.SendAsync(ctx, msgOf(strconv.Itoa(i)))
+		require.NoError(t, err)
+	}
+	for range 300 {
+		_, err := pull.Recv(ctx)
+		require.NoError(t, err)
+	}
+	require.NoError(t, push.WaitAcked(ctx))
+	require.NoError(t, push.Close()) // commits the cursor; retention runs on the next roll or open
+	log, err := durable.Open(dir)
+	require.NoError(t, err)
+	defer log.Close()
+	assert.Greater(t, log.First(), uint64(0), "acknowledged segments were deleted")
+}
+
+// With an unlimited send HWM a journaled PUSH still puts at most
+// DefaultHWM in flight per receiver: the journal keeps the backlog.
+func TestJournalWindowWithUnlimitedHWM(t *testing.T) {
+	ctx := testCtx(t)
+	push := newSocket(t, socket.Push, socket.WithJournal(openJournal(t)), socket.WithSendHWM(0))
+	pull := newSocket(t, socket.Pull)
+	ep := inprocEndpoint(t)
+	require.NoError(t, pull.Bind(ep))
+	require.NoError(t, push.Connect(ep))
+	for i := range 3000 {
+		_, err := push.SendAsync(ctx, msgOf(strconv.Itoa(i)))
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return push.Stats().Journal.InFlight == socket.DefaultHWM }, 10*time.Second, 5*time.Millisecond)
+	assert.Equal(t, socket.DefaultHWM, push.Stats().Journal.InFlight, "no more than the window")
+}

@@ -84,10 +84,7 @@ func newQSender(s *Socket, j *journal) (*qsender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("brook: journal cursor %q: %w", j.opts.cursor, err)
 	}
-	window := s.opts.sendHWM
-	if window <= 0 {
-		window = math.MaxInt
-	}
+	window := journalWindow(s.opts.sendHWM)
 	q := &qsender{
 		s:      s,
 		j:      j,
@@ -158,7 +155,8 @@ func (q *qsender) waitAcked(ctx context.Context, end uint64) error {
 	}
 }
 
-// close stops the dispatcher and commits the cursor.
+// close stops the dispatcher, commits the cursor and, on the socket's
+// own journal, applies its retention.
 func (q *qsender) close() error {
 	q.mu.Lock()
 	q.closed = true
@@ -170,7 +168,14 @@ func (q *qsender) close() error {
 	}
 	<-q.done
 	<-q.confirmDone
-	return q.cur.Commit()
+	if err := q.cur.Commit(); err != nil {
+		return err
+	}
+	if q.j.owned {
+		// Free what every receiver acknowledged now, not at the next roll.
+		return q.j.log.EnforceRetention()
+	}
+	return nil
 }
 
 func (q *qsender) wakeLocked() {
@@ -415,6 +420,17 @@ func (q *qsender) commit(rs []jwire.Range) {
 		}
 	}
 	q.poke()
+}
+
+// journalWindow is how many journaled messages one peer may have in
+// flight: the send high-water mark, or DefaultHWM when that is unlimited
+// (0) — the journal holds the backlog; a peer's queue never needs all of
+// it.
+func journalWindow(hwm int) int {
+	if hwm <= 0 {
+		return DefaultHWM
+	}
+	return hwm
 }
 
 // choice is what the dispatcher decided to do next.

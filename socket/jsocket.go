@@ -50,12 +50,12 @@ func (s *Socket) openJournal() (map[string][]byte, error) {
 	o := s.opts.journal
 	var hello *jwire.Hello
 	if o.log != nil || o.dir != "" {
-		j, err := openJournal(o)
+		publishes := s.typ == Pub || s.typ == XPub
+		j, err := openJournal(o, !publishes)
 		if err != nil {
 			return nil, err
 		}
 		s.jnl = j
-		publishes := s.typ == Pub || s.typ == XPub
 		if publishes {
 			s.jp = newPublisher(s, j)
 		} else {

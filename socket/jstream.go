@@ -207,7 +207,7 @@ func (f *feeder) run(from uint64) {
 		}
 	}()
 	next, sentTo := from, from // sentTo: everything below it is settled for the subscriber
-	hwm := pb.s.opts.sendHWM
+	hwm := journalWindow(pb.s.opts.sendHWM)
 	for {
 		select {
 		case <-f.stop:
@@ -227,7 +227,7 @@ func (f *feeder) run(from uint64) {
 			}
 			continue
 		}
-		if hwm > 0 && f.p.journalQueued() >= hwm {
+		if f.p.journalQueued() >= hwm {
 			select {
 			case <-f.wake:
 			case <-f.stop:
