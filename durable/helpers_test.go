@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -94,4 +95,14 @@ func parsePayload(b []byte) (p, s int, ok bool) {
 		return 0, 0, false
 	}
 	return p, s, string(genPayload(p, s)) == string(b)
+}
+
+// rngFor returns a reproducible random source for a test's crash images.
+func rngFor(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }
+
+// pendingBytes4Test returns the bytes queued for the writer.
+func (l *Log) pendingBytes4Test() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pendingBytes
 }

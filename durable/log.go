@@ -141,6 +141,35 @@ func (l *Log) Epochs() []Epoch { return append([]Epoch(nil), l.meta.epochs...) }
 // forgotten epoch: possibly lower than needed, never higher.
 func (l *Log) StableSince(n uint64) uint64 { return l.meta.stableSince(n) }
 
+// CheckResume checks a position a consumer stored for this journal (the
+// journal id and epoch it was taken in, the offset to resume at) against the
+// journal as it is now. It returns nil when resuming at off is right,
+// ErrOtherJournal for a position of another journal (the directory was
+// replaced), a *RewoundError (ErrRewound) when records below off may differ
+// from what the consumer read (resume at its Stable offset), and an
+// *OutOfRangeError when off is past the end or below the oldest retained
+// record (deleted by retention: resume at First and report the gap).
+func (l *Log) CheckResume(id JournalID, epoch, off uint64) error {
+	if id != l.meta.id {
+		return fmt.Errorf("%w: %s, not %s", ErrOtherJournal, id, l.meta.id)
+	}
+	if stable := l.StableSince(epoch); off > stable {
+		return &RewoundError{Epoch: epoch, Offset: off, Stable: stable}
+	}
+	if l.ro {
+		if err := l.refresh(); err != nil {
+			return err
+		}
+	}
+	l.mu.Lock()
+	first, next := l.firstLocked(), l.next
+	l.mu.Unlock()
+	if off > next || off < first {
+		return &OutOfRangeError{Offset: off, First: first, End: next}
+	}
+	return nil
+}
+
 // Recovery returns what Open's recovery found and did.
 func (l *Log) Recovery() Recovery { return l.recovery }
 
