@@ -38,6 +38,18 @@ func runChild(role string) int {
 			_ = l.Close()
 		}
 		return 0
+	case "positions-lock":
+		ps, err := OpenPositions(dir)
+		switch {
+		case errors.Is(err, ErrLocked):
+			fmt.Println("locked")
+		case err != nil:
+			fmt.Println("error", err)
+		default:
+			fmt.Println("opened")
+			_ = ps.Close()
+		}
+		return 0
 	case "write":
 		// Append records 10..409 (payloadFor) over small segments and exit.
 		l, err := Open(dir, WithSegmentSize(killSegmentSize))

@@ -34,8 +34,11 @@
 //     nothing is acknowledged any more until it is closed and reopened. A
 //     failed fsync is never retried, since the kernel may already have
 //     dropped the dirty pages.
-//   - A persisted cursor never points past the durable end. Below the
-//     free-space floor Append fails with ErrFull before writing anything.
+//   - A persisted cursor never points past the durable end, and neither a
+//     cursor nor a position forgets an acknowledgement it accepted (one that
+//     would overflow the range bound is refused with ErrRangesFull). Below
+//     the free-space floor Append fails with ErrFull before writing
+//     anything.
 //   - Readers see records up to the durable end in Group and Always mode,
 //     up to the written end in Interval and None mode and in a ReadOnly Log.
 //
@@ -182,24 +185,43 @@
 // ending with offset next; anything else (and a CLEAN failing its CRC) is
 // corruption.
 //
-// # Cursor file (cursors/<name>)
+// # Cursor and position files (cursors/<name>, <positions dir>/<name>)
 //
-//	 0       8       12      16          24      28      32
-//	+-------+-------+-------+-----------+-------+-------+------------------------------------+
-//	|"brookCUR"|ver |  crc  | ack floor | count |   0   | count x { lo uint64, hi uint64 }   |
-//	+-------+-------+-------+-----------+-------+-------+------------------------------------+
+//	 0       8       12      16          24          32          40      44      48
+//	+-------+-------+-------+-----------+-----------+-----------+-------+-------+--------------------------------+
+//	|"brookCUR"|ver |  crc  |generation | ack floor |   epoch   | count |   0   | count x { lo uint64, hi uint64 }|
+//	+-------+-------+-------+-----------+-----------+-----------+-------+-------+--------------------------------+
 //
 // Every offset below the floor is acknowledged, and so is every offset in the
 // half-open ranges [lo, hi), which are sorted, disjoint and above the floor.
-// The file is rewritten atomically (the old copy renamed to <name>.prev
-// first); at most WithMaxAckRanges ranges are kept, the ones nearest the
-// floor, so an overflow only causes redelivery. Persisted values are clipped
-// to the durable end.
+// The file is rewritten as <name>.tmp (fsynced), then <name> is renamed to
+// <name>.prev and <name>.tmp to <name>, then the directory is fsynced; each
+// rewrite has a generation one higher than the last. Open loads the valid
+// copy with the highest generation among <name>.tmp (a rewrite a crash
+// interrupted after its fsync), <name> and <name>.prev, rewrites it as
+// <name> if it was not that one, and only then deletes temporary files; a
+// name none of whose copies is valid is reset (a cursor to the oldest
+// record, a position to empty) and reported: redelivery, never loss.
+//
+// A cursor's floor and ranges are clipped to the durable end when written,
+// and its epoch is the journal's epoch then. A position (OpenPositions)
+// holds offsets of another journal: nothing clips them, and its epoch is
+// that journal's, as the caller stored it. At most WithMaxAckRanges ranges
+// are kept: an acknowledgement that would need one more is refused with
+// ErrRangesFull and recorded nowhere, so nothing acknowledged is ever
+// forgotten silently.
+//
+// A positions directory holds a 16-byte marker file POSITIONS (magic
+// "brookPOS", version, CRC; OpenPositions refuses a non-empty directory
+// without it), a LOCK flock(2)ed by the one process using it, and the files
+// above.
 //
 // # Writing and group commit
 //
-// Append assigns the next offset and encodes the record into the pending
-// batch under a mutex. One writer goroutine takes the whole batch, writes it
+// Append (and AppendAsync, which returns once the record is queued, leaving
+// the wait to WaitDurable) assigns the next offset and encodes the record
+// into the pending batch under a mutex; the batch is bounded
+// (WithMaxPendingBytes) and appenders wait for room. One writer goroutine takes the whole batch, writes it
 // with one pwrite(2) per segment touched and, in Group mode, one fdatasync,
 // then publishes the new ends and wakes every waiter; the next batch builds
 // up while it syncs. Always serialises appenders, and each writes and

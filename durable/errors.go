@@ -32,8 +32,13 @@ var (
 	// ErrTooLarge is returned by Append for a record larger than the maximum
 	// record size.
 	ErrTooLarge = errors.New("brook: journal record too large")
-	// ErrInvalidName is returned by Cursor for a name that cannot be a file name.
+	// ErrInvalidName is returned by Cursor and Positions.Position for a name
+	// that cannot be a file name.
 	ErrInvalidName = errors.New("brook: invalid cursor name")
+	// ErrRangesFull is returned by an acknowledgement that would need more
+	// separate acknowledged ranges above the floor than WithMaxAckRanges
+	// allows; nothing was recorded (see Cursor.AckRange).
+	ErrRangesFull = errors.New("brook: too many acknowledged ranges")
 	// ErrInvalidOption is returned by Open when an option value is out of range.
 	ErrInvalidOption = errors.New("brook: invalid journal option")
 	// ErrOtherJournal is returned by CheckResume for a position taken in

@@ -28,8 +28,6 @@ const (
 	cleanSize   = 48
 	idxHdrSize  = 56
 	idxEntSize  = 24
-	cursorHdr   = 32
-	cursorRange = 16
 )
 
 // Magic numbers: eight ASCII bytes at the start of each kind of file.
@@ -39,6 +37,7 @@ const (
 	cleanMagic  = "brookCLN"
 	idxMagic    = "brookIDX"
 	cursorMagic = "brookCUR"
+	posMagic    = "brookPOS"
 )
 
 func segName(base uint64) string { return fmt.Sprintf("%020d%s", base, segSuffix) }

@@ -39,7 +39,8 @@ type Log struct {
 	closing      bool          // (mu)
 	appends      uint64        // (mu) records queued since Open
 	appendBytes  uint64        // (mu) payload bytes queued since Open
-	cursors      map[string]*Cursor
+	cursors      map[string]*Cursor // (mu)
+	cursorMu     sync.Mutex         // serialises creating and deleting cursors
 	recovery     Recovery
 	failure      atomic.Pointer[FailedError]
 	closed       atomic.Bool
