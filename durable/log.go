@@ -28,17 +28,17 @@ type Log struct {
 	fresh, cleanMatched bool
 
 	mu           sync.Mutex
-	room         chan struct{} // (mu) closed when the pending batch is taken
-	segs         []*segment    // (mu) sorted by base; the last is active
-	next         uint64        // (mu) next offset to assign
-	lastTS       int64         // (mu)
-	pending      *batch        // (mu) records encoded but not yet taken by the writer
-	spare        *batch        // (mu)
-	pendingBytes int           // (mu)
-	writerIdle   bool          // (mu)
-	closing      bool          // (mu)
-	appends      uint64        // (mu) records queued since Open
-	appendBytes  uint64        // (mu) payload bytes queued since Open
+	room         chan struct{}      // (mu) closed when the pending batch is taken
+	segs         []*segment         // (mu) sorted by base; the last is active
+	next         uint64             // (mu) next offset to assign
+	lastTS       int64              // (mu)
+	pending      *batch             // (mu) records encoded but not yet taken by the writer
+	spare        *batch             // (mu)
+	pendingBytes int                // (mu)
+	writerIdle   bool               // (mu)
+	closing      bool               // (mu)
+	appends      uint64             // (mu) records queued since Open
+	appendBytes  uint64             // (mu) payload bytes queued since Open
 	cursors      map[string]*Cursor // (mu)
 	cursorMu     sync.Mutex         // serialises creating and deleting cursors
 	recovery     Recovery
