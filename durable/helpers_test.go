@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/brookmq/brook/durable/internal/record"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -106,3 +107,6 @@ func (l *Log) pendingBytes4Test() int {
 	defer l.mu.Unlock()
 	return l.pendingBytes
 }
+
+// recordSizeFor is the on-disk size of record i of payloadFor.
+func recordSizeFor(i int) int { return record.Size(len(payloadFor(i))) }

@@ -303,3 +303,38 @@ func TestAppendAsyncBackpressure(t *testing.T) {
 	assert.Equal(t, end, l.End())
 	require.NoError(t, l.Close())
 }
+
+// Stats carries what a metrics collector exports: the epoch, counters of
+// appends, bytes, syncs and segments, and the failure state.
+func TestStatsCounters(t *testing.T) {
+	mfs := newMemFS()
+	l := openT(t, imgDir, WithFS(mfs), WithSegmentSize(4096), WithRetainBytes(8<<10))
+	appendN(t, l, 0, 100)
+	st := l.Stats()
+	assert.Equal(t, Epoch{N: 1}, st.Epoch)
+	assert.NoError(t, st.Failed)
+	assert.Equal(t, uint64(100), st.Appends)
+	var payload, written uint64
+	for i := range 100 {
+		payload += uint64(len(payloadFor(i)))
+		written += uint64(recordSizeFor(i))
+	}
+	assert.Equal(t, payload, st.AppendedBytes)
+	assert.Equal(t, written, st.WrittenBytes)
+	assert.GreaterOrEqual(t, st.Syncs, uint64(1))
+	assert.Positive(t, st.SyncTime)
+	assert.Equal(t, uint64(len(st.Segments)-1)+st.DeletedSegments, st.Rolls)
+	assert.Positive(t, st.DeletedSegments)
+	assert.Zero(t, st.PendingBytes)
+
+	mfs.setFault(func(op, name string) error {
+		if op == "write" {
+			return errors.New("injected write failure")
+		}
+		return nil
+	})
+	_, err := l.Append(context.Background(), []byte("x"))
+	require.ErrorIs(t, err, ErrFailed)
+	assert.ErrorIs(t, l.Stats().Failed, ErrFailed)
+	require.Error(t, l.Close())
+}
