@@ -115,7 +115,21 @@ func appendChild(dir string, mode SyncMode, iter int) int {
 		fmt.Println("error", err)
 		return 2
 	}
+	// The consumer also keeps its position in a positions store, as a
+	// resuming subscriber of another journal would.
+	ps, err := OpenPositions(dir + ".positions")
+	if err != nil {
+		fmt.Println("error", err)
+		return 2
+	}
+	pos, err := ps.Position("consumer")
+	if err != nil {
+		fmt.Println("error", err)
+		return 2
+	}
 	ctx := context.Background()
+	ep := l.Epoch()
+	report("epoch %d %d %d\n", ep.N, ep.Start, l.End())
 	report("ready\n")
 	for p := range killProducers {
 		go func() {
@@ -139,6 +153,14 @@ func appendChild(dir string, mode SyncMode, iter int) int {
 		if err == nil && n%16 == 0 {
 			if err = c.Commit(); err == nil {
 				report("commit %d\n", c.Offset())
+			}
+		}
+		if err == nil && n%16 == 8 {
+			floor := c.Offset()
+			if err = pos.Seek(floor); err == nil {
+				if err = ps.Commit(ctx); err == nil {
+					report("poscommit %d\n", floor)
+				}
 			}
 		}
 		if err != nil {

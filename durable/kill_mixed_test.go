@@ -207,6 +207,7 @@ func TestKillMixedWorkload(t *testing.T) {
 	acked := map[uint64]ack{}
 	committed := uint64(0)
 	rolled := false
+	var lastEpoch Epoch
 	for it := range *mixedKills {
 		mode := modes[it%len(modes)]
 		duringOpen := it%4 == 3
@@ -241,6 +242,11 @@ func TestKillMixedWorkload(t *testing.T) {
 
 		l, err := Open(dir, mixedOptions(mode)...)
 		require.NoError(t, err, "iteration %d (%v)", it, mode)
+		// Every kill (even during the child's Open) starts a new epoch at
+		// the end; numbers only grow.
+		assert.Greater(t, l.Epoch().N, lastEpoch.N, "iteration %d", it)
+		assert.Equal(t, l.End(), l.Epoch().Start, "iteration %d", it)
+		lastEpoch = l.Epoch()
 		assert.Empty(t, l.Recovery().ClampedCursors, "iteration %d: a cursor was past the end", it)
 		assert.Equal(t, roEnd, l.End(), "iteration %d: read-only view differs from the recovered one", it)
 		assert.LessOrEqual(t, roFirst, l.First())
