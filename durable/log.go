@@ -29,6 +29,7 @@ type Log struct {
 
 	mu           sync.Mutex
 	room         chan struct{}      // (mu) closed when the pending batch is taken
+	roomWaiters  int                // (mu) appenders waiting on room
 	segs         []*segment         // (mu) sorted by base; the last is active
 	next         uint64             // (mu) next offset to assign
 	lastTS       int64              // (mu)
@@ -56,9 +57,10 @@ type Log struct {
 	deleted   atomic.Uint64 // segments deleted by retention since Open
 	ticks     atomic.Uint64 // Interval timer expiries (observed by tests)
 
-	notifyMu sync.Mutex
-	notifyCh chan struct{}
-	closedCh chan struct{} // closed at the end of Close
+	notifyMu    sync.Mutex
+	notifyCh    chan struct{}
+	notifyTaken bool          // notifyCh was handed out since the last notify
+	closedCh    chan struct{} // closed at the end of Close
 
 	alwaysMu sync.Mutex // serialises appenders in Always mode
 	// writeMu is held by whoever writes batches, rolls and syncs: the
@@ -232,13 +234,19 @@ func (l *Log) Changed() <-chan struct{} {
 func (l *Log) notifyChan() <-chan struct{} {
 	l.notifyMu.Lock()
 	defer l.notifyMu.Unlock()
+	l.notifyTaken = true
 	return l.notifyCh
 }
 
+// notify wakes everyone waiting on the channel notifyChan handed out (a new
+// channel is made only if one was handed out since the last notify).
 func (l *Log) notify() {
 	l.notifyMu.Lock()
-	close(l.notifyCh)
-	l.notifyCh = make(chan struct{})
+	if l.notifyTaken {
+		close(l.notifyCh)
+		l.notifyCh = make(chan struct{})
+		l.notifyTaken = false
+	}
 	l.notifyMu.Unlock()
 }
 
