@@ -3,6 +3,8 @@ package durable
 import (
 	"context"
 	"time"
+
+	"github.com/brookmq/brook/durable/internal/record"
 )
 
 // Refresh makes a read-only Log look for records and segments the writer (in
@@ -84,10 +86,10 @@ func (l *Log) scanNew(s *segment) error {
 	l.mu.Lock()
 	pos, off := s.size, s.end
 	l.mu.Unlock()
-	if pos >= size {
+	if pos >= size || unwritten(s.f, pos) {
 		return nil
 	}
-	rr := newRecReader(s.f, scanChunk(size))
+	rr := newRecReader(s.f, 64<<10)
 	var last int64
 	for pos < size {
 		rec, n, err := rr.record(pos, off)
@@ -129,4 +131,13 @@ func (l *Log) tryAddSegment(next uint64) bool {
 	l.segs = append(l.segs, s)
 	l.mu.Unlock()
 	return true
+}
+
+// unwritten reports whether the record header at pos is all zeros
+// (preallocated space the writer has not reached): a tailing read-only Log
+// polls it without reading any further.
+func unwritten(f File, pos int64) bool {
+	var hdr [record.HeaderSize]byte
+	n, _ := f.ReadAt(hdr[:], pos)
+	return n == len(hdr) && hdr == [record.HeaderSize]byte{}
 }

@@ -470,19 +470,19 @@ func (l *Log) recoverTail(s *segment, size int64, clean *cleanInfo, hasIdx bool)
 			return nil
 		}
 		damage := &CorruptError{Segment: s.base, Offset: res.end, Pos: res.pos, Reason: res.bad.Error()}
+		dataEnd, err := lastNonZero(s.f, res.pos, size)
+		if err != nil {
+			return err
+		}
 		proof := false
 		if clean == nil {
-			_, _, proof, err = findValidAfter(s.f, res.pos, size, res.end, true)
+			_, _, proof, err = findValidAfter(s.f, res.pos, dataEnd, size, res.end, true)
 			if err != nil {
 				return err
 			}
 		}
 		if !proof && clean == nil {
-			return l.tornTail(s, res.pos, size)
-		}
-		dataEnd, err := lastNonZero(s.f, res.pos, size)
-		if err != nil {
-			return err
+			return l.tornTail(s, res.pos, dataEnd)
 		}
 		// Records after the damage say it had been fsynced (or a clean
 		// shutdown says everything had): this is corruption.
@@ -514,13 +514,9 @@ func (l *Log) keepTail(s *segment, res scanResult) {
 	l.setEnds(s.end)
 }
 
-// tornTail cuts a torn tail at pos: the bytes up to the last non-zero one
-// are kept under lost/. A read-only Open only reports them.
-func (l *Log) tornTail(s *segment, pos, size int64) error {
-	dataEnd, err := lastNonZero(s.f, pos, size)
-	if err != nil {
-		return err
-	}
+// tornTail cuts a torn tail at pos: the bytes up to dataEnd, the last
+// non-zero one, are kept under lost/. A read-only Open only reports them.
+func (l *Log) tornTail(s *segment, pos, dataEnd int64) error {
 	l.recovery.TornBytes = dataEnd - pos
 	if l.ro {
 		return nil
