@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
+	"strings"
 )
 
 // ackFile is the content of a cursor or position file (see doc.go, "Cursor
@@ -139,4 +141,45 @@ func removeAckFiles(fsys FS, path string) error {
 		}
 	}
 	return errors.Join(first, fsys.SyncDir(filepath.Dir(path)))
+}
+
+// ackFileNames sorts the entries of a cursor or positions directory into the
+// names of ack files (from <name>, <name>.tmp and <name>.prev, if valid) and
+// the temporary files to delete once those are loaded.
+func ackFileNames(entries []string, valid func(string) bool) (names, temps []string) {
+	seen := map[string]bool{}
+	for _, n := range entries {
+		base := strings.TrimSuffix(strings.TrimSuffix(n, tmpSuffix), prevSuffix)
+		if strings.HasSuffix(n, tmpSuffix) {
+			temps = append(temps, n)
+		}
+		if valid(base) && !seen[base] {
+			seen[base] = true
+			names = append(names, base)
+		}
+	}
+	return names, temps
+}
+
+// removeTemps deletes the temporary files temps of dir and fsyncs it.
+func removeTemps(fsys FS, dir string, temps []string) error {
+	if len(temps) == 0 {
+		return nil
+	}
+	for _, n := range temps {
+		if err := fsys.Remove(filepath.Join(dir, n)); err != nil && !isNotExist(err) {
+			return err
+		}
+	}
+	return fsys.SyncDir(dir)
+}
+
+// sortedNames returns the keys of m, sorted.
+func sortedNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }

@@ -89,11 +89,6 @@ func (a *ackSet) public() []AckRange {
 	return out
 }
 
-// clone returns a copy that shares nothing with a.
-func (a *ackSet) clone() ackSet {
-	return ackSet{floor: a.floor, ranges: append([]ackRange(nil), a.ranges...)}
-}
-
 // clip returns the part of a below end: what a Cursor may persist.
 func (a *ackSet) clip(end uint64) ackSet {
 	out := ackSet{floor: min(a.floor, end)}

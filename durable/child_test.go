@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"sync"
@@ -27,29 +28,9 @@ func runChild(role string) int {
 	dir := os.Getenv(childDirEnv)
 	switch role {
 	case "lock":
-		l, err := Open(dir)
-		switch {
-		case errors.Is(err, ErrLocked):
-			fmt.Println("locked")
-		case err != nil:
-			fmt.Println("error", err)
-		default:
-			fmt.Println("opened")
-			_ = l.Close()
-		}
-		return 0
+		return lockProbe(func() (io.Closer, error) { return Open(dir) })
 	case "positions-lock":
-		ps, err := OpenPositions(dir)
-		switch {
-		case errors.Is(err, ErrLocked):
-			fmt.Println("locked")
-		case err != nil:
-			fmt.Println("error", err)
-		default:
-			fmt.Println("opened")
-			_ = ps.Close()
-		}
-		return 0
+		return lockProbe(func() (io.Closer, error) { return OpenPositions(dir) })
 	case "write":
 		// Append records 10..409 (payloadFor) over small segments and exit.
 		l, err := Open(dir, WithSegmentSize(killSegmentSize))
@@ -88,6 +69,22 @@ func runChild(role string) int {
 	}
 	fmt.Println("error unknown role", role)
 	return 2
+}
+
+// lockProbe opens something that takes a lock and prints whether it was
+// "locked", "opened" (and closed again) or failed otherwise.
+func lockProbe(open func() (io.Closer, error)) int {
+	c, err := open()
+	switch {
+	case errors.Is(err, ErrLocked):
+		fmt.Println("locked")
+	case err != nil:
+		fmt.Println("error", err)
+	default:
+		fmt.Println("opened")
+		_ = c.Close()
+	}
+	return 0
 }
 
 func killOptions(mode SyncMode) []Option {

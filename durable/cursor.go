@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -77,12 +76,7 @@ func (l *Log) makeCursorDir() error {
 func (l *Log) Cursors() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	names := make([]string, 0, len(l.cursors))
-	for n := range l.cursors {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return sortedNames(l.cursors)
 }
 
 // DeleteCursor removes a cursor and its files. Retention by consumption then

@@ -1,10 +1,5 @@
 package durable
 
-import (
-	"path/filepath"
-	"strings"
-)
-
 // loadCursors reads every cursor from the newest valid copy of its file,
 // clamps cursors past the end and (for a writer) rewrites those not loaded
 // from their current file, then removes leftover temporary files.
@@ -17,31 +12,16 @@ func (l *Log) loadCursors() error {
 		}
 		return err
 	}
-	seen := make(map[string]bool)
-	var temps []string
-	for _, n := range names {
-		base := strings.TrimSuffix(strings.TrimSuffix(n, tmpSuffix), prevSuffix)
-		if strings.HasSuffix(n, tmpSuffix) {
-			temps = append(temps, n)
-		}
-		if validName(base) {
-			seen[base] = true
-		}
-	}
-	for name := range seen {
+	entries, temps := ackFileNames(names, validName)
+	for _, name := range entries {
 		if err := l.loadCursor(name); err != nil {
 			return err
 		}
 	}
-	if l.ro || len(temps) == 0 {
+	if l.ro {
 		return nil
 	}
-	for _, n := range temps {
-		if err := l.fs.Remove(filepath.Join(dir, n)); err != nil && !isNotExist(err) {
-			return err
-		}
-	}
-	return l.fs.SyncDir(dir)
+	return removeTemps(l.fs, dir, temps)
 }
 
 func (l *Log) loadCursor(name string) error {

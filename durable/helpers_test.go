@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/brookmq/brook/durable/internal/record"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,3 +111,21 @@ func (l *Log) pendingBytes4Test() int {
 
 // recordSizeFor is the on-disk size of record i of payloadFor.
 func recordSizeFor(i int) int { return record.Size(len(payloadFor(i))) }
+
+// holdSegmentSyncs makes every fsync of a segment file wait until release
+// is closed; entered receives when the first one is waiting.
+func holdSegmentSyncs(mfs *memFS) (entered <-chan struct{}, release chan struct{}) {
+	in := make(chan struct{}, 1)
+	release = make(chan struct{})
+	mfs.setFault(func(op, name string) error {
+		if op == "sync" && strings.Contains(name, segSuffix) {
+			select {
+			case in <- struct{}{}:
+			default:
+			}
+			<-release
+		}
+		return nil
+	})
+	return in, release
+}

@@ -266,18 +266,7 @@ func TestAppendAsyncErrors(t *testing.T) {
 func TestAppendAsyncBackpressure(t *testing.T) {
 	mfs := newMemFS()
 	l := openT(t, imgDir, WithFS(mfs), WithMaxPendingBytes(4<<10))
-	release := make(chan struct{})
-	entered := make(chan struct{}, 1)
-	mfs.setFault(func(op, name string) error {
-		if op == "sync" && strings.Contains(name, segSuffix) {
-			select {
-			case entered <- struct{}{}:
-			default:
-			}
-			<-release
-		}
-		return nil
-	})
+	entered, release := holdSegmentSyncs(mfs)
 	ctx := context.Background()
 	first, err := l.AppendAsync(ctx, make([]byte, 100))
 	require.NoError(t, err)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -133,31 +132,13 @@ func (ps *Positions) open() error {
 			return err
 		}
 	}
-	seen := map[string]bool{}
-	var temps []string
-	for _, n := range names {
-		base := strings.TrimSuffix(strings.TrimSuffix(n, tmpSuffix), prevSuffix)
-		if strings.HasSuffix(n, tmpSuffix) {
-			temps = append(temps, n)
-		}
-		if validPositionName(base) {
-			seen[base] = true
-		}
-	}
-	for name := range seen {
+	entries, temps := ackFileNames(names, validPositionName)
+	for _, name := range entries {
 		if err := ps.load(name); err != nil {
 			return err
 		}
 	}
-	for _, n := range temps {
-		if err := ps.fs.Remove(ps.path(n)); err != nil && !isNotExist(err) {
-			return err
-		}
-	}
-	if len(temps) > 0 {
-		return ps.fs.SyncDir(ps.dir)
-	}
-	return nil
+	return removeTemps(ps.fs, ps.dir, temps)
 }
 
 func contains(names []string, name string) bool {
@@ -243,12 +224,7 @@ func (ps *Positions) Lookup(name string) (*Position, bool) {
 func (ps *Positions) Names() []string {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	names := make([]string, 0, len(ps.entries))
-	for n := range ps.entries {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return sortedNames(ps.entries)
 }
 
 // Delete removes a position and its files; its *Position then returns
