@@ -53,7 +53,7 @@ func (l *Log) loadCursor(name string) error {
 	if l.ro || c.saved == c.version {
 		return nil
 	}
-	c.epoch = l.meta.epoch().N
+	c.epoch = l.metaNow().epoch().N
 	return c.persist(false)
 }
 

@@ -17,8 +17,9 @@
 //     shorter journal.
 //   - Offsets are stable within an epoch (see Epoch): Open starts a new
 //     epoch whenever recovery might have dropped records that were visible
-//     before (no clean shutdown, or anything cut or repaired), and records
-//     below the new epoch's start are the same in every later epoch. So
+//     before (no clean shutdown, or anything cut or repaired), starting at
+//     the offset after the last record kept, and Log.StableSince says below
+//     which offset an earlier epoch's records are all still there. So
 //     (journal id, epoch, offset) never names two different records.
 //   - An append acknowledged in Group (the default) or Always sync mode has
 //     been fsynced (fdatasync) and survives a process kill, and power loss
@@ -218,18 +219,34 @@
 //
 // # Writing and group commit
 //
-// Append (and AppendAsync, which returns once the record is queued, leaving
-// the wait to WaitDurable) assigns the next offset and encodes the record
-// into the pending batch under a mutex; the batch is bounded
-// (WithMaxPendingBytes) and appenders wait for room. One writer goroutine takes the whole batch, writes it
-// with one pwrite(2) per segment touched and, in Group mode, one fdatasync,
-// then publishes the new ends and wakes every waiter; the next batch builds
-// up while it syncs. Always serialises appenders, and each writes and
-// fdatasyncs its own record on its own goroutine (under the same lock as the
-// writer goroutine), so there is one record per fdatasync and no hand-off
-// between goroutines on the way. A segment rolls when the next record would take it over the
+// Append, and AppendAsync (which returns once the record is queued and
+// leaves the wait to WaitDurable), assign the next offset and encode the
+// record, with the current durable end as its lag, into the pending batch
+// under a mutex; the batch is bounded (WithMaxPendingBytes) and appenders
+// wait for room. One writer goroutine takes the whole batch, writes it with
+// one pwrite(2) per segment touched and, in Group mode, one fdatasync, then
+// publishes the new ends and wakes every waiter; the next batch builds up
+// while it syncs, so one goroutine with many AppendAsyncs in flight fills
+// batches as well as many goroutines calling Append. Always serialises
+// appenders, and each writes and fdatasyncs its own record on its own
+// goroutine (under the same lock as the writer goroutine), so there is one
+// record per fdatasync and no hand-off between goroutines on the way. In
+// Interval mode a timer is armed only while written records wait for their
+// fsync. A segment rolls when the next record would take it over the
 // segment size (a record larger than a whole segment is refused) or, with
 // WithSegmentAge, when it is older than that age.
+//
+// # Reading and tailing
+//
+// A Reader returns records in offset order and waits at the end for new
+// ones; an offset below First (retention) or past the end (no record has
+// it: a position from a replaced or rewound journal) gives an
+// *OutOfRangeError unless the Reader was made with WaitPastEnd. A
+// dispatcher can tail without Readers: Log.Changed returns a channel closed
+// at the next change of End, DurableEnd or the failure state. A ReadOnly
+// Log follows a writer in another process by polling; it also re-reads META
+// and adopts the writer's new epoch when nothing it has seen was dropped,
+// and otherwise fails with a *RewoundError (reopen it).
 //
 // # Recovery (Open)
 //
@@ -263,8 +280,8 @@
 //     the page cache becomes durable, so the ends recovery reports are
 //     true), records a new epoch in META unless CLEAN matched and nothing was
 //     repaired, removes CLEAN and the last segment's index, and preallocates
-//     the last segment. Then cursors are loaded (preferring the newest valid
-//     copy, see below), clamped to the end (and reported) and retention
+//     the last segment. Then cursors are loaded (from the newest valid
+//     copy, see above), clamped to the end (and reported) and retention
 //     applied.
 //
 // Open only scans the last segment: sealed segments were fsynced when sealed.

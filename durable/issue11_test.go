@@ -327,3 +327,61 @@ func TestStatsCounters(t *testing.T) {
 	assert.ErrorIs(t, l.Stats().Failed, ErrFailed)
 	require.Error(t, l.Close())
 }
+
+// A read-only Log tailing a writer that crashes and recovers: if nothing it
+// has seen was dropped it goes on and adopts the new epoch; if recovery cut
+// records it had seen, it fails with ErrRewound instead of getting stuck or
+// mixing two epochs' records.
+func TestReadOnlyFollowsEpochs(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	mfs := newMemFS()
+	w := openT(t, imgDir, WithFS(mfs))
+	appendN(t, w, 0, 30)
+	require.NoError(t, w.Close())
+	ro := openT(t, imgDir, WithFS(mfs), ReadOnly(), WithPollInterval(time.Millisecond))
+	defer func() { require.NoError(t, ro.Close()) }()
+	r := ro.NewReader(0)
+	defer r.Close()
+	for i := range 30 {
+		_, err := r.Next(ctx)
+		require.NoError(t, err, "record %d", i)
+	}
+
+	// A kill that lost nothing: the writer starts epoch 2 at 30.
+	require.NoError(t, mfs.Remove(filepath.Join(imgDir, cleanName)))
+	w = openT(t, imgDir, WithFS(mfs))
+	require.Equal(t, Epoch{N: 2, Start: 30}, w.Epoch())
+	appendN(t, w, 30, 5)
+	for i := 30; i < 35; i++ {
+		rec, err := r.Next(ctx)
+		require.NoError(t, err)
+		require.Equal(t, payloadFor(i), rec.Data)
+	}
+	require.NoError(t, ro.Refresh())
+	assert.Equal(t, Epoch{N: 2, Start: 30}, ro.Epoch(), "adopted once nothing new was found")
+	require.NoError(t, w.Close())
+
+	// A power loss that took records the read-only Log has seen: the
+	// writer's recovery cuts back to 20 and writes other records there.
+	seg := mfs.files()[segPath(0)]
+	var cut int64 = segHdrSize
+	for i := range 20 {
+		cut += int64(recordSizeFor(i))
+	}
+	mfs.writeFile(segPath(0), seg[:cut+5])
+	require.NoError(t, mfs.Remove(filepath.Join(imgDir, cleanName)))
+	require.NoError(t, mfs.Remove(filepath.Join(imgDir, idxName(0))))
+	w = openT(t, imgDir, WithFS(mfs))
+	require.Equal(t, Epoch{N: 3, Start: 20}, w.Epoch())
+	for i := range 30 {
+		_, err := w.Append(ctx, payloadFor(1000+i))
+		require.NoError(t, err)
+	}
+	_, err := r.Next(ctx)
+	var re *RewoundError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, RewoundError{Epoch: 2, Offset: 35, Stable: 20}, *re)
+	assert.ErrorIs(t, ro.Refresh(), ErrRewound, "sticky")
+	require.NoError(t, w.Close())
+}

@@ -17,12 +17,13 @@ import (
 // multiple goroutines. A Log opened for writing owns one writer goroutine,
 // stopped by Close.
 type Log struct {
-	dir  string
-	opts options
-	fs   FS
-	lock io.Closer
-	meta metaInfo
-	ro   bool
+	dir    string
+	opts   options
+	fs     FS
+	lock   io.Closer
+	meta   metaInfo     // id and created never change after Open
+	metaMu sync.RWMutex // guards meta's epochs once a read-only Log runs
+	ro     bool
 	// fresh is set when Open created the journal; cleanMatched when it
 	// found a clean-shutdown marker matching the directory.
 	fresh, cleanMatched bool
@@ -71,6 +72,9 @@ type Log struct {
 	quit    chan struct{}
 	done    chan struct{}
 	roMu    sync.Mutex // serialises refreshes of a read-only Log
+	// rewound is set when a read-only Log finds the writer dropped records
+	// it had seen (see Refresh).
+	rewound atomic.Pointer[RewoundError]
 }
 
 // Open opens (creating if needed) the journal in dir and runs recovery: see
@@ -127,12 +131,13 @@ func (l *Log) Dir() string { return l.dir }
 
 // Epoch returns the current epoch: its number and the offset it started at.
 // Message ids that must never repeat with different content are (ID,
-// Epoch().N, offset). For a read-only Log it is the epoch when it was opened.
-func (l *Log) Epoch() Epoch { return l.meta.epoch() }
+// Epoch().N, offset). A read-only Log follows the writer's epochs as long as
+// nothing it has seen was dropped (see Refresh).
+func (l *Log) Epoch() Epoch { return l.metaNow().epoch() }
 
 // Epochs returns the epochs META remembers (the last 64), oldest first; the
 // last is the current one.
-func (l *Log) Epochs() []Epoch { return append([]Epoch(nil), l.meta.epochs...) }
+func (l *Log) Epochs() []Epoch { return append([]Epoch(nil), l.metaNow().epochs...) }
 
 // StableSince returns the offset below which every record is the same now
 // as it was during epoch n: a consumer that read offsets of this journal in
@@ -142,7 +147,15 @@ func (l *Log) Epochs() []Epoch { return append([]Epoch(nil), l.meta.epochs...) }
 // had (a newer number: the directory was replaced by an older copy). For an
 // epoch older than the 64 remembered, the answer is the lowest start of any
 // forgotten epoch: possibly lower than needed, never higher.
-func (l *Log) StableSince(n uint64) uint64 { return l.meta.stableSince(n) }
+func (l *Log) StableSince(n uint64) uint64 { return l.metaNow().stableSince(n) }
+
+// metaNow returns META as this Log knows it now: a read-only Log adopts the
+// epochs a writer in another process starts.
+func (l *Log) metaNow() metaInfo {
+	l.metaMu.RLock()
+	defer l.metaMu.RUnlock()
+	return l.meta
+}
 
 // CheckResume checks a position a consumer stored for this journal (the
 // journal id and epoch it was taken in, the offset to resume at) against the

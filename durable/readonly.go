@@ -12,6 +12,13 @@ import (
 // Stats reflect them; records are verified as they are found. On a writer's
 // Log it does nothing. Reader.Next, WaitVisible, OffsetAt and Verify refresh
 // on their own.
+//
+// It also looks at META: if the writer has started a new epoch (it crashed
+// and recovered), the read-only Log adopts it as long as every record it
+// has seen is still stable; otherwise records it has seen may be gone, and
+// from then on Refresh, Reader.Next and WaitVisible fail with a
+// *RewoundError (ErrRewound): reopen the Log and resume where CheckResume
+// says. (Records a Reader had not yet returned are read as they are now.)
 func (l *Log) Refresh() error {
 	if l.closed.Load() {
 		return ErrClosed
@@ -51,6 +58,51 @@ func (l *Log) waitReadOnly(ctx context.Context, off uint64) error {
 func (l *Log) refresh() error {
 	l.roMu.Lock()
 	defer l.roMu.Unlock()
+	if r := l.rewound.Load(); r != nil {
+		return r
+	}
+	// META is looked at before the scan (a restart since the last look)
+	// and after it (a restart during the scan, whose records then cannot
+	// be told apart).
+	if err := l.followEpoch(); err != nil {
+		return err
+	}
+	if err := l.scanAll(); err != nil {
+		return err
+	}
+	return l.followEpoch()
+}
+
+// followEpoch re-reads META and adopts a new epoch the writer started, or
+// marks this Log rewound if records it has seen may have been dropped.
+func (l *Log) followEpoch() error {
+	b, err := readWhole(l.fs, l.path(metaName), 4096)
+	if err != nil {
+		return nil // replaced atomically: retried at the next look
+	}
+	m, err := decodeMeta(b)
+	cur := l.metaNow()
+	if err != nil || m.id != cur.id || m.epoch().N == cur.epoch().N {
+		return nil
+	}
+	l.mu.Lock()
+	next := l.next
+	l.mu.Unlock()
+	if stable := m.stableSince(cur.epoch().N); stable < next {
+		r := &RewoundError{Epoch: cur.epoch().N, Offset: next, Stable: stable}
+		l.rewound.Store(r)
+		l.notify()
+		return r
+	}
+	l.metaMu.Lock()
+	l.meta = m
+	l.metaMu.Unlock()
+	return nil
+}
+
+// scanAll verifies what the writer appended to the last segment and opens
+// the segments it created since.
+func (l *Log) scanAll() error {
 	for {
 		l.mu.Lock()
 		var s *segment

@@ -87,7 +87,7 @@ func (l *Log) Stats() Stats {
 		ID: l.meta.id, Created: time.Unix(0, l.meta.created),
 		End: l.visible.Load(), DurableEnd: l.durable.Load(),
 		Sync: l.opts.sync, ReadOnly: l.ro, Syncs: l.syncs.Load(),
-		Epoch: l.meta.epoch(), Failed: l.Err(),
+		Epoch: l.metaNow().epoch(), Failed: l.Err(),
 		WrittenBytes: l.wrote.Load(), SyncTime: time.Duration(l.syncNanos.Load()),
 		Rolls: l.rolls.Load(), DeletedSegments: l.deleted.Load(),
 	}
