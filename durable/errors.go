@@ -48,6 +48,10 @@ var (
 	// stable since the epoch it was taken in; the concrete error is a
 	// *RewoundError.
 	ErrRewound = errors.New("brook: journal rewound since the position was taken")
+	// ErrFormatVersion is returned by Open (and OpenPositions) for a
+	// journal written in another format version; nothing is changed, and
+	// no repair policy applies.
+	ErrFormatVersion = errors.New("brook: unsupported journal format version")
 	// ErrNotJournal is returned by Open for a directory that holds other
 	// files and is not a journal (nothing is written into it), and by
 	// OpenPositions for one that is not a positions store.

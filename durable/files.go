@@ -2,6 +2,7 @@ package durable
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"math"
@@ -69,11 +70,28 @@ func checkCRC(b []byte, magic string) error {
 		return fmt.Errorf("bad magic")
 	}
 	if v := binary.LittleEndian.Uint32(b[8:12]); v != formatVersion {
-		return fmt.Errorf("unsupported format version %d (this brook reads version %d)", v, formatVersion)
+		return versionError(v)
 	}
 	c := crc32.Update(crc32.Checksum(b[:12], castagnoli), castagnoli, b[16:])
 	if c != binary.LittleEndian.Uint32(b[12:16]) {
 		return fmt.Errorf("checksum mismatch")
+	}
+	return nil
+}
+
+// versionError reports a file of another format version.
+type versionError uint32
+
+func (v versionError) Error() string {
+	return fmt.Sprintf("format version %d (this brook reads version %d)", uint32(v), formatVersion)
+}
+
+// checkVersion turns a versionError from decoding the file name into an
+// error matching ErrFormatVersion.
+func checkVersion(err error, name string) error {
+	var v versionError
+	if errors.As(err, &v) {
+		return fmt.Errorf("%w: %s has %v", ErrFormatVersion, name, v)
 	}
 	return nil
 }

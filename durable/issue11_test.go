@@ -2,6 +2,7 @@ package durable
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -384,4 +385,26 @@ func TestReadOnlyFollowsEpochs(t *testing.T) {
 	assert.Equal(t, RewoundError{Epoch: 2, Offset: 35, Stable: 20}, *re)
 	assert.ErrorIs(t, ro.Refresh(), ErrRewound, "sticky")
 	require.NoError(t, w.Close())
+}
+
+// A journal of format version 1 is refused with ErrFormatVersion (not
+// ErrCorrupt), and no repair policy touches it.
+func TestOldFormatVersionRefused(t *testing.T) {
+	mfs := newMemFS()
+	l := openT(t, imgDir, WithFS(mfs))
+	appendN(t, l, 0, 3)
+	require.NoError(t, l.Close())
+	meta := filepath.Join(imgDir, metaName)
+	b := mfs.files()[meta]
+	binary.LittleEndian.PutUint32(b[8:12], 1)
+	sealCRC(b)
+	mfs.writeFile(meta, b)
+	before := mfs.files()
+	for _, repair := range []RepairPolicy{RepairNone, RepairTruncate, RepairSkip} {
+		_, err := Open(imgDir, WithFS(mfs), WithRepair(repair))
+		require.ErrorIs(t, err, ErrFormatVersion)
+		assert.NotErrorIs(t, err, ErrCorrupt)
+		assert.Contains(t, err.Error(), "format version 1")
+	}
+	assert.Equal(t, before, mfs.files())
 }

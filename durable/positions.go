@@ -121,6 +121,11 @@ func (ps *Positions) open() error {
 		if err != nil {
 			return err
 		}
+		if len(b) == markerSize {
+			if err := checkVersion(checkCRC(b, posMagic), ps.path(positionsMarker)); err != nil {
+				return err
+			}
+		}
 		if len(b) != markerSize || checkCRC(b, posMagic) != nil {
 			return &CorruptError{File: positionsMarker, Reason: "not a valid positions marker"}
 		}

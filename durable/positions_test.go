@@ -208,7 +208,10 @@ func TestPositionsDirectory(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidOption)
 	assert.Contains(t, err.Error(), "WithSync")
 
-	mfs.writeFile(filepath.Join("/var/lib/app/positions", positionsMarker), []byte("brookPOSxxxxxxxx"))
+	marker := filepath.Join("/var/lib/app/positions", positionsMarker)
+	b := mfs.files()[marker]
+	b[13] ^= 1
+	mfs.writeFile(marker, b)
 	_, err = OpenPositions("/var/lib/app/positions", WithFS(mfs))
 	require.ErrorIs(t, err, ErrCorrupt)
 }

@@ -92,7 +92,7 @@ func (l *Log) recover() error {
 		return err
 	}
 	if !l.ro {
-		if err := l.startWriting(ls.clean); err != nil {
+		if err := l.startWriting(); err != nil {
 			return err
 		}
 	}
@@ -132,7 +132,7 @@ func (l *Log) damaged(ce *CorruptError) error {
 // durable end recovery reports is true), a new epoch is recorded in META if
 // one starts, the clean marker and the active segment's index (which appends
 // would make stale) are removed, and the active segment is preallocated.
-func (l *Log) startWriting(hadClean bool) error {
+func (l *Log) startWriting() error {
 	s := l.segs[len(l.segs)-1]
 	if !l.cleanMatched || l.recovery.Repaired != nil {
 		if err := s.f.Sync(); err != nil {
@@ -147,10 +147,10 @@ func (l *Log) startWriting(hadClean bool) error {
 			l.opts.logger.Info("journal epoch started", "dir", l.dir, "epoch", l.meta.epoch().N, "start", l.next)
 		}
 	}
-	if hadClean {
-		if err := l.removeClean(s); err != nil {
-			return err
-		}
+	// The active segment's index (left by Close, or by a crash in Close
+	// before CLEAN was written) would be made stale by appends.
+	if err := l.removeClean(s); err != nil {
+		return err
 	}
 	l.preallocate(s)
 	return nil
