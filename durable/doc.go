@@ -66,9 +66,9 @@
 // All integers are little-endian. Every small file starts with the same
 // 16-byte header: an 8-byte ASCII magic, a uint32 format version (2) and a
 // CRC32C (Castagnoli) of the whole file with the CRC field itself left out.
-// Every file of a journal carries format version 2; version 1 journals
-// (before epochs and the record lag) are refused with an error naming the
-// version.
+// Every file of a journal carries format version 2; a version 1 journal
+// (before epochs and the record lag) is refused with ErrFormatVersion,
+// whatever the repair policy, and left untouched.
 //
 // # META (56 bytes + 16 per epoch)
 //
