@@ -90,8 +90,8 @@ func parseMixed(rec Record) (p, s int, ok bool) {
 
 // mixedChild appends small records from several producers and large
 // multipart ones from another, while a consumer acknowledges out of order
-// (windows acked backwards, through a cursor that keeps few ranges) and
-// commits, and a second reader tails through retention. It reports "ack
+// (windows acked backwards, through a cursor that keeps few ranges, retrying
+// acknowledgements refused with ErrRangesFull) and commits, and a second reader tails through retention. It reports "ack
 // <offset> <producer> <seq>" after each acknowledged append and "commit
 // <floor>" after each commit, and prints "opening" just before Open so the
 // parent can also kill it during recovery.
@@ -154,11 +154,28 @@ func mixedChild(dir string, mode SyncMode, iter int) int {
 		}
 	}()
 	r := l.NewReader(c.Offset())
-	var window []uint64
+	var window, retry []uint64
+	ack := func(off uint64) error {
+		err := c.Ack(off)
+		if errors.Is(err, ErrRangesFull) {
+			// Refused, nothing recorded: keep it and try again once the
+			// floor has moved (the documented way to handle it).
+			retry = append(retry, off)
+			return nil
+		}
+		return err
+	}
 	for n := 1; ; n++ {
 		rec, err := r.Next(ctx)
 		if errors.Is(err, ErrOutOfRange) {
-			r.Seek(l.First())
+			// Retention deleted records not yet acknowledged: they are
+			// gone, so acknowledge them and read on from the oldest.
+			first := l.First()
+			if err := c.AckRange(c.Offset(), first); err != nil && !errors.Is(err, ErrRangesFull) {
+				report("error ack: %v\n", err)
+				return 3
+			}
+			r.Seek(first)
 			continue
 		}
 		if err != nil {
@@ -170,12 +187,20 @@ func mixedChild(dir string, mode SyncMode, iter int) int {
 			continue
 		}
 		for i := len(window) - 1; i >= 0; i-- {
-			if err := c.Ack(window[i]); err != nil {
+			if err := ack(window[i]); err != nil {
 				report("error ack: %v\n", err)
 				return 3
 			}
 		}
 		window = window[:0]
+		pending := retry
+		retry = nil
+		for _, off := range pending {
+			if err := ack(off); err != nil {
+				report("error ack: %v\n", err)
+				return 3
+			}
+		}
 		if n%24 == 0 {
 			if err := c.Commit(); err != nil {
 				report("error commit: %v\n", err)
