@@ -25,8 +25,11 @@ var mixedKills = flag.Int("durable.mixedkills", 8, "SIGKILL iterations of TestKi
 // producer in a mixed child; smaller ids append small plain records.
 const (
 	mixedSmallProducers = 4
-	mixedBigProducer    = 1000
-	mixedSegmentSize    = 16 << 10
+	// Far above every small producer id (4 per iteration), so that ids
+	// never collide however many iterations run (they did from iteration
+	// 250 on when this was 1000).
+	mixedBigProducer = 1 << 24
+	mixedSegmentSize = 16 << 10
 )
 
 func mixedOptions(mode SyncMode) []Option {
