@@ -168,13 +168,20 @@ func (l *Log) enqueue(ctx context.Context, flags uint32, payload []byte, frames 
 			break
 		}
 		room := l.room
+		l.roomWaiters++
 		l.mu.Unlock()
+		var err error
 		select {
 		case <-room:
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			err = ctx.Err()
 		}
 		l.mu.Lock()
+		l.roomWaiters--
+		if err != nil {
+			l.mu.Unlock()
+			return 0, err
+		}
 	}
 	if floor := l.opts.minFree; floor > 0 {
 		need := floor + uint64(l.pendingBytes+size)
@@ -230,6 +237,8 @@ func (l *Log) enqueue(ctx context.Context, flags uint32, payload []byte, frames 
 
 // freeRoom wakes appenders waiting for room in the pending batch. (mu held)
 func (l *Log) freeRoom() {
-	close(l.room)
-	l.room = make(chan struct{})
+	if l.roomWaiters > 0 {
+		close(l.room)
+		l.room = make(chan struct{})
+	}
 }
