@@ -11,6 +11,9 @@ import (
 	"github.com/brookmq/brook/socket/internal/jwire"
 )
 
+// queueAckRanges is the cursor range bound of a queue's own journal.
+const queueAckRanges = 1 << 14
+
 // journal is a journaled socket's journal and what it needs of it.
 type journal struct {
 	log    *durable.Log
@@ -27,7 +30,9 @@ func openJournal(o journalOptions, queue bool) (*journal, error) {
 	if o.dir != "" {
 		opts := o.dirOpts
 		if queue {
-			opts = append([]durable.Option{durable.WithRetainConsumed()}, opts...)
+			// Acknowledgements come out of order (round robin, redeliveries,
+			// delayed messages): room for many ranges above the floor.
+			opts = append([]durable.Option{durable.WithRetainConsumed(), durable.WithMaxAckRanges(queueAckRanges)}, opts...)
 		}
 		var err error
 		if log, err = durable.Open(o.dir, opts...); err != nil {

@@ -47,6 +47,10 @@ type qsender struct {
 	syncing  bool // a Sync started by the dispatcher is running
 	draining bool // the socket is closing: nothing new goes out
 	confirms []confirmReq
+	held     []confirmReq // confirmations waiting for refused ranges to be recorded
+	// unrecorded holds acknowledged ranges the cursor refused (too many
+	// ranges), sorted: see commit.
+	unrecorded []jwire.Range
 
 	confirmKick chan struct{} // a token: confirms waiting
 	confirmDone chan struct{}
@@ -296,7 +300,7 @@ func (q *qsender) ack(p *pipe, seq uint64, rs []jwire.Range) {
 	q.commit(rs)
 	if seq > 0 {
 		q.mu.Lock()
-		q.confirms = append(q.confirms, confirmReq{p: p, seq: seq})
+		q.confirms = append(q.confirms, confirmReq{p: p, seq: seq, rs: rs})
 		q.mu.Unlock()
 		select {
 		case q.confirmKick <- struct{}{}:
@@ -309,6 +313,7 @@ func (q *qsender) ack(p *pipe, seq uint64, rs []jwire.Range) {
 type confirmReq struct {
 	p   *pipe
 	seq uint64
+	rs  []jwire.Range
 }
 
 // confirmLoop makes the cursor durable for the acknowledgements receivers
@@ -332,9 +337,17 @@ func (q *qsender) confirmLoop() {
 				// next connection.
 				q.s.log.Warn("journal cursor commit", "err", err)
 			} else {
+				q.mu.Lock()
+				var later []confirmReq
 				for _, r := range reqs {
+					if !q.recordedLocked(r.rs) {
+						later = append(later, r) // confirmed once the cursor takes them
+						continue
+					}
 					r.p.sendCommand(jwire.CmdDone, jwire.AppendDone(nil, r.seq))
 				}
+				q.held = append(q.held, later...)
+				q.mu.Unlock()
 			}
 		}
 		if closed {
@@ -410,16 +423,71 @@ func (q *qsender) matchLocked(rs []jwire.Range) []uint64 {
 
 // commit records acknowledged ranges in the cursor (persisted in batches,
 // and on Close), then wakes whoever waits for the floor to move.
+//
+// A cursor holds a bounded number of acknowledged ranges above its floor
+// (durable.WithMaxAckRanges): when acknowledgements are too fragmented
+// (many messages out for a long time below many acknowledged ones) it
+// refuses a new range (durable.ErrRangesFull) and records nothing. Such
+// ranges are kept here, unrecorded: the dispatcher skips them as
+// acknowledged, they are tried again whenever more acknowledgements come
+// in (a range that joins recorded ones always fits), and no JDONE
+// confirms them before they are recorded. A sender that crashes with
+// some unrecorded delivers them again after its restart.
 func (q *qsender) commit(rs []jwire.Range) {
 	if len(rs) == 0 {
 		return
 	}
+	var refused []jwire.Range
 	for _, r := range rs {
-		if err := q.cur.AckRange(r.Lo, r.Hi); err != nil && !errors.Is(err, durable.ErrClosed) {
-			q.s.log.Warn("journal cursor", "err", err)
+		if err := q.cur.AckRange(r.Lo, r.Hi); err != nil {
+			if errors.Is(err, durable.ErrRangesFull) {
+				refused = append(refused, r)
+			} else if !errors.Is(err, durable.ErrClosed) {
+				q.s.log.Warn("journal cursor", "err", err)
+			}
 		}
 	}
+	q.mu.Lock()
+	for _, r := range refused {
+		q.unrecorded = addRange(q.unrecorded, r.Lo, r.Hi)
+	}
+	if len(q.unrecorded) > 0 {
+		q.retryUnrecordedLocked()
+	}
+	q.mu.Unlock()
 	q.poke()
+}
+
+// retryUnrecordedLocked offers the cursor the ranges it refused before.
+func (q *qsender) retryUnrecordedLocked() {
+	kept := q.unrecorded[:0]
+	for _, r := range q.unrecorded {
+		if err := q.cur.AckRange(r.Lo, r.Hi); err != nil && errors.Is(err, durable.ErrRangesFull) {
+			kept = append(kept, r)
+		}
+	}
+	q.unrecorded = kept
+	if len(q.held) > 0 {
+		// Confirmations waiting on ranges now recorded: commit and send.
+		q.confirms = append(q.confirms, q.held...)
+		q.held = nil
+		select {
+		case q.confirmKick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// recordedLocked reports whether every offset of rs is in the cursor.
+func (q *qsender) recordedLocked(rs []jwire.Range) bool {
+	for _, r := range rs {
+		for _, u := range q.unrecorded {
+			if u.Lo < r.Hi && r.Lo < u.Hi {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // journalWindow is how many journaled messages one peer may have in
@@ -569,7 +637,7 @@ func (q *qsender) pick() (c choice, wait <-chan struct{}, deadline int64, stop b
 	}
 	q.checkRetentionLocked()
 	end := q.j.log.DurableEnd()
-	for q.next < end && q.cur.Acked(q.next) {
+	for q.next < end && (q.cur.Acked(q.next) || rangesHave(q.unrecorded, q.next)) {
 		q.next++
 	}
 	if q.next < end {
