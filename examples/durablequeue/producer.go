@@ -25,6 +25,7 @@ import (
 //	journal ID epoch E floor F end N     the journal as it found it
 //	ok K LO HI                           messages K/LO..K/HI-1 are durable: their send succeeded
 //	sent K N                             all N sent
+//	backlog floor F end N inflight I ...  every second while messages wait for acknowledgements
 //	acked floor F end N delivered D redelivered R lost L deadlettered X
 func producerMain(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("durablequeue producer", flag.ContinueOnError)
@@ -64,7 +65,7 @@ func producerMain(args []string, stdout io.Writer) error {
 		return err
 	}
 	out.printf("sent %d %d", *inc, *n)
-	if err := push.WaitAcked(ctx); err != nil {
+	if err := waitAcked(ctx, push, out); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -75,6 +76,22 @@ func producerMain(args []string, stdout io.Writer) error {
 		st.Floor, st.End, st.Delivered, st.Redelivered, st.Lost, st.DeadLettered)
 	<-ctx.Done()
 	return push.Close()
+}
+
+// waitAcked waits until every journaled message is acknowledged,
+// reporting the backlog every second meanwhile.
+func waitAcked(ctx context.Context, push *socket.Socket, out *lines) error {
+	for {
+		wait, cancel := context.WithTimeout(ctx, time.Second)
+		err := push.WaitAcked(wait)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+			return err
+		}
+		st := push.Stats().Journal
+		out.printf("backlog floor %d end %d inflight %d delayed %d delivered %d redelivered %d acked %d timedout %d peers %d",
+			st.Floor, st.End, st.InFlight, st.Delayed, st.Delivered, st.Redelivered, st.Acked, st.TimedOut, len(push.Stats().Peers))
+	}
 }
 
 // produce sends n messages in windows: SendAsync for each, then Wait for

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // coordinator runs the producer and the workers, kills and restarts
@@ -36,6 +37,7 @@ type coordinator struct {
 
 	led        *ledger
 	final      string // the last producer's "acked" line
+	backlog    string // the producer's last "backlog" line
 	dedupDrops uint64 // duplicates the dedup stores dropped (clean exits)
 	cleanExits int
 }
@@ -106,7 +108,9 @@ func (c *coordinator) step(ctx context.Context) error {
 	case ev := <-c.events:
 		return c.handle(ev)
 	case <-ctx.Done():
-		return fmt.Errorf("timed out (-timeout %s): %d of %d sends confirmed, %d deliveries", c.cfg.timeout, c.led.nConfirmed, c.cfg.n, c.led.deliveries)
+		c.dumpAll()
+		return fmt.Errorf("timed out (-timeout %s): %d of %d sends confirmed, %d deliveries; %s (goroutine dumps of the processes on stderr)",
+			c.cfg.timeout, c.led.nConfirmed, c.cfg.n, c.led.deliveries, c.backlog)
 	}
 }
 
@@ -152,6 +156,8 @@ func (c *coordinator) handle(ev event) error {
 		}
 		return c.led.confirm(n[0], n[1], n[2])
 	case "sent":
+	case "backlog":
+		c.backlog = p.label + " " + ev.line
 	case "acked":
 		c.final = ev.line
 	case "got", "ack":
@@ -314,12 +320,33 @@ func (c *coordinator) stop(ctx context.Context) error {
 	return nil
 }
 
+// dumpAll asks each process still running for a goroutine dump, one at
+// a time so that the dumps do not interleave on stderr, waiting up to 5 s
+// for each.
+func (c *coordinator) dumpAll() {
+	c.stopping = true
+	for p := range c.running {
+		p.dump()
+		deadline := time.After(5 * time.Second)
+		for c.running[p] {
+			select {
+			case ev := <-c.events:
+				c.handle(ev) //nolint:errcheck // only ends are awaited here
+			case <-deadline:
+				return
+			}
+		}
+	}
+}
+
 // cleanup kills what is still running (after an error), reads its
 // output to the end, and removes the temporary directory.
 func (c *coordinator) cleanup() {
 	c.stopping = true
 	for p := range c.running {
-		p.kill()
+		if !p.killed { // a SIGQUIT (dump) ends the process by itself
+			p.kill()
+		}
 	}
 	for len(c.running) > 0 {
 		c.handle(<-c.events) //nolint:errcheck // only ends are awaited here

@@ -67,6 +67,13 @@ func (p *process) kill() {
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
 }
 
+// dump asks the process for a goroutine dump on its stderr (SIGQUIT),
+// which also ends it.
+func (p *process) dump() {
+	p.killed = true
+	_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+}
+
 // terminate asks the process to finish (SIGTERM).
 func (p *process) terminate() error {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
