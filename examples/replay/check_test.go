@@ -23,8 +23,12 @@ func TestStreamChecks(t *testing.T) {
 	s.commit = 3
 	r2 := &subRun{label: "s2"}
 	assert.Equal(t, 2, s.resumed(r2, 3), "ticks 3 and 4 again")
-	feed(s, r2, true, 3, 4, 5)
+	feed(s, r2, true, 3, 4)
+	assert.False(t, r2.fresh, "nothing new read yet")
+	feed(s, r2, true, 5)
+	assert.True(t, r2.fresh)
 	assert.Equal(t, 8, s.complete())
+	assert.Equal(t, 2, s.again)
 	assert.Empty(t, s.report())
 
 	r3 := &subRun{label: "s3"}
@@ -56,13 +60,13 @@ func TestStreamChecks(t *testing.T) {
 
 func TestTimeBetween(t *testing.T) {
 	s := newStream()
-	s.times = map[uint64]int64{0: 10, 1: 10, 2: 10, 3: 20, 4: 30}
-	m, at, ok := s.timeBetween(1, 5)
+	s.times = map[uint64]int64{0: 10, 1: 11, 2: 12, 3: 20, 4: 30}
+	m, at, ok := s.timeBetween(1, 5, 5)
 	require.True(t, ok)
-	assert.EqualValues(t, 3, m, "the first tick published strictly after the one before")
-	assert.Greater(t, at, int64(10))
+	assert.EqualValues(t, 3, m, "the first tick published 5 ns or more after the one before")
+	assert.Greater(t, at, int64(12))
 	assert.LessOrEqual(t, at, int64(20))
-	_, _, ok = s.timeBetween(1, 3)
+	_, _, ok = s.timeBetween(1, 3, 5)
 	assert.False(t, ok)
 }
 

@@ -38,7 +38,7 @@ func runReplay(t *testing.T, args ...string) string {
 
 var (
 	subKillRe  = regexp.MustCompile(`(?m)^  at tick (\d+): SIGKILL subscriber#(\d+) \(pid (\d+)\), its last committed position (\d+); restarted as subscriber#(\d+), pid (\d+)$`)
-	resumedRe  = regexp.MustCompile(`(?m)^  subscriber#(\d+) resumed at tick (\d+): no gap \(read up to (\d+) before\), its committed position was (\d+), (\d+) ticks read again \(processed after that commit\)$`)
+	resumedRe  = regexp.MustCompile(`(?m)^  subscriber#(\d+) resumed at tick (\d+): no gap \(read up to (\d+) before\), its committed position was (\d+), (\d+) ticks to read again \(processed after that commit\)$`)
 	pubKillRe  = regexp.MustCompile(`(?m)^  at tick \d+: SIGKILL publisher#(\d+) \(pid \d+\); publisher#(\d+) pid \d+ reopened the journal [0-9a-f]{32} epoch (\d+) end (\d+); the subscriber reconnects by itself$`)
 	fromTimeRe = regexp.MustCompile(`(?m)^from a time: a new subscriber \(no stored position\) started at \S+: first tick (\d+), as it should \(tick (\d+) was published at \S+, tick (\d+) at \S+\); then (\d+) ticks in order$`)
 	streamRe   = regexp.MustCompile(`(?m)^stream: ticks 0\.\.(\d+) all read by the subscriber's (\d+) processes, each in order without a gap; (\d+) reads for (\d+) ticks: (\d+) read again after restarts`)
@@ -71,7 +71,10 @@ func TestResumeWithoutGap(t *testing.T) {
 		assert.Equal(t, k[5], r[1], "the restarted subscriber reports where it resumed")
 		at, upTo, committed := atoi(t, r[2]), atoi(t, r[3]), atoi(t, r[4])
 		assert.LessOrEqual(t, at, upTo+1, "no gap")
-		assert.Equal(t, committed, at, "it resumes exactly at its last committed position (commits happen only where it says)")
+		// It resumes at its last committed position (commits happen only
+		// where it says), or one commit later if it was killed between
+		// committing and printing so.
+		assert.Contains(t, []int{committed, committed + commitEvery}, at)
 		assert.Zero(t, committed%commitEvery, "positions are committed every %d ticks", commitEvery)
 		assert.Equal(t, upTo+1-at, atoi(t, r[5]))
 		again += atoi(t, r[5])

@@ -188,7 +188,7 @@ func (c *coordinator) gotTick(p *process, t tick) {
 		if t.off > prevSeen+1 {
 			verdict = fmt.Sprintf("A GAP of %d ticks", t.off-prevSeen-1)
 		}
-		fmt.Fprintf(c.out, "  %s resumed at tick %d: %s (read up to %d before), its committed position was %d, %d ticks read again (processed after that commit)\n",
+		fmt.Fprintf(c.out, "  %s resumed at tick %d: %s (read up to %d before), its committed position was %d, %d ticks to read again (processed after that commit)\n",
 			r.label, t.off, verdict, prevSeen, prevCommit, again)
 	} else if !r.seen && resuming {
 		c.st.resumed(r, t.off)
@@ -237,16 +237,17 @@ func (c *coordinator) spawnSubscriber(label string, args ...string) (*process, e
 // maybeKill kills and restarts the subscriber or the publisher when the
 // subscriber has read up to one of their kill points.
 func (c *coordinator) maybeKill(ctx context.Context) error {
-	// A subscriber process is killed only once it read something, so that
-	// every restart shows a resumption.
-	if len(c.subKills) > 0 && c.runs[c.sub].seen && c.st.maxSeen >= c.subKills[0] {
+	// A subscriber process is killed only once it read a tick none read
+	// before: it has read again all it had to, and every restart shows a
+	// resumption.
+	if len(c.subKills) > 0 && c.runs[c.sub].fresh && c.st.maxSeen >= c.subKills[0] {
 		c.subKills = c.subKills[1:]
 		old := c.sub
-		at, commit := c.st.maxSeen, c.st.commit
 		old.kill()
 		if err := c.await(ctx, func() bool { return !c.running[old] }); err != nil {
 			return err
 		}
+		at, commit := c.st.maxSeen, c.st.commit
 		if err := c.startSubscriber(); err != nil {
 			return err
 		}
@@ -271,13 +272,15 @@ func (c *coordinator) maybeKill(ctx context.Context) error {
 }
 
 // startFromTime starts a second subscriber, without a stored position,
-// from a time between two ticks the first one read, and checks that it
-// begins with the later of the two and reads on in order.
+// from a time in a pause of the ticker (between two ticks the first
+// subscriber read, 1 ms apart or more), and checks that it begins with
+// the later of the two and reads on in order.
 func (c *coordinator) startFromTime(ctx context.Context) error {
 	n := uint64(c.cfg.n)
-	m, at, ok := c.st.timeBetween(n/4+c.rnd.Uint64N(n/2), n)
+	from := n/4 + c.rnd.Uint64N(n/2)
+	m, at, ok := c.st.timeBetween(from, n, time.Millisecond)
 	if !ok {
-		return fmt.Errorf("no two consecutive ticks with different publish times after tick %d", n/4)
+		return fmt.Errorf("no pause of 1 ms between two ticks after tick %d", from)
 	}
 	p, err := c.spawnSubscriber("from-time", "-start", "time:"+strconv.FormatInt(at, 10))
 	if err != nil {
