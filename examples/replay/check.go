@@ -122,18 +122,20 @@ func (s *stream) complete() (reads int) {
 	return reads
 }
 
-// timeBetween returns a tick m in [lo, hi) published at least gap after
-// the one before it (the ticker publishes in bursts, every 10 ms), and a
-// time t with times[m-1] < t <= times[m], for a subscriber to start from.
+// timeBetween returns the tick m in [lo, hi) published longest after
+// the one before it, at least gap after (the ticker publishes in bursts,
+// every 10 ms, so that is a pause between bursts), and a time t with
+// times[m-1] < t <= times[m], for a subscriber to start from.
 func (s *stream) timeBetween(lo, hi uint64, gap time.Duration) (m uint64, t int64, ok bool) {
-	for m = max(lo, 1); m < hi; m++ {
-		prev, ok1 := s.times[m-1]
-		at, ok2 := s.times[m]
-		if ok1 && ok2 && at-prev >= int64(gap) {
-			return m, prev + (at-prev)/2, true
+	best := int64(gap) - 1
+	for i := max(lo, 1); i < hi; i++ {
+		prev, ok1 := s.times[i-1]
+		at, ok2 := s.times[i]
+		if ok1 && ok2 && at-prev > best {
+			m, t, ok, best = i, prev+(at-prev)/2, true, at-prev
 		}
 	}
-	return 0, 0, false
+	return m, t, ok
 }
 
 func (s *stream) report() string {

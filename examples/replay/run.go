@@ -272,13 +272,14 @@ func (c *coordinator) maybeKill(ctx context.Context) error {
 }
 
 // startFromTime starts a second subscriber, without a stored position,
-// from a time in a pause of the ticker (between two ticks the first
-// subscriber read, 1 ms apart or more), and checks that it begins with
-// the later of the two and reads on in order.
+// from a time in a pause of the ticker (between the two ticks furthest
+// apart, at least 1 ms, of 100 ms of ticks the first subscriber read),
+// and checks that it begins with the later of the two and reads on in
+// order.
 func (c *coordinator) startFromTime(ctx context.Context) error {
 	n := uint64(c.cfg.n)
 	from := n/4 + c.rnd.Uint64N(n/2)
-	m, at, ok := c.st.timeBetween(from, n, time.Millisecond)
+	m, at, ok := c.st.timeBetween(from, min(from+uint64(c.cfg.rate/10), n), time.Millisecond)
 	if !ok {
 		return fmt.Errorf("no pause of 1 ms between two ticks after tick %d", from)
 	}
