@@ -143,10 +143,17 @@ func (e *env) journaledQueue(ctx context.Context, size int, n int64) ([]Figure, 
 	}()
 
 	// Completers: send-to-durable in offset order; send-to-ack by rounds
-	// of WaitAcked, each covering what was sent before it began.
+	// of WaitAcked, each covering what was sent before it began. WaitAcked
+	// waits only for what is durable when it is called (the journal's
+	// End), not for everything SendAsync took, so a round first waits
+	// until its last message is durable.
+	type progress struct {
+		sent int64          // messages sent so far
+		last socket.Pending // the last of them
+	}
 	t0 := make([]int64, n)
 	pending := make(chan socket.Pending, 1<<16)
-	sentCh := make(chan int64, 1)
+	sentCh := make(chan progress, 1)
 	durLat, ackLat := stats.NewHistogram(), stats.NewHistogram()
 	var lastDurable, lastAck int64
 	var derr, aerr error
@@ -164,26 +171,30 @@ func (e *env) journaledQueue(ctx context.Context, size int, n int64) ([]Figure, 
 	}()
 	go func() {
 		defer wg.Done()
-		var acked, sent int64
+		var acked int64
+		var cur progress
 		for acked < n {
-			for sent == acked {
+			for cur.sent == acked {
 				var ok bool
-				if sent, ok = <-sentCh; !ok {
+				if cur, ok = <-sentCh; !ok {
 					return
 				}
 			}
-			select { // the newest count, if there is one
-			case s, ok := <-sentCh:
+			select { // the newest progress, if there is one
+			case p, ok := <-sentCh:
 				if ok {
-					sent = s
+					cur = p
 				}
 			default:
+			}
+			if aerr = cur.last.Wait(ctx); aerr != nil {
+				return
 			}
 			if aerr = push.WaitAcked(ctx); aerr != nil {
 				return
 			}
 			lastAck = e.now()
-			for ; acked < sent; acked++ {
+			for ; acked < cur.sent; acked++ {
 				ackLat.Record(lastAck - t0[acked])
 			}
 		}
@@ -199,15 +210,13 @@ func (e *env) journaledQueue(ctx context.Context, size int, n int64) ([]Figure, 
 			break
 		}
 		pending <- p
-		select { // tell the ack completer how far the sends went
-		case sentCh <- i + 1:
+		// Tell the ack completer how far the sends went: replace what it
+		// has not taken yet (only this goroutine sends on sentCh).
+		select {
+		case <-sentCh:
 		default:
-			select {
-			case <-sentCh:
-			default:
-			}
-			sentCh <- i + 1
 		}
+		sentCh <- progress{i + 1, p}
 	}
 	sendF.setRate(n, time.Duration(e.now()-start))
 	close(pending)
