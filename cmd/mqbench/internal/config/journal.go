@@ -61,6 +61,9 @@ type Journal struct {
 	// LiveRate is the publish rate while a subscriber catches up
 	// (replay), msgs/s; 0 publishes nothing meanwhile.
 	LiveRate float64
+	// Rate, when positive, adds an open-loop run of the journaled queue
+	// at that many msgs/s (queue), for latency below saturation.
+	Rate float64
 	// Fanout lists the subscriber counts of the fan-out workload.
 	Fanout []int
 	// CPUProfile is a file for a CPU profile of the run ("" none).
@@ -76,7 +79,7 @@ type journalRaw struct {
 	workload, dir, sync, transport, sizes, fanout, json, cpuprofile string
 	count                                                           int64
 	appenders, hwm                                                  int
-	liveRate                                                        float64
+	liveRate, rate                                                  float64
 	timeout                                                         time.Duration
 }
 
@@ -90,6 +93,7 @@ func newJournalFlagSet(r *journalRaw) *flag.FlagSet {
 	fs.StringVar(&r.sizes, "size", "", `message size(s) in bytes (default: 256 for queue, "64,1024" for replay and fanout)`)
 	fs.Int64Var(&r.count, "count", 0, fmt.Sprintf("messages per measurement (default %d; replay %d, which is also how far behind the catching-up subscriber starts)", DefaultJournalCount, DefaultReplayCount))
 	fs.IntVar(&r.appenders, "appenders", DefaultAppenders, "queue: goroutines of the concurrent journal Append baseline")
+	fs.Float64Var(&r.rate, "rate", 0, "queue: also run the journaled PUSH open loop at this many msgs/s, for latency below saturation (0: closed loop only)")
 	fs.Float64Var(&r.liveRate, "live-rate", DefaultLiveRate, "replay: msgs/s published while a subscriber catches up (0: none)")
 	fs.StringVar(&r.fanout, "fanout", "1,10,100", "fanout: subscriber counts, one run each with and without a journal")
 	fs.IntVar(&r.hwm, "hwm", 0, "send and receive high-water mark (0: brook's default)")
@@ -112,7 +116,7 @@ func parseJournal(args []string) (*Config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("%w: unexpected argument %q (flags start with --)", ErrUsage, fs.Arg(0))
 	}
-	j := &Journal{Workload: strings.ToLower(r.workload), Dir: r.dir, Appenders: r.appenders, LiveRate: r.liveRate, CPUProfile: r.cpuprofile}
+	j := &Journal{Workload: strings.ToLower(r.workload), Dir: r.dir, Appenders: r.appenders, LiveRate: r.liveRate, Rate: r.rate, CPUProfile: r.cpuprofile}
 	c := &Config{
 		Command: "journal", Transport: strings.ToLower(r.transport), Count: r.count, HWM: r.hwm,
 		JSON: r.json, Timeout: r.timeout, Role: Both, Impl: ImplBrook, Journal: j,
@@ -167,6 +171,9 @@ func (j *Journal) validate(c *Config, r *journalRaw) error {
 	}
 	if j.LiveRate < 0 {
 		return usagef("--live-rate %g: want msgs/s >= 0", j.LiveRate)
+	}
+	if j.Rate < 0 {
+		return usagef("--rate %g: want msgs/s >= 0", j.Rate)
 	}
 	for _, item := range strings.Split(r.fanout, ",") {
 		var n int

@@ -24,6 +24,7 @@ func TestParseJournalDefaults(t *testing.T) {
 	assert.Equal(t, config.DefaultAppenders, c.Journal.Appenders)
 	assert.Equal(t, []int{1, 10, 100}, c.Journal.Fanout)
 	assert.Equal(t, "tcp", c.Transport)
+	assert.Zero(t, c.Journal.Rate, "closed loop only")
 
 	c, err = config.Parse([]string{"journal", "--workload", "replay"})
 	require.NoError(t, err)
@@ -58,6 +59,7 @@ func TestParseJournalErrors(t *testing.T) {
 		{[]string{"--count", "-1"}, "--count -1"},
 		{[]string{"--appenders", "0"}, "--appenders 0"},
 		{[]string{"--live-rate", "-5"}, "--live-rate -5"},
+		{[]string{"--rate", "-1"}, "--rate -1"},
 		{[]string{"--fanout", "1,0"}, "--fanout"},
 		{[]string{"--fanout", "x"}, "--fanout"},
 		{[]string{"--hwm", "-1"}, "--hwm -1"},

@@ -72,12 +72,16 @@ func TestQueue(t *testing.T) {
 	for _, tr := range []string{"tcp", "inproc"} {
 		t.Run(tr, func(t *testing.T) {
 			const n = 3000
-			res := run(t, "--workload", "queue", "--transport", tr, "--count", "3000", "--appenders", "16", "--size", "64,300")
+			res := run(t, "--workload", "queue", "--transport", tr, "--count", "3000", "--appenders", "16", "--size", "64,300", "--rate", "20000")
 			assert.Equal(t, "group", res.Sync)
 			require.Len(t, res.Sections, 2)
 			for i, s := range res.Sections {
 				assert.Equal(t, []int{64, 300}[i], s.Size)
-				require.Len(t, s.Figures, 6)
+				require.Len(t, s.Figures, 7)
+				paced := figure(t, s, "journaled PUSH -> PULL acks, open loop at 20.0k msgs/s")
+				latency(t, paced, "send-to-durable", n)
+				latency(t, paced, "send-to-ack", n)
+				assert.LessOrEqual(t, paced.MsgsPerSec, 20000*1.05, "paced")
 				latency(t, figure(t, s, "journal Append, 16 goroutines"), "append-to-durable", n)
 				latency(t, figure(t, s, "journal AppendAsync, 1 goroutine"), "append-to-durable", n)
 				latency(t, figure(t, s, "PUSH -> PULL, no journal"), "send-to-receive", n)

@@ -34,12 +34,24 @@ func (e *env) queue(ctx context.Context, size int) (Section, error) {
 	if err != nil {
 		return s, err
 	}
-	jq, err := e.journaledQueue(ctx, size, n)
+	jq, err := e.journaledQueue(ctx, size, n, 0)
 	s.Figures = append(s.Figures, jq...)
 	if err != nil {
 		return s, err
 	}
 	end := jq[len(jq)-1]
+	if rate := e.j.Rate; rate > 0 {
+		// The same at a fixed pace below saturation: latency without the
+		// queue a closed loop builds up.
+		paced, err := e.journaledQueue(ctx, size, n, rate)
+		f := paced[len(paced)-1]
+		f.Name = fmt.Sprintf("journaled PUSH -> PULL acks, open loop at %s msgs/s", num(rate))
+		f.Latency = append(paced[1].Latency, f.Latency...)
+		s.Figures = append(s.Figures, f)
+		if err != nil {
+			return s, err
+		}
+	}
 	s.Ratios = []Ratio{
 		ratio("journaled/AppendAsync", end, one),
 		ratio(fmt.Sprintf("journaled/Append x%d", e.j.Appenders), end, many),
@@ -99,11 +111,11 @@ func (e *env) pushPull(ctx context.Context, size int, n int64) (Figure, error) {
 }
 
 // journaledQueue sends n messages from one goroutine with SendAsync over
-// a journaled PUSH to a PULL that acknowledges each. It returns three
-// figures over the same messages: the rate at which SendAsync returned,
-// the rate until the last was durable, and the rate end to end (until
-// the sender had every acknowledgement).
-func (e *env) journaledQueue(ctx context.Context, size int, n int64) ([]Figure, error) {
+// a journaled PUSH to a PULL that acknowledges each, as fast as it can or
+// at rate msgs/s. It returns three figures over the same messages: the
+// rate at which SendAsync returned, the rate until the last was durable,
+// and the rate end to end (until the sender had every acknowledgement).
+func (e *env) journaledQueue(ctx context.Context, size int, n int64, rate float64) ([]Figure, error) {
 	sendF := Figure{Name: "journaled PUSH, SendAsync returned"}
 	durF := Figure{Name: "journaled PUSH, durable (Pending.Wait)"}
 	endF := Figure{Name: "journaled PUSH -> PULL acks, end to end", Lossless: true}
@@ -203,6 +215,12 @@ func (e *env) journaledQueue(ctx context.Context, size int, n int64) ([]Figure, 
 	start := e.now()
 	var serr error
 	for i := range n {
+		if rate > 0 && i%64 == 0 {
+			due := start + int64(float64(i)/rate*1e9)
+			if d := due - e.now(); d > 0 {
+				time.Sleep(time.Duration(d))
+			}
+		}
 		t0[i] = e.now()
 		p, err := push.SendAsync(ctx, socket.NewMsg(newMsg(size, uint64(i), t0[i])))
 		if err != nil {
