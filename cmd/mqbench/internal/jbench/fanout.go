@@ -138,6 +138,7 @@ func (e *env) fanoutRun(ctx context.Context, size, k int, journaled bool) ([]Fig
 		}
 	}
 
+	cpu := startCPU()
 	start := e.now()
 	for i := range n {
 		if err := send(socket.NewMsg(newMsg(size, uint64(i), e.now()))); err != nil {
@@ -168,6 +169,7 @@ func (e *env) fanoutRun(ctx context.Context, size, k int, journaled bool) ([]Fig
 	}
 	d := time.Duration(last - start)
 	all.setRate(int64(received), d)
+	cpu.charge(&all)
 	per.setRate(n, d)
 	per.MsgsPerSec = all.MsgsPerSec / float64(k)
 	per.Lost, all.Lost = lost, lost

@@ -52,6 +52,12 @@ func complete(t *testing.T, f jbench.Figure, count int64) {
 	assert.Zero(t, f.Lost+f.Duplicates+f.OutOfOrder, "%s: nothing lost, repeated or reordered", f.Name)
 }
 
+// costed checks a figure carries its CPU cost per message.
+func costed(t *testing.T, f jbench.Figure) {
+	t.Helper()
+	assert.Positive(t, f.CPUPerMsg, "%s: CPU µs per message", f.Name)
+}
+
 // latency finds a figure's latency distribution by name and checks it
 // counted count values.
 func latency(t *testing.T, f jbench.Figure, name string, count int64) jbench.Latency {
@@ -101,6 +107,10 @@ func TestQueue(t *testing.T) {
 				for _, f := range s.Figures {
 					complete(t, f, n)
 				}
+				costed(t, end)
+				for _, name := range []string{"journal Append, 16 goroutines", "journal AppendAsync, 1 goroutine", "PUSH -> PULL, no journal"} {
+					costed(t, figure(t, s, name))
+				}
 				require.Len(t, s.Ratios, 3)
 				for _, r := range s.Ratios {
 					assert.Positive(t, r.Value, r.Name)
@@ -124,6 +134,7 @@ func TestReplay(t *testing.T) {
 		complete(t, figure(t, s, "journal Reader, 1 goroutine"), n)
 		rep := figure(t, s, "SUB replaying from the oldest (page cache)")
 		complete(t, rep, n)
+		costed(t, rep)
 		assert.True(t, rep.Lossless)
 		complete(t, figure(t, s, "SUB catching up from 4000 behind, backlog read"), n)
 		head := figure(t, s, "SUB catching up, at the live head")
@@ -151,6 +162,7 @@ func TestFanout(t *testing.T) {
 			assert.Equal(t, int64(n*k), all.Count)
 			assert.Zero(t, all.Lost)
 			assert.InDelta(t, all.MsgsPerSec/float64(k), per.MsgsPerSec, per.MsgsPerSec*1e-9)
+			costed(t, all)
 		}
 		assert.True(t, figure(t, s, "PUB with journal, per subscriber").Lossless)
 		assert.Contains(t, figure(t, s, "PUB without journal, per subscriber").Note, "nothing dropped")

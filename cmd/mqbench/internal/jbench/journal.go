@@ -46,6 +46,7 @@ func (e *env) appendAsync(ctx context.Context, size int, n int64) (Figure, error
 		}
 	}()
 	payload := make([]byte, size) // the journal copies what it appends
+	cpu := startCPU()
 	start := e.now()
 	for range n {
 		t0 := e.now()
@@ -63,6 +64,7 @@ func (e *env) appendAsync(ctx context.Context, size int, n int64) (Figure, error
 		return f, fmt.Errorf("wait durable: %w", werr)
 	}
 	f.setRate(n, time.Duration(last-start))
+	cpu.charge(&f)
 	f.latency("append-to-durable", lat)
 	f.Lossless = true
 	return f, nil
@@ -82,6 +84,7 @@ func (e *env) appendConcurrent(ctx context.Context, size int, n int64, g int) (F
 	hists := make([]*stats.Histogram, g)
 	errs := make([]error, g)
 	var wg sync.WaitGroup
+	cpu := startCPU()
 	start := e.now()
 	for i := range g {
 		hists[i] = stats.NewHistogram()
@@ -107,6 +110,7 @@ func (e *env) appendConcurrent(ctx context.Context, size int, n int64, g int) (F
 		hists[0].Merge(h)
 	}
 	f.setRate(n, elapsed)
+	cpu.charge(&f)
 	f.latency("append-to-durable", hists[0])
 	f.Lossless = true
 	return f, nil
@@ -118,6 +122,7 @@ func (e *env) readAll(ctx context.Context, log *durable.Log, n int64) (Figure, e
 	f := Figure{Name: "journal Reader, 1 goroutine"}
 	r := log.NewReader(log.First())
 	defer r.Close()
+	cpu := startCPU()
 	start := e.now()
 	for range n {
 		if _, err := r.Next(ctx); err != nil {
@@ -125,6 +130,7 @@ func (e *env) readAll(ctx context.Context, log *durable.Log, n int64) (Figure, e
 		}
 	}
 	f.setRate(n, time.Duration(e.now()-start))
+	cpu.charge(&f)
 	f.Lossless = true
 	return f, nil
 }

@@ -92,6 +92,7 @@ func (e *env) pushPull(ctx context.Context, size int, n int64) (Figure, error) {
 			t.add(seq, sent, last)
 		}
 	}()
+	cpu := startCPU()
 	start := e.now()
 	for i := range n {
 		if err := push.Send(ctx, socket.NewMsg(newMsg(size, uint64(i), e.now()))); err != nil {
@@ -105,6 +106,7 @@ func (e *env) pushPull(ctx context.Context, size int, n int64) (Figure, error) {
 	t.end(uint64(n))
 	t.figure(&f)
 	f.setRate(n, time.Duration(last-start))
+	cpu.charge(&f)
 	f.latency("send-to-receive", t.latency)
 	f.Lossless = true
 	return f, nil
@@ -212,6 +214,7 @@ func (e *env) journaledQueue(ctx context.Context, size int, n int64, rate float6
 		}
 	}()
 
+	cpu := startCPU()
 	start := e.now()
 	var serr error
 	for i := range n {
@@ -252,6 +255,7 @@ func (e *env) journaledQueue(ctx context.Context, size int, n int64, rate float6
 	durF.setRate(n, time.Duration(lastDurable-start))
 	durF.latency("send-to-durable", durLat)
 	endF.setRate(n, time.Duration(lastAck-start))
+	cpu.charge(&endF)
 	endF.latency("send-to-ack", ackLat)
 	endF.latency("send-to-receive", t.latency)
 	t.end(uint64(n))

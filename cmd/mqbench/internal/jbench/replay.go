@@ -66,6 +66,7 @@ func (e *env) replay(ctx context.Context, size int) (Section, error) {
 // waits until the last is durable.
 func (e *env) publish(ctx context.Context, pub *socket.Socket, size int, from, to int64) (Figure, error) {
 	f := Figure{Name: "journaled PUB, SendAsync until durable, no subscriber"}
+	cpu := startCPU()
 	start := e.now()
 	var last socket.Pending
 	for i := from; i < to; i++ {
@@ -79,6 +80,7 @@ func (e *env) publish(ctx context.Context, pub *socket.Socket, size int, from, t
 		return f, fmt.Errorf("publish: %w", err)
 	}
 	f.setRate(to-from, time.Duration(e.now()-start))
+	cpu.charge(&f)
 	return f, nil
 }
 
@@ -109,6 +111,7 @@ func (e *env) replayOne(ctx context.Context, ep string, n int64) (Figure, error)
 		return f, err
 	}
 	defer sub.Close()
+	cpu := startCPU()
 	connected := e.now()
 	t := newTally()
 	var first, last int64
@@ -130,6 +133,7 @@ func (e *env) replayOne(ctx context.Context, ep string, n int64) (Figure, error)
 	t.end(uint64(n))
 	t.figure(&f)
 	f.setRate(n, time.Duration(last-first))
+	cpu.charge(&f)
 	f.Note = fmt.Sprintf("%.1f ms from connect to the first message", float64(first-connected)/1e6)
 	return f, nil
 }
@@ -163,6 +167,7 @@ func (e *env) catchUp(ctx context.Context, pub *socket.Socket, size int, n int64
 		return out(), err
 	}
 	defer sub.Close()
+	cpu := startCPU()
 	start := e.now()
 	t := newTally()
 	var backlogAt, headAt int64
@@ -192,6 +197,7 @@ func (e *env) catchUp(ctx context.Context, pub *socket.Socket, size int, n int64
 	backlog.setRate(n, time.Duration(backlogAt-start))
 	t.figure(&backlog)
 	head.setRate(int64(t.received), time.Duration(headAt-start))
+	cpu.charge(&head)
 	head.Note = fmt.Sprintf("%.3f s from connect, with %d published live meanwhile at %.0f msgs/s", head.Seconds, int64(t.received)-n, e.j.LiveRate)
 	backlog.Note = "rate from connect to the last message that was there"
 	return out(), nil

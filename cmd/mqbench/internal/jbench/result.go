@@ -45,7 +45,12 @@ type Figure struct {
 	Duplicates uint64    `json:"duplicates"`
 	OutOfOrder uint64    `json:"out_of_order"`
 	Latency    []Latency `json:"latency,omitempty"`
-	Note       string    `json:"note,omitempty"`
+	// CPUPerMsg is the CPU time (user and system, every goroutine of the
+	// process) the measurement used per message, in µs: unlike the rate,
+	// it does not depend on how much of the machine others take. 0 where
+	// not measured.
+	CPUPerMsg float64 `json:"cpu_us_per_msg,omitempty"`
+	Note      string  `json:"note,omitempty"`
 	// Lossless says the figure's messages must all arrive: its losses
 	// make the run exit with mqbench's loss code.
 	Lossless bool `json:"lossless"`
@@ -77,6 +82,20 @@ func (f *Figure) setRate(n int64, d time.Duration) {
 	f.Seconds = d.Seconds()
 	if d > 0 {
 		f.MsgsPerSec = float64(n) / d.Seconds()
+	}
+}
+
+// cpuMeter measures the process's CPU time over a measurement.
+type cpuMeter time.Duration
+
+func startCPU() cpuMeter { return cpuMeter(cpuTime()) }
+
+// charge sets f's CPU cost per message: what the process used since m
+// started, over f.Count messages.
+func (m cpuMeter) charge(f *Figure) {
+	used := cpuTime() - time.Duration(m)
+	if used > 0 && m > 0 && f.Count > 0 {
+		f.CPUPerMsg = float64(used.Microseconds()) / float64(f.Count)
 	}
 }
 
@@ -127,7 +146,11 @@ func (r *Result) Text(w io.Writer) {
 			width = max(width, len(f.Name))
 		}
 		for _, f := range s.Figures {
-			fmt.Fprintf(w, "  %-*s %9s msgs/s  %8.3f s  lost %d", width, f.Name, report.Count(f.MsgsPerSec), f.Seconds, f.Lost)
+			fmt.Fprintf(w, "  %-*s %9s msgs/s  %8.3f s", width, f.Name, report.Count(f.MsgsPerSec), f.Seconds)
+			if f.CPUPerMsg > 0 {
+				fmt.Fprintf(w, "  cpu %5.2f µs/msg", f.CPUPerMsg)
+			}
+			fmt.Fprintf(w, "  lost %d", f.Lost)
 			if f.Duplicates+f.OutOfOrder > 0 {
 				fmt.Fprintf(w, "  duplicates %d  out of order %d", f.Duplicates, f.OutOfOrder)
 			}
