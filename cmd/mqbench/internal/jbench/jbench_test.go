@@ -154,6 +154,7 @@ func TestFanout(t *testing.T) {
 	require.Len(t, res.Sections, 2)
 	for i, s := range res.Sections {
 		k := []int{1, 4}[i]
+		t.Logf("%s: %+v", s.Title, s.Figures)
 		require.Len(t, s.Figures, 4)
 		for _, name := range []string{"PUB without journal", "PUB with journal"} {
 			per := figure(t, s, name+", per subscriber")
