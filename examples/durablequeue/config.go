@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/brookmq/brook/durable"
+	"github.com/brookmq/brook/socket"
 )
 
 // config is one coordinator run.
 type config struct {
 	n, workers, producerKills, workerKills int
-	window, concurrency                    int
+	window, concurrency, inflight          int
 	rate                                   float64
 	seed, segment                          int64
 	dir                                    string
@@ -30,6 +31,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.producerKills, "producer-kills", 2, "times the producer is SIGKILLed and restarted while it sends")
 	fs.IntVar(&c.workerKills, "worker-kills", 3, "times a worker (chosen at random) is SIGKILLed and restarted")
 	fs.IntVar(&c.window, "window", 64, "messages the producer sends with SendAsync before it waits until they are durable")
+	fs.IntVar(&c.inflight, "inflight", socket.DefaultHWM, "messages in flight (delivered, not acknowledged) per worker: the producer's send high-water mark; what is in flight when the producer dies is delivered again, to any worker")
 	fs.IntVar(&c.concurrency, "concurrency", 4, "goroutines per worker that receive, process and acknowledge (their acknowledgements share the dedup store's fsyncs)")
 	fs.Float64Var(&c.rate, "rate", 5000, "messages per second the producer sends (0: as fast as it can), so that the kills land mid-stream")
 	fs.Int64Var(&c.seed, "seed", 0, "seed of the random kill points (0: from the clock; the run prints it)")
@@ -56,8 +58,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 
 func (c *config) validate() error {
 	switch {
-	case c.n < 1 || c.workers < 1 || c.window < 1 || c.concurrency < 1:
-		return errors.New("-n, -workers, -window and -concurrency must be at least 1")
+	case c.n < 1 || c.workers < 1 || c.window < 1 || c.concurrency < 1 || c.inflight < 1:
+		return errors.New("-n, -workers, -window, -inflight and -concurrency must be at least 1")
 	case c.producerKills < 0 || c.workerKills < 0 || c.rate < 0:
 		return errors.New("-producer-kills, -worker-kills and -rate must not be negative")
 	case c.producerKills >= c.n:

@@ -20,7 +20,7 @@
 //
 // The processes are this same program, started as
 //
-//	durablequeue producer -journal DIR -endpoint EP -incarnation K -n N [-window W] [-rate R] [-segment BYTES]
+//	durablequeue producer -journal DIR -endpoint EP -incarnation K -n N [-window W] [-rate R] [-segment BYTES] [-inflight N]
 //	durablequeue worker -endpoint EP -dedup DIR -slot S [-concurrency C]
 //
 // and talk to the coordinator in lines on their standard output.

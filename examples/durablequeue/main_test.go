@@ -90,7 +90,7 @@ func checkAccount(t *testing.T, out string, n int) (duplicates int) {
 // acknowledged in the end.
 func TestKillsLoseNothing(t *testing.T) {
 	const n = 1200
-	out := runQueue(t, "-n", strconv.Itoa(n), "-workers", "2", "-producer-kills", "2", "-worker-kills", "2", "-rate", "2000")
+	out := runQueue(t, "-n", strconv.Itoa(n), "-workers", "2", "-producer-kills", "2", "-worker-kills", "2", "-rate", "2000", "-inflight", "50")
 	pk := producerKillRe.FindAllStringSubmatch(out, -1)
 	require.Len(t, pk, 2, out)
 	confirmedBefore := 0
@@ -126,7 +126,7 @@ func TestNoKillsExactlyOnce(t *testing.T) {
 
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
-		{"-n", "0"}, {"-workers", "0"}, {"-producer-kills", "-1"}, {"-producer-kills", "5", "-n", "5"},
+		{"-n", "0"}, {"-workers", "0"}, {"-inflight", "0"}, {"-producer-kills", "-1"}, {"-producer-kills", "5", "-n", "5"},
 		{"-timeout", "0s"}, {"-nope"}, {"extra"},
 	} {
 		var out, errOut bytes.Buffer

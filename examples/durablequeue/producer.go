@@ -36,17 +36,19 @@ func producerMain(args []string, stdout io.Writer) error {
 	window := fs.Int("window", 64, "messages sent with SendAsync before waiting until they are durable")
 	rate := fs.Float64("rate", 0, "messages per second (0: as fast as possible)")
 	segment := fs.Int64("segment", durable.DefaultSegmentSize, "journal segment size in bytes")
+	inflight := fs.Int("inflight", socket.DefaultHWM, "messages in flight per worker (the send high-water mark)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *journal == "" || *n < 0 || *window < 1 || *rate < 0 {
-		return errors.New("need -journal, -n >= 0, -window >= 1 and -rate >= 0")
+	if *journal == "" || *n < 0 || *window < 1 || *rate < 0 || *inflight < 1 {
+		return errors.New("need -journal, -n >= 0, -window >= 1, -inflight >= 1 and -rate >= 0")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	out := &lines{w: stdout}
 
-	push, err := socket.New(socket.Push, socket.WithJournalDir(*journal, durable.WithSync(durable.Group), durable.WithSegmentSize(*segment)))
+	push, err := socket.New(socket.Push, socket.WithJournalDir(*journal, durable.WithSync(durable.Group), durable.WithSegmentSize(*segment)),
+		socket.WithSendHWM(*inflight))
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func (c *coordinator) report() (bool, error) {
 	fmt.Fprintf(c.out, "deliveries: %d to the application, of %d distinct messages: %d processed more than once\n",
 		led.deliveries, distinct, led.deliveries-distinct)
 	fmt.Fprintf(c.out, "  %d again at a worker that had acknowledged it (its dedup store must drop those: guarantee 3)\n", led.sameWorker)
-	fmt.Fprintf(c.out, "  %d at another worker after one had acknowledged it: the producer never had that acknowledgement durably (killed before committing its cursor, or the ack died with the worker's connection)\n", led.otherWorker)
+	fmt.Fprintf(c.out, "  %d at another worker after one had acknowledged it: the producer never got that acknowledgement (it died with the producer, or with the worker's connection; mostly what was in flight, -inflight per worker, when the producer was killed)\n", led.otherWorker)
 	fmt.Fprintf(c.out, "  %d after the worker processing it was killed before its Ack returned (ack after processing is at least once)\n", led.beforeAck)
 	fmt.Fprintf(c.out, "dedup stores: %d deliveries of acknowledged messages dropped before the application (counted by the %d worker processes that exited cleanly)\n",
 		c.dedupDrops, c.cleanExits)

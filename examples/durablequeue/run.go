@@ -63,8 +63,8 @@ func run(stdout, stderr io.Writer, cfg config) (bool, error) {
 	}
 	c.producerKills = killPoints(c.rnd, cfg.producerKills, cfg.n)
 	c.workerKills = killPoints(c.rnd, cfg.workerKills, cfg.n)
-	fmt.Fprintf(c.out, "durablequeue: a producer (journaled PUSH, Group sync) -> %d workers (PULL, dedup store, ack after processing) over tcp, %d messages, %d producer and %d worker SIGKILLs, seed %d\n",
-		cfg.workers, cfg.n, cfg.producerKills, cfg.workerKills, cfg.seed)
+	fmt.Fprintf(c.out, "durablequeue: a producer (journaled PUSH, Group sync, %d in flight per worker) -> %d workers (PULL, dedup store, ack after processing) over tcp, %d messages, %d producer and %d worker SIGKILLs, seed %d\n",
+		cfg.inflight, cfg.workers, cfg.n, cfg.producerKills, cfg.workerKills, cfg.seed)
 
 	if err := c.startProducer(ctx, cfg.n); err != nil {
 		return false, err
@@ -216,7 +216,8 @@ func (c *coordinator) startProducer(ctx context.Context, n int) error {
 	}
 	p, err := c.cfg.spawn.start(fmt.Sprintf("producer#%d", c.prodInc), c.events, c.errOut, "producer",
 		"-journal", filepath.Join(c.dir, "journal"), "-endpoint", ep, "-incarnation", strconv.Itoa(c.prodInc),
-		"-n", strconv.Itoa(n), "-window", strconv.Itoa(c.cfg.window), "-segment", strconv.FormatInt(c.cfg.segment, 10), "-rate", strconv.FormatFloat(c.cfg.rate, 'g', -1, 64))
+		"-n", strconv.Itoa(n), "-window", strconv.Itoa(c.cfg.window), "-segment", strconv.FormatInt(c.cfg.segment, 10),
+		"-inflight", strconv.Itoa(c.cfg.inflight), "-rate", strconv.FormatFloat(c.cfg.rate, 'g', -1, 64))
 	if err != nil {
 		return err
 	}
