@@ -33,8 +33,12 @@ type qsender struct {
 	cache  *tailCache    // what was sent recently: delivered without a read
 	sent   atomic.Uint64 // the offset after the last message sent (queued in the journal)
 
-	mu       sync.Mutex
-	wake     chan struct{} // closed and replaced to wake the dispatcher
+	mu   sync.Mutex
+	wake chan struct{} // closed and replaced to wake the dispatcher
+	// changed is the journal's change channel pick took when it found
+	// nothing new to send (nil otherwise); run waits on it.
+	changed <-chan struct{}
+
 	closed   bool
 	next     uint64 // the first offset the dispatcher has not looked at yet
 	msgs     map[uint64]*qmsg
@@ -535,9 +539,15 @@ func (q *qsender) run() {
 			if deadline > 0 {
 				timer.Reset(time.Duration(deadline - time.Now().UnixNano()))
 			}
+			q.mu.Lock()
+			changed := q.changed
+			q.mu.Unlock()
+			if changed == nil {
+				changed = q.j.log.Changed()
+			}
 			select {
 			case <-wait:
-			case <-q.j.log.Changed():
+			case <-changed:
 			case <-timer.C:
 			}
 			if deadline > 0 && !timer.Stop() {
@@ -590,6 +600,7 @@ func (q *qsender) run() {
 func (q *qsender) pick() (c choice, wait <-chan struct{}, deadline int64, stop bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.changed = nil
 	if q.closed {
 		return choice{}, nil, 0, true
 	}
@@ -639,6 +650,16 @@ func (q *qsender) pick() (c choice, wait <-chan struct{}, deadline int64, stop b
 	end := q.j.log.DurableEnd()
 	for q.next < end && (q.cur.Acked(q.next) || rangesHave(q.unrecorded, q.next)) {
 		q.next++
+	}
+	if q.next >= end {
+		// Caught up: take the journal's change channel before looking at
+		// its end once more, so a batch made durable in between wakes run
+		// instead of being missed.
+		q.changed = q.j.log.Changed()
+		end = q.j.log.DurableEnd()
+		for q.next < end && (q.cur.Acked(q.next) || rangesHave(q.unrecorded, q.next)) {
+			q.next++
+		}
 	}
 	if q.next < end {
 		off := q.next

@@ -361,7 +361,7 @@ func (r *receiver) senderConnected(p *pipe, h jwire.Hello) {
 		}
 		next.waiters = append(next.waiters, b.waiters...)
 	}
-	if snd.confirming != nil {
+	if snd.confirming != nil || len(snd.acks) > 0 {
 		r.scheduleLocked()
 	}
 }
@@ -439,6 +439,15 @@ func (r *receiver) flushLoop() {
 					r.s.log.Warn("dedup store full: acknowledgements above the floor not kept", "sender", snd.id, "ranges", left)
 				}
 				snd.dirty = false
+			}
+			if snd.pipe == nil {
+				// Disconnected: the acknowledgements are sent when the
+				// sender is connected again (senderConnected), so a
+				// restarted sender need not deliver them to anyone; the
+				// negative ones are moot (it takes back what the lost
+				// connection held).
+				snd.nacks = nil
+				continue
 			}
 			o := out{p: snd.pipe, acks: snd.acks, nacks: snd.nacks}
 			if b := snd.confirming; b != nil && snd.pipe != nil {
@@ -625,6 +634,11 @@ func (r *receiver) connectionLost(p *pipe) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, snd := range r.senders {
+		if snd.pipe == p {
+			// Acknowledgements made from now on wait for the next
+			// connection to this sender instead of going nowhere.
+			snd.pipe = nil
+		}
 		for off, in := range snd.pending {
 			if in.p == p && !in.given {
 				in.revoked, in.settled = true, true

@@ -215,12 +215,18 @@ func (f *feeder) run(from uint64) {
 		default:
 		}
 		if next >= log.DurableEnd() {
+			// Take the change channel before looking again, so a batch
+			// made durable in between is not missed.
+			changed := log.Changed()
+			if next < log.DurableEnd() {
+				continue
+			}
 			if next > sentTo && !f.skip(sentTo, next) {
 				return
 			}
 			sentTo = next
 			select {
-			case <-log.Changed():
+			case <-changed:
 			case <-f.wake:
 			case <-f.stop:
 				return
