@@ -198,3 +198,36 @@ func burstRound(t *testing.T, kind string, r, burst int) {
 		got++
 	}
 }
+
+// A message redelivered after the ack timeout sits unread at a second
+// receiver when the first one acknowledges it with AckSync: AckSync
+// returns only once the second receiver has dropped its copy, and that
+// copy never reaches its application.
+func TestJournalAckSyncWaitsForOtherCopiesToBeDropped(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	push := newSocket(t, socket.Push, socket.WithJournalDir(filepath.Join(t.TempDir(), "j")),
+		socket.WithAckTimeout(300*time.Millisecond))
+	require.NoError(t, push.Bind("inproc://acksync-revoke"))
+	a := newSocket(t, socket.Pull)
+	require.NoError(t, a.Connect("inproc://acksync-revoke"))
+	require.NoError(t, push.Send(ctx, socket.NewMsg([]byte("once"))))
+	da, err := a.RecvDelivery(ctx)
+	require.NoError(t, err)
+
+	// A holds it past the ack timeout: the sender gives it to B, whose
+	// application does not read yet.
+	b := newSocket(t, socket.Pull)
+	require.NoError(t, b.Connect("inproc://acksync-revoke"))
+	require.Eventually(t, func() bool { return b.Stats().Journal.Received >= 1 }, 20*time.Second, time.Millisecond)
+
+	require.NoError(t, da.AckSync(ctx))
+	short, c := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer c()
+	_, err = b.RecvDelivery(short)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "B's copy was dropped before A's AckSync returned")
+	assert.EqualValues(t, 1, push.Stats().Journal.Acked)
+	assert.GreaterOrEqual(t, b.Stats().Journal.Duplicates, uint64(1))
+	require.NoError(t, push.WaitAcked(ctx))
+	assert.Zero(t, push.Stats().Journal.InFlight)
+}

@@ -378,3 +378,27 @@ func TestStreamMalformedResumeRequests(t *testing.T) {
 		})
 	}
 }
+
+// A replay to an application that does not read holds a window of
+// messages (the receive HWM) at the subscriber, not the backlog: the
+// connection stops being read and the feeder waits; once the application
+// reads, everything arrives in order.
+func TestStreamReplayIsBoundedAtTheSubscriber(t *testing.T) {
+	for _, scheme := range []string{"inproc", "tcp"} {
+		t.Run(scheme, func(t *testing.T) {
+			ctx := testCtx(t)
+			pub := newSocket(t, socket.Pub, socket.WithJournal(openJournal(t)))
+			require.NoError(t, pub.Bind(endpointFor(t, scheme)))
+			const n, window = 20000, 50
+			publishSeq(t, ctx, pub, 0, n)
+			sub := subscriber(t, socket.WithStart(socket.StartOldest()), socket.WithRecvHWM(window))
+			require.NoError(t, sub.Connect(pub.LastEndpoint()))
+			received := func() uint64 { return sub.Stats().Journal.Received }
+			require.Eventually(t, func() bool { return received() == window }, 10*time.Second, time.Millisecond)
+			assert.Never(t, func() bool { return received() > window }, 200*time.Millisecond, 2*time.Millisecond,
+				"the subscriber takes no more than its window while the application reads nothing")
+			expectSeq(t, ctx, sub, 0, n, false)
+			assert.EqualValues(t, n, received())
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,7 @@ type qsender struct {
 	// unrecorded holds acknowledged ranges the cursor refused (too many
 	// ranges), sorted: see commit.
 	unrecorded []jwire.Range
+	revoking   int // messages in the revoking state
 
 	confirmKick chan struct{} // a token: confirms waiting
 	confirmDone chan struct{}
@@ -66,10 +68,17 @@ type qsender struct {
 // qmsg is the state of one message the dispatcher has looked at and that
 // is not acknowledged yet.
 type qmsg struct {
-	count     uint32 // deliveries so far
-	peer      *qpeer // where it is in flight; nil while it waits
-	sentAt    int64  // unix ns of the last delivery
-	notBefore int64  // unix ns; 0 for none
+	count uint32 // deliveries so far
+	peer  *qpeer // where it is in flight; nil while it waits
+	// others are profile peers that were given it before and had it
+	// taken back at the ack timeout: their copies may still be unread.
+	others []*qpeer
+	// waitFor, once another receiver acknowledged it, are the holders
+	// whose copies must be dropped first (their JREVOKE answers): until
+	// then no JDONE covers it, and it is never delivered again.
+	waitFor   []*qpeer
+	sentAt    int64 // unix ns of the last delivery
+	notBefore int64 // unix ns; 0 for none
 }
 
 // qpeer is one connection the dispatcher delivers to.
@@ -241,6 +250,13 @@ func (q *qsender) detach(p *pipe) {
 			q.rr--
 		}
 		for off, m := range q.msgs {
+			if m.revoking() {
+				// Its receiver drops what it had not given out when the
+				// connection ends.
+				q.answeredLocked(off, m, qp)
+				continue
+			}
+			m.others, _ = removePeer(m.others, qp)
 			if m.peer == qp {
 				m.peer = nil
 				heap.Push(&q.redo, off)
@@ -273,22 +289,46 @@ func (q *qsender) ack(p *pipe, seq uint64, rs []jwire.Range) {
 	rs = clipRanges(rs, q.j.log.DurableEnd())
 	var revoke map[*qpeer][]jwire.Range
 	q.mu.Lock()
+	now := time.Now().UnixNano()
 	for _, off := range q.matchLocked(rs) {
 		m := q.msgs[off]
-		if m.peer != nil {
-			m.peer.inflight--
-			if m.peer.p != p && m.peer.profile {
-				// Delivered again elsewhere, acknowledged here first: the
-				// other receiver drops it if its application has not
-				// taken it yet.
-				if revoke == nil {
-					revoke = make(map[*qpeer][]jwire.Range)
-				}
-				revoke[m.peer] = addRange(revoke[m.peer], off, off+1)
+		if m.revoking() {
+			if qp := peerOf(m.waitFor, p); qp != nil {
+				q.answeredLocked(off, m, qp) // a holder's answer
+			}
+			continue
+		}
+		q.ctr.acked++
+		// Delivered elsewhere too (a redelivery, or a copy left unread
+		// after an ack timeout), acknowledged here first: the other
+		// holders drop their copies if their applications have not taken
+		// them yet, and answer.
+		var targets []*qpeer
+		if m.peer != nil && m.peer.p != p && m.peer.profile {
+			targets = addPeer(targets, m.peer)
+		}
+		for _, o := range m.others {
+			if o.p != p && !o.gone {
+				targets = addPeer(targets, o)
 			}
 		}
-		delete(q.msgs, off)
-		q.ctr.acked++
+		m.others = nil
+		if m.peer != nil && (m.peer.p == p || !m.peer.profile) {
+			m.peer.inflight--
+			m.peer = nil
+		}
+		if len(targets) == 0 {
+			delete(q.msgs, off)
+			continue
+		}
+		m.waitFor, m.sentAt = targets, now
+		q.revoking++
+		if revoke == nil {
+			revoke = make(map[*qpeer][]jwire.Range)
+		}
+		for _, t := range targets {
+			revoke[t] = addRange(revoke[t], off, off+1)
+		}
 	}
 	q.wakeLocked()
 	q.mu.Unlock()
@@ -344,8 +384,10 @@ func (q *qsender) confirmLoop() {
 				q.mu.Lock()
 				var later []confirmReq
 				for _, r := range reqs {
-					if !q.recordedLocked(r.rs) {
-						later = append(later, r) // confirmed once the cursor takes them
+					if !q.recordedLocked(r.rs) || q.revokingInLocked(r.rs) {
+						// Confirmed once the cursor takes them and every
+						// other holder has dropped its copy.
+						later = append(later, r)
 						continue
 					}
 					r.p.sendCommand(jwire.CmdDone, jwire.AppendDone(nil, r.seq))
@@ -382,6 +424,15 @@ func (q *qsender) nack(p *pipe, delay time.Duration, rs []jwire.Range) {
 	due := time.Now().Add(delay).UnixNano()
 	for _, off := range q.matchLocked(rs) {
 		m := q.msgs[off]
+		if m.revoking() {
+			if qp := peerOf(m.waitFor, p); qp != nil {
+				q.answeredLocked(off, m, qp)
+			}
+			continue
+		}
+		if qp := peerOf(m.others, p); qp != nil {
+			m.others, _ = removePeer(m.others, qp) // its old copy is given back
+		}
 		if m.peer == nil || m.peer.p != p {
 			continue
 		}
@@ -471,15 +522,94 @@ func (q *qsender) retryUnrecordedLocked() {
 		}
 	}
 	q.unrecorded = kept
-	if len(q.held) > 0 {
-		// Confirmations waiting on ranges now recorded: commit and send.
-		q.confirms = append(q.confirms, q.held...)
-		q.held = nil
-		select {
-		case q.confirmKick <- struct{}{}:
-		default:
+	q.releaseHeldLocked()
+}
+
+// releaseHeldLocked hands the held confirmations back to the confirmer,
+// which sends those whose ranges are now recorded and not being revoked.
+func (q *qsender) releaseHeldLocked() {
+	if len(q.held) == 0 {
+		return
+	}
+	q.confirms = append(q.confirms, q.held...)
+	q.held = nil
+	select {
+	case q.confirmKick <- struct{}{}:
+	default:
+	}
+}
+
+// answeredLocked notes that holder qp of the acknowledged message m
+// answered its JREVOKE, or will never give m to its application (its
+// connection ended, the copy was never written, it gave m back). When no
+// holder is left, m leaves the dispatcher.
+func (q *qsender) answeredLocked(off uint64, m *qmsg, qp *qpeer) {
+	if m.peer == qp {
+		qp.inflight--
+		m.peer = nil
+	}
+	var ok bool
+	if m.waitFor, ok = removePeer(m.waitFor, qp); ok && len(m.waitFor) == 0 {
+		q.finishRevokeLocked(off, m)
+	}
+}
+
+// finishRevokeLocked ends m's wait for its holders' answers (all in, or
+// given up on after the ack timeout): the held confirmations may go.
+func (q *qsender) finishRevokeLocked(off uint64, m *qmsg) {
+	if m.peer != nil {
+		m.peer.inflight--
+		m.peer = nil
+	}
+	m.waitFor = nil
+	delete(q.msgs, off)
+	q.revoking--
+	q.wakeLocked()
+	q.releaseHeldLocked()
+}
+
+// revokingInLocked reports whether some offset of rs is being revoked.
+func (q *qsender) revokingInLocked(rs []jwire.Range) bool {
+	if q.revoking == 0 {
+		return false
+	}
+	for _, off := range q.matchLocked(rs) {
+		if q.msgs[off].revoking() {
+			return true
 		}
 	}
+	return false
+}
+
+// revoking reports whether m, acknowledged, waits for other holders to
+// drop their copies.
+func (m *qmsg) revoking() bool { return len(m.waitFor) > 0 }
+
+// peerOf returns the peer of ps on pipe p, or nil.
+func peerOf(ps []*qpeer, p *pipe) *qpeer {
+	for _, qp := range ps {
+		if qp.p == p {
+			return qp
+		}
+	}
+	return nil
+}
+
+// addPeer adds qp to ps once.
+func addPeer(ps []*qpeer, qp *qpeer) []*qpeer {
+	if slices.Contains(ps, qp) {
+		return ps
+	}
+	return append(ps, qp)
+}
+
+// removePeer removes qp from ps.
+func removePeer(ps []*qpeer, qp *qpeer) ([]*qpeer, bool) {
+	i := slices.Index(ps, qp)
+	if i < 0 {
+		return ps, false
+	}
+	return slices.Delete(ps, i, i+1), true
 }
 
 // recordedLocked reports whether every offset of rs is in the cursor.
@@ -611,7 +741,7 @@ func (q *qsender) pick() (c choice, wait <-chan struct{}, deadline int64, stop b
 	}
 	for q.delayed.Len() > 0 {
 		e := q.delayed[0]
-		if m := q.msgs[e.off]; m == nil || m.peer != nil {
+		if m := q.msgs[e.off]; m == nil || m.peer != nil || m.revoking() {
 			heap.Pop(&q.delayed) // stale
 			continue
 		}
@@ -633,7 +763,7 @@ func (q *qsender) pick() (c choice, wait <-chan struct{}, deadline int64, stop b
 	for q.redo.Len() > 0 {
 		off := q.redo[0]
 		m := q.msgs[off]
-		if m == nil || m.peer != nil {
+		if m == nil || m.peer != nil || m.revoking() {
 			heap.Pop(&q.redo) // stale: acknowledged or already out again
 			continue
 		}
@@ -728,6 +858,11 @@ func (q *qsender) reserveLocked(c choice) choice {
 // unreserve undoes reserveLocked for a message that did not go out; it
 // waits again, in front.
 func (q *qsender) unreserveLocked(c choice) {
+	if c.m.revoking() {
+		// It never reached c.peer: nothing there to drop.
+		q.answeredLocked(c.off, c.m, c.peer)
+		return
+	}
 	if c.m.peer == c.peer {
 		c.peer.inflight--
 		c.m.peer = nil
@@ -744,6 +879,16 @@ func (q *qsender) expireLocked(now int64) int64 {
 	if now >= q.nextScan {
 		inflight := false
 		for off, m := range q.msgs {
+			if m.revoking() {
+				// Holders that do not answer within the ack timeout are
+				// given up on.
+				if m.sentAt+timeout <= now {
+					q.finishRevokeLocked(off, m)
+				} else {
+					inflight = true
+				}
+				continue
+			}
 			if m.peer == nil || !m.peer.profile {
 				continue
 			}
@@ -751,6 +896,9 @@ func (q *qsender) expireLocked(now int64) int64 {
 				inflight = true
 				continue
 			}
+			// Its copy may still be unread there: revoked too if another
+			// receiver acknowledges it.
+			m.others = addPeer(m.others, m.peer)
 			m.peer.inflight--
 			m.peer = nil
 			q.ctr.timedOut++
@@ -812,6 +960,13 @@ func (q *qsender) deliver(c choice, jr jrecord) {
 		q.mu.Unlock()
 		return
 	}
+	if c.m.revoking() {
+		// Acknowledged by another receiver before it went out: it never
+		// will.
+		q.answeredLocked(c.off, c.m, c.peer)
+		q.mu.Unlock()
+		return
+	}
 	if jr.notBefore > now {
 		c.peer.inflight--
 		c.m.peer = nil
@@ -841,7 +996,7 @@ func (q *qsender) deliver(c choice, jr jrecord) {
 	if !c.peer.profile {
 		if c.peer.p.TrySend(jr.msg()) {
 			q.mu.Lock()
-			if q.msgs[c.off] == c.m {
+			if q.msgs[c.off] == c.m && c.m.peer == c.peer {
 				c.peer.inflight--
 				delete(q.msgs, c.off)
 				q.ctr.plainDelivered++
@@ -865,9 +1020,7 @@ func (q *qsender) deliver(c choice, jr jrecord) {
 	if !c.peer.p.sendJournaled(frames, false) {
 		q.mu.Lock()
 		if c.m.peer == c.peer {
-			c.peer.inflight--
-			c.m.peer = nil
-			heap.Push(&q.redo, c.off)
+			q.unreserveLocked(c)
 		}
 		q.mu.Unlock()
 	}

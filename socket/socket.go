@@ -231,14 +231,8 @@ func (s *Socket) Recv(ctx context.Context) (Msg, error) {
 			}
 			return Msg{}, err
 		}
-		if r.Tag != 0 && s.jr != nil {
-			d := s.jr.delivery(r)
-			if d == nil {
-				continue // acknowledged by another receiver meanwhile
-			}
-			if d.d != nil {
-				d.d.ackNoWait() // acknowledged on receipt
-			}
+		if r.Tag != 0 && s.jr != nil && !s.jr.receivedAcked(r.Tag) {
+			continue // acknowledged by another receiver meanwhile
 		}
 		s.ctr.received.Add(1)
 		return r.Msg, nil
@@ -289,6 +283,9 @@ func (s *Socket) Close() error {
 func (s *Socket) close() error {
 	s.closing.Store(true)
 	s.pat.Close()
+	if s.jr != nil {
+		s.jr.stopWaiting()
+	}
 	// One linger budget for everything Close waits for.
 	lctx := context.Background()
 	if s.opts.linger > 0 {
