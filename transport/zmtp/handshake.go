@@ -63,7 +63,11 @@ func (c *Conn) Handshake(ctx context.Context, cfg *transport.Config) (transport.
 		c.fail(err)
 		return transport.PeerInfo{}, err
 	}
-	mech := c.mech
+	mech, err := c.mechanismFor(ctx, cfg)
+	if err != nil {
+		c.fail(err)
+		return transport.PeerInfo{}, err
+	}
 	first, err := mech.Start(meta)
 	if err != nil {
 		c.fail(err)
@@ -74,6 +78,9 @@ func (c *Conn) Handshake(ctx context.Context, cfg *transport.Config) (transport.
 
 	g := c.startGuard(ctx, cfg.HandshakeTimeout)
 	info, err := c.exchange(out, mech)
+	if err == nil {
+		info = c.secure(mech, info)
+	}
 	if err == nil && !cfg.PeerAllowed(info.SocketType) {
 		c.reject("invalid socket type")
 		err = fmt.Errorf("%w: we are %s, peer %s is %s", transport.ErrIncompatible, strings.ToUpper(cfg.SocketType), c.remote, info.SocketType)
@@ -183,8 +190,8 @@ func (c *Conn) readHandshake(mech mechanism, send func([]byte) error) (transport
 		return transport.PeerInfo{}, err
 	}
 	c.rpos += greetingSize
-	if g.mechanism != mech.Name() {
-		return transport.PeerInfo{}, fmt.Errorf("%w: peer uses %q, we use %q", ErrMechanismMismatch, g.mechanism, mech.Name())
+	if err := matchGreeting(mech, g); err != nil {
+		return transport.PeerInfo{}, err
 	}
 	c.peer30 = g.legacy30()
 
@@ -194,7 +201,7 @@ func (c *Conn) readHandshake(mech mechanism, send func([]byte) error) (transport
 			return transport.PeerInfo{}, err
 		}
 		if name == cmdError {
-			return transport.PeerInfo{}, &transport.PeerError{Reason: parseErrorReason(data)}
+			return transport.PeerInfo{}, peerRefusal(parseErrorReason(data))
 		}
 		out, meta, done, err := mech.Step(name, data)
 		if err != nil {
@@ -262,7 +269,7 @@ func (c *Conn) reject(reason string) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, _ = c.rw.Write(frame)
+		_, _ = c.writeOut(frame)
 		_ = c.rw.Close()
 	}()
 	t := time.AfterFunc(errorGrace, func() { _ = c.rw.Close() })

@@ -186,7 +186,7 @@ func (c *Conn) writeFrame(flags byte, prefix, body []byte) error {
 	// A field, not a local, so the vector does not escape per write.
 	c.vec = [2][]byte{b, body}
 	c.bufs = c.vec[:]
-	_, err := c.bufs.WriteTo(c.rw)
+	_, err := c.writeBufs()
 	c.vec = [2][]byte{} // do not keep the caller's body alive
 	c.wn = 0
 	return c.wrote(err)
@@ -197,7 +197,7 @@ func (c *Conn) flushLocked() error {
 	if c.wn == 0 {
 		return nil
 	}
-	_, err := c.rw.Write(c.wbuf[:c.wn])
+	_, err := c.writeOut(c.wbuf[:c.wn])
 	c.wn = 0
 	return c.wrote(err)
 }
@@ -236,6 +236,6 @@ func (c *Conn) tryWriteCommand(name string, data ...[]byte) (bool, error) {
 // fails). wmu must be held; the buffer holds whole frames only, so the
 // command lands between messages.
 func (c *Conn) writeAside() error {
-	_, err := c.rw.Write(c.cmdBuf)
+	_, err := c.writeOut(c.cmdBuf)
 	return c.wrote(err)
 }

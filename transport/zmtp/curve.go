@@ -1,0 +1,89 @@
+package zmtp
+
+import (
+	"fmt"
+
+	"golang.org/x/crypto/curve25519"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// CurveClient is the client side of the CURVE mechanism (RFC 25 and 26,
+// CurveZMQ): it knows the server's long-term public key and proves its
+// own long-term key pair. Traffic is encrypted and authenticated
+// (XSalsa20-Poly1305) under keys made for the connection and forgotten
+// with it.
+type CurveClient struct {
+	// ServerKey is the server's long-term public key.
+	ServerKey [32]byte
+	// PublicKey and SecretKey are the client's long-term key pair; a
+	// zero PublicKey is computed from SecretKey.
+	PublicKey, SecretKey [32]byte
+}
+
+// Mechanism returns "CURVE".
+func (CurveClient) Mechanism() string { return mechanismCurve }
+
+// keys checks the client's keys and returns them complete.
+func (c CurveClient) keys() (CurveClient, error) {
+	switch {
+	case c.ServerKey == [32]byte{}:
+		return c, fmt.Errorf("zmtp: CURVE client has no server key")
+	case c.SecretKey == [32]byte{}:
+		return c, fmt.Errorf("zmtp: CURVE client has no secret key")
+	}
+	pub, err := publicKeyOf(c.SecretKey)
+	if err != nil {
+		return c, err
+	}
+	if c.PublicKey == [32]byte{} {
+		c.PublicKey = pub
+	} else if !equalKeys(c.PublicKey[:], pub[:]) {
+		return c, fmt.Errorf("zmtp: CURVE client public key does not belong to its secret key")
+	}
+	return c, nil
+}
+
+// CurveServer is the server side of CURVE. Make it with NewCurveServer
+// and share it among the connections of a socket: it holds the keys
+// that seal its cookies (RFC 26), so that between its WELCOME and the
+// client's INITIATE the server keeps nothing for the client.
+type CurveServer struct {
+	public, secret [32]byte
+	auth           transport.Authenticator
+	domain         string
+	cookies        *cookieJar
+}
+
+// NewCurveServer returns the server side of CURVE for the long-term
+// secret key. Clients are put to a (mechanism "CURVE", their long-term
+// public key as the credential); with a nil a every client that knows
+// the server's public key is admitted (encryption without
+// authorization, libzmq's behaviour without a ZAP handler). domain is
+// passed to a (libzmq's ZAP_DOMAIN).
+func NewCurveServer(secret [32]byte, a transport.Authenticator, domain string) (*CurveServer, error) {
+	if secret == [32]byte{} {
+		return nil, fmt.Errorf("zmtp: CURVE server has no secret key")
+	}
+	pub, err := publicKeyOf(secret)
+	if err != nil {
+		return nil, err
+	}
+	return &CurveServer{public: pub, secret: secret, auth: a, domain: domain, cookies: newCookieJar()}, nil
+}
+
+// Mechanism returns "CURVE".
+func (*CurveServer) Mechanism() string { return mechanismCurve }
+
+// PublicKey returns the server's long-term public key, which its clients
+// need.
+func (s *CurveServer) PublicKey() [32]byte { return s.public }
+
+// publicKeyOf computes the public key of a secret key.
+func publicKeyOf(secret [32]byte) ([32]byte, error) {
+	pub, err := curve25519.X25519(secret[:], curve25519.Basepoint)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("zmtp: CURVE secret key: %w", err)
+	}
+	return [32]byte(pub), nil
+}
