@@ -10,10 +10,14 @@ import (
 )
 
 // After a CURVE handshake every frame, message part or command, travels
-// as a MESSAGE command (RFC 26): name, short nonce, then the box of a
-// flags byte (MORE 0x01, COMMAND 0x02 as libzmq sets it) and the frame's
-// body. The engine keeps writing and reading ordinary frames; these
-// functions box them on the way out and open them on the way in.
+// as a MESSAGE (RFC 26): name, short nonce, then the box of a flags byte
+// (MORE 0x01, COMMAND 0x02 as libzmq sets it) and the frame's body. The
+// MESSAGE itself goes in a frame with no flags: not marked as a command,
+// never MORE (the box carries those). That is what libzmq 4.3 sends, and
+// it takes a MESSAGE in a frame marked as a command for a command whose
+// content it drops. Either marking is accepted on receipt. The engine
+// keeps writing and reading ordinary frames; these functions box them on
+// the way out and open them on the way in.
 //
 // Outbound, the write buffer holds plain frames and they are boxed as
 // they leave, in the order they leave, so a PING or PONG written ahead
@@ -115,7 +119,7 @@ func (s *sealer) seal(w io.Writer, flags byte, body, rest []byte) error {
 		}
 		s.out = s.out[:0]
 	}
-	b := appendFrameHeader(s.out, flagCommand, msgHeader+tagSize+n)
+	b := appendFrameHeader(s.out, 0, msgHeader+tagSize+n)
 	b = append(b, msgName...)
 	b = binary.BigEndian.AppendUint64(b, nonce)
 	tagAt := len(b)
@@ -179,8 +183,8 @@ func boxFlags(flags byte) byte {
 // c.opened. Anything but a well-formed MESSAGE whose box opens under a
 // nonce greater than the last one breaks the connection.
 func (c *Conn) openFrame(flags byte, size uint64) (byte, uint64, error) {
-	if flags&flagCommand == 0 {
-		return 0, 0, c.ioFailure(protocolErrorf("peer sent a frame outside a CURVE MESSAGE"))
+	if flags&flagMore != 0 {
+		return 0, 0, c.ioFailure(protocolErrorf("CURVE MESSAGE frame marked MORE"))
 	}
 	if size < uint64(msgOverhead) {
 		return 0, 0, c.ioFailure(protocolErrorf("CURVE command of %d bytes is shorter than a MESSAGE", size))

@@ -108,8 +108,10 @@ func (c *Conn) mechanismFor(ctx context.Context, cfg *transport.Config) (mechani
 }
 
 // matchGreeting checks the peer's greeting against our mechanism: the
-// same name, and for PLAIN and CURVE the other role (one client, one
-// server). A mismatch is refused with an ERROR command naming it.
+// same name, and for PLAIN and CURVE not two servers. (Two clients
+// cannot be told apart from a client and a libzmq server: libzmq 4.3
+// leaves the as-server flag at 0 in every greeting.) A mismatch is
+// refused with an ERROR command naming it.
 func matchGreeting(mech mechanism, g greeting) error {
 	if g.mechanism != mech.Name() {
 		return &rejection{
@@ -117,16 +119,12 @@ func matchGreeting(mech mechanism, g greeting) error {
 			Err:    fmt.Errorf("%w: peer uses %q, we use %q", ErrMechanismMismatch, g.mechanism, mech.Name()),
 		}
 	}
-	if mech.Name() == mechanismNull || g.asServer != mech.AsServer() {
+	if !mech.AsServer() || !g.asServer {
 		return nil
 	}
-	role := "clients"
-	if g.asServer {
-		role = "servers"
-	}
 	return &rejection{
-		Reason: fmt.Sprintf("both peers are %s %s", mech.Name(), role),
-		Err:    fmt.Errorf("%w: peer is a %s %s too", ErrMechanismMismatch, mech.Name(), strings.TrimSuffix(role, "s")),
+		Reason: "both peers are " + mech.Name() + " servers",
+		Err:    fmt.Errorf("%w: peer is a %s server too", ErrMechanismMismatch, mech.Name()),
 	}
 }
 
