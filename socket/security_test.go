@@ -347,4 +347,3 @@ func TestInprocIgnoresSecurity(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "in process", string(m.Frames[0]))
 }
-
