@@ -8,32 +8,31 @@ import (
 
 // addrRule matches a peer address as ZAP gives it: an IP prefix, or an
 // exact string for the addresses that are not IP addresses (the
-// ":uid:gid:pid" of an ipc peer).
+// "localhost:uid:gid:pid" of an ipc peer).
 type addrRule struct {
 	prefix netip.Prefix
 	exact  string
 }
 
 // parseAddrRule reads an IP address ("192.0.2.7", "::1"), a CIDR prefix
-// ("10.0.0.0/8") or, starting with ':', an ipc peer address (":1000:1000:"
-// matches every process of uid 1000 and gid 1000: a trailing field left
-// empty matches anything).
+// ("10.0.0.0/8") or an ipc peer address: "localhost:1000:1000:4242", or
+// with its last fields left out to match any ("localhost:1000:" matches
+// every process of uid 1000).
 func parseAddrRule(s string) (addrRule, error) {
-	switch {
-	case strings.HasPrefix(s, ":"):
-		return addrRule{exact: s}, nil
-	case strings.Contains(s, "/"):
+	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
 			return addrRule{}, fmt.Errorf("brook: auth: address rule %q: %w", s, err)
 		}
 		return addrRule{prefix: p.Masked()}, nil
 	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return addrRule{}, fmt.Errorf("brook: auth: address rule %q: %w", s, err)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return addrRule{prefix: netip.PrefixFrom(a, a.BitLen())}, nil
 	}
-	return addrRule{prefix: netip.PrefixFrom(a, a.BitLen())}, nil
+	if strings.Contains(s, ":") {
+		return addrRule{exact: s}, nil
+	}
+	return addrRule{}, fmt.Errorf("brook: auth: address rule %q is not an IP address, a CIDR prefix or an ipc peer address", s)
 }
 
 // matches reports whether the rule covers address.

@@ -76,7 +76,7 @@ func (a *Authenticator) SetLogger(l *slog.Logger) {
 
 // Allow admits only peers from these addresses (every mechanism still
 // checks its credentials): IP addresses, CIDR prefixes, or ipc peer
-// addresses (":uid:gid:pid", a trailing ':' matching any rest).
+// addresses ("localhost:uid:gid:pid", a trailing ':' matching any rest).
 func (a *Authenticator) Allow(addrs ...string) error {
 	rules, err := parseRules(addrs)
 	if err != nil {

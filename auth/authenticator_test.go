@@ -28,11 +28,12 @@ func TestAddrRules(t *testing.T) {
 		{"::1", "::1", true},
 		{"2001:db8::/32", "2001:db8:1::5", true},
 		{"192.0.2.0/24", "::ffff:192.0.2.9", true}, // IPv4-mapped
-		{":1000:1000:42", ":1000:1000:42", true},
-		{":1000:1000:", ":1000:1000:4242", true},
-		{":1000:", ":10000:1:1", false},
+		{"localhost:1000:1000:42", "localhost:1000:1000:42", true},
+		{"localhost:1000:1000:", "localhost:1000:1000:4242", true},
+		{"localhost:1000:", "localhost:10000:1:1", false},
+		{"localhost:1000:1000:42", "localhost:1000:1000:421", false},
 		{"192.0.2.7", "", false},
-		{"192.0.2.7", ":1000:1000:1", false},
+		{"192.0.2.7", "localhost:1000:1000:1", false},
 	} {
 		r, err := parseAddrRule(tc.rule)
 		require.NoError(t, err, tc.rule)

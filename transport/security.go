@@ -47,8 +47,8 @@ type AuthRequest struct {
 	Domain string
 	// Address is the peer's network address as ZAP gives it: the IP
 	// address alone for tcp ("192.0.2.7", "::1"), and for ipc the peer
-	// process's credentials as ":uid:gid:pid" (empty where the system
-	// cannot tell).
+	// process's credentials as "localhost:uid:gid:pid" like libzmq on
+	// Linux (empty where the system cannot tell).
 	Address string
 	// Identity is the routing id of the authenticating socket, which is
 	// what libzmq puts in ZAP's identity frame.

@@ -93,8 +93,8 @@ func (e *authEnv) callContext() (context.Context, context.CancelFunc) {
 
 // zapAddress is the peer's address as ZAP gives it (RFC 27, and libzmq's
 // choices): the IP address of a tcp peer, the credentials of an ipc
-// peer process as ":uid:gid:pid", else the host part of the remote
-// address, if it has one.
+// peer process as "localhost:uid:gid:pid" (as libzmq on Linux), else
+// the host part of the remote address, if it has one.
 func zapAddress(rw io.ReadWriteCloser, remote string) string {
 	if rc, ok := rw.(interface{ RemoteAddr() net.Addr }); ok {
 		switch a := rc.RemoteAddr().(type) {

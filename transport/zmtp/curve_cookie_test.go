@@ -157,7 +157,7 @@ func TestZapAddressIPC(t *testing.T) {
 	defer a.Close()
 	want := ""
 	if isLinux() {
-		want = fmt.Sprintf(":%d:%d:%d", os.Getuid(), os.Getgid(), os.Getpid())
+		want = fmt.Sprintf("localhost:%d:%d:%d", os.Getuid(), os.Getgid(), os.Getpid())
 	}
 	assert.Equal(t, want, zapAddress(a, "ipc://"+path))
 	assert.Equal(t, "192.0.2.1", zapAddress(nopStream{}, "tcp://192.0.2.1:5555"))

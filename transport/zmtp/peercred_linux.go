@@ -9,8 +9,9 @@ import (
 )
 
 // unixPeerCredentials returns the credentials of the process at the other
-// end of a unix socket as ":uid:gid:pid", the address libzmq gives ZAP
-// for ipc peers; "" if they cannot be read.
+// end of a unix socket as "localhost:uid:gid:pid", the address libzmq
+// 4.3 on Linux gives ZAP for ipc peers (glibc names a unix socket's host
+// "localhost"); "" if they cannot be read.
 func unixPeerCredentials(rw io.ReadWriteCloser) string {
 	sc, ok := rw.(syscall.Conn)
 	if !ok {
@@ -27,5 +28,5 @@ func unixPeerCredentials(rw io.ReadWriteCloser) string {
 	}); err != nil || credErr != nil {
 		return ""
 	}
-	return fmt.Sprintf(":%d:%d:%d", cred.Uid, cred.Gid, cred.Pid)
+	return fmt.Sprintf("localhost:%d:%d:%d", cred.Uid, cred.Gid, cred.Pid)
 }
