@@ -143,6 +143,13 @@ func (c *curveClient) ready(data []byte) ([]byte, error) {
 	return meta, nil
 }
 
+func (c *curveClient) explainClose() string {
+	if c.step == 0 {
+		return "before answering our CURVE HELLO: libzmq closes so when its key is not the server key we were given, or when it does not speak CURVE"
+	}
+	return ""
+}
+
 func (c *curveClient) messageBoxes() (send, recv *messageBox) {
 	send = newMessageBox(&c.key, prefixMsgC, c.sendNonce)
 	recv = newMessageBox(&c.key, prefixMsgS, c.peerNonce)

@@ -150,7 +150,7 @@ func (c *Conn) exchange(out []byte, mech mechanism) (transport.PeerInfo, error) 
 			<-werr
 			t.Stop()
 		}
-		c.reject(rej.Reason)
+		c.sendRejection(rej.frame())
 		return info, err
 	}
 	if pending {
@@ -171,19 +171,19 @@ func (c *Conn) readHandshake(mech mechanism, send func([]byte) error) (transport
 	// Judge the first byte as soon as it arrives, so a peer speaking
 	// another protocol in short lines is refused at once.
 	if err := c.fill(1); err != nil {
-		return transport.PeerInfo{}, err
+		return transport.PeerInfo{}, explainClose(mech, 0, err)
 	}
 	if c.rbuf[c.rpos] != signatureFirst {
 		return transport.PeerInfo{}, protocolErrorf("peer did not send a ZMTP greeting (starts with 0x%02x)", c.rbuf[c.rpos])
 	}
 	if err := c.fill(signatureSize); err != nil {
-		return transport.PeerInfo{}, err
+		return transport.PeerInfo{}, explainClose(mech, 0, err)
 	}
 	if err := checkSignature(c.rbuf[c.rpos:]); err != nil {
 		return transport.PeerInfo{}, err
 	}
 	if err := c.fill(greetingSize); err != nil {
-		return transport.PeerInfo{}, err
+		return transport.PeerInfo{}, explainClose(mech, 0, err)
 	}
 	g, err := parseGreeting(c.rbuf[c.rpos : c.rpos+greetingSize])
 	if err != nil {
@@ -198,7 +198,7 @@ func (c *Conn) readHandshake(mech mechanism, send func([]byte) error) (transport
 	for {
 		name, data, err := c.readHandshakeCommand()
 		if err != nil {
-			return transport.PeerInfo{}, err
+			return transport.PeerInfo{}, explainClose(mech, 1, err)
 		}
 		if name == cmdError {
 			return transport.PeerInfo{}, peerRefusal(parseErrorReason(data))
@@ -235,7 +235,7 @@ func (c *Conn) readHandshakeCommand() (string, []byte, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	return parseCommand(body)
+	return parseHandshakeCommand(body)
 }
 
 // peerInfo decodes the peer's metadata into what Handshake returns.
@@ -265,7 +265,11 @@ func (c *Conn) peerInfo(g greeting, meta []byte) (transport.PeerInfo, error) {
 // ERROR over an unbuffered pipe cannot block us, and gives up after
 // errorGrace.
 func (c *Conn) reject(reason string) {
-	frame := appendCommand(nil, cmdError, errorData(reason))
+	c.sendRejection(appendCommand(nil, cmdError, errorData(reason)))
+}
+
+// sendRejection sends an ERROR frame and closes the stream, as reject.
+func (c *Conn) sendRejection(frame []byte) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -51,6 +51,36 @@ func (p PlainServer) check() error {
 	return nil
 }
 
+// libzmqPlainError is how libzmq's PLAIN writes the name of its ERROR
+// command, and the only way it reads it: the C literal "\x05ERROR" is
+// "\x5E" followed by "RROR", a hex escape that swallowed the E. The body
+// of libzmq's PLAIN ERROR is thus "^RROR", the reason length, the reason.
+const libzmqPlainError = "\x5eRROR"
+
+// plainError is the rejection of a PLAIN server: the ERROR frame in
+// libzmq's form, so that libzmq PLAIN clients (which recognise nothing
+// else) report a refusal with a ZAP status code as an authentication
+// failure. brook reads both forms (parseHandshakeCommand).
+func plainError(err error) error {
+	rej, ok := err.(*rejection)
+	if !ok {
+		return err
+	}
+	body := append([]byte(libzmqPlainError), errorData(rej.Reason)...)
+	rej.Frame = append(appendFrameHeader(nil, flagCommand, len(body)), body...)
+	return rej
+}
+
+// parseHandshakeCommand is parseCommand, also reading libzmq's PLAIN
+// ERROR (see libzmqPlainError) as ERROR.
+func parseHandshakeCommand(body []byte) (string, []byte, error) {
+	name, data, err := parseCommand(body)
+	if err != nil && len(body) > len(libzmqPlainError) && string(body[:len(libzmqPlainError)]) == libzmqPlainError {
+		return cmdError, body[len(libzmqPlainError):], nil
+	}
+	return name, data, err
+}
+
 // plainClient runs the client's handshake: HELLO (credentials) at once,
 // INITIATE (metadata) on WELCOME, done on READY.
 type plainClient struct {
@@ -106,6 +136,11 @@ func (p *plainServer) Start(meta []byte) ([]byte, error) {
 }
 
 func (p *plainServer) Step(name string, data []byte) ([]byte, []byte, bool, error) {
+	out, meta, done, err := p.step(name, data)
+	return out, meta, done, plainError(err)
+}
+
+func (p *plainServer) step(name string, data []byte) ([]byte, []byte, bool, error) {
 	switch {
 	case p.auth == nil && name == cmdHello:
 		user, pass, err := parsePlainHello(data)

@@ -109,7 +109,11 @@ func TestPlainServerRejectsMalformedHello(t *testing.T) {
 			g := rawGreeting(3, 1, mechanismPlain)
 			p.send(g, appendCommand(nil, cmdHello, data))
 			p.readN(greetingSize)
-			cmd, reason := p.readCommand()
+			flags, body := p.readFrame()
+			assert.Equal(t, byte(flagCommand), flags)
+			assert.Equal(t, libzmqPlainError, string(body[:5]), "written as libzmq's PLAIN writes it")
+			cmd, reason, err := parseHandshakeCommand(body)
+			require.NoError(t, err)
 			assert.Equal(t, cmdError, cmd)
 			assert.Equal(t, "malformed HELLO", parseErrorReason(reason))
 			assert.ErrorIs(t, (<-res).err, transport.ErrProtocol)
@@ -160,6 +164,25 @@ func TestNullServerRefuses(t *testing.T) {
 	assert.Equal(t, "address denied", ae.Text)
 	require.ErrorAs(t, ra.err, &ae)
 	assert.True(t, ae.ByPeer)
+}
+
+// libzmq's PLAIN ERROR, exactly as libzmq 4.3.4 sent it refusing a
+// password (its "\x05ERROR" literal is "\x5eRROR"), reads as ERROR "400";
+// the standard form still reads, and garbage stays an error.
+func TestParseHandshakeCommandReadsLibzmqPlainError(t *testing.T) {
+	name, data, err := parseHandshakeCommand(unhex(t, "5e52524f5203343030"))
+	require.NoError(t, err)
+	assert.Equal(t, cmdError, name)
+	assert.Equal(t, "400", parseErrorReason(data))
+	assert.Equal(t, transport.AuthError{Status: 400, ByPeer: true}, *peerRefusal(parseErrorReason(data)).(interface{ Unwrap() []error }).Unwrap()[0].(*transport.AuthError))
+
+	name, data, err = parseHandshakeCommand(append([]byte("\x05ERROR"), errorData("400")...))
+	require.NoError(t, err)
+	assert.Equal(t, cmdError, name)
+	assert.Equal(t, "400", parseErrorReason(data))
+
+	_, _, err = parseHandshakeCommand([]byte{0x5e, 'R'})
+	assert.ErrorIs(t, err, transport.ErrProtocol)
 }
 
 func TestZapStatus(t *testing.T) {

@@ -2,9 +2,12 @@ package zmtp
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/brookmq/brook/transport"
@@ -126,6 +129,40 @@ func matchGreeting(mech mechanism, g greeting) error {
 		Reason: "both peers are " + mech.Name() + " servers",
 		Err:    fmt.Errorf("%w: peer is a %s server too", ErrMechanismMismatch, mech.Name()),
 	}
+}
+
+// frame returns the ERROR frame a rejection sends.
+func (r *rejection) frame() []byte {
+	if r.Frame != nil {
+		return r.Frame
+	}
+	return appendCommand(nil, cmdError, errorData(r.Reason))
+}
+
+// closeExplainer is implemented by mechanisms that can say what a peer
+// closing the connection at their current step usually means.
+type closeExplainer interface {
+	explainClose() string
+}
+
+// explainClose adds to an end of stream during the handshake what it
+// likely means: libzmq closes without a word when the greeting names
+// another mechanism, before it finished sending its own greeting (stage
+// 0), and a mechanism may know more (a libzmq CURVE server closes on a
+// HELLO for another server key, so early that its greeting is cut too).
+func explainClose(mech mechanism, stage int, err error) error {
+	if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
+		return err
+	}
+	if e, ok := mech.(closeExplainer); ok {
+		if why := e.explainClose(); why != "" {
+			return fmt.Errorf("%w (%s)", err, why)
+		}
+	}
+	if stage == 0 {
+		return fmt.Errorf("%w (during the greeting: libzmq closes so when the peer's security mechanism is not %s)", err, mech.Name())
+	}
+	return err
 }
 
 // peerRefusal turns the reason of an ERROR command received during the
