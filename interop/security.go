@@ -2,8 +2,8 @@ package interop
 
 import (
 	"encoding/hex"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -275,7 +275,9 @@ func toInt(v any) int64 {
 	return 0
 }
 
-func (p *securePeer) bind(ep string) string { return p.call("bind", map[string]any{"ep": ep})[1].(string) }
+func (p *securePeer) bind(ep string) string {
+	return p.call("bind", map[string]any{"ep": ep})[1].(string)
+}
 
 func (p *securePeer) connect(ep string) { p.call("connect", map[string]any{"ep": ep}) }
 
