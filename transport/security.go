@@ -112,9 +112,9 @@ type AuthError struct {
 }
 
 func (e *AuthError) Error() string {
-	who := "peer refused our credentials"
+	who := "the peer refused our credentials"
 	if !e.ByPeer {
-		who = "peer refused"
+		who = "the peer was refused"
 	}
 	if e.Text == "" {
 		return fmt.Sprintf("brook: authentication failed: %s (status %d)", who, e.Status)

@@ -174,7 +174,9 @@ func TestParseHandshakeCommandReadsLibzmqPlainError(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, cmdError, name)
 	assert.Equal(t, "400", parseErrorReason(data))
-	assert.Equal(t, transport.AuthError{Status: 400, ByPeer: true}, *peerRefusal(parseErrorReason(data)).(interface{ Unwrap() []error }).Unwrap()[0].(*transport.AuthError))
+	var ae *transport.AuthError
+	require.ErrorAs(t, peerRefusal(parseErrorReason(data)), &ae)
+	assert.Equal(t, transport.AuthError{Status: 400, ByPeer: true}, *ae)
 
 	name, data, err = parseHandshakeCommand(append([]byte("\x05ERROR"), errorData("400")...))
 	require.NoError(t, err)

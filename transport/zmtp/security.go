@@ -171,10 +171,20 @@ func explainClose(mech mechanism, stage int, err error) error {
 // *transport.AuthError, anything else a *transport.PeerError.
 func peerRefusal(reason string) error {
 	if code, ok := zapStatus(reason); ok {
-		return fmt.Errorf("%w (%w)", &transport.AuthError{Status: code, ByPeer: true}, &transport.PeerError{Reason: reason})
+		return refusedByPeer{&transport.AuthError{Status: code, ByPeer: true}, &transport.PeerError{Reason: reason}}
 	}
 	return &transport.PeerError{Reason: reason}
 }
+
+// refusedByPeer is an ERROR with a ZAP status code: an authentication
+// failure, and a peer error.
+type refusedByPeer struct {
+	auth *transport.AuthError
+	peer *transport.PeerError
+}
+
+func (e refusedByPeer) Error() string   { return e.auth.Error() }
+func (e refusedByPeer) Unwrap() []error { return []error{e.auth, e.peer} }
 
 // zapStatus recognises the three-digit refusals libzmq sends: 300, 400
 // and 500.
