@@ -49,10 +49,11 @@ func (c CurveClient) keys() (CurveClient, error) {
 // that seal its cookies (RFC 26), so that between its WELCOME and the
 // client's INITIATE the server keeps nothing for the client.
 type CurveServer struct {
-	public, secret [32]byte
-	auth           transport.Authenticator
-	domain         string
-	cookies        *cookieJar
+	public  [32]byte
+	secret  dhKey
+	auth    transport.Authenticator
+	domain  string
+	cookies *cookieJar
 }
 
 // NewCurveServer returns the server side of CURVE for the long-term
@@ -65,11 +66,11 @@ func NewCurveServer(secret [32]byte, a transport.Authenticator, domain string) (
 	if secret == [32]byte{} {
 		return nil, fmt.Errorf("zmtp: CURVE server has no secret key")
 	}
-	pub, err := publicKeyOf(secret)
+	key, err := newDHKey(secret)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("zmtp: CURVE secret key: %w", err)
 	}
-	return &CurveServer{public: pub, secret: secret, auth: a, domain: domain, cookies: newCookieJar()}, nil
+	return &CurveServer{public: key.public(), secret: key, auth: a, domain: domain, cookies: newCookieJar()}, nil
 }
 
 // Mechanism returns "CURVE".
@@ -81,9 +82,11 @@ func (s *CurveServer) PublicKey() [32]byte { return s.public }
 
 // publicKeyOf computes the public key of a secret key.
 func publicKeyOf(secret [32]byte) ([32]byte, error) {
-	pub, err := curve25519.X25519(secret[:], curve25519.Basepoint)
-	if err != nil {
-		return [32]byte{}, fmt.Errorf("zmtp: CURVE secret key: %w", err)
+	var pub, sec [32]byte
+	sec = secret
+	curve25519.ScalarBaseMult(&pub, &sec)
+	if pub == [32]byte{} {
+		return pub, fmt.Errorf("zmtp: CURVE secret key gives no public key")
 	}
-	return [32]byte(pub), nil
+	return pub, nil
 }

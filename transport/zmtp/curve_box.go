@@ -1,13 +1,13 @@
 package zmtp
 
 import (
+	"crypto/ecdh"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"fmt"
 
-	"golang.org/x/crypto/curve25519"
 	"golang.org/x/crypto/nacl/secretbox"
 	//lint:ignore SA1019 CurveZMQ's MESSAGE box is XSalsa20-Poly1305 (NaCl's secretbox); the engine composes it from x/crypto's salsa20 and poly1305 so a frame is encrypted in one pass into the write buffer and decrypted in place, which the secretbox API cannot do (it forbids overlap and wants one contiguous plaintext). The composition is tested against secretbox.
 	"golang.org/x/crypto/poly1305"
@@ -90,33 +90,57 @@ func randomNonce() ([]byte, error) {
 	return b, nil
 }
 
+// dhKey is a Curve25519 secret key ready for Diffie-Hellman. The
+// arithmetic is crypto/ecdh's, the implementation x/crypto's curve25519
+// wraps: used directly, a key's public half is computed once, where
+// curve25519.X25519 recomputes it on every call (twice the cost of each
+// of the handshake's key agreements).
+type dhKey struct{ k *ecdh.PrivateKey }
+
+// newDHKey prepares a secret key (one scalar multiplication: its public
+// key).
+func newDHKey(secret [keySize]byte) (dhKey, error) {
+	k, err := ecdh.X25519().NewPrivateKey(secret[:])
+	if err != nil {
+		return dhKey{}, err
+	}
+	return dhKey{k}, nil
+}
+
+// generateDHKey returns a fresh transient key from crypto/rand.
+func generateDHKey() (dhKey, error) {
+	k, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		return dhKey{}, fmt.Errorf("brook: zmtp CURVE: no randomness: %w", err)
+	}
+	return dhKey{k}, nil
+}
+
+// public returns the public key.
+func (d dhKey) public() [keySize]byte { return [keySize]byte(d.k.PublicKey().Bytes()) }
+
+// secret returns the secret key's bytes (to seal in a cookie).
+func (d dhKey) secret() [keySize]byte { return [keySize]byte(d.k.Bytes()) }
+
 // boxKey is NaCl's crypto_box_beforenm: HSalsa20 of the Curve25519
 // product of our secret key and the peer's public key. A peer key of low
 // order (a product of zero) is refused, as libsodium refuses it.
-func boxKey(peer, secret *[keySize]byte) ([keySize]byte, error) {
-	s, err := curve25519.X25519(secret[:], peer[:])
+func (d dhKey) boxKey(peer *[keySize]byte) ([keySize]byte, error) {
+	pub, err := ecdh.X25519().NewPublicKey(peer[:])
+	if err != nil {
+		return [keySize]byte{}, ErrDecrypt
+	}
+	s, err := d.k.ECDH(pub)
 	if err != nil {
 		return [keySize]byte{}, ErrDecrypt
 	}
 	var k, shared [keySize]byte
 	copy(shared[:], s)
+	clear(s)
 	var zero [16]byte
 	salsa.HSalsa20(&k, &zero, &shared, &salsa.Sigma)
 	clear(shared[:])
 	return k, nil
-}
-
-// newKeyPair returns a fresh transient key pair.
-func newKeyPair() (public, secret [keySize]byte, err error) {
-	if _, err = rand.Read(secret[:]); err != nil {
-		return public, secret, fmt.Errorf("brook: zmtp CURVE: no randomness: %w", err)
-	}
-	pub, err := curve25519.X25519(secret[:], curve25519.Basepoint)
-	if err != nil {
-		return public, secret, err
-	}
-	copy(public[:], pub)
-	return public, secret, nil
 }
 
 // sealBox appends Box[plain] under key and the nonce to dst.
@@ -158,24 +182,42 @@ func newMessageBox(key *[keySize]byte, prefix string, lastNonce uint64) *message
 }
 
 // keystream XORs data with one MESSAGE's key stream, piece by piece.
+// A small message's whole stream is computed at once (one Salsa20 call,
+// then SIMD XORs); a large one's is applied block by block, most of it
+// by Salsa20 straight from source to destination.
 type keystream struct {
-	key *[keySize]byte
-	ctr [16]byte // short nonce (big-endian), then the block number (little-endian)
-	blk [64]byte // key stream of the current block
-	pos int      // bytes of blk used
+	key   *[keySize]byte
+	ctr   [16]byte // short nonce (big-endian), then the block number (little-endian)
+	blk   [64]byte // key stream of the current block
+	pos   int      // bytes of blk used
+	poly  [32]byte // the message's Poly1305 key
+	small []byte   // the rest of a small message's precomputed stream
+	pre   [smallStream]byte
 }
 
-// start readies ks for the message with the given nonce and returns its
-// Poly1305 key.
-func (b *messageBox) start(ks *keystream, nonce uint64) *[32]byte {
+// smallStream is the key stream computed in one go for small messages:
+// the Poly1305 key and up to 1 KiB of message.
+const smallStream = 32 + 1024 + 32
+
+// start readies ks for the message of n bytes with the given nonce and
+// returns its Poly1305 key.
+func (b *messageBox) start(ks *keystream, nonce uint64, n int) *[32]byte {
 	ks.key = &b.subKey
 	binary.BigEndian.PutUint64(ks.ctr[:8], nonce)
 	ks.setBlock(0)
+	if need := (32 + n + 63) &^ 63; need <= len(ks.pre) {
+		pre := ks.pre[:need]
+		clear(pre)
+		salsa.XORKeyStream(pre, pre, &ks.ctr, ks.key)
+		copy(ks.poly[:], pre[:32])
+		ks.small = pre[32 : 32+n]
+		return &ks.poly
+	}
+	ks.small = nil
 	ks.next()
-	var pk [32]byte
-	copy(pk[:], ks.blk[:32])
+	copy(ks.poly[:], ks.blk[:32])
 	ks.pos = 32
-	return &pk
+	return &ks.poly
 }
 
 func (ks *keystream) setBlock(n uint64) { binary.LittleEndian.PutUint64(ks.ctr[8:], n) }
@@ -193,12 +235,14 @@ func (ks *keystream) next() {
 // xor writes src XOR the key stream to dst (len(dst) >= len(src)); dst
 // and src may be the same slice.
 func (ks *keystream) xor(dst, src []byte) {
+	if ks.small != nil {
+		n := subtle.XORBytes(dst, src, ks.small[:len(src)])
+		ks.small = ks.small[n:]
+		return
+	}
 	if ks.pos < 64 && len(src) > 0 {
 		n := min(len(src), 64-ks.pos)
-		k := ks.blk[ks.pos : ks.pos+n]
-		for i, x := range src[:n] {
-			dst[i] = x ^ k[i]
-		}
+		subtle.XORBytes(dst[:n], src[:n], ks.blk[ks.pos:ks.pos+n])
 		ks.pos += n
 		dst, src = dst[n:], src[n:]
 	}
@@ -209,9 +253,7 @@ func (ks *keystream) xor(dst, src []byte) {
 	}
 	if len(src) > 0 {
 		ks.next()
-		for i, x := range src {
-			dst[i] = x ^ ks.blk[i]
-		}
+		subtle.XORBytes(dst[:len(src)], src, ks.blk[:len(src)])
 		ks.pos = len(src)
 	}
 }
@@ -220,7 +262,7 @@ func (ks *keystream) xor(dst, src []byte) {
 // total length) as the MESSAGE with the given nonce, and returns the tag
 // that goes in front of it.
 func (b *messageBox) sealPieces(ks *keystream, nonce uint64, ct []byte, pieces ...[]byte) [tagSize]byte {
-	pk := b.start(ks, nonce)
+	pk := b.start(ks, nonce, len(ct))
 	off := 0
 	for _, p := range pieces {
 		ks.xor(ct[off:off+len(p)], p)
@@ -235,7 +277,7 @@ func (b *messageBox) sealPieces(ks *keystream, nonce uint64, ct []byte, pieces .
 // openInPlace checks the tag of ct under the given nonce and, if it is
 // right, decrypts ct in place.
 func (b *messageBox) openInPlace(ks *keystream, nonce uint64, tag, ct []byte) bool {
-	pk := b.start(ks, nonce)
+	pk := b.start(ks, nonce, len(ct))
 	var t [tagSize]byte
 	copy(t[:], tag)
 	ok := poly1305.Verify(&t, ct, pk)

@@ -21,7 +21,7 @@ type curveClient struct {
 	keys      CurveClient
 	meta      []byte
 	tpub      [keySize]byte // C'
-	tsec      [keySize]byte // c'
+	tkey      dhKey         // c'
 	helloKey  [keySize]byte // box key of (S, c'), for HELLO and WELCOME
 	key       [keySize]byte // box key of (S', c'), for INITIATE, READY and MESSAGE
 	sendNonce uint64
@@ -43,10 +43,11 @@ func (*curveClient) AsServer() bool { return false }
 func (c *curveClient) Start(meta []byte) ([]byte, error) {
 	c.meta = meta
 	var err error
-	if c.tpub, c.tsec, err = newKeyPair(); err != nil {
+	if c.tkey, err = generateDHKey(); err != nil {
 		return nil, err
 	}
-	if c.helloKey, err = boxKey(&c.keys.ServerKey, &c.tsec); err != nil {
+	c.tpub = c.tkey.public()
+	if c.helloKey, err = c.tkey.boxKey(&c.keys.ServerKey); err != nil {
 		return nil, fmt.Errorf("zmtp: CURVE server key is not a usable public key: %w", err)
 	}
 	c.sendNonce = 1
@@ -94,13 +95,17 @@ func (c *curveClient) welcome(data []byte) ([]byte, error) {
 	var serverTransient [keySize]byte
 	copy(serverTransient[:], plain[:keySize])
 	cookie := plain[keySize : keySize+cookieSize]
-	if c.key, err = boxKey(&serverTransient, &c.tsec); err != nil {
+	if c.key, err = c.tkey.boxKey(&serverTransient); err != nil {
 		return nil, err
 	}
-	clear(c.tsec[:])
+	c.tkey = dhKey{}
 
 	// The vouch: Box[C' + S](C->S'), proving we hold the secret key of C.
-	vouchKey, err := boxKey(&serverTransient, &c.keys.SecretKey)
+	long, err := newDHKey(c.keys.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	vouchKey, err := long.boxKey(&serverTransient)
 	if err != nil {
 		return nil, err
 	}

@@ -66,7 +66,7 @@ func (s *curveServer) hello(data []byte) ([]byte, error) {
 	var clientTransient [keySize]byte
 	copy(clientTransient[:], p[:keySize])
 	nonce := p[keySize : keySize+shortNonce]
-	helloKey, err := boxKey(&clientTransient, &s.srv.secret)
+	helloKey, err := s.srv.secret.boxKey(&clientTransient)
 	if err == nil {
 		var sig []byte
 		sig, err = openBox(p[keySize+shortNonce:], nonce24(prefixHello, nonce), &helloKey)
@@ -80,10 +80,11 @@ func (s *curveServer) hello(data []byte) ([]byte, error) {
 	}
 	s.helloNonce = binary.BigEndian.Uint64(nonce)
 
-	serverTransient, serverTransientSecret, err := newKeyPair()
+	transient, err := generateDHKey()
 	if err != nil {
 		return nil, err
 	}
+	serverTransient, serverTransientSecret := transient.public(), transient.secret()
 	cookie, err := s.srv.cookies.seal(&clientTransient, &serverTransientSecret)
 	clear(serverTransientSecret[:])
 	if err != nil {
@@ -122,7 +123,11 @@ func (s *curveServer) initiate(data []byte) ([]byte, []byte, error) {
 	if n <= s.helloNonce {
 		return nil, nil, refuse("nonce not increasing", fmt.Errorf("%w: INITIATE nonce %d after HELLO nonce %d", ErrReplay, n, s.helloNonce))
 	}
-	if s.key, err = boxKey(&clientTransient, &serverTransientSecret); err != nil {
+	transient, err := newDHKey(serverTransientSecret)
+	if err != nil {
+		return nil, nil, refuse("invalid cookie", err)
+	}
+	if s.key, err = transient.boxKey(&clientTransient); err != nil {
 		return nil, nil, refuse("invalid transient key", err)
 	}
 	plain, err := openBox(data[cookieSize+shortNonce:], nonce24(prefixInitiate, nonce), &s.key)
@@ -132,7 +137,7 @@ func (s *curveServer) initiate(data []byte) ([]byte, []byte, error) {
 	var clientKey [keySize]byte
 	copy(clientKey[:], plain[:keySize])
 	vouchNonce := plain[keySize : keySize+longNonce]
-	vouchKey, err := boxKey(&clientKey, &serverTransientSecret)
+	vouchKey, err := transient.boxKey(&clientKey)
 	if err != nil {
 		return nil, nil, refuse("invalid client key", err)
 	}

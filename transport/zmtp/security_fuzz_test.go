@@ -45,8 +45,10 @@ func fuzzCurveClient(t testing.TB) (*curveClient, []byte) {
 	require.NoError(t, err)
 	_, err = c.Start(appendMetadata(nil, []property{{propSocketType, []byte("PUSH")}}))
 	require.NoError(t, err)
-	c.tpub, c.tsec = fuzzClientTransient.public, fuzzClientTransient.secret
-	c.helloKey, err = boxKey(&c.keys.ServerKey, &c.tsec)
+	c.tkey, err = newDHKey(fuzzClientTransient.secret)
+	require.NoError(t, err)
+	c.tpub = c.tkey.public()
+	c.helloKey, err = c.tkey.boxKey(&c.keys.ServerKey)
 	require.NoError(t, err)
 	nonce := shortNonceBytes(1)
 	data := []byte{1, 0}

@@ -52,6 +52,24 @@ func answer(reply transport.AuthReply) *recordingAuth {
 	return &recordingAuth{reply: func(*transport.AuthRequest) (transport.AuthReply, error) { return reply, nil }}
 }
 
+// newKeyPair returns a fresh key pair.
+func newKeyPair() (public, secret [keySize]byte, err error) {
+	k, err := generateDHKey()
+	if err != nil {
+		return public, secret, err
+	}
+	return k.public(), k.secret(), nil
+}
+
+// boxKey is the box key of a peer's public key and a secret key.
+func boxKey(peer, secret *[keySize]byte) ([keySize]byte, error) {
+	k, err := newDHKey(*secret)
+	if err != nil {
+		return [keySize]byte{}, err
+	}
+	return k.boxKey(peer)
+}
+
 // curveServerFor returns a CURVE server for keys, failing the test on error.
 func curveServerFor(t testing.TB, keys testKeyPair, a transport.Authenticator, domain string) *CurveServer {
 	t.Helper()
