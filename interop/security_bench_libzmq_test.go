@@ -88,16 +88,23 @@ func BenchmarkCurvePushPull(b *testing.B) {
 	}
 }
 
+// brookPair returns two brook sockets, the server bound on loopback tcp
+// and the client connected to it.
+func brookPair(b *testing.B, st, ct socket.Type, srvOpts, cliOpts []socket.Option) (server, client *socket.Socket) {
+	server = patBenchSocket(b, st, srvOpts...)
+	client = patBenchSocket(b, ct, cliOpts...)
+	if err := server.Bind("tcp://127.0.0.1:0"); err != nil {
+		b.Fatal(err)
+	}
+	if err := client.Connect(server.LastEndpoint()); err != nil {
+		b.Fatal(err)
+	}
+	return server, client
+}
+
 func benchBrookPushPull(b *testing.B, size int, srvOpts, cliOpts []socket.Option) {
 	ctx := patBenchCtx(b)
-	pull := patBenchSocket(b, socket.Pull, srvOpts...)
-	push := patBenchSocket(b, socket.Push, cliOpts...)
-	if err := pull.Bind("tcp://127.0.0.1:0"); err != nil {
-		b.Fatal(err)
-	}
-	if err := push.Connect(pull.LastEndpoint()); err != nil {
-		b.Fatal(err)
-	}
+	pull, push := brookPair(b, socket.Pull, socket.Push, srvOpts, cliOpts)
 	payload := make([]byte, size)
 	if err := push.Send(ctx, socket.NewMsg(payload)); err != nil {
 		b.Fatal(err)
@@ -207,14 +214,7 @@ func BenchmarkCurveReqRep(b *testing.B) {
 			ctx, cancel := context.WithCancel(patBenchCtx(b))
 			defer cancel()
 			srvOpts, cliOpts := keys.brook(secure)
-			rep := patBenchSocket(b, socket.Rep, srvOpts...)
-			req := patBenchSocket(b, socket.Req, cliOpts...)
-			if err := rep.Bind("tcp://127.0.0.1:0"); err != nil {
-				b.Fatal(err)
-			}
-			if err := req.Connect(rep.LastEndpoint()); err != nil {
-				b.Fatal(err)
-			}
+			rep, req := brookPair(b, socket.Rep, socket.Req, srvOpts, cliOpts)
 			go func() {
 				for {
 					m, err := rep.Recv(ctx)

@@ -109,72 +109,88 @@ func credsKey(creds ...[]byte) string {
 	return strings.Join(hs, ":")
 }
 
-func TestSecureInteropCurve(t *testing.T) {
-	pc := newPyCerts(t)
-	for _, tr := range []string{"tcp", "ipc"} {
-		for _, brookServer := range []bool{true, false} {
-			for _, brookBinds := range []bool{true, false} {
-				name := fmt.Sprintf("%s/brook-server=%v/brook-binds=%v", tr, brookServer, brookBinds)
-				t.Run(name, func(t *testing.T) {
-					ctx := deadline(t)
-					var b *socket.Socket
-					var py *securePeer
-					if brookServer {
-						a := auth.New()
-						require.NoError(t, a.UseCertificateDir(pc.allowed))
-						b = newBrook(t, socket.Pair, socket.WithCurveServer(pc.server.KeyPair(), a))
-						py = startSecure(t, map[string]any{"type": "PAIR",
-							"curve_secret_cert": pc.secretFile("client"), "curve_serverkey": pc.server.Public.String()})
-					} else {
-						b = newBrook(t, socket.Pair, socket.WithCurveClient(pc.server.Public, pc.client.KeyPair()))
-						py = startSecure(t, map[string]any{"type": "PAIR", "curve_server": true,
-							"curve_secret_cert": pc.secretFile("server"),
-							"zap": map[string]any{"default": []string{"400", ""},
-								"creds": map[string][]string{credsKey(pc.client.Public[:]): {"200", "py-user"}}}})
-					}
-					link(t, b, py, brookBinds, tr)
-					brookSaw, libzmqSaw := exchange(t, ctx, b, py)
-					if brookServer {
-						assert.Equal(t, pc.client.Public.String(), brookSaw, "brook's authenticator names the client by its key")
-					} else {
-						assert.Equal(t, "py-user", libzmqSaw, "libzmq's ZAP handler admitted brook's key")
-						zaps := py.waitZAP(1)
-						assert.Equal(t, []string{hex.EncodeToString(pc.client.Public[:])}, zaps[0].Credentials)
-					}
-				})
-			}
-		}
-	}
+// secureMech is one mechanism set up on either side of an interop test:
+// brook's options and libzmq's configuration in each role, and the user
+// id each server should see for the client.
+type secureMech struct {
+	name                       string
+	brookServer, brookClient   func(t *testing.T) []socket.Option
+	libzmqServer, libzmqClient map[string]any
+	brookSees, libzmqSees      string
 }
 
-func TestSecureInteropPlain(t *testing.T) {
-	for _, tr := range []string{"tcp", "ipc"} {
-		for _, brookServer := range []bool{true, false} {
-			for _, brookBinds := range []bool{true, false} {
-				name := fmt.Sprintf("%s/brook-server=%v/brook-binds=%v", tr, brookServer, brookBinds)
-				t.Run(name, func(t *testing.T) {
-					ctx := deadline(t)
-					var b *socket.Socket
-					var py *securePeer
-					if brookServer {
-						a := auth.New()
-						a.SetPasswords(map[string]string{"admin": "s3cret"})
-						b = newBrook(t, socket.Pair, socket.WithPlainServer(a))
-						py = startSecure(t, map[string]any{"type": "PAIR", "plain_username": "admin", "plain_password": "s3cret"})
-					} else {
-						b = newBrook(t, socket.Pair, socket.WithPlainClient("admin", "s3cret"))
-						py = startSecure(t, map[string]any{"type": "PAIR", "plain_server": true,
-							"zap": map[string]any{"default": []string{"400", ""},
-								"creds": map[string][]string{credsKey([]byte("admin"), []byte("s3cret")): {"200", "admin"}}}})
-					}
-					link(t, b, py, brookBinds, tr)
-					brookSaw, libzmqSaw := exchange(t, ctx, b, py)
-					if brookServer {
-						assert.Equal(t, "admin", brookSaw)
-					} else {
-						assert.Equal(t, "admin", libzmqSaw)
-					}
-				})
+func secureMechs(pc pyCerts) []secureMech {
+	admit := func(creds string, user string) map[string]any {
+		return map[string]any{"default": []string{"400", ""}, "creds": map[string][]string{creds: {"200", user}}}
+	}
+	return []secureMech{{
+		name: "CURVE",
+		brookServer: func(t *testing.T) []socket.Option {
+			a := auth.New()
+			require.NoError(t, a.UseCertificateDir(pc.allowed))
+			return []socket.Option{socket.WithCurveServer(pc.server.KeyPair(), a)}
+		},
+		brookClient: func(*testing.T) []socket.Option {
+			return []socket.Option{socket.WithCurveClient(pc.server.Public, pc.client.KeyPair())}
+		},
+		libzmqServer: map[string]any{"curve_server": true, "curve_secret_cert": pc.secretFile("server"),
+			"zap": admit(credsKey(pc.client.Public[:]), "py-user")},
+		libzmqClient: map[string]any{"curve_secret_cert": pc.secretFile("client"), "curve_serverkey": pc.server.Public.String()},
+		brookSees:    pc.client.Public.String(), // brook's authenticator names a client by its key
+		libzmqSees:   "py-user",
+	}, {
+		name: "PLAIN",
+		brookServer: func(*testing.T) []socket.Option {
+			a := auth.New()
+			a.SetPasswords(map[string]string{"admin": "s3cret"})
+			return []socket.Option{socket.WithPlainServer(a)}
+		},
+		brookClient: func(*testing.T) []socket.Option {
+			return []socket.Option{socket.WithPlainClient("admin", "s3cret")}
+		},
+		libzmqServer: map[string]any{"plain_server": true, "zap": admit(credsKey([]byte("admin"), []byte("s3cret")), "admin")},
+		libzmqClient: map[string]any{"plain_username": "admin", "plain_password": "s3cret"},
+		brookSees:    "admin",
+		libzmqSees:   "admin",
+	}}
+}
+
+// with returns a copy of m with type set.
+func with(m map[string]any, typ string) map[string]any {
+	out := map[string]any{"type": typ}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func TestSecureInterop(t *testing.T) {
+	pc := newPyCerts(t)
+	for _, m := range secureMechs(pc) {
+		for _, tr := range []string{"tcp", "ipc"} {
+			for _, brookServer := range []bool{true, false} {
+				for _, brookBinds := range []bool{true, false} {
+					name := fmt.Sprintf("%s/%s/brook-server=%v/brook-binds=%v", m.name, tr, brookServer, brookBinds)
+					t.Run(name, func(t *testing.T) {
+						ctx := deadline(t)
+						var b *socket.Socket
+						var py *securePeer
+						if brookServer {
+							b = newBrook(t, socket.Pair, m.brookServer(t)...)
+							py = startSecure(t, with(m.libzmqClient, "PAIR"))
+						} else {
+							b = newBrook(t, socket.Pair, m.brookClient(t)...)
+							py = startSecure(t, with(m.libzmqServer, "PAIR"))
+						}
+						link(t, b, py, brookBinds, tr)
+						brookSaw, libzmqSaw := exchange(t, ctx, b, py)
+						if brookServer {
+							assert.Equal(t, m.brookSees, brookSaw)
+						} else {
+							assert.Equal(t, m.libzmqSees, libzmqSaw, "libzmq's ZAP handler admitted brook")
+						}
+					})
+				}
 			}
 		}
 	}

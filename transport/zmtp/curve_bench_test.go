@@ -24,33 +24,7 @@ func BenchmarkSecureConn(b *testing.B) {
 					w, r = tcpConns(b, Options{})
 					mustHandshake(b, w, r, &transport.Config{SocketType: "PUSH"}, &transport.Config{SocketType: "PULL"})
 				}
-				msg := transport.NewMsg(make([]byte, size))
-				b.SetBytes(int64(size))
-				b.ReportAllocs()
-				b.ResetTimer()
-				done := make(chan error, 1)
-				go func() {
-					for range b.N {
-						if err := w.WriteMsg(msg); err != nil {
-							done <- err
-							return
-						}
-					}
-					done <- w.Flush()
-				}()
-				for range b.N {
-					m, err := r.ReadMsg()
-					if err != nil {
-						b.Fatal(err)
-					}
-					if len(m.Frames[0]) != size {
-						b.Fatalf("got %d bytes", len(m.Frames[0]))
-					}
-				}
-				if err := <-done; err != nil {
-					b.Fatal(err)
-				}
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+				benchOneWay(b, w, r, size)
 			})
 		}
 	}

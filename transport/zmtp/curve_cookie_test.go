@@ -93,10 +93,7 @@ func TestCurveHelloFloodMemory(t *testing.T) {
 	const n = 200
 	server := newTestKeys(t)
 	srvSec := curveServerFor(t, server, nil, "")
-	mech, err := newCurveClient(CurveClient{ServerKey: server.public, SecretKey: newTestKeys(t).secret})
-	require.NoError(t, err)
-	hello, err := mech.Start(nil)
-	require.NoError(t, err)
+	hello := clientHello(t, server.public)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

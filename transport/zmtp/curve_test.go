@@ -300,17 +300,7 @@ func TestCurveClientRejectsMalformedServerCommands(t *testing.T) {
 // and keeps nothing.
 func TestCurveServerRejectsMalformedHello(t *testing.T) {
 	server := newTestKeys(t)
-	good := func() []byte {
-		mech, err := newCurveClient(CurveClient{ServerKey: server.public, SecretKey: newTestKeys(t).secret})
-		require.NoError(t, err)
-		hello, err := mech.Start(nil)
-		require.NoError(t, err)
-		_, _, n := frameHeader(hello)
-		_, data, err := parseCommand(hello[n:])
-		require.NoError(t, err)
-		return data
-	}
-	mutate := func(f func([]byte) []byte) []byte { return f(bytes.Clone(good())) }
+	mutate := func(f func([]byte) []byte) []byte { return f(commandData(t, clientHello(t, server.public))) }
 	for name, data := range map[string][]byte{
 		"truncated":    mutate(func(b []byte) []byte { return b[:len(b)-1] }),
 		"longer":       mutate(func(b []byte) []byte { return append(b, 0) }),
@@ -336,15 +326,8 @@ func TestCurveServerRejectsMalformedHello(t *testing.T) {
 // connection: its transient secret travels in the cookie.
 func TestCurveServerKeepsNoKeysBeforeInitiate(t *testing.T) {
 	server := newTestKeys(t)
-	mech, err := newCurveClient(CurveClient{ServerKey: server.public, SecretKey: newTestKeys(t).secret})
-	require.NoError(t, err)
-	hello, err := mech.Start(nil)
-	require.NoError(t, err)
-	_, _, n := frameHeader(hello)
-	_, data, err := parseCommand(hello[n:])
-	require.NoError(t, err)
 	s := &curveServer{srv: curveServerFor(t, server, nil, ""), env: &authEnv{ctx: context.Background()}}
-	_, _, _, err = s.Step(cmdHello, data)
+	_, _, _, err := s.Step(cmdHello, commandData(t, clientHello(t, server.public)))
 	require.NoError(t, err)
 	assert.Equal(t, 1, s.step)
 	assert.Equal(t, [keySize]byte{}, s.key, "no connection key before INITIATE")

@@ -70,6 +70,16 @@ func boxKey(peer, secret *[keySize]byte) ([keySize]byte, error) {
 	return k.boxKey(peer)
 }
 
+// clientHello returns the HELLO frame of a new client of the server.
+func clientHello(t testing.TB, server [keySize]byte) []byte {
+	t.Helper()
+	mech, err := newCurveClient(CurveClient{ServerKey: server, SecretKey: newTestKeys(t).secret})
+	require.NoError(t, err)
+	hello, err := mech.Start(nil)
+	require.NoError(t, err)
+	return hello
+}
+
 // curveServerFor returns a CURVE server for keys, failing the test on error.
 func curveServerFor(t testing.TB, keys testKeyPair, a transport.Authenticator, domain string) *CurveServer {
 	t.Helper()
