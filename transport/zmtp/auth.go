@@ -51,7 +51,9 @@ func (e *authEnv) authenticate(a transport.Authenticator, domain, mechanism stri
 	reply, err := a.Authenticate(ctx, req)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
-			return nil, fmt.Errorf("zmtp: %s authentication cut short: %w", mechanism, err)
+			// The handshake's time is up (or the connection closed, which
+			// the Conn reports itself).
+			return nil, fmt.Errorf("%w: %s authentication did not finish: %w", transport.ErrHandshakeTimeout, mechanism, err)
 		}
 		reply = transport.AuthReply{Status: transport.StatusInternal, Text: err.Error()}
 	}

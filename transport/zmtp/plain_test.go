@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -192,5 +193,44 @@ func TestZapStatus(t *testing.T) {
 		code, ok := zapStatus(reason)
 		assert.Equal(t, want != 0, ok, reason)
 		assert.Equal(t, want, code, reason)
+	}
+}
+
+// An authenticator that does not answer is cut short by the handshake
+// timeout, and by Close: its context ends, and the handshake fails.
+func TestAuthenticatorBoundByHandshake(t *testing.T) {
+	for _, how := range []string{"timeout", "close"} {
+		t.Run(how, func(t *testing.T) {
+			called := make(chan struct{})
+			ended := make(chan error, 1)
+			blocking := transport.AuthenticatorFunc(func(ctx context.Context, req *transport.AuthRequest) (transport.AuthReply, error) {
+				close(called)
+				<-ctx.Done()
+				ended <- ctx.Err()
+				return transport.AuthReply{}, ctx.Err()
+			})
+			cfgC, cfgS := plainConfigs("u", "p", blocking)
+			if how == "timeout" {
+				cfgS.HandshakeTimeout = 100 * time.Millisecond
+			}
+			cli, srv := tcpConns(t, Options{})
+			res := make(chan hsResult, 1)
+			go func() {
+				info, err := srv.Handshake(context.Background(), cfgS)
+				res <- hsResult{info, err}
+			}()
+			go func() { _, _ = cli.Handshake(context.Background(), cfgC) }()
+			<-called
+			if how == "close" {
+				require.NoError(t, srv.Close())
+			}
+			require.Error(t, <-ended, "the authenticator's context ended")
+			err := (<-res).err
+			if how == "timeout" {
+				assert.ErrorIs(t, err, transport.ErrHandshakeTimeout)
+			} else {
+				assert.ErrorIs(t, err, transport.ErrClosed)
+			}
+		})
 	}
 }
