@@ -23,7 +23,7 @@ import (
 // Configuration keys: type; curve_server, curve_secret_cert (a pyzmq
 // certificate file to take the socket's key pair from), curve_serverkey
 // (Z85); plain_server, plain_username, plain_password; zap_domain;
-// routing_id; handshake_ivl (ms); zap: {"default": [status, user id], "creds": {hex of the
+// routing_id; handshake_ivl (ms); sockopts: {NAME: int}; zap: {"default": [status, user id], "creds": {hex of the
 // credentials joined by ":": [status, user id]}} to bind a ZAP handler.
 // "certs": {"dir": d, "names": [...]} creates pyzmq certificates first
 // (zmq.auth.create_certificates) and reports ["certs"].
@@ -78,6 +78,8 @@ if cfg.get("zap_domain"):
     sock.zap_domain = cfg["zap_domain"].encode()
 if cfg.get("handshake_ivl"):
     sock.setsockopt(zmq.HANDSHAKE_IVL, cfg["handshake_ivl"])
+for name, value in cfg.get("sockopts", {}).items():
+    sock.setsockopt(getattr(zmq, name), value)
 if cfg.get("curve_secret_cert"):
     pub, sec = zmq.auth.load_certificate(cfg["curve_secret_cert"])
     sock.curve_publickey, sock.curve_secretkey = pub, sec

@@ -196,6 +196,54 @@ func TestSecureInterop(t *testing.T) {
 	}
 }
 
+// Heartbeats travel boxed both ways: libzmq's PINGs are MESSAGE boxes
+// marked as commands, and so are brook's, and their PONGs. Both peers
+// ping every 20 ms and drop a silent peer after 500 ms; a connection
+// kept for 50 round trips, a second and more, has exchanged dozens of
+// PINGs and PONGs each way, and neither side may have dropped it.
+func TestSecureInteropHeartbeats(t *testing.T) {
+	pc := newPyCerts(t)
+	m := secureMechs(pc)[0] // CURVE
+	for _, brookServer := range []bool{true, false} {
+		t.Run(fmt.Sprintf("brook-server=%v", brookServer), func(t *testing.T) {
+			ctx := deadline(t)
+			hb := socket.WithHeartbeat(20*time.Millisecond, 500*time.Millisecond, 500*time.Millisecond)
+			opts, cfg := m.brookClient(t), m.libzmqServer
+			if brookServer {
+				opts, cfg = m.brookServer(t), m.libzmqClient
+			}
+			b := newBrook(t, socket.Pair, append(opts, hb)...)
+			ev, stop := b.Monitor()
+			defer stop()
+			cfg = with(cfg, "PAIR")
+			cfg["sockopts"] = map[string]int{"HEARTBEAT_IVL": 20, "HEARTBEAT_TIMEOUT": 500, "HEARTBEAT_TTL": 500}
+			py := startSecure(t, cfg)
+			link(t, b, py, brookServer, "tcp")
+			for i := range 50 {
+				py.send([]byte(fmt.Sprint(i)))
+				m, err := b.Recv(ctx)
+				require.NoError(t, err)
+				require.NoError(t, b.Send(ctx, m))
+				got, _ := py.recv()
+				require.Equal(t, fmt.Sprint(i), string(got[0]))
+				time.Sleep(20 * time.Millisecond) // idle: the heartbeats' turn
+			}
+			for _, e := range py.events {
+				assert.NotEqual(t, "DISCONNECTED", e.Name, "libzmq dropped the connection")
+			}
+		drain:
+			for {
+				select {
+				case e := <-ev:
+					assert.NotEqual(t, socket.EventDisconnected, e.Type, "brook dropped the connection: %v", e.Err)
+				default:
+					break drain
+				}
+			}
+		})
+	}
+}
+
 // brookFailure returns the first handshake failure a brook socket
 // reports.
 func brookFailure(t *testing.T, ctx context.Context, ev <-chan socket.Event) error {
