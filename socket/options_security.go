@@ -183,7 +183,11 @@ func (s *securityOptions) build() (transport.Security, error) {
 		}
 		sec = srv
 	default:
-		sec = zmtp.CurveClient{ServerKey: s.serverKey, PublicKey: s.keys.Public, SecretKey: s.keys.Secret}
+		cli, err := zmtp.NewCurveClient(s.serverKey, s.keys.Public, s.keys.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadOption, err)
+		}
+		sec = cli
 	}
 	if err := zmtp.CheckSecurity(sec); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOption, err)

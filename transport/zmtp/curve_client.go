@@ -101,7 +101,7 @@ func (c *curveClient) welcome(data []byte) ([]byte, error) {
 	c.tkey = dhKey{}
 
 	// The vouch: Box[C' + S](C->S'), proving we hold the secret key of C.
-	long, err := newDHKey(c.keys.SecretKey)
+	long, err := c.longTermKey()
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +133,14 @@ func (c *curveClient) welcome(data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("zmtp: CURVE INITIATE with our properties takes %d bytes, more than the %d a peer accepts", len(out), maxHandshakeCommand)
 	}
 	return appendCommand(nil, cmdInitiate, out), nil
+}
+
+// longTermKey returns the client's secret key ready for Diffie-Hellman.
+func (c *curveClient) longTermKey() (dhKey, error) {
+	if c.keys.prepared != nil {
+		return *c.keys.prepared, nil
+	}
+	return newDHKey(c.keys.SecretKey)
 }
 
 // ready opens the server's READY and returns its metadata.

@@ -514,3 +514,21 @@ func TestCurveHeartbeats(t *testing.T) {
 	require.NoError(t, cli.Close())
 	assert.ErrorIs(t, <-cliRead, transport.ErrClosed)
 }
+
+// A prepared client (NewCurveClient) shakes hands like a CurveClient
+// value, and refuses the same bad keys.
+func TestNewCurveClient(t *testing.T) {
+	server, client := newTestKeys(t), newTestKeys(t)
+	_, cfgS := curveConfigs(t, server, client, nil)
+	prepared, err := NewCurveClient(server.public, [32]byte{}, client.secret)
+	require.NoError(t, err)
+	assert.Equal(t, client.public, prepared.PublicKey, "the public key is computed")
+	for range 2 { // the prepared key serves every connection
+		cli, srv := tcpConns(t, Options{})
+		mustHandshake(t, cli, srv, &transport.Config{SocketType: "PUSH", Security: prepared}, cfgS)
+	}
+	_, err = NewCurveClient([32]byte{}, client.public, client.secret)
+	assert.Error(t, err)
+	_, err = NewCurveClient(server.public, server.public, client.secret)
+	assert.Error(t, err)
+}
