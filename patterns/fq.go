@@ -76,7 +76,8 @@ func (q *fairQueue) Remove(p Pipe) {
 }
 
 // Push appends m from p with its tag, waiting while p has hwm messages
-// queued, until ctx ends or the queue is closed.
+// queued, until ctx ends or the queue is closed. A tagged message does
+// not wait: the socket bounds tagged messages itself (see Tag).
 func (q *fairQueue) Push(ctx context.Context, p Pipe, m Msg, tag Tag) error {
 	for {
 		q.mu.Lock()
@@ -85,7 +86,7 @@ func (q *fairQueue) Push(ctx context.Context, p Pipe, m Msg, tag Tag) error {
 			return transport.ErrClosed
 		}
 		st := q.state(p)
-		if q.hwm <= 0 || st.queued < q.hwm {
+		if q.hwm <= 0 || st.queued < q.hwm || tag != 0 {
 			st.queued++
 			q.shared = append(q.shared, fqEntry{st: st, msg: m, tag: tag})
 			signal := q.waiters > 0

@@ -55,3 +55,15 @@ func TestFQOrderUnderBackpressure(t *testing.T) {
 	_, err := q.Pop(done)
 	assert.ErrorIs(t, err, context.Canceled, "an empty queue makes Pop wait")
 }
+
+// A tagged message is never held back at the high-water mark.
+func TestFQTaggedDoNotWait(t *testing.T) {
+	q := newFairQueue(2)
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := range 5 {
+		require.NoError(t, q.Push(done, idPipe(1), Msg{Frames: [][]byte{{byte(i)}}}, Tag(i+1)), "tagged message %d", i)
+	}
+	assert.ErrorIs(t, q.Push(done, idPipe(1), Msg{Frames: [][]byte{{9}}}, 0), context.Canceled, "an untagged one waits for room")
+	assert.Equal(t, 5, q.Len())
+}

@@ -66,8 +66,11 @@ type Pipe interface {
 
 // Tag is an opaque value the socket attaches to an inbound message: the
 // pattern keeps it with the message and hands it back from Receiver.Recv
-// (journaled sockets find a message's delivery state by it). Patterns
-// never look at it; zero means none.
+// (journaled sockets find a message's delivery state by it). Zero means
+// none. A tagged message is never held back at the receive high-water
+// mark: the socket bounds tagged messages itself (a journaled sender puts
+// at most its window in flight), and their connection must keep being
+// read, for the commands that travel with them.
 type Tag uint64
 
 // Received is one message for the application, with the pipe it came
@@ -92,7 +95,7 @@ type Pattern interface {
 	Detach(p Pipe)
 	// Inbound takes one message read from p, with its tag. It blocks
 	// while p's share of the receive queue is full (backpressure), until
-	// ctx ends. A message the pattern cannot accept is dropped and
+	// ctx ends; a tagged message does not block (see Tag). A message the pattern cannot accept is dropped and
 	// reported through Config.OnDrop.
 	Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error
 	// Close makes every blocked and later Send and Recv fail with an

@@ -42,7 +42,10 @@ type typeInfo struct {
 	// onHandshake: a connecting pipe joins only once the peer's identity
 	// is known (ROUTER routes by it).
 	onHandshake bool
-	make        func(Config) Pattern
+	// reroutes: a lost peer's unsent messages go to the other peers (its
+	// messages belong to no particular peer).
+	reroutes bool
+	make     func(Config) Pattern
 }
 
 var types = [...]typeInfo{
@@ -51,10 +54,10 @@ var types = [...]typeInfo{
 	Sub:    {name: "SUB", peers: []Type{Pub, XPub}, make: func(c Config) Pattern { return newSub(c) }},
 	Req:    {name: "REQ", peers: []Type{Rep, Router}, identity: true, make: func(c Config) Pattern { return newReq(c) }},
 	Rep:    {name: "REP", peers: []Type{Req, Dealer}, make: func(c Config) Pattern { return newRep(c) }},
-	Dealer: {name: "DEALER", peers: []Type{Rep, Dealer, Router}, identity: true, make: func(c Config) Pattern { return newDealer(c) }},
+	Dealer: {name: "DEALER", peers: []Type{Rep, Dealer, Router}, identity: true, reroutes: true, make: func(c Config) Pattern { return newDealer(c) }},
 	Router: {name: "ROUTER", peers: []Type{Req, Dealer, Router}, identity: true, onHandshake: true, make: func(c Config) Pattern { return newRouter(c) }},
 	Pull:   {name: "PULL", peers: []Type{Push}, make: func(c Config) Pattern { return newPull(c) }},
-	Push:   {name: "PUSH", peers: []Type{Pull}, make: func(c Config) Pattern { return newPush(c) }},
+	Push:   {name: "PUSH", peers: []Type{Pull}, reroutes: true, make: func(c Config) Pattern { return newPush(c) }},
 	XPub:   {name: "XPUB", peers: []Type{Sub, XSub}, make: func(c Config) Pattern { return newXPub(c) }},
 	XSub:   {name: "XSUB", peers: []Type{Pub, XPub}, make: func(c Config) Pattern { return newXSub(c) }},
 }
@@ -125,6 +128,11 @@ func (t Type) AnnouncesIdentity() bool { return t.Valid() && types[t].identity }
 // pattern only after their handshake (ROUTER, which routes by the peer's
 // identity); the others queue messages for a peer not connected yet.
 func (t Type) AttachOnHandshake() bool { return t.Valid() && types[t].onHandshake }
+
+// ReroutesLostPeer reports whether a socket of type t hands the unsent
+// messages of a peer it lost to its other peers (PUSH, DEALER: their
+// messages belong to no particular peer); the others drop them.
+func (t Type) ReroutesLostPeer() bool { return t.Valid() && types[t].reroutes }
 
 // New returns the state machine of socket type t.
 func New(t Type, cfg Config) (Pattern, error) {

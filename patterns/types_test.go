@@ -54,6 +54,7 @@ func TestTypeTable(t *testing.T) {
 			}
 			assert.Equal(t, tc.identity, tc.typ.AnnouncesIdentity())
 			assert.Equal(t, tc.typ == Router, tc.typ.AttachOnHandshake())
+			assert.Equal(t, tc.typ == Push || tc.typ == Dealer, tc.typ.ReroutesLostPeer())
 
 			pat, err := New(tc.typ, Config{})
 			require.NoError(t, err)

@@ -24,12 +24,16 @@ func (s *Socket) newPipeLocked(endpoint string, dialed bool) *pipe {
 	return p
 }
 
-// removePipe forgets p for good and accounts for what it still held.
+// removePipe forgets p for good and accounts for what it still held: an
+// accepted pipe's queue is rerouted where the type allows (reroute.go).
 func (s *Socket) removePipe(p *pipe) {
 	s.mu.Lock()
 	delete(s.pipes, p.id)
 	s.mu.Unlock()
 	s.pat.Detach(p)
+	if !p.dialed {
+		s.reroute(p)
+	}
 	s.dropped(p, DropPeerGone, p.close())
 	p.markDrained()
 }
@@ -241,10 +245,15 @@ func (s *Socket) dialLoop(ctx context.Context, d *dialer, attached bool) {
 		ivl = s.opts.reconnectIvl
 		err = s.runConn(p, conn)
 		s.disconnected(p)
-		if s.opts.immediate && attached {
-			// With IMMEDIATE, only connected pipes take messages.
+		dead := s.deadPeer(err)
+		if attached && (s.opts.immediate || dead) {
+			// With IMMEDIATE, only connected pipes take messages; a dead
+			// peer takes none until it shakes hands again (reroute.go).
 			s.pat.Detach(p)
 			attached = false
+		}
+		if dead {
+			s.reroute(p)
 		}
 		s.mon.emit(Event{Type: EventDisconnected, Endpoint: d.endpoint, Remote: conn.RemoteAddr(), PeerID: p.id, Err: err})
 	}

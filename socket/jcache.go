@@ -23,7 +23,7 @@ type cacheSlot struct {
 }
 
 const (
-	cacheSlots    = 8192
+	cacheSlots    = 1 << 15
 	cacheMaxMsg   = 64 << 10
 	cacheMaxBytes = 64 << 20
 )

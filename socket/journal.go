@@ -10,7 +10,8 @@ import (
 	"github.com/brookmq/brook/transport"
 )
 
-// Journaled sockets: see doc_journal.go for the guarantees and the model.
+// Journaled sockets: see the package documentation for the guarantees and
+// the model.
 
 // Errors of journaled sockets, matched with errors.Is.
 var (
@@ -79,6 +80,18 @@ func (d *Delivery) Ack() error {
 		return nil
 	}
 	return d.d.settle(false, 0)
+}
+
+// AckSync acknowledges the message and waits until its sender has the
+// acknowledgement durably (in its journal's cursor): from then on no
+// receiver will ever be given the message again, across any crash of
+// sender or receiver. It waits across reconnections until ctx ends. For a
+// stream (SUB, XSUB) it acknowledges and commits the positions.
+func (d *Delivery) AckSync(ctx context.Context) error {
+	if d.d == nil {
+		return nil
+	}
+	return d.d.ackSync(ctx)
 }
 
 // Nack gives the message back: its sender delivers it again, to any of
@@ -215,7 +228,10 @@ func WithJournal(log *durable.Log) Option {
 }
 
 // WithJournalDir is WithJournal with a journal the socket opens in dir
-// (creating it) with opts, and closes in Close.
+// (creating it) with opts, and closes in Close. A PUSH or DEALER opens it
+// with durable.WithRetainConsumed first, so segments every receiver has
+// acknowledged are deleted (opts may add retention by bytes or age; for a
+// PUB or XPUB, which keep no cursor, those are the only retention).
 func WithJournalDir(dir string, opts ...durable.Option) Option {
 	return func(o *options) error {
 		if dir == "" {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/brookmq/brook/durable"
@@ -29,9 +30,15 @@ type qsender struct {
 	cur    *durable.Cursor
 	opts   *journalOptions
 	window int
+	cache  *tailCache    // what was sent recently: delivered without a read
+	sent   atomic.Uint64 // the offset after the last message sent (queued in the journal)
 
-	mu       sync.Mutex
-	wake     chan struct{} // closed and replaced to wake the dispatcher
+	mu   sync.Mutex
+	wake chan struct{} // closed and replaced to wake the dispatcher
+	// changed is the journal's change channel pick took when it found
+	// nothing new to send (nil otherwise); run waits on it.
+	changed <-chan struct{}
+
 	closed   bool
 	next     uint64 // the first offset the dispatcher has not looked at yet
 	msgs     map[uint64]*qmsg
@@ -43,7 +50,15 @@ type qsender struct {
 	rr       int
 	syncing  bool // a Sync started by the dispatcher is running
 	draining bool // the socket is closing: nothing new goes out
-	ctr      queueCounters
+	confirms []confirmReq
+	held     []confirmReq // confirmations waiting for refused ranges to be recorded
+	// unrecorded holds acknowledged ranges the cursor refused (too many
+	// ranges), sorted: see commit.
+	unrecorded []jwire.Range
+
+	confirmKick chan struct{} // a token: confirms waiting
+	confirmDone chan struct{}
+	ctr         queueCounters
 
 	done chan struct{}
 }
@@ -77,26 +92,30 @@ func newQSender(s *Socket, j *journal) (*qsender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("brook: journal cursor %q: %w", j.opts.cursor, err)
 	}
-	window := s.opts.sendHWM
-	if window <= 0 {
-		window = math.MaxInt
-	}
+	window := journalWindow(s.opts.sendHWM)
 	q := &qsender{
 		s:      s,
 		j:      j,
 		cur:    cur,
 		opts:   &j.opts,
 		window: window,
+		cache:  newTailCache(),
 		wake:   make(chan struct{}),
 		next:   cur.Offset(),
 		msgs:   make(map[uint64]*qmsg),
 		done:   make(chan struct{}),
+
+		confirmKick: make(chan struct{}, 1),
+		confirmDone: make(chan struct{}),
 	}
 	return q, nil
 }
 
-// start runs the dispatcher; close stops it.
-func (q *qsender) start() { go q.run() }
+// start runs the dispatcher and the confirmer; close stops them.
+func (q *qsender) start() {
+	go q.run()
+	go q.confirmLoop()
+}
 
 // drain stops delivering and waits until nothing is in flight at a peer
 // that acknowledges, or ctx ends: a closing socket's last deliveries get
@@ -144,14 +163,27 @@ func (q *qsender) waitAcked(ctx context.Context, end uint64) error {
 	}
 }
 
-// close stops the dispatcher and commits the cursor.
+// close stops the dispatcher, commits the cursor and, on the socket's
+// own journal, applies its retention.
 func (q *qsender) close() error {
 	q.mu.Lock()
 	q.closed = true
 	q.wakeLocked()
 	q.mu.Unlock()
+	select {
+	case q.confirmKick <- struct{}{}:
+	default:
+	}
 	<-q.done
-	return q.cur.Commit()
+	<-q.confirmDone
+	if err := q.cur.Commit(); err != nil {
+		return err
+	}
+	if q.j.owned {
+		// Free what every receiver acknowledged now, not at the next roll.
+		return q.j.log.EnforceRetention()
+	}
+	return nil
 }
 
 func (q *qsender) wakeLocked() {
@@ -168,7 +200,16 @@ func (q *qsender) poke() {
 // send journals m and returns its Pending once queued in the journal.
 // The dispatcher learns of it when it becomes durable.
 func (q *qsender) send(ctx context.Context, m Msg, o sendOpts) (Pending, error) {
-	p, _, _, err := q.j.append(ctx, m, o.notBefore)
+	p, frames, ts, err := q.j.append(ctx, m, o.notBefore)
+	if err == nil {
+		q.cache.put(p.id.Offset, ts, frames)
+		for end := p.id.Offset + 1; ; {
+			cur := q.sent.Load()
+			if cur >= end || q.sent.CompareAndSwap(cur, end) {
+				break
+			}
+		}
+	}
 	return p, err
 }
 
@@ -223,29 +264,114 @@ func (q *qsender) writable(p *pipe) {
 	}
 }
 
-// ack takes acknowledgements from p's receiver. Offsets the dispatcher
-// does not hold as delivered and unacknowledged are ignored (an ack that
-// arrives after the message was acknowledged elsewhere, or garbage).
-func (q *qsender) ack(p *pipe, rs []jwire.Range) {
+// ack takes acknowledgements from p's receiver. Every acknowledged offset
+// of a durable record goes into the cursor, also one this dispatcher never
+// delivered (a receiver acknowledging, after this sender restarted, what
+// the previous run delivered). With seq > 0 the receiver waits for a JDONE
+// once the cursor has it durably.
+func (q *qsender) ack(p *pipe, seq uint64, rs []jwire.Range) {
+	rs = clipRanges(rs, q.j.log.DurableEnd())
+	var revoke map[*qpeer][]jwire.Range
 	q.mu.Lock()
-	var done []jwire.Range
 	for _, off := range q.matchLocked(rs) {
 		m := q.msgs[off]
-		if m.count == 0 {
-			continue // delayed and never delivered
-		}
 		if m.peer != nil {
 			m.peer.inflight--
+			if m.peer.p != p && m.peer.profile {
+				// Delivered again elsewhere, acknowledged here first: the
+				// other receiver drops it if its application has not
+				// taken it yet.
+				if revoke == nil {
+					revoke = make(map[*qpeer][]jwire.Range)
+				}
+				revoke[m.peer] = addRange(revoke[m.peer], off, off+1)
+			}
 		}
 		delete(q.msgs, off)
 		q.ctr.acked++
-		done = appendOffset(done, off)
 	}
-	if len(done) > 0 {
-		q.wakeLocked()
-	}
+	q.wakeLocked()
 	q.mu.Unlock()
-	q.commit(done)
+	for qp, rrs := range revoke {
+		for len(rrs) > 0 {
+			k := min(len(rrs), jwire.MaxRanges)
+			qp.p.sendCommand(jwire.CmdRevoke, jwire.AppendRanges(nil, rrs[:k]))
+			rrs = rrs[k:]
+		}
+	}
+	// Into the cursor before any confirmation is asked for: the
+	// confirmer's Commit must include these offsets.
+	q.commit(rs)
+	if seq > 0 {
+		q.mu.Lock()
+		q.confirms = append(q.confirms, confirmReq{p: p, seq: seq, rs: rs})
+		q.mu.Unlock()
+		select {
+		case q.confirmKick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// confirmReq is a JACK whose receiver waits for JDONE.
+type confirmReq struct {
+	p   *pipe
+	seq uint64
+	rs  []jwire.Range
+}
+
+// confirmLoop makes the cursor durable for the acknowledgements receivers
+// wait on, one commit for all that are waiting, then tells them (JDONE).
+func (q *qsender) confirmLoop() {
+	defer close(q.confirmDone)
+	for {
+		q.mu.Lock()
+		for len(q.confirms) == 0 && !q.closed {
+			q.mu.Unlock()
+			<-q.confirmKick
+			q.mu.Lock()
+		}
+		reqs := q.confirms
+		q.confirms = nil
+		closed := q.closed
+		q.mu.Unlock()
+		if len(reqs) > 0 {
+			if err := q.cur.Commit(); err != nil {
+				// Not durable: no JDONE; the receivers ask again on their
+				// next connection.
+				q.s.log.Warn("journal cursor commit", "err", err)
+			} else {
+				q.mu.Lock()
+				var later []confirmReq
+				for _, r := range reqs {
+					if !q.recordedLocked(r.rs) {
+						later = append(later, r) // confirmed once the cursor takes them
+						continue
+					}
+					r.p.sendCommand(jwire.CmdDone, jwire.AppendDone(nil, r.seq))
+				}
+				q.held = append(q.held, later...)
+				q.mu.Unlock()
+			}
+		}
+		if closed {
+			return
+		}
+	}
+}
+
+// clipRanges keeps what of sorted ranges lies below end.
+func clipRanges(rs []jwire.Range, end uint64) []jwire.Range {
+	for i, r := range rs {
+		if r.Hi > end {
+			if r.Lo < end {
+				out := append([]jwire.Range(nil), rs[:i]...)
+				return append(out, jwire.Range{Lo: r.Lo, Hi: end})
+			}
+			return rs[:i]
+		}
+	}
+	return rs
 }
 
 // nack takes negative acknowledgements from p's receiver: the messages in
@@ -301,25 +427,82 @@ func (q *qsender) matchLocked(rs []jwire.Range) []uint64 {
 
 // commit records acknowledged ranges in the cursor (persisted in batches,
 // and on Close), then wakes whoever waits for the floor to move.
+//
+// A cursor holds a bounded number of acknowledged ranges above its floor
+// (durable.WithMaxAckRanges): when acknowledgements are too fragmented
+// (many messages out for a long time below many acknowledged ones) it
+// refuses a new range (durable.ErrRangesFull) and records nothing. Such
+// ranges are kept here, unrecorded: the dispatcher skips them as
+// acknowledged, they are tried again whenever more acknowledgements come
+// in (a range that joins recorded ones always fits), and no JDONE
+// confirms them before they are recorded. A sender that crashes with
+// some unrecorded delivers them again after its restart.
 func (q *qsender) commit(rs []jwire.Range) {
 	if len(rs) == 0 {
 		return
 	}
+	var refused []jwire.Range
 	for _, r := range rs {
-		if err := q.cur.AckRange(r.Lo, r.Hi); err != nil && !errors.Is(err, durable.ErrClosed) {
-			q.s.log.Warn("journal cursor", "err", err)
+		if err := q.cur.AckRange(r.Lo, r.Hi); err != nil {
+			if errors.Is(err, durable.ErrRangesFull) {
+				refused = append(refused, r)
+			} else if !errors.Is(err, durable.ErrClosed) {
+				q.s.log.Warn("journal cursor", "err", err)
+			}
 		}
 	}
+	q.mu.Lock()
+	for _, r := range refused {
+		q.unrecorded = addRange(q.unrecorded, r.Lo, r.Hi)
+	}
+	if len(q.unrecorded) > 0 {
+		q.retryUnrecordedLocked()
+	}
+	q.mu.Unlock()
 	q.poke()
 }
 
-// appendOffset adds off to sorted ranges built in increasing order.
-func appendOffset(rs []jwire.Range, off uint64) []jwire.Range {
-	if n := len(rs); n > 0 && rs[n-1].Hi == off {
-		rs[n-1].Hi++
-		return rs
+// retryUnrecordedLocked offers the cursor the ranges it refused before.
+func (q *qsender) retryUnrecordedLocked() {
+	kept := q.unrecorded[:0]
+	for _, r := range q.unrecorded {
+		if err := q.cur.AckRange(r.Lo, r.Hi); err != nil && errors.Is(err, durable.ErrRangesFull) {
+			kept = append(kept, r)
+		}
 	}
-	return append(rs, jwire.Range{Lo: off, Hi: off + 1})
+	q.unrecorded = kept
+	if len(q.held) > 0 {
+		// Confirmations waiting on ranges now recorded: commit and send.
+		q.confirms = append(q.confirms, q.held...)
+		q.held = nil
+		select {
+		case q.confirmKick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// recordedLocked reports whether every offset of rs is in the cursor.
+func (q *qsender) recordedLocked(rs []jwire.Range) bool {
+	for _, r := range rs {
+		for _, u := range q.unrecorded {
+			if u.Lo < r.Hi && r.Lo < u.Hi {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// journalWindow is how many journaled messages one peer may have in
+// flight: the send high-water mark, or DefaultHWM when that is unlimited
+// (0) — the journal holds the backlog; a peer's queue never needs all of
+// it.
+func journalWindow(hwm int) int {
+	if hwm <= 0 {
+		return DefaultHWM
+	}
+	return hwm
 }
 
 // choice is what the dispatcher decided to do next.
@@ -343,6 +526,10 @@ func (q *qsender) run() {
 	}()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// The records read are durable: Next returns them without waiting,
+	// and an ended context says not to wait for anything else.
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
 	for {
 		c, wait, deadline, stop := q.pick()
 		if stop {
@@ -352,9 +539,15 @@ func (q *qsender) run() {
 			if deadline > 0 {
 				timer.Reset(time.Duration(deadline - time.Now().UnixNano()))
 			}
+			q.mu.Lock()
+			changed := q.changed
+			q.mu.Unlock()
+			if changed == nil {
+				changed = q.j.log.Changed()
+			}
 			select {
 			case <-wait:
-			case <-q.j.log.Changed():
+			case <-changed:
 			case <-timer.C:
 			}
 			if deadline > 0 && !timer.Stop() {
@@ -365,20 +558,26 @@ func (q *qsender) run() {
 			}
 			continue
 		}
+		if frames, ok := q.cache.get(c.off); ok {
+			if jr, err := parseHeader(c.off, frames); err == nil {
+				q.deliver(c, jr)
+				continue
+			}
+		}
 		var rec durable.Record
 		var err error
 		if c.fresh {
 			if seq.Offset() != c.off {
 				seq.Seek(c.off)
 			}
-			rec, err = q.next1(seq)
+			rec, err = seq.Next(done)
 		} else {
 			if rnd == nil {
 				rnd = q.j.log.NewReader(c.off)
 			} else {
 				rnd.Seek(c.off)
 			}
-			rec, err = q.next1(rnd)
+			rec, err = rnd.Next(done)
 		}
 		if err != nil {
 			q.readFailed(c, err)
@@ -395,19 +594,13 @@ func (q *qsender) run() {
 	}
 }
 
-// next1 reads the record the reader is at without waiting.
-func (q *qsender) next1(r *durable.Reader) (durable.Record, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // the record is durable: Next returns it without waiting
-	return r.Next(ctx)
-}
-
 // pick chooses the next delivery: the lowest offset due (a redelivery, a
 // delayed message come due, or the next durable record) and the next
 // peer in turn with room. Without one it returns what to wait for.
 func (q *qsender) pick() (c choice, wait <-chan struct{}, deadline int64, stop bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.changed = nil
 	if q.closed {
 		return choice{}, nil, 0, true
 	}
@@ -455,8 +648,18 @@ func (q *qsender) pick() (c choice, wait <-chan struct{}, deadline int64, stop b
 	}
 	q.checkRetentionLocked()
 	end := q.j.log.DurableEnd()
-	for q.next < end && q.cur.Acked(q.next) {
+	for q.next < end && (q.cur.Acked(q.next) || rangesHave(q.unrecorded, q.next)) {
 		q.next++
+	}
+	if q.next >= end {
+		// Caught up: take the journal's change channel before looking at
+		// its end once more, so a batch made durable in between wakes run
+		// instead of being missed.
+		q.changed = q.j.log.Changed()
+		end = q.j.log.DurableEnd()
+		for q.next < end && (q.cur.Acked(q.next) || rangesHave(q.unrecorded, q.next)) {
+			q.next++
+		}
 	}
 	if q.next < end {
 		off := q.next
@@ -655,8 +858,10 @@ func (q *qsender) deliver(c choice, jr jrecord) {
 		return
 	}
 	d := jwire.Data{Offset: c.off, Epoch: q.j.epochOf(c.off), Floor: min(floor, c.off), Count: count, Time: jr.time}
-	frames := jr.frames
+	// A frame list of its own: jr's may be the tail cache's, shared.
+	frames := make([][]byte, len(jr.frames))
 	frames[0] = jwire.AppendData(make([]byte, 0, jwire.MaxData), d)
+	copy(frames[1:], jr.frames[1:])
 	if !c.peer.p.sendJournaled(frames, false) {
 		q.mu.Lock()
 		if c.m.peer == c.peer {

@@ -45,6 +45,34 @@ type rsender struct {
 	acks    []jwire.Range
 	nacks   []nackReq
 	dirty   bool // acknowledged since the last store commit
+
+	// AckSync: acknowledgements whose senders' confirmation (JDONE) is
+	// awaited: the next batch to send, and those sent, by sequence.
+	seq        uint64
+	confirming *confirmBatch
+	confirmOut map[uint64]*confirmBatch
+}
+
+// confirmBatch is a JACK whose acknowledgements AckSync callers wait to
+// see durable at the sender.
+type confirmBatch struct {
+	ranges  []jwire.Range
+	waiters []*confirmWait
+}
+
+// confirmWait is one AckSync caller.
+type confirmWait struct {
+	done chan struct{}
+	err  error
+}
+
+// finish releases every waiter of b with err.
+func (b *confirmBatch) finish(err error) {
+	for _, w := range b.waiters {
+		w.err = err
+		close(w.done)
+	}
+	b.waiters = nil
 }
 
 type nackReq struct {
@@ -57,11 +85,14 @@ type nackReq struct {
 type inDelivery struct {
 	r       *receiver
 	snd     *rsender
+	p       *pipe // the connection it came on
 	off     uint64
 	epoch   uint64
 	count   uint32
 	ts      int64
 	settled bool
+	given   bool // handed to the application
+	revoked bool // acknowledged by another receiver before the application took it
 }
 
 // ackRound is one batch of acknowledgements: done is closed once they are
@@ -130,7 +161,7 @@ func (r *receiver) receive(p *pipe, cs *connState, m Msg) (patterns.Tag, bool, e
 		r.ctr.duplicates++ // the application holds it already
 		return 0, false, nil
 	}
-	in := &inDelivery{r: r, snd: snd, off: d.Offset, epoch: d.Epoch, count: d.Count, ts: d.Time}
+	in := &inDelivery{r: r, snd: snd, p: p, off: d.Offset, epoch: d.Epoch, count: d.Count, ts: d.Time}
 	snd.pending[d.Offset] = in
 	r.nextTag++
 	r.live[r.nextTag] = in
@@ -143,7 +174,7 @@ func (r *receiver) senderLocked(id durable.JournalID) (*rsender, error) {
 	if snd := r.senders[id]; snd != nil {
 		return snd, nil
 	}
-	snd := &rsender{id: id, pending: make(map[uint64]*inDelivery)}
+	snd := &rsender{id: id, pending: make(map[uint64]*inDelivery), confirmOut: make(map[uint64]*confirmBatch)}
 	if r.store != nil {
 		floor, ranges, found, err := r.store.load(id)
 		if err != nil {
@@ -160,7 +191,9 @@ func (r *receiver) senderLocked(id durable.JournalID) (*rsender, error) {
 }
 
 // delivery turns what the pattern returned into the application's
-// Delivery: with its journal facts when tag names one.
+// Delivery: with its journal facts when tag names one. It returns nil for
+// a message revoked meanwhile (acknowledged by another receiver): the
+// application must not get it.
 func (r *receiver) delivery(rv patterns.Received) *Delivery {
 	d := newDelivery(rv)
 	if rv.Tag == 0 || r == nil {
@@ -169,6 +202,14 @@ func (r *receiver) delivery(rv patterns.Received) *Delivery {
 	r.mu.Lock()
 	in := r.live[rv.Tag]
 	delete(r.live, rv.Tag)
+	if in != nil && in.revoked {
+		r.ctr.duplicates++
+		r.mu.Unlock()
+		return nil
+	}
+	if in != nil {
+		in.given = true
+	}
 	r.mu.Unlock()
 	if in == nil {
 		return d
@@ -241,6 +282,90 @@ func (in *inDelivery) settle(nack bool, delay time.Duration) error {
 	return round.err
 }
 
+// ackSync acknowledges a delivery and waits until its sender has it
+// durably (JDONE): then no receiver will ever be given the message again.
+// A stream's AckSync commits the positions instead.
+func (in *inDelivery) ackSync(ctx context.Context) error {
+	r := in.r
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return ErrClosed
+	}
+	if in.settled {
+		r.mu.Unlock()
+		return ErrAcked
+	}
+	in.settled = true
+	snd := in.snd
+	delete(snd.pending, in.off)
+	r.ctr.acked++
+	snd.acked.add(in.off, in.off+1)
+	snd.dirty = true
+	if r.stream {
+		r.mu.Unlock()
+		return r.commitPositions()
+	}
+	snd.acks = addRange(snd.acks, in.off, in.off+1)
+	if snd.confirming == nil {
+		snd.confirming = &confirmBatch{}
+	}
+	b := snd.confirming
+	b.ranges = addRange(b.ranges, in.off, in.off+1)
+	w := &confirmWait{done: make(chan struct{})}
+	b.waiters = append(b.waiters, w)
+	r.scheduleLocked()
+	r.mu.Unlock()
+	select {
+	case <-w.done:
+		return w.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// confirmed takes a sender's JDONE.
+func (r *receiver) confirmed(h jwire.Hello, seq uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	snd := r.senders[h.Journal]
+	if snd == nil {
+		return
+	}
+	if b := snd.confirmOut[seq]; b != nil {
+		delete(snd.confirmOut, seq)
+		b.finish(nil)
+	}
+}
+
+// senderConnected notes a new connection to a journaled sender: its
+// acknowledgements go there from now on, and the confirmations still
+// awaited are asked for again on it.
+func (r *receiver) senderConnected(p *pipe, h jwire.Hello) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	snd, err := r.senderLocked(h.Journal)
+	if err != nil {
+		r.s.log.Warn("journal store", "err", err)
+		return
+	}
+	snd.pipe = p
+	for seq, b := range snd.confirmOut {
+		delete(snd.confirmOut, seq)
+		if snd.confirming == nil {
+			snd.confirming = &confirmBatch{}
+		}
+		next := snd.confirming
+		for _, rg := range b.ranges {
+			next.ranges = addRange(next.ranges, rg.Lo, rg.Hi)
+		}
+		next.waiters = append(next.waiters, b.waiters...)
+	}
+	if snd.confirming != nil || len(snd.acks) > 0 {
+		r.scheduleLocked()
+	}
+}
+
 // ackNoWait acknowledges a delivery on receipt (Recv): it does not wait
 // for the dedup store.
 func (in *inDelivery) ackNoWait() {
@@ -295,13 +420,14 @@ func (r *receiver) flushLoop() {
 		r.round = &ackRound{done: make(chan struct{})}
 		type out struct {
 			p     *pipe
+			seq   uint64
 			acks  []jwire.Range
 			nacks []nackReq
 		}
 		var outs []out
 		dirty := false
 		for _, snd := range r.senders {
-			if len(snd.acks) == 0 && len(snd.nacks) == 0 {
+			if len(snd.acks) == 0 && len(snd.nacks) == 0 && snd.confirming == nil {
 				continue
 			}
 			dirty = dirty || snd.dirty
@@ -314,7 +440,26 @@ func (r *receiver) flushLoop() {
 				}
 				snd.dirty = false
 			}
-			outs = append(outs, out{snd.pipe, snd.acks, snd.nacks})
+			if snd.pipe == nil {
+				// Disconnected: the acknowledgements are sent when the
+				// sender is connected again (senderConnected), so a
+				// restarted sender need not deliver them to anyone; the
+				// negative ones are moot (it takes back what the lost
+				// connection held).
+				snd.nacks = nil
+				continue
+			}
+			o := out{p: snd.pipe, acks: snd.acks, nacks: snd.nacks}
+			if b := snd.confirming; b != nil && snd.pipe != nil {
+				snd.seq++
+				o.seq = snd.seq
+				for _, rg := range b.ranges {
+					o.acks = addRange(o.acks, rg.Lo, rg.Hi)
+				}
+				snd.confirmOut[o.seq] = b
+				snd.confirming = nil
+			}
+			outs = append(outs, o)
 			snd.acks, snd.nacks = nil, nil
 		}
 		r.mu.Unlock()
@@ -328,7 +473,7 @@ func (r *receiver) flushLoop() {
 		close(round.done)
 		if round.err == nil {
 			for _, o := range outs {
-				sendAcks(o.p, o.acks, o.nacks)
+				sendAcks(o.p, o.seq, o.acks, o.nacks)
 			}
 		}
 		if closed {
@@ -337,14 +482,19 @@ func (r *receiver) flushLoop() {
 	}
 }
 
-// sendAcks queues JACK and JNACK commands on p, split to fit.
-func sendAcks(p *pipe, acks []jwire.Range, nacks []nackReq) {
+// sendAcks queues JACK and JNACK commands on p, split to fit; the last
+// JACK carries seq, so its JDONE confirms them all.
+func sendAcks(p *pipe, seq uint64, acks []jwire.Range, nacks []nackReq) {
 	if p == nil {
 		return
 	}
 	for len(acks) > 0 {
 		n := min(len(acks), jwire.MaxRanges)
-		p.sendCommand(jwire.CmdAck, jwire.AppendAck(nil, acks[:n]))
+		var s uint64
+		if n == len(acks) {
+			s = seq
+		}
+		p.sendCommand(jwire.CmdAck, jwire.AppendAck(nil, s, acks[:n]))
 		acks = acks[n:]
 	}
 	byDelay := map[time.Duration][]jwire.Range{}
@@ -439,6 +589,65 @@ func (r *receiver) streamStart(p *pipe, h jwire.Hello, info jwire.StartInfo) err
 	return nil
 }
 
+// revoked takes a sender's JREVOKE: offsets acknowledged by another
+// receiver. Those the application has not taken are dropped when it
+// would (delivery returns nil); all are settled here.
+func (r *receiver) revoked(h jwire.Hello, rs []jwire.Range) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	snd, err := r.senderLocked(h.Journal)
+	if err != nil {
+		return err
+	}
+	for _, rg := range rs {
+		if rg.Len() <= uint64(len(snd.pending)) {
+			for off := rg.Lo; off < rg.Hi; off++ {
+				r.revokeLocked(snd, off)
+			}
+		} else {
+			for off := range snd.pending {
+				if off >= rg.Lo && off < rg.Hi {
+					r.revokeLocked(snd, off)
+				}
+			}
+		}
+		snd.acked.add(rg.Lo, rg.Hi)
+	}
+	return nil
+}
+
+func (r *receiver) revokeLocked(snd *rsender, off uint64) {
+	if in := snd.pending[off]; in != nil && !in.given {
+		in.revoked, in.settled = true, true
+		delete(snd.pending, off)
+	}
+}
+
+// connectionLost drops what came on p and the application has not taken
+// yet: its sender takes back what a lost connection had in flight and may
+// give it to another receiver, so this copy must not be processed too.
+// (Messages of a stream are kept: a stream has no other receiver.)
+func (r *receiver) connectionLost(p *pipe) {
+	if r.stream {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, snd := range r.senders {
+		if snd.pipe == p {
+			// Acknowledgements made from now on wait for the next
+			// connection to this sender instead of going nowhere.
+			snd.pipe = nil
+		}
+		for off, in := range snd.pending {
+			if in.p == p && !in.given {
+				in.revoked, in.settled = true, true
+				delete(snd.pending, off)
+			}
+		}
+	}
+}
+
 // skipped settles offsets a publisher's filter passed over.
 func (r *receiver) skipped(h jwire.Hello, rs []jwire.Range) error {
 	r.mu.Lock()
@@ -454,13 +663,26 @@ func (r *receiver) skipped(h jwire.Hello, rs []jwire.Range) error {
 	return nil
 }
 
-// close stops the flusher after a last round.
+// close stops the flusher after a last round; AckSync callers still
+// waiting get ErrClosed.
 func (r *receiver) close() error {
 	r.mu.Lock()
 	r.closed = true
 	r.scheduleLocked()
 	r.mu.Unlock()
 	<-r.done
+	r.mu.Lock()
+	for _, snd := range r.senders {
+		for seq, b := range snd.confirmOut {
+			b.finish(ErrClosed)
+			delete(snd.confirmOut, seq)
+		}
+		if b := snd.confirming; b != nil {
+			b.finish(ErrClosed)
+			snd.confirming = nil
+		}
+	}
+	r.mu.Unlock()
 	var err error
 	if r.store != nil {
 		err = r.store.close()

@@ -50,12 +50,12 @@ func (s *Socket) openJournal() (map[string][]byte, error) {
 	o := s.opts.journal
 	var hello *jwire.Hello
 	if o.log != nil || o.dir != "" {
-		j, err := openJournal(o)
+		publishes := s.typ == Pub || s.typ == XPub
+		j, err := openJournal(o, !publishes)
 		if err != nil {
 			return nil, err
 		}
 		s.jnl = j
-		publishes := s.typ == Pub || s.typ == XPub
 		if publishes {
 			s.jp = newPublisher(s, j)
 		} else {
@@ -205,14 +205,15 @@ func (s *Socket) CommitPositions() error {
 	return s.jr.commitPositions()
 }
 
-// WaitAcked blocks until every message journaled before the call has been
+// WaitAcked blocks until every message sent before the call (Send or
+// SendAsync, durable or not yet) and every one the journal held has been
 // acknowledged by a receiver (or dead-lettered, or reported lost), or ctx
 // ends. It needs a journal (ErrNotJournaled).
 func (s *Socket) WaitAcked(ctx context.Context) error {
 	if s.jq == nil {
 		return fmt.Errorf("%w: WaitAcked on a %s without WithJournal (queue model)", ErrNotJournaled, s.typ)
 	}
-	return s.jq.waitAcked(ctx, s.jnl.log.End())
+	return s.jq.waitAcked(ctx, max(s.jnl.log.End(), s.jq.sent.Load()))
 }
 
 // RecvDelivery is Recv for a receiver of journaled messages: it returns
@@ -226,18 +227,23 @@ func (s *Socket) RecvDelivery(ctx context.Context) (*Delivery, error) {
 	if s.rcv == nil {
 		return nil, fmt.Errorf("%w: Recv on %s", ErrNotSupported, s.typ)
 	}
-	r, err := s.rcv.Recv(ctx)
-	if err != nil {
-		if errors.Is(err, transport.ErrClosed) || s.closing.Load() {
-			return nil, ErrClosed
+	for {
+		r, err := s.rcv.Recv(ctx)
+		if err != nil {
+			if errors.Is(err, transport.ErrClosed) || s.closing.Load() {
+				return nil, ErrClosed
+			}
+			return nil, err
 		}
-		return nil, err
+		d := newDelivery(r)
+		if s.jr != nil {
+			if d = s.jr.delivery(r); d == nil {
+				continue // acknowledged by another receiver meanwhile
+			}
+		}
+		s.ctr.received.Add(1)
+		return d, nil
 	}
-	s.ctr.received.Add(1)
-	if s.jr == nil {
-		return newDelivery(r), nil
-	}
-	return s.jr.delivery(r), nil
 }
 
 // newDelivery is a Delivery of a message without journal facts.
@@ -292,11 +298,29 @@ func (s *Socket) journalCommand(p *pipe, cs *connState, name string, data []byte
 		if s.jq == nil {
 			return fmt.Errorf("%w: JACK to a socket without a journal", transport.ErrProtocol)
 		}
-		rs, err := jwire.ParseAck(data)
+		seq, rs, err := jwire.ParseAck(data)
 		if err != nil {
 			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
 		}
-		s.jq.ack(p, rs)
+		s.jq.ack(p, seq, rs)
+	case jwire.CmdDone:
+		if s.jr == nil || !cs.hello.HasJournal() {
+			return fmt.Errorf("%w: JDONE from a peer without a journal", transport.ErrProtocol)
+		}
+		seq, err := jwire.ParseDone(data)
+		if err != nil {
+			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
+		}
+		s.jr.confirmed(cs.hello, seq)
+	case jwire.CmdRevoke:
+		if s.jr == nil || !cs.hello.HasJournal() {
+			return fmt.Errorf("%w: JREVOKE from a peer without a journal", transport.ErrProtocol)
+		}
+		rs, err := jwire.ParseRanges(data)
+		if err != nil {
+			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
+		}
+		return s.jr.revoked(cs.hello, rs)
 	case jwire.CmdNack:
 		if s.jq == nil {
 			return fmt.Errorf("%w: JNACK to a socket without a journal", transport.ErrProtocol)
@@ -355,7 +379,7 @@ func (s *Socket) streamCommand(p *pipe, cs *connState, name string, data []byte)
 		cs.data = jwire.Data{Offset: st.Offset, Epoch: st.Epoch, Count: 1, Time: st.Time}
 		cs.hasData = true
 	case jwire.CmdSkip:
-		rs, err := jwire.ParseAck(data)
+		rs, err := jwire.ParseRanges(data)
 		if err != nil {
 			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
 		}
@@ -373,6 +397,9 @@ func (s *Socket) journalConnected(p *pipe, cs *connState) {
 	}
 	if s.jp != nil && cs != nil {
 		s.jp.attach(p)
+	}
+	if cs != nil && cs.hello.HasJournal() && !cs.hello.Publisher() && s.jr != nil && !s.jr.stream {
+		s.jr.senderConnected(p, cs.hello)
 	}
 	if cs != nil && cs.hello.Publisher() && s.jr != nil && s.jr.stream {
 		if p.lastJournal != (durable.JournalID{}) && p.lastJournal != cs.hello.Journal {
@@ -392,6 +419,9 @@ func (s *Socket) journalConnected(p *pipe, cs *connState) {
 func (s *Socket) journalDisconnected(p *pipe) {
 	if s.jq != nil {
 		s.jq.detach(p)
+	}
+	if s.jr != nil {
+		s.jr.connectionLost(p)
 	}
 	if s.jp != nil {
 		s.jp.detach(p)

@@ -187,7 +187,7 @@ func decodeStoreRecord(b []byte) (durable.JournalID, *storedSet, error) {
 	if n <= 0 {
 		return id, nil, errors.New("bad floor")
 	}
-	rs, err := jwire.ParseAck(b[17+n:])
+	rs, err := jwire.ParseRanges(b[17+n:])
 	if err != nil {
 		return id, nil, err
 	}

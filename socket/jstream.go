@@ -207,7 +207,7 @@ func (f *feeder) run(from uint64) {
 		}
 	}()
 	next, sentTo := from, from // sentTo: everything below it is settled for the subscriber
-	hwm := pb.s.opts.sendHWM
+	hwm := journalWindow(pb.s.opts.sendHWM)
 	for {
 		select {
 		case <-f.stop:
@@ -215,19 +215,25 @@ func (f *feeder) run(from uint64) {
 		default:
 		}
 		if next >= log.DurableEnd() {
+			// Take the change channel before looking again, so a batch
+			// made durable in between is not missed.
+			changed := log.Changed()
+			if next < log.DurableEnd() {
+				continue
+			}
 			if next > sentTo && !f.skip(sentTo, next) {
 				return
 			}
 			sentTo = next
 			select {
-			case <-log.Changed():
+			case <-changed:
 			case <-f.wake:
 			case <-f.stop:
 				return
 			}
 			continue
 		}
-		if hwm > 0 && f.p.journalQueued() >= hwm {
+		if f.p.journalQueued() >= hwm {
 			select {
 			case <-f.wake:
 			case <-f.stop:
@@ -298,7 +304,7 @@ const skipEvery = 4096
 
 // skip tells the subscriber that [lo, hi) holds nothing for it.
 func (f *feeder) skip(lo, hi uint64) bool {
-	return f.p.sendCommand(jwire.CmdSkip, jwire.AppendAck(nil, []jwire.Range{{Lo: lo, Hi: hi}}))
+	return f.p.sendCommand(jwire.CmdSkip, jwire.AppendRanges(nil, []jwire.Range{{Lo: lo, Hi: hi}}))
 }
 
 // matches reports whether the subscriber's filter takes a message whose

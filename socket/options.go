@@ -157,10 +157,13 @@ func WithMaxMsgSize(n int64) Option {
 	}
 }
 
-// WithHeartbeat turns on ZMTP heartbeats: a PING after interval of
-// outbound silence, the connection dropped when nothing arrives within
-// timeout of a PING (zero: the interval), and ttl announced to the peer
-// so it drops us after that much silence (zero: none).
+// WithHeartbeat turns on ZMTP heartbeats: a PING every interval whatever
+// else is sent, the connection dropped when nothing arrives within
+// timeout of a PING being due (zero: the interval), and ttl announced to
+// the peer so it drops us after that much silence (zero: none). A PUSH or
+// DEALER routes the unsent queue of a peer dropped this way to its other
+// peers. Turn heartbeats on at both ends: a peer with a large backlog to
+// read stays alive through its own PINGs.
 func WithHeartbeat(interval, timeout, ttl time.Duration) Option {
 	return func(o *options) error {
 		if interval < 0 || timeout < 0 || ttl < 0 {

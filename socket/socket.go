@@ -1,21 +1,3 @@
-// Package socket is the facade brook's users hold: a ZeroMQ-style socket
-// of one Type that binds and connects any number of endpoints and sends
-// and receives whole multipart messages.
-//
-//	push, _ := socket.New(socket.Push)
-//	defer push.Close()
-//	push.Connect("tcp://127.0.0.1:5555")
-//	push.Send(ctx, socket.NewMsg([]byte("hello")))
-//
-// A Socket is safe for concurrent use by several goroutines. Every
-// blocking call honours its context; Close unblocks them with an error
-// matching ErrClosed (and net.ErrClosed).
-//
-// Inside, each peer has a pipe: a bounded send queue (the send
-// high-water mark) drained by a writer goroutine that writes many
-// messages per syscall, and a reader goroutine that feeds the socket's
-// fair inbound queue (the receive high-water mark). The socket type's
-// pattern (package patterns) decides which pipe gets each message.
 package socket
 
 import (
@@ -246,21 +228,26 @@ func (s *Socket) Recv(ctx context.Context) (Msg, error) {
 	if s.rcv == nil {
 		return Msg{}, fmt.Errorf("%w: Recv on %s", ErrNotSupported, s.typ)
 	}
-	r, err := s.rcv.Recv(ctx)
-	if err != nil {
-		if errors.Is(err, transport.ErrClosed) || s.closing.Load() {
-			return Msg{}, ErrClosed
+	for {
+		r, err := s.rcv.Recv(ctx)
+		if err != nil {
+			if errors.Is(err, transport.ErrClosed) || s.closing.Load() {
+				return Msg{}, ErrClosed
+			}
+			return Msg{}, err
 		}
-		return Msg{}, err
-	}
-	s.ctr.received.Add(1)
-	if r.Tag != 0 && s.jr != nil {
-		// Acknowledged on receipt.
-		if d := s.jr.delivery(r); d.d != nil {
-			d.d.ackNoWait()
+		if r.Tag != 0 && s.jr != nil {
+			d := s.jr.delivery(r)
+			if d == nil {
+				continue // acknowledged by another receiver meanwhile
+			}
+			if d.d != nil {
+				d.d.ackNoWait() // acknowledged on receipt
+			}
 		}
+		s.ctr.received.Add(1)
+		return r.Msg, nil
 	}
-	return r.Msg, nil
 }
 
 // Subscribe adds a topic prefix subscription (SUB; on XSUB it sends the

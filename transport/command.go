@@ -8,13 +8,6 @@ import "fmt"
 // acknowledged offset ranges.
 const MaxCommandSize = 64 << 10
 
-// reservedCommands are the names the ZMTP engine itself sends and acts on
-// (RFC 23, 37, 24, 26): a Conn never lets WriteCommand send them.
-var reservedCommands = [...]string{
-	"READY", "ERROR", "SUBSCRIBE", "CANCEL", "PING", "PONG",
-	"HELLO", "WELCOME", "INITIATE", "MESSAGE", "JOIN", "LEAVE",
-}
-
 // CheckCommand validates a command for WriteCommand: a name of 1 to 255
 // bytes that is not one of the protocol's own commands, and a total size
 // of at most MaxCommandSize. The error matches ErrBadCommand.
@@ -31,12 +24,13 @@ func CheckCommand(name string, data []byte) error {
 }
 
 // ReservedCommand reports whether name is one of the commands the ZMTP
-// engine handles itself, which never reach a CommandHandler.
+// engine itself sends and acts on (RFC 23, 37, 24, 26, 48), which
+// WriteCommand refuses and which never reach a CommandHandler.
 func ReservedCommand(name string) bool {
-	for _, r := range reservedCommands {
-		if name == r {
-			return true
-		}
+	switch name {
+	case "READY", "ERROR", "SUBSCRIBE", "CANCEL", "PING", "PONG",
+		"HELLO", "WELCOME", "INITIATE", "MESSAGE", "JOIN", "LEAVE":
+		return true
 	}
 	return false
 }

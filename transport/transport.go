@@ -142,11 +142,13 @@ type Config struct {
 	MaxMsgSize int64
 	// HandshakeTimeout bounds the whole handshake; zero means none.
 	HandshakeTimeout time.Duration
-	// HeartbeatInterval sends a PING after this much outbound silence;
-	// zero turns heartbeats off (PINGs from the peer are still answered).
+	// HeartbeatInterval sends a PING every interval, whatever else is
+	// sent; zero turns heartbeats off (PINGs from the peer are still
+	// answered).
 	HeartbeatInterval time.Duration
 	// HeartbeatTimeout drops the connection when nothing arrives for this
-	// long after a PING was sent; zero means HeartbeatInterval.
+	// long after a PING was due (bytes waiting unread in the kernel
+	// count); zero means HeartbeatInterval.
 	HeartbeatTimeout time.Duration
 	// HeartbeatTTL is announced in our PINGs: the peer drops us when it
 	// hears nothing from us for this long. Zero announces none.

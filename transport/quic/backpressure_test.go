@@ -16,8 +16,8 @@ import (
 // liveness timeouts, and nothing is lost once reading resumes.
 func TestBackpressureKeepsLiveness(t *testing.T) {
 	const (
-		interval = 50 * time.Millisecond
-		timeout  = 500 * time.Millisecond // generous: -race on a busy machine
+		interval = 100 * time.Millisecond
+		timeout  = 1500 * time.Millisecond // generous: -race on a busy machine
 		n        = 400
 		size     = 4096 // n*size is 25 times the window
 	)
@@ -39,12 +39,12 @@ func TestBackpressureKeepsLiveness(t *testing.T) {
 		wrote <- nil
 	}()
 
-	// Each side hears at least one record per interval; 30 records take
+	// Each side hears at least one record per interval; 45 records take
 	// three liveness timeouts.
 	cliStart, srvStart := cli.lv.records.Load(), srv.lv.records.Load()
 	require.Eventually(t, func() bool {
-		return cli.lv.records.Load()-cliStart >= 30 && srv.lv.records.Load()-srvStart >= 30
-	}, 10*time.Second, interval)
+		return cli.lv.records.Load()-cliStart >= 45 && srv.lv.records.Load()-srvStart >= 45
+	}, 20*time.Second, interval)
 	select {
 	case err := <-wrote:
 		t.Fatalf("the writer finished (%v) although nobody read: no backpressure to test", err)

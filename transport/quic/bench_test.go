@@ -13,17 +13,25 @@ import (
 	"github.com/brookmq/brook/transport/tcp"
 )
 
+// benchKinds are the connections every benchmark compares in one run:
+// brook over tcp, brook over quic, and the bare quic-go stream that is
+// brook's QUIC limit.
+var benchKinds = []string{"tcp", "quic", "rawquic"}
+
 // benchPair returns a handshaken PUSH (dialer) and PULL (listener) over
-// the named transport: "tcp" or "quic".
-func benchPair(b *testing.B, kind string) (push, pull transport.Conn) {
+// the named kind of connection (benchKinds).
+func benchPair(b *testing.B, kind string) (push, pull benchConn) {
 	b.Helper()
+	if kind == "rawquic" {
+		return rawPair(b)
+	}
 	var srv, cli transport.Transport
 	endpoint := "tcp://127.0.0.1:0"
 	switch kind {
 	case "tcp":
 		srv, cli = tcp.New(), tcp.New()
 	case "quic":
-		s, c := testTransports(b, WithLinger(200*time.Millisecond))
+		s, c := testTransports(b)
 		srv, cli = s, c
 		endpoint = "quic://127.0.0.1:0"
 	}
@@ -45,21 +53,21 @@ func benchPair(b *testing.B, kind string) (push, pull transport.Conn) {
 		accepted <- c
 	}()
 	addr := l.Endpoint()[strings.Index(l.Endpoint(), "://")+3:]
-	push, err = cli.Dial(ctx, transport.Endpoint{Scheme: kind, Address: addr})
+	dialed, err := cli.Dial(ctx, transport.Endpoint{Scheme: kind, Address: addr})
 	require.NoError(b, err)
-	_, err = push.Handshake(ctx, &transport.Config{SocketType: "PUSH"})
+	_, err = dialed.Handshake(ctx, &transport.Config{SocketType: "PUSH"})
 	require.NoError(b, err)
-	pull = <-accepted
-	require.NotNil(b, pull)
-	b.Cleanup(func() { closeBoth(push, pull) })
-	return push, pull
+	got := <-accepted
+	require.NotNil(b, got)
+	b.Cleanup(func() { closeBoth(dialed, got) })
+	return dialed, got
 }
 
 // BenchmarkThroughput streams messages one way, flushing every 64 as a
 // socket's writer batches, tcp and quic in the same run.
 func BenchmarkThroughput(b *testing.B) {
 	for _, size := range []int{64, 1024} {
-		for _, kind := range []string{"tcp", "quic"} {
+		for _, kind := range benchKinds {
 			b.Run(fmt.Sprintf("%s/%dB", kind, size), func(b *testing.B) {
 				push, pull := benchPair(b, kind)
 				payload := make([]byte, size)
@@ -100,7 +108,7 @@ func BenchmarkThroughput(b *testing.B) {
 // BenchmarkRoundTrip measures request/reply latency (REQ/REP-like): one
 // 64-byte message each way per operation.
 func BenchmarkRoundTrip(b *testing.B) {
-	for _, kind := range []string{"tcp", "quic"} {
+	for _, kind := range benchKinds {
 		b.Run(kind, func(b *testing.B) {
 			req, rep := benchPair(b, kind)
 			payload := make([]byte, 64)

@@ -1,20 +1,20 @@
 package quic
 
-import (
-	"errors"
-	"io"
-	"os"
-	"time"
-)
-
-// Close ends the connection and returns at once. After a completed
-// handshake it is graceful, as TCP's close is: it ends the data stream
-// after what was already flushed, and in the background (owned by the
-// Transport, whose Close waits for it) keeps the connection up until the
-// peer has read to the end and closed it (code 0), or until the linger runs
-// out (code 5). A write cut short by Close, or a linger of 0, closes with
-// code 5 at once; so does a Close before the handshake completed. Close
-// unblocks ReadMsg and WriteMsg. It is safe to call more than once.
+// Close ends the connection at once; it never waits for the peer. The
+// close code says whether the exchange was complete: 0 (completed) when
+// CloseWrite ended our side of the data stream and we had read the end of
+// the peer's side (both said all they had to say), 5 (local abort)
+// otherwise, since whatever the data stream still held unsent or
+// unacknowledged is discarded. A Close before the handshake completed is
+// code 5 too, and a connection that already ended keeps the code it ended
+// with.
+//
+// Lingering (waiting for the peer to read to the end) is the socket's
+// job: it flushes, calls CloseWrite, reads until the peer hangs up or its
+// linger time ends, and then calls Close.
+//
+// Close unblocks ReadMsg and WriteMsg and waits for the Conn's goroutines.
+// It is safe to call more than once.
 func (c *Conn) Close() error {
 	c.closeOnce.Do(c.shutdown)
 	return nil
@@ -27,82 +27,30 @@ func (c *Conn) shutdown() {
 		c.abort(CodeAbort, "closed during setup")
 	}
 	c.handshakeMu.Lock() // a running Handshake has now returned
-	shaken, zc := c.shaken, c.zc
+	zc := c.zc
 	c.handshakeMu.Unlock()
 	if zc != nil {
 		_ = zc.Close() // unblocks the engine's readers and writers
 	}
-	if shaken {
-		if release, ok := c.endDataStream(); ok {
-			c.background.Add(1)
-			go func() {
-				defer c.background.Done()
-				c.linger()
-				release()
-				c.teardown()
-			}()
-			return
-		}
+	switch {
+	case c.qc.Context().Err() != nil:
+		// Already over: it keeps the code it ended with.
+	case c.completed():
+		c.abort(CodeCompleted, "")
+	default:
+		c.abort(CodeAbort, "closed with data possibly unsent")
 	}
-	c.teardown()
-}
-
-// teardown stops the Conn's goroutines once the connection is closed and
-// gives back its UDP socket.
-func (c *Conn) teardown() {
+	c.tick.stop()
 	if c.lv != nil {
 		c.lv.close()
 	}
-	c.watchers.Wait()
 	c.release()
 	c.forget()
 }
 
-// endDataStream ends our side of the data stream if the close can be
-// graceful, and reports whether the peer still has to be waited for; the
-// caller then owns the stream until it calls release. Otherwise it has
-// closed the connection.
-func (c *Conn) endDataStream() (release func(), wait bool) {
-	if c.qc.Context().Err() != nil {
-		return nil, false // already over
-	}
-	release = c.ds.takeOver()
-	switch {
-	case c.ds.writeFailed.Load():
-		c.abort(CodeAbort, "closed with a message partly sent")
-	case c.opts.linger == 0:
-		c.abort(CodeAbort, "linger 0")
-	case !c.ds.writeEnded.Load() && c.data.Close() != nil:
-		c.abort(CodeAbort, "cannot end the data stream")
-	case c.ds.readEOF.Load():
-		// The peer ended its side first: it wants nothing more from us.
-		c.abort(CodeCompleted, "")
-	default:
-		return release, true
-	}
-	release()
-	return nil, false
-}
-
-// linger drains the peer's data until it ends its side of the data stream
-// or closes the connection, which a peer does once it has read ours to the
-// end, or until the linger runs out.
-func (c *Conn) linger() {
-	_ = c.data.SetReadDeadline(time.Now().Add(c.opts.linger))
-	buf := make([]byte, 4096)
-	for {
-		_, err := c.data.Read(buf)
-		if err == nil {
-			continue
-		}
-		switch {
-		case errors.Is(err, io.EOF):
-			c.abort(CodeCompleted, "")
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			c.abort(CodeAbort, "incomplete linger")
-		case !isQUICError(err):
-			c.abort(CodeAbort, "data stream failed while closing")
-		}
-		return
-	}
+// completed reports whether both sides ended the data stream after
+// everything they wrote: we with CloseWrite, with no write cut short, and
+// the peer with its own end of stream, which we read.
+func (c *Conn) completed() bool {
+	return c.ds != nil && c.ds.writeEnded.Load() && !c.ds.writeFailed.Load() && c.ds.readEOF.Load()
 }

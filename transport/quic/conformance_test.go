@@ -2,7 +2,6 @@ package quic
 
 import (
 	"testing"
-	"time"
 
 	"github.com/brookmq/brook/transport"
 	"github.com/brookmq/brook/transport/transporttest"
@@ -15,8 +14,8 @@ func TestConformance(t *testing.T) {
 		// listen and the roots to dial.
 		conf := server.Clone()
 		conf.RootCAs = client.RootCAs
-		tr := New(conf, WithLinger(300*time.Millisecond))
+		tr := New(conf)
 		t.Cleanup(func() { _ = tr.Close() })
 		return tr, "quic://127.0.0.1:0"
-	}, transporttest.Caps{ByteStream: true})
+	}, transporttest.Caps{ByteStream: true, CloseDiscards: true})
 }

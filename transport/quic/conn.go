@@ -41,34 +41,39 @@ type Conn struct {
 	engine     atomic.Pointer[zmtp.Conn] // zc once the handshake succeeded
 	lv         *liveness
 
-	closing    chan struct{}   // closed when Close starts
-	background *sync.WaitGroup // the Transport's: counts lingering closes
-	closeOnce  sync.Once
-	abortMu    sync.Mutex
-	aborted    error // the CloseError of a local abort, first one wins
-	watchers   sync.WaitGroup
+	closing   chan struct{} // closed when Close starts
+	closeOnce sync.Once
+	abortMu   sync.Mutex
+	aborted   error // the CloseError of a local abort, first one wins
+	tick      ticker
 	// handshakeMu is held by Handshake so Close can wait for it to notice
 	// that the connection went away.
 	handshakeMu sync.Mutex
 	shaken      bool
 	begun       atomic.Bool
 	setupDone   atomic.Bool
+	// streamsAccepted is set on the listener once streams 0 and 4 are in:
+	// any stream after them is unexpected.
+	streamsAccepted atomic.Bool
 }
 
 var _ transport.Conn = (*Conn)(nil)
 
-func newConn(qc *quic.Conn, opts *options, background *sync.WaitGroup, connector bool, deadline time.Time, release func()) *Conn {
-	return &Conn{
-		background: background,
-		qc:         qc,
-		opts:       opts,
-		log:        opts.logger,
-		connector:  connector,
-		deadline:   deadline,
-		release:    release,
-		forget:     func() {},
-		closing:    make(chan struct{}),
+// newConn wraps a QUIC connection whose TLS handshake is complete and
+// starts its ticker.
+func newConn(qc *quic.Conn, opts *options, connector bool, deadline time.Time, release func()) *Conn {
+	c := &Conn{
+		qc:        qc,
+		opts:      opts,
+		log:       opts.logger,
+		connector: connector,
+		deadline:  deadline,
+		release:   release,
+		forget:    func() {},
+		closing:   make(chan struct{}),
 	}
+	c.tick.start(c, opts.livenessInterval)
+	return c
 }
 
 // LocalAddr is the local UDP address as an endpoint: "quic://ip:port".
@@ -113,24 +118,23 @@ func (c *Conn) acceptStreams(ctx context.Context) error {
 	return nil
 }
 
-// watchStreams drops the connection with code 4 when the peer opens any
+// checkStreams drops the connection with code 4 when the peer has opened a
 // stream beyond the profile's: on the connector any stream at all, on the
-// listener any after streams 0 and 4. Call it once those are accepted.
-func (c *Conn) watchStreams() {
-	ctx := c.qc.Context()
-	c.watchers.Add(2)
-	go func() {
-		defer c.watchers.Done()
-		if s, err := c.qc.AcceptStream(ctx); err == nil {
-			c.abort(CodeUnexpectedStream, fmt.Sprintf("unexpected stream %d", s.StreamID()))
-		}
-	}()
-	go func() {
-		defer c.watchers.Done()
-		if s, err := c.qc.AcceptUniStream(ctx); err == nil {
-			c.abort(CodeUnexpectedStream, fmt.Sprintf("unexpected unidirectional stream %d", s.StreamID()))
-		}
-	}()
+// listener any after streams 0 and 4 (call it once those are accepted).
+// It does not wait: the ticker calls it every liveness interval, so an
+// unexpected stream is noticed within one interval, without a goroutine
+// per connection blocked in AcceptStream.
+func (c *Conn) checkStreams() {
+	if !c.connector && !c.streamsAccepted.Load() {
+		return
+	}
+	if s, err := c.qc.AcceptStream(c.tick.now); err == nil {
+		c.abort(CodeUnexpectedStream, fmt.Sprintf("unexpected stream %d", s.StreamID()))
+		return
+	}
+	if s, err := c.qc.AcceptUniStream(c.tick.now); err == nil {
+		c.abort(CodeUnexpectedStream, fmt.Sprintf("unexpected unidirectional stream %d", s.StreamID()))
+	}
 }
 
 // abort closes the connection with code and reason, once; later calls keep

@@ -1,6 +1,7 @@
 package quic
 
 import (
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -31,39 +32,106 @@ func TestMessagesBothWays(t *testing.T) {
 	assert.Equal(t, "back", string(m.Frames[0]))
 }
 
-// TestGracefulClose: messages flushed before Close all arrive (more than
-// the flow-control window, so Close has to wait for the reader), the
-// reader then sees the end of the stream, and the connection ends with
-// code 0.
+// TestGracefulClose: a connector that half-closes after its messages
+// (more than the flow-control window) has them all read and the reader
+// then sees the end of the stream; once the listener has ended its side
+// too, the connector's Close ends the connection with code 0. (The zmtp
+// engine stops writing once it has read the end of the stream, so the
+// listener half-closes before reading it.)
 func TestGracefulClose(t *testing.T) {
 	cli, srv := pair(t)
 	const n = 2000
 	payload := make([]byte, 1000)
-	closed := make(chan error, 1)
+	halfClosed := make(chan error, 1)
 	go func() {
 		for range n {
 			if err := cli.WriteMsg(transport.NewMsg(payload)); err != nil {
-				closed <- err
+				halfClosed <- err
 				return
 			}
 		}
-		if err := cli.Flush(); err != nil {
-			closed <- err
-			return
-		}
-		closed <- cli.Close()
+		halfClosed <- cli.CloseWrite()
 	}()
 	for i := range n {
 		_, err := srv.ReadMsg()
 		require.NoError(t, err, "message %d", i)
 	}
+	require.NoError(t, <-halfClosed)
+	assert.ErrorIs(t, cli.WriteMsg(transport.NewMsg(payload)), transport.ErrClosed, "a write after CloseWrite")
+	require.NoError(t, srv.CloseWrite())
 	_, err := srv.ReadMsg()
 	assert.ErrorIs(t, err, io.EOF)
-	require.NoError(t, srv.Close())
-	require.NoError(t, <-closed)
-	var ce *CloseError
-	require.ErrorAs(t, connError(cliCause(cli)), &ce)
+
+	_, err = cli.ReadMsg()
+	assert.ErrorIs(t, err, io.EOF)
+	require.NoError(t, cli.Close())
+	ce := closeErrorOf(t, cli)
 	assert.Equal(t, CodeCompleted, ce.Code)
+	assert.False(t, ce.Remote)
+	ce = closeErrorOf(t, srv)
+	assert.Equal(t, CodeCompleted, ce.Code)
+	assert.True(t, ce.Remote)
+}
+
+// TestCloseAborts: Close does not wait for anybody. Unless both sides
+// ended the data stream, it ends the connection with code 5 at once, and
+// the peer's reader sees why; a half-close is not enough while the peer
+// has not ended its side.
+func TestCloseAborts(t *testing.T) {
+	for name, halfClose := range map[string]bool{"without CloseWrite": false, "peer has not ended its side": true} {
+		t.Run(name, func(t *testing.T) {
+			cli, srv := pair(t)
+			require.NoError(t, cli.WriteMsg(transport.NewMsg([]byte("sent"))))
+			if halfClose {
+				require.NoError(t, cli.CloseWrite())
+			} else {
+				require.NoError(t, cli.Flush())
+			}
+			m, err := srv.ReadMsg()
+			require.NoError(t, err)
+			assert.Equal(t, "sent", string(m.Frames[0]))
+			require.NoError(t, cli.Close())
+			ce := closeErrorOf(t, cli)
+			assert.Equal(t, CodeAbort, ce.Code)
+			assert.False(t, ce.Remote)
+
+			_, err = srv.ReadMsg()
+			if halfClose && errors.Is(err, io.EOF) {
+				// The end of the stream came before the close: the
+				// close code is on the connection.
+				ce = closeErrorOf(t, srv)
+			} else {
+				require.ErrorAs(t, err, &ce)
+				assert.NotErrorIs(t, err, transport.ErrClosed)
+			}
+			assert.Equal(t, CodeAbort, ce.Code)
+			assert.True(t, ce.Remote)
+		})
+	}
+}
+
+// TestCloseKeepsThePeersCode: closing a connection the peer already ended
+// sends nothing more; the peer's code stays the reason.
+func TestCloseKeepsThePeersCode(t *testing.T) {
+	cli, srv := pair(t)
+	require.NoError(t, srv.Close())
+	_, err := cli.ReadMsg()
+	var ce *CloseError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, CodeAbort, ce.Code)
+	assert.True(t, ce.Remote)
+	require.NoError(t, cli.Close())
+	ce = closeErrorOf(t, cli)
+	assert.True(t, ce.Remote, "the connector sent a code of its own after the listener's")
+}
+
+// closeErrorOf waits for c's QUIC connection to end and returns its close
+// code as c sees it.
+func closeErrorOf(t *testing.T, c *Conn) *CloseError {
+	t.Helper()
+	ce, ok := connError(cliCause(c)).(*CloseError)
+	require.True(t, ok, "connection ended by %v", cliCause(c))
+	return ce
 }
 
 func TestUseBeforeHandshake(t *testing.T) {

@@ -23,8 +23,11 @@
 //
 // Any valid liveness record proves the peer alive. ZMTP PINGs are not sent
 // on the data stream (those received are still answered): liveness runs on
-// its own stream and its own goroutines, so it keeps working when the data
-// stream is blocked by flow control because the application is not reading.
+// its own stream, read by its own goroutine and written from a timer, so it
+// keeps working when the data stream is blocked by flow control because the
+// application is not reading. The same timer looks for streams the profile
+// does not allow, so such a stream ends the connection (code 4) within one
+// liveness interval.
 //
 // A connection ends with one of these application error codes:
 //
@@ -33,7 +36,8 @@
 //	2  invalid or ended liveness       bad preface, unknown record, stream end
 //	3  liveness timeout                no valid record for the timeout
 //	4  unexpected stream               any stream but 0 and 4
-//	5  local abort / incomplete linger data still unsent when Close gave up
+//	5  local abort / incomplete linger Close before both sides ended the
+//	                                   data stream: data may be unsent
 //
 // Defaults: setup deadline 10 s (TLS, streams, preface and ZMTP
 // handshake), idle timeout 10 s, keep-alive 2 s, data receive window 1 MiB,
@@ -41,14 +45,19 @@
 //
 // # Close
 //
-// Conn.Close behaves like TCP's close: it returns at once, ends the data
-// stream after what was already flushed, and keeps the connection up in the
-// background until the peer has read to the end and closed it (code 0), or
-// until the linger (WithLinger) runs out (code 5). A linger of 0 aborts at
-// once with code 5. The Transport owns those background closes:
-// Transport.Close waits for them, so close the Transport when done with it.
-// A partial ZMTP message is never delivered, whatever happens to the
-// connection.
+// Conn.Close ends the connection at once and never waits for the peer.
+// Unlike TCP's close it does not deliver what is still in flight: closing
+// a QUIC connection ends every stream. So its code says what happened: 0
+// (completed) when we had ended our side of the data stream with CloseWrite
+// and had read the end of the peer's side (both said all they had to say),
+// 5 otherwise. To deliver everything, do as a closing brook socket does
+// within its linger time (socket.WithLinger): flush, call CloseWrite, and
+// read until the peer, having read to the end, hangs up; call Close then,
+// or when the linger time is over (code 5: incomplete linger). A socket
+// lingering 0 closes at once (code 5: abort), and so does the peer socket
+// that hangs up on reading the end of the stream without having ended its
+// own side. A partial ZMTP message is never delivered, whatever happens to
+// the connection.
 //
 // # Logging
 //

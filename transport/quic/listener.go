@@ -18,6 +18,9 @@ type listener struct {
 	ql       *quic.Listener
 	endpoint string
 	once     sync.Once
+
+	mu     sync.Mutex
+	closed bool // set by Close before it drains quic-go's accept queue
 }
 
 // Accept waits for a connection whose TLS handshake is complete. The Conn
@@ -34,10 +37,20 @@ func (l *listener) Accept(ctx context.Context) (transport.Conn, error) {
 		}
 		return nil, fmt.Errorf("brook: quic: accept on %s: %s", l.endpoint, err.Error())
 	}
+	l.mu.Lock()
+	if l.closed {
+		// Close is refusing what quic-go queued; this one came out on
+		// our side of the race.
+		l.mu.Unlock()
+		refuse(qc)
+		return nil, fmt.Errorf("%w: %s listener", transport.ErrClosed, l.endpoint)
+	}
 	l.sock.acquire()
-	c := newConn(qc, &l.t.opts, &l.t.background, false, time.Now().Add(l.t.opts.setupTimeout), l.sock.release)
+	l.mu.Unlock()
+	c := newConn(qc, &l.t.opts, false, time.Now().Add(l.t.opts.setupTimeout), l.sock.release)
 	if err := l.t.track(c); err != nil {
 		c.abort(CodeAbort, "transport closed")
+		c.tick.stop()
 		l.sock.release()
 		return nil, err
 	}
@@ -47,13 +60,33 @@ func (l *listener) Accept(ctx context.Context) (transport.Conn, error) {
 // Endpoint is the bound endpoint with the port resolved.
 func (l *listener) Endpoint() string { return l.endpoint }
 
-// Close stops accepting; connections already accepted keep running (and
-// keep the UDP socket open until the last one closes).
+// Close stops accepting. Connections already accepted keep running (and
+// keep the UDP socket open until the last one closes). Connections whose
+// TLS handshake completed but that nobody accepted are closed with code 5
+// at once, so their connectors fail promptly instead of waiting for the
+// setup timeout: quic-go's Listener.Close waits for the handshakes in
+// flight (refusing them) but keeps the completed ones queued for Accept.
 func (l *listener) Close() error {
 	l.once.Do(func() {
+		l.mu.Lock()
+		l.closed = true
+		l.mu.Unlock()
 		_ = l.ql.Close()
+		for {
+			// After Close, Accept hands out what is queued, then fails.
+			qc, err := l.ql.Accept(context.Background())
+			if err != nil {
+				break
+			}
+			refuse(qc)
+		}
 		l.t.forgetListener(l)
 		l.sock.release()
 	})
 	return nil
+}
+
+// refuse closes a connection its listener will never hand out.
+func refuse(qc *quic.Conn) {
+	_ = qc.CloseWithError(quic.ApplicationErrorCode(CodeAbort), "listener closed")
 }

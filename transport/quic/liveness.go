@@ -66,52 +66,48 @@ type livenessStream interface {
 }
 
 // liveness runs the liveness protocol on stream 4 once both prefaces are
-// through: a reader goroutine that answers PINGs and drops the connection
-// when no valid record arrives within the timeout, and a writer goroutine
-// that sends a PING every interval and the PONGs the reader asks for. It
-// never touches the data stream, so a blocked data stream cannot starve it.
+// through: a reader goroutine answers PINGs with PONGs and drops the
+// connection when no valid record arrives within the timeout, and the
+// Conn's ticker sends a PING every interval (ping). It never touches the
+// data stream, so a blocked data stream cannot starve it.
 type liveness struct {
-	s        livenessStream
-	interval time.Duration
-	timeout  time.Duration
-	// fail ends the connection with a close code; it may be called by both
-	// goroutines, and more than once.
+	s       livenessStream
+	timeout time.Duration
+	// fail ends the connection with a close code; it may be called by the
+	// reader and the ticker, and more than once.
 	fail func(code CloseCode, reason string)
 
-	pongs chan uint64
-	quit  chan struct{}
-	stop  sync.Once
-	wg    sync.WaitGroup
+	// wmu serialises the writers (the reader's PONGs, the ticker's
+	// PINGs).
+	wmu   sync.Mutex
+	wbuf  [recordLen]byte
+	nonce uint64
+
+	quit chan struct{}
+	stop sync.Once
+	wg   sync.WaitGroup // the reader
 	// records counts the valid records received (tests watch it).
 	records atomic.Int64
 }
 
-// pongQueue bounds the PONGs waiting to be written. A peer that sends
-// PINGs faster than its PONGs can be written loses some PONGs; any record
-// proves liveness, so it still hears from us.
-const pongQueue = 16
-
-func newLiveness(s livenessStream, interval, timeout time.Duration, fail func(CloseCode, string)) *liveness {
+func newLiveness(s livenessStream, timeout time.Duration, fail func(CloseCode, string)) *liveness {
 	return &liveness{
-		s:        s,
-		interval: interval,
-		timeout:  timeout,
-		fail:     fail,
-		pongs:    make(chan uint64, pongQueue),
-		quit:     make(chan struct{}),
+		s:       s,
+		timeout: timeout,
+		fail:    fail,
+		quit:    make(chan struct{}),
 	}
 }
 
-// start launches the two goroutines.
+// start launches the reader.
 func (l *liveness) start() {
-	l.wg.Add(2)
+	l.wg.Add(1)
 	go l.readLoop()
-	go l.writeLoop()
 }
 
-// close stops the goroutines and waits for them. The stream must be made to
-// fail (the connection closed, or deadlines set) for a blocked read or
-// write to return; close sets expired deadlines itself.
+// close stops the reader and waits for it. The stream must be made to fail
+// (the connection closed, or deadlines set) for a blocked read or write to
+// return; close sets expired deadlines itself.
 func (l *liveness) close() {
 	l.stop.Do(func() {
 		close(l.quit)
@@ -155,44 +151,42 @@ func (l *liveness) readLoop() {
 			return
 		}
 		l.records.Add(1)
-		if r.kind == recordPing {
-			select {
-			case l.pongs <- r.nonce:
-			default:
-			}
+		if r.kind == recordPing && !l.send(record{kind: recordPong, nonce: r.nonce}) {
+			return
 		}
 	}
 }
 
-func (l *liveness) writeLoop() {
-	defer l.wg.Done()
-	tick := time.NewTicker(l.interval)
-	defer tick.Stop()
-	var nonce uint64
-	var buf []byte
-	for {
-		var r record
-		select {
-		case <-l.quit:
-			return
-		case <-tick.C:
-			nonce++
-			r = record{kind: recordPing, nonce: nonce}
-		case n := <-l.pongs:
-			r = record{kind: recordPong, nonce: n}
-		}
-		buf = r.append(buf[:0])
-		_ = l.s.SetWriteDeadline(time.Now().Add(l.timeout))
-		if _, err := l.s.Write(buf); err != nil {
-			if l.stopping() || connectionEnded(err) {
-				return
-			}
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				l.fail(CodeLivenessTimeout, fmt.Sprintf("peer took no liveness record for %v", l.timeout))
-			} else {
-				l.fail(CodeInvalidLiveness, "liveness stream failed: "+err.Error())
-			}
-			return
-		}
+// ping sends the next PING and reports whether the stream is still
+// usable.
+func (l *liveness) ping() bool {
+	l.wmu.Lock()
+	l.nonce++
+	n := l.nonce
+	l.wmu.Unlock()
+	return l.send(record{kind: recordPing, nonce: n})
+}
+
+// send writes one record within the liveness timeout; a peer that takes
+// none for that long (flow control) is dropped with code 3. It reports
+// whether the stream is still usable.
+func (l *liveness) send(r record) bool {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if l.stopping() {
+		return false
 	}
+	_ = l.s.SetWriteDeadline(time.Now().Add(l.timeout))
+	_, err := l.s.Write(r.append(l.wbuf[:0]))
+	if err == nil {
+		return true
+	}
+	switch {
+	case l.stopping() || connectionEnded(err):
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		l.fail(CodeLivenessTimeout, fmt.Sprintf("peer took no liveness record for %v", l.timeout))
+	default:
+		l.fail(CodeInvalidLiveness, "liveness stream failed: "+err.Error())
+	}
+	return false
 }

@@ -53,7 +53,7 @@ func (f *fakeStream) SetWriteDeadline(time.Time) error { return nil }
 // ended with and how many records it accepted.
 func runReader(in []byte) (CloseCode, int64) {
 	codes := make(chan CloseCode, 2)
-	l := newLiveness(&fakeStream{r: bytes.NewReader(in)}, time.Hour, time.Hour, func(c CloseCode, _ string) {
+	l := newLiveness(&fakeStream{r: bytes.NewReader(in)}, time.Hour, func(c CloseCode, _ string) {
 		codes <- c
 	})
 	l.wg.Add(1)

@@ -14,7 +14,6 @@ const (
 	DefaultReceiveWindow    = 1 << 20
 	DefaultLivenessInterval = 2 * time.Second
 	DefaultLivenessTimeout  = 10 * time.Second
-	DefaultLinger           = 2 * time.Second
 	minReceiveWindow        = 16 << 10
 	livenessWindowAllowance = 64 << 10
 	maxIncomingBidiStreams  = 4
@@ -32,7 +31,6 @@ type options struct {
 	receiveWindow    int
 	livenessInterval time.Duration
 	livenessTimeout  time.Duration
-	linger           time.Duration
 	serverName       string
 	logger           *slog.Logger
 	err              error
@@ -46,7 +44,6 @@ func defaultOptions() options {
 		receiveWindow:    DefaultReceiveWindow,
 		livenessInterval: DefaultLivenessInterval,
 		livenessTimeout:  DefaultLivenessTimeout,
-		linger:           DefaultLinger,
 		logger:           slog.New(slog.DiscardHandler),
 	}
 }
@@ -119,19 +116,6 @@ func WithLiveness(interval, timeout time.Duration) Option {
 			return
 		}
 		o.livenessInterval, o.livenessTimeout = interval, timeout
-	}
-}
-
-// WithLinger bounds how long Close waits for the peer to read everything
-// sent and close the connection (default 2 s). 0 makes Close abort at once
-// with close code 5.
-func WithLinger(d time.Duration) Option {
-	return func(o *options) {
-		if d < 0 {
-			o.setErr("linger %v must not be negative", d)
-			return
-		}
-		o.linger = d
 	}
 }
 

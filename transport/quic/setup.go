@@ -74,7 +74,7 @@ func (c *Conn) setup(ctx context.Context, cfg *transport.Config) (transport.Peer
 		if err := c.acceptStreams(ctx); err != nil {
 			return transport.PeerInfo{}, &setupError{CodeInvalidSetup, fmt.Errorf("accepting streams: %w", err)}
 		}
-		c.watchStreams()
+		c.streamsAccepted.Store(true)
 	}
 	if err := c.exchangePrefaces(ctx); err != nil {
 		return transport.PeerInfo{}, err
@@ -86,8 +86,9 @@ func (c *Conn) setup(ctx context.Context, cfg *transport.Config) (transport.Peer
 		return transport.PeerInfo{}, &setupError{CodeInvalidSetup, err}
 	}
 	interval, timeout := c.livenessTimers(cfg)
-	c.lv = newLiveness(c.live, interval, timeout, c.abort)
+	c.lv = newLiveness(c.live, timeout, c.abort)
 	c.lv.start()
+	c.tick.startLiveness(c.lv, interval)
 	return info, nil
 }
 

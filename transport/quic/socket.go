@@ -15,14 +15,14 @@ import (
 
 // udpSocket is one UDP socket and the quic.Transport running on it,
 // shared by whoever holds a reference: a listener and the connections it
-// accepted, or the one connection that dialed from it. The last release
+// accepted, or the connections a Transport dialed. The last release
 // closes both, so closing a listener leaves its connections running.
 type udpSocket struct {
 	udp *net.UDPConn
 	qt  *quic.Transport
 
 	mu   sync.Mutex
-	refs int
+	refs int // 0 once the last reference is gone: the socket is closed
 }
 
 // openUDP binds addr (nil: any address, any port) and starts a
@@ -42,11 +42,23 @@ func openUDP(addr *net.UDPAddr, log *slog.Logger) (*udpSocket, error) {
 	}, nil
 }
 
-// acquire takes one more reference.
+// acquire takes one more reference; the caller holds one already.
 func (s *udpSocket) acquire() {
 	s.mu.Lock()
 	s.refs++
 	s.mu.Unlock()
+}
+
+// tryAcquire takes one more reference unless the socket is closed or
+// closing.
+func (s *udpSocket) tryAcquire() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refs == 0 {
+		return false
+	}
+	s.refs++
+	return true
 }
 
 // release drops a reference; the last one closes the quic.Transport (and

@@ -18,18 +18,20 @@ import (
 // Transport dials and listens on quic:// endpoints. It is safe for
 // concurrent use. It owns the UDP sockets and QUIC state of every listener
 // and connection it makes; Close closes them all.
+//
+// Each listener has a UDP socket of its own; the connections a Transport
+// dials share one (QUIC tells them apart by connection ID), so a socket
+// connecting to many peers holds one UDP socket and one pair of quic-go
+// goroutines for them all, not one per peer.
 type Transport struct {
 	tls  *tls.Config
 	opts options
-
-	// background counts the graceful closes still waiting for their
-	// peer; Close waits for them.
-	background sync.WaitGroup
 
 	mu        sync.Mutex
 	closed    bool
 	listeners map[*listener]struct{}
 	conns     map[*Conn]struct{}
+	dialSock  *udpSocket // shared by dialed connections; closes with the last of them
 }
 
 var _ transport.Transport = (*Transport)(nil)
@@ -39,7 +41,7 @@ var _ transport.Transport = (*Transport)(nil)
 // connector verifies the listener against its RootCAs (the system roots if
 // nil). New forces TLS 1.3 and the ALPN "omq-zmtp/1"; a config with
 // InsecureSkipVerify makes Dial fail. Invalid options make Dial and Listen
-// fail with an error matching ErrConfig.
+// fail with an error matching ErrConfig (Err reports them at once).
 func New(tlsConf *tls.Config, opts ...Option) *Transport {
 	o := defaultOptions()
 	for _, opt := range opts {
@@ -116,10 +118,7 @@ func (t *Transport) Dial(ctx context.Context, ep transport.Endpoint) (transport.
 	if tlsConf.ServerName == "" {
 		tlsConf.ServerName = host
 	}
-	if err := t.checkOpen(); err != nil {
-		return nil, err
-	}
-	sock, err := openUDP(nil, t.opts.logger)
+	sock, err := t.dialSocket()
 	if err != nil {
 		return nil, err
 	}
@@ -137,16 +136,16 @@ func (t *Transport) Dial(ctx context.Context, ep transport.Endpoint) (transport.
 		}
 		return nil, dialError(ep.Address, err)
 	}
-	c := newConn(qc, &t.opts, &t.background, true, deadline, sock.release)
+	c := newConn(qc, &t.opts, true, deadline, sock.release)
 	if err := c.openStreams(); err != nil {
 		c.abort(CodeInvalidSetup, "cannot open streams")
+		c.tick.stop()
 		sock.release()
 		return nil, fmt.Errorf("brook: quic: dial %s: %w", ep.Address, err)
 	}
-	c.watchStreams()
 	if err := t.track(c); err != nil {
 		c.abort(CodeAbort, "transport closed")
-		c.watchers.Wait()
+		c.tick.stop()
 		sock.release()
 		return nil, err
 	}
@@ -197,10 +196,10 @@ func (t *Transport) Listen(ep transport.Endpoint) (transport.Listener, error) {
 	return l, nil
 }
 
-// Close closes every listener and connection of the Transport and makes
-// Dial and Listen fail with transport.ErrClosed. It waits, up to the
-// linger, for the graceful closes in progress (including those of
-// connections closed earlier) and for every goroutine the Transport ran.
+// Close closes every listener and connection of the Transport (see
+// Conn.Close: at once, code 5 unless a connection had completed) and makes
+// Dial and Listen fail with transport.ErrClosed. When it returns, every
+// goroutine the Transport ran has ended.
 func (t *Transport) Close() error {
 	t.mu.Lock()
 	t.closed = true
@@ -216,13 +215,32 @@ func (t *Transport) Close() error {
 	for _, l := range ls {
 		_ = l.Close()
 	}
-	// Conn.Close returns at once; a Close running concurrently elsewhere
-	// finishes its part (and registers its lingering) before ours returns.
+	// A Close running concurrently elsewhere finishes before ours
+	// returns.
 	for _, c := range cs {
 		_ = c.Close()
 	}
-	t.background.Wait()
 	return nil
+}
+
+// dialSocket returns the UDP socket dialed connections share, with one
+// more reference held for the caller; it opens a new one when there is
+// none, or when the last connection on the previous one just closed it.
+func (t *Transport) dialSocket() (*udpSocket, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil, fmt.Errorf("%w: quic transport", transport.ErrClosed)
+	}
+	if s := t.dialSock; s != nil && s.tryAcquire() {
+		return s, nil
+	}
+	s, err := openUDP(nil, t.opts.logger)
+	if err != nil {
+		return nil, err
+	}
+	t.dialSock = s
+	return s, nil
 }
 
 func (t *Transport) checkOpen() error {

@@ -12,7 +12,7 @@ import (
 )
 
 func TestTransportCloseClosesEverything(t *testing.T) {
-	st, ct := testTransports(t, WithLinger(100*time.Millisecond))
+	st, ct := testTransports(t)
 	l := listen(t, st)
 	cli, srv := dialPair(t, ct, l, &transport.Config{SocketType: "PAIR"}, &transport.Config{SocketType: "PAIR"})
 	require.NoError(t, st.Close())
@@ -43,31 +43,6 @@ func TestListenerCloseKeepsSocketForConns(t *testing.T) {
 	assert.Equal(t, "still here", string(m.Frames[0]))
 }
 
-func TestLingerZeroAborts(t *testing.T) {
-	cli, srv := pair(t, WithLinger(0))
-	require.NoError(t, cli.Close())
-	_, err := srv.ReadMsg()
-	var ce *CloseError
-	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, CodeAbort, ce.Code)
-	assert.True(t, ce.Remote)
-}
-
-// TestLingerExpires: Close gives up after the linger when the peer does not
-// read, and says so with code 5.
-func TestLingerExpires(t *testing.T) {
-	cli, srv := pair(t, WithLinger(100*time.Millisecond))
-	require.NoError(t, cli.WriteMsg(transport.NewMsg([]byte("unread"))))
-	require.NoError(t, cli.Flush())
-	require.NoError(t, cli.Close())
-	ce, ok := connError(cliCause(cli)).(*CloseError)
-	require.True(t, ok)
-	assert.Equal(t, CodeAbort, ce.Code)
-	assert.False(t, ce.Remote)
-	assert.Equal(t, "incomplete linger", ce.Reason)
-	_ = srv
-}
-
 func TestHeartbeatConfigDrivesLiveness(t *testing.T) {
 	c := &Conn{opts: &options{livenessInterval: time.Second, livenessTimeout: 5 * time.Second}}
 	i, to := c.livenessTimers(&transport.Config{})
@@ -86,7 +61,6 @@ func TestOptionsValidated(t *testing.T) {
 		"window too small": WithReceiveWindow(100),
 		"liveness 0":       WithLiveness(0, time.Second),
 		"timeout < ivl":    WithLiveness(time.Second, time.Millisecond),
-		"linger < 0":       WithLinger(-1),
 	} {
 		o := defaultOptions()
 		opt(&o)
@@ -94,7 +68,7 @@ func TestOptionsValidated(t *testing.T) {
 	}
 	o := defaultOptions()
 	for _, opt := range []Option{WithSetupTimeout(time.Second), WithIdleTimeout(time.Second), WithKeepAlive(0),
-		WithReceiveWindow(1 << 16), WithLiveness(time.Second, time.Second), WithLinger(0), WithServerName("x"), WithLogger(nil)} {
+		WithReceiveWindow(1 << 16), WithLiveness(time.Second, time.Second), WithServerName("x"), WithLogger(nil)} {
 		opt(&o)
 	}
 	assert.NoError(t, o.err)
@@ -117,4 +91,40 @@ func TestCloseCodeErrors(t *testing.T) {
 	}
 	assert.NotErrorIs(t, &CloseError{Code: CodeAbort}, transport.ErrProtocol)
 	assert.Contains(t, (&CloseError{Code: CodeLivenessTimeout, Remote: true, Reason: "r"}).Error(), "peer closed the connection: 3 (liveness timeout): r")
+}
+
+// TestDialedConnsShareSocket: the connections a Transport dials share one
+// UDP socket, each still its own connection; the socket stays while any
+// of them runs and goes with the last, and a later Dial opens a new one.
+func TestDialedConnsShareSocket(t *testing.T) {
+	st, ct := testTransports(t)
+	l := listen(t, st)
+	push, pull := &transport.Config{SocketType: "PUSH"}, &transport.Config{SocketType: "PULL"}
+	c1, s1 := dialPair(t, ct, l, push, pull)
+	c2, s2 := dialPair(t, ct, l, push, pull)
+	assert.Equal(t, c1.LocalAddr(), c2.LocalAddr(), "one UDP socket for both")
+	for i, p := range [][2]*Conn{{c1, s1}, {c2, s2}} {
+		require.NoError(t, p[0].WriteMsg(transport.NewMsg([]byte{byte(i)})))
+		require.NoError(t, p[0].Flush())
+		m, err := p[1].ReadMsg()
+		require.NoError(t, err)
+		assert.Equal(t, []byte{byte(i)}, m.Frames[0], "each connection carries its own messages")
+	}
+	require.NoError(t, c1.Close())
+	require.NoError(t, c2.WriteMsg(transport.NewMsg([]byte("still"))))
+	require.NoError(t, c2.Flush())
+	m, err := s2.ReadMsg()
+	require.NoError(t, err)
+	assert.Equal(t, "still", string(m.Frames[0]), "closing one leaves the other running")
+	require.NoError(t, c2.Close())
+	ct.mu.Lock()
+	closed := ct.dialSock.refs == 0
+	ct.mu.Unlock()
+	assert.True(t, closed, "the socket closed with its last connection")
+	c3, s3 := dialPair(t, ct, l, push, pull)
+	require.NoError(t, c3.WriteMsg(transport.NewMsg([]byte("new"))))
+	require.NoError(t, c3.Flush())
+	m, err = s3.ReadMsg()
+	require.NoError(t, err)
+	assert.Equal(t, "new", string(m.Frames[0]))
 }

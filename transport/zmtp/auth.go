@@ -13,13 +13,13 @@ import (
 )
 
 // authEnv is what a server mechanism needs to call its authenticator:
-// the handshake's context and deadline, the connection's end (so Close
-// cancels the call) and the request fields that do not depend on the
-// mechanism.
+// the handshake's context and deadline, which bound the call, and the
+// request fields that do not depend on the mechanism. (Close does not
+// interrupt a call in progress: the socket ends a handshake through its
+// context.)
 type authEnv struct {
 	ctx      context.Context
-	deadline time.Time     // zero: none
-	done     chan struct{} // closed when the connection fails or closes
+	deadline time.Time // zero: none
 	address  string
 	identity []byte
 }
@@ -51,8 +51,7 @@ func (e *authEnv) authenticate(a transport.Authenticator, domain, mechanism stri
 	reply, err := a.Authenticate(ctx, req)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
-			// The handshake's time is up (or the connection closed, which
-			// the Conn reports itself).
+			// The handshake's time is up, or its context ended.
 			return nil, fmt.Errorf("%w: %s authentication did not finish: %w", transport.ErrHandshakeTimeout, mechanism, err)
 		}
 		reply = transport.AuthReply{Status: transport.StatusInternal, Text: err.Error()}
@@ -73,24 +72,12 @@ func (e *authEnv) authenticate(a transport.Authenticator, domain, mechanism stri
 }
 
 // callContext bounds an authenticator call by the handshake's context
-// and deadline, and by the connection's end.
+// and deadline.
 func (e *authEnv) callContext() (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(e.ctx)
-	if !e.deadline.IsZero() {
-		var cancelDeadline context.CancelFunc
-		ctx, cancelDeadline = context.WithDeadline(ctx, e.deadline)
-		inner := cancel
-		cancel = func() { cancelDeadline(); inner() }
+	if e.deadline.IsZero() {
+		return context.WithCancel(e.ctx)
 	}
-	stop := make(chan struct{})
-	go func() {
-		select {
-		case <-e.done:
-			cancel()
-		case <-stop:
-		}
-	}()
-	return ctx, func() { close(stop); cancel() }
+	return context.WithDeadline(e.ctx, e.deadline)
 }
 
 // zapAddress is the peer's address as ZAP gives it (RFC 27, and libzmq's

@@ -14,9 +14,11 @@ import (
 // Conn is a ZMTP connection over a byte stream. It implements
 // transport.Conn: Handshake first, then one goroutine reads (ReadMsg) while
 // another writes (WriteMsg, WriteSubscription, Flush); Close may be called
-// at any time from any goroutine. After a successful handshake the Conn runs
-// one goroutine of its own (PONG replies, heartbeats); Close stops it and
-// waits for it, so every Conn must be closed.
+// at any time from any goroutine. A Conn runs no goroutine of its own:
+// heartbeats (PINGs, PONGs and the peer's deadlines) run on a timer armed
+// only while there is something to watch (see heartbeat.go). Close stops
+// the timer and waits for a callback in progress, so every Conn must be
+// closed.
 type Conn struct {
 	rw             io.ReadWriteCloser
 	local, remote  string
@@ -61,31 +63,33 @@ type Conn struct {
 	readSince atomic.Int64 // clock() when the pending stream Read began; 0 = none pending
 	lastData  atomic.Int64 // clock() when a stream Read last returned data
 
-	// Writer state, guarded by wmu.
-	wmu      sync.Mutex
-	wbuf     []byte // the whole buffer (len = capacity); wbuf[:wn] is pending
-	wn       int    // bytes pending in wbuf, kept apart so writes store no pointer
-	wclosed  bool   // CloseWrite ended our sending direction
-	cmdBuf   []byte // PING or PONG written by the control goroutine
-	encBuf   []byte
-	vec      [2][]byte    // buffer and large body of a vectored write
-	bufs     net.Buffers  // consumed view of vec
-	lastSend atomic.Int64 // clock() of the last successful stream Write
+	// Writer state, guarded by wmu, which is released with unlockW.
+	wmu     sync.Mutex
+	wbuf    []byte // the whole buffer (len = capacity); wbuf[:wn] is pending
+	wn      int    // bytes pending in wbuf, kept apart so writes store no pointer
+	wopen   bool   // the last frame written or buffered has MORE set
+	wmid    bool   // the stream ends inside a message (its rest is buffered)
+	wclosed bool   // CloseWrite ended our sending direction
+	werr    error  // a control frame could not be written: sending is over
+	cmdBuf  []byte // PING or PONG written ahead of the buffer
+	encBuf  []byte
+	vec     [2][]byte   // buffer and large body of a vectored write
+	bufs    net.Buffers // consumed view of vec
 
-	// Control goroutine inputs.
-	pongMu     sync.Mutex
-	pongWanted atomic.Bool // a PING awaits its PONG; set and cleared under pongMu
-	pongLen    int
-	pongCtx    [maxPingContext]byte
-	peerTTL    atomic.Int64 // nanoseconds; 0 = none
-	kick       chan struct{}
+	// Heartbeats (heartbeat.go).
+	ctl     atomic.Uint32 // control frames due: ctlPing, ctlPong
+	pongMu  sync.Mutex    // guards the PONG context, set with ctlPong
+	pongLen int
+	pongCtx [maxPingContext]byte
+	peerTTL atomic.Int64 // nanoseconds; 0 = none
+	hbMu    sync.Mutex
+	beats   beats
 
 	// Lifecycle.
 	dead  atomic.Bool
 	errMu sync.Mutex
 	err   error
-	done  chan struct{}
-	wg    sync.WaitGroup
+	wg    sync.WaitGroup // heartbeat timer callbacks in progress
 }
 
 var _ transport.Conn = (*Conn)(nil)
@@ -108,8 +112,6 @@ func NewConn(rw io.ReadWriteCloser, localAddr, remoteAddr string, opts Options) 
 		rbufSize:    opts.readBufferSize(),
 		wbufSize:    opts.writeBufferSize(),
 		rbuf:        make([]byte, handshakeReadBuffer),
-		kick:        make(chan struct{}, 1),
-		done:        make(chan struct{}),
 		log:         discardLogger(),
 	}
 }
@@ -122,9 +124,9 @@ func (c *Conn) RemoteAddr() string { return c.remote }
 
 // Close tears the connection down: it closes the stream, which unblocks
 // ReadMsg and WriteMsg with an error matching transport.ErrClosed (unless
-// the connection had already failed, in which case they keep reporting that
-// failure), and waits for the Conn's goroutine. It is safe to call more than
-// once and always returns nil.
+// the connection had already failed, in which case they keep reporting
+// that failure), and waits for a heartbeat callback in progress. It is
+// safe to call more than once and always returns nil.
 func (c *Conn) Close() error {
 	c.fail(transport.ErrClosed)
 	c.wg.Wait()
@@ -144,8 +146,8 @@ func (c *Conn) fail(err error) {
 		return
 	}
 	c.dead.Store(true)
-	close(c.done)
 	_ = c.rw.Close()
+	c.stopHeartbeats()
 }
 
 // failure returns the reason the connection ended (nil while it is alive).

@@ -287,8 +287,8 @@ func (c *Conn) sendRejection(frame []byte) {
 	<-done
 }
 
-// afterHandshake applies the connection's settings, starts the control
-// goroutine and sends the codec's hello messages.
+// afterHandshake applies the connection's settings, starts the
+// heartbeats and sends the codec's hello messages.
 func (c *Conn) afterHandshake(cfg *transport.Config) error {
 	c.growBuffers()
 	if d, ok := c.rw.(interface{ SetDeadline(time.Time) error }); ok {
@@ -297,7 +297,6 @@ func (c *Conn) afterHandshake(cfg *transport.Config) error {
 	// ZMTP 3.0 has no PING: a 3.0 peer gets none (its PINGs, if it sends
 	// any, are still answered).
 	c.hb = newHeartbeat(cfg, c.noHeartbeat || c.peer30)
-	c.lastSend.Store(c.clock())
 	c.lastData.Store(c.clock())
 	c.errMu.Lock()
 	if c.err != nil {
@@ -305,9 +304,8 @@ func (c *Conn) afterHandshake(cfg *transport.Config) error {
 		return c.failure()
 	}
 	c.ready.Store(true)
-	c.wg.Add(1)
 	c.errMu.Unlock()
-	go c.control()
+	c.startHeartbeats()
 	if c.codec == nil {
 		return nil
 	}
@@ -318,7 +316,7 @@ func (c *Conn) afterHandshake(cfg *transport.Config) error {
 	// Buffered, not flushed: the parts lead whatever is sent first, and
 	// the handshake never waits for a peer that is not reading yet.
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	defer c.unlockW()
 	for _, part := range hello {
 		if err := c.writeFrame(0, nil, part); err != nil {
 			return err
@@ -340,7 +338,7 @@ func (c *Conn) growBuffers() {
 	if c.wbuf == nil {
 		c.wbuf = make([]byte, c.wbufSize)
 	}
-	c.wmu.Unlock()
+	c.unlockW()
 }
 
 // timeoutError is the error of a handshake cut short by its timeout or ctx.

@@ -3,7 +3,6 @@ package zmtp
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/brookmq/brook/transport"
 )
@@ -164,23 +163,3 @@ func (c *Conn) handleCommand(size uint64, inMsg bool) (transport.Msg, bool, erro
 // and before the first ReadMsg. The data h gets may point into the read
 // buffer: it is valid only during the call.
 func (c *Conn) SetCommandHandler(h transport.CommandHandler) { c.onCommand = h }
-
-// notePing records the peer's TTL and queues a PONG echoing its context,
-// sent by the control goroutine or the next Flush, whichever comes first
-// (the reader never writes).
-func (c *Conn) notePing(ttl time.Duration, pingCtx []byte) {
-	c.peerTTL.Store(int64(ttl))
-	c.pongMu.Lock()
-	c.pongLen = copy(c.pongCtx[:], pingCtx)
-	c.pongWanted.Store(true)
-	c.pongMu.Unlock()
-	c.wake()
-}
-
-// wake nudges the control goroutine without blocking.
-func (c *Conn) wake() {
-	select {
-	case c.kick <- struct{}{}:
-	default:
-	}
-}

@@ -19,7 +19,7 @@ func (c *Conn) WriteMsg(m transport.Msg) error {
 	}
 	c.wmu.Lock()
 	err := c.writeMsgLocked(frames)
-	c.wmu.Unlock()
+	c.unlockW()
 	return err
 }
 
@@ -41,6 +41,7 @@ func (c *Conn) writeMsgLocked(frames [][]byte) error {
 			return err
 		}
 	}
+	c.carryLocked()
 	return nil
 }
 
@@ -49,7 +50,7 @@ func (c *Conn) writeMsgLocked(frames [][]byte) error {
 // peer (never transformed by the codec, as libzmq expects it plain).
 func (c *Conn) WriteSubscription(topic []byte, subscribe bool) error {
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	defer c.unlockW()
 	if err := c.writableLocked(); err != nil {
 		return err
 	}
@@ -58,7 +59,7 @@ func (c *Conn) WriteSubscription(topic []byte, subscribe bool) error {
 		if subscribe {
 			mark[0] = 1
 		}
-		return c.writeFrame(0, mark[:], topic)
+		return c.writeWhole(0, mark[:], topic)
 	}
 	name := cmdCancel
 	if subscribe {
@@ -67,7 +68,17 @@ func (c *Conn) WriteSubscription(topic []byte, subscribe bool) error {
 	var prefix [1 + len(cmdSubscribe)]byte
 	prefix[0] = byte(len(name))
 	n := 1 + copy(prefix[1:], name)
-	return c.writeFrame(flagCommand, prefix[:n], topic)
+	return c.writeWhole(flagCommand, prefix[:n], topic)
+}
+
+// writeWhole buffers a frame that is a whole message (or a command), then
+// the control frames due; wmu must be held.
+func (c *Conn) writeWhole(flags byte, prefix, body []byte) error {
+	if err := c.writeFrame(flags, prefix, body); err != nil {
+		return err
+	}
+	c.carryLocked()
+	return nil
 }
 
 // WriteCommand buffers a command frame: the name (checked with
@@ -81,11 +92,11 @@ func (c *Conn) WriteCommand(name string, data []byte) error {
 	prefix[0] = byte(len(name))
 	n := 1 + copy(prefix[1:], name)
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	defer c.unlockW()
 	if err := c.writableLocked(); err != nil {
 		return err
 	}
-	return c.writeFrame(flagCommand, prefix[:n], data)
+	return c.writeWhole(flagCommand, prefix[:n], data)
 }
 
 // writableLocked says whether frames may be written now; wmu must be held.
@@ -95,36 +106,40 @@ func (c *Conn) writableLocked() error {
 		return c.failure()
 	case !c.ready.Load():
 		return errNotReady
+	case c.werr != nil:
+		return c.werr
 	case c.wclosed:
 		return fmt.Errorf("%w: zmtp connection to %s is closed for writing", transport.ErrClosed, c.remote)
 	}
 	return nil
 }
 
-// Flush writes everything buffered in one write call, with a PONG the
-// peer is waiting for, if any.
+// Flush writes everything buffered in one write call, with the PING or
+// PONG due, if any.
 func (c *Conn) Flush() error {
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if c.dead.Load() {
+	defer c.unlockW()
+	switch {
+	case c.dead.Load():
 		return c.failure()
-	}
-	if c.wclosed {
+	case c.werr != nil:
+		return c.werr
+	case c.wclosed:
 		return nil
 	}
-	return c.flushWithPongLocked()
+	return c.flushAllLocked()
 }
 
-// flushWithPongLocked adds a PONG the peer is waiting for, if any, and
-// writes the buffer out; wmu must be held.
-func (c *Conn) flushWithPongLocked() error {
-	if c.pongWanted.Load() {
-		if c.wn+maxPong > len(c.wbuf) {
+// flushAllLocked adds the control frames due, if any, and writes the
+// buffer out; wmu must be held.
+func (c *Conn) flushAllLocked() error {
+	if c.ctl.Load() != 0 {
+		if c.wn+maxControl > len(c.wbuf) {
 			if err := c.flushLocked(); err != nil {
 				return err
 			}
 		}
-		c.wn = len(c.appendPong(c.wbuf[:c.wn]))
+		c.wn = len(c.appendControl(c.wbuf[:c.wn]))
 	}
 	return c.flushLocked()
 }
@@ -141,14 +156,14 @@ type halfCloser interface {
 // transport.ErrNotSupported after the flush. PINGs and PONGs stop too.
 func (c *Conn) CloseWrite() error {
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	defer c.unlockW()
 	if err := c.writableLocked(); err != nil {
 		if c.wclosed && !c.dead.Load() {
 			return nil
 		}
 		return err
 	}
-	if err := c.flushWithPongLocked(); err != nil {
+	if err := c.flushAllLocked(); err != nil {
 		return err
 	}
 	hc, ok := c.rw.(halfCloser)
@@ -179,6 +194,7 @@ func (c *Conn) writeFrame(flags byte, prefix, body []byte) error {
 	// Appending within the capacity checked above never reallocates.
 	b := appendFrameHeader(c.wbuf[:c.wn], flags, len(prefix)+len(body))
 	b = append(b, prefix...)
+	c.wopen = flags&flagMore != 0
 	if small {
 		c.wn = len(append(b, body...))
 		return nil
@@ -189,6 +205,7 @@ func (c *Conn) writeFrame(flags byte, prefix, body []byte) error {
 	_, err := c.writeBufs()
 	c.vec = [2][]byte{} // do not keep the caller's body alive
 	c.wn = 0
+	c.wmid = c.wopen
 	return c.wrote(err)
 }
 
@@ -199,43 +216,14 @@ func (c *Conn) flushLocked() error {
 	}
 	_, err := c.writeOut(c.wbuf[:c.wn])
 	c.wn = 0
+	c.wmid = c.wopen
 	return c.wrote(err)
 }
 
-// wrote stamps outbound liveness after a successful write, or fails the
-// connection.
+// wrote fails the connection if a write failed.
 func (c *Conn) wrote(err error) error {
 	if err != nil {
 		return c.ioFailure(fmt.Errorf("zmtp: writing to %s: %w", c.remote, err))
 	}
-	c.lastSend.Store(c.clock())
 	return nil
-}
-
-// tryWriteCommand sends one command now if the write lock is free (it is
-// only free between whole messages). It reports whether it got the lock.
-func (c *Conn) tryWriteCommand(name string, data ...[]byte) (bool, error) {
-	if !c.wmu.TryLock() {
-		return false, nil
-	}
-	defer c.wmu.Unlock()
-	if c.dead.Load() {
-		return true, c.failure()
-	}
-	if c.wclosed {
-		return true, nil
-	}
-	c.cmdBuf = appendCommand(c.cmdBuf[:0], name, data...)
-	return true, c.writeAside()
-}
-
-// writeAside writes the command in cmdBuf straight to the stream, ahead of
-// whatever the buffer holds: the buffer is the writer's, and only its Flush
-// sends it, so a heartbeat never pushes out messages behind the writer's
-// back (it tracks what has left to requeue the rest when the connection
-// fails). wmu must be held; the buffer holds whole frames only, so the
-// command lands between messages.
-func (c *Conn) writeAside() error {
-	_, err := c.writeOut(c.cmdBuf)
-	return c.wrote(err)
 }

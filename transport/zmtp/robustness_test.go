@@ -179,9 +179,10 @@ func TestHandshakeCommandIsBounded(t *testing.T) {
 	require.Error(t, err, "our own READY must fit what a peer accepts")
 }
 
-// The control goroutine's PONG goes out on its own: messages the writer
-// buffered stay in the buffer until the writer flushes them, so the
-// writer always knows what has left (it requeues the rest on failure).
+// A PONG sent while the writer is idle goes out on its own, ahead of the
+// buffer: messages the writer buffered stay there until it flushes them,
+// so the writer always knows what has left (it requeues the rest on
+// failure).
 func TestPongDoesNotFlushTheWritersBuffer(t *testing.T) {
 	c, p := shaken(t, 1, &transport.Config{SocketType: "PUSH"}, Options{})
 	require.NoError(t, c.WriteMsg(transport.NewMsg([]byte("held"))))

@@ -80,7 +80,6 @@ func (c *Conn) mechanismFor(ctx context.Context, cfg *transport.Config) (mechani
 	}
 	env := &authEnv{
 		ctx:      ctx,
-		done:     c.done,
 		address:  zapAddress(c.rw, c.remote),
 		identity: cfg.Identity,
 	}

@@ -39,11 +39,20 @@
 //	        delivery), timestamp (unix ns, 8 bytes big-endian, when the
 //	        sender journaled it)
 //	JACK    receiver -> sender: these offsets were processed
-//	        ranges: count, then for each half-open range [lo, hi) the gap
-//	        from the previous range's end (for the first range: lo itself)
-//	        and its length hi-lo (at least 1)
+//	        sequence (0: no confirmation wanted), then ranges: count, then
+//	        for each half-open range [lo, hi) the gap from the previous
+//	        range's end (for the first range: lo itself) and its length
+//	        hi-lo (at least 1)
+//	JDONE   sender -> receiver: the JACK of this sequence (not 0) is
+//	        durable in the sender's cursor: those offsets will never be
+//	        delivered again, to any receiver
+//	JREVOKE sender -> receiver: these offsets, delivered to this receiver,
+//	        were acknowledged by another one (after a redelivery): if the
+//	        application has not taken them yet, drop them; ranges as in
+//	        JNACK
 //	JNACK   receiver -> sender: redeliver these offsets
 //	        delay in milliseconds (0: at once), then ranges as in JACK
+//	        (without the sequence)
 //	JSTREAM publisher -> subscriber, right before the message it describes:
 //	        offset, epoch the record was written in, skip (the offsets
 //	        [offset-skip, offset) hold nothing for this subscriber: its
@@ -51,7 +60,7 @@
 //	        big-endian)
 //	JSKIP   publisher -> subscriber: these offsets hold nothing for it (its
 //	        filters matched none of them), so its position may pass them;
-//	        ranges as in JACK
+//	        ranges as in JNACK
 //	JSUB    subscriber -> publisher: start sending the stream
 //	        mode (0 live, 1 oldest, 2 offset, 3 time), value (mode 2: the
 //	        next offset wanted; mode 3: unix ns; else 0)

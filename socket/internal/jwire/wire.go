@@ -17,11 +17,13 @@ const Version = 1
 const (
 	CmdData   = "JDATA"
 	CmdAck    = "JACK"
+	CmdDone   = "JDONE"
 	CmdNack   = "JNACK"
 	CmdSub    = "JSUB"
 	CmdStart  = "JSTART"
 	CmdStream = "JSTREAM"
 	CmdSkip   = "JSKIP"
+	CmdRevoke = "JREVOKE"
 )
 
 // MaxRanges bounds the ranges of one JACK or JNACK, keeping every command
@@ -221,14 +223,42 @@ func (r *reader) ranges(what string) []Range {
 	return out
 }
 
-// AppendAck encodes a JACK.
-func AppendAck(dst []byte, rs []Range) []byte { return AppendRanges(dst, rs) }
+// ParseRanges decodes what AppendRanges wrote (a JSKIP's data), exactly.
+func ParseRanges(b []byte) ([]Range, error) {
+	r := reader{b: b}
+	rs := r.ranges("ranges")
+	return rs, r.end("ranges")
+}
+
+// AppendAck encodes a JACK; seq > 0 asks the sender to confirm with a
+// JDONE carrying seq once the acknowledgements are durable on its side.
+func AppendAck(dst []byte, seq uint64, rs []Range) []byte {
+	dst = binary.AppendUvarint(dst, seq)
+	return AppendRanges(dst, rs)
+}
 
 // ParseAck decodes a JACK.
-func ParseAck(b []byte) ([]Range, error) {
+func ParseAck(b []byte) (seq uint64, rs []Range, err error) {
 	r := reader{b: b}
-	rs := r.ranges("JACK")
-	return rs, r.end("JACK")
+	seq = r.uvarint()
+	rs = r.ranges("JACK")
+	return seq, rs, r.end("JACK")
+}
+
+// AppendDone encodes a JDONE.
+func AppendDone(dst []byte, seq uint64) []byte { return binary.AppendUvarint(dst, seq) }
+
+// ParseDone decodes a JDONE.
+func ParseDone(b []byte) (uint64, error) {
+	r := reader{b: b}
+	seq := r.uvarint()
+	if err := r.end("JDONE"); err != nil {
+		return 0, err
+	}
+	if seq == 0 {
+		return 0, malformed("JDONE of sequence 0")
+	}
+	return seq, nil
 }
 
 // AppendNack encodes a JNACK asking for redelivery after delay.

@@ -70,7 +70,11 @@ func TestRangesRoundTrip(t *testing.T) {
 		{{3, 10}, {11, 12}, {1000, 5000}},
 		{{math.MaxUint64 - 2, math.MaxUint64}},
 	} {
-		got, err := ParseAck(AppendAck(nil, rs))
+		seq, got, err := ParseAck(AppendAck(nil, 7, rs))
+		require.NoError(t, err)
+		assert.Equal(t, rs, got)
+		assert.EqualValues(t, 7, seq)
+		got, err = ParseRanges(AppendRanges(nil, rs))
 		require.NoError(t, err)
 		assert.Equal(t, rs, got)
 		delay, got, err := ParseNack(AppendNack(nil, 1500*time.Millisecond, rs))
@@ -84,19 +88,24 @@ func TestRangesRoundTrip(t *testing.T) {
 		"empty range": {{4, 4}},
 		"backwards":   {{9, 10}, {2, 3}},
 	} {
-		_, err := ParseAck(rawRanges(rs))
+		_, err := ParseRanges(rawRanges(rs))
 		assert.ErrorIs(t, err, ErrMalformed, name)
 	}
 	many := make([]Range, MaxRanges+1)
 	for i := range many {
 		many[i] = Range{uint64(2 * i), uint64(2*i + 1)}
 	}
-	_, err := ParseAck(AppendAck(nil, many))
+	_, _, err := ParseAck(AppendAck(nil, 1, many))
 	assert.ErrorIs(t, err, ErrMalformed, "more than MaxRanges")
-	assert.Less(t, len(AppendAck(nil, many[:MaxRanges])), 64<<10, "a full JACK fits a command")
+	assert.Less(t, len(AppendAck(nil, math.MaxUint64, many[:MaxRanges])), 64<<10, "a full JACK fits a command")
 	overflow := append([]byte{2}, rawVarints(math.MaxUint64, 1, 5, 1)...)
-	_, err = ParseAck(overflow)
+	_, err = ParseRanges(overflow)
 	assert.ErrorIs(t, err, ErrMalformed, "offset overflow")
+	seq, err := ParseDone(AppendDone(nil, 42))
+	require.NoError(t, err)
+	assert.EqualValues(t, 42, seq)
+	_, err = ParseDone(AppendDone(nil, 0))
+	assert.ErrorIs(t, err, ErrMalformed, "JDONE 0")
 }
 
 // rawRanges encodes rs as AppendRanges would, without its checks.
@@ -166,13 +175,14 @@ func TestSubAndStartRoundTrip(t *testing.T) {
 func FuzzCommands(f *testing.F) {
 	f.Add(byte(0), AppendHello(nil, Hello{Flags: FlagJournal, Epoch: 1}))
 	f.Add(byte(1), AppendData(nil, Data{Offset: 9, Floor: 3, Count: 2, Time: 77}))
-	f.Add(byte(2), AppendAck(nil, []Range{{1, 4}, {8, 9}}))
+	f.Add(byte(2), AppendAck(nil, 3, []Range{{1, 4}, {8, 9}}))
 	f.Add(byte(3), AppendNack(nil, time.Second, []Range{{0, 1}}))
 	f.Add(byte(4), AppendSub(nil, Sub{Mode: StartOffset, Value: 12}))
 	f.Add(byte(5), AppendStart(nil, StartInfo{First: 3, Gap: 1, Flags: 1}))
 	f.Add(byte(6), AppendStream(nil, Stream{Offset: 7, Epoch: 1, Skip: 2, Time: 3}))
+	f.Add(byte(7), AppendDone(nil, 9))
 	f.Fuzz(func(t *testing.T, kind byte, b []byte) {
-		switch kind % 7 {
+		switch kind % 8 {
 		case 0:
 			if h, err := ParseHello(b); err == nil {
 				enc := AppendHello(nil, h)
@@ -183,9 +193,9 @@ func FuzzCommands(f *testing.F) {
 				require.Equal(t, b, AppendData(nil, d))
 			}
 		case 2:
-			if rs, err := ParseAck(b); err == nil {
+			if seq, rs, err := ParseAck(b); err == nil {
 				require.LessOrEqual(t, len(rs), len(b))
-				require.Equal(t, b, AppendAck(nil, rs))
+				require.Equal(t, b, AppendAck(nil, seq, rs))
 			}
 		case 3:
 			if d, rs, err := ParseNack(b); err == nil {
@@ -202,6 +212,10 @@ func FuzzCommands(f *testing.F) {
 		case 6:
 			if s, err := ParseStream(b); err == nil {
 				require.Equal(t, b, AppendStream(nil, s))
+			}
+		case 7:
+			if seq, err := ParseDone(b); err == nil {
+				require.Equal(t, b, AppendDone(nil, seq))
 			}
 		}
 	})

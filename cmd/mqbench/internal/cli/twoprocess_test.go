@@ -8,12 +8,15 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/brookmq/brook/cmd/mqbench/internal/quiccert"
 )
 
 // listeningRE matches the line the local side prints once bound.
@@ -28,7 +31,8 @@ func child(ctx context.Context, args ...string) *exec.Cmd {
 
 // TestTwoProcesses runs the local and remote roles as two processes on
 // loopback, like libzmq's local_thr and remote_thr, and checks each
-// side's JSON.
+// side's JSON. quic runs get certificate files: the local side presents
+// the certificate, the remote side trusts it.
 func TestTwoProcesses(t *testing.T) {
 	for _, tt := range []struct {
 		name                    string
@@ -39,6 +43,9 @@ func TestTwoProcesses(t *testing.T) {
 		{"pushpull thr", []string{"thr", "--pattern", "pushpull", "--transport", "tcp"}, true, [2]uint64{0, 800}, [2]uint64{800, 0}},
 		{"reqrep lat", []string{"lat", "--pattern", "reqrep", "--transport", "tcp"}, false, [2]uint64{0, 800}, [2]uint64{800, 800}},
 		{"pubsub thr ipc", []string{"thr", "--pattern", "pubsub", "--transport", "ipc", "--hwm", "10000"}, false, [2]uint64{800, 0}, [2]uint64{0, 800}},
+		{"pushpull thr quic", []string{"thr", "--pattern", "pushpull", "--transport", "quic"}, true, [2]uint64{0, 800}, [2]uint64{800, 0}},
+		{"pushpull thr quic raw", []string{"thr", "--pattern", "pushpull", "--transport", "quic", "--impl", "raw"}, true, [2]uint64{0, 800}, [2]uint64{800, 0}},
+		{"reqrep lat quic raw", []string{"lat", "--pattern", "reqrep", "--transport", "quic", "--impl", "raw"}, false, [2]uint64{0, 800}, [2]uint64{800, 800}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -47,7 +54,15 @@ func TestTwoProcesses(t *testing.T) {
 			if strings.Contains(tt.name, "ipc") {
 				common = append(common, "--endpoint", "ipc://"+t.TempDir()+"/bench.sock")
 			}
-			local := child(ctx, append(common, "--role", "local")...)
+			localArgs := slices.Concat(common, []string{"--role", "local"})
+			remoteArgs := slices.Concat(common, []string{"--role", "remote"})
+			if strings.Contains(tt.name, "quic") {
+				files, err := quiccert.Write(t.TempDir())
+				require.NoError(t, err)
+				localArgs = append(localArgs, "--quic-cert", files.Cert, "--quic-key", files.Key)
+				remoteArgs = append(remoteArgs, "--quic-ca", files.CA)
+			}
+			local := child(ctx, localArgs...)
 			var localOut bytes.Buffer
 			local.Stdout = &localOut
 			stderr, err := local.StderrPipe()
@@ -63,7 +78,7 @@ func TestTwoProcesses(t *testing.T) {
 			require.NotNil(t, m, "local side did not say where it listens:\n%s", localErr.String())
 			go io.Copy(io.Discard, stderr)
 
-			remoteArgs := append(common, "--role", "remote", "--endpoint", m[1])
+			remoteArgs = append(remoteArgs, "--endpoint", m[1])
 			if m[2] != "" {
 				remoteArgs = append(remoteArgs, "--return-endpoint", m[2])
 			}

@@ -35,6 +35,7 @@ type raw struct {
 	clients, inflight, hwm, subscribers, rounds            int
 	rate                                                   float64
 	role, impl, impls, json, csv, hgrm, pacer, report      string
+	quic                                                   QUIC
 }
 
 // Parse parses a full mqbench command line (without the program name):
@@ -42,15 +43,17 @@ type raw struct {
 // or two dashes. Every error matches ErrUsage (or is ErrHelp).
 func Parse(args []string) (*Config, error) {
 	if len(args) == 0 {
-		return nil, fmt.Errorf("%w: missing subcommand: thr, lat or compare", ErrUsage)
+		return nil, fmt.Errorf("%w: missing subcommand: thr, lat, compare or journal", ErrUsage)
 	}
 	cmd := args[0]
 	switch cmd {
 	case "thr", "lat", "compare":
+	case "journal":
+		return parseJournal(args[1:])
 	case "-h", "--help", "help":
 		return nil, ErrHelp
 	default:
-		return nil, fmt.Errorf("%w: unknown subcommand %q: want thr, lat or compare", ErrUsage, cmd)
+		return nil, fmt.Errorf("%w: unknown subcommand %q: want thr, lat, compare or journal", ErrUsage, cmd)
 	}
 	var r raw
 	fs := newFlagSet(cmd, &r)
@@ -71,12 +74,15 @@ func Parse(args []string) (*Config, error) {
 // Usage writes the help text for every subcommand to w.
 func Usage(w io.Writer) {
 	fmt.Fprintln(w, `usage: mqbench thr|lat|compare [flags]
+       mqbench journal [flags]
 
   thr      throughput: messages/s and MB/s (one-way patterns stream;
            reqrep/dealerrouter keep their in-flight window full)
   lat      latency: round trips, HdrHistogram percentiles in µs
   compare  the same workload on brook and the other implementations,
            interleaved over several rounds: median [min..max] and ratio
+  journal  brook's journaled sockets beside their baselines (queue,
+           replay, fanout; mqbench journal -h lists its own flags)
 
 flags:`)
 	var r raw
@@ -110,6 +116,7 @@ func newFlagSet(cmd string, r *raw) *flag.FlagSet {
 	fs.StringVar(&r.report, "report", "", "write a picture of the results to this .html or .svg file: latency percentile spectra (log scale) and, for compare, throughput bars")
 	fs.DurationVar(&r.timeout, "timeout", 0, "abort the run after this long (default: 10m, or the planned time plus 1m)")
 	fs.DurationVar(&r.idle, "idle-timeout", DefaultIdleTimeout, "end a phase whose receiver hears nothing for this long (counted as loss)")
+	addQUICFlags(fs, &r.quic)
 	if cmd == "compare" {
 		fs.StringVar(&r.mode, "mode", string(Throughput), "compare: thr|lat")
 		fs.StringVar(&r.impls, "impls", "", "compare: implementations, brook first (default: brook, libzmq when built with -tags libzmq, zmq4, raw where it applies)")
@@ -145,6 +152,7 @@ func build(cmd string, r *raw, set map[string]bool) (*Config, error) {
 		Report:         r.report,
 		Timeout:        r.timeout,
 		IdleTimeout:    r.idle,
+		QUIC:           r.quic,
 	}
 	if cmd == "compare" {
 		c.Mode = Mode(strings.ToLower(r.mode))

@@ -26,6 +26,7 @@ func usagef(format string, args ...any) error {
 func (c *Config) validate(set map[string]bool) error {
 	for _, check := range []func(map[string]bool) error{
 		c.validateWhat, c.validateWhere, c.validateHowLong, c.validateShape, c.validateOutputs,
+		c.validateQUIC,
 	} {
 		if err := check(set); err != nil {
 			return err

@@ -2,11 +2,9 @@ package impl
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"sync"
 
 	"github.com/brookmq/brook/cmd/mqbench/internal/config"
 	"github.com/brookmq/brook/socket"
@@ -15,26 +13,12 @@ import (
 
 // brookImpl runs the workloads on brook's socket package.
 type brookImpl struct {
-	// quicTLS makes, once, the self-signed certificate every quic://
-	// socket of this process presents and trusts.
-	quicTLS func() (*tls.Config, error)
+	// tls makes the TLS configuration of quic:// sockets.
+	tls quicTLS
 }
 
 func newBrook() *brookImpl {
-	return &brookImpl{quicTLS: sync.OnceValues(selfSigned)}
-}
-
-// selfSigned returns one TLS config that both presents a fresh
-// self-signed certificate for the loopback addresses and trusts exactly
-// it, so a process's listeners and connectors agree.
-func selfSigned() (*tls.Config, error) {
-	server, client, err := quic.SelfSigned()
-	if err != nil {
-		return nil, err
-	}
-	c := server.Clone()
-	c.RootCAs = client.RootCAs
-	return c, nil
+	return &brookImpl{tls: newQUICTLS()}
 }
 
 // Name implements Impl.
@@ -50,8 +34,8 @@ func (*brookImpl) Version() string {
 
 // Check implements Impl.
 func (*brookImpl) Check(cfg *config.Config) error {
-	if cfg.Transport == "quic" && cfg.Role != config.Both {
-		return unsupported("brook", "quic across two processes needs a certificate the other side trusts; mqbench makes a self-signed one per process, so quic runs with --role both only")
+	if cfg.Transport == "quic" && cfg.Role != config.Both && cfg.QUIC.SelfSigned() {
+		return unsupported("brook", "quic across two processes needs certificate files (--quic-cert, --quic-key, --quic-ca): a self-signed certificate is trusted by its own process only")
 	}
 	return nil
 }
@@ -93,9 +77,9 @@ func (b *brookImpl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, e
 	}
 	bs := &brookSocket{}
 	if o.Transport == "quic" {
-		conf, err := b.quicTLS()
+		conf, err := b.tls.config(o.QUIC)
 		if err != nil {
-			return nil, fmt.Errorf("brook: quic certificate: %w", err)
+			return nil, fmt.Errorf("brook: %w", err)
 		}
 		bs.quic = quic.New(conf)
 		opts = append(opts, socket.WithTransport(bs.quic))

@@ -113,6 +113,15 @@ type Options struct {
 	HWM int
 	// Transport is the transport the socket will use ("tcp", "quic", ...).
 	Transport string
+	// QUIC names the certificate files of quic:// sockets (none: a
+	// self-signed certificate this process trusts).
+	QUIC config.QUIC
+	// Linger makes Close wait, up to a bound, until the peer has read
+	// what was sent and hung up: the peer runs in another process and
+	// nothing else waits for it. Only raw over quic needs it (closing a
+	// QUIC connection discards what is still in flight; a TCP socket's
+	// kernel delivers it after close).
+	Linger bool
 }
 
 // Impl makes sockets of one implementation.
@@ -147,7 +156,7 @@ func New(name string) (Impl, error) {
 	case config.ImplLibzmq:
 		return newLibzmq()
 	case config.ImplRaw:
-		return rawImpl{}, nil
+		return newRaw(), nil
 	}
 	return nil, fmt.Errorf("%w: unknown implementation %q", ErrUnavailable, name)
 }

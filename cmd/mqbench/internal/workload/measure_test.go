@@ -194,7 +194,6 @@ func TestUnsupported(t *testing.T) {
 		{"raw", []string{"thr", "--clients", "2"}},
 		{"raw", []string{"thr", "--transport", "inproc"}},
 		{"zmq4", []string{"thr", "--transport", "zstd+tcp"}},
-		{"brook", []string{"thr", "--transport", "quic", "--role", "local"}},
 	} {
 		cfg := parse(t, append(tt.args, "--impl", tt.impl)...)
 		im, err := impl.New(tt.impl)

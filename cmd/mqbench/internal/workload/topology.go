@@ -80,7 +80,7 @@ func build(ctx context.Context, cfg *config.Config, im impl.Impl, tag string, on
 		return nil, err
 	}
 	dk, sk := kinds(cfg.Pattern)
-	o := impl.Options{HWM: cfg.HWM, Transport: cfg.Transport}
+	o := impl.Options{HWM: cfg.HWM, Transport: cfg.Transport, QUIC: cfg.QUIC, Linger: cfg.Role != config.Both}
 	nd, ns := cfg.Drivers(), cfg.Fanout()
 	runDrivers := cfg.Role == config.Both || (cfg.Role == config.Local) == driversBind(cfg)
 	runSinks := cfg.Role == config.Both || (cfg.Role == config.Local) != driversBind(cfg)
