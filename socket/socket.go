@@ -80,6 +80,10 @@ func New(t Type, opts ...Option) (*Socket, error) {
 	if err := o.journal.checkFor(t); err != nil {
 		return nil, err
 	}
+	security, err := o.security.build()
+	if err != nil {
+		return nil, err
+	}
 	s := &Socket{
 		typ:       t,
 		opts:      o,
@@ -124,6 +128,7 @@ func New(t Type, opts ...Option) (*Socket, error) {
 		HeartbeatTimeout:  o.heartbeatTimeout,
 		HeartbeatTTL:      o.heartbeatTTL,
 		Logger:            s.log,
+		Security:          security,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.startJournal()
