@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -55,6 +56,20 @@ func openJournal(o journalOptions, queue bool) (*journal, error) {
 
 // epoch is the current epoch: new records are written in it.
 func (j *journal) epoch() uint64 { return j.epochs[len(j.epochs)-1].N }
+
+// epochSpan returns the epoch the record at off was written in and the
+// offsets [lo, hi) that share it (hi is MaxUint64 for the current one).
+func (j *journal) epochSpan(off uint64) (n, lo, hi uint64) {
+	i := sort.Search(len(j.epochs), func(i int) bool { return j.epochs[i].Start > off })
+	hi = math.MaxUint64
+	if i < len(j.epochs) {
+		hi = j.epochs[i].Start
+	}
+	if i == 0 {
+		return j.epochs[0].N, 0, hi
+	}
+	return j.epochs[i-1].N, j.epochs[i-1].Start, hi
+}
 
 // epochOf returns the epoch the record at off was written in: the last
 // epoch starting at or before it.

@@ -402,3 +402,41 @@ func TestStreamReplayIsBoundedAtTheSubscriber(t *testing.T) {
 		})
 	}
 }
+
+// A subscriber that resumes within its process, holding one message
+// unacknowledged and having acknowledged the next, gets both again from
+// the publisher and drops them as duplicates without a word back (a
+// stream takes no acknowledgements: one would be a protocol error that
+// ends the connection), then reads on from where the stream is.
+func TestStreamResumeDropsDuplicatesQuietly(t *testing.T) {
+	ctx := testCtx(t)
+	dir := filepath.Join(t.TempDir(), "journal")
+	ep := "ipc://" + filepath.Join(t.TempDir(), "pub")
+	open := func() *socket.Socket {
+		pub := newSocket(t, socket.Pub, socket.WithJournalDir(dir))
+		require.NoError(t, pub.Bind(ep))
+		return pub
+	}
+	pub := open()
+	sub := subscriber(t, socket.WithStart(socket.StartOldest()), socket.WithReconnectInterval(10*time.Millisecond))
+	require.NoError(t, sub.Connect(ep))
+	publishSeq(t, ctx, pub, 0, 3)
+	var ds []*socket.Delivery
+	for i := range 3 {
+		d, err := sub.RecvDelivery(ctx)
+		require.NoError(t, err)
+		require.EqualValues(t, i, d.ID.Offset)
+		ds = append(ds, d)
+	}
+	require.NoError(t, ds[0].Ack())
+	require.NoError(t, ds[2].Ack()) // offset 1 stays held: the position is 1
+
+	require.NoError(t, pub.Close())
+	pub = open()
+	publishSeq(t, ctx, pub, 3, 6)
+	expectSeq(t, ctx, sub, 3, 6, true)
+	assert.EqualValues(t, 2, sub.Stats().Journal.Duplicates, "offsets 1 and 2 came again and were dropped")
+	require.NoError(t, ds[1].Ack())
+	assert.Never(t, func() bool { return sub.Stats().Peers[0].Connections > 2 }, 200*time.Millisecond, 5*time.Millisecond,
+		"the connection to the restarted publisher stays up")
+}

@@ -41,14 +41,20 @@ type receiver struct {
 // rsender is what a receiver knows of one journaled sender.
 type rsender struct {
 	id      durable.JournalID
-	stream  bool   // a publisher's stream (positions), not a queue (acks)
-	known   bool   // a position exists (stored, or from this run)
-	acked   ackSet // acknowledged here, or below the sender's floor
-	pending map[uint64]*inDelivery
-	pipe    *pipe // the latest connection to it: acknowledgements go there
-	acks    []jwire.Range
-	nacks   []nackReq
-	dirty   bool // acknowledged since the last store commit
+	stream  bool                   // a publisher's stream (positions), not a queue (acks)
+	known   bool                   // a position exists (stored, or from this run)
+	acked   ackSet                 // acknowledged here, or below the sender's floor
+	pending map[uint64]*inDelivery // queue: held, unacknowledged
+	// A stream's offsets arrive in order: every offset below recvHigh
+	// was received (acknowledged, or held) or passed over, so one below
+	// it that comes again (a resumption) is a duplicate. held counts
+	// those the application has not acknowledged.
+	recvHigh uint64
+	held     int
+	pipe     *pipe // the latest connection to it: acknowledgements go there
+	acks     []jwire.Range
+	nacks    []nackReq
+	dirty    bool // acknowledged since the last store commit
 
 	// AckSync: acknowledgements whose senders' confirmation (JDONE) is
 	// awaited: the next batch to send, and those sent, by sequence.
@@ -135,7 +141,8 @@ type connState struct {
 	hello   jwire.Hello // the peer's
 	data    jwire.Data  // the JDATA (or JSTREAM) for the next message
 	hasData bool
-	started bool // a stream: JSTART arrived
+	started bool     // a stream: JSTART arrived
+	snd     *rsender // the sender, once looked up
 
 	// A stream's messages received on this connection but not yet taken
 	// by the application (guarded by receiver.mu). A stream has no
@@ -176,29 +183,42 @@ func (r *receiver) receive(p *pipe, cs *connState, m Msg) (patterns.Tag, bool, e
 	if r.closed {
 		return 0, false, ErrClosed
 	}
-	snd, err := r.senderLocked(cs.hello.Journal)
-	if err != nil {
-		return 0, false, err
+	snd := cs.snd
+	if snd == nil {
+		var err error
+		if snd, err = r.senderLocked(cs.hello.Journal); err != nil {
+			return 0, false, err
+		}
+		cs.snd = snd // senders are never forgotten
 	}
 	snd.pipe = p
 	snd.known = true
-	snd.acked.raise(d.Floor)
 	r.ctr.received++
-	if snd.acked.has(d.Offset) {
-		r.ctr.duplicates++
-		snd.acks = addRange(snd.acks, d.Offset, d.Offset+1)
-		r.scheduleLocked()
-		return 0, false, nil
-	}
-	if snd.pending[d.Offset] != nil {
-		r.ctr.duplicates++ // the application holds it already
-		return 0, false, nil
+	if r.stream {
+		if d.Offset < snd.recvHigh || snd.acked.has(d.Offset) {
+			r.ctr.duplicates++
+			return 0, false, nil
+		}
+		snd.recvHigh = d.Offset + 1
+		snd.held++
+		cs.live++
+	} else {
+		snd.acked.raise(d.Floor)
+		if snd.acked.has(d.Offset) {
+			r.ctr.duplicates++
+			snd.acks = addRange(snd.acks, d.Offset, d.Offset+1)
+			r.scheduleLocked()
+			return 0, false, nil
+		}
+		if snd.pending[d.Offset] != nil {
+			r.ctr.duplicates++ // the application holds it already
+			return 0, false, nil
+		}
 	}
 	in := &inDelivery{r: r, snd: snd, p: p, cs: cs, off: d.Offset, epoch: d.Epoch, count: d.Count, ts: d.Time}
-	if r.stream {
-		cs.live++
+	if !r.stream {
+		snd.pending[d.Offset] = in
 	}
-	snd.pending[d.Offset] = in
 	r.nextTag++
 	r.live[r.nextTag] = in
 	return r.nextTag, true, nil
@@ -287,10 +307,19 @@ func (r *receiver) stopWaiting() {
 // pending set, in the acknowledged set (the dedup store's next commit).
 func (r *receiver) ackedLocked(in *inDelivery) {
 	in.settled = true
-	delete(in.snd.pending, in.off)
+	r.unheldLocked(in)
 	r.ctr.acked++
 	in.snd.acked.add(in.off, in.off+1)
 	in.snd.dirty = true
+}
+
+// unheldLocked takes in out of what the application holds.
+func (r *receiver) unheldLocked(in *inDelivery) {
+	if r.stream {
+		in.snd.held--
+		return
+	}
+	delete(in.snd.pending, in.off)
 }
 
 // receivedAcked is delivery followed by an acknowledgement on receipt,
@@ -333,7 +362,9 @@ func (r *receiver) forget(tag patterns.Tag) {
 	}
 	delete(r.live, tag)
 	r.takenLocked(in)
-	delete(in.snd.pending, in.off)
+	// A queue's sender delivers it again; a stream's position stays
+	// before it, so a resumption after a restart reads it again.
+	r.unheldLocked(in)
 	in.settled = true
 }
 
@@ -646,6 +677,7 @@ func (r *receiver) streamStart(p *pipe, h jwire.Hello, info jwire.StartInfo) err
 	if info.Flags&jwire.StartBeyondEnd != 0 {
 		// The publisher no longer has offsets we had: forget them.
 		snd.acked = ackSet{floor: info.First}
+		snd.recvHigh = info.First
 		snd.dirty = true
 	} else {
 		snd.acked.raise(info.First)
@@ -779,7 +811,7 @@ func (r *receiver) stats(st *JournalStats) {
 	st.StoreOverflow = r.ctr.storeOverflow
 	st.Gaps = r.ctr.gaps
 	for _, snd := range r.senders {
-		st.Unacked += len(snd.pending)
+		st.Unacked += len(snd.pending) + snd.held
 	}
 }
 

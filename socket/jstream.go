@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/brookmq/brook/durable"
@@ -26,6 +27,11 @@ type publisher struct {
 	s     *Socket
 	j     *journal
 	cache *tailCache
+	// back holds what feeders behind the tail cache read from the
+	// journal: subscribers that fell behind together (a burst beyond the
+	// cache, a replay many started at once) read each record from disk
+	// once between them, not once each.
+	back *tailCache
 
 	mu      sync.Mutex
 	feeders map[*pipe]*feeder
@@ -47,11 +53,12 @@ type feeder struct {
 
 	mu      sync.Mutex
 	topics  patterns.Trie
+	all     atomic.Bool // the empty prefix is subscribed: everything matches
 	started bool
 }
 
 func newPublisher(s *Socket, j *journal) *publisher {
-	return &publisher{s: s, j: j, cache: newTailCache(), feeders: make(map[*pipe]*feeder)}
+	return &publisher{s: s, j: j, cache: newTailCache(), back: newTailCache(), feeders: make(map[*pipe]*feeder)}
 }
 
 // send journals m and fans it out to plain subscribers through the
@@ -117,6 +124,7 @@ func (pb *publisher) subscription(p *pipe, m Msg) {
 	} else {
 		f.topics.Remove(topic)
 	}
+	f.all.Store(f.topics.Match(nil))
 	f.mu.Unlock()
 	f.poke()
 }
@@ -196,6 +204,11 @@ func (pb *publisher) start(p *pipe, sub jwire.Sub) error {
 }
 
 // run sends the journal to the subscriber from offset from on.
+//
+// It works in batches of up to feedBatch messages: records come from the
+// tail cache (or the journal), their JSTREAM headers and frame lists are
+// carved from shared slabs, and the batch enters the pipe under one lock,
+// so a message costs a subscriber no allocation and no lock of its own.
 func (f *feeder) run(from uint64) {
 	pb := f.pub
 	defer pb.wg.Done()
@@ -208,13 +221,42 @@ func (f *feeder) run(from uint64) {
 	}()
 	next, sentTo := from, from // sentTo: everything below it is settled for the subscriber
 	hwm := journalWindow(pb.s.opts.sendHWM)
+	var (
+		batch             [][][]byte
+		hdrs              []byte
+		lists             [][]byte
+		streamed, skipped uint64
+		epoch, epLo, epHi uint64
+		haveEpoch         bool
+	)
+	// flush hands the batch to the pipe and the counters to the publisher.
+	flush := func() bool {
+		ok := true
+		if len(batch) > 0 {
+			ok = f.p.sendJournaledBatch(batch, true)
+			clear(batch)
+			batch = batch[:0]
+		}
+		if streamed > 0 || skipped > 0 {
+			pb.mu.Lock()
+			pb.ctr.streamed += streamed
+			pb.ctr.skipped += skipped
+			pb.mu.Unlock()
+			streamed, skipped = 0, 0
+		}
+		return ok
+	}
 	for {
 		select {
 		case <-f.stop:
 			return
 		default:
 		}
-		if next >= log.DurableEnd() {
+		end := log.DurableEnd()
+		if next >= end {
+			if !flush() {
+				return
+			}
 			// Take the change channel before looking again, so a batch
 			// made durable in between is not missed.
 			changed := log.Changed()
@@ -233,7 +275,8 @@ func (f *feeder) run(from uint64) {
 			}
 			continue
 		}
-		if f.p.journalQueued() >= hwm {
+		room := hwm - f.p.journalQueued()
+		if room <= 0 {
 			select {
 			case <-f.wake:
 			case <-f.stop:
@@ -241,61 +284,84 @@ func (f *feeder) run(from uint64) {
 			}
 			continue
 		}
-		frames, ok := pb.cache.get(next)
-		if !ok {
-			if rd == nil {
-				rd = log.NewReader(next)
-			} else if rd.Offset() != next {
-				rd.Seek(next)
+		for n := min(room, feedBatch); n > 0 && next < end; n-- {
+			frames, ok := pb.cache.get(next)
+			if !ok {
+				frames, ok = pb.back.get(next)
 			}
-			rec, err := rd.Next(context.Background())
-			if err != nil {
-				if errors.Is(err, durable.ErrOutOfRange) {
-					// Retention deleted it under us: skip to what is left
-					// and say so.
-					gone := log.First() - next
-					pb.s.mon.emit(Event{Type: EventJournalGap, Count: int(gone), Err: err})
-					next = log.First()
-					continue
+			if !ok {
+				if rd == nil {
+					rd = log.NewReader(next)
+				} else if rd.Offset() != next {
+					rd.Seek(next)
 				}
-				if !errors.Is(err, durable.ErrClosed) {
-					pb.s.log.Warn("journal read", "offset", next, "err", err)
-					pb.s.mon.emit(Event{Type: EventJournalGap, Err: err})
-				}
-				return
-			}
-			if frames, err = rec.Frames(); err != nil || len(frames) < 2 {
-				frames = nil
-			}
-		}
-		jr, err := parseHeaderChecked(next, frames)
-		if err != nil || !f.matches(jr.frames[1]) {
-			pb.mu.Lock()
-			pb.ctr.skipped++
-			pb.mu.Unlock()
-			next++
-			if next-sentTo >= skipEvery {
-				if !f.skip(sentTo, next) {
+				rec, err := rd.Next(context.Background())
+				if err != nil {
+					if !flush() {
+						return
+					}
+					if errors.Is(err, durable.ErrOutOfRange) {
+						// Retention deleted it under us: skip to what is
+						// left and say so.
+						gone := log.First() - next
+						pb.s.mon.emit(Event{Type: EventJournalGap, Count: int(gone), Err: err})
+						next = log.First()
+						break
+					}
+					if !errors.Is(err, durable.ErrClosed) {
+						pb.s.log.Warn("journal read", "offset", next, "err", err)
+						pb.s.mon.emit(Event{Type: EventJournalGap, Err: err})
+					}
 					return
 				}
-				sentTo = next
+				if frames, err = rec.Frames(); err != nil || len(frames) < 2 {
+					frames = nil
+				} else {
+					pb.back.put(next, 0, frames)
+				}
 			}
-			continue
+			jr, err := parseHeaderChecked(next, frames)
+			if err != nil || !f.matches(jr.frames[1]) {
+				skipped++
+				next++
+				if next-sentTo >= skipEvery {
+					if !flush() || !f.skip(sentTo, next) {
+						return
+					}
+					sentTo = next
+				}
+				continue
+			}
+			if !haveEpoch || next < epLo || next >= epHi {
+				epoch, epLo, epHi = pb.j.epochSpan(next)
+				haveEpoch = true
+			}
+			if cap(hdrs)-len(hdrs) < jwire.MaxStream {
+				hdrs = make([]byte, 0, jwire.MaxStream*feedBatch)
+			}
+			at := len(hdrs)
+			hdrs = jwire.AppendStream(hdrs, jwire.Stream{Offset: next, Epoch: epoch, Skip: next - sentTo, Time: jr.time})
+			k := len(jr.frames)
+			if cap(lists)-len(lists) < k {
+				lists = make([][]byte, 0, max(k, 4*feedBatch))
+			}
+			out := lists[len(lists) : len(lists)+k : len(lists)+k]
+			lists = lists[:len(lists)+k]
+			out[0] = hdrs[at:len(hdrs):len(hdrs)]
+			copy(out[1:], jr.frames[1:])
+			batch = append(batch, out)
+			streamed++
+			next++
+			sentTo = next
 		}
-		out := make([][]byte, len(jr.frames))
-		out[0] = jwire.AppendStream(make([]byte, 0, jwire.MaxStream),
-			jwire.Stream{Offset: next, Epoch: pb.j.epochOf(next), Skip: next - sentTo, Time: jr.time})
-		copy(out[1:], jr.frames[1:])
-		if !f.p.sendJournaled(out, true) {
+		if !flush() {
 			return
 		}
-		pb.mu.Lock()
-		pb.ctr.streamed++
-		pb.mu.Unlock()
-		next++
-		sentTo = next
 	}
 }
+
+// feedBatch is how many messages a feeder hands its pipe at once.
+const feedBatch = 64
 
 // skipEvery is how many filtered-out offsets a feeder lets pass before it
 // tells the subscriber (JSKIP), so a subscriber to a rare topic still
@@ -310,6 +376,9 @@ func (f *feeder) skip(lo, hi uint64) bool {
 // matches reports whether the subscriber's filter takes a message whose
 // first frame is first.
 func (f *feeder) matches(first []byte) bool {
+	if f.all.Load() {
+		return true
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.topics.Match(first)

@@ -187,6 +187,29 @@ func (p *pipe) sendJournaled(frames [][]byte, stream bool) bool {
 	return true
 }
 
+// sendJournaledBatch is sendJournaled for several messages under one
+// lock.
+func (p *pipe) sendJournaledBatch(msgs [][][]byte, stream bool) bool {
+	kind := uint8(itemJournal)
+	if stream {
+		kind = itemStream
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	for _, frames := range msgs {
+		p.q = append(p.q, outItem{kind: kind, msg: Msg{Frames: frames}})
+	}
+	p.jdata += len(msgs)
+	if p.hwm > 0 && p.jdata >= p.hwm {
+		p.full = true // the writer's next pass reports room (pipeWritable)
+	}
+	p.wakeLocked()
+	return true
+}
+
 // journalQueued is the number of journaled messages waiting.
 func (p *pipe) journalQueued() int {
 	p.mu.Lock()
