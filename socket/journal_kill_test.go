@@ -65,6 +65,8 @@ func runChild(role string) int {
 		err = streamPublisher(logf, dir, ep, n)
 	case "subscriber":
 		err = streamSubscriber(logf, dir, ep)
+	case "holder":
+		err = queueHolder(logf, ep)
 	default:
 		err = fmt.Errorf("unknown role %q", role)
 	}
@@ -155,6 +157,26 @@ func queueReceiver(logf *os.File, dir, ep string) error {
 			return err
 		}
 		logLine(logf, "A %d %d", d.ID.Offset, time.Now().UnixNano())
+	}
+}
+
+// queueHolder receives messages and holds them, never acknowledging,
+// logging each ("P <offset>"), until stopped or killed.
+func queueHolder(logf *os.File, ep string) error {
+	pull, err := socket.New(socket.Pull, socket.WithHeartbeat(100*time.Millisecond, 400*time.Millisecond, 0))
+	if err != nil {
+		return err
+	}
+	defer pull.Close()
+	if err := pull.Connect(ep); err != nil {
+		return err
+	}
+	for {
+		d, err := pull.RecvDelivery(context.Background())
+		if err != nil {
+			return err
+		}
+		logLine(logf, "P %d", d.ID.Offset) // held: never settled
 	}
 }
 
@@ -543,4 +565,44 @@ func checkStreamLog(t *testing.T, who int, path string, n uint64) (runs, replaye
 	}
 	require.Equal(t, n-1, last)
 	return runs, replayed
+}
+
+// A receiver process frozen with SIGSTOP while holding messages stops
+// answering heartbeats: the journaled sender drops it and delivers what
+// it held to another receiver, and every message is acknowledged once.
+func TestJournalFrozenReceiverIsRedelivered(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	push := newSocket(t, socket.Push, socket.WithJournalDir(filepath.Join(t.TempDir(), "j")),
+		socket.WithHeartbeat(100*time.Millisecond, 400*time.Millisecond, 0))
+	require.NoError(t, push.Bind("tcp://127.0.0.1:0"))
+	holder := &child{role: "holder", ep: push.LastEndpoint(), log: filepath.Join(t.TempDir(), "holder.log")}
+	holder.start(t)
+	defer holder.kill(t)
+	require.Eventually(t, func() bool { return len(push.Stats().Peers) == 1 && push.Stats().Peers[0].Connected },
+		20*time.Second, 5*time.Millisecond)
+	const n = 20
+	for i := range n {
+		require.NoError(t, push.Send(ctx, msgOf(strconv.Itoa(i))))
+	}
+	require.Eventually(t, func() bool { offs, _ := events(t, holder.log, "P"); return len(offs) == n },
+		20*time.Second, 5*time.Millisecond, "the holder got every message")
+	require.NoError(t, holder.cmd.Process.Signal(syscall.SIGSTOP))
+	defer holder.cmd.Process.Signal(syscall.SIGCONT) //nolint:errcheck // best effort before the kill
+
+	pull := newSocket(t, socket.Pull)
+	require.NoError(t, pull.Connect(push.LastEndpoint()))
+	seen := map[uint64]bool{}
+	for len(seen) < n {
+		d, err := pull.RecvDelivery(ctx)
+		require.NoError(t, err, "after %d of %d", len(seen), n)
+		assert.False(t, seen[d.ID.Offset], "offset %d twice", d.ID.Offset)
+		seen[d.ID.Offset] = true
+		assert.GreaterOrEqual(t, d.Count, 2, "a redelivery")
+		require.NoError(t, d.Ack())
+	}
+	require.NoError(t, push.WaitAcked(ctx))
+	st := push.Stats().Journal
+	assert.EqualValues(t, n, st.Acked)
+	assert.EqualValues(t, n, st.Redelivered)
 }
