@@ -180,6 +180,41 @@ func queueHolder(logf *os.File, ep string) error {
 	}
 }
 
+// startAll starts the children and kills whichever still run when the
+// test ends.
+func startAll(t *testing.T, all []*child) {
+	t.Helper()
+	for _, c := range all {
+		c.start(t)
+	}
+	t.Cleanup(func() {
+		for _, c := range all {
+			if c.cmd != nil {
+				c.kill(t)
+			}
+		}
+	})
+}
+
+// killLoop runs -kills rounds: after a random 50-300 ms of traffic it
+// SIGKILLs the children pick chooses, and restarts them up to 100 ms
+// later.
+func killLoop(t *testing.T, seed uint64, pick func(*rand.Rand) []*child) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), seed))
+	for k := 0; k < *kills; k++ {
+		time.Sleep(time.Duration(50+rng.IntN(250)) * time.Millisecond)
+		victims := pick(rng)
+		for _, v := range victims {
+			v.kill(t)
+		}
+		time.Sleep(time.Duration(rng.IntN(100)) * time.Millisecond)
+		for _, v := range victims {
+			v.start(t)
+		}
+	}
+}
+
 // child is a running child process.
 type child struct {
 	role, dir, ep, log string
@@ -260,36 +295,17 @@ func TestJournalQueueSurvivesKills(t *testing.T) {
 		{role: "receiver", dir: filepath.Join(root, "dedup1"), ep: ep, log: filepath.Join(root, "r1.log")},
 	}
 	all := append([]*child{sender}, receivers...)
-	for _, c := range all {
-		c.start(t)
-	}
-	defer func() {
-		for _, c := range all {
-			if c.cmd != nil {
-				c.kill(t)
-			}
-		}
-	}()
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	for k := 0; k < *kills; k++ {
-		time.Sleep(time.Duration(50+rng.IntN(250)) * time.Millisecond)
-		var victims []*child
+	startAll(t, all)
+	killLoop(t, 7, func(rng *rand.Rand) []*child {
 		switch r := rng.IntN(10); {
 		case r < 3:
-			victims = []*child{sender}
+			return []*child{sender}
 		case r < 8:
-			victims = []*child{receivers[rng.IntN(2)]}
+			return []*child{receivers[rng.IntN(2)]}
 		default:
-			victims = []*child{sender, receivers[rng.IntN(2)]}
+			return []*child{sender, receivers[rng.IntN(2)]}
 		}
-		for _, v := range victims {
-			v.kill(t)
-		}
-		time.Sleep(time.Duration(rng.IntN(100)) * time.Millisecond)
-		for _, v := range victims {
-			v.start(t)
-		}
-	}
+	})
 	// Let it finish: every message sent and acknowledged at the sender.
 	deadline := time.Now().Add(90*time.Second + time.Duration(n)*time.Millisecond)
 	for {
@@ -470,31 +486,14 @@ func TestJournalStreamSurvivesKills(t *testing.T) {
 		{role: "subscriber", dir: filepath.Join(root, "pos1"), ep: ep, log: filepath.Join(root, "s1.log")},
 	}
 	all := append([]*child{pub}, subs...)
-	for _, c := range all {
-		c.start(t)
-	}
-	defer func() {
-		for _, c := range all {
-			if c.cmd != nil {
-				c.kill(t)
-			}
-		}
-	}()
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 9))
-	for k := 0; k < *kills; k++ {
-		time.Sleep(time.Duration(50+rng.IntN(250)) * time.Millisecond)
+	startAll(t, all)
+	killLoop(t, 9, func(rng *rand.Rand) []*child {
 		victims := []*child{subs[rng.IntN(2)]}
 		if rng.IntN(4) == 0 {
 			victims = append(victims, pub)
 		}
-		for _, v := range victims {
-			v.kill(t)
-		}
-		time.Sleep(time.Duration(rng.IntN(100)) * time.Millisecond)
-		for _, v := range victims {
-			v.start(t)
-		}
-	}
+		return victims
+	})
 	deadline := time.Now().Add(90*time.Second + time.Duration(n)*time.Millisecond)
 	for {
 		finished := 0
