@@ -38,6 +38,8 @@ func FuzzGreeting(f *testing.F) {
 	f.Add(rawGreeting(3, 1, "PLAIN"))
 	f.Add(rawGreeting(2, 0, "NULL"))
 	f.Add([]byte("GET / HTTP/1.1\r\n\r\n"))
+	f.Add(append(rawGreeting(3, 1, "NULL"), rawReady("0000")...))
+	f.Add(append(rawGreeting(3, 1, "NULL"), rawReady("push")...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) >= greetingSize {
 			g, err := parseGreeting(data)
@@ -52,7 +54,9 @@ func FuzzGreeting(f *testing.F) {
 		// The whole handshake over the input must end cleanly either way.
 		c := streamConn(data, Options{})
 		defer c.Close()
-		info, err := c.Handshake(context.Background(), &transport.Config{SocketType: "PULL", MaxMsgSize: 1 << 10})
+		// Only a PUSH peer may talk to a PULL: any other type, however it
+		// is spelled, must be refused (a nil PeerTypes would accept all).
+		info, err := c.Handshake(context.Background(), &transport.Config{SocketType: "PULL", PeerTypes: []string{"PUSH"}, MaxMsgSize: 1 << 10})
 		if err == nil {
 			require.Equal(t, "PUSH", info.SocketType)
 			require.GreaterOrEqual(t, info.Version, 30)
