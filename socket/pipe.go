@@ -61,14 +61,21 @@ type pipe struct {
 	// the writer and not flushed yet (it would queue them again if the
 	// connection failed). It is what the HWM bounds, so a pipe never
 	// holds more than hwm messages.
-	data    int
-	jdata   int // journaled messages queued (a feeder's flow control)
-	hwm     int
-	full    bool // a TrySend was refused since the writer last released room
-	jfull   bool // sendJournaled reached the HWM since the last drain
-	closed  bool
-	waiting bool          // the writer waits on wake
-	wake    chan struct{} // token for the writer
+	data   int
+	jdata  int // journaled messages queued (a feeder's flow control)
+	hwm    int
+	full   bool // a TrySend was refused since the writer last released room
+	jfull  bool // sendJournaled reached the HWM since the last drain
+	closed bool
+	// The writer's role: who may write to the connection now (wstate),
+	// with the connection's writer state (w, nil between connections).
+	// A sending goroutine that finds the writer goroutine parked may take
+	// the role and write its message itself (inline.go).
+	wstate     uint8
+	w          *pipeWriter
+	inline     bool          // the socket type writes inline (REQ, REP)
+	stopWanted bool          // the writer goroutine waits for the role back, to end
+	wake       chan struct{} // token for the writer goroutine: the role is its again
 
 	drainOnce sync.Once
 	drained   chan struct{} // closed once nothing more will be written (linger)
@@ -103,6 +110,7 @@ func newPipe(s *Socket, id uint64, endpoint string, dialed bool) *pipe {
 		endpoint: endpoint,
 		dialed:   dialed,
 		hwm:      s.opts.sendHWM,
+		inline:   writesInline(s.typ),
 		q:        make([]outItem, 0, 16),
 		wake:     make(chan struct{}, 1),
 		drained:  make(chan struct{}),
@@ -146,7 +154,12 @@ func (p *pipe) TrySend(m Msg) bool {
 	}
 	p.q = append(p.q, outItem{kind: itemData, msg: m})
 	p.data++
-	p.wakeLocked()
+	if p.inline && p.wstate == wIdle && p.w.fits(m) {
+		p.wstate = wInline
+		p.s.claimInline(p)
+	} else {
+		p.wakeLocked()
+	}
 	p.mu.Unlock()
 	return true
 }
@@ -230,20 +243,35 @@ func (p *pipe) ResetSubscriptions(topics [][]byte) {
 	p.wakeLocked()
 }
 
+// States of the writer's role (pipe.wstate).
+const (
+	wNone   = iota // no connection: nobody writes
+	wIdle          // the writer goroutine is parked: the role is free
+	wBusy          // the writer goroutine holds the role
+	wInline        // a sending goroutine holds the role
+)
+
+// wakeLocked hands a free role to the writer goroutine, waking it. p.mu
+// must be held.
 func (p *pipe) wakeLocked() {
-	if p.waiting {
-		p.waiting = false
-		select {
-		case p.wake <- struct{}{}:
-		default:
-		}
+	if p.wstate == wIdle {
+		p.wstate = wBusy
+		p.token()
+	}
+}
+
+// token wakes the writer goroutine (the wake channel holds at most one
+// token; a stale one only makes it look again).
+func (p *pipe) token() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
 	}
 }
 
 // nudge wakes the writer (closing, linger).
 func (p *pipe) nudge() {
 	p.mu.Lock()
-	p.waiting = true
 	p.wakeLocked()
 	p.mu.Unlock()
 }
@@ -253,7 +281,6 @@ func (p *pipe) nudge() {
 // still count against the HWM until the writer has flushed them
 // (release). It reports whether the journal's queue was full since the
 // last call (so its feeders must be told the pipe is writable again).
-// With nothing queued it marks the writer as waiting for a wake token.
 func (p *pipe) popAll(spare []outItem) ([]outItem, bool) {
 	p.mu.Lock()
 	out := p.q
@@ -263,7 +290,6 @@ func (p *pipe) popAll(spare []outItem) ([]outItem, bool) {
 	if wasFull {
 		p.jfull = false
 	}
-	p.waiting = len(out) == 0
 	p.mu.Unlock()
 	return out, wasFull
 }

@@ -26,13 +26,31 @@ import (
 // room back while the other half is being written, as libzmq's pipes give
 // credit back at their low-water mark.
 func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
-	w := pipeWriter{p: p, conn: conn, lwm: lowWater(p.hwm)}
+	w := &pipeWriter{p: p, conn: conn, lwm: lowWater(p.hwm)}
 	if b, ok := conn.(buffering); ok && !b.Buffered() {
 		// Each message is handed over as it is written (inproc), and a
 		// write may wait for the peer: give its room back at once.
 		w.lwm = 1
 	}
+	w.tf, _ = conn.(tryFlusher)
+	p.mu.Lock()
+	p.w, p.wstate = w, wBusy
+	p.mu.Unlock()
+	err := w.run(ctx)
+	p.mu.Lock()
+	p.w, p.wstate = nil, wNone
+	p.mu.Unlock()
+	return err
+}
+
+// run is the writer goroutine's loop; it holds the writer's role except
+// while parked.
+func (w *pipeWriter) run(ctx context.Context) error {
+	p := w.p
 	for {
+		if w.err != nil {
+			return w.err // a write inline failed (it put its messages back)
+		}
 		batch, wasFull := p.popAll(w.spare())
 		if wasFull {
 			p.s.pipeWritable(p)
@@ -46,12 +64,16 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 				continue
 			}
 			if p.s.closing.Load() {
-				return p.lingerEnd(conn)
+				return p.lingerEnd(w.conn)
+			}
+			if !p.park() {
+				continue
 			}
 			select {
 			case <-p.wake:
+				p.acquire()
 			case <-ctx.Done():
-				return ctx.Err()
+				return w.stop(ctx.Err())
 			}
 			continue
 		}
@@ -80,6 +102,55 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 			}
 		}
 	}
+}
+
+// park gives up the writer's role when nothing is queued (and the socket
+// is not closing): the writer goroutine then waits for a token, which
+// comes with the role. It reports false when there is work instead.
+func (p *pipe) park() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.q) > 0 || p.s.closing.Load() {
+		return false
+	}
+	p.wstate = wIdle
+	return true
+}
+
+// acquire takes the writer's role back after a wake-up: the token came
+// with it, or was a stale one and the role is free, or a sending goroutine
+// writing inline has it and hands it over when done (another token).
+func (p *pipe) acquire() {
+	p.mu.Lock()
+	for p.wstate == wInline {
+		p.mu.Unlock()
+		<-p.wake
+		p.mu.Lock()
+	}
+	p.wstate = wBusy
+	p.mu.Unlock()
+}
+
+// stop takes the writer's role back for good when the connection's
+// context ends while the writer goroutine is parked: a sending goroutine
+// writing inline finishes first. What it left unflushed goes back to the
+// queue.
+func (w *pipeWriter) stop(err error) error {
+	p := w.p
+	p.mu.Lock()
+	p.stopWanted = true
+	p.mu.Unlock()
+	p.acquire()
+	p.mu.Lock()
+	p.stopWanted = false
+	p.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	if len(w.pending) > 0 {
+		return w.fail(err)
+	}
+	return err
 }
 
 // buffering is implemented by connections that may say their WriteMsg
@@ -124,6 +195,8 @@ type unflushed struct {
 type pipeWriter struct {
 	p       *pipe
 	conn    transport.Conn
+	tf      tryFlusher  // conn, if it can flush without waiting (inline writes)
+	err     error       // a write inline failed: the writer goroutine ends with it
 	pending []unflushed // oldest first; the last may be the batch in progress
 	free    [][]outItem
 	bytes   int // written since the last flush
@@ -181,6 +254,12 @@ func (w *pipeWriter) flush() error {
 	if err := w.conn.Flush(); err != nil {
 		return w.fail(err)
 	}
+	w.flushed()
+	return nil
+}
+
+// flushed settles and recycles every pending batch once they are flushed.
+func (w *pipeWriter) flushed() {
 	for _, u := range w.pending {
 		w.settle(u.batch[u.from:])
 		w.free = append(w.free, u.batch[:0])
@@ -188,7 +267,6 @@ func (w *pipeWriter) flush() error {
 	clear(w.pending)
 	w.pending = w.pending[:0]
 	w.done()
-	return nil
 }
 
 // flushBefore flushes while the last pending batch is in progress: its

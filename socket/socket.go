@@ -44,6 +44,7 @@ type Socket struct {
 	ctr  counters
 	mon  monitor
 	drop dropEvents
+	inl  inlineClaims // pipes a sending goroutine writes itself (inline.go)
 
 	ctx    context.Context // ends when the socket is fully closed
 	cancel context.CancelFunc
@@ -202,7 +203,9 @@ func (s *Socket) Send(ctx context.Context, m Msg) error {
 	if s.snd == nil {
 		return fmt.Errorf("%w: Send on %s", ErrNotSupported, s.typ)
 	}
-	if err := s.snd.Send(ctx, m); err != nil {
+	err := s.snd.Send(ctx, m)
+	s.writeClaimed()
+	if err != nil {
 		if errors.Is(err, transport.ErrClosed) {
 			return ErrClosed
 		}

@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 )
 
@@ -68,11 +69,37 @@ func runSide(argv []string) int {
 		}
 		defer stop()
 	}
+	if f := os.Getenv("PERFHARNESS_TRACE"); f != "" {
+		stop, err := startTrace(f + "." + args[1])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "perfharness:", err)
+			return 1
+		}
+		defer stop()
+	}
 	if err := s.run(*impl); err != nil {
 		fmt.Fprintln(os.Stderr, "perfharness:", err)
 		return 1
 	}
 	return 0
+}
+
+// startTrace writes an execution trace to file until the returned
+// function is called (PERFHARNESS_TRACE names the file, suffixed with the
+// side's role).
+func startTrace(file string) (func(), error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		trace.Stop()
+		f.Close()
+	}, nil
 }
 
 // run runs the side on an implementation.

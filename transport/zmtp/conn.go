@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/brookmq/brook/transport"
@@ -68,8 +69,10 @@ type Conn struct {
 	werr    error  // a control frame could not be written: sending is over
 	cmdBuf  []byte // PING or PONG written ahead of the buffer
 	encBuf  []byte
-	vec     [2][]byte   // buffer and large body of a vectored write
-	bufs    net.Buffers // consumed view of vec
+	vec     [2][]byte       // buffer and large body of a vectored write
+	bufs    net.Buffers     // consumed view of vec
+	raw     syscall.RawConn // the socket under rw, for TryFlush
+	rawNone bool            // rw is not a socket
 
 	// Heartbeats (heartbeat.go).
 	ctl     atomic.Uint32 // control frames due: ctlPing, ctlPong

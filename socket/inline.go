@@ -1,0 +1,145 @@
+package socket
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// Inline writes: a REQ or REP that sends while its peer's writer
+// goroutine is parked writes the message itself, from the sending
+// goroutine, instead of waking the writer: one goroutine hand-off (and,
+// on an idle machine, the thread wake-up that comes with it) less per
+// message each way, which is most of what a round trip costs beyond the
+// network. The write never waits: the message is encoded into the
+// connection's buffer and flushed with TryFlush; what the socket does not
+// take at once is left to the writer goroutine, woken as usual. REQ and
+// REP alternate sends and receives, so a send that finds the writer
+// parked is the whole burst; streaming types (PUSH, DEALER, PAIR...)
+// keep the writer goroutine, which batches.
+//
+// The pipe's writer role moves under the pipe's lock (pipe.wstate): TrySend
+// takes it for the sending goroutine when the writer goroutine is parked
+// (wIdle), and records the pipe as claimed; Socket.Send writes every
+// claimed pipe once the pattern has routed the message, and gives the
+// role back (to nobody, or to the writer goroutine when more is queued,
+// some bytes are left, the socket is closing or the connection ends).
+
+// tryFlusher is implemented by connections that can flush without waiting
+// (zmtp over a socket).
+type tryFlusher interface {
+	TryFlush() (bool, error)
+}
+
+// inlineMax bounds the wire size of a message written inline: it fits in
+// the connection's buffer without flushing on its own (flushBytes), and
+// larger messages gain nothing from skipping the writer.
+const inlineMax = 16 << 10
+
+// inlineClaims are the pipes whose writer role a sending goroutine took.
+type inlineClaims struct {
+	n      atomic.Int32 // len(claims), read without the lock
+	mu     sync.Mutex
+	claims []*pipe
+}
+
+// writesInline says whether a socket type's sends are written inline.
+func writesInline(t Type) bool { return t == Req || t == Rep }
+
+// fits says whether m may be written inline on this connection.
+func (w *pipeWriter) fits(m transport.Msg) bool {
+	if w.tf == nil {
+		return false
+	}
+	n := 0
+	for _, f := range m.Frames {
+		n += len(f) + 9
+	}
+	return n <= inlineMax
+}
+
+// claimInline records p, whose writer role was just taken for a sending
+// goroutine. p.mu is held.
+func (s *Socket) claimInline(p *pipe) {
+	s.inl.mu.Lock()
+	s.inl.claims = append(s.inl.claims, p)
+	s.inl.n.Store(int32(len(s.inl.claims)))
+	s.inl.mu.Unlock()
+}
+
+// writeClaimed writes every claimed pipe: Send calls it after the pattern
+// routed a message, so a claim made while routing is always written by
+// the goroutine that made it, or by another one that took it first.
+func (s *Socket) writeClaimed() {
+	if s.inl.n.Load() == 0 {
+		return
+	}
+	s.inl.mu.Lock()
+	claims := s.inl.claims
+	s.inl.claims = nil
+	s.inl.n.Store(0)
+	s.inl.mu.Unlock()
+	for _, p := range claims {
+		p.writeInline()
+	}
+}
+
+// writeInline writes what p has queued from the sending goroutine, which
+// holds p's writer role, and flushes it without waiting; then it gives the
+// role back.
+func (p *pipe) writeInline() {
+	w := p.w // stable while the role is held: the writer goroutine waits for it
+	batch, wasFull := p.popAll(w.spare())
+	if wasFull {
+		p.s.pipeWritable(p)
+	}
+	if len(batch) > 0 {
+		w.pending = append(w.pending, unflushed{batch: batch})
+		for i := range batch {
+			it := &batch[i]
+			size := it.wireSize()
+			if it.kind != itemData || size > inlineMax || w.bytes+size > flushBytes {
+				// Not for here: the writer goroutine takes it and the rest.
+				w.pending[len(w.pending)-1].batch = batch[:i]
+				p.unpop(batch[i:])
+				break
+			}
+			if err := w.write(it); err != nil {
+				w.err = w.fail(err)
+				break
+			}
+			w.bytes += size
+			w.held++
+		}
+	}
+	if w.err == nil && len(w.pending) > 0 {
+		done, err := w.tf.TryFlush()
+		switch {
+		case err != nil:
+			w.err = w.fail(err)
+		case done:
+			w.flushed()
+		}
+	}
+	if w.err != nil {
+		w.conn.Close() // the reader ends too; the writer goroutine reports why
+	}
+	p.mu.Lock()
+	if w.err == nil && len(w.pending) == 0 && len(p.q) == 0 && !p.stopWanted && !p.s.closing.Load() {
+		p.wstate = wIdle
+	} else {
+		p.wstate = wBusy
+		p.token()
+	}
+	p.mu.Unlock()
+}
+
+// unpop puts items taken from the queue but not written back in front of
+// it (they still count against the HWM).
+func (p *pipe) unpop(items []outItem) {
+	p.mu.Lock()
+	p.q = append(append(make([]outItem, 0, len(items)+len(p.q)), items...), p.q...)
+	p.mu.Unlock()
+	clear(items)
+}
