@@ -1,23 +1,32 @@
 package socket
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/brookmq/brook/transport"
 )
 
-// Inline writes: a REQ or REP that sends while its peer's writer
-// goroutine is parked writes the message itself, from the sending
-// goroutine, instead of waking the writer: one goroutine hand-off (and,
-// on an idle machine, the thread wake-up that comes with it) less per
-// message each way, which is most of what a round trip costs beyond the
-// network. The write never waits: the message is encoded into the
-// connection's buffer and flushed with TryFlush; what the socket does not
-// take at once is left to the writer goroutine, woken as usual. REQ and
-// REP alternate sends and receives, so a send that finds the writer
-// parked is the whole burst; streaming types (PUSH, DEALER, PAIR...)
-// keep the writer goroutine, which batches.
+// Inline writes: a socket that sends while its peer's writer goroutine is
+// parked writes the message itself, from the sending goroutine, instead
+// of waking the writer: one goroutine hand-off (and, on an idle machine,
+// the thread wake-up that comes with it) less per message each way, which
+// is most of what a round trip costs beyond the network. The write never
+// waits: the message is encoded into the connection's buffer and flushed
+// with TryFlush; what the socket does not take at once is left to the
+// writer goroutine, woken as usual.
+//
+// REQ and REP alternate sends and receives, so a send that finds the
+// writer parked is the whole burst: they always write inline. PUSH,
+// DEALER, ROUTER and PAIR write inline only when the writer has been
+// parked for inlineQuiet: a stream keeps its writer goroutine, which
+// batches many messages per syscall, while a lone message (a request, a
+// reply, a paced stream) goes out at once. Types that send one message to
+// many pipes (PUB, XPUB, XSUB) keep their writers, which work in
+// parallel; so do journaled sockets, whose journal sends from its own
+// goroutines.
 //
 // The pipe's writer role moves under the pipe's lock (pipe.wstate): TrySend
 // takes it for the sending goroutine when the writer goroutine is parked
@@ -44,8 +53,51 @@ type inlineClaims struct {
 	claims []*pipe
 }
 
-// writesInline says whether a socket type's sends are written inline.
-func writesInline(t Type) bool { return t == Req || t == Rep }
+// inlineQuiet is how long a streaming type's writer must have been parked
+// for a send to be written inline.
+const inlineQuiet = 20 * time.Microsecond
+
+// Inline write policies of a pipe (pipe.inline).
+const (
+	inlineNever     = iota
+	inlineWhenQuiet // when the writer has been parked for inlineQuiet
+	inlineAlways
+)
+
+// inlinePolicy is the inline write policy of s's pipes.
+func (s *Socket) inlinePolicy() uint8 {
+	if s.jnl != nil {
+		return inlineNever
+	}
+	switch s.typ {
+	case Req, Rep:
+		return inlineAlways
+	case Push, Dealer, Router, Pair:
+		return inlineWhenQuiet
+	}
+	return inlineNever
+}
+
+// takesInline says whether a send of m may take p's writer role: the
+// writer is parked, quiet long enough for the pipe's policy, and the
+// connection can flush m without waiting. p.mu is held.
+func (p *pipe) takesInline(m transport.Msg) bool {
+	if p.wstate != wIdle || p.inline == inlineNever {
+		return false
+	}
+	if p.inline == inlineWhenQuiet && time.Since(p.parked) < inlineQuiet {
+		return false
+	}
+	return p.w.fits(m)
+}
+
+// route has the pattern route m, then writes what the routing claimed
+// inline (every caller of the pattern's Send goes through here).
+func (s *Socket) route(ctx context.Context, m Msg) error {
+	err := s.snd.Send(ctx, m)
+	s.writeClaimed()
+	return err
+}
 
 // fits says whether m may be written inline on this connection.
 func (w *pipeWriter) fits(m transport.Msg) bool {
@@ -128,6 +180,9 @@ func (p *pipe) writeInline() {
 	p.mu.Lock()
 	if w.err == nil && len(w.pending) == 0 && len(p.q) == 0 && !p.stopWanted && !p.s.closing.Load() {
 		p.wstate = wIdle
+		if p.inline == inlineWhenQuiet {
+			p.parked = time.Now() // a stream's next sends go to the writer goroutine
+		}
 	} else {
 		p.wstate = wBusy
 		p.token()

@@ -133,3 +133,40 @@ func TestInlineWriteAtConnectionEnd(t *testing.T) {
 	defer p.mu.Unlock()
 	assert.Equal(t, 1, len(flushed)+len(p.q), "flushed or queued again, once")
 }
+
+// A streaming type writes inline only when its writer has been parked
+// for a while: a lone message goes out at once, the next ones of a
+// stream go to the writer goroutine, which batches them.
+func TestInlineWhenQuiet(t *testing.T) {
+	s, err := New(Push)
+	require.NoError(t, err)
+	defer s.Close()
+	c := &tryConn{fakeConn: fakeConn{failAfter: -1}, try: "all"}
+	p := newPipe(s, 1, "test", true)
+	ctx, cancel := context.WithCancel(context.Background())
+	werr := make(chan error, 1)
+	go func() { werr <- p.writeLoop(ctx, c) }()
+	require.Eventually(t, func() bool { return p.state() == wIdle }, 10*time.Second, time.Millisecond)
+
+	p.mu.Lock()
+	p.parked = time.Now().Add(-time.Second) // quiet for a second
+	p.mu.Unlock()
+	require.True(t, p.TrySend(seqMsg(0)))
+	assert.Equal(t, uint8(wInline), p.state(), "a lone message is written inline")
+	s.writeClaimed()
+	p.mu.Lock()
+	assert.Less(t, time.Since(p.parked), time.Minute, "the inline write counts as activity")
+	p.parked = time.Now().Add(time.Hour) // as if it had just written
+	p.mu.Unlock()
+	require.True(t, p.TrySend(seqMsg(1)))
+	assert.NotEqual(t, uint8(wInline), p.state(), "a stream's next message goes to the writer goroutine")
+	require.Eventually(t, func() bool {
+		flushed, _ := c.state()
+		return len(flushed) == 2
+	}, 10*time.Second, time.Millisecond)
+	cancel()
+	require.ErrorIs(t, <-werr, context.Canceled)
+	flushed, tries := c.state()
+	assert.Equal(t, []uint64{0, 1}, flushed)
+	assert.Equal(t, 1, tries, "only the lone message was flushed inline")
+}

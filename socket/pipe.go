@@ -3,6 +3,7 @@ package socket
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/brookmq/brook/durable"
 	"github.com/brookmq/brook/transport"
@@ -73,7 +74,8 @@ type pipe struct {
 	// the role and write its message itself (inline.go).
 	wstate     uint8
 	w          *pipeWriter
-	inline     bool          // the socket type writes inline (REQ, REP)
+	inline     uint8         // inline write policy (inline.go)
+	parked     time.Time     // when the writer goroutine last parked
 	stopWanted bool          // the writer goroutine waits for the role back, to end
 	wake       chan struct{} // token for the writer goroutine: the role is its again
 
@@ -110,7 +112,7 @@ func newPipe(s *Socket, id uint64, endpoint string, dialed bool) *pipe {
 		endpoint: endpoint,
 		dialed:   dialed,
 		hwm:      s.opts.sendHWM,
-		inline:   writesInline(s.typ),
+		inline:   s.inlinePolicy(),
 		q:        make([]outItem, 0, 16),
 		wake:     make(chan struct{}, 1),
 		drained:  make(chan struct{}),
@@ -154,7 +156,7 @@ func (p *pipe) TrySend(m Msg) bool {
 	}
 	p.q = append(p.q, outItem{kind: itemData, msg: m})
 	p.data++
-	if p.inline && p.wstate == wIdle && p.w.fits(m) {
+	if p.takesInline(m) {
 		p.wstate = wInline
 		p.s.claimInline(p)
 	} else {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"time"
 
 	"github.com/brookmq/brook/socket/internal/jwire"
 	"github.com/brookmq/brook/transport"
@@ -114,6 +115,9 @@ func (p *pipe) park() bool {
 		return false
 	}
 	p.wstate = wIdle
+	if p.inline == inlineWhenQuiet {
+		p.parked = time.Now()
+	}
 	return true
 }
 

@@ -203,9 +203,7 @@ func (s *Socket) Send(ctx context.Context, m Msg) error {
 	if s.snd == nil {
 		return fmt.Errorf("%w: Send on %s", ErrNotSupported, s.typ)
 	}
-	err := s.snd.Send(ctx, m)
-	s.writeClaimed()
-	if err != nil {
+	if err := s.route(ctx, m); err != nil {
 		if errors.Is(err, transport.ErrClosed) {
 			return ErrClosed
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -179,9 +180,12 @@ func (s side) brookConnsLocal() error {
 		echoed++
 	}
 	rss, heap := rssKiB(), liveHeap()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
 	n := float64(s.count)
-	fmt.Printf("RESULT echoed=%d RSS_KiB_per_conn=%.1f heap_KiB_per_conn=%.1f peakRSS_KiB=%d\n",
-		echoed, float64(rss-baseRSS)/n, (float64(heap)-float64(baseHeap))/1024/n, peakRSSKiB())
+	fmt.Printf("RESULT echoed=%d RSS_KiB_per_conn=%.1f heap_KiB_per_conn=%.1f stack_KiB_per_conn=%.1f goroutines_per_conn=%.2f peakRSS_KiB=%d\n",
+		echoed, float64(rss-baseRSS)/n, (float64(heap)-float64(baseHeap))/1024/n,
+		float64(ms.StackInuse)/1024/n, float64(runtime.NumGoroutine())/n, peakRSSKiB())
 	return nil
 }
 
@@ -236,6 +240,6 @@ func (s side) brookConnsRemote() error {
 	if err := dealers[0].Send(ctx, socket.NewMsg([]byte("stop"))); err != nil {
 		return err
 	}
-	fmt.Printf("RESULT cold_s=%.3f warm_s=%.3f peakRSS_KiB=%d\n", times[0].Seconds(), times[1].Seconds(), peakRSSKiB())
+	fmt.Printf("RESULT cold_s=%.3f warm_s=%.3f peerPeakRSS_KiB=%d\n", times[0].Seconds(), times[1].Seconds(), peakRSSKiB())
 	return nil
 }

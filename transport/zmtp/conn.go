@@ -39,9 +39,9 @@ type Conn struct {
 	// first ReadMsg and read only by the reading goroutine.
 	onCommand transport.CommandHandler
 
-	// Buffer sizes once the handshake is done; until then the Conn holds
-	// only a small read buffer and no write buffer, so connections that
-	// never finish their handshake cost little memory.
+	// The largest buffers once the handshake is done (buffers.go); until
+	// then the Conn holds only a small read buffer and no write buffer, so
+	// connections that never finish their handshake cost little memory.
 	rbufSize, wbufSize int
 
 	// Reader state, owned by the goroutine in ReadMsg (or Handshake).
@@ -73,6 +73,10 @@ type Conn struct {
 	bufs    net.Buffers     // consumed view of vec
 	raw     syscall.RawConn // the socket under rw, for TryFlush
 	rawNone bool            // rw is not a socket
+
+	// Buffers that grow with load and shrink when idle (buffers.go):
+	// read side owned by the reader, write side guarded by wmu.
+	mem buffers
 
 	// Heartbeats (heartbeat.go).
 	ctl     atomic.Uint32 // control frames due: ctlPing, ctlPong

@@ -18,10 +18,11 @@ func (c *Conn) TryFlush() (bool, error) {
 	case c.wclosed:
 		return true, nil
 	}
-	if c.ctl.Load() != 0 && c.wn+maxControl <= len(c.wbuf) {
+	if c.ctl.Load() != 0 && c.reserve(maxControl) == nil {
 		c.wn = len(c.appendControl(c.wbuf[:c.wn]))
 	}
 	if c.wn == 0 {
+		c.idleWrite()
 		return true, nil
 	}
 	n, err := c.writeNow(c.wbuf[:c.wn])
@@ -37,5 +38,6 @@ func (c *Conn) TryFlush() (bool, error) {
 		return false, nil
 	}
 	c.wmid = c.wopen
+	c.idleWrite()
 	return true, nil
 }

@@ -224,7 +224,7 @@ static void conns(void *ctx, int local, const char *ep, size_t size, long count)
     }
     if (zmq_send(d[0], "stop", 4, 0) < 0)
         die("zmq_send");
-    printf("RESULT cold_s=%.3f warm_s=%.3f peakRSS_KiB=%ld\n", t[0], t[1], peak_rss_kib());
+    printf("RESULT cold_s=%.3f warm_s=%.3f peerPeakRSS_KiB=%ld\n", t[0], t[1], peak_rss_kib());
     for (long i = 0; i < count; i++)
         zmq_close(d[i]);
     free(d);
