@@ -3,7 +3,6 @@ package durable
 import (
 	"context"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -73,18 +72,7 @@ func TestAppendCancelledWhileSyncing(t *testing.T) {
 	l := openT(t, imgDir, WithFS(mfs))
 	defer func() { require.NoError(t, l.Close()) }()
 	appendN(t, l, 0, 1)
-	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	mfs.setFault(func(op, name string) error {
-		if op == "sync" && strings.Contains(name, segSuffix) {
-			select {
-			case entered <- struct{}{}:
-			default:
-			}
-			<-release
-		}
-		return nil
-	})
+	entered, release := holdSegmentSyncs(mfs)
 	ctx, cancel := context.WithCancel(context.Background())
 	type result struct {
 		off uint64

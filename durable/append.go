@@ -27,14 +27,14 @@ import (
 // Errors returned before anything was queued (ErrClosed, ErrReadOnly,
 // ErrTooLarge, ErrFull from the free-space floor) come with offset 0.
 func (l *Log) Append(ctx context.Context, payload []byte) (uint64, error) {
-	return l.append(ctx, 0, payload, nil, true)
+	return l.append(ctx, 0, payload, nil, true, nil)
 }
 
 // AppendMsg adds one multipart record holding frames (a ZeroMQ message) and
 // returns its offset; Record.Frames gives the frames back. It behaves like
 // Append otherwise.
 func (l *Log) AppendMsg(ctx context.Context, frames [][]byte) (uint64, error) {
-	return l.append(ctx, record.FlagMultipart, nil, frames, true)
+	return l.append(ctx, record.FlagMultipart, nil, frames, true, nil)
 }
 
 // AppendAsync queues one record and returns its offset without waiting for
@@ -52,17 +52,29 @@ func (l *Log) AppendMsg(ctx context.Context, frames [][]byte) (uint64, error) {
 // In Always mode, which means one fsync per record, AppendAsync writes and
 // fsyncs the record before it returns, like Append.
 func (l *Log) AppendAsync(ctx context.Context, payload []byte) (uint64, error) {
-	return l.append(ctx, 0, payload, nil, false)
+	return l.append(ctx, 0, payload, nil, false, nil)
 }
 
 // AppendMsgAsync is AppendAsync for a multipart record holding frames.
 func (l *Log) AppendMsgAsync(ctx context.Context, frames [][]byte) (uint64, error) {
-	return l.append(ctx, record.FlagMultipart, nil, frames, false)
+	return l.append(ctx, record.FlagMultipart, nil, frames, false, nil)
+}
+
+// AppendMsgAsyncStamped is AppendMsgAsync that calls stamp with the offset
+// and the timestamp (Unix nanoseconds, as Record.Time) the record receives,
+// after they are assigned and before the frames are encoded, so the caller
+// can write them into a frame of its own (a header) and the stored record
+// carries the same time that OffsetAt searches. stamp runs under the Log's
+// append lock: it must be quick and must not call the Log. It is not called
+// when nothing is queued.
+func (l *Log) AppendMsgAsyncStamped(ctx context.Context, frames [][]byte, stamp func(off uint64, ts int64)) (uint64, error) {
+	return l.append(ctx, record.FlagMultipart, nil, frames, false, stamp)
 }
 
 // append checks and queues a record; with wait set it then waits until the
-// sync mode acknowledges it.
-func (l *Log) append(ctx context.Context, flags uint32, payload []byte, frames [][]byte, wait bool) (uint64, error) {
+// sync mode acknowledges it. A non-nil stamp is called as
+// AppendMsgAsyncStamped describes.
+func (l *Log) append(ctx context.Context, flags uint32, payload []byte, frames [][]byte, wait bool, stamp func(uint64, int64)) (uint64, error) {
 	if l.ro {
 		return 0, ErrReadOnly
 	}
@@ -82,7 +94,7 @@ func (l *Log) append(ctx context.Context, flags uint32, payload []byte, frames [
 		// the writer goroutine and back on the path of every append.
 		l.alwaysMu.Lock()
 		defer l.alwaysMu.Unlock()
-		off, err := l.enqueue(ctx, flags, payload, frames, n, false)
+		off, err := l.enqueue(ctx, flags, payload, frames, n, false, stamp)
 		if err != nil {
 			return 0, err
 		}
@@ -91,7 +103,7 @@ func (l *Log) append(ctx context.Context, flags uint32, payload []byte, frames [
 		l.writeMu.Unlock()
 		return off, l.wait(ctx, &l.durable, off)
 	}
-	off, err := l.enqueue(ctx, flags, payload, frames, n, true)
+	off, err := l.enqueue(ctx, flags, payload, frames, n, true, stamp)
 	if err != nil || !wait {
 		return off, err
 	}
@@ -152,7 +164,7 @@ func (l *Log) checkAssigned(off uint64) error {
 // (until ctx ends) while the pending batch is full. With kick set it wakes
 // the writer goroutine if it is idle; otherwise the caller drains the batch
 // itself.
-func (l *Log) enqueue(ctx context.Context, flags uint32, payload []byte, frames [][]byte, n int, kick bool) (uint64, error) {
+func (l *Log) enqueue(ctx context.Context, flags uint32, payload []byte, frames [][]byte, n int, kick bool, stamp func(uint64, int64)) (uint64, error) {
 	size := record.Size(n)
 	l.mu.Lock()
 	for {
@@ -168,13 +180,20 @@ func (l *Log) enqueue(ctx context.Context, flags uint32, payload []byte, frames 
 			break
 		}
 		room := l.room
+		l.roomWaiters++
 		l.mu.Unlock()
+		var err error
 		select {
 		case <-room:
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			err = ctx.Err()
 		}
 		l.mu.Lock()
+		l.roomWaiters--
+		if err != nil {
+			l.mu.Unlock()
+			return 0, err
+		}
 	}
 	if floor := l.opts.minFree; floor > 0 {
 		need := floor + uint64(l.pendingBytes+size)
@@ -199,6 +218,9 @@ func (l *Log) enqueue(ctx context.Context, flags uint32, payload []byte, frames 
 		next := &segment{base: off, path: l.path(segName(off)), size: segHdrSize, end: off, created: ts}
 		l.segs = append(l.segs, next)
 		seg, create = next, true
+	}
+	if stamp != nil {
+		stamp(off, ts)
 	}
 	buf := l.pending.tail(seg, create)
 	h := record.Header{Offset: off, Lag: record.LagFor(off, l.durable.Load()), Time: ts, Flags: flags}
@@ -230,6 +252,8 @@ func (l *Log) enqueue(ctx context.Context, flags uint32, payload []byte, frames 
 
 // freeRoom wakes appenders waiting for room in the pending batch. (mu held)
 func (l *Log) freeRoom() {
-	close(l.room)
-	l.room = make(chan struct{})
+	if l.roomWaiters > 0 {
+		close(l.room)
+		l.room = make(chan struct{})
+	}
 }

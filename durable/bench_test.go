@@ -40,8 +40,8 @@ func (l *latencies) report(b *testing.B, elapsed time.Duration) {
 
 // benchAppend appends b.N 256-byte records from producers goroutines,
 // timing every sample-th append.
-func benchAppend(b *testing.B, mode SyncMode, producers, sample int) {
-	l, err := Open(b.TempDir(), WithSync(mode), WithRetainBytes(512<<20))
+func benchAppend(b *testing.B, mode SyncMode, producers, sample int, opts ...Option) {
+	l, err := Open(b.TempDir(), append([]Option{WithSync(mode), WithRetainBytes(512 << 20)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -132,4 +132,60 @@ func benchBareFdatasync(b *testing.B) {
 	b.StopTimer()
 	lat.add(d)
 	lat.report(b, elapsed)
+}
+
+// BenchmarkPreallocate measures Always (one fdatasync per append) and Group
+// (64 producers) with segments that grow with every append and with
+// preallocated segments, in the same run: with preallocation an fdatasync
+// no longer commits a new file size.
+func BenchmarkPreallocate(b *testing.B) {
+	for _, pre := range []bool{false, true} {
+		name := map[bool]string{false: "grow", true: "prealloc"}[pre]
+		b.Run("Always/"+name, func(b *testing.B) { benchAppend(b, Always, 1, 1, WithPreallocate(pre)) })
+		b.Run("Group64/"+name, func(b *testing.B) { benchAppend(b, Group, 64, 1, WithPreallocate(pre)) })
+	}
+}
+
+// BenchmarkAppendAsync compares, in Group mode with 256-byte records, one
+// goroutine keeping up to 4096 appends in flight with AppendAsync and
+// WaitDurable against 256 goroutines calling Append.
+func BenchmarkAppendAsync(b *testing.B) {
+	b.Run("Append/256-goroutines", func(b *testing.B) { benchAppend(b, Group, 256, 1<<30) })
+	b.Run("AppendAsync/1-goroutine", func(b *testing.B) {
+		l, err := Open(b.TempDir(), WithRetainBytes(512<<20))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer l.Close()
+		payload := make([]byte, benchRecord)
+		ctx := context.Background()
+		const window = 4096
+		b.SetBytes(benchRecord)
+		b.ReportAllocs()
+		b.ResetTimer()
+		start := time.Now()
+		var last uint64
+		for i := range b.N {
+			off, err := l.AppendAsync(ctx, payload)
+			if err != nil {
+				b.Fatal(err)
+			}
+			last = off
+			// Keep at most window appends in flight: wait for the oldest.
+			if i >= window && l.DurableEnd() <= off-window {
+				if err := l.WaitDurable(ctx, off-window); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		if err := l.WaitDurable(ctx, last); err != nil {
+			b.Fatal(err)
+		}
+		elapsed := time.Since(start)
+		b.StopTimer()
+		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "appends/s")
+		if syncs := l.Stats().Syncs; syncs > 0 {
+			b.ReportMetric(float64(b.N)/float64(syncs), "appends/sync")
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"sync"
@@ -27,17 +28,9 @@ func runChild(role string) int {
 	dir := os.Getenv(childDirEnv)
 	switch role {
 	case "lock":
-		l, err := Open(dir)
-		switch {
-		case errors.Is(err, ErrLocked):
-			fmt.Println("locked")
-		case err != nil:
-			fmt.Println("error", err)
-		default:
-			fmt.Println("opened")
-			_ = l.Close()
-		}
-		return 0
+		return lockProbe(func() (io.Closer, error) { return Open(dir) })
+	case "positions-lock":
+		return lockProbe(func() (io.Closer, error) { return OpenPositions(dir) })
 	case "write":
 		// Append records 10..409 (payloadFor) over small segments and exit.
 		l, err := Open(dir, WithSegmentSize(killSegmentSize))
@@ -78,6 +71,22 @@ func runChild(role string) int {
 	return 2
 }
 
+// lockProbe opens something that takes a lock and prints whether it was
+// "locked", "opened" (and closed again) or failed otherwise.
+func lockProbe(open func() (io.Closer, error)) int {
+	c, err := open()
+	switch {
+	case errors.Is(err, ErrLocked):
+		fmt.Println("locked")
+	case err != nil:
+		fmt.Println("error", err)
+	default:
+		fmt.Println("opened")
+		_ = c.Close()
+	}
+	return 0
+}
+
 func killOptions(mode SyncMode) []Option {
 	return []Option{WithSync(mode), WithSegmentSize(killSegmentSize), WithRetainConsumed(),
 		WithCursorPersistInterval(0), WithIndexInterval(512)}
@@ -103,7 +112,21 @@ func appendChild(dir string, mode SyncMode, iter int) int {
 		fmt.Println("error", err)
 		return 2
 	}
+	// The consumer also keeps its position in a positions store, as a
+	// resuming subscriber of another journal would.
+	ps, err := OpenPositions(dir + ".positions")
+	if err != nil {
+		fmt.Println("error", err)
+		return 2
+	}
+	pos, err := ps.Position("consumer")
+	if err != nil {
+		fmt.Println("error", err)
+		return 2
+	}
 	ctx := context.Background()
+	ep := l.Epoch()
+	report("epoch %d %d %d\n", ep.N, ep.Start, l.End())
 	report("ready\n")
 	for p := range killProducers {
 		go func() {
@@ -127,6 +150,14 @@ func appendChild(dir string, mode SyncMode, iter int) int {
 		if err == nil && n%16 == 0 {
 			if err = c.Commit(); err == nil {
 				report("commit %d\n", c.Offset())
+			}
+		}
+		if err == nil && n%16 == 8 {
+			floor := c.Offset()
+			if err = pos.Seek(floor); err == nil {
+				if err = ps.Commit(ctx); err == nil {
+					report("poscommit %d\n", floor)
+				}
 			}
 		}
 		if err != nil {

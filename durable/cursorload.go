@@ -1,12 +1,8 @@
 package durable
 
-import (
-	"path/filepath"
-	"strings"
-)
-
-// loadCursors reads every cursor file, falling back to the previous copy when
-// the current one is damaged or missing, and clamps cursors past the end.
+// loadCursors reads every cursor from the newest valid copy of its file,
+// clamps cursors past the end and (for a writer) rewrites those not loaded
+// from their current file, then removes leftover temporary files.
 func (l *Log) loadCursors() error {
 	dir := l.path(cursorDir)
 	names, err := l.fs.ReadDir(dir)
@@ -16,84 +12,49 @@ func (l *Log) loadCursors() error {
 		}
 		return err
 	}
-	seen := make(map[string]bool)
-	removed := false
-	for _, n := range names {
-		switch {
-		case strings.HasSuffix(n, tmpSuffix):
-			if !l.ro {
-				if err := l.fs.Remove(filepath.Join(dir, n)); err != nil && !isNotExist(err) {
-					return err
-				}
-				removed = true
-			}
-		case strings.HasSuffix(n, prevSuffix):
-			seen[strings.TrimSuffix(n, prevSuffix)] = true
-		default:
-			seen[n] = true
-		}
-	}
-	if removed {
-		if err := l.fs.SyncDir(dir); err != nil {
-			return err
-		}
-	}
-	for name := range seen {
-		if !validCursorName(name) {
-			continue
-		}
+	entries, temps := ackFileNames(names, validName)
+	for _, name := range entries {
 		if err := l.loadCursor(name); err != nil {
 			return err
 		}
 	}
-	return nil
+	if l.ro {
+		return nil
+	}
+	return removeTemps(l.fs, dir, temps)
 }
 
 func (l *Log) loadCursor(name string) error {
-	c := &Cursor{l: l, name: name, path: l.path(filepath.Join(cursorDir, name))}
-	floor, rs, ok := l.readCursorFile(c.path)
-	if !ok {
+	c := l.newCursor(name)
+	f, from := loadAckFile(l.fs, c.path)
+	switch from {
+	case copyNone:
 		l.recovery.CursorFallbacks = append(l.recovery.CursorFallbacks, name)
-		floor, rs, ok = l.readCursorFile(c.path + prevSuffix)
-		if !ok {
-			l.opts.logger.Warn("journal cursor unreadable, reset to oldest record", "cursor", name)
-			floor, rs = l.firstLocked(), nil
-		}
+		l.opts.logger.Warn("journal cursor unreadable, reset to oldest record", "cursor", name)
+		f = ackFile{acks: ackSet{floor: l.firstLocked()}}
+	case copyNewer, copyPrev:
+		l.recovery.CursorFallbacks = append(l.recovery.CursorFallbacks, name)
 	}
+	c.acks, c.epoch, c.gen = f.acks, f.epoch, f.gen
 	end := l.next
-	clamped := false
-	if floor > end {
-		floor, rs, clamped = end, nil, true
+	clip := c.acks.clip(end)
+	clamped := !clip.equal(c.acks)
+	c.acks = clip
+	c.persisted.Store(c.acks.floor)
+	c.version = 1
+	if from == copyCurrent && !clamped {
+		c.saved = 1
 	}
-	for i, r := range rs {
-		if r.hi > end {
-			rs, clamped = rs[:i], true
-			break
-		}
-	}
-	c.floor, c.ranges = floor, rs
-	c.persisted.Store(floor)
 	l.cursors[name] = c
 	if clamped {
 		l.recovery.ClampedCursors = append(l.recovery.ClampedCursors, name)
 		l.opts.logger.Warn("journal cursor past the end clamped", "cursor", name, "end", end)
 	}
-	if !l.ro && (clamped || !ok) {
-		c.mu.Lock()
-		err := c.persistLocked()
-		c.mu.Unlock()
-		return err
+	if l.ro || c.saved == c.version {
+		return nil
 	}
-	return nil
-}
-
-func (l *Log) readCursorFile(path string) (uint64, []ackRange, bool) {
-	b, err := readWhole(l.fs, path, cursorHdr+cursorRange*(1<<20))
-	if err != nil {
-		return 0, nil, false
-	}
-	floor, rs, err := decodeCursor(b)
-	return floor, rs, err == nil
+	c.epoch = l.metaNow().epoch().N
+	return c.persist(false)
 }
 
 // firstLocked is First without taking mu (used during Open).
@@ -104,7 +65,7 @@ func (l *Log) firstLocked() uint64 {
 	return l.segs[0].base
 }
 
-// commitAll persists every dirty cursor (at Close).
+// commitAll persists every cursor with unsaved changes (at Close).
 func (l *Log) commitAll() error {
 	l.mu.Lock()
 	cs := make([]*Cursor, 0, len(l.cursors))
@@ -114,13 +75,12 @@ func (l *Log) commitAll() error {
 	l.mu.Unlock()
 	var first error
 	for _, c := range cs {
-		c.mu.Lock()
-		if c.dirty && !c.deleted {
-			if err := c.persistLocked(); err != nil && first == nil {
-				first = err
-			}
+		if !c.dirty() {
+			continue
 		}
-		c.mu.Unlock()
+		if err := c.persist(false); err != nil && first == nil {
+			first = err
+		}
 	}
 	return first
 }

@@ -17,8 +17,9 @@
 //     shorter journal.
 //   - Offsets are stable within an epoch (see Epoch): Open starts a new
 //     epoch whenever recovery might have dropped records that were visible
-//     before (no clean shutdown, or anything cut or repaired), and records
-//     below the new epoch's start are the same in every later epoch. So
+//     before (no clean shutdown, or anything cut or repaired), starting at
+//     the offset after the last record kept, and Log.StableSince says below
+//     which offset an earlier epoch's records are all still there. So
 //     (journal id, epoch, offset) never names two different records.
 //   - An append acknowledged in Group (the default) or Always sync mode has
 //     been fsynced (fdatasync) and survives a process kill, and power loss
@@ -34,8 +35,11 @@
 //     nothing is acknowledged any more until it is closed and reopened. A
 //     failed fsync is never retried, since the kernel may already have
 //     dropped the dirty pages.
-//   - A persisted cursor never points past the durable end. Below the
-//     free-space floor Append fails with ErrFull before writing anything.
+//   - A persisted cursor never points past the durable end, and neither a
+//     cursor nor a position forgets an acknowledgement it accepted (one that
+//     would overflow the range bound is refused with ErrRangesFull). Below
+//     the free-space floor Append fails with ErrFull before writing
+//     anything.
 //   - Readers see records up to the durable end in Group and Always mode,
 //     up to the written end in Interval and None mode and in a ReadOnly Log.
 //
@@ -62,9 +66,9 @@
 // All integers are little-endian. Every small file starts with the same
 // 16-byte header: an 8-byte ASCII magic, a uint32 format version (2) and a
 // CRC32C (Castagnoli) of the whole file with the CRC field itself left out.
-// Every file of a journal carries format version 2; version 1 journals
-// (before epochs and the record lag) are refused with an error naming the
-// version.
+// Every file of a journal carries format version 2; a version 1 journal
+// (before epochs and the record lag) is refused with ErrFormatVersion,
+// whatever the repair policy, and left untouched.
 //
 // # META (56 bytes + 16 per epoch)
 //
@@ -182,32 +186,67 @@
 // ending with offset next; anything else (and a CLEAN failing its CRC) is
 // corruption.
 //
-// # Cursor file (cursors/<name>)
+// # Cursor and position files (cursors/<name>, <positions dir>/<name>)
 //
-//	 0       8       12      16          24      28      32
-//	+-------+-------+-------+-----------+-------+-------+------------------------------------+
-//	|"brookCUR"|ver |  crc  | ack floor | count |   0   | count x { lo uint64, hi uint64 }   |
-//	+-------+-------+-------+-----------+-------+-------+------------------------------------+
+//	 0       8       12      16          24          32          40      44      48
+//	+-------+-------+-------+-----------+-----------+-----------+-------+-------+--------------------------------+
+//	|"brookCUR"|ver |  crc  |generation | ack floor |   epoch   | count |   0   | count x { lo uint64, hi uint64 }|
+//	+-------+-------+-------+-----------+-----------+-----------+-------+-------+--------------------------------+
 //
 // Every offset below the floor is acknowledged, and so is every offset in the
 // half-open ranges [lo, hi), which are sorted, disjoint and above the floor.
-// The file is rewritten atomically (the old copy renamed to <name>.prev
-// first); at most WithMaxAckRanges ranges are kept, the ones nearest the
-// floor, so an overflow only causes redelivery. Persisted values are clipped
-// to the durable end.
+// The file is rewritten as <name>.tmp (fsynced), then <name> is renamed to
+// <name>.prev and <name>.tmp to <name>, then the directory is fsynced; each
+// rewrite has a generation one higher than the last. Open loads the valid
+// copy with the highest generation among <name>.tmp (a rewrite a crash
+// interrupted after its fsync), <name> and <name>.prev, rewrites it as
+// <name> if it was not that one, and only then deletes temporary files; a
+// name none of whose copies is valid is reset (a cursor to the oldest
+// record, a position to empty) and reported: redelivery, never loss.
+//
+// A cursor's floor and ranges are clipped to the durable end when written,
+// and its epoch is the journal's epoch then. A position (OpenPositions)
+// holds offsets of another journal: nothing clips them, and its epoch is
+// that journal's, as the caller stored it. At most WithMaxAckRanges ranges
+// are kept: an acknowledgement that would need one more is refused with
+// ErrRangesFull and recorded nowhere, so nothing acknowledged is ever
+// forgotten silently.
+//
+// A positions directory holds a 16-byte marker file POSITIONS (magic
+// "brookPOS", version, CRC; OpenPositions refuses a non-empty directory
+// without it), a LOCK flock(2)ed by the one process using it, and the files
+// above.
 //
 // # Writing and group commit
 //
-// Append assigns the next offset and encodes the record into the pending
-// batch under a mutex. One writer goroutine takes the whole batch, writes it
-// with one pwrite(2) per segment touched and, in Group mode, one fdatasync,
-// then publishes the new ends and wakes every waiter; the next batch builds
-// up while it syncs. Always serialises appenders, and each writes and
-// fdatasyncs its own record on its own goroutine (under the same lock as the
-// writer goroutine), so there is one record per fdatasync and no hand-off
-// between goroutines on the way. A segment rolls when the next record would take it over the
+// Append, and AppendAsync (which returns once the record is queued and
+// leaves the wait to WaitDurable), assign the next offset and encode the
+// record, with the current durable end as its lag, into the pending batch
+// under a mutex; the batch is bounded (WithMaxPendingBytes) and appenders
+// wait for room. One writer goroutine takes the whole batch, writes it with
+// one pwrite(2) per segment touched and, in Group mode, one fdatasync, then
+// publishes the new ends and wakes every waiter; the next batch builds up
+// while it syncs, so one goroutine with many AppendAsyncs in flight fills
+// batches as well as many goroutines calling Append. Always serialises
+// appenders, and each writes and fdatasyncs its own record on its own
+// goroutine (under the same lock as the writer goroutine), so there is one
+// record per fdatasync and no hand-off between goroutines on the way. In
+// Interval mode a timer is armed only while written records wait for their
+// fsync. A segment rolls when the next record would take it over the
 // segment size (a record larger than a whole segment is refused) or, with
 // WithSegmentAge, when it is older than that age.
+//
+// # Reading and tailing
+//
+// A Reader returns records in offset order and waits at the end for new
+// ones; an offset below First (retention) or past the end (no record has
+// it: a position from a replaced or rewound journal) gives an
+// *OutOfRangeError unless the Reader was made with WaitPastEnd. A
+// dispatcher can tail without Readers: Log.Changed returns a channel closed
+// at the next change of End, DurableEnd or the failure state. A ReadOnly
+// Log follows a writer in another process by polling; it also re-reads META
+// and adopts the writer's new epoch when nothing it has seen was dropped,
+// and otherwise fails with a *RewoundError (reopen it).
 //
 // # Recovery (Open)
 //
@@ -241,8 +280,8 @@
 //     the page cache becomes durable, so the ends recovery reports are
 //     true), records a new epoch in META unless CLEAN matched and nothing was
 //     repaired, removes CLEAN and the last segment's index, and preallocates
-//     the last segment. Then cursors are loaded (preferring the newest valid
-//     copy, see below), clamped to the end (and reported) and retention
+//     the last segment. Then cursors are loaded (from the newest valid
+//     copy, see above), clamped to the end (and reported) and retention
 //     applied.
 //
 // Open only scans the last segment: sealed segments were fsynced when sealed.

@@ -32,10 +32,26 @@ var (
 	// ErrTooLarge is returned by Append for a record larger than the maximum
 	// record size.
 	ErrTooLarge = errors.New("brook: journal record too large")
-	// ErrInvalidName is returned by Cursor for a name that cannot be a file name.
+	// ErrInvalidName is returned by Cursor and Positions.Position for a name
+	// that cannot be a file name.
 	ErrInvalidName = errors.New("brook: invalid cursor name")
+	// ErrRangesFull is returned by an acknowledgement that would need more
+	// separate acknowledged ranges above the floor than WithMaxAckRanges
+	// allows; nothing was recorded (see Cursor.AckRange).
+	ErrRangesFull = errors.New("brook: too many acknowledged ranges")
 	// ErrInvalidOption is returned by Open when an option value is out of range.
 	ErrInvalidOption = errors.New("brook: invalid journal option")
+	// ErrOtherJournal is returned by CheckResume for a position taken in
+	// another journal (the directory was replaced).
+	ErrOtherJournal = errors.New("brook: position belongs to another journal")
+	// ErrRewound is returned by CheckResume for a position past what is
+	// stable since the epoch it was taken in; the concrete error is a
+	// *RewoundError.
+	ErrRewound = errors.New("brook: journal rewound since the position was taken")
+	// ErrFormatVersion is returned by Open (and OpenPositions) for a
+	// journal written in another format version; nothing is changed, and
+	// no repair policy applies.
+	ErrFormatVersion = errors.New("brook: unsupported journal format version")
 	// ErrNotJournal is returned by Open for a directory that holds other
 	// files and is not a journal (nothing is written into it), and by
 	// OpenPositions for one that is not a positions store.
@@ -82,6 +98,27 @@ func (e *OutOfRangeError) Error() string {
 
 // Is reports whether target is ErrOutOfRange.
 func (e *OutOfRangeError) Is(target error) bool { return target == ErrOutOfRange }
+
+// RewoundError reports that records a consumer may have read in an earlier
+// epoch are gone: the journal holds the same records as in Epoch only below
+// Stable, and the consumer's position Offset is past that. It matches
+// ErrRewound. Resume at Stable: the offsets from there may hold records the
+// consumer has not seen (and those it saw there are lost, which only the
+// None and Interval sync modes allow, or a repair).
+type RewoundError struct {
+	// Epoch is the epoch the position was taken in, Offset its offset.
+	Epoch, Offset uint64
+	// Stable is Log.StableSince(Epoch).
+	Stable uint64
+}
+
+// Error implements error.
+func (e *RewoundError) Error() string {
+	return fmt.Sprintf("brook: journal rewound since the position was taken: offset %d of epoch %d, but only offsets below %d are unchanged since", e.Offset, e.Epoch, e.Stable)
+}
+
+// Is reports whether target is ErrRewound.
+func (e *RewoundError) Is(target error) bool { return target == ErrRewound }
 
 // CorruptError describes damage found in a journal directory. It matches
 // ErrCorrupt with errors.Is.

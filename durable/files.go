@@ -2,9 +2,9 @@ package durable
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
-	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -28,8 +28,6 @@ const (
 	cleanSize   = 48
 	idxHdrSize  = 56
 	idxEntSize  = 24
-	cursorHdr   = 32
-	cursorRange = 16
 )
 
 // Magic numbers: eight ASCII bytes at the start of each kind of file.
@@ -39,6 +37,7 @@ const (
 	cleanMagic  = "brookCLN"
 	idxMagic    = "brookIDX"
 	cursorMagic = "brookCUR"
+	posMagic    = "brookPOS"
 )
 
 func segName(base uint64) string { return fmt.Sprintf("%020d%s", base, segSuffix) }
@@ -70,11 +69,28 @@ func checkCRC(b []byte, magic string) error {
 		return fmt.Errorf("bad magic")
 	}
 	if v := binary.LittleEndian.Uint32(b[8:12]); v != formatVersion {
-		return fmt.Errorf("unsupported format version %d (this brook reads version %d)", v, formatVersion)
+		return versionError(v)
 	}
 	c := crc32.Update(crc32.Checksum(b[:12], castagnoli), castagnoli, b[16:])
 	if c != binary.LittleEndian.Uint32(b[12:16]) {
 		return fmt.Errorf("checksum mismatch")
+	}
+	return nil
+}
+
+// versionError reports a file of another format version.
+type versionError uint32
+
+func (v versionError) Error() string {
+	return fmt.Sprintf("format version %d (this brook reads version %d)", uint32(v), formatVersion)
+}
+
+// checkVersion turns a versionError from decoding the file name into an
+// error matching ErrFormatVersion.
+func checkVersion(err error, name string) error {
+	var v versionError
+	if errors.As(err, &v) {
+		return fmt.Errorf("%w: %s has %v", ErrFormatVersion, name, v)
 	}
 	return nil
 }
@@ -92,70 +108,6 @@ type JournalID [16]byte
 
 // String returns the id in hex.
 func (id JournalID) String() string { return fmt.Sprintf("%x", id[:]) }
-
-// Epoch is one run of a journal's writer between two recoveries that may
-// have dropped records. A new journal starts in epoch 1 at offset 0; Open
-// starts a new epoch whenever it did not find a valid clean-shutdown marker
-// or recovery cut or repaired anything. Start is the offset after the last
-// record recovery kept: records below it are the same in every later epoch;
-// offsets at or above it may have held different records in an earlier
-// epoch (in None or Interval mode a record can be visible and then lost).
-type Epoch struct {
-	// N numbers the epochs 1, 2, 3, ... without gaps.
-	N uint64
-	// Start is the first offset written in this epoch.
-	Start uint64
-}
-
-// maxEpochs bounds the epochs META remembers; older ones are summarised by
-// the lowest start among them.
-const maxEpochs = 64
-
-type metaInfo struct {
-	id      JournalID
-	created int64
-	// epochs are the remembered epochs, oldest first; the last is current.
-	epochs []Epoch
-	// dropped is the lowest Start of the epochs forgotten to keep the list
-	// bounded (math.MaxUint64 when none was).
-	dropped uint64
-}
-
-func (m metaInfo) epoch() Epoch { return m.epochs[len(m.epochs)-1] }
-
-// next returns m with a new epoch starting at start.
-func (m metaInfo) next(start uint64) metaInfo {
-	cur := m.epoch()
-	eps := append(append([]Epoch(nil), m.epochs...), Epoch{N: cur.N + 1, Start: start})
-	for len(eps) > maxEpochs {
-		m.dropped = min(m.dropped, eps[0].Start)
-		eps = eps[1:]
-	}
-	m.epochs = eps
-	return m
-}
-
-// stableSince returns the offset below which every record is the same now
-// as in epoch n (see Log.StableSince).
-func (m metaInfo) stableSince(n uint64) uint64 {
-	cur := m.epoch()
-	switch {
-	case n == cur.N:
-		return math.MaxUint64
-	case n > cur.N:
-		return 0 // an epoch this journal never had: nothing is known
-	}
-	stable := uint64(math.MaxUint64)
-	if n+1 < m.epochs[0].N {
-		stable = m.dropped // some epochs after n were forgotten
-	}
-	for _, e := range m.epochs {
-		if e.N > n {
-			stable = min(stable, e.Start)
-		}
-	}
-	return stable
-}
 
 func encodeMeta(m metaInfo) []byte {
 	b := make([]byte, metaHdrSize+metaEpoch*len(m.epochs))

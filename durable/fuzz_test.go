@@ -49,10 +49,11 @@ func FuzzDecodeRecord(f *testing.F) {
 }
 
 // fuzzImage is the directory image FuzzOpen mutates: META is fixed, the
-// fuzzer controls two segment files, the first segment's index and a cursor.
+// fuzzer controls two segment files, the first segment's index, a cursor
+// and the clean-shutdown marker.
 const fuzzSecondBase = 16
 
-func fuzzFS(seg0, seg1, idx0, cur []byte) *memFS {
+func fuzzFS(seg0, seg1, idx0, cur, clean []byte) *memFS {
 	mfs := newMemFS()
 	mfs.writeFile(filepath.Join(imgDir, metaName), encodeMeta(metaInfo{id: JournalID{1, 2, 3}, created: 1, epochs: []Epoch{{N: 1}}, dropped: math.MaxUint64}))
 	mfs.writeFile(segPath(0), seg0)
@@ -65,13 +66,17 @@ func fuzzFS(seg0, seg1, idx0, cur []byte) *memFS {
 	if len(cur) > 0 {
 		mfs.writeFile(filepath.Join(imgDir, cursorDir, "c"), cur)
 	}
+	if len(clean) > 0 {
+		mfs.writeFile(filepath.Join(imgDir, cleanName), clean)
+	}
 	return mfs
 }
 
 // seedImage builds a valid image with the fixed META: 16 records in the first
-// segment, a few in the second, an index and a cursor.
-func seedImage(t testing.TB) (seg0, seg1, idx0, cur []byte) {
-	mfs := fuzzFS(encodeSegHeader(0, JournalID{1, 2, 3}, 1), nil, nil, nil)
+// segment (and the clean marker that goes with it alone), a few in the
+// second, an index and a cursor.
+func seedImage(t testing.TB) (seg0, seg1, idx0, cur, clean []byte) {
+	mfs := fuzzFS(encodeSegHeader(0, JournalID{1, 2, 3}, 1), nil, nil, nil, nil)
 	l, err := Open(imgDir, WithFS(mfs), WithSegmentSize(1<<20), WithIndexInterval(64))
 	require.NoError(t, err)
 	appendN(t, l, 0, fuzzSecondBase)
@@ -85,28 +90,31 @@ func seedImage(t testing.TB) (seg0, seg1, idx0, cur []byte) {
 	seg0 = files[segPath(0)]
 	idx0 = files[filepath.Join(imgDir, idxName(0))]
 	cur = files[filepath.Join(imgDir, cursorDir, "c")]
+	clean = files[filepath.Join(imgDir, cleanName)]
 	seg1 = encodeSegHeader(fuzzSecondBase, JournalID{1, 2, 3}, 2)
 	for i := range 3 {
-		seg1 = record.Append(seg1, record.Header{Offset: fuzzSecondBase + uint64(i), Time: 5}, payloadFor(i), nil)
+		seg1 = record.Append(seg1, record.Header{Offset: fuzzSecondBase + uint64(i), Lag: uint32(i), Time: 5}, payloadFor(i), nil)
 	}
-	return seg0, seg1, idx0, cur
+	return seg0, seg1, idx0, cur, clean
 }
 
 // Test 9 of doc.go's failure tests: Open over fuzzed directory images either fails with
 // an error or yields a journal that reads consistently (records or
 // ErrCorrupt, never a panic), verifies, and reopens to the same end.
 func FuzzOpen(f *testing.F) {
-	seg0, seg1, idx0, cur := seedImage(f)
-	f.Add(seg0, seg1, idx0, cur)
-	f.Add(seg0, []byte(nil), []byte(nil), []byte(nil))
-	f.Add(seg0[:len(seg0)-5], []byte(nil), idx0, cur)
-	f.Add(seg0, seg1[:segHdrSize+7], []byte(nil), cur)
-	f.Fuzz(func(t *testing.T, seg0, seg1, idx0, cur []byte) {
-		if len(seg0)+len(seg1)+len(idx0)+len(cur) > 1<<16 {
+	seg0, seg1, idx0, cur, clean := seedImage(f)
+	f.Add(seg0, seg1, idx0, cur, []byte(nil))
+	f.Add(seg0, []byte(nil), idx0, cur, clean)
+	f.Add(seg0, []byte(nil), []byte(nil), []byte(nil), []byte(nil))
+	f.Add(seg0[:len(seg0)-5], []byte(nil), idx0, cur, []byte(nil))
+	f.Add(seg0[:len(seg0)-5], []byte(nil), idx0, cur, clean)
+	f.Add(seg0, seg1[:segHdrSize+7], []byte(nil), cur, []byte(nil))
+	f.Fuzz(func(t *testing.T, seg0, seg1, idx0, cur, clean []byte) {
+		if len(seg0)+len(seg1)+len(idx0)+len(cur)+len(clean) > 1<<16 {
 			return
 		}
 		for _, repair := range []RepairPolicy{RepairNone, RepairSkip} {
-			fuzzOpenOnce(t, fuzzFS(seg0, seg1, idx0, cur), repair)
+			fuzzOpenOnce(t, fuzzFS(seg0, seg1, idx0, cur, clean), repair)
 		}
 	})
 }

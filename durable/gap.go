@@ -32,10 +32,10 @@ func (l *Log) skipDamage(s *segment, size int64, res scanResult, nextBase uint64
 // cuts there).
 func (l *Log) skipOnce(s *segment, size int64, res scanResult, nextBase uint64, sealed bool) (*scanResult, error) {
 	end, next := size, nextBase
-	pos2, off2, found, err := findValidAfter(s.f, res.pos, size, res.end, false)
+	pos2, off2, found, err := findValidAfter(s.f, res.pos, size, size, res.end, false)
 	for err == nil && found && pos2-res.pos < record.MinGapSize {
 		// Too little room for a gap record: swallow the next record too.
-		pos2, off2, found, err = findValidAfter(s.f, pos2, size, off2+1, false)
+		pos2, off2, found, err = findValidAfter(s.f, pos2, size, size, off2+1, false)
 	}
 	if err != nil {
 		return nil, err

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/brookmq/brook/durable/internal/record"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,4 +97,35 @@ func parsePayload(b []byte) (p, s int, ok bool) {
 		return 0, 0, false
 	}
 	return p, s, string(genPayload(p, s)) == string(b)
+}
+
+// rngFor returns a reproducible random source for a test's crash images.
+func rngFor(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }
+
+// pendingBytes4Test returns the bytes queued for the writer.
+func (l *Log) pendingBytes4Test() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pendingBytes
+}
+
+// recordSizeFor is the on-disk size of record i of payloadFor.
+func recordSizeFor(i int) int { return record.Size(len(payloadFor(i))) }
+
+// holdSegmentSyncs makes every fsync of a segment file wait until release
+// is closed; entered receives when the first one is waiting.
+func holdSegmentSyncs(mfs *memFS) (entered <-chan struct{}, release chan struct{}) {
+	in := make(chan struct{}, 1)
+	release = make(chan struct{})
+	mfs.setFault(func(op, name string) error {
+		if op == "sync" && strings.Contains(name, segSuffix) {
+			select {
+			case in <- struct{}{}:
+			default:
+			}
+			<-release
+		}
+		return nil
+	})
+	return in, release
 }

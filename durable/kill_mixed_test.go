@@ -25,8 +25,11 @@ var mixedKills = flag.Int("durable.mixedkills", 8, "SIGKILL iterations of TestKi
 // producer in a mixed child; smaller ids append small plain records.
 const (
 	mixedSmallProducers = 4
-	mixedBigProducer    = 1000
-	mixedSegmentSize    = 16 << 10
+	// Far above every small producer id (4 per iteration), so that ids
+	// never collide however many iterations run (they did from iteration
+	// 250 on when this was 1000).
+	mixedBigProducer = 1 << 24
+	mixedSegmentSize = 16 << 10
 )
 
 func mixedOptions(mode SyncMode) []Option {
@@ -90,8 +93,8 @@ func parseMixed(rec Record) (p, s int, ok bool) {
 
 // mixedChild appends small records from several producers and large
 // multipart ones from another, while a consumer acknowledges out of order
-// (windows acked backwards, through a cursor that keeps few ranges) and
-// commits, and a second reader tails through retention. It reports "ack
+// (windows acked backwards, through a cursor that keeps few ranges, retrying
+// acknowledgements refused with ErrRangesFull) and commits, and a second reader tails through retention. It reports "ack
 // <offset> <producer> <seq>" after each acknowledged append and "commit
 // <floor>" after each commit, and prints "opening" just before Open so the
 // parent can also kill it during recovery.
@@ -154,11 +157,28 @@ func mixedChild(dir string, mode SyncMode, iter int) int {
 		}
 	}()
 	r := l.NewReader(c.Offset())
-	var window []uint64
+	var window, retry []uint64
+	ack := func(off uint64) error {
+		err := c.Ack(off)
+		if errors.Is(err, ErrRangesFull) {
+			// Refused, nothing recorded: keep it and try again once the
+			// floor has moved (the documented way to handle it).
+			retry = append(retry, off)
+			return nil
+		}
+		return err
+	}
 	for n := 1; ; n++ {
 		rec, err := r.Next(ctx)
 		if errors.Is(err, ErrOutOfRange) {
-			r.Seek(l.First())
+			// Retention deleted records not yet acknowledged: they are
+			// gone, so acknowledge them and read on from the oldest.
+			first := l.First()
+			if err := c.AckRange(c.Offset(), first); err != nil && !errors.Is(err, ErrRangesFull) {
+				report("error ack: %v\n", err)
+				return 3
+			}
+			r.Seek(first)
 			continue
 		}
 		if err != nil {
@@ -170,12 +190,20 @@ func mixedChild(dir string, mode SyncMode, iter int) int {
 			continue
 		}
 		for i := len(window) - 1; i >= 0; i-- {
-			if err := c.Ack(window[i]); err != nil {
+			if err := ack(window[i]); err != nil {
 				report("error ack: %v\n", err)
 				return 3
 			}
 		}
 		window = window[:0]
+		pending := retry
+		retry = nil
+		for _, off := range pending {
+			if err := ack(off); err != nil {
+				report("error ack: %v\n", err)
+				return 3
+			}
+		}
 		if n%24 == 0 {
 			if err := c.Commit(); err != nil {
 				report("error commit: %v\n", err)
@@ -207,6 +235,7 @@ func TestKillMixedWorkload(t *testing.T) {
 	acked := map[uint64]ack{}
 	committed := uint64(0)
 	rolled := false
+	var lastEpoch Epoch
 	for it := range *mixedKills {
 		mode := modes[it%len(modes)]
 		duringOpen := it%4 == 3
@@ -241,6 +270,17 @@ func TestKillMixedWorkload(t *testing.T) {
 
 		l, err := Open(dir, mixedOptions(mode)...)
 		require.NoError(t, err, "iteration %d (%v)", it, mode)
+		// A kill starts a new epoch at the end, unless the child died in
+		// its Open before removing the clean marker this test's last Close
+		// left: then nothing changed and the epoch goes on.
+		if l.Recovery().NewEpoch {
+			assert.Greater(t, l.Epoch().N, lastEpoch.N, "iteration %d", it)
+			assert.Equal(t, l.End(), l.Epoch().Start, "iteration %d", it)
+		} else {
+			assert.True(t, duringOpen && l.Recovery().Clean, "iteration %d: no new epoch after a kill", it)
+			assert.Equal(t, lastEpoch, l.Epoch(), "iteration %d", it)
+		}
+		lastEpoch = l.Epoch()
 		assert.Empty(t, l.Recovery().ClampedCursors, "iteration %d: a cursor was past the end", it)
 		assert.Equal(t, roEnd, l.End(), "iteration %d: read-only view differs from the recovered one", it)
 		assert.LessOrEqual(t, roFirst, l.First())

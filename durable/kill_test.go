@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -36,25 +37,43 @@ func childCmd(t *testing.T, role, dir string, env ...string) *exec.Cmd {
 // Interval) is present and byte-identical, the cursor is not behind its last
 // committed floor, and appends work. Run longer with -durable.kills=N.
 func TestKillUnderLoad(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "journal")
 	modes := []SyncMode{Group, Always, Interval(5 * time.Millisecond), None}
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("kill timing seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 7))
 	acked := map[uint64][2]int{} // offset -> producer, seq
-	committed := uint64(0)
+	committed, posCommitted := uint64(0), uint64(0)
+	var lastEpoch Epoch
+	kills, ackedTotal := 0, 0
 	for it := range *killIters {
 		mode := modes[it%len(modes)]
 		delay := time.Duration(rng.IntN(150)) * time.Millisecond
 		lines, state := killOnce(t, dir, mode, it, delay)
+		var childEpoch Epoch
 		for _, ln := range lines {
 			f := strings.Fields(ln)
 			switch {
+			case len(f) == 4 && f[0] == "epoch":
+				n, _ := strconv.ParseUint(f[1], 10, 64)
+				start, _ := strconv.ParseUint(f[2], 10, 64)
+				end, _ := strconv.ParseUint(f[3], 10, 64)
+				childEpoch = Epoch{N: n, Start: start}
+				if it > 0 {
+					// The parent closed the journal cleanly: the child
+					// continues the parent's epoch.
+					assert.Equal(t, lastEpoch, childEpoch, "iteration %d: epoch changed over a clean reopen", it)
+				}
+				assert.LessOrEqual(t, start, end)
+			case len(f) == 2 && f[0] == "poscommit":
+				c, _ := strconv.ParseUint(f[1], 10, 64)
+				posCommitted = max(posCommitted, c)
 			case len(f) == 4 && f[0] == "ack" && mode != None:
 				off, _ := strconv.ParseUint(f[1], 10, 64)
 				p, _ := strconv.Atoi(f[2])
 				s, _ := strconv.Atoi(f[3])
 				acked[off] = [2]int{p, s}
+				ackedTotal++
 			case len(f) == 2 && f[0] == "commit":
 				c, _ := strconv.ParseUint(f[1], 10, 64)
 				committed = max(committed, c)
@@ -66,6 +85,13 @@ func TestKillUnderLoad(t *testing.T) {
 
 		l, err := Open(dir, killOptions(mode)...)
 		require.NoError(t, err, "iteration %d", it)
+		kills++
+		// A kill leaves no clean marker: a new epoch starts at the end,
+		// and nothing below it changed since the child's epoch (a kill
+		// loses no written record).
+		assert.True(t, l.Recovery().NewEpoch, "iteration %d", it)
+		assert.Equal(t, Epoch{N: childEpoch.N + 1, Start: l.End()}, l.Epoch(), "iteration %d", it)
+		assert.Equal(t, l.End(), l.StableSince(childEpoch.N))
 		want := map[uint64][]byte{}
 		for off, ps := range acked {
 			want[off] = genPayload(ps[0], ps[1])
@@ -76,8 +102,19 @@ func TestKillUnderLoad(t *testing.T) {
 		assert.GreaterOrEqual(t, c.Offset(), committed, "cursor went back past a commit")
 		assert.LessOrEqual(t, c.Offset(), l.End())
 		assert.LessOrEqual(t, l.First(), c.Offset(), "retention deleted unconsumed records")
+		lastEpoch = l.Epoch()
 		require.NoError(t, l.Close())
+		ps, err := OpenPositions(dir + ".positions")
+		require.NoError(t, err, "iteration %d: positions", it)
+		if p, ok := ps.Lookup("consumer"); ok {
+			assert.GreaterOrEqual(t, p.Offset(), posCommitted, "iteration %d: position behind its last commit", it)
+		} else {
+			assert.Zero(t, posCommitted, "iteration %d: committed position lost", it)
+		}
+		require.NoError(t, ps.Close())
 	}
+	t.Logf("%d kills, %d acknowledged appends checked, last epoch %d, cursor %d, position %d",
+		kills, ackedTotal, lastEpoch.N, committed, posCommitted)
 	// The run must have exercised rolls, cursor commits and retention.
 	l := openT(t, dir, killOptions(Group)...)
 	defer func() { require.NoError(t, l.Close()) }()

@@ -17,29 +17,32 @@ import (
 // multiple goroutines. A Log opened for writing owns one writer goroutine,
 // stopped by Close.
 type Log struct {
-	dir  string
-	opts options
-	fs   FS
-	lock io.Closer
-	meta metaInfo
-	ro   bool
+	dir    string
+	opts   options
+	fs     FS
+	lock   io.Closer
+	meta   metaInfo     // id and created never change after Open
+	metaMu sync.RWMutex // guards meta's epochs once a read-only Log runs
+	ro     bool
 	// fresh is set when Open created the journal; cleanMatched when it
 	// found a clean-shutdown marker matching the directory.
 	fresh, cleanMatched bool
 
 	mu           sync.Mutex
-	room         chan struct{} // (mu) closed when the pending batch is taken
-	segs         []*segment    // (mu) sorted by base; the last is active
-	next         uint64        // (mu) next offset to assign
-	lastTS       int64         // (mu)
-	pending      *batch        // (mu) records encoded but not yet taken by the writer
-	spare        *batch        // (mu)
-	pendingBytes int           // (mu)
-	writerIdle   bool          // (mu)
-	closing      bool          // (mu)
-	appends      uint64        // (mu) records queued since Open
-	appendBytes  uint64        // (mu) payload bytes queued since Open
-	cursors      map[string]*Cursor
+	room         chan struct{}      // (mu) closed when the pending batch is taken
+	roomWaiters  int                // (mu) appenders waiting on room
+	segs         []*segment         // (mu) sorted by base; the last is active
+	next         uint64             // (mu) next offset to assign
+	lastTS       int64              // (mu)
+	pending      *batch             // (mu) records encoded but not yet taken by the writer
+	spare        *batch             // (mu)
+	pendingBytes int                // (mu)
+	writerIdle   bool               // (mu)
+	closing      bool               // (mu)
+	appends      uint64             // (mu) records queued since Open
+	appendBytes  uint64             // (mu) payload bytes queued since Open
+	cursors      map[string]*Cursor // (mu)
+	cursorMu     sync.Mutex         // serialises creating and deleting cursors
 	recovery     Recovery
 	failure      atomic.Pointer[FailedError]
 	closed       atomic.Bool
@@ -55,9 +58,10 @@ type Log struct {
 	deleted   atomic.Uint64 // segments deleted by retention since Open
 	ticks     atomic.Uint64 // Interval timer expiries (observed by tests)
 
-	notifyMu sync.Mutex
-	notifyCh chan struct{}
-	closedCh chan struct{} // closed at the end of Close
+	notifyMu    sync.Mutex
+	notifyCh    chan struct{}
+	notifyTaken bool          // notifyCh was handed out since the last notify
+	closedCh    chan struct{} // closed at the end of Close
 
 	alwaysMu sync.Mutex // serialises appenders in Always mode
 	// writeMu is held by whoever writes batches, rolls and syncs: the
@@ -68,6 +72,9 @@ type Log struct {
 	quit    chan struct{}
 	done    chan struct{}
 	roMu    sync.Mutex // serialises refreshes of a read-only Log
+	// rewound is set when a read-only Log finds the writer dropped records
+	// it had seen (see Refresh).
+	rewound atomic.Pointer[RewoundError]
 }
 
 // Open opens (creating if needed) the journal in dir and runs recovery: see
@@ -121,25 +128,6 @@ func (l *Log) ID() JournalID { return l.meta.id }
 
 // Dir returns the journal directory.
 func (l *Log) Dir() string { return l.dir }
-
-// Epoch returns the current epoch: its number and the offset it started at.
-// Message ids that must never repeat with different content are (ID,
-// Epoch().N, offset). For a read-only Log it is the epoch when it was opened.
-func (l *Log) Epoch() Epoch { return l.meta.epoch() }
-
-// Epochs returns the epochs META remembers (the last 64), oldest first; the
-// last is the current one.
-func (l *Log) Epochs() []Epoch { return append([]Epoch(nil), l.meta.epochs...) }
-
-// StableSince returns the offset below which every record is the same now
-// as it was during epoch n: a consumer that read offsets of this journal in
-// epoch n can trust what it read below that offset, and must read again from
-// there (those offsets may now hold other records). It returns
-// math.MaxUint64 for the current epoch and 0 for an epoch this journal never
-// had (a newer number: the directory was replaced by an older copy). For an
-// epoch older than the 64 remembered, the answer is the lowest start of any
-// forgotten epoch: possibly lower than needed, never higher.
-func (l *Log) StableSince(n uint64) uint64 { return l.meta.stableSince(n) }
 
 // Recovery returns what Open's recovery found and did.
 func (l *Log) Recovery() Recovery { return l.recovery }
@@ -202,13 +190,19 @@ func (l *Log) Changed() <-chan struct{} {
 func (l *Log) notifyChan() <-chan struct{} {
 	l.notifyMu.Lock()
 	defer l.notifyMu.Unlock()
+	l.notifyTaken = true
 	return l.notifyCh
 }
 
+// notify wakes everyone waiting on the channel notifyChan handed out (a new
+// channel is made only if one was handed out since the last notify).
 func (l *Log) notify() {
 	l.notifyMu.Lock()
-	close(l.notifyCh)
-	l.notifyCh = make(chan struct{})
+	if l.notifyTaken {
+		close(l.notifyCh)
+		l.notifyCh = make(chan struct{})
+		l.notifyTaken = false
+	}
 	l.notifyMu.Unlock()
 }
 

@@ -252,6 +252,12 @@ func (m *memFS) FreeSpace(string) (uint64, error) {
 func (m *memFS) crash(rng *rand.Rand) *memFS {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.crashLocked(rng)
+}
+
+// crashLocked is crash with mu held (from a fault hook, in the middle of
+// an operation).
+func (m *memFS) crashLocked(rng *rand.Rand) *memFS {
 	out := newMemFS()
 	copies := map[*memNode]*memNode{}
 	paths := make([]string, 0, len(m.dirs))

@@ -20,6 +20,9 @@ func (l *Log) loadMeta(ls dirListing) error {
 			l.meta = m
 			return nil
 		}
+		if err := checkVersion(derr, l.path(metaName)); err != nil {
+			return err // never repaired: another brook's journal
+		}
 		if l.opts.repair == RepairNone || len(ls.bases) == 0 {
 			return &CorruptError{File: metaName, Reason: derr.Error()}
 		}

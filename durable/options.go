@@ -125,6 +125,17 @@ type options struct {
 	maxPending     int
 	preallocate    bool
 	now            func() time.Time
+	// positions is set while OpenPositions applies options: those that
+	// only make sense for a journal refuse.
+	positions bool
+}
+
+// journalOnly refuses an option that does not apply to a positions store.
+func (o *options) journalOnly(name string) error {
+	if o.positions {
+		return invalid("%s does not apply to a positions store", name)
+	}
+	return nil
 }
 
 // Defaults.
@@ -174,6 +185,9 @@ func invalid(format string, args ...any) error {
 // WithSync selects the sync mode (default Group).
 func WithSync(m SyncMode) Option {
 	return func(o *options) error {
+		if err := o.journalOnly("WithSync"); err != nil {
+			return err
+		}
 		switch {
 		case m == invalidSync:
 			return invalid("sync mode Interval needs a duration of at least %v", MinInterval)
@@ -191,6 +205,9 @@ func WithSync(m SyncMode) Option {
 // minimum 4 KiB).
 func WithSegmentSize(n int64) Option {
 	return func(o *options) error {
+		if err := o.journalOnly("WithSegmentSize"); err != nil {
+			return err
+		}
 		if n < minSegmentSize || n > 1<<40 {
 			return invalid("segment size %d", n)
 		}
@@ -204,6 +221,9 @@ func WithSegmentSize(n int64) Option {
 // (the default) rolls by size only.
 func WithSegmentAge(d time.Duration) Option {
 	return func(o *options) error {
+		if err := o.journalOnly("WithSegmentAge"); err != nil {
+			return err
+		}
 		if d < 0 {
 			return invalid("segment age %v", d)
 		}
@@ -217,6 +237,9 @@ func WithSegmentAge(d time.Duration) Option {
 // fits in one segment.
 func WithMaxRecordSize(n int) Option {
 	return func(o *options) error {
+		if err := o.journalOnly("WithMaxRecordSize"); err != nil {
+			return err
+		}
 		if n <= 0 || n > record.MaxLen {
 			return invalid("max record size %d", n)
 		}
@@ -229,6 +252,9 @@ func WithMaxRecordSize(n int) Option {
 // (default 4 KiB).
 func WithIndexInterval(n int64) Option {
 	return func(o *options) error {
+		if err := o.journalOnly("WithIndexInterval"); err != nil {
+			return err
+		}
 		if n < record.HeaderSize {
 			return invalid("index interval %d", n)
 		}
@@ -241,6 +267,9 @@ func WithIndexInterval(n int64) Option {
 // larger than n bytes. Zero (the default) disables byte retention.
 func WithRetainBytes(n int64) Option {
 	return func(o *options) error {
+		if err := o.journalOnly("WithRetainBytes"); err != nil {
+			return err
+		}
 		if n < 0 {
 			return invalid("retain bytes %d", n)
 		}
@@ -253,6 +282,9 @@ func WithRetainBytes(n int64) Option {
 // Zero (the default) disables age retention.
 func WithRetainAge(d time.Duration) Option {
 	return func(o *options) error {
+		if err := o.journalOnly("WithRetainAge"); err != nil {
+			return err
+		}
 		if d < 0 {
 			return invalid("retain age %v", d)
 		}
@@ -266,6 +298,9 @@ func WithRetainAge(d time.Duration) Option {
 // no cursor.
 func WithRetainConsumed() Option {
 	return func(o *options) error {
+		if err := o.journalOnly("WithRetainConsumed"); err != nil {
+			return err
+		}
 		o.retainConsumed = true
 		return nil
 	}
@@ -276,6 +311,9 @@ func WithRetainConsumed() Option {
 // anything is written. Zero (the default) disables the check.
 func WithMinFreeBytes(n uint64) Option {
 	return func(o *options) error {
+		if err := o.journalOnly("WithMinFreeBytes"); err != nil {
+			return err
+		}
 		o.minFree = n
 		return nil
 	}
@@ -285,6 +323,9 @@ func WithMinFreeBytes(n uint64) Option {
 // (default RepairNone: fail with ErrCorrupt).
 func WithRepair(p RepairPolicy) Option {
 	return func(o *options) error {
+		if err := o.journalOnly("WithRepair"); err != nil {
+			return err
+		}
 		if p != RepairNone && p != RepairTruncate && p != RepairSkip {
 			return invalid("repair policy %d", p)
 		}
@@ -300,6 +341,9 @@ func WithRepair(p RepairPolicy) Option {
 // to the written end.
 func ReadOnly() Option {
 	return func(o *options) error {
+		if err := o.journalOnly("ReadOnly"); err != nil {
+			return err
+		}
 		o.readOnly = true
 		return nil
 	}
@@ -334,6 +378,9 @@ func WithLogger(l *slog.Logger) Option {
 // Cursor.Commit always persists.
 func WithCursorPersistInterval(d time.Duration) Option {
 	return func(o *options) error {
+		if err := o.journalOnly("WithCursorPersistInterval"); err != nil {
+			return err
+		}
 		if d < 0 {
 			return invalid("cursor persist interval %v", d)
 		}
@@ -359,6 +406,9 @@ func WithMaxAckRanges(n int) Option {
 // appended by another process (default 10 ms).
 func WithPollInterval(d time.Duration) Option {
 	return func(o *options) error {
+		if err := o.journalOnly("WithPollInterval"); err != nil {
+			return err
+		}
 		if d <= 0 {
 			return invalid("poll interval %v", d)
 		}
@@ -374,6 +424,9 @@ func WithPollInterval(d time.Duration) Option {
 // counted, so up to about twice the bound is in memory.
 func WithMaxPendingBytes(n int) Option {
 	return func(o *options) error {
+		if err := o.journalOnly("WithMaxPendingBytes"); err != nil {
+			return err
+		}
 		if n < 4<<10 || n > 1<<30 {
 			return invalid("max pending bytes %d (4 KiB to 1 GiB)", n)
 		}
@@ -392,6 +445,9 @@ func WithMaxPendingBytes(n int) Option {
 // system refuses) segments simply grow.
 func WithPreallocate(on bool) Option {
 	return func(o *options) error {
+		if err := o.journalOnly("WithPreallocate"); err != nil {
+			return err
+		}
 		o.preallocate = on
 		return nil
 	}
@@ -401,6 +457,9 @@ func WithPreallocate(on bool) Option {
 // (default time.Now).
 func WithClock(now func() time.Time) Option {
 	return func(o *options) error {
+		if err := o.journalOnly("WithClock"); err != nil {
+			return err
+		}
 		if now == nil {
 			return invalid("nil clock")
 		}

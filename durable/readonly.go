@@ -3,6 +3,8 @@ package durable
 import (
 	"context"
 	"time"
+
+	"github.com/brookmq/brook/durable/internal/record"
 )
 
 // Refresh makes a read-only Log look for records and segments the writer (in
@@ -10,6 +12,13 @@ import (
 // Stats reflect them; records are verified as they are found. On a writer's
 // Log it does nothing. Reader.Next, WaitVisible, OffsetAt and Verify refresh
 // on their own.
+//
+// It also looks at META: if the writer has started a new epoch (it crashed
+// and recovered), the read-only Log adopts it as long as every record it
+// has seen is still stable; otherwise records it has seen may be gone, and
+// from then on Refresh, Reader.Next and WaitVisible fail with a
+// *RewoundError (ErrRewound): reopen the Log and resume where CheckResume
+// says. (Records a Reader had not yet returned are read as they are now.)
 func (l *Log) Refresh() error {
 	if l.closed.Load() {
 		return ErrClosed
@@ -49,6 +58,51 @@ func (l *Log) waitReadOnly(ctx context.Context, off uint64) error {
 func (l *Log) refresh() error {
 	l.roMu.Lock()
 	defer l.roMu.Unlock()
+	if r := l.rewound.Load(); r != nil {
+		return r
+	}
+	// META is looked at before the scan (a restart since the last look)
+	// and after it (a restart during the scan, whose records then cannot
+	// be told apart).
+	if err := l.followEpoch(); err != nil {
+		return err
+	}
+	if err := l.scanAll(); err != nil {
+		return err
+	}
+	return l.followEpoch()
+}
+
+// followEpoch re-reads META and adopts a new epoch the writer started, or
+// marks this Log rewound if records it has seen may have been dropped.
+func (l *Log) followEpoch() error {
+	b, err := readWhole(l.fs, l.path(metaName), 4096)
+	if err != nil {
+		return nil // replaced atomically: retried at the next look
+	}
+	m, err := decodeMeta(b)
+	cur := l.metaNow()
+	if err != nil || m.id != cur.id || m.epoch().N == cur.epoch().N {
+		return nil
+	}
+	l.mu.Lock()
+	next := l.next
+	l.mu.Unlock()
+	if stable := m.stableSince(cur.epoch().N); stable < next {
+		r := &RewoundError{Epoch: cur.epoch().N, Offset: next, Stable: stable}
+		l.rewound.Store(r)
+		l.notify()
+		return r
+	}
+	l.metaMu.Lock()
+	l.meta = m
+	l.metaMu.Unlock()
+	return nil
+}
+
+// scanAll verifies what the writer appended to the last segment and opens
+// the segments it created since.
+func (l *Log) scanAll() error {
 	for {
 		l.mu.Lock()
 		var s *segment
@@ -84,10 +138,10 @@ func (l *Log) scanNew(s *segment) error {
 	l.mu.Lock()
 	pos, off := s.size, s.end
 	l.mu.Unlock()
-	if pos >= size {
+	if pos >= size || unwritten(s.f, pos) {
 		return nil
 	}
-	rr := newRecReader(s.f, scanChunk(size))
+	rr := newRecReader(s.f, 64<<10)
 	var last int64
 	for pos < size {
 		rec, n, err := rr.record(pos, off)
@@ -129,4 +183,13 @@ func (l *Log) tryAddSegment(next uint64) bool {
 	l.segs = append(l.segs, s)
 	l.mu.Unlock()
 	return true
+}
+
+// unwritten reports whether the record header at pos is all zeros
+// (preallocated space the writer has not reached): a tailing read-only Log
+// polls it without reading any further.
+func unwritten(f File, pos int64) bool {
+	var hdr [record.HeaderSize]byte
+	n, _ := f.ReadAt(hdr[:], pos)
+	return n == len(hdr) && hdr == [record.HeaderSize]byte{}
 }

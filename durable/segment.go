@@ -171,13 +171,14 @@ func scanSegment(f File, base uint64, size int64, interval int64) (scanResult, e
 
 // findValidAfter returns the position and offset of the first verifiable
 // record with an offset at or after expect starting at an aligned position
-// in (pos, size). With proof set, only a record whose lag claims that
-// expect had been fsynced counts: one found means the damage at pos is
-// corruption, not a torn tail.
-func findValidAfter(f File, pos, size int64, expect uint64, proof bool) (int64, uint64, bool, error) {
-	rr := newRecReader(f, scanChunk(size))
+// in (pos, limit) and ending by size. With proof set, only a record whose
+// lag claims that expect had been fsynced counts: one found means the
+// damage at pos is corruption, not a torn tail. (A record starts with a
+// non-zero length or CRC, so limit can be the end of the non-zero bytes.)
+func findValidAfter(f File, pos, limit, size int64, expect uint64, proof bool) (int64, uint64, bool, error) {
+	rr := newRecReader(f, scanChunk(limit-pos))
 	hi := expect + uint64(size-pos)/record.HeaderSize + 1
-	for p := pos + record.Align; p+record.HeaderSize <= size; p += record.Align {
+	for p := pos + record.Align; p < limit && p+record.HeaderSize <= size; p += record.Align {
 		if !rr.have(p, record.HeaderSize) {
 			if err := rr.fill(p, record.HeaderSize); err != nil {
 				return 0, 0, false, err

@@ -26,9 +26,32 @@ type Stats struct {
 	Sync SyncMode
 	// ReadOnly is set for a Log opened ReadOnly.
 	ReadOnly bool
-	// Syncs counts the fdatasyncs of appended data since Open (group commit
-	// shares one among all the appends of a batch).
-	Syncs uint64
+	// Epoch is the current epoch (see Epoch).
+	Epoch Epoch
+	// Failed is the sticky failure (a *FailedError), nil while the Log is
+	// healthy.
+	Failed error
+
+	// The counters below run from Open; they are what a metrics collector
+	// exports (as counters, except PendingBytes, a gauge).
+
+	// Appends counts records queued by Append and AppendAsync, and
+	// AppendedBytes their payload bytes.
+	Appends, AppendedBytes uint64
+	// WrittenBytes counts bytes written to segment files: records with
+	// their headers and padding.
+	WrittenBytes uint64
+	// Syncs counts the fdatasyncs of appended data (group commit shares one
+	// among all the appends of a batch), and SyncTime the time spent in
+	// them.
+	Syncs    uint64
+	SyncTime time.Duration
+	// Rolls counts segments created, DeletedSegments segments deleted by
+	// retention.
+	Rolls, DeletedSegments uint64
+	// PendingBytes is the encoded size of the records queued for the
+	// writer now.
+	PendingBytes int
 }
 
 // SegmentInfo describes one segment file.
@@ -64,9 +87,13 @@ func (l *Log) Stats() Stats {
 		ID: l.meta.id, Created: time.Unix(0, l.meta.created),
 		End: l.visible.Load(), DurableEnd: l.durable.Load(),
 		Sync: l.opts.sync, ReadOnly: l.ro, Syncs: l.syncs.Load(),
+		Epoch: l.metaNow().epoch(), Failed: l.Err(),
+		WrittenBytes: l.wrote.Load(), SyncTime: time.Duration(l.syncNanos.Load()),
+		Rolls: l.rolls.Load(), DeletedSegments: l.deleted.Load(),
 	}
 	l.mu.Lock()
 	st.First = l.firstLocked()
+	st.Appends, st.AppendedBytes, st.PendingBytes = l.appends, l.appendBytes, l.pendingBytes
 	for _, s := range l.segs {
 		info := SegmentInfo{Base: s.base, End: s.end, Size: s.size, Sealed: s.sealedEnd.Load() != 0,
 			Created: time.Unix(0, s.created), IndexEntries: len(s.idx.snapshot())}

@@ -40,6 +40,7 @@ type Collector struct {
 	opts options
 	sock socketDescs
 	peer peerDescs
+	jsck jsocketDescs
 	jrnl journalDescs
 
 	mu       sync.Mutex
@@ -54,7 +55,7 @@ func New(opts ...Option) *Collector {
 		opt(&o)
 	}
 	return &Collector{
-		opts: o, sock: newSocketDescs(), peer: newPeerDescs(), jrnl: newJournalDescs(),
+		opts: o, sock: newSocketDescs(), peer: newPeerDescs(), jsck: newJSocketDescs(), jrnl: newJournalDescs(),
 		sockets: map[string]Socket{}, journals: map[string]Journal{},
 	}
 }
@@ -113,6 +114,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 			ch <- d
 		}
 	}
+	for _, d := range c.jsck.all() {
+		ch <- d
+	}
 	for _, d := range c.jrnl.all() {
 		ch <- d
 	}
@@ -130,6 +134,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		if c.opts.peers {
 			c.peer.collect(ch, s.name, typ, st.Peers)
 		}
+		c.jsck.collect(ch, s.name, typ, st.Journal)
 	}
 	for _, j := range journals {
 		st := j.src.Stats()

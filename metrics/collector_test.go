@@ -260,3 +260,57 @@ brook_journal_cursor_lag_records{cursor="c",journal="log"} 3
 	assert.Regexp(t, `brook_peer_connected\{endpoint="inproc://metrics-real",peer="\d+",peer_type="PULL",socket="out",type="PUSH"\} 1`, string(out))
 	assert.Regexp(t, `brook_peer_received_messages_total\{endpoint="inproc://metrics-real",peer="\d+",peer_type="PUSH",socket="in",type="PULL"\} 5`, string(out))
 }
+
+// A journaled socket's profile counters are exported; a plain one has none.
+func TestJournaledSocketMetrics(t *testing.T) {
+	c := metrics.New(metrics.WithPeerMetrics(false))
+	st := routerStats()
+	st.st.Journal = &socket.JournalStats{Floor: 90, End: 100, InFlight: 4, Delivered: 120, Redelivered: 20,
+		Acked: 90, PlainDelivered: 3, DeadLettered: 1, Received: 5, Duplicates: 2, Unacked: 1}
+	require.NoError(t, c.AddSocket("jobs", st))
+	want := map[string]float64{
+		"brook_socket_journal_backlog_messages":      10,
+		"brook_socket_journal_in_flight_messages":    4,
+		"brook_socket_journal_delivered_total":       120,
+		"brook_socket_journal_redelivered_total":     20,
+		"brook_socket_journal_acked_total":           90,
+		"brook_socket_journal_plain_delivered_total": 3,
+		"brook_socket_journal_dead_lettered_total":   1,
+		"brook_socket_journal_duplicates_total":      2,
+		"brook_socket_journal_unacked_messages":      1,
+	}
+	got := gathered(t, c)
+	for name, v := range want {
+		assert.Equal(t, v, got[name], name)
+	}
+	problems, err := testutil.CollectAndLint(c)
+	require.NoError(t, err)
+	assert.Empty(t, problems)
+
+	plain := metrics.New()
+	require.NoError(t, plain.AddSocket("api", routerStats()))
+	_, has := gathered(t, plain)["brook_socket_journal_acked_total"]
+	assert.False(t, has, "a socket without the profile exports none of its metrics")
+}
+
+// gathered scrapes c once and returns each metric's value by name (the
+// last series of each family: enough for one socket).
+func gathered(t *testing.T, c *metrics.Collector) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(c))
+	fams, err := reg.Gather()
+	require.NoError(t, err)
+	out := map[string]float64{}
+	for _, f := range fams {
+		for _, m := range f.GetMetric() {
+			switch {
+			case m.GetCounter() != nil:
+				out[f.GetName()] = m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				out[f.GetName()] = m.GetGauge().GetValue()
+			}
+		}
+	}
+	return out
+}

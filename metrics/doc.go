@@ -54,6 +54,32 @@
 // many short series. WithPeerMetrics(false) leaves the peer metrics out;
 // the socket totals stay.
 //
+// # Journaled socket metrics
+//
+// Sockets that take part in the journal profile (see package socket:
+// journaled senders, and receivers of journaled messages) also export,
+// with the labels socket and type, the counters of Stats().Journal:
+//
+//	metric                                       kind     meaning
+//	brook_socket_journal_backlog_messages        gauge    not acknowledged yet (end minus the acknowledgement floor)
+//	brook_socket_journal_in_flight_messages      gauge    delivered, not acknowledged yet
+//	brook_socket_journal_delayed_messages        gauge    waiting for their NotBefore time
+//	brook_socket_journal_delivered_total         counter  deliveries, redeliveries included
+//	brook_socket_journal_redelivered_total       counter  deliveries after a message's first
+//	brook_socket_journal_acked_total             counter  acknowledgements received
+//	brook_socket_journal_nacked_total            counter  negative acknowledgements received
+//	brook_socket_journal_timed_out_total         counter  deliveries taken back after the ack timeout
+//	brook_socket_journal_plain_delivered_total   counter  handed at most once to peers without the profile
+//	brook_socket_journal_dead_lettered_total     counter  moved to the dead-letter journal
+//	brook_socket_journal_lost_total              counter  deleted by retention before being acknowledged or read
+//	brook_socket_journal_streamed_total          counter  a publisher's messages sent from its journal
+//	brook_socket_journal_filtered_total          counter  offsets subscriber filters passed over
+//	brook_socket_journal_subscribers             gauge    subscribers a publisher serves from its journal
+//	brook_socket_journal_received_total          counter  journaled messages that arrived (receiver)
+//	brook_socket_journal_duplicates_total        counter  of those, dropped as duplicates
+//	brook_socket_journal_unacked_messages        gauge    held by the application unacknowledged
+//	brook_socket_journal_gap_messages_total      counter  asked for by a resuming subscriber but gone
+//
 // # Journal metrics
 //
 // Every journal metric has the label journal (the name given to

@@ -15,11 +15,7 @@ type ackSet struct {
 
 // has reports whether off is in the set.
 func (a *ackSet) has(off uint64) bool {
-	if off < a.floor {
-		return true
-	}
-	i := sort.Search(len(a.ranges), func(i int) bool { return a.ranges[i].Hi > off })
-	return i < len(a.ranges) && a.ranges[i].Lo <= off
+	return off < a.floor || rangesHave(a.ranges, off)
 }
 
 // add puts [lo, hi) in the set.
@@ -70,4 +66,10 @@ func (a *ackSet) settle() {
 	if k > 0 {
 		a.ranges = append(a.ranges[:0], a.ranges[k:]...)
 	}
+}
+
+// rangesHave reports whether sorted, disjoint ranges hold off.
+func rangesHave(rs []jwire.Range, off uint64) bool {
+	i := sort.Search(len(rs), func(i int) bool { return rs[i].Hi > off })
+	return i < len(rs) && rs[i].Lo <= off
 }

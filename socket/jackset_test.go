@@ -10,11 +10,11 @@ import (
 // ackSet against a map of offsets under random adds and floor raises.
 func TestAckSetMatchesModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for round := 0; round < 200; round++ {
+	for round := 0; round < 40; round++ {
 		var a ackSet
 		model := map[uint64]bool{}
 		var floor uint64
-		for step := 0; step < 200; step++ {
+		for step := 0; step < 120; step++ {
 			if rng.IntN(10) == 0 {
 				f := floor + uint64(rng.IntN(20))
 				a.raise(f)

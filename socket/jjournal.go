@@ -11,6 +11,9 @@ import (
 	"github.com/brookmq/brook/socket/internal/jwire"
 )
 
+// queueAckRanges is the cursor range bound of a queue's own journal.
+const queueAckRanges = 1 << 14
+
 // journal is a journaled socket's journal and what it needs of it.
 type journal struct {
 	log    *durable.Log
@@ -20,12 +23,19 @@ type journal struct {
 	opts   journalOptions
 }
 
-// openJournal opens (WithJournalDir) or takes (WithJournal) the journal.
-func openJournal(o journalOptions) (*journal, error) {
+// openJournal opens (WithJournalDir) or takes (WithJournal) the journal;
+// a queue's own journal retains what receivers have not acknowledged.
+func openJournal(o journalOptions, queue bool) (*journal, error) {
 	log, owned := o.log, false
 	if o.dir != "" {
+		opts := o.dirOpts
+		if queue {
+			// Acknowledgements come out of order (round robin, redeliveries,
+			// delayed messages): room for many ranges above the floor.
+			opts = append([]durable.Option{durable.WithRetainConsumed(), durable.WithMaxAckRanges(queueAckRanges)}, opts...)
+		}
 		var err error
-		if log, err = durable.Open(o.dir, o.dirOpts...); err != nil {
+		if log, err = durable.Open(o.dir, opts...); err != nil {
 			return nil, fmt.Errorf("%w: journal %s: %w", ErrBadOption, o.dir, err)
 		}
 		owned = true
@@ -66,15 +76,22 @@ func (j *journal) hello(publisher bool) jwire.Hello {
 }
 
 // append journals m without waiting for it to be durable; frames are the
-// record's frames (the header first), ts the time in its header.
+// record's frames (the header first), ts the time in its header. The header
+// time is the journal record's own (stamped under the journal's append
+// lock), so Delivery.Time, StartTime and durable.Log.OffsetAt agree and
+// times never decrease along the journal.
 func (j *journal) append(ctx context.Context, m Msg, notBefore time.Time) (Pending, [][]byte, int64, error) {
-	now := time.Now().UnixNano()
-	frames := recordFrames(m, now, notBefore)
-	off, err := j.log.AppendMsgAsync(ctx, frames)
+	frames := recordFrames(m, 0, notBefore)
+	h := frames[0]
+	var ts int64
+	off, err := j.log.AppendMsgAsyncStamped(ctx, frames, func(_ uint64, t int64) {
+		ts = t
+		stampRecord(h, t)
+	})
 	if err != nil {
 		return Pending{}, nil, 0, journalError(err)
 	}
-	return Pending{id: MsgID{Journal: j.id, Epoch: j.epoch(), Offset: off}, log: j.log}, frames, now, nil
+	return Pending{id: MsgID{Journal: j.id, Epoch: j.epoch(), Offset: off}, log: j.log}, frames, ts, nil
 }
 
 // close closes the journal if the socket opened it.

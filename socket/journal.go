@@ -228,7 +228,10 @@ func WithJournal(log *durable.Log) Option {
 }
 
 // WithJournalDir is WithJournal with a journal the socket opens in dir
-// (creating it) with opts, and closes in Close.
+// (creating it) with opts, and closes in Close. A PUSH or DEALER opens it
+// with durable.WithRetainConsumed first, so segments every receiver has
+// acknowledged are deleted (opts may add retention by bytes or age; for a
+// PUB or XPUB, which keep no cursor, those are the only retention).
 func WithJournalDir(dir string, opts ...durable.Option) Option {
 	return func(o *options) error {
 		if dir == "" {

@@ -150,7 +150,7 @@ func queueReceiver(logf *os.File, dir, ep string) error {
 		if body := string(d.Msg.Frames[0]); body != strconv.FormatUint(d.ID.Offset, 10) {
 			return fmt.Errorf("message %q at offset %d", body, d.ID.Offset)
 		}
-		logLine(logf, "P %d %d %d", d.ID.Offset, time.Now().UnixNano(), d.Count)
+		logLine(logf, "P %d %d %d %d", d.ID.Offset, time.Now().UnixNano(), d.Count, d.ID.Epoch)
 		if err := d.AckSync(ctx); err != nil {
 			return err
 		}
@@ -314,6 +314,33 @@ func TestJournalQueueSurvivesKills(t *testing.T) {
 			procs = append(procs, proc{o, times[i]})
 		}
 	}
+	// A message id names one message: every delivery of an offset carries
+	// the epoch it was written in, however many sender restarts (each a
+	// new epoch) came between.
+	epochs := map[string]string{}
+	restarts, _ := events(t, sender.log, "R")
+	for _, r := range receivers {
+		b, err := os.ReadFile(r.log)
+		require.NoError(t, err)
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) != 5 || f[0] != "P" {
+				continue
+			}
+			if e, ok := epochs[f[1]]; ok {
+				require.Equal(t, e, f[4], "offset %s delivered under two epochs", f[1])
+			}
+			epochs[f[1]] = f[4]
+		}
+	}
+	distinct := map[string]bool{}
+	for _, e := range epochs {
+		distinct[e] = true
+	}
+	if len(restarts) > 2 {
+		assert.Greater(t, len(distinct), 1, "a sender killed and restarted writes in a new epoch")
+	}
+	t.Logf("the sender ran %d times; messages were written in %d epochs, and every delivery kept its message's", len(restarts), len(distinct))
 	again, afterAck := 0, 0
 	seen := map[uint64]bool{}
 	for _, p := range procs {

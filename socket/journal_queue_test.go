@@ -390,3 +390,106 @@ func TestJournalAckSyncBeyondRecvHWM(t *testing.T) {
 	}
 	require.NoError(t, push.WaitAcked(ctx))
 }
+
+// A journaled PUSH with its own journal frees what every receiver
+// acknowledged: the journal's oldest segments go once acknowledged.
+func TestJournalDirRetainsOnlyUnacked(t *testing.T) {
+	ctx := testCtx(t)
+	dir := filepath.Join(t.TempDir(), "journal")
+	push := newSocket(t, socket.Push, socket.WithJournalDir(dir, durable.WithSegmentSize(4096)))
+	pull := newSocket(t, socket.Pull)
+	ep := inprocEndpoint(t)
+	require.NoError(t, pull.Bind(ep))
+	require.NoError(t, push.Connect(ep))
+	for i := range 300 {
+		_, err := push.SendAsync(ctx, msgOf(strconv.Itoa(i)))
+		require.NoError(t, err)
+	}
+	for range 300 {
+		_, err := pull.Recv(ctx)
+		require.NoError(t, err)
+	}
+	require.NoError(t, push.WaitAcked(ctx))
+	require.NoError(t, push.Close()) // commits the cursor; retention runs on the next roll or open
+	log, err := durable.Open(dir)
+	require.NoError(t, err)
+	defer log.Close()
+	assert.Greater(t, log.First(), uint64(0), "acknowledged segments were deleted")
+}
+
+// With an unlimited send HWM a journaled PUSH still puts at most
+// DefaultHWM in flight per receiver: the journal keeps the backlog.
+func TestJournalWindowWithUnlimitedHWM(t *testing.T) {
+	ctx := testCtx(t)
+	push := newSocket(t, socket.Push, socket.WithJournal(openJournal(t)), socket.WithSendHWM(0))
+	pull := newSocket(t, socket.Pull)
+	ep := inprocEndpoint(t)
+	require.NoError(t, pull.Bind(ep))
+	require.NoError(t, push.Connect(ep))
+	for i := range 3000 {
+		_, err := push.SendAsync(ctx, msgOf(strconv.Itoa(i)))
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return push.Stats().Journal.InFlight == socket.DefaultHWM }, 10*time.Second, 5*time.Millisecond)
+	assert.Equal(t, socket.DefaultHWM, push.Stats().Journal.InFlight, "no more than the window")
+}
+
+// Acknowledgements too fragmented for the cursor (more ranges above its
+// floor than it keeps): the sender holds the refused ones itself, treats
+// them as acknowledged, records them once the floor moves, and confirms
+// an AckSync only then.
+func TestJournalAcksBeyondCursorRanges(t *testing.T) {
+	ctx := testCtx(t)
+	dir := filepath.Join(t.TempDir(), "journal")
+	log, err := durable.Open(dir, durable.WithMaxAckRanges(4))
+	require.NoError(t, err)
+	push := newSocket(t, socket.Push, socket.WithJournal(log), socket.WithSendHWM(100))
+	pull := newSocket(t, socket.Pull)
+	ep := inprocEndpoint(t)
+	require.NoError(t, pull.Bind(ep))
+	require.NoError(t, push.Connect(ep))
+	const n = 40
+	for i := range n {
+		require.NoError(t, push.Send(ctx, msgOf(strconv.Itoa(i))))
+	}
+	ds := recvN(t, ctx, pull, n)
+	synced := make(chan error, n/2)
+	for _, d := range ds {
+		if d.ID.Offset%2 == 0 && d.ID.Offset > 0 {
+			go func() { synced <- d.AckSync(ctx) }() // 19 ranges: most refused by the cursor
+		}
+	}
+	require.Eventually(t, func() bool { return push.Stats().Journal.Acked == n/2-1 }, 10*time.Second, time.Millisecond)
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	select {
+	case err := <-synced:
+		// The first few fit the cursor and are confirmed at once.
+		require.NoError(t, err)
+	case <-short.Done():
+	}
+	for _, d := range ds {
+		if d.ID.Offset%2 == 1 || d.ID.Offset == 0 {
+			require.NoError(t, d.Ack())
+		}
+	}
+	for len(synced) > 0 || push.Stats().Journal.Acked < n {
+		select {
+		case err := <-synced:
+			require.NoError(t, err)
+		case <-ctx.Done():
+			t.Fatal("AckSync never confirmed")
+		default:
+			if push.Stats().Journal.Acked == n {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	require.NoError(t, push.WaitAcked(ctx))
+	require.NoError(t, push.Close())
+	c, err := log.Cursor(socket.DefaultJournalCursor)
+	require.NoError(t, err)
+	assert.EqualValues(t, n, c.Offset(), "every acknowledgement reached the cursor")
+	require.NoError(t, log.Close())
+}

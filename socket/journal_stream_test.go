@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,8 @@ import (
 
 	"github.com/brookmq/brook/durable"
 	"github.com/brookmq/brook/socket"
+	"github.com/brookmq/brook/transport"
+	"github.com/brookmq/brook/transport/tcp"
 )
 
 // subscriber makes a SUB subscribed to everything.
@@ -286,4 +289,116 @@ func TestStreamSlowSubscriberMissesNothing(t *testing.T) {
 	require.NoError(t, err)
 	expectSeq(t, ctx, sub, first.ID.Offset+1, n, false)
 	assert.Empty(t, pub.Stats().Dropped, "no drop for a journal-fed subscriber")
+}
+
+// A hundred subscribers catch up from the journal at once, from the
+// oldest message, while the publisher keeps publishing: each one gets
+// every message in order, replay then live, none lost.
+func TestStreamHundredSubscribersCatchUp(t *testing.T) {
+	ctx := testCtx(t)
+	pub := newSocket(t, socket.Pub, socket.WithJournal(openJournal(t)))
+	ep := "tcp://127.0.0.1:" + freePort(t)
+	require.NoError(t, pub.Bind(ep))
+	const history, live, subs = 1000, 300, 100
+	publishSeq(t, ctx, pub, 0, history)
+	done := make(chan error, subs)
+	for range subs {
+		sub := subscriber(t, socket.WithStart(socket.StartOldest()))
+		require.NoError(t, sub.Connect(ep))
+		go func() {
+			for want := uint64(0); want < history+live; want++ {
+				d, err := sub.RecvDelivery(ctx)
+				if err != nil {
+					done <- err
+					return
+				}
+				if d.ID.Offset != want {
+					done <- fmt.Errorf("offset %d, want %d", d.ID.Offset, want)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	publishSeq(t, ctx, pub, history, history+live) // live, while they catch up
+	for range subs {
+		require.NoError(t, <-done)
+	}
+	st := pub.Stats().Journal
+	assert.EqualValues(t, subs*(history+live), st.Streamed)
+	assert.Equal(t, subs, st.Subscribers)
+}
+
+// A subscriber that asks for the stream twice, or with a malformed
+// request, loses its connection; the publisher goes on serving others.
+func TestStreamMalformedResumeRequests(t *testing.T) {
+	ctx := testCtx(t)
+	pub := newSocket(t, socket.Pub, socket.WithJournal(openJournal(t)))
+	ev, stop := pub.Monitor()
+	defer stop()
+	require.NoError(t, pub.Bind("tcp://127.0.0.1:0"))
+	good := subscriber(t, socket.WithStart(socket.StartOldest()))
+	require.NoError(t, good.Connect(pub.LastEndpoint()))
+	publishSeq(t, ctx, pub, 0, 1)
+	expectSeq(t, ctx, good, 0, 1, true)
+	hello := []byte{1, 0} // a receiver that speaks the profile
+	for _, tc := range []struct {
+		name string
+		cmds []string
+		data [][]byte
+	}{
+		{"mode 9", []string{"JSUB"}, [][]byte{{9, 0}}},
+		{"live with a value", []string{"JSUB"}, [][]byte{{0, 5}}},
+		{"trailing bytes", []string{"JSUB"}, [][]byte{{2, 1, 1}}},
+		{"twice", []string{"JSUB", "JSUB"}, [][]byte{{1, 0}, {1, 0}}},
+		{"JACK to a publisher", []string{"JACK"}, [][]byte{{0, 0}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := tcp.New().Dial(ctx, mustParse(t, pub.LastEndpoint()))
+			require.NoError(t, err)
+			defer c.Close()
+			_, err = c.Handshake(ctx, &transport.Config{SocketType: "SUB",
+				Properties: map[string][]byte{"X-Brook-Journal": hello}})
+			require.NoError(t, err)
+			for i, name := range tc.cmds {
+				require.NoError(t, c.WriteCommand(name, tc.data[i]))
+			}
+			require.NoError(t, c.Flush())
+			for {
+				e := waitEvent(t, ctx, ev, socket.EventDisconnected)
+				if e.Err != nil && strings.Contains(e.Err.Error(), tc.cmds[len(tc.cmds)-1]) {
+					assert.ErrorIs(t, e.Err, transport.ErrProtocol)
+					break
+				}
+			}
+			publishSeq(t, ctx, pub, 1, 2)
+			d, err := good.RecvDelivery(ctx)
+			require.NoError(t, err, "the good subscriber is still served")
+			require.NoError(t, d.Ack())
+		})
+	}
+}
+
+// A replay to an application that does not read holds a window of
+// messages (the receive HWM) at the subscriber, not the backlog: the
+// connection stops being read and the feeder waits; once the application
+// reads, everything arrives in order.
+func TestStreamReplayIsBoundedAtTheSubscriber(t *testing.T) {
+	for _, scheme := range []string{"inproc", "tcp"} {
+		t.Run(scheme, func(t *testing.T) {
+			ctx := testCtx(t)
+			pub := newSocket(t, socket.Pub, socket.WithJournal(openJournal(t)))
+			require.NoError(t, pub.Bind(endpointFor(t, scheme)))
+			const n, window = 20000, 50
+			publishSeq(t, ctx, pub, 0, n)
+			sub := subscriber(t, socket.WithStart(socket.StartOldest()), socket.WithRecvHWM(window))
+			require.NoError(t, sub.Connect(pub.LastEndpoint()))
+			received := func() uint64 { return sub.Stats().Journal.Received }
+			require.Eventually(t, func() bool { return received() == window }, 10*time.Second, time.Millisecond)
+			assert.Never(t, func() bool { return received() > window }, 200*time.Millisecond, 2*time.Millisecond,
+				"the subscriber takes no more than its window while the application reads nothing")
+			expectSeq(t, ctx, sub, 0, n, false)
+			assert.EqualValues(t, n, received())
+		})
+	}
 }

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/brookmq/brook/durable"
@@ -29,10 +31,15 @@ type qsender struct {
 	cur    *durable.Cursor
 	opts   *journalOptions
 	window int
-	cache  *tailCache // what was sent recently: delivered without a read
+	cache  *tailCache    // what was sent recently: delivered without a read
+	sent   atomic.Uint64 // the offset after the last message sent (queued in the journal)
 
-	mu       sync.Mutex
-	wake     chan struct{} // closed and replaced to wake the dispatcher
+	mu   sync.Mutex
+	wake chan struct{} // closed and replaced to wake the dispatcher
+	// changed is the journal's change channel pick took when it found
+	// nothing new to send (nil otherwise); run waits on it.
+	changed <-chan struct{}
+
 	closed   bool
 	next     uint64 // the first offset the dispatcher has not looked at yet
 	msgs     map[uint64]*qmsg
@@ -45,6 +52,11 @@ type qsender struct {
 	syncing  bool // a Sync started by the dispatcher is running
 	draining bool // the socket is closing: nothing new goes out
 	confirms []confirmReq
+	held     []confirmReq // confirmations waiting for refused ranges to be recorded
+	// unrecorded holds acknowledged ranges the cursor refused (too many
+	// ranges), sorted: see commit.
+	unrecorded []jwire.Range
+	revoking   int // messages in the revoking state
 
 	confirmKick chan struct{} // a token: confirms waiting
 	confirmDone chan struct{}
@@ -56,10 +68,17 @@ type qsender struct {
 // qmsg is the state of one message the dispatcher has looked at and that
 // is not acknowledged yet.
 type qmsg struct {
-	count     uint32 // deliveries so far
-	peer      *qpeer // where it is in flight; nil while it waits
-	sentAt    int64  // unix ns of the last delivery
-	notBefore int64  // unix ns; 0 for none
+	count uint32 // deliveries so far
+	peer  *qpeer // where it is in flight; nil while it waits
+	// others are profile peers that were given it before and had it
+	// taken back at the ack timeout: their copies may still be unread.
+	others []*qpeer
+	// waitFor, once another receiver acknowledged it, are the holders
+	// whose copies must be dropped first (their JREVOKE answers): until
+	// then no JDONE covers it, and it is never delivered again.
+	waitFor   []*qpeer
+	sentAt    int64 // unix ns of the last delivery
+	notBefore int64 // unix ns; 0 for none
 }
 
 // qpeer is one connection the dispatcher delivers to.
@@ -82,10 +101,7 @@ func newQSender(s *Socket, j *journal) (*qsender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("brook: journal cursor %q: %w", j.opts.cursor, err)
 	}
-	window := s.opts.sendHWM
-	if window <= 0 {
-		window = math.MaxInt
-	}
+	window := journalWindow(s.opts.sendHWM)
 	q := &qsender{
 		s:      s,
 		j:      j,
@@ -156,7 +172,8 @@ func (q *qsender) waitAcked(ctx context.Context, end uint64) error {
 	}
 }
 
-// close stops the dispatcher and commits the cursor.
+// close stops the dispatcher, commits the cursor and, on the socket's
+// own journal, applies its retention.
 func (q *qsender) close() error {
 	q.mu.Lock()
 	q.closed = true
@@ -168,7 +185,14 @@ func (q *qsender) close() error {
 	}
 	<-q.done
 	<-q.confirmDone
-	return q.cur.Commit()
+	if err := q.cur.Commit(); err != nil {
+		return err
+	}
+	if q.j.owned {
+		// Free what every receiver acknowledged now, not at the next roll.
+		return q.j.log.EnforceRetention()
+	}
+	return nil
 }
 
 func (q *qsender) wakeLocked() {
@@ -188,6 +212,12 @@ func (q *qsender) send(ctx context.Context, m Msg, o sendOpts) (Pending, error) 
 	p, frames, ts, err := q.j.append(ctx, m, o.notBefore)
 	if err == nil {
 		q.cache.put(p.id.Offset, ts, frames)
+		for end := p.id.Offset + 1; ; {
+			cur := q.sent.Load()
+			if cur >= end || q.sent.CompareAndSwap(cur, end) {
+				break
+			}
+		}
 	}
 	return p, err
 }
@@ -220,6 +250,13 @@ func (q *qsender) detach(p *pipe) {
 			q.rr--
 		}
 		for off, m := range q.msgs {
+			if m.revoking() {
+				// Its receiver drops what it had not given out when the
+				// connection ends.
+				q.answeredLocked(off, m, qp)
+				continue
+			}
+			m.others, _ = removePeer(m.others, qp)
 			if m.peer == qp {
 				m.peer = nil
 				heap.Push(&q.redo, off)
@@ -252,22 +289,46 @@ func (q *qsender) ack(p *pipe, seq uint64, rs []jwire.Range) {
 	rs = clipRanges(rs, q.j.log.DurableEnd())
 	var revoke map[*qpeer][]jwire.Range
 	q.mu.Lock()
+	now := time.Now().UnixNano()
 	for _, off := range q.matchLocked(rs) {
 		m := q.msgs[off]
-		if m.peer != nil {
-			m.peer.inflight--
-			if m.peer.p != p && m.peer.profile {
-				// Delivered again elsewhere, acknowledged here first: the
-				// other receiver drops it if its application has not
-				// taken it yet.
-				if revoke == nil {
-					revoke = make(map[*qpeer][]jwire.Range)
-				}
-				revoke[m.peer] = addRange(revoke[m.peer], off, off+1)
+		if m.revoking() {
+			if qp := peerOf(m.waitFor, p); qp != nil {
+				q.answeredLocked(off, m, qp) // a holder's answer
+			}
+			continue
+		}
+		q.ctr.acked++
+		// Delivered elsewhere too (a redelivery, or a copy left unread
+		// after an ack timeout), acknowledged here first: the other
+		// holders drop their copies if their applications have not taken
+		// them yet, and answer.
+		var targets []*qpeer
+		if m.peer != nil && m.peer.p != p && m.peer.profile {
+			targets = addPeer(targets, m.peer)
+		}
+		for _, o := range m.others {
+			if o.p != p && !o.gone {
+				targets = addPeer(targets, o)
 			}
 		}
-		delete(q.msgs, off)
-		q.ctr.acked++
+		m.others = nil
+		if m.peer != nil && (m.peer.p == p || !m.peer.profile) {
+			m.peer.inflight--
+			m.peer = nil
+		}
+		if len(targets) == 0 {
+			delete(q.msgs, off)
+			continue
+		}
+		m.waitFor, m.sentAt = targets, now
+		q.revoking++
+		if revoke == nil {
+			revoke = make(map[*qpeer][]jwire.Range)
+		}
+		for _, t := range targets {
+			revoke[t] = addRange(revoke[t], off, off+1)
+		}
 	}
 	q.wakeLocked()
 	q.mu.Unlock()
@@ -283,7 +344,7 @@ func (q *qsender) ack(p *pipe, seq uint64, rs []jwire.Range) {
 	q.commit(rs)
 	if seq > 0 {
 		q.mu.Lock()
-		q.confirms = append(q.confirms, confirmReq{p: p, seq: seq})
+		q.confirms = append(q.confirms, confirmReq{p: p, seq: seq, rs: rs})
 		q.mu.Unlock()
 		select {
 		case q.confirmKick <- struct{}{}:
@@ -296,6 +357,7 @@ func (q *qsender) ack(p *pipe, seq uint64, rs []jwire.Range) {
 type confirmReq struct {
 	p   *pipe
 	seq uint64
+	rs  []jwire.Range
 }
 
 // confirmLoop makes the cursor durable for the acknowledgements receivers
@@ -319,9 +381,19 @@ func (q *qsender) confirmLoop() {
 				// next connection.
 				q.s.log.Warn("journal cursor commit", "err", err)
 			} else {
+				q.mu.Lock()
+				var later []confirmReq
 				for _, r := range reqs {
+					if !q.recordedLocked(r.rs) || q.revokingInLocked(r.rs) {
+						// Confirmed once the cursor takes them and every
+						// other holder has dropped its copy.
+						later = append(later, r)
+						continue
+					}
 					r.p.sendCommand(jwire.CmdDone, jwire.AppendDone(nil, r.seq))
 				}
+				q.held = append(q.held, later...)
+				q.mu.Unlock()
 			}
 		}
 		if closed {
@@ -352,6 +424,15 @@ func (q *qsender) nack(p *pipe, delay time.Duration, rs []jwire.Range) {
 	due := time.Now().Add(delay).UnixNano()
 	for _, off := range q.matchLocked(rs) {
 		m := q.msgs[off]
+		if m.revoking() {
+			if qp := peerOf(m.waitFor, p); qp != nil {
+				q.answeredLocked(off, m, qp)
+			}
+			continue
+		}
+		if qp := peerOf(m.others, p); qp != nil {
+			m.others, _ = removePeer(m.others, qp) // its old copy is given back
+		}
 		if m.peer == nil || m.peer.p != p {
 			continue
 		}
@@ -397,16 +478,161 @@ func (q *qsender) matchLocked(rs []jwire.Range) []uint64 {
 
 // commit records acknowledged ranges in the cursor (persisted in batches,
 // and on Close), then wakes whoever waits for the floor to move.
+//
+// A cursor holds a bounded number of acknowledged ranges above its floor
+// (durable.WithMaxAckRanges): when acknowledgements are too fragmented
+// (many messages out for a long time below many acknowledged ones) it
+// refuses a new range (durable.ErrRangesFull) and records nothing. Such
+// ranges are kept here, unrecorded: the dispatcher skips them as
+// acknowledged, they are tried again whenever more acknowledgements come
+// in (a range that joins recorded ones always fits), and no JDONE
+// confirms them before they are recorded. A sender that crashes with
+// some unrecorded delivers them again after its restart.
 func (q *qsender) commit(rs []jwire.Range) {
 	if len(rs) == 0 {
 		return
 	}
+	var refused []jwire.Range
 	for _, r := range rs {
-		if err := q.cur.AckRange(r.Lo, r.Hi); err != nil && !errors.Is(err, durable.ErrClosed) {
-			q.s.log.Warn("journal cursor", "err", err)
+		if err := q.cur.AckRange(r.Lo, r.Hi); err != nil {
+			if errors.Is(err, durable.ErrRangesFull) {
+				refused = append(refused, r)
+			} else if !errors.Is(err, durable.ErrClosed) {
+				q.s.log.Warn("journal cursor", "err", err)
+			}
 		}
 	}
+	q.mu.Lock()
+	for _, r := range refused {
+		q.unrecorded = addRange(q.unrecorded, r.Lo, r.Hi)
+	}
+	if len(q.unrecorded) > 0 {
+		q.retryUnrecordedLocked()
+	}
+	q.mu.Unlock()
 	q.poke()
+}
+
+// retryUnrecordedLocked offers the cursor the ranges it refused before.
+func (q *qsender) retryUnrecordedLocked() {
+	kept := q.unrecorded[:0]
+	for _, r := range q.unrecorded {
+		if err := q.cur.AckRange(r.Lo, r.Hi); err != nil && errors.Is(err, durable.ErrRangesFull) {
+			kept = append(kept, r)
+		}
+	}
+	q.unrecorded = kept
+	q.releaseHeldLocked()
+}
+
+// releaseHeldLocked hands the held confirmations back to the confirmer,
+// which sends those whose ranges are now recorded and not being revoked.
+func (q *qsender) releaseHeldLocked() {
+	if len(q.held) == 0 {
+		return
+	}
+	q.confirms = append(q.confirms, q.held...)
+	q.held = nil
+	select {
+	case q.confirmKick <- struct{}{}:
+	default:
+	}
+}
+
+// answeredLocked notes that holder qp of the acknowledged message m
+// answered its JREVOKE, or will never give m to its application (its
+// connection ended, the copy was never written, it gave m back). When no
+// holder is left, m leaves the dispatcher.
+func (q *qsender) answeredLocked(off uint64, m *qmsg, qp *qpeer) {
+	if m.peer == qp {
+		qp.inflight--
+		m.peer = nil
+	}
+	var ok bool
+	if m.waitFor, ok = removePeer(m.waitFor, qp); ok && len(m.waitFor) == 0 {
+		q.finishRevokeLocked(off, m)
+	}
+}
+
+// finishRevokeLocked ends m's wait for its holders' answers (all in, or
+// given up on after the ack timeout): the held confirmations may go.
+func (q *qsender) finishRevokeLocked(off uint64, m *qmsg) {
+	if m.peer != nil {
+		m.peer.inflight--
+		m.peer = nil
+	}
+	m.waitFor = nil
+	delete(q.msgs, off)
+	q.revoking--
+	q.wakeLocked()
+	q.releaseHeldLocked()
+}
+
+// revokingInLocked reports whether some offset of rs is being revoked.
+func (q *qsender) revokingInLocked(rs []jwire.Range) bool {
+	if q.revoking == 0 {
+		return false
+	}
+	for _, off := range q.matchLocked(rs) {
+		if q.msgs[off].revoking() {
+			return true
+		}
+	}
+	return false
+}
+
+// revoking reports whether m, acknowledged, waits for other holders to
+// drop their copies.
+func (m *qmsg) revoking() bool { return len(m.waitFor) > 0 }
+
+// peerOf returns the peer of ps on pipe p, or nil.
+func peerOf(ps []*qpeer, p *pipe) *qpeer {
+	for _, qp := range ps {
+		if qp.p == p {
+			return qp
+		}
+	}
+	return nil
+}
+
+// addPeer adds qp to ps once.
+func addPeer(ps []*qpeer, qp *qpeer) []*qpeer {
+	if slices.Contains(ps, qp) {
+		return ps
+	}
+	return append(ps, qp)
+}
+
+// removePeer removes qp from ps.
+func removePeer(ps []*qpeer, qp *qpeer) ([]*qpeer, bool) {
+	i := slices.Index(ps, qp)
+	if i < 0 {
+		return ps, false
+	}
+	return slices.Delete(ps, i, i+1), true
+}
+
+// recordedLocked reports whether every offset of rs is in the cursor.
+func (q *qsender) recordedLocked(rs []jwire.Range) bool {
+	for _, r := range rs {
+		for _, u := range q.unrecorded {
+			if u.Lo < r.Hi && r.Lo < u.Hi {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// journalWindow is how many journaled messages one peer may have in
+// flight: the send high-water mark, or DefaultHWM when that is unlimited
+// (0) — the journal holds the backlog; a peer's queue never needs all of
+// it.
+func journalWindow(hwm int) int {
+	if hwm <= 0 {
+		return DefaultHWM
+	}
+	return hwm
 }
 
 // choice is what the dispatcher decided to do next.
@@ -443,9 +669,15 @@ func (q *qsender) run() {
 			if deadline > 0 {
 				timer.Reset(time.Duration(deadline - time.Now().UnixNano()))
 			}
+			q.mu.Lock()
+			changed := q.changed
+			q.mu.Unlock()
+			if changed == nil {
+				changed = q.j.log.Changed()
+			}
 			select {
 			case <-wait:
-			case <-q.j.log.Changed():
+			case <-changed:
 			case <-timer.C:
 			}
 			if deadline > 0 && !timer.Stop() {
@@ -498,6 +730,7 @@ func (q *qsender) run() {
 func (q *qsender) pick() (c choice, wait <-chan struct{}, deadline int64, stop bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.changed = nil
 	if q.closed {
 		return choice{}, nil, 0, true
 	}
@@ -508,7 +741,7 @@ func (q *qsender) pick() (c choice, wait <-chan struct{}, deadline int64, stop b
 	}
 	for q.delayed.Len() > 0 {
 		e := q.delayed[0]
-		if m := q.msgs[e.off]; m == nil || m.peer != nil {
+		if m := q.msgs[e.off]; m == nil || m.peer != nil || m.revoking() {
 			heap.Pop(&q.delayed) // stale
 			continue
 		}
@@ -530,7 +763,7 @@ func (q *qsender) pick() (c choice, wait <-chan struct{}, deadline int64, stop b
 	for q.redo.Len() > 0 {
 		off := q.redo[0]
 		m := q.msgs[off]
-		if m == nil || m.peer != nil {
+		if m == nil || m.peer != nil || m.revoking() {
 			heap.Pop(&q.redo) // stale: acknowledged or already out again
 			continue
 		}
@@ -545,8 +778,18 @@ func (q *qsender) pick() (c choice, wait <-chan struct{}, deadline int64, stop b
 	}
 	q.checkRetentionLocked()
 	end := q.j.log.DurableEnd()
-	for q.next < end && q.cur.Acked(q.next) {
+	for q.next < end && (q.cur.Acked(q.next) || rangesHave(q.unrecorded, q.next)) {
 		q.next++
+	}
+	if q.next >= end {
+		// Caught up: take the journal's change channel before looking at
+		// its end once more, so a batch made durable in between wakes run
+		// instead of being missed.
+		q.changed = q.j.log.Changed()
+		end = q.j.log.DurableEnd()
+		for q.next < end && (q.cur.Acked(q.next) || rangesHave(q.unrecorded, q.next)) {
+			q.next++
+		}
 	}
 	if q.next < end {
 		off := q.next
@@ -615,6 +858,11 @@ func (q *qsender) reserveLocked(c choice) choice {
 // unreserve undoes reserveLocked for a message that did not go out; it
 // waits again, in front.
 func (q *qsender) unreserveLocked(c choice) {
+	if c.m.revoking() {
+		// It never reached c.peer: nothing there to drop.
+		q.answeredLocked(c.off, c.m, c.peer)
+		return
+	}
 	if c.m.peer == c.peer {
 		c.peer.inflight--
 		c.m.peer = nil
@@ -631,6 +879,16 @@ func (q *qsender) expireLocked(now int64) int64 {
 	if now >= q.nextScan {
 		inflight := false
 		for off, m := range q.msgs {
+			if m.revoking() {
+				// Holders that do not answer within the ack timeout are
+				// given up on.
+				if m.sentAt+timeout <= now {
+					q.finishRevokeLocked(off, m)
+				} else {
+					inflight = true
+				}
+				continue
+			}
 			if m.peer == nil || !m.peer.profile {
 				continue
 			}
@@ -638,6 +896,9 @@ func (q *qsender) expireLocked(now int64) int64 {
 				inflight = true
 				continue
 			}
+			// Its copy may still be unread there: revoked too if another
+			// receiver acknowledges it.
+			m.others = addPeer(m.others, m.peer)
 			m.peer.inflight--
 			m.peer = nil
 			q.ctr.timedOut++
@@ -699,6 +960,13 @@ func (q *qsender) deliver(c choice, jr jrecord) {
 		q.mu.Unlock()
 		return
 	}
+	if c.m.revoking() {
+		// Acknowledged by another receiver before it went out: it never
+		// will.
+		q.answeredLocked(c.off, c.m, c.peer)
+		q.mu.Unlock()
+		return
+	}
 	if jr.notBefore > now {
 		c.peer.inflight--
 		c.m.peer = nil
@@ -728,7 +996,7 @@ func (q *qsender) deliver(c choice, jr jrecord) {
 	if !c.peer.profile {
 		if c.peer.p.TrySend(jr.msg()) {
 			q.mu.Lock()
-			if q.msgs[c.off] == c.m {
+			if q.msgs[c.off] == c.m && c.m.peer == c.peer {
 				c.peer.inflight--
 				delete(q.msgs, c.off)
 				q.ctr.plainDelivered++
@@ -752,9 +1020,7 @@ func (q *qsender) deliver(c choice, jr jrecord) {
 	if !c.peer.p.sendJournaled(frames, false) {
 		q.mu.Lock()
 		if c.m.peer == c.peer {
-			c.peer.inflight--
-			c.m.peer = nil
-			heap.Push(&q.redo, c.off)
+			q.unreserveLocked(c)
 		}
 		q.mu.Unlock()
 	}

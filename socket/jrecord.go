@@ -42,10 +42,13 @@ func recordFrames(m Msg, now int64, notBefore time.Time) [][]byte {
 		h[0] = recHeaderPlain | recFlagDelay
 		binary.BigEndian.PutUint64(h[9:], uint64(notBefore.UnixNano()))
 	}
-	binary.BigEndian.PutUint64(h[1:], uint64(now))
+	stampRecord(h, now)
 	frames = append(frames, h)
 	return append(frames, m.Frames...)
 }
+
+// stampRecord writes the send time (unix ns) into a record header.
+func stampRecord(h []byte, now int64) { binary.BigEndian.PutUint64(h[1:], uint64(now)) }
 
 // jrecord is a decoded journal record of a journaled socket.
 type jrecord struct {

@@ -32,6 +32,10 @@ type receiver struct {
 
 	work chan struct{} // a token when round has something
 	done chan struct{}
+
+	window   int           // a stream connection's bound on messages not yet taken
+	quit     chan struct{} // closed when the socket starts closing
+	quitOnce sync.Once
 }
 
 // rsender is what a receiver knows of one journaled sender.
@@ -85,7 +89,8 @@ type nackReq struct {
 type inDelivery struct {
 	r       *receiver
 	snd     *rsender
-	p       *pipe // the connection it came on
+	p       *pipe      // the connection it came on
+	cs      *connState // its state (a stream's bound)
 	off     uint64
 	epoch   uint64
 	count   uint32
@@ -108,6 +113,8 @@ type recvCounters struct {
 
 func newReceiver(s *Socket, store ackStore, stream bool, start Start, commit time.Duration) *receiver {
 	r := &receiver{
+		window:  journalWindow(s.opts.recvHWM),
+		quit:    make(chan struct{}),
 		s:       s,
 		store:   store,
 		stream:  stream,
@@ -129,6 +136,16 @@ type connState struct {
 	data    jwire.Data  // the JDATA (or JSTREAM) for the next message
 	hasData bool
 	started bool // a stream: JSTART arrived
+
+	// A stream's messages received on this connection but not yet taken
+	// by the application (guarded by receiver.mu). A stream has no
+	// acknowledgement window at its publisher, so the reader stops at
+	// receiver.window of them: TCP then slows the feeder, and a replay of
+	// millions of messages to a slow application holds a window in
+	// memory, not the backlog.
+	live    int
+	waiting bool
+	room    chan struct{}
 }
 
 // receive decides what to do with a journaled message m that arrived on p
@@ -140,6 +157,22 @@ func (r *receiver) receive(p *pipe, cs *connState, m Msg) (patterns.Tag, bool, e
 	cs.hasData = false
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.stream {
+		for cs.live >= r.window && !r.closed {
+			if cs.room == nil {
+				cs.room = make(chan struct{}, 1)
+			}
+			cs.waiting = true
+			r.mu.Unlock()
+			select {
+			case <-cs.room:
+			case <-r.quit:
+				r.mu.Lock()
+				return 0, false, ErrClosed
+			}
+			r.mu.Lock()
+		}
+	}
 	if r.closed {
 		return 0, false, ErrClosed
 	}
@@ -161,7 +194,10 @@ func (r *receiver) receive(p *pipe, cs *connState, m Msg) (patterns.Tag, bool, e
 		r.ctr.duplicates++ // the application holds it already
 		return 0, false, nil
 	}
-	in := &inDelivery{r: r, snd: snd, p: p, off: d.Offset, epoch: d.Epoch, count: d.Count, ts: d.Time}
+	in := &inDelivery{r: r, snd: snd, p: p, cs: cs, off: d.Offset, epoch: d.Epoch, count: d.Count, ts: d.Time}
+	if r.stream {
+		cs.live++
+	}
 	snd.pending[d.Offset] = in
 	r.nextTag++
 	r.live[r.nextTag] = in
@@ -202,6 +238,9 @@ func (r *receiver) delivery(rv patterns.Received) *Delivery {
 	r.mu.Lock()
 	in := r.live[rv.Tag]
 	delete(r.live, rv.Tag)
+	if in != nil {
+		r.takenLocked(in)
+	}
 	if in != nil && in.revoked {
 		r.ctr.duplicates++
 		r.mu.Unlock()
@@ -221,6 +260,67 @@ func (r *receiver) delivery(rv patterns.Received) *Delivery {
 	return d
 }
 
+// takenLocked notes that the pattern has given up in (to the application
+// or not): a stream connection waiting for room may read on.
+func (r *receiver) takenLocked(in *inDelivery) {
+	cs := in.cs
+	if !r.stream || cs == nil {
+		return
+	}
+	cs.live--
+	if cs.waiting && cs.live < r.window {
+		cs.waiting = false
+		select {
+		case cs.room <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// stopWaiting wakes connections waiting for room: the socket is closing
+// and will take nothing more.
+func (r *receiver) stopWaiting() {
+	r.quitOnce.Do(func() { close(r.quit) })
+}
+
+// ackedLocked records in as acknowledged here: settled, out of the
+// pending set, in the acknowledged set (the dedup store's next commit).
+func (r *receiver) ackedLocked(in *inDelivery) {
+	in.settled = true
+	delete(in.snd.pending, in.off)
+	r.ctr.acked++
+	in.snd.acked.add(in.off, in.off+1)
+	in.snd.dirty = true
+}
+
+// receivedAcked is delivery followed by an acknowledgement on receipt,
+// for Recv: it builds no Delivery. It reports false for a message revoked
+// meanwhile, which the application must not get.
+func (r *receiver) receivedAcked(tag patterns.Tag) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	in := r.live[tag]
+	if in == nil {
+		return true
+	}
+	delete(r.live, tag)
+	r.takenLocked(in)
+	if in.revoked {
+		r.ctr.duplicates++
+		return false
+	}
+	in.given = true
+	if in.settled || r.closed {
+		return true
+	}
+	r.ackedLocked(in)
+	if !r.stream {
+		in.snd.acks = addRange(in.snd.acks, in.off, in.off+1)
+		r.scheduleLocked()
+	}
+	return true
+}
+
 // forget settles a tagged message the application never got (the socket
 // closed with it unread, or the pattern dropped it): its sender delivers
 // it again, to this receiver or another.
@@ -232,6 +332,7 @@ func (r *receiver) forget(tag patterns.Tag) {
 		return
 	}
 	delete(r.live, tag)
+	r.takenLocked(in)
 	delete(in.snd.pending, in.off)
 	in.settled = true
 }
@@ -252,19 +353,17 @@ func (in *inDelivery) settle(nack bool, delay time.Duration) error {
 		r.mu.Unlock()
 		return fmt.Errorf("%w: a stream is not redelivered; leave the message unacknowledged and the position stays before it", ErrNotSupported)
 	}
-	in.settled = true
 	snd := in.snd
-	delete(snd.pending, in.off)
 	if nack {
+		in.settled = true
+		delete(snd.pending, in.off)
 		r.ctr.nacked++
 		snd.nacks = append(snd.nacks, nackReq{delay: delay, off: in.off})
 		r.scheduleLocked()
 		r.mu.Unlock()
 		return nil
 	}
-	r.ctr.acked++
-	snd.acked.add(in.off, in.off+1)
-	snd.dirty = true
+	r.ackedLocked(in)
 	if r.stream {
 		// A position: committed every WithPositionStore interval, by
 		// CommitPositions and on Close; no acknowledgement goes back.
@@ -296,12 +395,8 @@ func (in *inDelivery) ackSync(ctx context.Context) error {
 		r.mu.Unlock()
 		return ErrAcked
 	}
-	in.settled = true
 	snd := in.snd
-	delete(snd.pending, in.off)
-	r.ctr.acked++
-	snd.acked.add(in.off, in.off+1)
-	snd.dirty = true
+	r.ackedLocked(in)
 	if r.stream {
 		r.mu.Unlock()
 		return r.commitPositions()
@@ -361,30 +456,9 @@ func (r *receiver) senderConnected(p *pipe, h jwire.Hello) {
 		}
 		next.waiters = append(next.waiters, b.waiters...)
 	}
-	if snd.confirming != nil {
+	if snd.confirming != nil || len(snd.acks) > 0 {
 		r.scheduleLocked()
 	}
-}
-
-// ackNoWait acknowledges a delivery on receipt (Recv): it does not wait
-// for the dedup store.
-func (in *inDelivery) ackNoWait() {
-	r := in.r
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if in.settled || r.closed {
-		return
-	}
-	in.settled = true
-	delete(in.snd.pending, in.off)
-	r.ctr.acked++
-	in.snd.acked.add(in.off, in.off+1)
-	in.snd.dirty = true
-	if r.stream {
-		return
-	}
-	in.snd.acks = addRange(in.snd.acks, in.off, in.off+1)
-	r.scheduleLocked()
 }
 
 func (r *receiver) scheduleLocked() {
@@ -439,6 +513,15 @@ func (r *receiver) flushLoop() {
 					r.s.log.Warn("dedup store full: acknowledgements above the floor not kept", "sender", snd.id, "ranges", left)
 				}
 				snd.dirty = false
+			}
+			if snd.pipe == nil {
+				// Disconnected: the acknowledgements are sent when the
+				// sender is connected again (senderConnected), so a
+				// restarted sender need not deliver them to anyone; the
+				// negative ones are moot (it takes back what the lost
+				// connection held).
+				snd.nacks = nil
+				continue
 			}
 			o := out{p: snd.pipe, acks: snd.acks, nacks: snd.nacks}
 			if b := snd.confirming; b != nil && snd.pipe != nil {
@@ -603,7 +686,11 @@ func (r *receiver) revoked(h jwire.Hello, rs []jwire.Range) error {
 			}
 		}
 		snd.acked.add(rg.Lo, rg.Hi)
+		// The answer: the copies are dropped (or were taken before), so
+		// the sender may confirm the other receiver's acknowledgement.
+		snd.acks = addRange(snd.acks, rg.Lo, rg.Hi)
 	}
+	r.scheduleLocked()
 	return nil
 }
 
@@ -625,6 +712,11 @@ func (r *receiver) connectionLost(p *pipe) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, snd := range r.senders {
+		if snd.pipe == p {
+			// Acknowledgements made from now on wait for the next
+			// connection to this sender instead of going nowhere.
+			snd.pipe = nil
+		}
 		for off, in := range snd.pending {
 			if in.p == p && !in.given {
 				in.revoked, in.settled = true, true

@@ -50,12 +50,12 @@ func (s *Socket) openJournal() (map[string][]byte, error) {
 	o := s.opts.journal
 	var hello *jwire.Hello
 	if o.log != nil || o.dir != "" {
-		j, err := openJournal(o)
+		publishes := s.typ == Pub || s.typ == XPub
+		j, err := openJournal(o, !publishes)
 		if err != nil {
 			return nil, err
 		}
 		s.jnl = j
-		publishes := s.typ == Pub || s.typ == XPub
 		if publishes {
 			s.jp = newPublisher(s, j)
 		} else {
@@ -205,14 +205,15 @@ func (s *Socket) CommitPositions() error {
 	return s.jr.commitPositions()
 }
 
-// WaitAcked blocks until every message journaled before the call has been
+// WaitAcked blocks until every message sent before the call (Send or
+// SendAsync, durable or not yet) and every one the journal held has been
 // acknowledged by a receiver (or dead-lettered, or reported lost), or ctx
 // ends. It needs a journal (ErrNotJournaled).
 func (s *Socket) WaitAcked(ctx context.Context) error {
 	if s.jq == nil {
 		return fmt.Errorf("%w: WaitAcked on a %s without WithJournal (queue model)", ErrNotJournaled, s.typ)
 	}
-	return s.jq.waitAcked(ctx, s.jnl.log.End())
+	return s.jq.waitAcked(ctx, max(s.jnl.log.End(), s.jq.sent.Load()))
 }
 
 // RecvDelivery is Recv for a receiver of journaled messages: it returns

@@ -207,7 +207,7 @@ func (f *feeder) run(from uint64) {
 		}
 	}()
 	next, sentTo := from, from // sentTo: everything below it is settled for the subscriber
-	hwm := pb.s.opts.sendHWM
+	hwm := journalWindow(pb.s.opts.sendHWM)
 	for {
 		select {
 		case <-f.stop:
@@ -215,19 +215,25 @@ func (f *feeder) run(from uint64) {
 		default:
 		}
 		if next >= log.DurableEnd() {
+			// Take the change channel before looking again, so a batch
+			// made durable in between is not missed.
+			changed := log.Changed()
+			if next < log.DurableEnd() {
+				continue
+			}
 			if next > sentTo && !f.skip(sentTo, next) {
 				return
 			}
 			sentTo = next
 			select {
-			case <-log.Changed():
+			case <-changed:
 			case <-f.wake:
 			case <-f.stop:
 				return
 			}
 			continue
 		}
-		if hwm > 0 && f.p.journalQueued() >= hwm {
+		if f.p.journalQueued() >= hwm {
 			select {
 			case <-f.wake:
 			case <-f.stop:

@@ -51,6 +51,7 @@ type options struct {
 	patternOpts []func(*patterns.Config)
 	typeOnly    []typeOnly // options only some socket types take
 	journal     journalOptions
+	security    securityOptions // options_security.go
 }
 
 func defaultOptions() options {

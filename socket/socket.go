@@ -81,6 +81,10 @@ func New(t Type, opts ...Option) (*Socket, error) {
 	if err := o.journal.checkFor(t); err != nil {
 		return nil, err
 	}
+	security, err := o.security.build()
+	if err != nil {
+		return nil, err
+	}
 	s := &Socket{
 		typ:       t,
 		opts:      o,
@@ -125,6 +129,7 @@ func New(t Type, opts ...Option) (*Socket, error) {
 		HeartbeatTimeout:  o.heartbeatTimeout,
 		HeartbeatTTL:      o.heartbeatTTL,
 		Logger:            s.log,
+		Security:          security,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.startJournal()
@@ -232,14 +237,8 @@ func (s *Socket) Recv(ctx context.Context) (Msg, error) {
 			}
 			return Msg{}, err
 		}
-		if r.Tag != 0 && s.jr != nil {
-			d := s.jr.delivery(r)
-			if d == nil {
-				continue // acknowledged by another receiver meanwhile
-			}
-			if d.d != nil {
-				d.d.ackNoWait() // acknowledged on receipt
-			}
+		if r.Tag != 0 && s.jr != nil && !s.jr.receivedAcked(r.Tag) {
+			continue // acknowledged by another receiver meanwhile
 		}
 		s.ctr.received.Add(1)
 		return r.Msg, nil
@@ -290,6 +289,9 @@ func (s *Socket) Close() error {
 func (s *Socket) close() error {
 	s.closing.Store(true)
 	s.pat.Close()
+	if s.jr != nil {
+		s.jr.stopWaiting()
+	}
 	// One linger budget for everything Close waits for.
 	lctx := context.Background()
 	if s.opts.linger > 0 {

@@ -155,6 +155,9 @@ type Config struct {
 	HeartbeatTTL time.Duration
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
+	// Security is the ZMTP security mechanism of stream connections
+	// (PLAIN, CURVE, or NULL with an authenticator); nil is plain NULL.
+	Security Security
 }
 
 // PeerInfo is what the peer announced in its handshake.

@@ -268,3 +268,56 @@ func TestVerifyExitCodes(t *testing.T) {
 	code, _, _ := runT("verify", t.TempDir())
 	assert.Equal(t, exitError, code, "an empty directory is no journal")
 }
+
+// Issue 11 item 3: after damage a read-only view cannot show, dump prints
+// what it can, then says where and why it stopped and exits 1; stat reports
+// the damage and exits 1 too.
+func TestDumpAndStatReportDamage(t *testing.T) {
+	dir := t.TempDir()
+	l, err := durable.Open(dir, durable.WithSync(durable.None))
+	require.NoError(t, err)
+	ctx := context.Background()
+	for i := range 20 {
+		_, err := l.Append(ctx, []byte(fmt.Sprintf("record %d %s", i, strings.Repeat("x", 40))))
+		require.NoError(t, err)
+	}
+	require.NoError(t, l.Sync())
+	for i := 20; i < 30; i++ {
+		_, err := l.Append(ctx, []byte(fmt.Sprintf("record %d %s", i, strings.Repeat("x", 40))))
+		require.NoError(t, err)
+	}
+	require.NoError(t, l.Close())
+	require.NoError(t, os.Remove(filepath.Join(dir, "CLEAN"))) // as after a crash
+
+	// Flip a payload bit of record 5: records after it say it was fsynced.
+	seg := lastSegment(t, dir)
+	b, err := os.ReadFile(seg)
+	require.NoError(t, err)
+	recSize := 32 + (len("record 0 ")+40+7)/8*8
+	b[48+5*recSize+40] ^= 0x01
+	require.NoError(t, os.WriteFile(seg, b, 0o644))
+
+	code, out, errOut := runT("dump", dir)
+	assert.Equal(t, exitDamage, code, errOut)
+	assert.Len(t, strings.Split(strings.TrimSpace(out), "\n"), 5, "the records before the damage")
+	assert.Contains(t, errOut, "stopped at offset 5")
+	assert.Contains(t, errOut, "corrupt")
+	code, out, _ = runT("stat", dir)
+	assert.Equal(t, exitDamage, code)
+	assert.Contains(t, out, "damage")
+	assert.Contains(t, out, "epoch     1 since offset 0")
+
+	// A torn tail (cut in the middle of the last record) too.
+	dir = mkJournal(t, 30)
+	require.NoError(t, os.Remove(filepath.Join(dir, "CLEAN")))
+	seg = lastSegment(t, dir)
+	st, err := os.Stat(seg)
+	require.NoError(t, err)
+	require.NoError(t, os.Truncate(seg, st.Size()-9))
+	code, _, errOut = runT("dump", dir)
+	assert.Equal(t, exitDamage, code)
+	assert.Contains(t, errOut, "torn tail")
+	code, out, _ = runT("stat", dir)
+	assert.Equal(t, exitDamage, code)
+	assert.Contains(t, out, "torn tail")
+}

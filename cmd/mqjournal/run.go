@@ -24,8 +24,10 @@ const (
 const usage = `usage: mqjournal <command> [flags] DIR
 
 commands:
-  stat    summary: id, offsets, segments, cursors
-  dump    records with offsets, timestamps and a payload preview
+  stat    summary: id, epoch, offsets, segments, cursors; exit status 1 when
+          the tail is torn or damaged
+  dump    records with offsets, timestamps and a payload preview; exit status 1
+          when it stopped before a torn or damaged tail
   verify  full CRC scan of every record; exit status 1 on damage
   repair  recover as a writer (cuts a torn tail); -skip replaces corruption with
           a gap, -truncate cuts the journal at it
@@ -93,9 +95,11 @@ func statCmd(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	defer l.Close()
+	endAtOpen := l.End()
 	st := l.Stats()
 	fmt.Fprintf(stdout, "journal   %s\n", st.ID)
 	fmt.Fprintf(stdout, "created   %s\n", st.Created.UTC().Format(time.RFC3339Nano))
+	fmt.Fprintf(stdout, "epoch     %d since offset %d\n", st.Epoch.N, st.Epoch.Start)
 	fmt.Fprintf(stdout, "offsets   %d .. %d (%d records)\n", st.First, st.End, st.End-st.First)
 	fmt.Fprintf(stdout, "bytes     %d in %d segments\n", st.Bytes, len(st.Segments))
 	for _, s := range st.Segments {
@@ -113,8 +117,26 @@ func statCmd(args []string, stdout, stderr io.Writer) int {
 	for _, c := range st.Cursors {
 		fmt.Fprintf(stdout, "cursor    %s  offset %d  ranges %s\n", c.Name, c.Offset, formatRanges(c.Ranges))
 	}
-	reportRecovery(l.Recovery(), stdout)
+	if rec, damaged := tailDamage(l, endAtOpen); damaged {
+		reportRecovery(rec, stdout)
+		return exitDamage
+	}
 	return exitOK
+}
+
+// tailDamage returns what Open's recovery found, and whether it found a
+// damaged or torn tail that is still there: a read-only Open ends the
+// journal before either, so the commands that show it must say so. A torn
+// tail that the writer has since completed (records past endAtOpen) was a
+// live writer in the middle of a write, not damage.
+func tailDamage(l *durable.Log, endAtOpen uint64) (durable.Recovery, bool) {
+	rec := l.Recovery()
+	if rec.TornBytes > 0 {
+		if err := l.Refresh(); err == nil && l.End() > endAtOpen {
+			rec.TornBytes = 0
+		}
+	}
+	return rec, rec.TornBytes > 0 || rec.Ignored != nil
 }
 
 func formatRanges(rs []durable.AckRange) string {
@@ -152,13 +174,18 @@ func dumpCmd(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	defer l.Close()
+	endAtOpen := l.End()
 	start := l.First()
 	if *from >= 0 {
 		start = uint64(*from)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	r := l.NewReader(start)
+	var ropts []durable.ReaderOption
+	if *follow {
+		ropts = append(ropts, durable.WaitPastEnd())
+	}
+	r := l.NewReader(start, ropts...)
 	defer r.Close()
 	for n := int64(0); *count < 0 || n < *count; n++ {
 		if !*follow && r.Offset() >= l.End() {
@@ -181,6 +208,11 @@ func dumpCmd(args []string, stdout, stderr io.Writer) int {
 			return exitError
 		}
 		fmt.Fprintln(stdout, formatRecord(rec, *preview))
+	}
+	if rec, damaged := tailDamage(l, endAtOpen); damaged && r.Offset() >= l.End() {
+		fmt.Fprintf(stderr, "mqjournal dump: stopped at offset %d: ", l.End())
+		reportRecovery(rec, stderr)
+		return exitDamage
 	}
 	return exitOK
 }
@@ -235,18 +267,13 @@ func verifyCmd(args []string, stdout, stderr io.Writer) int {
 			status = exitError
 		}
 	}
-	rec := l.Recovery()
-	if rec.TornBytes > 0 && err == nil && rep.End > endAtOpen {
-		// Verify found verified records where Open saw an incomplete one:
-		// a live writer was in the middle of a write, not a torn tail.
-		rec.TornBytes = 0
-	}
-	if rec.TornBytes > 0 || rec.Ignored != nil {
+	rec, damaged := tailDamage(l, endAtOpen)
+	if damaged {
 		reportRecovery(rec, stdout)
 		status = max(status, exitDamage)
 	}
 	for _, c := range rec.CursorFallbacks {
-		fmt.Fprintf(stdout, "cursor    %s: file damaged or missing, read from its previous copy or reset\n", c)
+		fmt.Fprintf(stdout, "cursor    %s: file damaged or missing, read from another copy or reset\n", c)
 	}
 	fmt.Fprintf(stdout, "verified  %d records, %d bytes in %d segments, offsets %d..%d\n",
 		rep.Records, rep.Bytes, rep.Segments, rep.First, rep.End)

@@ -35,6 +35,11 @@ type Conn struct {
 	maxMsg int64
 	hb     heartbeat
 	log    *slog.Logger
+	// Boxes of a mechanism that encrypts traffic (CURVE), nil otherwise:
+	// seal belongs to the writer, unseal and opened to the reader.
+	seal   *sealer
+	unseal *unsealer
+	opened []byte // body of a large MESSAGE opened by openFrame
 	// onCommand receives the peer's application commands; set before the
 	// first ReadMsg and read only by the reading goroutine.
 	onCommand transport.CommandHandler

@@ -1,7 +1,8 @@
 // Package zmtp implements the ZeroMQ Message Transport Protocol, version 3.1
 // (RFC 23 and RFC 37), over any byte stream: TCP, unix sockets, a QUIC
-// stream. A Conn speaks the NULL security mechanism and is interoperable with
-// libzmq 4.3.
+// stream. A Conn speaks the NULL, PLAIN (RFC 24) and CURVE (RFC 25/26)
+// security mechanisms, chosen by transport.Config.Security, and is
+// interoperable with libzmq 4.3.
 //
 // A connection goes through two phases:
 //
@@ -25,4 +26,17 @@
 // slabs, so a retained small message keeps its slab (32 KiB) alive. Frames
 // larger than a few KiB get their own allocation. The maximum message size is
 // checked against each frame's announced size before anything is allocated.
+//
+// Security: a mechanism runs between the greetings and the traffic (see
+// mechanism.go). PLAIN and CURVE have a client and a server role, told
+// by the greeting's as-server flag; the server asks a
+// transport.Authenticator about each client (the ZAP request of RFC 27)
+// and refuses it with an ERROR command whose reason is the status code,
+// as libzmq does. After a CURVE handshake every frame travels as a
+// MESSAGE command (curve_wire.go): boxed as it leaves the write buffer,
+// opened in place as it arrives, with strictly increasing short nonces
+// checked on receipt. A CURVE server keeps no state for a client between
+// its WELCOME and the client's INITIATE: the connection's transient key
+// travels in a cookie sealed under a key that changes every minute, and
+// each cookie is accepted once.
 package zmtp

@@ -63,7 +63,11 @@ func (c *Conn) Handshake(ctx context.Context, cfg *transport.Config) (transport.
 		c.fail(err)
 		return transport.PeerInfo{}, err
 	}
-	mech := c.mech
+	mech, err := c.mechanismFor(ctx, cfg)
+	if err != nil {
+		c.fail(err)
+		return transport.PeerInfo{}, err
+	}
 	first, err := mech.Start(meta)
 	if err != nil {
 		c.fail(err)
@@ -74,6 +78,9 @@ func (c *Conn) Handshake(ctx context.Context, cfg *transport.Config) (transport.
 
 	g := c.startGuard(ctx, cfg.HandshakeTimeout)
 	info, err := c.exchange(out, mech)
+	if err == nil {
+		info = c.secure(mech, info)
+	}
 	if err == nil && !cfg.PeerAllowed(info.SocketType) {
 		c.reject("invalid socket type")
 		err = fmt.Errorf("%w: we are %s, peer %s is %s", transport.ErrIncompatible, strings.ToUpper(cfg.SocketType), c.remote, info.SocketType)
@@ -143,7 +150,7 @@ func (c *Conn) exchange(out []byte, mech mechanism) (transport.PeerInfo, error) 
 			<-werr
 			t.Stop()
 		}
-		c.reject(rej.Reason)
+		c.sendRejection(rej.frame())
 		return info, err
 	}
 	if pending {
@@ -164,37 +171,37 @@ func (c *Conn) readHandshake(mech mechanism, send func([]byte) error) (transport
 	// Judge the first byte as soon as it arrives, so a peer speaking
 	// another protocol in short lines is refused at once.
 	if err := c.fill(1); err != nil {
-		return transport.PeerInfo{}, err
+		return transport.PeerInfo{}, explainClose(mech, 0, err)
 	}
 	if c.rbuf[c.rpos] != signatureFirst {
 		return transport.PeerInfo{}, protocolErrorf("peer did not send a ZMTP greeting (starts with 0x%02x)", c.rbuf[c.rpos])
 	}
 	if err := c.fill(signatureSize); err != nil {
-		return transport.PeerInfo{}, err
+		return transport.PeerInfo{}, explainClose(mech, 0, err)
 	}
 	if err := checkSignature(c.rbuf[c.rpos:]); err != nil {
 		return transport.PeerInfo{}, err
 	}
 	if err := c.fill(greetingSize); err != nil {
-		return transport.PeerInfo{}, err
+		return transport.PeerInfo{}, explainClose(mech, 0, err)
 	}
 	g, err := parseGreeting(c.rbuf[c.rpos : c.rpos+greetingSize])
 	if err != nil {
 		return transport.PeerInfo{}, err
 	}
 	c.rpos += greetingSize
-	if g.mechanism != mech.Name() {
-		return transport.PeerInfo{}, fmt.Errorf("%w: peer uses %q, we use %q", ErrMechanismMismatch, g.mechanism, mech.Name())
+	if err := matchGreeting(mech, g); err != nil {
+		return transport.PeerInfo{}, err
 	}
 	c.peer30 = g.legacy30()
 
 	for {
 		name, data, err := c.readHandshakeCommand()
 		if err != nil {
-			return transport.PeerInfo{}, err
+			return transport.PeerInfo{}, explainClose(mech, 1, err)
 		}
 		if name == cmdError {
-			return transport.PeerInfo{}, &transport.PeerError{Reason: parseErrorReason(data)}
+			return transport.PeerInfo{}, peerRefusal(parseErrorReason(data))
 		}
 		out, meta, done, err := mech.Step(name, data)
 		if err != nil {
@@ -228,7 +235,7 @@ func (c *Conn) readHandshakeCommand() (string, []byte, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	return parseCommand(body)
+	return parseHandshakeCommand(body)
 }
 
 // peerInfo decodes the peer's metadata into what Handshake returns.
@@ -258,11 +265,15 @@ func (c *Conn) peerInfo(g greeting, meta []byte) (transport.PeerInfo, error) {
 // ERROR over an unbuffered pipe cannot block us, and gives up after
 // errorGrace.
 func (c *Conn) reject(reason string) {
-	frame := appendCommand(nil, cmdError, errorData(reason))
+	c.sendRejection(appendCommand(nil, cmdError, errorData(reason)))
+}
+
+// sendRejection sends an ERROR frame and closes the stream, as reject.
+func (c *Conn) sendRejection(frame []byte) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, _ = c.rw.Write(frame)
+		_, _ = c.writeOut(frame)
 		_ = c.rw.Close()
 	}()
 	t := time.AfterFunc(errorGrace, func() { _ = c.rw.Close() })

@@ -263,7 +263,7 @@ func (c *Conn) writeControlLocked() bool {
 	if len(c.cmdBuf) == 0 {
 		return true
 	}
-	if _, err := c.rw.Write(c.cmdBuf); err != nil {
+	if _, err := c.writeOut(c.cmdBuf); err != nil {
 		c.werr = fmt.Errorf("zmtp: writing to %s: %w", c.remote, err)
 		c.ctl.Store(0)
 		return false

@@ -31,6 +31,9 @@ func (c *Conn) ReadMsg() (transport.Msg, error) {
 	var wire, plain int64 // running totals of the message on the wire and decoded
 	for {
 		flags, size, err := c.readHeader()
+		if err == nil && c.unseal != nil {
+			flags, size, err = c.openFrame(flags, size)
+		}
 		if err != nil {
 			return transport.Msg{}, err
 		}

@@ -33,6 +33,9 @@ type mechanism interface {
 type rejection struct {
 	Reason string
 	Err    error
+	// Frame, when set, is the ERROR frame to send instead of the
+	// standard one (PLAIN's as libzmq writes it, see plainError).
+	Frame []byte
 }
 
 func (r *rejection) Error() string { return r.Err.Error() }

@@ -203,7 +203,7 @@ func (c *Conn) writeFrame(flags byte, prefix, body []byte) error {
 	// A field, not a local, so the vector does not escape per write.
 	c.vec = [2][]byte{b, body}
 	c.bufs = c.vec[:]
-	_, err := c.bufs.WriteTo(c.rw)
+	_, err := c.writeBufs()
 	c.vec = [2][]byte{} // do not keep the caller's body alive
 	c.wn = 0
 	c.wmid = c.wopen
@@ -215,7 +215,7 @@ func (c *Conn) flushLocked() error {
 	if c.wn == 0 {
 		return nil
 	}
-	_, err := c.rw.Write(c.wbuf[:c.wn])
+	_, err := c.writeOut(c.wbuf[:c.wn])
 	c.wn = 0
 	c.wmid = c.wopen
 	return c.wrote(err)

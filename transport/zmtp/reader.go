@@ -151,6 +151,8 @@ func (c *Conn) readHeader() (flags byte, size uint64, err error) {
 // a buffer growing with what arrives beyond that.
 func (c *Conn) readBody(size int) ([]byte, error) {
 	switch {
+	case c.opened != nil:
+		return c.takeOpened(), nil
 	case size <= maxSlabBody:
 		body := c.carve(size)
 		if err := c.readFull(body); err != nil {
@@ -310,6 +312,9 @@ func (c *Conn) readCommand(size uint64) ([]byte, error) {
 		return nil, c.ioFailure(fmt.Errorf("%w: command of %d bytes exceeds %d", transport.ErrTooLarge, size, lim))
 	}
 	n := int(size)
+	if c.opened != nil {
+		return c.takeOpened(), nil
+	}
 	if n > len(c.rbuf) {
 		return c.readGrowing(n)
 	}

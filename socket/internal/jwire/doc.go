@@ -49,7 +49,11 @@
 //	JREVOKE sender -> receiver: these offsets, delivered to this receiver,
 //	        were acknowledged by another one (after a redelivery): if the
 //	        application has not taken them yet, drop them; ranges as in
-//	        JNACK
+//	        JNACK. The receiver answers with a JACK (sequence 0) of the
+//	        same ranges once its copies are dropped (or were taken before),
+//	        and the sender holds the other receiver's JDONE for them until
+//	        that answer (or until this receiver's connection ends), so no
+//	        application is given a message after an AckSync of it returned
 //	JNACK   receiver -> sender: redeliver these offsets
 //	        delay in milliseconds (0: at once), then ranges as in JACK
 //	        (without the sequence)

@@ -1,5 +1,5 @@
 // Package cli is mqbench's command line: it parses the arguments, runs
-// thr, lat or compare, and writes the reports. main only wires it to the
+// thr, lat, compare or journal, and writes the reports. main only wires it to the
 // process.
 package cli
 
@@ -40,6 +40,9 @@ type IO struct {
 func Main(ctx context.Context, args []string, out IO) int {
 	cfg, err := config.Parse(args)
 	switch {
+	case errors.Is(err, config.ErrJournalHelp):
+		config.JournalUsage(out.Stdout)
+		return ExitOK
 	case errors.Is(err, config.ErrHelp):
 		config.Usage(out.Stdout)
 		return ExitOK
@@ -47,8 +50,11 @@ func Main(ctx context.Context, args []string, out IO) int {
 		fmt.Fprintf(out.Stderr, "%v\nrun `mqbench -h` for help\n", err)
 		return ExitUsage
 	}
-	if cfg.Command == "compare" {
+	switch cfg.Command {
+	case "compare":
 		return runCompare(ctx, cfg, out)
+	case "journal":
+		return runJournal(ctx, cfg, out)
 	}
 	im, err := impl.New(cfg.Impl)
 	if err != nil {

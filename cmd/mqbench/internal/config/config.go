@@ -88,7 +88,7 @@ func Impls() []string { return []string{ImplBrook, ImplZmq4, ImplLibzmq, ImplRaw
 
 // Config is one validated mqbench invocation.
 type Config struct {
-	// Command is "thr", "lat" or "compare".
+	// Command is "thr", "lat", "compare" or "journal".
 	Command string
 	// Mode is the measurement (for compare, the mode given by --mode).
 	Mode      Mode
@@ -141,6 +141,8 @@ type Config struct {
 	// has heard nothing for that long in the middle of a phase.
 	Timeout     time.Duration
 	IdleTimeout time.Duration
+	// Journal configures mqbench journal (nil for the other commands).
+	Journal *Journal
 }
 
 // Fanout is how many receivers each message of the driver reaches.

@@ -43,15 +43,17 @@ type raw struct {
 // or two dashes. Every error matches ErrUsage (or is ErrHelp).
 func Parse(args []string) (*Config, error) {
 	if len(args) == 0 {
-		return nil, fmt.Errorf("%w: missing subcommand: thr, lat or compare", ErrUsage)
+		return nil, fmt.Errorf("%w: missing subcommand: thr, lat, compare or journal", ErrUsage)
 	}
 	cmd := args[0]
 	switch cmd {
 	case "thr", "lat", "compare":
+	case "journal":
+		return parseJournal(args[1:])
 	case "-h", "--help", "help":
 		return nil, ErrHelp
 	default:
-		return nil, fmt.Errorf("%w: unknown subcommand %q: want thr, lat or compare", ErrUsage, cmd)
+		return nil, fmt.Errorf("%w: unknown subcommand %q: want thr, lat, compare or journal", ErrUsage, cmd)
 	}
 	var r raw
 	fs := newFlagSet(cmd, &r)
@@ -72,12 +74,15 @@ func Parse(args []string) (*Config, error) {
 // Usage writes the help text for every subcommand to w.
 func Usage(w io.Writer) {
 	fmt.Fprintln(w, `usage: mqbench thr|lat|compare [flags]
+       mqbench journal [flags]
 
   thr      throughput: messages/s and MB/s (one-way patterns stream;
            reqrep/dealerrouter keep their in-flight window full)
   lat      latency: round trips, HdrHistogram percentiles in µs
   compare  the same workload on brook and the other implementations,
            interleaved over several rounds: median [min..max] and ratio
+  journal  brook's journaled sockets beside their baselines (queue,
+           replay, fanout; mqbench journal -h lists its own flags)
 
 flags:`)
 	var r raw

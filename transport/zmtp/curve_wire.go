@@ -1,0 +1,256 @@
+package zmtp
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// After a CURVE handshake every frame, message part or command, travels
+// as a MESSAGE (RFC 26): name, short nonce, then the box of a flags byte
+// (MORE 0x01, COMMAND 0x02 as libzmq sets it) and the frame's body. The
+// MESSAGE itself goes in a frame with no flags: not marked as a command,
+// never MORE (the box carries those). That is what libzmq 4.3 sends, and
+// it takes a MESSAGE in a frame marked as a command for a command whose
+// content it drops. Either marking is accepted on receipt. The engine
+// keeps writing and reading ordinary frames; these functions box them on
+// the way out and open them on the way in.
+//
+// Outbound, the write buffer holds plain frames and they are boxed as
+// they leave, in the order they leave, so a PING or PONG written ahead
+// of the buffer still carries the lower nonce. A frame too large for the
+// buffer is boxed straight from the caller's memory into a ciphertext
+// buffer: one pass over its bytes.
+//
+// Inbound, a MESSAGE that fits in the read buffer is opened in place and
+// its plaintext read from there like any frame; a larger one is read
+// into memory of its own, opened in place, and handed over whole.
+
+const (
+	msgName       = "\x07MESSAGE"
+	msgHeader     = len(msgName) + shortNonce // name and short nonce
+	msgOverhead   = msgHeader + tagSize + 1   // to the frame body: header, tag, flags
+	sealOutSize   = 64 << 10                  // sealed bytes gathered per write
+	maxKeptCipher = 256 << 10                 // a ciphertext buffer this large is kept for the next frame
+)
+
+// sealer boxes outbound frames; it belongs to the writer (wmu held).
+type sealer struct {
+	box *messageBox
+	ks  keystream
+	out []byte // boxed frames awaiting a write
+	big []byte // ciphertext of a frame too large for out
+}
+
+// unsealer opens inbound MESSAGE commands; it belongs to the reader.
+type unsealer struct {
+	box *messageBox
+	ks  keystream
+}
+
+// writeOut writes whole plain frames to the stream, boxed if the
+// mechanism boxes traffic.
+func (c *Conn) writeOut(p []byte) (int, error) {
+	if c.seal == nil {
+		return c.rw.Write(p)
+	}
+	return len(p), c.seal.write(c.rw, p, nil)
+}
+
+// writeBufs writes c.vec, plain frames whose last body is c.vec[1],
+// boxed if the mechanism boxes traffic.
+func (c *Conn) writeBufs() (int64, error) {
+	if c.seal == nil {
+		return c.bufs.WriteTo(c.rw)
+	}
+	return 0, c.seal.write(c.rw, c.vec[0], c.vec[1])
+}
+
+// write boxes the frames in head, whose last one may continue with tail,
+// and writes them to w.
+func (s *sealer) write(w io.Writer, head, tail []byte) error {
+	if s.out == nil {
+		s.out = make([]byte, 0, sealOutSize+maxHeader+msgOverhead)
+	}
+	s.out = s.out[:0]
+	for len(head) > 0 {
+		flags, size, n := frameHeader(head)
+		body := head[n:]
+		var rest []byte
+		if size <= len(body) {
+			body, head = body[:size], body[size:]
+		} else {
+			if size != len(body)+len(tail) {
+				return fmt.Errorf("zmtp: internal error: boxing a frame of %d bytes from %d+%d", size, len(body), len(tail))
+			}
+			rest, head = tail, nil
+		}
+		if err := s.seal(w, flags, body, rest); err != nil {
+			return err
+		}
+	}
+	if len(s.out) == 0 {
+		return nil
+	}
+	_, err := w.Write(s.out)
+	return err
+}
+
+// seal appends one frame, boxed, to s.out, writing s.out first when it
+// is full. A frame larger than half of out is written at once, its
+// ciphertext from s.big.
+func (s *sealer) seal(w io.Writer, flags byte, body, rest []byte) error {
+	n := 1 + len(body) + len(rest) // flags byte and payload
+	nonce, err := s.box.nextNonce()
+	if err != nil {
+		return err
+	}
+	small := n <= sealOutSize/2
+	need := maxHeader + msgHeader + tagSize
+	if small {
+		need += n
+	}
+	if len(s.out)+need > cap(s.out) {
+		if _, err := w.Write(s.out); err != nil {
+			return err
+		}
+		s.out = s.out[:0]
+	}
+	b := appendFrameHeader(s.out, 0, msgHeader+tagSize+n)
+	b = append(b, msgName...)
+	b = binary.BigEndian.AppendUint64(b, nonce)
+	tagAt := len(b)
+	b = b[:tagAt+tagSize]
+	var ct []byte
+	if small {
+		ct = b[len(b) : len(b)+n]
+		s.out = b[:len(b)+n]
+	} else {
+		ct = s.cipherBuffer(n)
+	}
+	fl := [1]byte{boxFlags(flags)}
+	tag := s.box.sealPieces(&s.ks, nonce, ct, fl[:], body, rest)
+	copy(b[tagAt:], tag[:])
+	if small {
+		return nil
+	}
+	bufs := net.Buffers{b, ct}
+	_, err = bufs.WriteTo(w)
+	s.out = s.out[:0]
+	if cap(s.big) > maxKeptCipher {
+		s.big = nil
+	}
+	return err
+}
+
+// cipherBuffer returns n bytes for the ciphertext of a large frame.
+func (s *sealer) cipherBuffer(n int) []byte {
+	if cap(s.big) < n {
+		s.big = make([]byte, n)
+	}
+	return s.big[:n]
+}
+
+// frameHeader decodes a frame header the engine wrote: flags, body size
+// and header length.
+func frameHeader(b []byte) (flags byte, size, n int) {
+	flags = b[0]
+	if flags&flagLong == 0 {
+		return flags, int(b[1]), 2
+	}
+	return flags, int(binary.BigEndian.Uint64(b[1:9])), maxHeader
+}
+
+// boxFlags maps frame flags to the flags byte inside a MESSAGE box.
+func boxFlags(flags byte) byte {
+	var f byte
+	if flags&flagMore != 0 {
+		f |= msgFlagMore
+	}
+	if flags&flagCommand != 0 {
+		f |= msgFlagCmd
+	}
+	return f
+}
+
+// openFrame reads the MESSAGE command whose header (flags, size) was just
+// read and opens it, returning the flags and size of the frame inside.
+// Its body is then read as usual: from the read buffer, where it was
+// opened in place, or, for a MESSAGE larger than the buffer, from
+// c.opened. Anything but a well-formed MESSAGE whose box opens under a
+// nonce greater than the last one breaks the connection.
+func (c *Conn) openFrame(flags byte, size uint64) (byte, uint64, error) {
+	if flags&flagMore != 0 {
+		return 0, 0, c.ioFailure(protocolErrorf("CURVE MESSAGE frame marked MORE"))
+	}
+	if size < uint64(msgOverhead) {
+		return 0, 0, c.ioFailure(protocolErrorf("CURVE command of %d bytes is shorter than a MESSAGE", size))
+	}
+	if lim := c.cmdLimit(); lim >= 0 && size > uint64(lim)+uint64(msgOverhead) {
+		return 0, 0, c.ioFailure(fmt.Errorf("%w: CURVE MESSAGE of %d bytes from %s (limit %d)", transport.ErrTooLarge, size, c.remote, lim))
+	}
+	if err := c.fill(msgHeader); err != nil {
+		return 0, 0, err
+	}
+	hdr := c.rbuf[c.rpos : c.rpos+msgHeader]
+	if string(hdr[:len(msgName)]) != msgName {
+		return 0, 0, c.ioFailure(protocolErrorf("peer sent a %q command on a CURVE connection", commandName(hdr)))
+	}
+	nonce := binary.BigEndian.Uint64(hdr[len(msgName):])
+	if nonce <= c.unseal.box.nonce {
+		return 0, 0, c.ioFailure(fmt.Errorf("%w: MESSAGE nonce %d after %d from %s", ErrReplay, nonce, c.unseal.box.nonce, c.remote))
+	}
+	var boxed []byte // tag and ciphertext, opened in place
+	if size <= uint64(len(c.rbuf)) {
+		if err := c.fill(int(size)); err != nil {
+			return 0, 0, err
+		}
+		boxed = c.rbuf[c.rpos+msgHeader : c.rpos+int(size)]
+		c.rpos += msgHeader + tagSize + 1
+	} else {
+		c.rpos += msgHeader
+		buf, err := c.readGrowing(int(size) - msgHeader)
+		if err != nil {
+			return 0, 0, err
+		}
+		boxed = buf
+		c.opened = buf[tagSize+1 : len(buf) : len(buf)]
+	}
+	if !c.unseal.box.openInPlace(&c.unseal.ks, nonce, boxed[:tagSize], boxed[tagSize:]) {
+		c.opened = nil
+		return 0, 0, c.ioFailure(fmt.Errorf("%w: MESSAGE %d from %s", ErrDecrypt, nonce, c.remote))
+	}
+	c.unseal.box.nonce = nonce
+	inner := boxed[tagSize]
+	if inner&^msgFlagsMask != 0 || inner == msgFlagMore|msgFlagCmd {
+		c.opened = nil
+		return 0, 0, c.ioFailure(protocolErrorf("CURVE MESSAGE with invalid flags 0x%02x", inner))
+	}
+	var out byte
+	if inner&msgFlagMore != 0 {
+		out |= flagMore
+	}
+	if inner&msgFlagCmd != 0 {
+		out |= flagCommand
+	}
+	return out, size - uint64(msgOverhead), nil
+}
+
+// takeOpened hands over the body of a large MESSAGE openFrame read.
+func (c *Conn) takeOpened() []byte {
+	b := c.opened
+	c.opened = nil
+	return b
+}
+
+// commandName returns the name at the start of a command body, for
+// errors.
+func commandName(b []byte) string {
+	if len(b) == 0 || int(b[0]) >= len(b) {
+		return ""
+	}
+	return string(b[1 : 1+int(b[0])])
+}
