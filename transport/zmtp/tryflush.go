@@ -6,7 +6,8 @@ package zmtp
 // TryFlush, so a sending goroutine can write a message itself when the
 // connection's writer is idle and leave the rest to it if the peer is
 // slow. A stream that is not a socket takes nothing here: TryFlush then
-// reports false and leaves it all to Flush.
+// reports false and leaves it all to Flush, as does a connection whose
+// mechanism boxes its traffic (CURVE).
 func (c *Conn) TryFlush() (bool, error) {
 	c.wmu.Lock()
 	defer c.unlockW()
@@ -17,6 +18,8 @@ func (c *Conn) TryFlush() (bool, error) {
 		return false, c.werr
 	case c.wclosed:
 		return true, nil
+	case c.seal != nil:
+		return false, nil // boxed traffic is written by Flush alone
 	}
 	if c.ctl.Load() != 0 && c.reserve(maxControl) == nil {
 		c.wn = len(c.appendControl(c.wbuf[:c.wn]))

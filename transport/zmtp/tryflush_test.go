@@ -75,3 +75,17 @@ func TestTryFlushNotASocket(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []byte("x"), m.Frames[0])
 }
+
+// CURVE boxes frames as they leave: TryFlush leaves them to Flush, so no
+// plain frame ever reaches the stream.
+func TestTryFlushLeavesBoxedTrafficToFlush(t *testing.T) {
+	cli, srv := curvePair(t, Options{})
+	require.NoError(t, cli.WriteMsg(transport.NewMsg([]byte("secret"))))
+	done, err := cli.TryFlush()
+	require.NoError(t, err)
+	assert.False(t, done)
+	require.NoError(t, cli.Flush())
+	m, err := srv.ReadMsg()
+	require.NoError(t, err)
+	assert.Equal(t, []byte("secret"), m.Frames[0])
+}
