@@ -2,22 +2,26 @@ package patterns
 
 import (
 	"context"
+	"math"
 	"sync"
+	"sync/atomic"
 
 	"github.com/brookmq/brook/transport"
 )
 
-// fairQueue is the inbound queue of a socket: messages from all pipes in arrival
-// order, each pipe holding at most hwm of them in the shared part at once,
-// so one busy peer cannot starve the others (fair queuing) and a slow
+// fairQueue is the inbound queue of a socket: messages from all pipes in
+// arrival order, each pipe holding at most hwm of them at once, so one
+// busy peer cannot starve the others (fair queuing) and a slow
 // application pushes back on every peer's reader. It is safe for
 // concurrent use.
 //
 // Readers append to a shared slice; a consumer swaps that slice out whole
 // and serves Pops from it, so the two sides meet on one lock per batch
-// rather than per message. A pipe's allowance is returned when its
-// messages are swapped out, so a pipe may have up to 2*hwm messages
-// between its connection and the application.
+// rather than per message (and a reader that hands over a batch, with
+// PushBatch, takes the lock once for all of it). A pipe's allowance is
+// returned message by message as the application takes them, so the
+// bound is exact: a pipe never has more than hwm messages in the queue,
+// whichever side of the swap they are on.
 type fairQueue struct {
 	mu      sync.Mutex // guards shared, pipes, waiters, closed
 	hwm     int
@@ -41,10 +45,15 @@ type fqEntry struct {
 	tag Tag
 }
 
+// fqPipe is one pipe's share of the queue. queued is changed by the
+// pipe's reader (under mu) and by consumers (without it), so it is
+// atomic; blocked and queued together make sure a reader waiting for room
+// is always woken: it sets blocked before it checks queued, a consumer
+// decrements queued before it checks blocked.
 type fqPipe struct {
 	p       Pipe
-	queued  int
-	blocked bool
+	queued  atomic.Int64  // messages of this pipe in the queue
+	blocked atomic.Bool   // its reader waits for room
 	room    chan struct{} // token: room freed for this pipe's reader
 }
 
@@ -75,6 +84,14 @@ func (q *fairQueue) Remove(p Pipe) {
 	q.mu.Unlock()
 }
 
+// roomFor is how many more messages st may queue (MaxInt: no bound).
+func (q *fairQueue) roomFor(st *fqPipe) int {
+	if q.hwm <= 0 {
+		return math.MaxInt
+	}
+	return q.hwm - int(st.queued.Load())
+}
+
 // Push appends m from p with its tag, waiting while p has hwm messages
 // queued, until ctx ends or the queue is closed. A tagged message does
 // not wait: the socket bounds tagged messages itself (see Tag).
@@ -86,24 +103,95 @@ func (q *fairQueue) Push(ctx context.Context, p Pipe, m Msg, tag Tag) error {
 			return transport.ErrClosed
 		}
 		st := q.state(p)
-		if q.hwm <= 0 || st.queued < q.hwm || tag != 0 {
-			st.queued++
+		if tag != 0 || q.roomFor(st) > 0 {
+			st.queued.Add(1)
 			q.shared = append(q.shared, fqEntry{st: st, msg: m, tag: tag})
-			signal := q.waiters > 0
-			q.mu.Unlock()
-			if signal {
-				q.signal()
-			}
+			q.unlockAndSignal()
 			return nil
 		}
-		st.blocked = true
 		q.mu.Unlock()
+		if err := q.waitRoom(ctx, st); err != nil {
+			return err
+		}
+	}
+}
+
+// Room waits until p may queue at least one more message, and returns how
+// many it may queue now (math.MaxInt without a bound). It fails with
+// ctx's error, or transport.ErrClosed once the queue is closed.
+func (q *fairQueue) Room(ctx context.Context, p Pipe) (int, error) {
+	for {
+		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			return 0, transport.ErrClosed
+		}
+		st := q.state(p)
+		q.mu.Unlock()
+		if n := q.roomFor(st); n > 0 {
+			return n, nil
+		}
+		if err := q.waitRoom(ctx, st); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// PushBatch appends untagged messages from p without waiting: the caller
+// asked Room first and brings no more than it allowed. It fails with
+// transport.ErrClosed once the queue is closed.
+func (q *fairQueue) PushBatch(p Pipe, msgs []Msg) error {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return transport.ErrClosed
+	}
+	st := q.state(p)
+	st.queued.Add(int64(len(msgs)))
+	for _, m := range msgs {
+		q.shared = append(q.shared, fqEntry{st: st, msg: m})
+	}
+	q.unlockAndSignal()
+	return nil
+}
+
+// unlockAndSignal releases mu and wakes a waiting consumer, if any.
+func (q *fairQueue) unlockAndSignal() {
+	signal := q.waiters > 0
+	q.mu.Unlock()
+	if signal {
+		q.signal()
+	}
+}
+
+// waitRoom waits until st's reader has room again (or might: the caller
+// checks again), ctx ends or the queue closes.
+func (q *fairQueue) waitRoom(ctx context.Context, st *fqPipe) error {
+	st.blocked.Store(true)
+	if q.roomFor(st) > 0 {
+		// A consumer took one meanwhile; if it saw blocked too, it left a
+		// token that a later wait takes and checks again.
+		st.blocked.Store(false)
+		return nil
+	}
+	select {
+	case <-st.room:
+		return nil
+	case <-ctx.Done():
+		st.blocked.Store(false)
+		return ctx.Err()
+	case <-q.done:
+		return transport.ErrClosed
+	}
+}
+
+// taken gives back the room of one message the application took.
+func (q *fairQueue) taken(st *fqPipe) {
+	left := st.queued.Add(-1)
+	if st.blocked.Load() && (q.hwm <= 0 || left < int64(q.hwm)) && st.blocked.CompareAndSwap(true, false) {
 		select {
-		case <-st.room:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-q.done:
-			return transport.ErrClosed
+		case st.room <- struct{}{}:
+		default:
 		}
 	}
 }
@@ -115,22 +203,11 @@ func (q *fairQueue) signal() {
 	}
 }
 
-// refill swaps the shared slice in as the consumer's batch and returns
-// each pipe its allowance. Both locks must be held and local be used up.
+// refillLocked swaps the shared slice in as the consumer's batch. Both
+// locks must be held and local be used up.
 func (q *fairQueue) refillLocked() {
 	clear(q.local)
 	q.local, q.shared, q.li = q.shared, q.local[:0], 0
-	for i := range q.local {
-		st := q.local[i].st
-		st.queued--
-		if st.blocked {
-			st.blocked = false
-			select {
-			case st.room <- struct{}{}:
-			default:
-			}
-		}
-	}
 }
 
 // take pops from the consumer batch, refilling it from the shared slice
@@ -152,6 +229,9 @@ func (q *fairQueue) take() (fqEntry, bool) {
 	e := q.local[q.li]
 	q.local[q.li] = fqEntry{}
 	q.li++
+	if e.st != nil {
+		q.taken(e.st)
+	}
 	return e, true
 }
 
@@ -236,12 +316,8 @@ func (q *fairQueue) Inject(p Pipe, m Msg) bool {
 		return false
 	}
 	st := q.state(p)
-	st.queued++
+	st.queued.Add(1)
 	q.shared = append(q.shared, fqEntry{st: st, msg: m})
-	signal := q.waiters > 0
-	q.mu.Unlock()
-	if signal {
-		q.signal()
-	}
+	q.unlockAndSignal()
 	return true
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/brookmq/brook/transport"
 	"github.com/stretchr/testify/assert"
@@ -66,4 +67,136 @@ func TestFQTaggedDoNotWait(t *testing.T) {
 	}
 	assert.ErrorIs(t, q.Push(done, idPipe(1), Msg{Frames: [][]byte{{9}}}, 0), context.Canceled, "an untagged one waits for room")
 	assert.Equal(t, 5, q.Len())
+}
+
+// The bound is exact: a pipe has at most hwm messages in the queue,
+// whichever side of the consumer's swap they are on, and each message the
+// application takes gives back the room of one.
+func TestFQBoundIsExact(t *testing.T) {
+	const hwm = 5
+	q := newFairQueue(hwm)
+	ctx := context.Background()
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	p := idPipe(1)
+	for i := range hwm {
+		require.NoError(t, q.Push(gone, p, Msg{Frames: [][]byte{{byte(i)}}}, 0))
+	}
+	require.ErrorIs(t, q.Push(gone, p, Msg{Frames: [][]byte{{9}}}, 0), context.Canceled, "full at hwm")
+	_, err := q.Pop(ctx) // the consumer swaps all five out, takes one
+	require.NoError(t, err)
+	n, err := q.Room(gone, p)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "room for the one taken, not for the four swapped out")
+	require.NoError(t, q.Push(gone, p, Msg{Frames: [][]byte{{5}}}, 0))
+	require.ErrorIs(t, q.Push(gone, p, Msg{Frames: [][]byte{{9}}}, 0), context.Canceled)
+	assert.Equal(t, hwm, q.Len())
+	for i := 1; i <= hwm; i++ {
+		r, err := q.Pop(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, []byte{byte(i)}, r.Msg.Frames[0])
+	}
+}
+
+// A reader that hands over batches asks for room first; Room waits for
+// the application to take a message when there is none, and PushBatch
+// queues the batch in order.
+func TestFQRoomAndBatch(t *testing.T) {
+	const hwm = 4
+	q := newFairQueue(hwm)
+	ctx := testContext(t)
+	p := idPipe(7)
+	n, err := q.Room(ctx, p)
+	require.NoError(t, err)
+	require.Equal(t, hwm, n)
+	batch := make([]Msg, n)
+	for i := range batch {
+		batch[i] = Msg{Frames: [][]byte{{byte(i)}}}
+	}
+	require.NoError(t, q.PushBatch(p, batch))
+	room := make(chan int, 1)
+	go func() {
+		n, err := q.Room(ctx, p)
+		assert.NoError(t, err)
+		room <- n
+	}()
+	r, err := q.Pop(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []byte{0}, r.Msg.Frames[0])
+	assert.Equal(t, 1, <-room, "Room returns once the application took one")
+	require.NoError(t, q.PushBatch(p, []Msg{{Frames: [][]byte{{4}}}}))
+	for i := 1; i <= hwm; i++ {
+		r, err := q.Pop(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, []byte{byte(i)}, r.Msg.Frames[0])
+		assert.EqualValues(t, 7, r.Pipe.ID())
+	}
+	q.Close()
+	_, err = q.Room(ctx, p)
+	require.ErrorIs(t, err, transport.ErrClosed)
+	require.ErrorIs(t, q.PushBatch(p, batch), transport.ErrClosed)
+}
+
+// Many readers handing over batches through a small bound while two
+// consumers pop: every message arrives once, each reader's in order.
+func TestFQBatchesUnderBackpressure(t *testing.T) {
+	const readers, each, hwm = 3, 20000, 9
+	q := newFairQueue(hwm)
+	ctx := testContext(t)
+	var wg sync.WaitGroup
+	for r := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; {
+				n, err := q.Room(ctx, idPipe(r))
+				if !assert.NoError(t, err) {
+					return
+				}
+				batch := make([]Msg, 0, n)
+				for ; len(batch) < n && i < each; i++ {
+					b := make([]byte, 8)
+					binary.BigEndian.PutUint64(b, uint64(i))
+					batch = append(batch, Msg{Frames: [][]byte{b}})
+				}
+				assert.NoError(t, q.PushBatch(idPipe(r), batch))
+			}
+		}()
+	}
+	var mu sync.Mutex
+	next := make([]uint64, readers)
+	var cons sync.WaitGroup
+	for range 2 {
+		cons.Add(1)
+		go func() {
+			defer cons.Done()
+			for {
+				mu.Lock()
+				r, err := q.Pop(ctx)
+				if err != nil {
+					mu.Unlock()
+					return
+				}
+				id := r.Pipe.ID()
+				assert.Equal(t, next[id], binary.BigEndian.Uint64(r.Msg.Frames[0]), "reader %d", id)
+				next[id]++
+				done := next[0] == each && next[1] == each && next[2] == each
+				mu.Unlock()
+				if done {
+					q.Close()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	cons.Wait()
+	assert.Equal(t, []uint64{each, each, each}, next)
+}
+
+// testContext ends with the test.
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
 }

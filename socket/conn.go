@@ -86,7 +86,10 @@ func (s *Socket) runConn(p *pipe, conn transport.Conn) error {
 	s.journalConnected(p, cs)
 	defer s.journalDisconnected(p)
 	var readErr error
-	for {
+	if r, in, ok := s.batchReading(conn, cs); ok {
+		readErr = s.readBatches(ctx, p, r, in)
+	}
+	for readErr == nil {
 		m, err := conn.ReadMsg()
 		if err != nil {
 			readErr = err

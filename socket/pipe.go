@@ -1,13 +1,11 @@
 package socket
 
 import (
-	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/brookmq/brook/durable"
-	"github.com/brookmq/brook/socket/internal/jwire"
 	"github.com/brookmq/brook/transport"
 )
 
@@ -58,15 +56,28 @@ type pipe struct {
 	// last connection (used by its connection's goroutine only).
 	lastJournal durable.JournalID
 
-	mu      sync.Mutex
-	q       []outItem // queued items, oldest first; swapped out whole by the writer
-	data    int       // data items queued: what the HWM counts
-	jdata   int       // journaled messages queued (a feeder's flow control)
-	hwm     int
-	full    bool // a TrySend was refused since the last drain
-	closed  bool
-	waiting bool          // the writer waits on wake
-	wake    chan struct{} // token for the writer
+	mu sync.Mutex
+	q  []outItem // queued items, oldest first; swapped out whole by the writer
+	// data counts the data messages the pipe holds: queued, or taken by
+	// the writer and not flushed yet (it would queue them again if the
+	// connection failed). It is what the HWM bounds, so a pipe never
+	// holds more than hwm messages.
+	data   int
+	jdata  int // journaled messages queued (a feeder's flow control)
+	hwm    int
+	full   bool // a TrySend was refused since the writer last released room
+	jfull  bool // sendJournaled reached the HWM since the last drain
+	closed bool
+	// The writer's role: who may write to the connection now (wstate),
+	// with the connection's writer state (w, nil between connections).
+	// A sending goroutine that finds the writer goroutine parked may take
+	// the role and write its message itself (inline.go).
+	wstate     uint8
+	w          *pipeWriter
+	inline     uint8         // inline write policy (inline.go)
+	parked     time.Time     // when the writer goroutine last parked
+	stopWanted bool          // the writer goroutine waits for the role back, to end
+	wake       chan struct{} // token for the writer goroutine: the role is its again
 
 	drainOnce sync.Once
 	drained   chan struct{} // closed once nothing more will be written (linger)
@@ -101,6 +112,7 @@ func newPipe(s *Socket, id uint64, endpoint string, dialed bool) *pipe {
 		endpoint: endpoint,
 		dialed:   dialed,
 		hwm:      s.opts.sendHWM,
+		inline:   s.inlinePolicy(),
 		q:        make([]outItem, 0, 16),
 		wake:     make(chan struct{}, 1),
 		drained:  make(chan struct{}),
@@ -144,7 +156,12 @@ func (p *pipe) TrySend(m Msg) bool {
 	}
 	p.q = append(p.q, outItem{kind: itemData, msg: m})
 	p.data++
-	p.wakeLocked()
+	if p.takesInline(m) {
+		p.wstate = wInline
+		p.s.claimInline(p)
+	} else {
+		p.wakeLocked()
+	}
 	p.mu.Unlock()
 	return true
 }
@@ -181,7 +198,7 @@ func (p *pipe) sendJournaled(frames [][]byte, stream bool) bool {
 	p.q = append(p.q, outItem{kind: kind, msg: Msg{Frames: frames}})
 	p.jdata++
 	if p.hwm > 0 && p.jdata >= p.hwm {
-		p.full = true // the writer's next pass reports room (pipeWritable)
+		p.jfull = true // the writer's next pass reports room (pipeWritable)
 	}
 	p.wakeLocked()
 	return true
@@ -204,7 +221,7 @@ func (p *pipe) sendJournaledBatch(msgs [][][]byte, stream bool) bool {
 	}
 	p.jdata += len(msgs)
 	if p.hwm > 0 && p.jdata >= p.hwm {
-		p.full = true // the writer's next pass reports room (pipeWritable)
+		p.jfull = true // the writer's next pass reports room (pipeWritable)
 	}
 	p.wakeLocked()
 	return true
@@ -251,64 +268,94 @@ func (p *pipe) ResetSubscriptions(topics [][]byte) {
 	p.wakeLocked()
 }
 
+// States of the writer's role (pipe.wstate).
+const (
+	wNone   = iota // no connection: nobody writes
+	wIdle          // the writer goroutine is parked: the role is free
+	wBusy          // the writer goroutine holds the role
+	wInline        // a sending goroutine holds the role
+)
+
+// wakeLocked hands a free role to the writer goroutine, waking it. p.mu
+// must be held.
 func (p *pipe) wakeLocked() {
-	if p.waiting {
-		p.waiting = false
-		select {
-		case p.wake <- struct{}{}:
-		default:
-		}
+	if p.wstate == wIdle {
+		p.wstate = wBusy
+		p.token()
+	}
+}
+
+// token wakes the writer goroutine (the wake channel holds at most one
+// token; a stale one only makes it look again).
+func (p *pipe) token() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
 	}
 }
 
 // nudge wakes the writer (closing, linger).
 func (p *pipe) nudge() {
 	p.mu.Lock()
-	p.waiting = true
 	p.wakeLocked()
 	p.mu.Unlock()
 }
 
 // popAll takes every queued item, leaving spare (emptied, its capacity
-// reused) as the new queue: a swap, no copying. It reports whether a
-// sender was refused for a full queue since the last call (so the pattern
-// must be told the pipe is writable again). With nothing queued it marks
-// the writer as waiting for a wake token.
+// reused) as the new queue: a swap, no copying. The data messages taken
+// still count against the HWM until the writer has flushed them
+// (release). It reports whether the journal's queue was full since the
+// last call (so its feeders must be told the pipe is writable again).
 func (p *pipe) popAll(spare []outItem) ([]outItem, bool) {
 	p.mu.Lock()
 	out := p.q
 	p.q = spare[:0]
-	p.data, p.jdata = 0, 0
-	wasFull := p.full && len(out) > 0
+	p.jdata = 0
+	wasFull := p.jfull && len(out) > 0
 	if wasFull {
-		p.full = false
+		p.jfull = false
 	}
-	p.waiting = len(out) == 0
 	p.mu.Unlock()
 	return out, wasFull
 }
 
+// release gives back the room of n data messages the writer has flushed.
+// It reports whether a sender was refused for a full pipe since room was
+// last given back (so the pattern must be told the pipe is writable).
+func (p *pipe) release(n int) bool {
+	if n == 0 {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.data -= n
+	wasFull := p.full && (p.hwm <= 0 || p.data < p.hwm)
+	if wasFull {
+		p.full = false
+	}
+	return wasFull
+}
+
 // requeue puts data items that could not be written back in front of the
-// queue, in order. Unsent subscriptions are dropped because the pattern
-// resends the full set on the next connection; unsent journaled messages
-// and commands too, because the journal redelivers what a lost connection
-// had in flight and speaks afresh on the next one.
+// queue, in order; they never stopped counting against the HWM. Unsent
+// subscriptions are dropped because the pattern resends the full set on
+// the next connection; unsent journaled messages and commands too,
+// because the journal redelivers what a lost connection had in flight and
+// speaks afresh on the next one.
 func (p *pipe) requeue(items []outItem) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	all := make([]outItem, 0, len(items)+len(p.q))
-	data := 0
 	for _, it := range items {
 		if it.kind == itemData {
 			all = append(all, it)
-			data++
 		}
 	}
 	p.q = append(all, p.q...)
-	p.data += data
 }
 
-// queued is the number of data messages waiting.
+// queued is the number of data messages the pipe holds (queued, or being
+// written and not flushed yet).
 func (p *pipe) queued() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -347,199 +394,4 @@ func (p *pipe) stats() PeerStats {
 		ps.Remote = *r
 	}
 	return ps
-}
-
-// writeLoop drains the send queue into conn, many messages per flush, until
-// the connection fails, ctx ends, or the socket is closing and everything
-// queued has been flushed (linger).
-//
-// The writer decides every flush itself: it flushes before the
-// connection's buffer could fill (flushBytes), so nothing leaves behind
-// its back. What was written since the last successful flush is exactly
-// what never reached the kernel, and it goes back in front of the queue
-// when the connection fails: a message Send accepted is lost only if the
-// peer dies while it sits in the kernel's buffers (ZeroMQ's at-most-once;
-// a journal gives more).
-func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
-	w := pipeWriter{p: p, conn: conn}
-	for {
-		batch, wasFull := p.popAll(w.spare())
-		if wasFull {
-			p.s.pipeWritable(p)
-		}
-		if len(batch) == 0 {
-			w.free = append(w.free, batch)
-			if len(w.pending) > 0 {
-				if err := w.flush(); err != nil {
-					return err
-				}
-				continue
-			}
-			if p.s.closing.Load() {
-				return p.lingerEnd(conn)
-			}
-			select {
-			case <-p.wake:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			continue
-		}
-		w.pending = append(w.pending, unflushed{batch: batch})
-		for i := range batch {
-			it := &batch[i]
-			size := it.wireSize()
-			if w.bytes > 0 && w.bytes+size > flushBytes {
-				if err := w.flushBefore(i); err != nil {
-					return err
-				}
-			}
-			var err error
-			switch it.kind {
-			case itemData:
-				err = conn.WriteMsg(it.msg)
-			case itemSubscribe:
-				err = conn.WriteSubscription(it.msg.Frames[0], true)
-			case itemCancel:
-				err = conn.WriteSubscription(it.msg.Frames[0], false)
-			case itemCommand:
-				err = conn.WriteCommand(string(it.msg.Frames[0]), it.msg.Frames[1])
-			case itemJournal, itemStream:
-				name := jwire.CmdData
-				if it.kind == itemStream {
-					name = jwire.CmdStream
-				}
-				err = conn.WriteCommand(name, it.msg.Frames[0])
-				if err == nil {
-					err = conn.WriteMsg(Msg{Frames: it.msg.Frames[1:]})
-				}
-			}
-			if err != nil {
-				return w.fail(err)
-			}
-			w.bytes += size
-			if size > flushBytes {
-				// A big message may have gone out directly: settle it now.
-				if err := w.flushBefore(i + 1); err != nil {
-					return err
-				}
-			}
-		}
-	}
-}
-
-// lingerEnd ends a closing socket's writing once everything queued has
-// been flushed: it half-closes the connection, so the peer reads to the
-// end and hangs up, which tells the reader (runConn) that the linger is
-// over for this pipe. A transport that cannot half-close counts as
-// drained once flushed.
-func (p *pipe) lingerEnd(conn transport.Conn) error {
-	err := conn.CloseWrite()
-	if errors.Is(err, transport.ErrNotSupported) {
-		p.markDrained()
-		return nil
-	}
-	return err
-}
-
-// unflushed is a batch whose items from index from on have been written
-// but not flushed.
-type unflushed struct {
-	batch []outItem
-	from  int
-}
-
-// pipeWriter is the writer goroutine's bookkeeping: batches written since
-// the last flush, and emptied batches to swap into the pipe again.
-type pipeWriter struct {
-	p       *pipe
-	conn    transport.Conn
-	pending []unflushed // oldest first; the last may be the batch in progress
-	free    [][]outItem
-	bytes   int // written since the last flush
-}
-
-func (w *pipeWriter) spare() []outItem {
-	if n := len(w.free); n > 0 {
-		b := w.free[n-1]
-		w.free = w.free[:n-1]
-		return b
-	}
-	return nil
-}
-
-// fail puts everything written since the last flush back in front of the
-// pipe's queue and returns err.
-func (w *pipeWriter) fail(err error) error {
-	var items []outItem
-	for _, u := range w.pending {
-		items = append(items, u.batch[u.from:]...)
-	}
-	w.p.requeue(items)
-	return err
-}
-
-// flush flushes the connection and recycles every pending batch.
-func (w *pipeWriter) flush() error {
-	if err := w.conn.Flush(); err != nil {
-		return w.fail(err)
-	}
-	for _, u := range w.pending {
-		w.p.sent.Add(uint64(countData(u.batch[u.from:])))
-		clear(u.batch)
-		w.free = append(w.free, u.batch[:0])
-	}
-	clear(w.pending)
-	w.pending, w.bytes = w.pending[:0], 0
-	return nil
-}
-
-// flushBefore flushes while the last pending batch is in progress: its
-// items before index i have been written and are settled by the flush;
-// the rest stays pending.
-func (w *pipeWriter) flushBefore(i int) error {
-	last := len(w.pending) - 1
-	cur := w.pending[last]
-	if err := w.conn.Flush(); err != nil {
-		return w.fail(err)
-	}
-	for _, u := range w.pending[:last] {
-		w.p.sent.Add(uint64(countData(u.batch[u.from:])))
-		clear(u.batch)
-		w.free = append(w.free, u.batch[:0])
-	}
-	w.p.sent.Add(uint64(countData(cur.batch[cur.from:i])))
-	clear(w.pending)
-	w.pending = append(w.pending[:0], unflushed{batch: cur.batch, from: i})
-	w.bytes = 0
-	return nil
-}
-
-// wireSize estimates an item's bytes on the wire: its frames with their
-// longest headers.
-func (it *outItem) wireSize() int {
-	if it.kind == itemSubscribe || it.kind == itemCancel {
-		return len(it.msg.Frames[0]) + 16
-	}
-	n := 0
-	for _, f := range it.msg.Frames {
-		n += len(f) + 9
-	}
-	return n
-}
-
-// The writer flushes before flushBytes are buffered, safely below the
-// connection's write buffer (64 KiB for ZMTP), so the buffer never
-// flushes on its own and the writer always knows what has left.
-const flushBytes = 32 << 10
-
-// countData counts the messages among items (plain and journaled).
-func countData(items []outItem) int {
-	n := 0
-	for _, it := range items {
-		if it.kind == itemData || it.kind == itemJournal || it.kind == itemStream {
-			n++
-		}
-	}
-	return n
 }

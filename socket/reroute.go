@@ -53,7 +53,7 @@ func (s *Socket) reroute(p *pipe) {
 	go func() {
 		defer s.wg.Done()
 		for i, m := range msgs {
-			if err := s.snd.Send(s.ctx, m); err != nil {
+			if err := s.route(s.ctx, m); err != nil {
 				s.dropped(p, DropPeerGone, len(msgs)-i)
 				return
 			}

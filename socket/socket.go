@@ -44,6 +44,7 @@ type Socket struct {
 	ctr  counters
 	mon  monitor
 	drop dropEvents
+	inl  inlineClaims // pipes a sending goroutine writes itself (inline.go)
 
 	ctx    context.Context // ends when the socket is fully closed
 	cancel context.CancelFunc
@@ -207,7 +208,7 @@ func (s *Socket) Send(ctx context.Context, m Msg) error {
 	if s.snd == nil {
 		return fmt.Errorf("%w: Send on %s", ErrNotSupported, s.typ)
 	}
-	if err := s.snd.Send(ctx, m); err != nil {
+	if err := s.route(ctx, m); err != nil {
 		if errors.Is(err, transport.ErrClosed) {
 			return ErrClosed
 		}

@@ -80,33 +80,67 @@ type Conn struct {
 // Close on this end it returns transport.ErrClosed at once. ReadMsg must
 // not be called by two goroutines at the same time.
 func (c *Conn) ReadMsg() (transport.Msg, error) {
+	m, _, err := c.nextMsg(true)
+	return m, err
+}
+
+// ReadMsgs appends messages to dst: it waits for one as ReadMsg does, then
+// adds those already taken from the peer's queue, up to max in all. A
+// command the peer wrote ends the batch when a command handler is set, so
+// the handler runs only once the messages before it have been taken.
+func (c *Conn) ReadMsgs(dst []transport.Msg, max int) ([]transport.Msg, error) {
+	m, _, err := c.nextMsg(true)
+	if err != nil {
+		return dst, err
+	}
+	dst = append(dst, m)
+	for len(dst) < max {
+		m, ok, err := c.nextMsg(false)
+		if !ok || err != nil {
+			break // a failure is reported by the next call
+		}
+		dst = append(dst, m)
+	}
+	return dst, nil
+}
+
+// nextMsg returns the next message. Without wait it returns ok false instead
+// of taking more from the peer's queue, or before a command when a
+// handler is set.
+func (c *Conn) nextMsg(wait bool) (transport.Msg, bool, error) {
 	for {
 		if c.closed.Load() {
-			return transport.Msg{}, transport.ErrClosed
+			return transport.Msg{}, false, transport.ErrClosed
 		}
 		if c.next == len(c.batch) {
+			if !wait {
+				return transport.Msg{}, false, nil
+			}
 			b, err := c.in.take(c.batch[:0])
 			c.batch, c.next = b, 0
 			if err != nil {
 				if c.closed.Load() {
-					return transport.Msg{}, transport.ErrClosed
+					return transport.Msg{}, false, transport.ErrClosed
 				}
-				return transport.Msg{}, errPeerClosed
+				return transport.Msg{}, false, errPeerClosed
 			}
 		}
 		m := c.batch[c.next]
+		name, data, isCmd := parseCommand(m)
+		if isCmd && !wait && c.onCommand != nil {
+			return transport.Msg{}, false, nil
+		}
 		c.batch[c.next] = transport.Msg{} // let the frames go once the caller drops them
 		c.next++
-		name, data, ok := parseCommand(m)
-		if !ok {
-			return m, nil
+		if !isCmd {
+			return m, true, nil
 		}
 		if c.onCommand == nil {
 			continue
 		}
 		if err := c.onCommand(name, data); err != nil {
 			c.Close()
-			return transport.Msg{}, fmt.Errorf("inproc: %s command on %s: %w", name, c.p.addr, err)
+			return transport.Msg{}, false, fmt.Errorf("inproc: %s command on %s: %w", name, c.p.addr, err)
 		}
 	}
 }
@@ -162,6 +196,11 @@ func (c *Conn) WriteSubscription(topic []byte, subscribe bool) error {
 
 // Flush does nothing: WriteMsg has already delivered the message.
 func (c *Conn) Flush() error { return nil }
+
+// Buffered reports false: WriteMsg hands each message to the peer's queue
+// at once and keeps nothing for Flush, so a writer may count a message as
+// sent as soon as WriteMsg returns.
+func (c *Conn) Buffered() bool { return false }
 
 // CloseWrite ends our sending direction: the peer reads what was written,
 // then sees the connection end (as after Close), while ReadMsg here goes on

@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/brookmq/brook/transport"
@@ -43,9 +44,9 @@ type Conn struct {
 	// first ReadMsg and read only by the reading goroutine.
 	onCommand transport.CommandHandler
 
-	// Buffer sizes once the handshake is done; until then the Conn holds
-	// only a small read buffer and no write buffer, so connections that
-	// never finish their handshake cost little memory.
+	// The largest buffers once the handshake is done (buffers.go); until
+	// then the Conn holds only a small read buffer and no write buffer, so
+	// connections that never finish their handshake cost little memory.
 	rbufSize, wbufSize int
 
 	// Reader state, owned by the goroutine in ReadMsg (or Handshake).
@@ -73,8 +74,14 @@ type Conn struct {
 	werr    error  // a control frame could not be written: sending is over
 	cmdBuf  []byte // PING or PONG written ahead of the buffer
 	encBuf  []byte
-	vec     [2][]byte   // buffer and large body of a vectored write
-	bufs    net.Buffers // consumed view of vec
+	vec     [2][]byte       // buffer and large body of a vectored write
+	bufs    net.Buffers     // consumed view of vec
+	raw     syscall.RawConn // the socket under rw, for TryFlush
+	rawNone bool            // rw is not a socket
+
+	// Buffers that grow with load and shrink when idle (buffers.go):
+	// read side owned by the reader, write side guarded by wmu.
+	mem buffers
 
 	// Heartbeats (heartbeat.go).
 	ctl     atomic.Uint32 // control frames due: ctlPing, ctlPong

@@ -290,7 +290,7 @@ func (c *Conn) sendRejection(frame []byte) {
 // afterHandshake applies the connection's settings, starts the
 // heartbeats and sends the codec's hello messages.
 func (c *Conn) afterHandshake(cfg *transport.Config) error {
-	c.growBuffers()
+	c.initBuffers()
 	if d, ok := c.rw.(interface{ SetDeadline(time.Time) error }); ok {
 		_ = d.SetDeadline(time.Time{})
 	}
@@ -323,22 +323,6 @@ func (c *Conn) afterHandshake(cfg *transport.Config) error {
 		}
 	}
 	return nil
-}
-
-// growBuffers gives the handshaken Conn its full buffers, keeping what the
-// peer sent after its READY.
-func (c *Conn) growBuffers() {
-	if len(c.rbuf) < c.rbufSize {
-		rbuf := make([]byte, c.rbufSize)
-		c.rend = copy(rbuf, c.rbuf[c.rpos:c.rend])
-		c.rpos = 0
-		c.rbuf = rbuf
-	}
-	c.wmu.Lock()
-	if c.wbuf == nil {
-		c.wbuf = make([]byte, c.wbufSize)
-	}
-	c.unlockW()
 }
 
 // timeoutError is the error of a handshake cut short by its timeout or ctx.

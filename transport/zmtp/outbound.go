@@ -131,17 +131,19 @@ func (c *Conn) Flush() error {
 }
 
 // flushAllLocked adds the control frames due, if any, and writes the
-// buffer out; wmu must be held.
+// buffer out, which is then put aside (buffers.go); wmu must be held.
 func (c *Conn) flushAllLocked() error {
 	if c.ctl.Load() != 0 {
-		if c.wn+maxControl > len(c.wbuf) {
-			if err := c.flushLocked(); err != nil {
-				return err
-			}
+		if err := c.reserve(maxControl); err != nil {
+			return err
 		}
 		c.wn = len(c.appendControl(c.wbuf[:c.wn]))
 	}
-	return c.flushLocked()
+	if err := c.flushLocked(); err != nil {
+		return err
+	}
+	c.idleWrite()
+	return nil
 }
 
 // halfCloser is implemented by streams that can end their sending
@@ -177,19 +179,18 @@ func (c *Conn) CloseWrite() error {
 	return nil
 }
 
-// writeFrame buffers one frame made of a short prefix and a body,
-// flushing first when it does not fit. A body larger than half the buffer
-// is not copied: buffer and body go out together in one vectored write.
+// writeFrame buffers one frame made of a short prefix and a body, growing
+// the buffer or flushing first when it does not fit. A body larger than
+// half the largest buffer is not copied: buffer and body go out together
+// in one vectored write.
 func (c *Conn) writeFrame(flags byte, prefix, body []byte) error {
-	small := len(body) <= len(c.wbuf)/2
+	small := len(body) <= c.wbufSize/2
 	need := maxHeader + len(prefix)
 	if small {
 		need += len(body)
 	}
-	if c.wn+need > len(c.wbuf) {
-		if err := c.flushLocked(); err != nil {
-			return err
-		}
+	if err := c.reserve(need); err != nil {
+		return err
 	}
 	// Appending within the capacity checked above never reallocates.
 	b := appendFrameHeader(c.wbuf[:c.wn], flags, len(prefix)+len(body))

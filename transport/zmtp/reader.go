@@ -59,14 +59,26 @@ func (c *Conn) readFailure(err error) error {
 }
 
 // fill makes at least n bytes (n <= len(rbuf)) available in rbuf[rpos:rend].
+// With everything read parsed and the last read short of filling the
+// buffer, it reads into the small buffer (the connection may be idle);
+// after a read that filled the small buffer it moves on to the large one
+// (buffers.go).
 func (c *Conn) fill(n int) error {
+	if c.rpos == c.rend && !c.mem.full && n <= len(c.mem.rsmall) {
+		c.idleRead()
+	}
 	if len(c.rbuf)-c.rpos < n {
 		c.rend = copy(c.rbuf, c.rbuf[c.rpos:c.rend])
 		c.rpos = 0
 	}
 	for c.rend-c.rpos < n {
+		if c.mem.full && c.mem.rbox == nil && c.mem.rsmall != nil {
+			c.bigRead() // the kernel held more than the small buffer: read in bulk
+		}
+		room := len(c.rbuf) - c.rend
 		m, err := c.read(c.rbuf[c.rend:])
 		c.rend += m
+		c.mem.full = m == room
 		if err != nil && c.rend-c.rpos < n {
 			return c.readFailure(err)
 		}
@@ -151,8 +163,9 @@ func (c *Conn) readBody(size int) ([]byte, error) {
 		if err := c.fill(size); err != nil {
 			return nil, err
 		}
-		body := make([]byte, size)
-		c.rpos += copy(body, c.rbuf[c.rpos:c.rend])
+		// Allocated by append, so it is not zeroed before the copy.
+		body := append([]byte(nil), c.rbuf[c.rpos:c.rpos+size]...)[:size:size]
+		c.rpos += size
 		return body, nil
 	default:
 		return c.readGrowing(size)
@@ -216,10 +229,11 @@ func (c *Conn) growTo(got, queued, size int) int {
 
 // carve returns n bytes of the byte slab, capped so appends never reach a
 // neighbour. A new byte slab retires the frame slab too, so a frame slab
-// points into at most two byte slabs.
+// points into at most two byte slabs. A slab is sized to what has arrived
+// (at most byteSlabSize): a message read alone gets its own allocation.
 func (c *Conn) carve(n int) []byte {
 	if len(c.slab)-c.slabOff < n {
-		c.slab = make([]byte, byteSlabSize)
+		c.slab = make([]byte, min(byteSlabSize, max(n, c.rend-c.rpos)))
 		c.slabOff = 0
 		c.frameOff = len(c.frameSlab)
 	}
@@ -266,10 +280,12 @@ func slabSized(frames [][]byte) bool {
 	return true
 }
 
-// carveFrames returns a list of n frames carved from the frame slab.
+// carveFrames returns a list of n frames carved from the frame slab, which
+// is sized to the messages that may have arrived with this one (at most
+// frameSlabSize entries).
 func (c *Conn) carveFrames(n int) [][]byte {
 	if len(c.frameSlab)-c.frameOff < n {
-		c.frameSlab = make([][]byte, frameSlabSize)
+		c.frameSlab = make([][]byte, min(frameSlabSize, max(n, (c.rend-c.rpos)/8)))
 		c.frameOff = 0
 	}
 	l := c.frameSlab[c.frameOff : c.frameOff+n : c.frameOff+n]

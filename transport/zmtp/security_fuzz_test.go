@@ -242,7 +242,7 @@ var fuzzMessageKey = [keySize]byte{7, 7, 7}
 func boxedConn(input []byte, readBuf int) *Conn {
 	c := NewConn(memStream{bytes.NewReader(input)}, "fuzz", "peer", Options{ReadBufferSize: readBuf})
 	c.maxMsg = 64 << 10
-	c.growBuffers()
+	c.initBuffers()
 	c.unseal = &unsealer{box: newMessageBox(&fuzzMessageKey, prefixMsgC, 2)}
 	c.ready.Store(true)
 	return c

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/brookmq/brook/socket"
+)
+
+// brook runs one side of a measurement on brook's sockets.
+func (s side) brook() error {
+	switch s.mode {
+	case "thr":
+		if s.local {
+			return s.brookThrLocal()
+		}
+		return s.brookThrRemote()
+	case "lat":
+		if s.local {
+			return s.brookLatLocal()
+		}
+		return s.brookLatRemote()
+	case "conns":
+		if s.local {
+			return s.brookConnsLocal()
+		}
+		return s.brookConnsRemote()
+	}
+	return fmt.Errorf("unknown mode %q", s.mode)
+}
+
+func (s side) socket(t socket.Type, extra ...socket.Option) (*socket.Socket, error) {
+	opts := extra
+	if s.hwm > 0 {
+		opts = append(opts, socket.WithSendHWM(s.hwm), socket.WithRecvHWM(s.hwm))
+	}
+	return socket.New(t, opts...)
+}
+
+func (s side) brookThrLocal() error {
+	ctx := context.Background()
+	pull, err := s.socket(socket.Pull)
+	if err != nil {
+		return err
+	}
+	defer pull.Close()
+	if err := pull.Bind(s.endpoint); err != nil {
+		return err
+	}
+	listening()
+	var start time.Time
+	for i := range s.count {
+		m, err := pull.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		if len(m.Frames) != 1 || len(m.Frames[0]) != s.size {
+			return fmt.Errorf("message %d has the wrong shape", i)
+		}
+		if i == 0 {
+			start = time.Now()
+		}
+	}
+	el := time.Since(start).Seconds()
+	n := float64(s.count - 1)
+	fmt.Printf("RESULT msgs/s=%.0f MB/s=%.1f peakRSS_KiB=%d\n", n/el, n*float64(s.size)/el/1e6, peakRSSKiB())
+	return nil
+}
+
+func (s side) brookThrRemote() error {
+	ctx := context.Background()
+	push, err := s.socket(socket.Push, socket.WithLinger(time.Minute))
+	if err != nil {
+		return err
+	}
+	if err := push.Connect(s.endpoint); err != nil {
+		return err
+	}
+	// One payload for every message: Send takes ownership, and nothing
+	// ever changes it.
+	frames := [][]byte{make([]byte, s.size)}
+	for range s.count {
+		if err := push.Send(ctx, socket.Msg{Frames: frames}); err != nil {
+			return err
+		}
+	}
+	if err := push.Close(); err != nil {
+		return err
+	}
+	fmt.Printf("RESULT sent=%d peakRSS_KiB_sender=%d\n", s.count, peakRSSKiB())
+	return nil
+}
+
+func (s side) brookLatLocal() error {
+	ctx := context.Background()
+	rep, err := s.socket(socket.Rep)
+	if err != nil {
+		return err
+	}
+	defer rep.Close()
+	if err := rep.Bind(s.endpoint); err != nil {
+		return err
+	}
+	listening()
+	for range s.count {
+		m, err := rep.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		if err := rep.Send(ctx, m); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("RESULT echoed=%d\n", s.count)
+	return nil
+}
+
+func (s side) brookLatRemote() error {
+	ctx := context.Background()
+	req, err := s.socket(socket.Req)
+	if err != nil {
+		return err
+	}
+	defer req.Close()
+	if err := req.Connect(s.endpoint); err != nil {
+		return err
+	}
+	frames := [][]byte{make([]byte, s.size)}
+	rtt := make([]time.Duration, s.count)
+	for i := range rtt {
+		t0 := time.Now()
+		if err := req.Send(ctx, socket.Msg{Frames: frames}); err != nil {
+			return err
+		}
+		if _, err := req.Recv(ctx); err != nil {
+			return err
+		}
+		rtt[i] = time.Since(t0)
+	}
+	printLatency(rtt)
+	return nil
+}
+
+func printLatency(rtt []time.Duration) {
+	sort.Slice(rtt, func(i, j int) bool { return rtt[i] < rtt[j] })
+	us := func(d time.Duration) float64 { return float64(d) / 1e3 }
+	fmt.Printf("RESULT p50_us=%.2f p99_us=%.2f\n", us(rtt[len(rtt)/2]), us(rtt[len(rtt)*99/100]))
+}
+
+// brookConnsLocal is a ROUTER echoing to s.count DEALERs until one sends
+// "stop"; it reports its memory per connection once they are all served.
+func (s side) brookConnsLocal() error {
+	ctx := context.Background()
+	router, err := socket.New(socket.Router, socket.WithSendHWM(0))
+	if err != nil {
+		return err
+	}
+	defer router.Close()
+	if err := router.Bind(s.endpoint); err != nil {
+		return err
+	}
+	baseRSS, baseHeap := rssKiB(), liveHeap()
+	listening()
+	echoed := 0
+	for {
+		m, err := router.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		if len(m.Frames) == 2 && string(m.Frames[1]) == "stop" {
+			break
+		}
+		if err := router.Send(ctx, m); err != nil {
+			return err
+		}
+		echoed++
+	}
+	rss, heap := rssKiB(), liveHeap()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	n := float64(s.count)
+	fmt.Printf("RESULT echoed=%d RSS_KiB_per_conn=%.1f heap_KiB_per_conn=%.1f stack_KiB_per_conn=%.1f goroutines_per_conn=%.2f peakRSS_KiB=%d\n",
+		echoed, float64(rss-baseRSS)/n, (float64(heap)-float64(baseHeap))/1024/n,
+		float64(ms.StackInuse)/1024/n, float64(runtime.NumGoroutine())/n, peakRSSKiB())
+	return nil
+}
+
+// brookConnsRemote connects s.count DEALERs and times one message from
+// each there and back, twice (cold, then warm).
+func (s side) brookConnsRemote() error {
+	ctx := context.Background()
+	dealers := make([]*socket.Socket, s.count)
+	defer func() {
+		for _, d := range dealers {
+			if d != nil {
+				d.Close()
+			}
+		}
+	}()
+	for i := range dealers {
+		d, err := socket.New(socket.Dealer)
+		if err != nil {
+			return err
+		}
+		dealers[i] = d
+		if err := d.Connect(s.endpoint); err != nil {
+			return err
+		}
+	}
+	body := make([]byte, s.size)
+	var times [2]time.Duration
+	for pass := range times {
+		t0 := time.Now()
+		var wg sync.WaitGroup
+		errs := make(chan error, len(dealers))
+		for _, d := range dealers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := d.Send(ctx, socket.NewMsg(body)); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := d.Recv(ctx); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		if err := <-errs; err != nil {
+			return err
+		}
+		times[pass] = time.Since(t0)
+	}
+	if err := dealers[0].Send(ctx, socket.NewMsg([]byte("stop"))); err != nil {
+		return err
+	}
+	fmt.Printf("RESULT cold_s=%.3f warm_s=%.3f peerPeakRSS_KiB=%d\n", times[0].Seconds(), times[1].Seconds(), peakRSSKiB())
+	return nil
+}

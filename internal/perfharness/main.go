@@ -1,0 +1,146 @@
+// Command perfharness measures brook between two processes, the way
+// libzmq's perf programs do, beside a bare Go TCP loop and libzmq from C
+// (c/zmqperf.c, built with gcc), and runs them in interleaved rounds so
+// every figure comes with its baselines from the same run.
+//
+// One side of one measurement:
+//
+//	perfharness [-impl brook|bare] [-hwm N] thr|lat|conns local|remote ENDPOINT SIZE COUNT
+//
+// The local side binds and prints LISTENING once peers may connect; both
+// sides end with one line "RESULT key=value ...". thr streams COUNT
+// messages PUSH to PULL (timed at the receiver, first to last arrival);
+// lat times COUNT REQ/REP round trips at the REQ side; conns connects
+// COUNT DEALERs to one echoing ROUTER and times one message per DEALER
+// there and back, cold then warm, reporting the ROUTER's memory per
+// connection. zmqperf takes the same arguments.
+//
+// The driver:
+//
+//	perfharness run [-rounds N] [-mode thr] [-sizes 16,256] [-count N] [-bytes B] [-peer CMD] NAME=CMD...
+//
+// runs every NAME=CMD (a command line taking the arguments above) once
+// per round in an order that rotates each round, and prints each metric
+// as median [min..max] with the ratio of the first implementation to
+// each other one. With -peer, CMD plays the local side only and the
+// peer command the remote side (the same peer for every implementation).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"runtime/trace"
+	"strconv"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "run" {
+		os.Exit(runDriver(os.Args[2:]))
+	}
+	os.Exit(runSide(os.Args[1:]))
+}
+
+// runSide runs one side of one measurement and returns the exit code.
+func runSide(argv []string) int {
+	fs := flag.NewFlagSet("perfharness", flag.ExitOnError)
+	impl := fs.String("impl", "brook", "brook|bare")
+	hwm := fs.Int("hwm", 0, "brook: send and receive high-water mark (0: the default)")
+	fresh := fs.Bool("fresh", false, "bare: receive each message into a fresh allocation")
+	_ = fs.Parse(argv)
+	args := fs.Args()
+	if len(args) != 5 {
+		fmt.Fprintln(os.Stderr, "usage: perfharness [-impl brook|bare] [-hwm N] thr|lat|conns local|remote ENDPOINT SIZE COUNT")
+		return 2
+	}
+	size, err1 := strconv.Atoi(args[3])
+	count, err2 := strconv.Atoi(args[4])
+	if err1 != nil || err2 != nil || size < 0 || count < 2 {
+		fmt.Fprintln(os.Stderr, "perfharness: SIZE and COUNT must be numbers (COUNT >= 2)")
+		return 2
+	}
+	s := side{mode: args[0], local: args[1] == "local", endpoint: args[2], size: size, count: count, hwm: *hwm, fresh: *fresh}
+	if f := os.Getenv("PERFHARNESS_CPUPROFILE"); f != "" {
+		stop, err := startProfile(f + "." + args[1])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "perfharness:", err)
+			return 1
+		}
+		defer stop()
+	}
+	if f := os.Getenv("PERFHARNESS_TRACE"); f != "" {
+		stop, err := startTrace(f + "." + args[1])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "perfharness:", err)
+			return 1
+		}
+		defer stop()
+	}
+	if err := s.run(*impl); err != nil {
+		fmt.Fprintln(os.Stderr, "perfharness:", err)
+		return 1
+	}
+	return 0
+}
+
+// startTrace writes an execution trace to file until the returned
+// function is called (PERFHARNESS_TRACE names the file, suffixed with the
+// side's role).
+func startTrace(file string) (func(), error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		trace.Stop()
+		f.Close()
+	}, nil
+}
+
+// run runs the side on an implementation.
+func (s side) run(impl string) error {
+	switch impl {
+	case "brook":
+		return s.brook()
+	case "bare":
+		return s.bare()
+	}
+	return fmt.Errorf("unknown -impl %q", impl)
+}
+
+// startProfile writes a CPU profile to file until the returned function
+// is called (PERFHARNESS_CPUPROFILE names the file, suffixed with the
+// side's role).
+func startProfile(file string) (func(), error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+// side is one process of one measurement.
+type side struct {
+	mode     string // thr, lat or conns
+	local    bool
+	endpoint string
+	size     int
+	count    int
+	hwm      int
+	fresh    bool // bare: allocate per received message
+}
+
+// listening tells the driver the local side is ready for its peer.
+func listening() { fmt.Println("LISTENING") }

@@ -1,0 +1,87 @@
+package patterns
+
+import "context"
+
+// BatchInbound is implemented by patterns that take inbound messages in
+// batches: a pipe's reader asks for Room, reads at most that many
+// messages that have already arrived, and hands them over at once, so
+// reader and application meet on one lock per batch rather than per
+// message. The messages are untagged (a reader with tags uses Inbound),
+// and the pattern treats each exactly as Inbound would.
+type BatchInbound interface {
+	// Room waits until p may queue at least one more message, until ctx
+	// ends or the pattern closes (transport.ErrClosed), and returns how
+	// many it may queue now.
+	Room(ctx context.Context, p Pipe) (int, error)
+	// InboundBatch takes messages read from p, no more than Room last
+	// allowed. It does not block. When it fails (transport.ErrClosed once
+	// the pattern is closed), it has taken or dropped none of them.
+	InboundBatch(p Pipe, msgs []Msg) error
+}
+
+var (
+	_ BatchInbound = (*pull)(nil)
+	_ BatchInbound = (*dealer)(nil)
+	_ BatchInbound = (*pair)(nil)
+	_ BatchInbound = (*sub)(nil)
+)
+
+// Room implements BatchInbound.
+func (s *pull) Room(ctx context.Context, p Pipe) (int, error) { return s.fq.Room(ctx, p) }
+
+// InboundBatch implements BatchInbound.
+func (s *pull) InboundBatch(p Pipe, msgs []Msg) error { return s.fq.PushBatch(p, msgs) }
+
+// Room implements BatchInbound.
+func (s *dealer) Room(ctx context.Context, p Pipe) (int, error) { return s.fq.Room(ctx, p) }
+
+// InboundBatch implements BatchInbound.
+func (s *dealer) InboundBatch(p Pipe, msgs []Msg) error { return s.fq.PushBatch(p, msgs) }
+
+// Room implements BatchInbound.
+func (s *pair) Room(ctx context.Context, p Pipe) (int, error) { return s.fq.Room(ctx, p) }
+
+// InboundBatch implements BatchInbound: a peer PAIR no longer talks to
+// has its messages dropped, as in Inbound.
+func (s *pair) InboundBatch(p Pipe, msgs []Msg) error {
+	if !s.is(p) {
+		for _, m := range msgs {
+			s.cfg.dropIn(p, m, 0, DropUnexpected)
+		}
+		return nil
+	}
+	return s.fq.PushBatch(p, msgs)
+}
+
+// Room implements BatchInbound.
+func (s *sub) Room(ctx context.Context, p Pipe) (int, error) { return s.fq.Room(ctx, p) }
+
+// InboundBatch implements BatchInbound: messages no subscription matches
+// are dropped, as in Inbound, under one lock for the batch. msgs is
+// reordered in place (the matching ones first).
+func (s *sub) InboundBatch(p Pipe, msgs []Msg) error {
+	keep := msgs[:0]
+	var drop []Msg
+	s.mu.Lock()
+	for _, m := range msgs {
+		var first []byte
+		if len(m.Frames) > 0 {
+			first = m.Frames[0]
+		}
+		if s.subs.Match(first) {
+			keep = append(keep, m)
+		} else {
+			drop = append(drop, m)
+		}
+	}
+	s.mu.Unlock()
+	if len(keep) > 0 {
+		if err := s.fq.PushBatch(p, keep); err != nil {
+			return err
+		}
+	}
+	for _, m := range drop {
+		s.cfg.dropIn(p, m, 0, DropUnexpected)
+	}
+	return nil
+}

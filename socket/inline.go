@@ -1,0 +1,200 @@
+package socket
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// Inline writes: a socket that sends while its peer's writer goroutine is
+// parked writes the message itself, from the sending goroutine, instead
+// of waking the writer: one goroutine hand-off (and, on an idle machine,
+// the thread wake-up that comes with it) less per message each way, which
+// is most of what a round trip costs beyond the network. The write never
+// waits: the message is encoded into the connection's buffer and flushed
+// with TryFlush; what the socket does not take at once is left to the
+// writer goroutine, woken as usual.
+//
+// REQ and REP alternate sends and receives, so a send that finds the
+// writer parked is the whole burst: they always write inline. PUSH,
+// DEALER, ROUTER and PAIR write inline only when the writer has been
+// parked for inlineQuiet: a stream keeps its writer goroutine, which
+// batches many messages per syscall, while a lone message (a request, a
+// reply, a paced stream) goes out at once. Types that send one message to
+// many pipes (PUB, XPUB, XSUB) keep their writers, which work in
+// parallel; so do journaled sockets, whose journal sends from its own
+// goroutines.
+//
+// The pipe's writer role moves under the pipe's lock (pipe.wstate): TrySend
+// takes it for the sending goroutine when the writer goroutine is parked
+// (wIdle), and records the pipe as claimed; Socket.Send writes every
+// claimed pipe once the pattern has routed the message, and gives the
+// role back (to nobody, or to the writer goroutine when more is queued,
+// some bytes are left, the socket is closing or the connection ends).
+
+// tryFlusher is implemented by connections that can flush without waiting
+// (zmtp over a socket).
+type tryFlusher interface {
+	TryFlush() (bool, error)
+}
+
+// inlineMax bounds the wire size of a message written inline: it fits in
+// the connection's buffer without flushing on its own (flushBytes), and
+// larger messages gain nothing from skipping the writer.
+const inlineMax = 16 << 10
+
+// inlineClaims are the pipes whose writer role a sending goroutine took.
+type inlineClaims struct {
+	n      atomic.Int32 // len(claims), read without the lock
+	mu     sync.Mutex
+	claims []*pipe
+}
+
+// inlineQuiet is how long a streaming type's writer must have been parked
+// for a send to be written inline.
+const inlineQuiet = 20 * time.Microsecond
+
+// Inline write policies of a pipe (pipe.inline).
+const (
+	inlineNever     = iota
+	inlineWhenQuiet // when the writer has been parked for inlineQuiet
+	inlineAlways
+)
+
+// inlinePolicy is the inline write policy of s's pipes.
+func (s *Socket) inlinePolicy() uint8 {
+	if s.jnl != nil {
+		return inlineNever
+	}
+	switch s.typ {
+	case Req, Rep:
+		return inlineAlways
+	case Push, Dealer, Router, Pair:
+		return inlineWhenQuiet
+	}
+	return inlineNever
+}
+
+// takesInline says whether a send of m may take p's writer role: the
+// writer is parked, quiet long enough for the pipe's policy, and the
+// connection can flush m without waiting. p.mu is held.
+func (p *pipe) takesInline(m transport.Msg) bool {
+	if p.wstate != wIdle || p.inline == inlineNever {
+		return false
+	}
+	if p.inline == inlineWhenQuiet && time.Since(p.parked) < inlineQuiet {
+		return false
+	}
+	return p.w.fits(m)
+}
+
+// route has the pattern route m, then writes what the routing claimed
+// inline (every caller of the pattern's Send goes through here).
+func (s *Socket) route(ctx context.Context, m Msg) error {
+	err := s.snd.Send(ctx, m)
+	s.writeClaimed()
+	return err
+}
+
+// fits says whether m may be written inline on this connection.
+func (w *pipeWriter) fits(m transport.Msg) bool {
+	if w.tf == nil {
+		return false
+	}
+	n := 0
+	for _, f := range m.Frames {
+		n += len(f) + 9
+	}
+	return n <= inlineMax
+}
+
+// claimInline records p, whose writer role was just taken for a sending
+// goroutine. p.mu is held.
+func (s *Socket) claimInline(p *pipe) {
+	s.inl.mu.Lock()
+	s.inl.claims = append(s.inl.claims, p)
+	s.inl.n.Store(int32(len(s.inl.claims)))
+	s.inl.mu.Unlock()
+}
+
+// writeClaimed writes every claimed pipe: Send calls it after the pattern
+// routed a message, so a claim made while routing is always written by
+// the goroutine that made it, or by another one that took it first.
+func (s *Socket) writeClaimed() {
+	if s.inl.n.Load() == 0 {
+		return
+	}
+	s.inl.mu.Lock()
+	claims := s.inl.claims
+	s.inl.claims = nil
+	s.inl.n.Store(0)
+	s.inl.mu.Unlock()
+	for _, p := range claims {
+		p.writeInline()
+	}
+}
+
+// writeInline writes what p has queued from the sending goroutine, which
+// holds p's writer role, and flushes it without waiting; then it gives the
+// role back.
+func (p *pipe) writeInline() {
+	w := p.w // stable while the role is held: the writer goroutine waits for it
+	batch, wasFull := p.popAll(w.spare())
+	if wasFull {
+		p.s.pipeWritable(p)
+	}
+	if len(batch) > 0 {
+		w.pending = append(w.pending, unflushed{batch: batch})
+		for i := range batch {
+			it := &batch[i]
+			size := it.wireSize()
+			if it.kind != itemData || size > inlineMax || w.bytes+size > flushBytes {
+				// Not for here: the writer goroutine takes it and the rest.
+				w.pending[len(w.pending)-1].batch = batch[:i]
+				p.unpop(batch[i:])
+				break
+			}
+			if err := w.write(it); err != nil {
+				w.err = w.fail(err)
+				break
+			}
+			w.bytes += size
+			w.held++
+		}
+	}
+	if w.err == nil && len(w.pending) > 0 {
+		done, err := w.tf.TryFlush()
+		switch {
+		case err != nil:
+			w.err = w.fail(err)
+		case done:
+			w.flushed()
+		}
+	}
+	if w.err != nil {
+		w.conn.Close() // the reader ends too; the writer goroutine reports why
+	}
+	p.mu.Lock()
+	if w.err == nil && len(w.pending) == 0 && len(p.q) == 0 && !p.stopWanted && !p.s.closing.Load() {
+		p.wstate = wIdle
+		if p.inline == inlineWhenQuiet {
+			p.parked = time.Now() // a stream's next sends go to the writer goroutine
+		}
+	} else {
+		p.wstate = wBusy
+		p.token()
+	}
+	p.mu.Unlock()
+}
+
+// unpop puts items taken from the queue but not written back in front of
+// it (they still count against the HWM).
+func (p *pipe) unpop(items []outItem) {
+	p.mu.Lock()
+	p.q = append(append(make([]outItem, 0, len(items)+len(p.q)), items...), p.q...)
+	p.mu.Unlock()
+	clear(items)
+}

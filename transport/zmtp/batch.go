@@ -1,0 +1,65 @@
+package zmtp
+
+import (
+	"encoding/binary"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// ReadMsgs appends messages to dst: it blocks until one arrives, as
+// ReadMsg does, then adds the messages that have already arrived whole in
+// the read buffer, up to max in all, without reading from the stream
+// again. Commands between them are handled as ReadMsg handles them; with a
+// command handler set (SetCommandHandler), a command ends the batch, so
+// the handler runs only once the messages before it have been taken. A
+// connection with a codec returns one message per call. An error comes
+// with no message: a failure after the first message is reported by the
+// next call.
+func (c *Conn) ReadMsgs(dst []transport.Msg, max int) ([]transport.Msg, error) {
+	m, err := c.ReadMsg()
+	if err != nil {
+		return dst, err
+	}
+	dst = append(dst, m)
+	for n := 1; n < max && c.codec == nil && c.msgBuffered(); n++ {
+		m, err := c.ReadMsg()
+		if err != nil {
+			break // the Conn has failed: the next call says why
+		}
+		dst = append(dst, m)
+	}
+	return dst, nil
+}
+
+// msgBuffered reports whether the read buffer holds a whole message, after
+// whole commands, so that ReadMsg returns it without reading the stream.
+// A command stops it when a command handler is set. Frames are not
+// validated here: ReadMsg does that.
+func (c *Conn) msgBuffered() bool {
+	b := c.rbuf[c.rpos:c.rend]
+	for {
+		if len(b) < 2 {
+			return false
+		}
+		flags := b[0]
+		size, h := uint64(b[1]), 2
+		if flags&flagLong != 0 {
+			if len(b) < maxHeader {
+				return false
+			}
+			size, h = binary.BigEndian.Uint64(b[1:maxHeader]), maxHeader
+		}
+		if size > uint64(len(b)-h) {
+			return false
+		}
+		b = b[h+int(size):]
+		switch {
+		case flags&flagCommand != 0:
+			if c.onCommand != nil {
+				return false
+			}
+		case flags&flagMore == 0:
+			return true
+		}
+	}
+}

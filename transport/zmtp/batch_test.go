@@ -1,0 +1,154 @@
+package zmtp
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// writeAsync runs fn (writes ending in a Flush) on a goroutine, as
+// net.Pipe makes a flush wait for the reader; the test waits for it at
+// the end.
+func writeAsync(t *testing.T, fn func() error) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	t.Cleanup(func() { require.NoError(t, <-done) })
+}
+
+func frames(ms []transport.Msg) [][][]byte {
+	out := make([][][]byte, len(ms))
+	for i, m := range ms {
+		out[i] = m.Frames
+	}
+	return out
+}
+
+// ReadMsgs returns the messages that arrived together, up to max, and
+// never reads the stream again once it has one: a later write stays for
+// the next call.
+func TestReadMsgsTakesWhatArrived(t *testing.T) {
+	w, r := pipeConns(t, Options{})
+	mustHandshake(t, w, r, nil, nil)
+	long := make([]byte, 1000) // a long frame header
+	long[0] = 'L'
+	writeAsync(t, func() error {
+		for _, m := range []transport.Msg{
+			transport.NewMsg([]byte("a")), transport.NewMsg([]byte("b"), []byte("c")),
+			transport.NewMsg(long), transport.NewMsg([]byte("d")), transport.NewMsg([]byte("e")),
+		} {
+			if err := w.WriteMsg(m); err != nil {
+				return err
+			}
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		if err := w.WriteMsg(transport.NewMsg([]byte("f"))); err != nil {
+			return err
+		}
+		return w.Flush()
+	})
+	got, err := r.ReadMsgs(nil, 3)
+	require.NoError(t, err)
+	assert.Equal(t, [][][]byte{{[]byte("a")}, {[]byte("b"), []byte("c")}, {long}}, frames(got), "max bounds the batch")
+	got, err = r.ReadMsgs(got[:0], 100)
+	require.NoError(t, err)
+	assert.Equal(t, [][][]byte{{[]byte("d")}, {[]byte("e")}}, frames(got), "what arrived with them, not the later write")
+	got, err = r.ReadMsgs(got[:0], 100)
+	require.NoError(t, err)
+	assert.Equal(t, [][][]byte{{[]byte("f")}}, frames(got))
+}
+
+// With a command handler, a command ends the batch: the handler runs only
+// once the messages before it were taken. Without one, commands are
+// handled in passing.
+func TestReadMsgsStopsAtCommands(t *testing.T) {
+	for _, handler := range []bool{true, false} {
+		w, r := pipeConns(t, Options{})
+		mustHandshake(t, w, r, nil, nil)
+		var cmds []string
+		if handler {
+			r.SetCommandHandler(func(name string, data []byte) error {
+				cmds = append(cmds, name+"="+string(data))
+				return nil
+			})
+		}
+		writeAsync(t, func() error {
+			if err := w.WriteMsg(transport.NewMsg([]byte("a"))); err != nil {
+				return err
+			}
+			if err := w.WriteCommand("X-CMD", []byte("1")); err != nil {
+				return err
+			}
+			if err := w.WriteMsg(transport.NewMsg([]byte("b"))); err != nil {
+				return err
+			}
+			return w.Flush()
+		})
+		got, err := r.ReadMsgs(nil, 10)
+		require.NoError(t, err)
+		if !handler {
+			assert.Equal(t, [][][]byte{{[]byte("a")}, {[]byte("b")}}, frames(got))
+			continue
+		}
+		assert.Equal(t, [][][]byte{{[]byte("a")}}, frames(got), "the command ends the batch")
+		assert.Empty(t, cmds, "the handler waits for the messages before it")
+		got, err = r.ReadMsgs(got[:0], 10)
+		require.NoError(t, err)
+		assert.Equal(t, [][][]byte{{[]byte("b")}}, frames(got))
+		assert.Equal(t, []string{"X-CMD=1"}, cmds)
+	}
+}
+
+// A message whose end has not arrived is not waited for: the batch ends
+// before it, and the next call reads it whole.
+func TestReadMsgsLeavesPartialMessage(t *testing.T) {
+	w, r := pipeConns(t, Options{})
+	mustHandshake(t, w, r, nil, nil)
+	// Raw frames on the writer's stream: "a" whole, then a 10-byte
+	// message cut after 3 bytes of its body.
+	writeAsync(t, func() error {
+		if _, err := w.rw.Write([]byte{0, 1, 'a', 0, 10, '0', '1', '2'}); err != nil {
+			return err
+		}
+		_, err := w.rw.Write([]byte("3456789"))
+		return err
+	})
+	got, err := r.ReadMsgs(nil, 10)
+	require.NoError(t, err)
+	assert.Equal(t, [][][]byte{{[]byte("a")}}, frames(got), "the cut message is not waited for")
+	got, err = r.ReadMsgs(got[:0], 10)
+	require.NoError(t, err)
+	assert.Equal(t, [][][]byte{{[]byte("0123456789")}}, frames(got))
+}
+
+// plainCodec passes parts through unchanged.
+type plainCodec struct{}
+
+func (plainCodec) Hello() [][]byte                                { return nil }
+func (plainCodec) AppendEncode(dst, part []byte) []byte           { return append(dst, part...) }
+func (plainCodec) Decode(p []byte, _ int64) ([]byte, bool, error) { return p, true, nil }
+
+// With a codec (which may swallow parts), ReadMsgs returns one message
+// per call.
+func TestReadMsgsWithCodecOneAtATime(t *testing.T) {
+	w, r := pipeConns(t, Options{Codec: plainCodec{}})
+	mustHandshake(t, w, r, nil, nil)
+	writeAsync(t, func() error {
+		for _, b := range []string{"a", "b"} {
+			if err := w.WriteMsg(transport.NewMsg([]byte(b))); err != nil {
+				return err
+			}
+		}
+		return w.Flush()
+	})
+	for _, want := range []string{"a", "b"} {
+		got, err := r.ReadMsgs(nil, 10)
+		require.NoError(t, err)
+		assert.Equal(t, [][][]byte{{[]byte(want)}}, frames(got))
+	}
+}

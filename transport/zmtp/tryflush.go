@@ -1,0 +1,46 @@
+package zmtp
+
+// TryFlush writes what is buffered, with the PING or PONG due, without
+// waiting for the stream to take it, and reports whether everything went
+// out. What the stream did not take stays buffered for the next Flush or
+// TryFlush, so a sending goroutine can write a message itself when the
+// connection's writer is idle and leave the rest to it if the peer is
+// slow. A stream that is not a socket takes nothing here: TryFlush then
+// reports false and leaves it all to Flush, as does a connection whose
+// mechanism boxes its traffic (CURVE).
+func (c *Conn) TryFlush() (bool, error) {
+	c.wmu.Lock()
+	defer c.unlockW()
+	switch {
+	case c.dead.Load():
+		return false, c.failure()
+	case c.werr != nil:
+		return false, c.werr
+	case c.wclosed:
+		return true, nil
+	case c.seal != nil:
+		return false, nil // boxed traffic is written by Flush alone
+	}
+	if c.ctl.Load() != 0 && c.reserve(maxControl) == nil {
+		c.wn = len(c.appendControl(c.wbuf[:c.wn]))
+	}
+	if c.wn == 0 {
+		c.idleWrite()
+		return true, nil
+	}
+	n, err := c.writeNow(c.wbuf[:c.wn])
+	if err != nil {
+		return false, c.wrote(err)
+	}
+	if n < 0 {
+		return false, nil // not a socket
+	}
+	c.wn = copy(c.wbuf, c.wbuf[n:c.wn])
+	if c.wn > 0 {
+		c.wmid = true // the stream may end inside a frame
+		return false, nil
+	}
+	c.wmid = c.wopen
+	c.idleWrite()
+	return true, nil
+}
