@@ -222,7 +222,7 @@ func TestSecureInteropHeartbeats(t *testing.T) {
 			for i := range 50 {
 				py.send([]byte(fmt.Sprint(i)))
 				m, err := b.Recv(ctx)
-				require.NoError(t, err)
+				require.NoError(t, err, "message %d", i)
 				require.NoError(t, b.Send(ctx, m))
 				got, _ := py.recv()
 				require.Equal(t, fmt.Sprint(i), string(got[0]))

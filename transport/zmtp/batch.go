@@ -35,7 +35,15 @@ func (c *Conn) ReadMsgs(dst []transport.Msg, max int) ([]transport.Msg, error) {
 // whole commands, so that ReadMsg returns it without reading the stream.
 // A command stops it when a command handler is set. Frames are not
 // validated here: ReadMsg does that.
+//
+// A boxing mechanism (CURVE) hides what a frame is until it is opened: a
+// boxed PING looks like a whole message here, and ReadMsg would read the
+// stream for the message after it while the batch waits. Boxed
+// connections therefore return one message per call.
 func (c *Conn) msgBuffered() bool {
+	if c.unseal != nil {
+		return false
+	}
 	b := c.rbuf[c.rpos:c.rend]
 	for {
 		if len(b) < 2 {

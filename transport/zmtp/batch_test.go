@@ -1,6 +1,9 @@
 package zmtp
 
 import (
+	"bytes"
+	"io"
+
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -151,4 +154,46 @@ func TestReadMsgsWithCodecOneAtATime(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, [][][]byte{{[]byte(want)}}, frames(got))
 	}
+}
+
+// onceStream serves data, then counts the reads that found it used up
+// (and fails them), so a test sees whether the stream was read again.
+type onceStream struct {
+	r     *bytes.Reader
+	again int
+}
+
+func (s *onceStream) Read(p []byte) (int, error) {
+	if s.r.Len() == 0 {
+		s.again++
+		return 0, io.ErrNoProgress
+	}
+	return s.r.Read(p)
+}
+func (s *onceStream) Write(p []byte) (int, error) { return len(p), nil }
+func (s *onceStream) Close() error                { return nil }
+
+// On a CURVE connection a boxed PING after a message looks like another
+// message until it is opened: ReadMsgs must not read the stream for what
+// follows the PING while it holds the message (it waited there for the
+// peer's next message, which, for a request answered only once this one
+// was delivered, never came).
+func TestReadMsgsBoxedCommandDoesNotReadOn(t *testing.T) {
+	box := newMessageBox(&fuzzMessageKey, prefixMsgC, 2)
+	input := append(boxed(t, box, rawFrame(0, []byte("a"))),
+		boxed(t, box, appendCommand(nil, cmdPing, []byte{0, 10}))...)
+	s := &onceStream{r: bytes.NewReader(input)}
+	c := NewConn(s, "local", "peer", Options{})
+	c.maxMsg = 64 << 10
+	c.initBuffers()
+	c.unseal = &unsealer{box: newMessageBox(&fuzzMessageKey, prefixMsgC, 2)}
+	c.ready.Store(true)
+	defer c.Close()
+	got, err := c.ReadMsgs(nil, 16)
+	require.NoError(t, err)
+	assert.Equal(t, [][][]byte{{[]byte("a")}}, frames(got))
+	assert.Zero(t, s.again, "the stream was read again while a message waited in the batch")
+	_, err = c.ReadMsg() // the PING is still there, then the stream ends
+	require.Error(t, err)
+	assert.Equal(t, 1, s.again)
 }
