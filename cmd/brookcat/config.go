@@ -48,6 +48,7 @@ type config struct {
 	writeOnly bool
 	quiet     bool
 	verbose   bool
+	sec       secFlags
 }
 
 // endpointArg is one endpoint with its direction.
@@ -63,6 +64,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 const usageHead = `usage: brookcat [flags] TYPE ENDPOINT [ENDPOINT...]
+       brookcat -keygen PATH
 
 TYPE is a socket type: PAIR PUB SUB REQ REP DEALER ROUTER PULL PUSH XPUB XSUB.
 ENDPOINT is tcp://host:port, ipc:///path, inproc://name, zstd+tcp://host:port;
@@ -90,9 +92,22 @@ Formats (-in, -out):
   raw    input: all of stdin is one single-frame message; output: frames as they
          are, nothing between them (with -n 1 to receive one file)
 
+Security (tcp, ipc, zstd+tcp; inproc is never secured), one role per socket,
+independent of bind and connect:
+  CURVE client   -curve-server-key KEY [-curve-cert CERT]
+  CURVE server   -curve-server CERT [-curve-allow DIR]
+  PLAIN client   -plain-user NAME -plain-password PASS
+  PLAIN server   -plain-allow NAME=PASS ... and/or -plain-passwords FILE
+KEY is a Z85 public key (40 characters) or a certificate file; CERT is a
+certificate file with its secret key (in it, or in CERT_secret), as written by
+-keygen, CZMQ or pyzmq's zmq.auth. A server's -out json adds the peer's
+authenticated "user" (PLAIN: the user name, CURVE: the client's public key).
+A peer refusing this socket's credentials (or a CURVE server with another key)
+ends the run with exit code 1; peers this socket refuses are noted on stderr.
+
 Exit codes: 0 done (also: -timeout or a signal ended a receiver that had no -n);
 1 socket, input or output error, or messages not delivered by the end of -linger;
-2 bad command line; 3 -timeout or a signal came before -n messages (or before the
+2 bad command line (also: a key or certificate file it names is unusable); 3 -timeout or a signal came before -n messages (or before the
 input was all sent), or a send stayed blocked for -timeout.
 
 flags:
@@ -118,6 +133,15 @@ func newFlagSet(c *config, subs *multiFlag) *flag.FlagSet {
 	fs.BoolVar(&c.bindAll, "bind", false, "bind endpoints that have no @ or > prefix")
 	fs.BoolVar(&c.quiet, "q", false, "no notes on stderr (errors are still printed)")
 	fs.BoolVar(&c.verbose, "v", false, "print the sockets' monitor events on stderr")
+	fs.StringVar(&c.sec.curveServerKey, "curve-server-key", "", "be a CURVE client of the server with this public key: Z85 text or a certificate file")
+	fs.StringVar(&c.sec.curveCert, "curve-cert", "", "CURVE client: this certificate file's key pair (default: a new key pair for this run)")
+	fs.StringVar(&c.sec.curveServer, "curve-server", "", "be a CURVE server with the key pair of this certificate file")
+	fs.StringVar(&c.sec.curveAllow, "curve-allow", "", "CURVE server: admit only the clients whose public certificates are in this directory (reread when it changes); without it, any client that knows the server's public key is admitted: traffic is encrypted, but clients are not authenticated")
+	fs.StringVar(&c.sec.plainUser, "plain-user", "", "be a PLAIN client with this user name (PLAIN sends it and the password in clear)")
+	fs.StringVar(&c.sec.plainPassword, "plain-password", "", "PLAIN client: the password (visible to local users in the process list)")
+	fs.Var(&c.sec.plainAllow, "plain-allow", "be a PLAIN server admitting this `user=password` (repeatable)")
+	fs.StringVar(&c.sec.plainFile, "plain-passwords", "", "be a PLAIN server admitting the users of this file: user=password lines, # comments")
+	fs.StringVar(&c.sec.keygen, "keygen", "", "write a new CURVE certificate to this path and path_secret, print its public key, and exit")
 	return fs
 }
 
@@ -145,6 +169,12 @@ func parseArgs(args []string) (*config, error) {
 	}
 	c.subs = subs
 	rest := fs.Args()
+	if c.sec.keygen != "" {
+		if len(rest) > 0 || fs.NFlag() > 1 {
+			return nil, fmt.Errorf("%w: -keygen takes no other flag and no socket", errUsage)
+		}
+		return c, nil
+	}
 	if len(rest) < 2 {
 		return nil, fmt.Errorf("%w: need a socket type and at least one endpoint", errUsage)
 	}
@@ -196,6 +226,9 @@ func parseEndpoint(a string, bindAll bool) (endpointArg, error) {
 
 func (c *config) validate() error {
 	bad := func(f string, a ...any) error { return fmt.Errorf("%w: "+f, append([]any{errUsage}, a...)...) }
+	if err := c.sec.check(); err != nil {
+		return err
+	}
 	for _, f := range []string{c.in, c.out} {
 		switch f {
 		case "text", "hex", "json", "lp", "raw":

@@ -80,7 +80,7 @@ func lp(msgs ...[][]byte) []byte {
 	var b bytes.Buffer
 	w := newWriter("lp", &b, "")
 	for _, m := range msgs {
-		if err := w.Write(m); err != nil {
+		if err := w.Write(m, ""); err != nil {
 			panic(err)
 		}
 	}
@@ -123,12 +123,12 @@ func TestWriters(t *testing.T) {
 		{"raw", "a<b>&\x00\xff"},
 	} {
 		var b bytes.Buffer
-		require.NoError(t, newWriter(tc.format, &b, "|").Write(msg))
+		require.NoError(t, newWriter(tc.format, &b, "|").Write(msg, ""))
 		assert.Equal(t, tc.want, b.String(), tc.format)
 	}
 	// JSON output reads back as JSON input.
 	var b bytes.Buffer
-	require.NoError(t, newWriter("json", &b, "").Write(msg))
+	require.NoError(t, newWriter("json", &b, "").Write(msg, ""))
 	msgs, err := readAll(newReader("json", &b, "", 100))
 	require.NoError(t, err)
 	assert.Equal(t, [][][]byte{msg}, msgs)

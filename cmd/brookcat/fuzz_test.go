@@ -36,7 +36,7 @@ func FuzzJSONInput(f *testing.F) {
 		var b bytes.Buffer
 		w := newWriter("json", &b, "")
 		for _, m := range msgs {
-			if err := w.Write(m); err != nil {
+			if err := w.Write(m, ""); err != nil {
 				t.Fatal(err)
 			}
 			if !json.Valid(bytes.TrimSpace(b.Bytes())) {
@@ -68,7 +68,7 @@ func FuzzLineInput(f *testing.F) {
 			// Hex lines written by the hex output read back the same.
 			for _, m := range msgs {
 				var b bytes.Buffer
-				if err := newWriter("hex", &b, delim).Write(m); err != nil {
+				if err := newWriter("hex", &b, delim).Write(m, ""); err != nil {
 					t.Fatal(err)
 				}
 				again, err := readAll(newReader("hex", &b, delim, 1<<20))

@@ -74,11 +74,11 @@ func (c *cat) sendLoop(ctx context.Context) error {
 // recvLoop prints what arrives (PULL, SUB, and -r).
 func (c *cat) recvLoop(ctx context.Context) error {
 	for c.more(c.got) {
-		frames, err := c.recv(ctx)
+		m, err := c.recv(ctx)
 		if err != nil {
 			return err
 		}
-		if err := c.print(frames); err != nil {
+		if err := c.print(m); err != nil {
 			return err
 		}
 	}
@@ -116,7 +116,7 @@ func (c *cat) replyLoop(ctx context.Context) error {
 		if err := c.print(req); err != nil {
 			return err
 		}
-		answer := req
+		answer := req.frames
 		if !c.cfg.echo {
 			answer, err = next(ctx, in)
 			if errors.Is(err, io.EOF) {

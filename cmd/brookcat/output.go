@@ -10,9 +10,10 @@ import (
 )
 
 // msgWriter writes received messages; each Write is flushed, so that a
-// consumer down a pipe sees every message as it arrives.
+// consumer down a pipe sees every message as it arrives. user is the
+// sender's authenticated user id ("" when none); only JSON shows it.
 type msgWriter interface {
-	Write(frames [][]byte) error
+	Write(frames [][]byte, user string) error
 }
 
 func newWriter(format string, w io.Writer, delim string) msgWriter {
@@ -36,7 +37,7 @@ type lineWriter struct {
 	hex   bool
 }
 
-func (l *lineWriter) Write(frames [][]byte) error {
+func (l *lineWriter) Write(frames [][]byte, _ string) error {
 	for i, f := range frames {
 		if i > 0 {
 			l.bw.WriteString(l.delim)
@@ -56,20 +57,26 @@ type jsonWriter struct {
 	enc *json.Encoder
 }
 
-func (j *jsonWriter) Write(frames [][]byte) error {
+func (j *jsonWriter) Write(frames [][]byte, user string) error {
 	if j.enc == nil {
 		j.enc = json.NewEncoder(j.bw)
 		j.enc.SetEscapeHTML(false)
 	}
-	if err := j.enc.Encode(jsonMsgOf(frames)); err != nil { // one line, newline included
+	m := jsonMsgOf(frames)
+	m.User = user
+	if err := j.enc.Encode(m); err != nil { // one line, newline included
 		return err
 	}
 	return j.bw.Flush()
 }
 
-// jsonMsg is a message as JSON output writes it.
+// jsonMsg is a message as JSON output writes it. JSON input ignores
+// User, so JSON output reads back as input.
 type jsonMsg struct {
 	Frames []any `json:"frames"`
+	// User is the sender's authenticated user id (PLAIN user name, CURVE
+	// client key), on a PLAIN or CURVE server only.
+	User string `json:"user,omitempty"`
 }
 
 // jsonHex is a frame that is not UTF-8.
@@ -93,7 +100,7 @@ func jsonMsgOf(frames [][]byte) jsonMsg {
 
 type lpWriter struct{ bw *bufio.Writer }
 
-func (l *lpWriter) Write(frames [][]byte) error {
+func (l *lpWriter) Write(frames [][]byte, _ string) error {
 	l.bw.Write(binary.BigEndian.AppendUint32(nil, uint32(len(frames))))
 	for _, f := range frames {
 		l.bw.Write(binary.BigEndian.AppendUint32(nil, uint32(len(f))))
@@ -104,7 +111,7 @@ func (l *lpWriter) Write(frames [][]byte) error {
 
 type rawWriter struct{ bw *bufio.Writer }
 
-func (r *rawWriter) Write(frames [][]byte) error {
+func (r *rawWriter) Write(frames [][]byte, _ string) error {
 	for _, f := range frames {
 		r.bw.Write(f)
 	}

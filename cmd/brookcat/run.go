@@ -38,8 +38,21 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		fmt.Fprintf(stderr, "%v\nrun `brookcat -h` for help\n", err)
 		return exitUsage
 	}
+	if cfg.sec.keygen != "" {
+		return runKeygen(cfg.sec.keygen, stdout, stderr)
+	}
+	// Keys and certificates are read before any socket opens.
+	sec, err := cfg.sec.load()
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		if errors.Is(err, errUsage) {
+			return exitUsage
+		}
+		return exitError
+	}
 	c := &cat{
 		cfg:    cfg,
+		sec:    sec,
 		in:     newReader(cfg.in, stdin, cfg.delim, cfg.maxSize),
 		out:    newWriter(cfg.out, stdout, cfg.delim),
 		stderr: stderr,
@@ -51,11 +64,14 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 // cat is one run.
 type cat struct {
 	cfg    *config
+	sec    *security
 	in     msgReader
 	out    msgWriter
 	stderr io.Writer
 	sock   *socket.Socket
 	ready  *readiness
+	// handshakes reports failed handshakes (set by monitor).
+	handshakes *handshakeWatch
 	// sent and got count messages sent and received (printed).
 	sent, got int
 }
@@ -72,19 +88,45 @@ func (c *cat) main(ctx context.Context) int {
 	if c.cfg.identity != "" {
 		opts = append(opts, socket.WithRoutingID([]byte(c.cfg.identity)))
 	}
+	if c.sec.opt != nil {
+		opts = append(opts, c.sec.opt)
+	}
 	s, err := socket.New(c.cfg.typ, opts...)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "brookcat: %v\n", err)
 		return exitUsage
 	}
 	c.sock = s
-	stopMonitor := c.monitor()
+	c.noteSecurity()
+	// A peer refusing the handshake on a connected endpoint ends the run
+	// through runCtx, with that refusal as its cause.
+	runCtx, refused := context.WithCancelCause(ctx)
+	defer refused(nil)
+	stopMonitor := c.monitor(refused)
+	refusal := func() error {
+		if cause := context.Cause(runCtx); ctx.Err() == nil && errors.Is(cause, errRefused) {
+			return cause
+		}
+		return nil
+	}
 	code := c.setup()
+	reported := false
 	if code == exitOK {
-		code = c.exit(c.loop(ctx))
+		err := c.loop(runCtx)
+		if r := refusal(); r != nil {
+			err, reported = r, true
+		}
+		code = c.exit(err)
 	}
 	closeErr := s.Close() // linger: queued messages are delivered first
 	stopMonitor()
+	// A sender may be done before its handshake is: the refusal comes
+	// during the linger.
+	if r := refusal(); r != nil && !reported {
+		fmt.Fprintf(c.stderr, "brookcat: %v\n", r)
+		code = exitError
+	}
+	c.handshakes.summary()
 	if closeErr != nil {
 		fmt.Fprintf(c.stderr, "brookcat: close: %v\n", closeErr)
 		code = exitError
@@ -128,18 +170,26 @@ func (c *cat) setup() int {
 	return exitOK
 }
 
-// monitor counts handshakes for -wait-peers and prints events for -v.
-func (c *cat) monitor() (stop func()) {
+// monitor counts handshakes for -wait-peers, prints events for -v, and
+// reports failed handshakes (see handshakeWatch); refused is called with
+// the error when a connected peer refuses the handshake.
+func (c *cat) monitor(refused func(error)) (stop func()) {
 	events, stopEvents := c.sock.Monitor()
 	done := make(chan struct{})
+	c.handshakes = newHandshakeWatch(c, refused)
 	go func() {
 		defer close(done)
 		for e := range events {
 			if c.cfg.verbose {
 				fmt.Fprintf(c.stderr, "brookcat: event %v\n", e)
 			}
-			if e.Type == socket.EventHandshakeSucceeded && c.cfg.typ != socket.XPub {
-				c.ready.add(1)
+			switch e.Type {
+			case socket.EventHandshakeSucceeded:
+				if c.cfg.typ != socket.XPub {
+					c.ready.add(1)
+				}
+			case socket.EventHandshakeFailed:
+				c.handshakes.failed(e)
 			}
 		}
 	}()
@@ -248,29 +298,58 @@ func (c *cat) send(ctx context.Context, frames [][]byte) error {
 	return err
 }
 
+// received is a received message, with its sender's authenticated user
+// id when the output shows it.
+type received struct {
+	frames [][]byte
+	user   string
+}
+
 // recv receives one message, waiting at most -timeout.
-func (c *cat) recv(ctx context.Context) ([][]byte, error) {
+func (c *cat) recv(ctx context.Context) (received, error) {
 	rctx, cancel := c.limit(ctx)
 	defer cancel()
-	m, err := c.sock.Recv(rctx)
+	var m received
+	var err error
+	if c.sec.server && c.cfg.out == "json" {
+		m, err = c.recvFrom(rctx) // the peer's user id too
+	} else {
+		var msg socket.Msg
+		msg, err = c.sock.Recv(rctx)
+		m.frames = msg.Frames
+	}
 	switch {
 	case err == nil:
-		return m.Frames, nil
+		return m, nil
 	case ctx.Err() != nil:
-		return nil, errStopped
+		return received{}, errStopped
 	case errors.Is(err, context.DeadlineExceeded):
-		return nil, errIdle
+		return received{}, errIdle
 	}
-	return nil, err
+	return received{}, err
+}
+
+// recvFrom receives one message with its sender's user id, acknowledging
+// it at once as Recv does.
+func (c *cat) recvFrom(ctx context.Context) (received, error) {
+	d, err := c.sock.RecvDelivery(ctx)
+	if err != nil {
+		return received{}, err
+	}
+	if err := d.Ack(); err != nil {
+		return received{}, err
+	}
+	return received{frames: d.Msg.Frames, user: d.Peer.UserID}, nil
 }
 
 // print writes a received message.
-func (c *cat) print(frames [][]byte) error {
+func (c *cat) print(m received) error {
+	frames := m.frames
 	if c.cfg.typ == socket.XPub && len(frames) > 0 && len(frames[0]) > 0 && frames[0][0] == 1 {
 		c.ready.add(1) // a subscription: what an XPUB's -wait-peers counts
 	}
 	c.got++
-	if err := c.out.Write(frames); err != nil {
+	if err := c.out.Write(frames, m.user); err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
 	return nil
