@@ -94,3 +94,69 @@ emit(*[f.decode() for f in s.recv_multipart()])
 	assert.Equal(t, `{"frames":["py",{"hex":"00ff"},"data"]}`+"\n", p.stdout.String())
 	py.Wait(time.Minute)
 }
+
+// pyzmqCerts has pyzmq's zmq.auth write a server certificate to dir and a
+// client certificate to dir/clients (CZMQ's format), and returns the
+// public keys in Z85.
+func pyzmqCerts(t *testing.T, dir string) (server, client string) {
+	t.Helper()
+	py := pyzmq.Start(t, pyzmq.Prelude+`
+import os, zmq.auth
+d = sys.argv[1]
+os.makedirs(os.path.join(d, "clients"))
+spub, _ = zmq.auth.create_certificates(d, "server")
+cpub, _ = zmq.auth.create_certificates(os.path.join(d, "clients"), "client")
+emit(zmq.auth.load_certificate(spub)[0].decode(), zmq.auth.load_certificate(cpub)[0].decode())
+`, dir)
+	keys := pyLine(t, py)
+	py.Wait(time.Minute)
+	return keys[0], keys[1]
+}
+
+// brookcat, a CURVE client with pyzmq's certificate files, sends to a
+// libzmq CURVE server.
+func TestPyzmqCurveServer(t *testing.T) {
+	pyzmq.Require(t)
+	dir := t.TempDir()
+	pyzmqCerts(t, dir)
+	py := pyzmq.Start(t, pyzmq.Prelude+`
+import os, zmq.auth
+d = sys.argv[1]
+_, secret = zmq.auth.load_certificate(os.path.join(d, "server.key_secret"))
+s = ctx.socket(zmq.PULL)
+s.curve_server = True
+s.curve_secretkey = secret
+s.bind("tcp://127.0.0.1:*")
+emit("bound", s.getsockopt(zmq.LAST_ENDPOINT).decode())
+emit(*[f.decode() for f in s.recv_multipart()])
+`, dir)
+	ep := pyLine(t, py)[1]
+	p := startCat(t, strings.NewReader("over\tcurve\n"), nil, "-curve-server-key", dir+"/server.key", "-curve-cert", dir+"/clients/client.key", "PUSH", ep)
+	assert.Equal(t, []string{"over", "curve"}, pyLine(t, py))
+	assert.Equal(t, 0, p.wait(), p.stderr.String())
+	py.Wait(time.Minute)
+}
+
+// A libzmq CURVE client on brookcat's allow-list (pyzmq's certificate
+// directory) is admitted; its key is the user in the JSON output.
+func TestPyzmqCurveClient(t *testing.T) {
+	pyzmq.Require(t)
+	dir := t.TempDir()
+	_, clientKey := pyzmqCerts(t, dir)
+	p := startCat(t, nil, nil, "-n", "1", "-out", "json", "-curve-server", dir+"/server.key", "-curve-allow", dir+"/clients", "PULL", "@tcp://127.0.0.1:0")
+	ep := p.endpoint()
+	py := pyzmq.Start(t, pyzmq.Prelude+`
+import os, zmq.auth
+d = sys.argv[1]
+spub, _ = zmq.auth.load_certificate(os.path.join(d, "server.key"))
+cpub, csec = zmq.auth.load_certificate(os.path.join(d, "clients", "client.key_secret"))
+s = ctx.socket(zmq.PUSH)
+s.curve_serverkey, s.curve_publickey, s.curve_secretkey = spub, cpub, csec
+s.connect(sys.argv[2])
+s.send_multipart([b"from", b"libzmq"])
+s.close(linger=60000)
+`, dir, ep)
+	assert.Equal(t, 0, p.wait(), p.stderr.String())
+	assert.Equal(t, `{"frames":["from","libzmq"],"user":"`+clientKey+`"}`+"\n", p.stdout.String())
+	py.Wait(time.Minute)
+}

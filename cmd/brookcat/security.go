@@ -171,8 +171,9 @@ func loadSecretCert(path string) (*curve.Certificate, error) {
 	return c, nil
 }
 
-// readPasswords reads user=password lines into users; blank lines and
-// lines starting with # are skipped.
+// readPasswords reads user=password lines into users (spaces around
+// the name and the password are not part of them); blank lines and lines
+// starting with # are skipped.
 func readPasswords(path string, users map[string]string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -186,10 +187,10 @@ func readPasswords(path string, users map[string]string) error {
 			continue
 		}
 		u, p, ok := strings.Cut(line, "=")
-		if !ok || u == "" {
+		if u = strings.TrimSpace(u); !ok || u == "" {
 			return fmt.Errorf("%s:%d: want user=password", path, n)
 		}
-		users[u] = p
+		users[u] = strings.TrimSpace(p)
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
