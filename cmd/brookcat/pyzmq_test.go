@@ -138,24 +138,32 @@ emit(*[f.decode() for f in s.recv_multipart()])
 }
 
 // A libzmq CURVE client on brookcat's allow-list (pyzmq's certificate
-// directory) is admitted; its key is the user in the JSON output.
+// directory) is admitted; its key is the user in the JSON output. (A REQ
+// that waits for its reply: see the report of a PUSH that closes at
+// once.)
 func TestPyzmqCurveClient(t *testing.T) {
 	pyzmq.Require(t)
 	dir := t.TempDir()
 	_, clientKey := pyzmqCerts(t, dir)
-	p := startCat(t, nil, nil, "-n", "1", "-out", "json", "-curve-server", dir+"/server.key", "-curve-allow", dir+"/clients", "PULL", "@tcp://127.0.0.1:0")
+	p := startCat(t, nil, nil, "-echo", "-n", "1", "-out", "json", "-curve-server", dir+"/server.key", "-curve-allow", dir+"/clients", "REP", "@tcp://127.0.0.1:0")
 	ep := p.endpoint()
 	py := pyzmq.Start(t, pyzmq.Prelude+`
 import os, zmq.auth
 d = sys.argv[1]
 spub, _ = zmq.auth.load_certificate(os.path.join(d, "server.key"))
 cpub, csec = zmq.auth.load_certificate(os.path.join(d, "clients", "client.key_secret"))
-s = ctx.socket(zmq.PUSH)
+s = ctx.socket(zmq.REQ)
 s.curve_serverkey, s.curve_publickey, s.curve_secretkey = spub, cpub, csec
 s.connect(sys.argv[2])
 s.send_multipart([b"from", b"libzmq"])
-s.close(linger=60000)
+emit(*[f.decode() for f in s.recv_multipart()])
 `, dir, ep)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("pyzmq stderr:\n%s", py.Stderr())
+		}
+	})
+	assert.Equal(t, []string{"from", "libzmq"}, pyLine(t, py))
 	assert.Equal(t, 0, p.wait(), p.stderr.String())
 	assert.Equal(t, `{"frames":["from","libzmq"],"user":"`+clientKey+`"}`+"\n", p.stdout.String())
 	py.Wait(time.Minute)
