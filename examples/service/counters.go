@@ -17,10 +17,18 @@ type counters struct {
 	served, servedOthers, malformed atomic.Uint64
 	// outstanding: jobs waiting for an answer now.
 	outstanding atomic.Int64
+	// refused: handshakes the ROUTER refused (CURVE: a key not trusted);
+	// refusedByPeers: handshakes of the DEALER other instances refused.
+	refused, refusedByPeers atomic.Uint64
 }
 
 func (c *counters) fields() string {
 	return fmt.Sprintf("done=%d retried=%d dup=%d failed=%d outstanding=%d served=%d served_others=%d malformed=%d",
 		c.done.Load(), c.retried.Load(), c.dup.Load(), c.failed.Load(), c.outstanding.Load(),
 		c.served.Load(), c.servedOthers.Load(), c.malformed.Load())
+}
+
+// securityFields are the fields progress lines add over CURVE.
+func (c *counters) securityFields() string {
+	return fmt.Sprintf(" refused=%d refused_by_peers=%d", c.refused.Load(), c.refusedByPeers.Load())
 }

@@ -27,7 +27,11 @@ type demoConfig struct {
 	hold, timeout     time.Duration
 	reqTimeout, drain time.Duration
 	report            time.Duration
-	spawn             spawner
+	// curve runs the instances over CURVE, with the certificates in
+	// curveDir (a temporary directory when empty).
+	curve    bool
+	curveDir string
+	spawn    spawner
 	// running, if set, is called with the metrics URLs once both
 	// restarts are done, before the shutdown (the tests scrape them).
 	running func(urls []string) error
@@ -46,6 +50,8 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoConfig, error) {
 	fs.DurationVar(&c.reqTimeout, "request-timeout", 500*time.Millisecond, "instances send a job again when its answer is this late")
 	fs.DurationVar(&c.drain, "drain", 3*time.Second, "instances wait this long at shutdown for the answers they are owed")
 	fs.DurationVar(&c.report, "report", 200*time.Millisecond, "how often instances report progress")
+	fs.BoolVar(&c.curve, "curve", false, "run over CURVE: every instance trusts the others' keys, and an intruder instance whose key is not trusted is refused")
+	fs.StringVar(&c.curveDir, "curve-dir", "", "with -curve: the certificate directory (made if missing; default: a temporary one); see the instance's -curve")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -59,6 +65,8 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoConfig, error) {
 		bad = fmt.Sprintf("unknown -transport %q: want tcp or ipc", c.transport)
 	case c.timeout <= 0 || c.reqTimeout <= 0 || c.drain < 0 || c.report <= 0 || c.hold < 0:
 		bad = "durations must be positive"
+	case c.curveDir != "" && !c.curve:
+		bad = "-curve-dir needs -curve"
 	}
 	if bad != "" {
 		fmt.Fprintf(stderr, "service: %s\n", bad)
@@ -76,21 +84,46 @@ type demo struct {
 	events    chan event
 	current   []*proc // the running incarnation of each instance
 	all       []*proc // every incarnation, in start order
+	// curveDir is the certificate directory (-curve), intruderEP the
+	// endpoint the intruder serves on, intruders its processes.
+	curveDir   string
+	intruderEP string
+	intruders  []*proc
 }
 
 func runDemo(stdout, stderr io.Writer, cfg demoConfig) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	d := &demo{cfg: cfg, out: stdout, stderr: &lockedWriter{w: stderr}, events: make(chan event, 1024)}
-	eps, cleanup, err := endpoints(cfg.transport, cfg.instances)
+	n := cfg.instances
+	if cfg.curve {
+		n++ // the intruder's
+	}
+	eps, cleanup, err := endpoints(cfg.transport, n)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	d.endpoints = eps
+	d.endpoints = eps[:cfg.instances]
+	if cfg.curve {
+		d.intruderEP = eps[cfg.instances]
+		if d.curveDir, err = curveDir(cfg.curveDir); err != nil {
+			return err
+		}
+		if cfg.curveDir == "" {
+			defer os.RemoveAll(d.curveDir)
+		}
+		if err := prepareCurveDir(d.curveDir, cfg.instances); err != nil {
+			return err
+		}
+	}
 	defer d.abort()
 
 	fmt.Fprintf(d.out, "service: %d instances over %s; each serves on a ROUTER and sends its jobs over a DEALER to all of them\n", cfg.instances, cfg.transport)
+	if cfg.curve {
+		fmt.Fprintf(d.out, "CURVE: the ROUTERs share the key pair in %s, and admit the DEALERs whose certificates are in %s\n",
+			filepath.Join(d.curveDir, serviceCertName), filepath.Join(d.curveDir, trustedDirName))
+	}
 	for i := range cfg.instances {
 		if err := d.start(ctx, i); err != nil {
 			return err
@@ -100,6 +133,11 @@ func runDemo(stdout, stderr io.Writer, cfg demoConfig) error {
 		return err
 	}
 	fmt.Fprintf(d.out, "all %d instances exchanging work (%s)\n", cfg.instances, d.progress())
+	if cfg.curve {
+		if err := d.intruder(ctx); err != nil {
+			return err
+		}
+	}
 
 	if err := d.restart(ctx, 0, syscall.SIGTERM); err != nil {
 		return err
@@ -162,12 +200,7 @@ func (d *demo) start(ctx context.Context, i int) error {
 	if i < len(d.current) && d.current[i] != nil {
 		incarnation = d.current[i].incarnation + 1
 	}
-	args := []string{
-		"-self", strconv.Itoa(i), "-peers", strings.Join(d.endpoints, ","),
-		"-rate", strconv.FormatFloat(d.cfg.rate, 'f', -1, 64),
-		"-request-timeout", d.cfg.reqTimeout.String(), "-drain", d.cfg.drain.String(), "-report", d.cfg.report.String(),
-	}
-	p, err := d.cfg.spawn.start(i, incarnation, d.events, d.stderr, args...)
+	p, err := d.cfg.spawn.start(i, incarnation, d.events, d.stderr, d.instanceArgs(i, d.endpoints)...)
 	if err != nil {
 		return err
 	}
@@ -414,10 +447,11 @@ func (d *demo) sleep(ctx context.Context, dur time.Duration) {
 // abort kills what still runs and takes their remaining lines, so that
 // every reader goroutine ends.
 func (d *demo) abort() {
-	for _, p := range d.all {
+	procs := append(append([]*proc(nil), d.all...), d.intruders...)
+	for _, p := range procs {
 		_ = p.signal(syscall.SIGKILL)
 	}
-	for _, p := range d.all {
+	for _, p := range procs {
 		for done := false; !done; {
 			select {
 			case e := <-d.events:
@@ -427,4 +461,17 @@ func (d *demo) abort() {
 			}
 		}
 	}
+}
+
+// instanceArgs is the command line of instance self of peers.
+func (d *demo) instanceArgs(self int, peers []string) []string {
+	args := []string{
+		"-self", strconv.Itoa(self), "-peers", strings.Join(peers, ","),
+		"-rate", strconv.FormatFloat(d.cfg.rate, 'f', -1, 64),
+		"-request-timeout", d.cfg.reqTimeout.String(), "-drain", d.cfg.drain.String(), "-report", d.cfg.report.String(),
+	}
+	if d.curveDir != "" {
+		args = append(args, "-curve", d.curveDir)
+	}
+	return args
 }

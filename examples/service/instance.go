@@ -25,6 +25,9 @@ type instanceConfig struct {
 	reqTimeout, drain, linger     time.Duration
 	report                        time.Duration
 	reconnectIvl, reconnectIvlMax time.Duration
+	// curveDir enables CURVE (see security.go); curveCert is this
+	// instance's certificate (default: in curveDir/instances).
+	curveDir, curveCert string
 }
 
 func parseInstanceFlags(args []string, stderr io.Writer) (instanceConfig, error) {
@@ -44,6 +47,8 @@ func parseInstanceFlags(args []string, stderr io.Writer) (instanceConfig, error)
 	fs.DurationVar(&c.report, "report", time.Second, "how often to print a progress line")
 	fs.DurationVar(&c.reconnectIvl, "reconnect", 100*time.Millisecond, "reconnect interval to an instance that went away")
 	fs.DurationVar(&c.reconnectIvlMax, "reconnect-max", time.Second, "reconnect backoff limit")
+	fs.StringVar(&c.curveDir, "curve", "", "run over CURVE with the certificates in this directory: service.key (+_secret), the service's key pair every ROUTER uses; instances/, the public certificates of the instances admitted; this instance's own certificate is instances/instance-SELF.key, made on its first start")
+	fs.StringVar(&c.curveCert, "curve-cert", "", "with -curve: this instance's certificate file instead (made if missing); outside DIR/instances it is not trusted")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -62,6 +67,11 @@ func parseInstanceFlags(args []string, stderr io.Writer) (instanceConfig, error)
 		bad = "need -rate >= 0, -window >= 1, -attempts >= 1"
 	case c.reqTimeout <= 0 || c.drain < 0 || c.report <= 0 || c.reconnectIvl <= 0:
 		bad = "-request-timeout, -report and -reconnect must be positive, -drain not negative"
+	case c.curveCert != "" && c.curveDir == "":
+		bad = "-curve-cert needs -curve"
+	}
+	if c.curveDir != "" && c.curveCert == "" {
+		c.curveCert = instanceCertPath(c.curveDir, c.self)
 	}
 	if bad != "" {
 		fmt.Fprintf(stderr, "service instance: %s\n", bad)
@@ -86,7 +96,22 @@ func instanceMain(args []string, stdout, stderr io.Writer) error {
 func runInstance(term context.Context, cfg instanceConfig, stdout io.Writer) error {
 	name := fmt.Sprintf("instance-%d", cfg.self)
 	st := &counters{}
-	router, err := socket.New(socket.Router, socket.WithLinger(cfg.linger))
+	routerOpts := []socket.Option{socket.WithLinger(cfg.linger)}
+	// Immediate: jobs go only to instances that are connected now, never
+	// into a queue for one that is down.
+	dealerOpts := []socket.Option{socket.WithImmediate(true), socket.WithLinger(0),
+		socket.WithReconnectInterval(cfg.reconnectIvl), socket.WithReconnectIntervalMax(cfg.reconnectIvlMax)}
+	curveKey := ""
+	if cfg.curveDir != "" {
+		cs, err := loadCurve(cfg.curveDir, cfg.curveCert)
+		if err != nil {
+			return fmt.Errorf("curve: %w", err)
+		}
+		routerOpts = append(routerOpts, cs.routerOpt)
+		dealerOpts = append(dealerOpts, cs.dealerOpt)
+		curveKey = " curve_key=" + cs.own.String()
+	}
+	router, err := socket.New(socket.Router, routerOpts...)
 	if err != nil {
 		return err
 	}
@@ -94,14 +119,17 @@ func runInstance(term context.Context, cfg instanceConfig, stdout io.Writer) err
 	if err := router.Bind(cfg.peers[cfg.self]); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	// Immediate: jobs go only to instances that are connected now, never
-	// into a queue for one that is down.
-	dealer, err := socket.New(socket.Dealer, socket.WithImmediate(true), socket.WithLinger(0),
-		socket.WithReconnectInterval(cfg.reconnectIvl), socket.WithReconnectIntervalMax(cfg.reconnectIvlMax))
+	dealer, err := socket.New(socket.Dealer, dealerOpts...)
 	if err != nil {
 		return err
 	}
 	defer dealer.Close()
+	refusalsDone := countRefusals(router, dealer, st)
+	defer func() {
+		router.Close()
+		dealer.Close()
+		refusalsDone()
+	}()
 	for _, ep := range cfg.peers {
 		if err := dealer.Connect(ep); err != nil {
 			return fmt.Errorf("connect %s: %w", ep, err)
@@ -117,9 +145,12 @@ func runInstance(term context.Context, cfg instanceConfig, stdout io.Writer) err
 	go func() { serveDone <- serve(router, cfg.self, name, st) }()
 
 	line := func(event string, extra string) {
+		if cfg.curveDir != "" {
+			extra = st.securityFields() + extra
+		}
 		fmt.Fprintf(stdout, "instance=%d pid=%d event=%s %s%s\n", cfg.self, os.Getpid(), event, st.fields(), extra)
 	}
-	fmt.Fprintf(stdout, "instance=%d pid=%d event=ready serve=%s metrics=%s\n", cfg.self, os.Getpid(), router.LastEndpoint(), ms.url)
+	fmt.Fprintf(stdout, "instance=%d pid=%d event=ready serve=%s metrics=%s%s\n", cfg.self, os.Getpid(), router.LastEndpoint(), ms.url, curveKey)
 
 	reportCtx, stopReports := context.WithCancel(context.Background())
 	reportsDone := make(chan struct{})

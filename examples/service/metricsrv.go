@@ -50,6 +50,8 @@ func startMetrics(addr string, router, dealer *socket.Socket, st *counters) (*me
 		{"service_answers_duplicate_total", "Answers to jobs already answered.", st.dup.Load},
 		{"service_requests_served_total", "Requests answered, own jobs included.", st.served.Load},
 		{"service_requests_malformed_total", "Requests of the wrong shape, dropped.", st.malformed.Load},
+		{"service_handshakes_refused_total", "Handshakes the ROUTER refused (CURVE: a key not trusted).", st.refused.Load},
+		{"service_handshakes_refused_by_peers_total", "Handshakes of the DEALER that other instances refused.", st.refusedByPeers.Load},
 	} {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help}, func() float64 { return float64(c.v()) }))
 	}
