@@ -9,6 +9,9 @@
 //	echo hello | brookcat REQ tcp://127.0.0.1:5557     # print the reply
 //	brookcat -echo REP @tcp://127.0.0.1:5557           # answer each request with itself
 //	brookcat -out json ROUTER @ipc:///tmp/r            # frames as JSON, routing id included
+//	brookcat -keygen server.key                         # a CURVE certificate (and server.key_secret)
+//	brookcat -curve-server server.key -curve-allow clients/ PULL @tcp://127.0.0.1:5555
+//	echo hi | brookcat -curve-server-key server.key PUSH tcp://127.0.0.1:5555
 //
 // An endpoint starting with @ is bound, one starting with > (or nothing,
 // unless -bind) is connected. Run brookcat -h for every flag; the exit

@@ -16,6 +16,7 @@
 //
 //	go run ./examples/service                        # 3 instances over tcp
 //	go run ./examples/service -hold 1m               # keep them up for a minute: open the metrics URLs
+//	go run ./examples/service -curve                 # over CURVE, with an intruder whose key is not trusted
 //
 // One instance by hand (start the others the same way, with their -self):
 //
