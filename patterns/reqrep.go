@@ -48,8 +48,10 @@ type req struct {
 	state  int
 	asked  uint64        // pipe id the outstanding request went to
 	id     uint32        // current request id (ReqCorrelate)
-	reply  *Received     // the reply, received and not yet read
-	ready  chan struct{} // closed and replaced at each change of state or reply
+	reply  Received      // the reply, received and not yet read (when hasReply)
+	has    bool          // reply holds one
+	ready  chan struct{} // closed and replaced at a change of state or reply, when waited on
+	waits  int           // Recv calls waiting on ready
 	early  []reqEarly    // replies that came in while Send was choosing a peer
 	closed bool
 	done   chan struct{}
@@ -65,8 +67,12 @@ func newReq(cfg Config) *req {
 	return &req{cfg: cfg, id: rand.Uint32(), ready: make(chan struct{}), done: make(chan struct{})}
 }
 
-// notifyLocked wakes every Recv waiting for a change.
+// notifyLocked wakes every Recv waiting for a change. With none waiting
+// there is nothing to close, and no channel to make.
 func (s *req) notifyLocked() {
+	if s.waits == 0 {
+		return
+	}
 	close(s.ready)
 	s.ready = make(chan struct{})
 }
@@ -100,9 +106,9 @@ func (s *req) Send(ctx context.Context, m Msg) error {
 		s.mu.Unlock()
 		return ErrState
 	}
-	if s.reply != nil {
+	if s.has {
 		s.cfg.dropIn(s.reply.Pipe, s.reply.Msg, s.reply.Tag, DropUnexpected)
-		s.reply = nil
+		s.reply, s.has = Received{}, false
 	}
 	s.state = reqSending
 	s.notifyLocked()
@@ -144,7 +150,7 @@ func (s *req) Unread() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := len(s.early)
-	if s.reply != nil {
+	if s.has {
 		n++
 	}
 	return n
@@ -154,9 +160,9 @@ func (s *req) Unread() int {
 func (s *req) Recv(ctx context.Context) (Received, error) {
 	s.mu.Lock()
 	for {
-		if s.reply != nil {
-			r := *s.reply
-			s.reply = nil
+		if s.has {
+			r := s.reply
+			s.reply, s.has = Received{}, false
 			s.state = reqIdle
 			s.mu.Unlock()
 			return r, nil
@@ -170,14 +176,21 @@ func (s *req) Recv(ctx context.Context) (Received, error) {
 			return Received{}, ErrState
 		}
 		ready := s.ready
+		s.waits++
 		s.mu.Unlock()
+		var err error
 		select {
 		case <-ready:
 		case <-ctx.Done():
-			return Received{}, ctx.Err()
+			err = ctx.Err()
 		case <-s.done:
 		}
 		s.mu.Lock()
+		s.waits--
+		if err != nil {
+			s.mu.Unlock()
+			return Received{}, err
+		}
 	}
 }
 
@@ -195,7 +208,7 @@ func (s *req) Inbound(_ context.Context, p Pipe, m Msg, tag Tag) error {
 
 // acceptLocked takes m as the reply if it is one, or drops it.
 func (s *req) acceptLocked(p Pipe, m Msg, tag Tag) {
-	if s.state != reqAwaiting || s.reply != nil || p.ID() != s.asked {
+	if s.state != reqAwaiting || s.has || p.ID() != s.asked {
 		s.cfg.dropIn(p, m, tag, DropUnexpected)
 		return
 	}
@@ -211,7 +224,7 @@ func (s *req) acceptLocked(p Pipe, m Msg, tag Tag) {
 		s.cfg.dropIn(p, m, tag, DropUnexpected)
 		return
 	}
-	s.reply = &Received{Msg: Msg{Frames: f[1:]}, Pipe: p, Tag: tag}
+	s.reply, s.has = Received{Msg: Msg{Frames: f[1:]}, Pipe: p, Tag: tag}, true
 	s.notifyLocked()
 }
 

@@ -78,6 +78,8 @@ type Conn struct {
 	bufs    net.Buffers     // consumed view of vec
 	raw     syscall.RawConn // the socket under rw, for TryFlush
 	rawNone bool            // rw is not a socket
+	rawOut  rawWrite        // TryFlush's write in progress (tryflush_unix.go)
+	rawFn   func(uintptr) bool
 
 	// Buffers that grow with load and shrink when idle (buffers.go):
 	// read side owned by the reader, write side guarded by wmu.

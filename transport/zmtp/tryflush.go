@@ -44,3 +44,12 @@ func (c *Conn) TryFlush() (bool, error) {
 	c.idleWrite()
 	return true, nil
 }
+
+// rawWrite is one non-blocking write for syscall.RawConn.Write: its
+// arguments and results live in the Conn (wmu held), so the callback is a
+// method value made once rather than a closure allocated per write.
+type rawWrite struct {
+	b   []byte
+	n   int
+	err error
+}

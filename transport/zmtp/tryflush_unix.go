@@ -27,16 +27,13 @@ func (c *Conn) writeNow(b []byte) (int, error) {
 		}
 		c.raw = raw
 	}
-	var n int
-	var werr error
-	err := c.raw.Write(func(fd uintptr) bool {
-		for {
-			n, werr = syscall.Write(int(fd), b)
-			if !errors.Is(werr, syscall.EINTR) {
-				return true // done, whatever happened: never wait here
-			}
-		}
-	})
+	if c.rawFn == nil {
+		c.rawFn = c.rawOut.write // bound once: a closure per call would allocate
+	}
+	c.rawOut.b = b
+	err := c.raw.Write(c.rawFn)
+	n, werr := c.rawOut.n, c.rawOut.err
+	c.rawOut = rawWrite{}
 	if err == nil {
 		err = werr
 	}
@@ -47,4 +44,14 @@ func (c *Conn) writeNow(b []byte) (int, error) {
 		return 0, err
 	}
 	return n, nil
+}
+
+// write writes r.b once, retrying only on EINTR, and never asks to wait.
+func (r *rawWrite) write(fd uintptr) bool {
+	for {
+		r.n, r.err = syscall.Write(int(fd), r.b)
+		if !errors.Is(r.err, syscall.EINTR) {
+			return true // done, whatever happened: never wait here
+		}
+	}
 }
