@@ -361,6 +361,13 @@ func (s *rawSocket) Close() error {
 	select {
 	case <-s.ready:
 		if s.conn != nil {
+			// A Recv context ending now must not set a read deadline in
+			// the past under the lingering Close: over QUIC that would
+			// close the connection at once, discarding the last replies
+			// still in flight (a two-process lat run's End reply).
+			s.dmu.Lock()
+			s.gen++
+			s.dmu.Unlock()
 			err = s.Flush()
 			s.conn.Close()
 		}
