@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/brookmq/brook/durable"
+	"github.com/brookmq/brook/examples/internal/childproc"
 	"github.com/brookmq/brook/socket"
 )
 
@@ -19,7 +20,7 @@ type config struct {
 	seed, segment                          int64
 	dir                                    string
 	timeout                                time.Duration
-	spawn                                  spawner
+	spawn                                  childproc.Spawner
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/brookmq/brook/examples/internal/childproc"
 )
 
 // childEnv makes the test binary act as the durablequeue program: the
@@ -18,12 +20,14 @@ const childEnv = "BROOK_DURABLEQUEUE_CHILD=1"
 
 func TestMain(m *testing.M) {
 	if os.Getenv("BROOK_DURABLEQUEUE_CHILD") == "1" {
-		os.Exit(mainCode(os.Args[1:], os.Stdout, os.Stderr, spawner{}))
+		os.Exit(mainCode(os.Args[1:], os.Stdout, os.Stderr, childproc.Spawner{}))
 	}
 	goleak.VerifyTestMain(m)
 }
 
-func testSpawner() spawner { return spawner{exe: os.Args[0], env: []string{childEnv}} }
+func testSpawner() childproc.Spawner {
+	return childproc.Spawner{Exe: os.Args[0], Env: []string{childEnv}}
+}
 
 // runQueue runs the coordinator and returns its output; it must succeed.
 func runQueue(t *testing.T, args ...string) string {

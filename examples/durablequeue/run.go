@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/brookmq/brook/examples/internal/childproc"
 )
 
 // coordinator runs the producer and the workers, kills and restarts
@@ -19,16 +21,16 @@ type coordinator struct {
 	cfg         config
 	out, errOut io.Writer
 	rnd         *rand.Rand
-	events      chan event
+	events      chan childproc.Event
 	dir         string
 	tempDir     bool
 	endpoint    string
-	running     map[*process]bool // started, output not ended yet
+	running     map[*childproc.Process]bool // started, output not ended yet
 
-	producer   *process
+	producer   *childproc.Process
 	prodInc    int
 	journalMsg string // the current producer's "journal" line
-	workers    []*process
+	workers    []*childproc.Process
 	workerInc  []int
 
 	producerKills []int // confirmed sends at which the producer is killed
@@ -46,11 +48,11 @@ func run(stdout, stderr io.Writer, cfg config) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 	defer cancel()
 	c := &coordinator{
-		cfg: cfg, out: stdout, errOut: &lockedWriter{w: stderr},
+		cfg: cfg, out: stdout, errOut: &childproc.LockedWriter{W: stderr},
 		rnd:     rand.New(rand.NewPCG(uint64(cfg.seed), 0)),
-		events:  make(chan event, 256),
+		events:  make(chan childproc.Event, 256),
 		dir:     cfg.dir,
-		running: map[*process]bool{},
+		running: map[*childproc.Process]bool{},
 		led:     newLedger(),
 	}
 	defer c.cleanup()
@@ -69,12 +71,12 @@ func run(stdout, stderr io.Writer, cfg config) (bool, error) {
 	if err := c.startProducer(ctx, cfg.n); err != nil {
 		return false, err
 	}
-	fmt.Fprintf(c.out, "  producer#1 pid %d listening on %s, %s\n", c.producer.pid(), c.endpoint, c.journalMsg)
+	fmt.Fprintf(c.out, "  producer#1 pid %d listening on %s, %s\n", c.producer.PID(), c.endpoint, c.journalMsg)
 	for i := range cfg.workers {
 		if err := c.startWorker(i); err != nil {
 			return false, err
 		}
-		fmt.Fprintf(c.out, "  worker %s pid %d\n", c.workers[i].label, c.workers[i].pid())
+		fmt.Fprintf(c.out, "  worker %s pid %d\n", c.workers[i].Label, c.workers[i].PID())
 	}
 	for c.final == "" {
 		if err := c.step(ctx); err != nil {
@@ -125,20 +127,20 @@ func (c *coordinator) await(ctx context.Context, done func() bool) error {
 }
 
 // handle acts on one line of a process, or on its end.
-func (c *coordinator) handle(ev event) error {
-	p := ev.from
-	if ev.eof {
+func (c *coordinator) handle(ev childproc.Event) error {
+	p := ev.From
+	if ev.EOF {
 		delete(c.running, p)
-		if !p.killed && !c.stopping {
-			return fmt.Errorf("%s exited on its own: %v", p.label, p.err)
+		if !p.Killed && !c.stopping {
+			return fmt.Errorf("%s exited on its own: %v", p.Label, p.Err)
 		}
 		return nil
 	}
-	f := strings.Fields(ev.line)
+	f := strings.Fields(ev.Line)
 	if len(f) == 0 {
-		return fmt.Errorf("%s: empty line", p.label)
+		return fmt.Errorf("%s: empty line", p.Label)
 	}
-	bad := func() error { return fmt.Errorf("%s: unexpected line %q", p.label, ev.line) }
+	bad := func() error { return fmt.Errorf("%s: unexpected line %q", p.Label, ev.Line) }
 	switch f[0] {
 	case "listening":
 		if len(f) != 2 {
@@ -157,9 +159,9 @@ func (c *coordinator) handle(ev event) error {
 		return c.led.confirm(n[0], n[1], n[2])
 	case "sent":
 	case "backlog":
-		c.backlog = p.label + " " + ev.line
+		c.backlog = p.Label + " " + ev.Line
 	case "acked":
-		c.final = ev.line
+		c.final = ev.Line
 	case "got", "ack":
 		if len(f) < 3 {
 			return bad()
@@ -214,7 +216,7 @@ func (c *coordinator) startProducer(ctx context.Context, n int) error {
 	if ep == "" {
 		ep = "tcp://127.0.0.1:0"
 	}
-	p, err := c.cfg.spawn.start(fmt.Sprintf("producer#%d", c.prodInc), c.events, c.errOut, "producer",
+	p, err := c.cfg.spawn.Start(fmt.Sprintf("producer#%d", c.prodInc), c.events, c.errOut, "producer",
 		"-journal", filepath.Join(c.dir, "journal"), "-endpoint", ep, "-incarnation", strconv.Itoa(c.prodInc),
 		"-n", strconv.Itoa(n), "-window", strconv.Itoa(c.cfg.window), "-segment", strconv.FormatInt(c.cfg.segment, 10),
 		"-inflight", strconv.Itoa(c.cfg.inflight), "-rate", strconv.FormatFloat(c.cfg.rate, 'g', -1, 64))
@@ -232,7 +234,7 @@ func (c *coordinator) startWorker(i int) error {
 		c.workerInc = append(c.workerInc, 0)
 	}
 	c.workerInc[i]++
-	p, err := c.cfg.spawn.start(fmt.Sprintf("w%d#%d", i, c.workerInc[i]), c.events, c.errOut, "worker",
+	p, err := c.cfg.spawn.Start(fmt.Sprintf("w%d#%d", i, c.workerInc[i]), c.events, c.errOut, "worker",
 		"-endpoint", c.endpoint, "-dedup", filepath.Join(c.dir, fmt.Sprintf("dedup-%d", i)),
 		"-slot", strconv.Itoa(i), "-concurrency", strconv.Itoa(c.cfg.concurrency))
 	if err != nil {
@@ -267,7 +269,7 @@ func (c *coordinator) maybeKill(ctx context.Context) error {
 func (c *coordinator) killProducer(ctx context.Context) error {
 	old := c.producer
 	at := c.led.nConfirmed
-	old.kill()
+	old.Kill()
 	if err := c.await(ctx, func() bool { return !c.running[old] }); err != nil {
 		return err
 	}
@@ -276,7 +278,7 @@ func (c *coordinator) killProducer(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(c.out, "  at %d sent: SIGKILL %s (pid %d); producer#%d pid %d reopened the %s, sends the other %d\n",
-		at, old.label, old.pid(), c.prodInc, c.producer.pid(), c.journalMsg, left)
+		at, old.Label, old.PID(), c.prodInc, c.producer.PID(), c.journalMsg, left)
 	return nil
 }
 
@@ -285,7 +287,7 @@ func (c *coordinator) killProducer(ctx context.Context) error {
 func (c *coordinator) killWorker(ctx context.Context, i int) error {
 	old := c.workers[i]
 	at := c.led.deliveries
-	old.kill()
+	old.Kill()
 	if err := c.await(ctx, func() bool { return !c.running[old] }); err != nil {
 		return err
 	}
@@ -293,7 +295,7 @@ func (c *coordinator) killWorker(ctx context.Context, i int) error {
 		return err
 	}
 	fmt.Fprintf(c.out, "  at %d processed: SIGKILL worker %s (pid %d); restarted as %s, pid %d, on the same dedup store\n",
-		at, old.label, old.pid(), c.workers[i].label, c.workers[i].pid())
+		at, old.Label, old.PID(), c.workers[i].Label, c.workers[i].PID())
 	return nil
 }
 
@@ -301,20 +303,20 @@ func (c *coordinator) killWorker(ctx context.Context, i int) error {
 // they exited cleanly.
 func (c *coordinator) stop(ctx context.Context) error {
 	c.stopping = true
-	for _, group := range [][]*process{c.workers, {c.producer}} {
+	for _, group := range [][]*childproc.Process{c.workers, {c.producer}} {
 		for _, p := range group {
-			if err := p.terminate(); err != nil {
+			if err := p.Terminate(); err != nil {
 				return err
 			}
 		}
 		if err := c.await(ctx, func() bool {
-			return !slices.ContainsFunc(group, func(p *process) bool { return c.running[p] })
+			return !slices.ContainsFunc(group, func(p *childproc.Process) bool { return c.running[p] })
 		}); err != nil {
 			return err
 		}
 		for _, p := range group {
-			if p.err != nil {
-				return fmt.Errorf("%s did not exit cleanly: %w", p.label, p.err)
+			if p.Err != nil {
+				return fmt.Errorf("%s did not exit cleanly: %w", p.Label, p.Err)
 			}
 		}
 	}
@@ -327,7 +329,7 @@ func (c *coordinator) stop(ctx context.Context) error {
 func (c *coordinator) dumpAll() {
 	c.stopping = true
 	for p := range c.running {
-		p.dump()
+		p.Dump()
 		deadline := time.After(5 * time.Second)
 		for c.running[p] {
 			select {
@@ -345,8 +347,8 @@ func (c *coordinator) dumpAll() {
 func (c *coordinator) cleanup() {
 	c.stopping = true
 	for p := range c.running {
-		if !p.killed { // a SIGQUIT (dump) ends the process by itself
-			p.kill()
+		if !p.Killed { // a SIGQUIT (dump) ends the process by itself
+			p.Kill()
 		}
 	}
 	for len(c.running) > 0 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/brookmq/brook/durable"
+	"github.com/brookmq/brook/examples/internal/childproc"
 )
 
 // config is one coordinator run.
@@ -16,7 +17,7 @@ type config struct {
 	rate                                  float64
 	seed, segment                         int64
 	timeout                               time.Duration
-	spawn                                 spawner
+	spawn                                 childproc.Spawner
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {

@@ -35,16 +35,18 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/brookmq/brook/examples/internal/childproc"
 )
 
 func main() {
-	os.Exit(mainCode(os.Args[1:], os.Stdout, os.Stderr, spawner{}))
+	os.Exit(mainCode(os.Args[1:], os.Stdout, os.Stderr, childproc.Spawner{}))
 }
 
 // mainCode runs the coordinator, or a publisher or subscriber when args
 // start with its role, and returns the exit code: 0 when every resumption
 // was without a gap, 1 otherwise or on an error, 2 for bad flags.
-func mainCode(args []string, stdout, stderr io.Writer, sp spawner) int {
+func mainCode(args []string, stdout, stderr io.Writer, sp childproc.Spawner) int {
 	if len(args) > 0 {
 		var role func([]string, io.Writer) error
 		switch args[0] {
@@ -68,8 +70,8 @@ func mainCode(args []string, stdout, stderr io.Writer, sp spawner) int {
 	if err != nil {
 		return 2
 	}
-	if sp.exe == "" {
-		if sp.exe, err = os.Executable(); err != nil {
+	if sp.Exe == "" {
+		if sp.Exe, err = os.Executable(); err != nil {
 			fmt.Fprintf(stderr, "replay: %v\n", err)
 			return 1
 		}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/brookmq/brook/examples/internal/childproc"
 )
 
 // coordinator runs the publisher and the subscribers, kills and restarts
@@ -19,22 +21,22 @@ type coordinator struct {
 	cfg         config
 	out, errOut io.Writer
 	rnd         *rand.Rand
-	events      chan event
+	events      chan childproc.Event
 	dir         string
 	endpoint    string
-	running     map[*process]bool
+	running     map[*childproc.Process]bool
 
-	pub        *process
+	pub        *childproc.Process
 	pubInc     int
 	journalMsg string
 	published  uint64
 
-	sub       *process // the resuming subscriber's current process
+	sub       *childproc.Process // the resuming subscriber's current process
 	subInc    int
-	runs      map[*process]*subRun
-	committed map[*process]uint64 // last position each process committed
-	closedAt  map[*process]uint64 // position reported at a clean exit
-	fromTime  *process
+	runs      map[*childproc.Process]*subRun
+	committed map[*childproc.Process]uint64 // last position each process committed
+	closedAt  map[*childproc.Process]uint64 // position reported at a clean exit
+	fromTime  *childproc.Process
 
 	subKills, pubKills []uint64 // ticks read at which to kill
 	stopping           bool
@@ -49,14 +51,14 @@ func run(stdout, stderr io.Writer, cfg config) (bool, error) {
 		return false, err
 	}
 	c := &coordinator{
-		cfg: cfg, out: stdout, errOut: &lockedWriter{w: stderr},
+		cfg: cfg, out: stdout, errOut: &childproc.LockedWriter{W: stderr},
 		rnd:       rand.New(rand.NewPCG(uint64(cfg.seed), 1)),
-		events:    make(chan event, 256),
+		events:    make(chan childproc.Event, 256),
 		dir:       dir,
-		running:   map[*process]bool{},
-		runs:      map[*process]*subRun{},
-		committed: map[*process]uint64{},
-		closedAt:  map[*process]uint64{},
+		running:   map[*childproc.Process]bool{},
+		runs:      map[*childproc.Process]*subRun{},
+		committed: map[*childproc.Process]uint64{},
+		closedAt:  map[*childproc.Process]uint64{},
 		st:        newStream(),
 	}
 	defer c.cleanup()
@@ -67,7 +69,7 @@ func run(stdout, stderr io.Writer, cfg config) (bool, error) {
 	if err := c.startPublisher(ctx); err != nil {
 		return false, err
 	}
-	fmt.Fprintf(c.out, "  publisher#1 pid %d listening on %s, %s\n", c.pub.pid(), c.endpoint, c.journalMsg)
+	fmt.Fprintf(c.out, "  publisher#1 pid %d listening on %s, %s\n", c.pub.PID(), c.endpoint, c.journalMsg)
 	// Some history first, so that the subscriber replays before it reads
 	// live ticks.
 	history := uint64(cfg.n / 10)
@@ -77,7 +79,7 @@ func run(stdout, stderr io.Writer, cfg config) (bool, error) {
 	if err := c.startSubscriber(); err != nil {
 		return false, err
 	}
-	fmt.Fprintf(c.out, "  subscriber#1 pid %d starts from the oldest tick, %d already published\n", c.sub.pid(), c.published)
+	fmt.Fprintf(c.out, "  subscriber#1 pid %d starts from the oldest tick, %d already published\n", c.sub.PID(), c.published)
 	for !c.st.any || c.st.maxSeen+1 < uint64(cfg.n) {
 		if err := c.step(ctx); err != nil {
 			return false, err
@@ -125,17 +127,17 @@ func (c *coordinator) await(ctx context.Context, done func() bool) error {
 }
 
 // handle acts on one line of a process, or on its end.
-func (c *coordinator) handle(ev event) error {
-	p := ev.from
-	if ev.eof {
+func (c *coordinator) handle(ev childproc.Event) error {
+	p := ev.From
+	if ev.EOF {
 		delete(c.running, p)
-		if !p.killed && !c.stopping {
-			return fmt.Errorf("%s exited on its own: %v", p.label, p.err)
+		if !p.Killed && !c.stopping {
+			return fmt.Errorf("%s exited on its own: %v", p.Label, p.Err)
 		}
 		return nil
 	}
-	f := strings.Fields(ev.line)
-	bad := func() error { return fmt.Errorf("%s: unexpected line %q", p.label, ev.line) }
+	f := strings.Fields(ev.Line)
+	bad := func() error { return fmt.Errorf("%s: unexpected line %q", p.Label, ev.Line) }
 	if len(f) == 0 {
 		return bad()
 	}
@@ -152,7 +154,7 @@ func (c *coordinator) handle(ev event) error {
 			c.endpoint = f[1]
 		}
 	case f[0] == "journal":
-		c.journalMsg = ev.line
+		c.journalMsg = ev.Line
 	case f[0] == "published" && len(f) == 2:
 		c.published = num
 	case f[0] == "got":
@@ -169,7 +171,7 @@ func (c *coordinator) handle(ev event) error {
 	case f[0] == "closed" && len(f) == 2:
 		c.closedAt[p] = num
 	case f[0] == "event" && len(f) == 3:
-		c.st.problemf("%s reported %s of %s messages", p.label, f[1], f[2])
+		c.st.problemf("%s reported %s of %s messages", p.Label, f[1], f[2])
 	default:
 		return bad()
 	}
@@ -178,7 +180,7 @@ func (c *coordinator) handle(ev event) error {
 
 // gotTick checks a tick; a restarted subscriber's first tick shows where
 // it resumed.
-func (c *coordinator) gotTick(p *process, t tick) {
+func (c *coordinator) gotTick(p *childproc.Process, t tick) {
 	r := c.runs[p]
 	resuming := p != c.fromTime
 	if !r.seen && resuming && c.subInc > 1 {
@@ -203,7 +205,7 @@ func (c *coordinator) startPublisher(ctx context.Context) error {
 	if ep == "" {
 		ep = "tcp://127.0.0.1:0"
 	}
-	p, err := c.cfg.spawn.start(fmt.Sprintf("publisher#%d", c.pubInc), c.events, c.errOut, "publisher",
+	p, err := c.cfg.spawn.Start(fmt.Sprintf("publisher#%d", c.pubInc), c.events, c.errOut, "publisher",
 		"-journal", filepath.Join(c.dir, "journal"), "-endpoint", ep,
 		"-rate", strconv.FormatFloat(c.cfg.rate, 'g', -1, 64), "-segment", strconv.FormatInt(c.cfg.segment, 10))
 	if err != nil {
@@ -224,8 +226,8 @@ func (c *coordinator) startSubscriber() error {
 	return err
 }
 
-func (c *coordinator) spawnSubscriber(label string, args ...string) (*process, error) {
-	p, err := c.cfg.spawn.start(label, c.events, c.errOut, append([]string{"subscriber", "-endpoint", c.endpoint}, args...)...)
+func (c *coordinator) spawnSubscriber(label string, args ...string) (*childproc.Process, error) {
+	p, err := c.cfg.spawn.Start(label, c.events, c.errOut, append([]string{"subscriber", "-endpoint", c.endpoint}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +245,7 @@ func (c *coordinator) maybeKill(ctx context.Context) error {
 	if len(c.subKills) > 0 && c.runs[c.sub].fresh && c.st.maxSeen >= c.subKills[0] {
 		c.subKills = c.subKills[1:]
 		old := c.sub
-		old.kill()
+		old.Kill()
 		if err := c.await(ctx, func() bool { return !c.running[old] }); err != nil {
 			return err
 		}
@@ -252,13 +254,13 @@ func (c *coordinator) maybeKill(ctx context.Context) error {
 			return err
 		}
 		fmt.Fprintf(c.out, "  at tick %d: SIGKILL %s (pid %d), its last committed position %d; restarted as %s, pid %d\n",
-			at, old.label, old.pid(), commit, c.sub.label, c.sub.pid())
+			at, old.Label, old.PID(), commit, c.sub.Label, c.sub.PID())
 	}
 	if len(c.pubKills) > 0 && c.st.any && c.st.maxSeen >= c.pubKills[0] {
 		c.pubKills = c.pubKills[1:]
 		old := c.pub
 		at := c.st.maxSeen
-		old.kill()
+		old.Kill()
 		if err := c.await(ctx, func() bool { return !c.running[old] }); err != nil {
 			return err
 		}
@@ -266,7 +268,7 @@ func (c *coordinator) maybeKill(ctx context.Context) error {
 			return err
 		}
 		fmt.Fprintf(c.out, "  at tick %d: SIGKILL %s (pid %d); publisher#%d pid %d reopened the %s; the subscriber reconnects by itself\n",
-			at, old.label, old.pid(), c.pubInc, c.pub.pid(), c.journalMsg)
+			at, old.Label, old.PID(), c.pubInc, c.pub.PID(), c.journalMsg)
 	}
 	return nil
 }
@@ -309,20 +311,20 @@ func stamp(ns int64) string { return time.Unix(0, ns).UTC().Format("15:04:05.000
 // checks they exited cleanly.
 func (c *coordinator) stop(ctx context.Context) error {
 	c.stopping = true
-	for _, group := range [][]*process{{c.sub, c.fromTime}, {c.pub}} {
+	for _, group := range [][]*childproc.Process{{c.sub, c.fromTime}, {c.pub}} {
 		for _, p := range group {
-			if err := p.terminate(); err != nil {
+			if err := p.Terminate(); err != nil {
 				return err
 			}
 		}
 		if err := c.await(ctx, func() bool {
-			return !slices.ContainsFunc(group, func(p *process) bool { return c.running[p] })
+			return !slices.ContainsFunc(group, func(p *childproc.Process) bool { return c.running[p] })
 		}); err != nil {
 			return err
 		}
 		for _, p := range group {
-			if p.err != nil {
-				return fmt.Errorf("%s did not exit cleanly: %w", p.label, p.err)
+			if p.Err != nil {
+				return fmt.Errorf("%s did not exit cleanly: %w", p.Label, p.Err)
 			}
 		}
 	}
@@ -334,7 +336,7 @@ func (c *coordinator) stop(ctx context.Context) error {
 func (c *coordinator) cleanup() {
 	c.stopping = true
 	for p := range c.running {
-		p.kill()
+		p.Kill()
 	}
 	for len(c.running) > 0 {
 		c.handle(<-c.events) //nolint:errcheck // only ends are awaited here
@@ -351,11 +353,11 @@ func (c *coordinator) report() bool {
 	closed, ok := c.closedAt[c.sub]
 	switch {
 	case !ok:
-		c.st.problemf("%s did not report its position at exit", c.sub.label)
+		c.st.problemf("%s did not report its position at exit", c.sub.Label)
 	case closed != r.last+1:
-		c.st.problemf("%s closed at position %d after reading tick %d", c.sub.label, closed, r.last)
+		c.st.problemf("%s closed at position %d after reading tick %d", c.sub.Label, closed, r.last)
 	default:
-		fmt.Fprintf(c.out, "  %s closed cleanly at position %d (committed on Close)\n", c.sub.label, closed)
+		fmt.Fprintf(c.out, "  %s closed cleanly at position %d (committed on Close)\n", c.sub.Label, closed)
 	}
 	if p := c.st.report(); p != "" {
 		fmt.Fprintf(c.out, "result: FAILED: %s\n", p)
