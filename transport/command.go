@@ -34,3 +34,24 @@ func ReservedCommand(name string) bool {
 	}
 	return false
 }
+
+// CommandBatcher is implemented by connections whose batched reads
+// (a ReadMsgs method returning the messages that have already arrived,
+// several at a time) can read on past commands. By default a command
+// handler runs only once every message before it has been returned, so
+// a command ends a batch; a reader that works out for itself which
+// message each command belongs to can let chosen commands through and
+// keep its batches whole.
+type CommandBatcher interface {
+	// SetBatchedCommands lets ReadMsgs read on past a command for which
+	// batched reports true (it gets the command's name, valid only
+	// during the call): the command's handler then runs while messages
+	// before it in the same batch have been read but not yet returned.
+	// Call it before the first read.
+	SetBatchedCommands(batched func(name []byte) bool)
+	// MsgsRead is the number of messages ReadMsgs has read so far,
+	// including those of the batch being made: a command handler that
+	// sees n runs for the command in front of the message ReadMsgs reads
+	// as number n (counting from 0).
+	MsgsRead() uint64
+}

@@ -52,3 +52,45 @@ func TestReadMsgsBatches(t *testing.T) {
 	_, err = r.ReadMsgs(got[:0], 10)
 	assert.ErrorIs(t, err, transport.ErrClosed)
 }
+
+// With SetBatchedCommands a chosen command no longer ends the batch: its
+// handler runs in the middle of the batch and learns from MsgsRead which
+// message it precedes; other commands still end the batch.
+func TestReadMsgsBatchedCommands(t *testing.T) {
+	client, server := connected(t, "PUSH", "PULL")
+	cb, ok := server.(transport.CommandBatcher)
+	require.True(t, ok, "inproc connections implement transport.CommandBatcher")
+	var at []uint64
+	var other []string
+	server.SetCommandHandler(func(name string, data []byte) error {
+		if name == "X-TAG" {
+			at = append(at, cb.MsgsRead())
+		} else {
+			other = append(other, name)
+		}
+		return nil
+	})
+	cb.SetBatchedCommands(func(name []byte) bool { return string(name) == "X-TAG" })
+	write := func(cmd string, body string) {
+		if cmd != "" {
+			require.NoError(t, client.WriteCommand(cmd, nil))
+		}
+		require.NoError(t, client.WriteMsg(transport.NewMsg([]byte(body))))
+	}
+	write("X-TAG", "a")
+	write("", "b")
+	write("X-TAG", "c")
+	write("X-OTHER", "d")
+	r := server.(batchReader)
+	got, err := r.ReadMsgs(nil, 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a", "b", "c"}, bodies(got))
+	assert.Equal(t, []uint64{0, 2}, at, "each X-TAG knows the index of the message after it")
+	assert.Empty(t, other, "an unbatched command still ends the batch")
+	assert.Equal(t, uint64(3), cb.MsgsRead())
+	got, err = r.ReadMsgs(got[:0], 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"d"}, bodies(got))
+	assert.Equal(t, []string{"X-OTHER"}, other)
+	assert.Equal(t, uint64(4), cb.MsgsRead())
+}

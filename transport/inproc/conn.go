@@ -71,6 +71,8 @@ type Conn struct {
 	started atomic.Bool // Handshake was called
 
 	onCommand transport.CommandHandler // read by the reading goroutine only
+	batched   func(name []byte) bool   // commands ReadMsgs reads on past (reading goroutine)
+	msgsRead  uint64                   // messages ReadMsgs read (reading goroutine)
 	wclosed   atomic.Bool              // CloseWrite was called on this end
 }
 
@@ -87,22 +89,35 @@ func (c *Conn) ReadMsg() (transport.Msg, error) {
 // ReadMsgs appends messages to dst: it waits for one as ReadMsg does, then
 // adds those already taken from the peer's queue, up to max in all. A
 // command the peer wrote ends the batch when a command handler is set, so
-// the handler runs only once the messages before it have been taken.
+// the handler runs only once the messages before it have been taken,
+// unless SetBatchedCommands lets it through.
 func (c *Conn) ReadMsgs(dst []transport.Msg, max int) ([]transport.Msg, error) {
 	m, _, err := c.nextMsg(true)
 	if err != nil {
 		return dst, err
 	}
+	c.msgsRead++
 	dst = append(dst, m)
 	for len(dst) < max {
 		m, ok, err := c.nextMsg(false)
 		if !ok || err != nil {
 			break // a failure is reported by the next call
 		}
+		c.msgsRead++
 		dst = append(dst, m)
 	}
 	return dst, nil
 }
+
+// SetBatchedCommands implements transport.CommandBatcher: ReadMsgs reads
+// on past the commands for which batched reports true.
+func (c *Conn) SetBatchedCommands(batched func(name []byte) bool) { c.batched = batched }
+
+// MsgsRead implements transport.CommandBatcher: the messages ReadMsgs has
+// read, the batch being made included.
+func (c *Conn) MsgsRead() uint64 { return c.msgsRead }
+
+var _ transport.CommandBatcher = (*Conn)(nil)
 
 // nextMsg returns the next message. Without wait it returns ok false instead
 // of taking more from the peer's queue, or before a command when a
@@ -127,7 +142,7 @@ func (c *Conn) nextMsg(wait bool) (transport.Msg, bool, error) {
 		}
 		m := c.batch[c.next]
 		name, data, isCmd := parseCommand(m)
-		if isCmd && !wait && c.onCommand != nil {
+		if isCmd && !wait && c.onCommand != nil && (c.batched == nil || !c.batched(m.Frames[1])) {
 			return transport.Msg{}, false, nil
 		}
 		c.batch[c.next] = transport.Msg{} // let the frames go once the caller drops them

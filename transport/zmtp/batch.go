@@ -11,30 +11,43 @@ import (
 // the read buffer, up to max in all, without reading from the stream
 // again. Commands between them are handled as ReadMsg handles them; with a
 // command handler set (SetCommandHandler), a command ends the batch, so
-// the handler runs only once the messages before it have been taken. A
-// connection with a codec returns one message per call. An error comes
-// with no message: a failure after the first message is reported by the
-// next call.
+// the handler runs only once the messages before it have been taken,
+// unless SetBatchedCommands lets it through. A connection with a codec
+// returns one message per call. An error comes with no message: a
+// failure after the first message is reported by the next call.
 func (c *Conn) ReadMsgs(dst []transport.Msg, max int) ([]transport.Msg, error) {
 	m, err := c.ReadMsg()
 	if err != nil {
 		return dst, err
 	}
+	c.msgsRead++
 	dst = append(dst, m)
 	for n := 1; n < max && c.codec == nil && c.msgBuffered(); n++ {
 		m, err := c.ReadMsg()
 		if err != nil {
 			break // the Conn has failed: the next call says why
 		}
+		c.msgsRead++
 		dst = append(dst, m)
 	}
 	return dst, nil
 }
 
+// SetBatchedCommands implements transport.CommandBatcher: ReadMsgs reads
+// on past the commands for which batched reports true.
+func (c *Conn) SetBatchedCommands(batched func(name []byte) bool) { c.batched = batched }
+
+// MsgsRead implements transport.CommandBatcher: the messages ReadMsgs has
+// read, the batch being made included.
+func (c *Conn) MsgsRead() uint64 { return c.msgsRead }
+
+var _ transport.CommandBatcher = (*Conn)(nil)
+
 // msgBuffered reports whether the read buffer holds a whole message, after
 // whole commands, so that ReadMsg returns it without reading the stream.
-// A command stops it when a command handler is set. Frames are not
-// validated here: ReadMsg does that.
+// A command stops it when a command handler is set, unless the batched
+// function (SetBatchedCommands) lets it through. Frames are not validated
+// here: ReadMsg does that.
 //
 // A boxing mechanism (CURVE) hides what a frame is until it is opened: a
 // boxed PING looks like a whole message here, and ReadMsg would read the
@@ -60,14 +73,25 @@ func (c *Conn) msgBuffered() bool {
 		if size > uint64(len(b)-h) {
 			return false
 		}
+		body := b[h : h+int(size)]
 		b = b[h+int(size):]
 		switch {
 		case flags&flagCommand != 0:
-			if c.onCommand != nil {
+			if c.onCommand != nil && !c.passes(body) {
 				return false
 			}
 		case flags&flagMore == 0:
 			return true
 		}
 	}
+}
+
+// passes reports whether the command whose frame body is body may be
+// handled in the middle of a batch. A body too short for its name stops
+// the batch (ReadMsg then reports it).
+func (c *Conn) passes(body []byte) bool {
+	if c.batched == nil || len(body) == 0 || int(body[0]) > len(body)-1 {
+		return false
+	}
+	return c.batched(body[1 : 1+int(body[0])])
 }

@@ -107,6 +107,62 @@ func TestReadMsgsStopsAtCommands(t *testing.T) {
 	}
 }
 
+// With SetBatchedCommands a chosen command no longer ends the batch: its
+// handler runs in the middle of the batch and learns from MsgsRead which
+// message it precedes; other commands still end the batch.
+func TestReadMsgsBatchedCommands(t *testing.T) {
+	w, r := pipeConns(t, Options{})
+	mustHandshake(t, w, r, nil, nil)
+	var at []uint64
+	var other []string
+	r.SetCommandHandler(func(name string, data []byte) error {
+		if name == "X-TAG" {
+			at = append(at, r.MsgsRead())
+		} else {
+			other = append(other, name)
+		}
+		return nil
+	})
+	r.SetBatchedCommands(func(name []byte) bool { return string(name) == "X-TAG" })
+	writeAsync(t, func() error {
+		for _, x := range []struct{ cmd, body string }{{"X-TAG", "a"}, {"", "b"}, {"X-TAG", "c"}, {"X-OTHER", "d"}} {
+			if x.cmd != "" {
+				if err := w.WriteCommand(x.cmd, []byte("1")); err != nil {
+					return err
+				}
+			}
+			if err := w.WriteMsg(transport.NewMsg([]byte(x.body))); err != nil {
+				return err
+			}
+		}
+		return w.Flush()
+	})
+	got, err := r.ReadMsgs(nil, 10)
+	require.NoError(t, err)
+	assert.Equal(t, [][][]byte{{[]byte("a")}, {[]byte("b")}, {[]byte("c")}}, frames(got))
+	assert.Equal(t, []uint64{0, 2}, at, "each X-TAG knows the index of the message after it")
+	assert.Empty(t, other, "an unbatched command still ends the batch")
+	assert.Equal(t, uint64(3), r.MsgsRead())
+	got, err = r.ReadMsgs(got[:0], 10)
+	require.NoError(t, err)
+	assert.Equal(t, [][][]byte{{[]byte("d")}}, frames(got))
+	assert.Equal(t, []string{"X-OTHER"}, other)
+	assert.Equal(t, uint64(4), r.MsgsRead())
+}
+
+// A command frame too short to hold its name ends the batch, and ReadMsg
+// then reports it, whatever SetBatchedCommands says.
+func TestReadMsgsBatchedCommandMalformed(t *testing.T) {
+	c := &Conn{onCommand: func(string, []byte) error { return nil }}
+	c.batched = func([]byte) bool { return true }
+	assert.False(t, c.passes(nil))
+	assert.False(t, c.passes([]byte{5, 'X', '-'}))
+	assert.True(t, c.passes([]byte{2, 'X', '-'}))
+	c.batched = func(name []byte) bool { return string(name) == "X-A" }
+	assert.False(t, c.passes([]byte{2, 'X', '-'}))
+	assert.True(t, c.passes([]byte{3, 'X', '-', 'A', 0}))
+}
+
 // A message whose end has not arrived is not waited for: the batch ends
 // before it, and the next call reads it whole.
 func TestReadMsgsLeavesPartialMessage(t *testing.T) {

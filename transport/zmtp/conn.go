@@ -43,6 +43,10 @@ type Conn struct {
 	// onCommand receives the peer's application commands; set before the
 	// first ReadMsg and read only by the reading goroutine.
 	onCommand transport.CommandHandler
+	// batched and msgsRead belong to ReadMsgs (batch.go), on the reading
+	// goroutine.
+	batched  func(name []byte) bool
+	msgsRead uint64
 
 	// The largest buffers once the handshake is done (buffers.go); until
 	// then the Conn holds only a small read buffer and no write buffer, so
