@@ -19,11 +19,25 @@ type BatchInbound interface {
 	InboundBatch(p Pipe, msgs []Msg) error
 }
 
+// TaggedBatchInbound is implemented by patterns that take tagged inbound
+// messages in batches (a journaled stream's reader, whose messages each
+// carry a tag). Like a tagged Inbound, it does not wait for room: the
+// socket bounds what a tagged reader brings (see Tag).
+type TaggedBatchInbound interface {
+	// InboundTagged takes messages read from p, msgs[i] with tags[i] (0
+	// for an untagged message), treating each exactly as Inbound would.
+	// It does not block. When it fails (transport.ErrClosed once the
+	// pattern is closed), it has taken or dropped none of them. msgs and
+	// tags may be reordered in place.
+	InboundTagged(p Pipe, msgs []Msg, tags []Tag) error
+}
+
 var (
-	_ BatchInbound = (*pull)(nil)
-	_ BatchInbound = (*dealer)(nil)
-	_ BatchInbound = (*pair)(nil)
-	_ BatchInbound = (*sub)(nil)
+	_ TaggedBatchInbound = (*sub)(nil)
+	_ BatchInbound       = (*pull)(nil)
+	_ BatchInbound       = (*dealer)(nil)
+	_ BatchInbound       = (*pair)(nil)
+	_ BatchInbound       = (*sub)(nil)
 )
 
 // Room implements BatchInbound.
@@ -59,29 +73,43 @@ func (s *sub) Room(ctx context.Context, p Pipe) (int, error) { return s.fq.Room(
 // InboundBatch implements BatchInbound: messages no subscription matches
 // are dropped, as in Inbound, under one lock for the batch. msgs is
 // reordered in place (the matching ones first).
-func (s *sub) InboundBatch(p Pipe, msgs []Msg) error {
-	keep := msgs[:0]
-	var drop []Msg
+func (s *sub) InboundBatch(p Pipe, msgs []Msg) error { return s.InboundTagged(p, msgs, nil) }
+
+// InboundTagged implements TaggedBatchInbound: messages no subscription
+// matches are dropped (with their tags), as in Inbound, under one lock for
+// the batch. Nil tags: the messages are untagged.
+func (s *sub) InboundTagged(p Pipe, msgs []Msg, tags []Tag) error {
+	n := 0
 	s.mu.Lock()
-	for _, m := range msgs {
+	for i, m := range msgs {
 		var first []byte
 		if len(m.Frames) > 0 {
 			first = m.Frames[0]
 		}
 		if s.subs.Match(first) {
-			keep = append(keep, m)
-		} else {
-			drop = append(drop, m)
+			msgs[n], msgs[i] = msgs[i], msgs[n]
+			if tags != nil {
+				tags[n], tags[i] = tags[i], tags[n]
+			}
+			n++
 		}
 	}
 	s.mu.Unlock()
-	if len(keep) > 0 {
-		if err := s.fq.PushBatch(p, keep); err != nil {
+	if n > 0 {
+		var kept []Tag
+		if tags != nil {
+			kept = tags[:n]
+		}
+		if err := s.fq.PushTagged(p, msgs[:n], kept); err != nil {
 			return err
 		}
 	}
-	for _, m := range drop {
-		s.cfg.dropIn(p, m, 0, DropUnexpected)
+	for i := n; i < len(msgs); i++ {
+		var tag Tag
+		if tags != nil {
+			tag = tags[i]
+		}
+		s.cfg.dropIn(p, msgs[i], tag, DropUnexpected)
 	}
 	return nil
 }

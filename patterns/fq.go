@@ -140,7 +140,13 @@ func (q *fairQueue) Room(ctx context.Context, p Pipe) (int, error) {
 // PushBatch appends untagged messages from p without waiting: the caller
 // asked Room first and brings no more than it allowed. It fails with
 // transport.ErrClosed once the queue is closed.
-func (q *fairQueue) PushBatch(p Pipe, msgs []Msg) error {
+func (q *fairQueue) PushBatch(p Pipe, msgs []Msg) error { return q.PushTagged(p, msgs, nil) }
+
+// PushTagged appends messages from p with their tags (tags[i] for
+// msgs[i]; nil tags: all untagged) without waiting, as Push does for a
+// tagged message: the caller bounds them. It fails with
+// transport.ErrClosed once the queue is closed.
+func (q *fairQueue) PushTagged(p Pipe, msgs []Msg, tags []Tag) error {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
@@ -148,8 +154,12 @@ func (q *fairQueue) PushBatch(p Pipe, msgs []Msg) error {
 	}
 	st := q.state(p)
 	st.queued.Add(int64(len(msgs)))
-	for _, m := range msgs {
-		q.shared = append(q.shared, fqEntry{st: st, msg: m})
+	for i, m := range msgs {
+		var tag Tag
+		if tags != nil {
+			tag = tags[i]
+		}
+		q.shared = append(q.shared, fqEntry{st: st, msg: m, tag: tag})
 	}
 	q.unlockAndSignal()
 	return nil

@@ -88,6 +88,8 @@ func (s *Socket) runConn(p *pipe, conn transport.Conn) error {
 	var readErr error
 	if r, in, ok := s.batchReading(conn, cs); ok {
 		readErr = s.readBatches(ctx, p, r, in)
+	} else if r, in, ok := s.streamReading(conn, cs); ok {
+		readErr = s.readStream(p, cs, r, in)
 	}
 	for readErr == nil {
 		m, err := conn.ReadMsg()

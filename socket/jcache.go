@@ -8,6 +8,11 @@ import "sync"
 // gets the very frames the application sent. It is a ring: a newer
 // message takes an older one's slot. Messages larger than cacheMaxMsg are
 // not kept, nor any once cacheMaxBytes are held; misses read the journal.
+//
+// The ring starts at cacheSlots and doubles, up to cacheMaxSlots, when a
+// reader misses a message a ring twice as big would still have held
+// (subscribers falling behind a burst of small messages), as long as it
+// holds less than half of cacheMaxBytes.
 type tailCache struct {
 	mu    sync.Mutex
 	slots []cacheSlot
@@ -16,40 +21,43 @@ type tailCache struct {
 
 type cacheSlot struct {
 	off    uint64
-	ts     int64
-	frames [][]byte // the record's frames: header first
-	size   int
-	used   bool
+	frames [][]byte // the record's frames, header first; nil: empty
 }
 
 const (
 	cacheSlots    = 1 << 15
+	cacheMaxSlots = 1 << 18
 	cacheMaxMsg   = 64 << 10
 	cacheMaxBytes = 64 << 20
 )
 
 func newTailCache() *tailCache { return &tailCache{slots: make([]cacheSlot, cacheSlots)} }
 
-// put keeps the record frames of off, sent at ts.
-func (c *tailCache) put(off uint64, ts int64, frames [][]byte) {
+func framesSize(frames [][]byte) int {
 	size := 0
 	for _, f := range frames {
 		size += len(f)
 	}
-	if size > cacheMaxMsg {
+	return size
+}
+
+// put keeps the record frames of off.
+func (c *tailCache) put(off uint64, frames [][]byte) {
+	size := framesSize(frames)
+	if size > cacheMaxMsg || len(frames) == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := &c.slots[off%cacheSlots]
-	if s.used {
-		c.bytes -= s.size
+	s := &c.slots[off%uint64(len(c.slots))]
+	if s.frames != nil {
+		c.bytes -= framesSize(s.frames)
 		*s = cacheSlot{}
 	}
 	if c.bytes+size > cacheMaxBytes {
 		return
 	}
-	*s = cacheSlot{off: off, ts: ts, frames: frames, size: size, used: true}
+	*s = cacheSlot{off: off, frames: frames}
 	c.bytes += size
 }
 
@@ -58,9 +66,51 @@ func (c *tailCache) put(off uint64, ts int64, frames [][]byte) {
 func (c *tailCache) get(off uint64) ([][]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := &c.slots[off%cacheSlots]
-	if !s.used || s.off != off {
+	s := &c.slots[off%uint64(len(c.slots))]
+	if s.frames == nil || s.off != off {
 		return nil, false
 	}
 	return s.frames, true
+}
+
+// getRun appends to dst the record frames of off, off+1, ... while they
+// are kept, at most max of them, under one lock.
+func (c *tailCache) getRun(off uint64, max int, dst [][][]byte) [][][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for ; max > 0; max-- {
+		s := &c.slots[off%uint64(len(c.slots))]
+		if s.frames == nil || s.off != off {
+			break
+		}
+		dst = append(dst, s.frames)
+		off++
+	}
+	return dst
+}
+
+// missed tells the cache a reader did not find off while end is the next
+// offset to be written: if a ring twice as big would have held it, and
+// there is room, the ring doubles.
+func (c *tailCache) missed(off, end uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := len(c.slots)
+	if end <= off || end-off > uint64(2*n) || 2*n > cacheMaxSlots || c.bytes >= cacheMaxBytes/2 {
+		return
+	}
+	slots := make([]cacheSlot, 2*n)
+	for _, s := range c.slots {
+		if s.frames != nil {
+			slots[s.off%uint64(len(slots))] = s
+		}
+	}
+	c.slots = slots
+}
+
+// size is the number of slots.
+func (c *tailCache) size() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.slots)
 }

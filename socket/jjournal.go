@@ -91,22 +91,20 @@ func (j *journal) hello(publisher bool) jwire.Hello {
 }
 
 // append journals m without waiting for it to be durable; frames are the
-// record's frames (the header first), ts the time in its header. The header
-// time is the journal record's own (stamped under the journal's append
-// lock), so Delivery.Time, StartTime and durable.Log.OffsetAt agree and
-// times never decrease along the journal.
-func (j *journal) append(ctx context.Context, m Msg, notBefore time.Time) (Pending, [][]byte, int64, error) {
+// record's frames (the header first). The header's time is the journal
+// record's own (stamped under the journal's append lock), so
+// Delivery.Time, StartTime and durable.Log.OffsetAt agree and times never
+// decrease along the journal.
+func (j *journal) append(ctx context.Context, m Msg, notBefore time.Time) (Pending, [][]byte, error) {
 	frames := recordFrames(m, 0, notBefore)
 	h := frames[0]
-	var ts int64
 	off, err := j.log.AppendMsgAsyncStamped(ctx, frames, func(_ uint64, t int64) {
-		ts = t
 		stampRecord(h, t)
 	})
 	if err != nil {
-		return Pending{}, nil, 0, journalError(err)
+		return Pending{}, nil, journalError(err)
 	}
-	return Pending{id: MsgID{Journal: j.id, Epoch: j.epoch(), Offset: off}, log: j.log}, frames, ts, nil
+	return Pending{id: MsgID{Journal: j.id, Epoch: j.epoch(), Offset: off}, log: j.log}, frames, nil
 }
 
 // close closes the journal if the socket opened it.

@@ -209,9 +209,9 @@ func (q *qsender) poke() {
 // send journals m and returns its Pending once queued in the journal.
 // The dispatcher learns of it when it becomes durable.
 func (q *qsender) send(ctx context.Context, m Msg, o sendOpts) (Pending, error) {
-	p, frames, ts, err := q.j.append(ctx, m, o.notBefore)
+	p, frames, err := q.j.append(ctx, m, o.notBefore)
 	if err == nil {
-		q.cache.put(p.id.Offset, ts, frames)
+		q.cache.put(p.id.Offset, frames)
 		for end := p.id.Offset + 1; ; {
 			cur := q.sent.Load()
 			if cur >= end || q.sent.CompareAndSwap(cur, end) {

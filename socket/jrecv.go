@@ -9,6 +9,7 @@ import (
 	"github.com/brookmq/brook/durable"
 	"github.com/brookmq/brook/patterns"
 	"github.com/brookmq/brook/socket/internal/jwire"
+	"github.com/brookmq/brook/transport"
 )
 
 // receiver is the receiving side of the journal profile, on every socket
@@ -24,9 +25,8 @@ type receiver struct {
 
 	mu      sync.Mutex
 	senders map[durable.JournalID]*rsender
-	live    map[patterns.Tag]*inDelivery // handed to the pattern, not yet received
-	nextTag patterns.Tag
-	round   *ackRound // acknowledgements waiting for the next flush
+	live    deliveries // handed to the pattern, not yet received
+	round   *ackRound  // acknowledgements waiting for the next flush
 	closed  bool
 	ctr     recvCounters
 
@@ -93,6 +93,7 @@ type nackReq struct {
 // inDelivery is one journaled message between its arrival and its
 // acknowledgement.
 type inDelivery struct {
+	tag     patterns.Tag // its slot in receiver.live, until taken
 	r       *receiver
 	snd     *rsender
 	p       *pipe      // the connection it came on
@@ -127,7 +128,6 @@ func newReceiver(s *Socket, store ackStore, stream bool, start Start, commit tim
 		start:   start,
 		commit:  commit,
 		senders: make(map[durable.JournalID]*rsender),
-		live:    make(map[patterns.Tag]*inDelivery),
 		round:   &ackRound{done: make(chan struct{})},
 		work:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
@@ -153,6 +153,20 @@ type connState struct {
 	live    int
 	waiting bool
 	room    chan struct{}
+
+	// A stream (readStream): its reader, and the JSTREAMs (or the
+	// records of a JRUN) read ahead of their messages, in order, each
+	// with the number of its message on the connection. Used by the
+	// reader only.
+	reader transport.CommandBatcher
+	ahead  []streamAhead
+	runBuf []jwire.Stream
+}
+
+// streamAhead is a JSTREAM whose message is in the batch being read.
+type streamAhead struct {
+	at   uint64 // the message's number on the connection (MsgsRead)
+	data jwire.Data
 }
 
 // receive decides what to do with a journaled message m that arrived on p
@@ -165,19 +179,8 @@ func (r *receiver) receive(p *pipe, cs *connState, m Msg) (patterns.Tag, bool, e
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stream {
-		for cs.live >= r.window && !r.closed {
-			if cs.room == nil {
-				cs.room = make(chan struct{}, 1)
-			}
-			cs.waiting = true
-			r.mu.Unlock()
-			select {
-			case <-cs.room:
-			case <-r.quit:
-				r.mu.Lock()
-				return 0, false, ErrClosed
-			}
-			r.mu.Lock()
+		if _, err := r.streamRoomLocked(cs); err != nil {
+			return 0, false, err
 		}
 	}
 	if r.closed {
@@ -191,18 +194,14 @@ func (r *receiver) receive(p *pipe, cs *connState, m Msg) (patterns.Tag, bool, e
 		}
 		cs.snd = snd // senders are never forgotten
 	}
+	if r.stream {
+		tag, ok := r.streamInLocked(p, cs, snd, d)
+		return tag, ok, nil
+	}
 	snd.pipe = p
 	snd.known = true
 	r.ctr.received++
-	if r.stream {
-		if d.Offset < snd.recvHigh || snd.acked.has(d.Offset) {
-			r.ctr.duplicates++
-			return 0, false, nil
-		}
-		snd.recvHigh = d.Offset + 1
-		snd.held++
-		cs.live++
-	} else {
+	{
 		snd.acked.raise(d.Floor)
 		if snd.acked.has(d.Offset) {
 			r.ctr.duplicates++
@@ -215,13 +214,101 @@ func (r *receiver) receive(p *pipe, cs *connState, m Msg) (patterns.Tag, bool, e
 			return 0, false, nil
 		}
 	}
-	in := &inDelivery{r: r, snd: snd, p: p, cs: cs, off: d.Offset, epoch: d.Epoch, count: d.Count, ts: d.Time}
-	if !r.stream {
-		snd.pending[d.Offset] = in
+	tag := r.live.put(inDelivery{r: r, snd: snd, p: p, cs: cs, off: d.Offset, epoch: d.Epoch, count: d.Count, ts: d.Time})
+	snd.pending[d.Offset] = r.live.get(tag)
+	return tag, true, nil
+}
+
+// streamInLocked takes a stream's message with its JSTREAM d: a duplicate
+// (an offset at or below one already received, or settled) is dropped,
+// any other gets a tag for the pattern. r.mu must be held.
+func (r *receiver) streamInLocked(p *pipe, cs *connState, snd *rsender, d jwire.Data) (patterns.Tag, bool) {
+	snd.pipe = p
+	snd.known = true
+	r.ctr.received++
+	if d.Offset < snd.recvHigh || snd.acked.has(d.Offset) {
+		r.ctr.duplicates++
+		return 0, false
 	}
-	r.nextTag++
-	r.live[r.nextTag] = in
-	return r.nextTag, true, nil
+	snd.recvHigh = d.Offset + 1
+	snd.held++
+	cs.live++
+	return r.live.put(inDelivery{r: r, snd: snd, p: p, cs: cs, off: d.Offset, epoch: d.Epoch, count: d.Count, ts: d.Time}), true
+}
+
+// streamRoom waits until cs's stream may hold one more message the
+// application has not taken, and returns how many it may take now; it
+// fails with ErrClosed once the socket closes.
+func (r *receiver) streamRoom(cs *connState) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.streamRoomLocked(cs)
+}
+
+// streamRoomLocked is streamRoom with r.mu held (and released while it
+// waits).
+func (r *receiver) streamRoomLocked(cs *connState) (int, error) {
+	for cs.live >= r.window && !r.closed {
+		if cs.room == nil {
+			cs.room = make(chan struct{}, 1)
+		}
+		cs.waiting = true
+		r.mu.Unlock()
+		select {
+		case <-cs.room:
+		case <-r.quit:
+			r.mu.Lock()
+			return 0, ErrClosed
+		}
+		r.mu.Lock()
+	}
+	if r.closed {
+		return 0, ErrClosed
+	}
+	return r.window - cs.live, nil
+}
+
+// receiveStream is receive for a batch of a stream's messages read by
+// readStream: it pairs each with the JSTREAM read ahead of it (cs.ahead;
+// base is the connection's number of batch[0]), drops duplicates, and
+// returns the rest, compacted in place, with their tags (0 for a message
+// that came without a JSTREAM). It takes r.mu once for the batch.
+func (r *receiver) receiveStream(p *pipe, cs *connState, base uint64, batch []Msg, tags []patterns.Tag) ([]Msg, []patterns.Tag, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return batch[:0], tags, ErrClosed
+	}
+	if len(cs.ahead) > 0 && cs.ahead[0].at < base {
+		return batch[:0], tags, fmt.Errorf("%w: a JSTREAM or JRUN record without its message", transport.ErrProtocol)
+	}
+	snd := cs.snd
+	if snd == nil && len(cs.ahead) > 0 {
+		var err error
+		if snd, err = r.senderLocked(cs.hello.Journal); err != nil {
+			return batch[:0], tags, err
+		}
+		cs.snd = snd // senders are never forgotten
+	}
+	n, qi := 0, 0
+	for i, m := range batch {
+		var tag patterns.Tag
+		if qi < len(cs.ahead) && cs.ahead[qi].at == base+uint64(i) {
+			t, ok := r.streamInLocked(p, cs, snd, cs.ahead[qi].data)
+			qi++
+			if !ok {
+				continue
+			}
+			tag = t
+		}
+		batch[n] = m
+		tags = append(tags, tag)
+		n++
+	}
+	// JSTREAMs for messages not read yet (a failure cut the batch short)
+	// wait for them.
+	cs.ahead = cs.ahead[:copy(cs.ahead, cs.ahead[qi:])]
+	return batch[:n], tags, nil
 }
 
 // senderLocked returns the state of the sender with journal id, loading
@@ -256,23 +343,29 @@ func (r *receiver) delivery(rv patterns.Received) *Delivery {
 		return d
 	}
 	r.mu.Lock()
-	in := r.live[rv.Tag]
-	delete(r.live, rv.Tag)
-	if in != nil {
-		r.takenLocked(in)
+	slot := r.live.get(rv.Tag)
+	if slot == nil {
+		r.mu.Unlock()
+		return d
 	}
-	if in != nil && in.revoked {
+	r.takenLocked(slot)
+	if slot.revoked {
 		r.ctr.duplicates++
+		r.live.release(slot)
 		r.mu.Unlock()
 		return nil
 	}
-	if in != nil {
-		in.given = true
+	// The Delivery keeps it until the application settles it, however
+	// long: it leaves its slot for the heap.
+	in := new(inDelivery)
+	*in = *slot
+	in.tag = 0
+	in.given = true
+	if !r.stream {
+		in.snd.pending[in.off] = in
 	}
+	r.live.release(slot)
 	r.mu.Unlock()
-	if in == nil {
-		return d
-	}
 	d.d = in
 	d.ID = MsgID{Journal: in.snd.id, Epoch: in.epoch, Offset: in.off}
 	d.Count = int(in.count)
@@ -328,11 +421,11 @@ func (r *receiver) unheldLocked(in *inDelivery) {
 func (r *receiver) receivedAcked(tag patterns.Tag) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	in := r.live[tag]
+	in := r.live.get(tag)
 	if in == nil {
 		return true
 	}
-	delete(r.live, tag)
+	defer r.live.release(in)
 	r.takenLocked(in)
 	if in.revoked {
 		r.ctr.duplicates++
@@ -356,11 +449,11 @@ func (r *receiver) receivedAcked(tag patterns.Tag) bool {
 func (r *receiver) forget(tag patterns.Tag) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	in := r.live[tag]
+	in := r.live.get(tag)
 	if in == nil {
 		return
 	}
-	delete(r.live, tag)
+	defer r.live.release(in)
 	r.takenLocked(in)
 	// A queue's sender delivers it again; a stream's position stays
 	// before it, so a resumption after a restart reads it again.

@@ -84,6 +84,9 @@ func (s *Socket) openJournal() (map[string][]byte, error) {
 		if hello == nil {
 			hello = &jwire.Hello{}
 		}
+		if s.jr.stream {
+			hello.Flags |= jwire.FlagRuns
+		}
 	}
 	props := maps.Clone(s.opts.properties)
 	if hello != nil {
@@ -339,7 +342,7 @@ func (s *Socket) journalCommand(p *pipe, cs *connState, name string, data []byte
 			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
 		}
 		return s.jp.start(p, sub)
-	case jwire.CmdStart, jwire.CmdStream, jwire.CmdSkip:
+	case jwire.CmdStart, jwire.CmdStream, jwire.CmdRun, jwire.CmdSkip:
 		return s.streamCommand(p, cs, name, data)
 	default:
 		s.log.Debug("journal profile: ignoring command", "command", name)
@@ -363,21 +366,39 @@ func (s *Socket) streamCommand(p *pipe, cs *connState, name string, data []byte)
 		}
 		cs.started = true
 		return s.jr.streamStart(p, cs.hello, info)
-	case jwire.CmdStream:
-		st, err := jwire.ParseStream(data)
+	case jwire.CmdStream, jwire.CmdRun:
+		if !cs.started || cs.reader == nil {
+			return fmt.Errorf("%w: %s before JSTART", transport.ErrProtocol, name)
+		}
+		at := cs.reader.MsgsRead()
+		if n := len(cs.ahead); n > 0 && cs.ahead[n-1].at >= at {
+			return fmt.Errorf("%w: %s before the messages of the one ahead of it", transport.ErrProtocol, name)
+		}
+		var err error
+		cs.runBuf = cs.runBuf[:0]
+		if name == jwire.CmdStream {
+			var st jwire.Stream
+			st, err = jwire.ParseStream(data)
+			cs.runBuf = append(cs.runBuf, st)
+		} else {
+			cs.runBuf, err = jwire.ParseRun(cs.runBuf, data)
+		}
 		if err != nil {
 			return fmt.Errorf("%w: %w", transport.ErrProtocol, err)
 		}
-		if !cs.started || cs.hasData {
-			return fmt.Errorf("%w: JSTREAM before JSTART, or without its message", transport.ErrProtocol)
-		}
-		if st.Skip > 0 {
-			if err := s.jr.skipped(cs.hello, []jwire.Range{{Lo: st.Offset - st.Skip, Hi: st.Offset}}); err != nil {
-				return err
+		// The offsets passed over precede messages not taken yet, and
+		// were never sent: they may be settled at once.
+		var skips []jwire.Range
+		for i, st := range cs.runBuf {
+			if st.Skip > 0 {
+				skips = append(skips, jwire.Range{Lo: st.Offset - st.Skip, Hi: st.Offset})
 			}
+			cs.ahead = append(cs.ahead, streamAhead{at: at + uint64(i),
+				data: jwire.Data{Offset: st.Offset, Epoch: st.Epoch, Count: 1, Time: st.Time}})
 		}
-		cs.data = jwire.Data{Offset: st.Offset, Epoch: st.Epoch, Count: 1, Time: st.Time}
-		cs.hasData = true
+		if len(skips) > 0 {
+			return s.jr.skipped(cs.hello, skips)
+		}
 	case jwire.CmdSkip:
 		rs, err := jwire.ParseRanges(data)
 		if err != nil {
@@ -396,7 +417,7 @@ func (s *Socket) journalConnected(p *pipe, cs *connState) {
 		s.jq.attach(p, cs != nil)
 	}
 	if s.jp != nil && cs != nil {
-		s.jp.attach(p)
+		s.jp.attach(p, cs.hello.Runs())
 	}
 	if cs != nil && cs.hello.HasJournal() && !cs.hello.Publisher() && s.jr != nil && !s.jr.stream {
 		s.jr.senderConnected(p, cs.hello)

@@ -51,6 +51,8 @@ type feeder struct {
 	wake chan struct{} // a token: room in the pipe, or a new subscription
 	stop chan struct{}
 
+	runs bool // the subscriber reads JRUN: one command per batch, not a JSTREAM per message
+
 	mu      sync.Mutex
 	topics  patterns.Trie
 	all     atomic.Bool // the empty prefix is subscribed: everything matches
@@ -65,11 +67,11 @@ func newPublisher(s *Socket, j *journal) *publisher {
 // pattern; with wait it returns once m is durable (and plain subscribers
 // get it only then).
 func (pb *publisher) send(ctx context.Context, m Msg, wait bool) (Pending, error) {
-	p, frames, ts, err := pb.j.append(ctx, m, time.Time{})
+	p, frames, err := pb.j.append(ctx, m, time.Time{})
 	if err != nil {
 		return Pending{}, err
 	}
-	pb.cache.put(p.id.Offset, ts, frames)
+	pb.cache.put(p.id.Offset, frames)
 	if wait {
 		if err := p.Wait(ctx); err != nil {
 			return p, journalError(err)
@@ -83,15 +85,16 @@ func (pb *publisher) send(ctx context.Context, m Msg, wait bool) (Pending, error
 	return p, nil
 }
 
-// attach prepares the feeder of a profile subscriber; it starts on JSUB.
-func (pb *publisher) attach(p *pipe) {
+// attach prepares the feeder of a profile subscriber (runs: it reads
+// JRUN); it starts on JSUB.
+func (pb *publisher) attach(p *pipe, runs bool) {
 	pb.mu.Lock()
 	defer pb.mu.Unlock()
 	if pb.closed || pb.feeders[p] != nil {
 		return
 	}
 	p.jfed.Store(true)
-	pb.feeders[p] = &feeder{pub: pb, p: p, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	pb.feeders[p] = &feeder{pub: pb, p: p, runs: runs, wake: make(chan struct{}, 1), stop: make(chan struct{})}
 }
 
 // detach stops p's feeder and waits for it.
@@ -223,6 +226,8 @@ func (f *feeder) run(from uint64) {
 	hwm := journalWindow(pb.s.opts.sendHWM)
 	var (
 		batch             [][][]byte
+		recs              []jwire.Stream // the batch's records, for a JRUN
+		cached            [][][]byte     // what the tail cache held of the batch
 		hdrs              []byte
 		lists             [][]byte
 		streamed, skipped uint64
@@ -233,7 +238,12 @@ func (f *feeder) run(from uint64) {
 	flush := func() bool {
 		ok := true
 		if len(batch) > 0 {
-			ok = f.p.sendJournaledBatch(batch, true)
+			if f.runs {
+				ok = f.p.sendStreamRun(jwire.AppendRun(make([]byte, 0, 32+4*len(recs)), recs), batch)
+				recs = recs[:0]
+			} else {
+				ok = f.p.sendJournaledBatch(batch, true)
+			}
 			clear(batch)
 			batch = batch[:0]
 		}
@@ -284,12 +294,20 @@ func (f *feeder) run(from uint64) {
 			}
 			continue
 		}
+		// What the tail cache holds of the batch, under one lock.
+		first := next
+		cached = pb.cache.getRun(next, int(min(uint64(min(room, feedBatch)), end-next)), cached[:0])
 		for n := min(room, feedBatch); n > 0 && next < end; n-- {
-			frames, ok := pb.cache.get(next)
+			var frames [][]byte
+			ok := false
+			if i := next - first; i < uint64(len(cached)) {
+				frames, ok = cached[i], true
+			}
 			if !ok {
 				frames, ok = pb.back.get(next)
 			}
 			if !ok {
+				pb.cache.missed(next, end)
 				if rd == nil {
 					rd = log.NewReader(next)
 				} else if rd.Offset() != next {
@@ -317,7 +335,7 @@ func (f *feeder) run(from uint64) {
 				if frames, err = rec.Frames(); err != nil || len(frames) < 2 {
 					frames = nil
 				} else {
-					pb.back.put(next, 0, frames)
+					pb.back.put(next, frames)
 				}
 			}
 			jr, err := parseHeaderChecked(next, frames)
@@ -336,17 +354,32 @@ func (f *feeder) run(from uint64) {
 				epoch, epLo, epHi = pb.j.epochSpan(next)
 				haveEpoch = true
 			}
-			if cap(hdrs)-len(hdrs) < jwire.MaxStream {
-				hdrs = make([]byte, 0, jwire.MaxStream*feedBatch)
-			}
-			at := len(hdrs)
-			hdrs = jwire.AppendStream(hdrs, jwire.Stream{Offset: next, Epoch: epoch, Skip: next - sentTo, Time: jr.time})
 			k := len(jr.frames)
 			if cap(lists)-len(lists) < k {
 				lists = make([][]byte, 0, max(k, 4*feedBatch))
 			}
 			out := lists[len(lists) : len(lists)+k : len(lists)+k]
 			lists = lists[:len(lists)+k]
+			st := jwire.Stream{Offset: next, Epoch: epoch, Skip: next - sentTo, Time: jr.time}
+			if f.runs {
+				// One JRUN for the batch: its messages share an epoch.
+				if len(recs) > 0 && recs[0].Epoch != epoch && !flush() {
+					return
+				}
+				recs = append(recs, st)
+				out = out[1:]
+				copy(out, jr.frames[1:])
+				batch = append(batch, out)
+				streamed++
+				next++
+				sentTo = next
+				continue
+			}
+			if cap(hdrs)-len(hdrs) < jwire.MaxStream {
+				hdrs = make([]byte, 0, jwire.MaxStream*feedBatch)
+			}
+			at := len(hdrs)
+			hdrs = jwire.AppendStream(hdrs, st)
 			out[0] = hdrs[at:len(hdrs):len(hdrs)]
 			copy(out[1:], jr.frames[1:])
 			batch = append(batch, out)

@@ -1,6 +1,7 @@
 package socket
 
 import (
+	"github.com/brookmq/brook/socket/internal/jwire"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,7 @@ const (
 	itemCommand          // a command: msg.Frames is {name, data}
 	itemJournal          // a journaled message: msg.Frames[0] is its JDATA, the rest the message
 	itemStream           // a journaled stream message: msg.Frames[0] is its JSTREAM
+	itemRunMsg           // a journaled stream message described by the JRUN before it: msg is the message
 )
 
 // outItem is one queued message, or a command whose parts are the
@@ -196,11 +198,7 @@ func (p *pipe) sendJournaled(frames [][]byte, stream bool) bool {
 		return false
 	}
 	p.q = append(p.q, outItem{kind: kind, msg: Msg{Frames: frames}})
-	p.jdata++
-	if p.hwm > 0 && p.jdata >= p.hwm {
-		p.jfull = true // the writer's next pass reports room (pipeWritable)
-	}
-	p.wakeLocked()
+	p.journaledLocked(1)
 	return true
 }
 
@@ -219,13 +217,39 @@ func (p *pipe) sendJournaledBatch(msgs [][][]byte, stream bool) bool {
 	for _, frames := range msgs {
 		p.q = append(p.q, outItem{kind: kind, msg: Msg{Frames: frames}})
 	}
-	p.jdata += len(msgs)
+	p.journaledLocked(len(msgs))
+	return true
+}
+
+// journaledLocked counts n journaled messages just queued and wakes the
+// writer; p.mu must be held.
+func (p *pipe) journaledLocked(n int) {
+	p.jdata += n
 	if p.hwm > 0 && p.jdata >= p.hwm {
 		p.jfull = true // the writer's next pass reports room (pipeWritable)
 	}
 	p.wakeLocked()
+}
+
+// sendStreamRun queues a JRUN (its encoded data) and the stream messages
+// it describes, under one lock; like sendJournaled, the high-water mark
+// does not refuse them. It reports false when the pipe is closed.
+func (p *pipe) sendStreamRun(run []byte, msgs [][][]byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.q = append(p.q, outItem{kind: itemCommand, msg: Msg{Frames: [][]byte{runName, run}}})
+	for _, frames := range msgs {
+		p.q = append(p.q, outItem{kind: itemRunMsg, msg: Msg{Frames: frames}})
+	}
+	p.journaledLocked(len(msgs))
 	return true
 }
+
+// runName is the JRUN command's name as a queued command's first frame.
+var runName = []byte(jwire.CmdRun)
 
 // journalQueued is the number of journaled messages waiting.
 func (p *pipe) journalQueued() int {

@@ -238,6 +238,8 @@ func (w *pipeWriter) write(it *outItem) error {
 			return err
 		}
 		return conn.WriteMsg(Msg{Frames: it.msg.Frames[1:]})
+	case itemRunMsg:
+		return conn.WriteMsg(it.msg)
 	}
 	return nil
 }
@@ -332,7 +334,7 @@ const flushBytes = 32 << 10
 func countData(items []outItem) int {
 	n := 0
 	for _, it := range items {
-		if it.kind == itemData || it.kind == itemJournal || it.kind == itemStream {
+		if it.kind == itemData || it.kind == itemJournal || it.kind == itemStream || it.kind == itemRunMsg {
 			n++
 		}
 	}

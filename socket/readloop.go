@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/brookmq/brook/patterns"
+	"github.com/brookmq/brook/socket/internal/jwire"
 	"github.com/brookmq/brook/transport"
 )
 
@@ -66,5 +67,97 @@ func (s *Socket) readBatches(ctx context.Context, p *pipe, r batchReader, in pat
 			s.dropped(p, DropUnread, len(batch))
 		}
 		clear(batch)
+	}
+}
+
+// streamReading says whether conn carries a journaled publisher's stream
+// to this subscriber, and prepares cs for readStream if so. A connection
+// that reads in batches and lets JSTREAM, JRUN and JSKIP through them
+// (transport.CommandBatcher) is read in batches; any other one message
+// at a time, through the same loop.
+func (s *Socket) streamReading(conn transport.Conn, cs *connState) (batchReader, patterns.TaggedBatchInbound, bool) {
+	if cs == nil || s.jr == nil || !s.jr.stream || s.jp != nil || !cs.hello.Publisher() {
+		return nil, nil, false
+	}
+	in, ok := s.pat.(patterns.TaggedBatchInbound)
+	if !ok {
+		return nil, nil, false
+	}
+	r, batches := conn.(batchReader)
+	cb, commands := conn.(transport.CommandBatcher)
+	if !batches || !commands {
+		one := &oneByOne{conn: conn}
+		r, cb = one, one
+	}
+	cs.reader = cb
+	cb.SetBatchedCommands(streamBatched)
+	return r, in, true
+}
+
+// oneByOne reads a connection that cannot batch as readStream expects:
+// one message per batch, counted.
+type oneByOne struct {
+	conn transport.Conn
+	read uint64
+}
+
+func (o *oneByOne) ReadMsgs(dst []Msg, _ int) ([]Msg, error) {
+	m, err := o.conn.ReadMsg()
+	if err != nil {
+		return dst, err
+	}
+	o.read++
+	return append(dst, m), nil
+}
+
+func (o *oneByOne) SetBatchedCommands(func([]byte) bool) {}
+func (o *oneByOne) MsgsRead() uint64                     { return o.read }
+
+// streamBatched names the stream commands a batch reads on past: JSTREAM
+// and JRUN (readStream pairs their records with their messages by
+// number) and JSKIP (it settles offsets that were never sent, so it may
+// come into force before the messages ahead of it are taken).
+func streamBatched(name []byte) bool {
+	switch string(name) {
+	case jwire.CmdStream, jwire.CmdRun, jwire.CmdSkip:
+		return true
+	}
+	return false
+}
+
+// readStream is runConn's read loop for a journaled publisher's stream:
+// it waits for room in the connection's window of messages not yet
+// taken, reads at most that many that have arrived, pairs each with its
+// JSTREAM and hands them to the pattern at once: one lock of the receiver
+// and one of the pattern per batch. A closing socket's pattern takes
+// nothing: what still arrives is read and dropped as unread.
+func (s *Socket) readStream(p *pipe, cs *connState, r batchReader, in patterns.TaggedBatchInbound) error {
+	batch := make([]Msg, 0, 16)
+	tags := make([]patterns.Tag, 0, 16)
+	for {
+		room, err := s.jr.streamRoom(cs)
+		if err != nil {
+			return err
+		}
+		base := cs.reader.MsgsRead()
+		batch, err = r.ReadMsgs(batch[:0], min(room, maxReadBatch))
+		if err != nil {
+			return err
+		}
+		read := len(batch)
+		p.received.Add(uint64(read))
+		batch, tags, err = s.jr.receiveStream(p, cs, base, batch, tags[:0])
+		if err != nil {
+			return err
+		}
+		if len(batch) > 0 {
+			if err := in.InboundTagged(p, batch, tags); err != nil {
+				if !s.closing.Load() || !errors.Is(err, transport.ErrClosed) {
+					return err
+				}
+				s.dropped(p, DropUnread, len(batch))
+			}
+		}
+		clear(batch[:read])
 	}
 }

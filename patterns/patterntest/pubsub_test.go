@@ -304,3 +304,45 @@ func TestXPubManual(t *testing.T) {
 	}
 	require.NoError(t, subs.Subscribe([]byte("late")), "the last subscriber has gone: nothing to apply")
 }
+
+// A SUB takes a tagged batch as it takes tagged messages one by one: the
+// matching ones queued with their tags, in order, without waiting for
+// room; the others dropped with theirs.
+func TestSubInboundTagged(t *testing.T) {
+	for _, typ := range []string{"SUB", "XSUB"} {
+		t.Run(typ, func(t *testing.T) {
+			ctx := context.Background()
+			pat, drops := newPattern(t, typ, patterns.Config{RecvHWM: 1})
+			p := patterntest.NewPipe(1, "PUB", nil)
+			pat.Attach(p)
+			connected(pat, p)
+			if typ == "SUB" {
+				require.NoError(t, pat.(patterns.Subscriber).Subscribe([]byte("a")))
+			} else {
+				require.NoError(t, send(pat, ctx, patterns.Msg{Frames: [][]byte{[]byte("\x01a")}}))
+			}
+			in, ok := pat.(patterns.TaggedBatchInbound)
+			require.True(t, ok)
+			msgs := []patterns.Msg{
+				{Frames: [][]byte{[]byte("a1")}}, {Frames: [][]byte{[]byte("b1")}},
+				{Frames: [][]byte{[]byte("a2")}}, {Frames: [][]byte{[]byte("a3")}},
+			}
+			require.NoError(t, in.InboundTagged(p, msgs, []patterns.Tag{11, 12, 13, 0}))
+			r := pat.(patterns.Receiver)
+			for _, want := range []struct {
+				body string
+				tag  patterns.Tag
+			}{{"a1", 11}, {"a2", 13}, {"a3", 0}} {
+				got, err := r.Recv(ctx)
+				require.NoError(t, err)
+				assert.Equal(t, want.body, string(got.Msg.Frames[0]))
+				assert.Equal(t, want.tag, got.Tag)
+			}
+			all := drops.All()
+			require.Len(t, all, 1)
+			assert.Equal(t, "b1", string(all[0].Msg.Frames[0]))
+			assert.Equal(t, patterns.Tag(12), all[0].Tag)
+			assert.Equal(t, patterns.DropUnexpected, all[0].Reason)
+		})
+	}
+}

@@ -15,6 +15,7 @@
 //	  version     1 byte   1
 //	  flags       1 byte   bit 0: the sender has a journal (the fields below follow)
 //	                       bit 1: the sender is a publisher (stream model)
+//	                       bit 2: the sender subscribes and reads JRUN
 //	                       other bits reserved, zero
 //	  journal id  16 bytes
 //	  epoch       8 bytes  big-endian: the journal's current epoch
@@ -62,6 +63,17 @@
 //	        [offset-skip, offset) hold nothing for this subscriber: its
 //	        filters did not match them), timestamp (unix ns, 8 bytes
 //	        big-endian)
+//	JRUN    publisher -> subscriber, right before the messages it
+//	        describes, to a subscriber that announced bit 2 (others get a
+//	        JSTREAM per message): the JSTREAMs of the next count messages
+//	        (1 to 1024, all of one epoch) in one command. Epoch, count,
+//	        then the first message's offset, skip and timestamp (8 bytes
+//	        big-endian) as in JSTREAM, then for each further message its
+//	        skip (offsets after the previous message's that hold nothing
+//	        for this subscriber; its offset is the previous one + 1 +
+//	        skip) and its timestamp minus the previous one's (a signed
+//	        varint, encoding/binary's Varint). A JSTREAM or JRUN before
+//	        all count messages have come is a protocol error.
 //	JSKIP   publisher -> subscriber: these offsets hold nothing for it (its
 //	        filters matched none of them), so its position may pass them;
 //	        ranges as in JNACK

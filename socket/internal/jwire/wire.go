@@ -22,6 +22,7 @@ const (
 	CmdSub    = "JSUB"
 	CmdStart  = "JSTART"
 	CmdStream = "JSTREAM"
+	CmdRun    = "JRUN"
 	CmdSkip   = "JSKIP"
 	CmdRevoke = "JREVOKE"
 )
@@ -41,7 +42,8 @@ func malformed(format string, args ...any) error {
 const (
 	FlagJournal   = 1 << 0 // the sender has a journal; id and epoch follow
 	FlagPublisher = 1 << 1 // the sender publishes a stream (PUB, XPUB)
-	knownFlags    = FlagJournal | FlagPublisher
+	FlagRuns      = 1 << 2 // the sender subscribes and reads JRUN
+	knownFlags    = FlagJournal | FlagPublisher | FlagRuns
 )
 
 // Hello is what a socket announces in X-Brook-Journal.
@@ -56,6 +58,9 @@ func (h Hello) HasJournal() bool { return h.Flags&FlagJournal != 0 }
 
 // Publisher reports whether the announcing socket publishes a stream.
 func (h Hello) Publisher() bool { return h.Flags&FlagPublisher != 0 }
+
+// Runs reports whether the announcing socket reads a stream's JRUN.
+func (h Hello) Runs() bool { return h.Flags&FlagRuns != 0 }
 
 // AppendHello encodes h as the property's value.
 func AppendHello(dst []byte, h Hello) []byte {
@@ -169,6 +174,66 @@ func ParseStream(b []byte) (Stream, error) {
 		return Stream{}, malformed("JSTREAM skip %d beyond offset %d", s.Skip, s.Offset)
 	}
 	return s, nil
+}
+
+// MaxRun is the most messages one JRUN describes.
+const MaxRun = 1024
+
+// AppendRun encodes a JRUN: the stream records of up to MaxRun messages
+// sent one after the other, all of one epoch, offsets increasing; each
+// one's Skip counts the offsets between it and the one before it (for the
+// first: before it) that hold nothing for the subscriber, so
+// ss[i].Offset = ss[i-1].Offset + 1 + ss[i].Skip.
+func AppendRun(dst []byte, ss []Stream) []byte {
+	dst = binary.AppendUvarint(dst, ss[0].Epoch)
+	dst = binary.AppendUvarint(dst, uint64(len(ss)))
+	dst = binary.AppendUvarint(dst, ss[0].Offset)
+	dst = binary.AppendUvarint(dst, ss[0].Skip)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(ss[0].Time))
+	for i := 1; i < len(ss); i++ {
+		dst = binary.AppendUvarint(dst, ss[i].Skip)
+		dst = binary.AppendVarint(dst, ss[i].Time-ss[i-1].Time)
+	}
+	return dst
+}
+
+// ParseRun decodes a JRUN, appending its records to dst.
+func ParseRun(dst []Stream, b []byte) ([]Stream, error) {
+	r := reader{b: b}
+	epoch, n := r.uvarint(), r.uvarint()
+	first := Stream{Epoch: epoch, Offset: r.uvarint(), Skip: r.uvarint(), Time: int64(r.fixed64())}
+	switch {
+	case r.err != nil:
+		return dst, r.err
+	case n == 0 || n > MaxRun:
+		return dst, malformed("JRUN of %d messages (1..%d)", n, MaxRun)
+	case first.Skip > first.Offset:
+		return dst, malformed("JRUN skip %d beyond offset %d", first.Skip, first.Offset)
+	}
+	at := len(dst)
+	dst = append(dst, first)
+	prev := first
+	for i := uint64(1); i < n; i++ {
+		skip := r.uvarint()
+		zz := r.uvarint()
+		if r.err != nil {
+			return dst[:at], r.err
+		}
+		delta := int64(zz >> 1)
+		if zz&1 != 0 {
+			delta = ^delta
+		}
+		off := prev.Offset + 1 + skip
+		if off <= prev.Offset {
+			return dst[:at], malformed("JRUN offsets overflow")
+		}
+		prev = Stream{Offset: off, Epoch: epoch, Skip: skip, Time: prev.Time + delta}
+		dst = append(dst, prev)
+	}
+	if err := r.end("JRUN"); err != nil {
+		return dst[:at], err
+	}
+	return dst, nil
 }
 
 // Range is the half-open offset range [Lo, Hi).

@@ -181,8 +181,9 @@ func FuzzCommands(f *testing.F) {
 	f.Add(byte(5), AppendStart(nil, StartInfo{First: 3, Gap: 1, Flags: 1}))
 	f.Add(byte(6), AppendStream(nil, Stream{Offset: 7, Epoch: 1, Skip: 2, Time: 3}))
 	f.Add(byte(7), AppendDone(nil, 9))
+	f.Add(byte(8), AppendRun(nil, []Stream{{Offset: 7, Epoch: 1, Skip: 2, Time: 3}, {Offset: 8, Epoch: 1, Time: 2}, {Offset: 12, Epoch: 1, Skip: 3, Time: 9}}))
 	f.Fuzz(func(t *testing.T, kind byte, b []byte) {
-		switch kind % 8 {
+		switch kind % 9 {
 		case 0:
 			if h, err := ParseHello(b); err == nil {
 				enc := AppendHello(nil, h)
@@ -217,6 +218,44 @@ func FuzzCommands(f *testing.F) {
 			if seq, err := ParseDone(b); err == nil {
 				require.Equal(t, b, AppendDone(nil, seq))
 			}
+		case 8:
+			if ss, err := ParseRun(nil, b); err == nil {
+				require.LessOrEqual(t, len(ss), len(b))
+				require.Equal(t, b, AppendRun(nil, ss))
+			} else {
+				require.Empty(t, ss, "a malformed JRUN adds nothing")
+			}
 		}
 	})
+}
+
+// A JRUN carries each message's offset, skip and time, in order, and
+// refuses what does not decode exactly.
+func TestRun(t *testing.T) {
+	ss := []Stream{
+		{Offset: 10, Epoch: 4, Skip: 3, Time: 1_000_000},
+		{Offset: 11, Epoch: 4, Time: 1_000_500},
+		{Offset: 20, Epoch: 4, Skip: 8, Time: 999_000}, // a time may go back
+	}
+	b := AppendRun(nil, ss)
+	got, err := ParseRun([]Stream{{Offset: 1}}, b)
+	require.NoError(t, err)
+	assert.Equal(t, append([]Stream{{Offset: 1}}, ss...), got, "appended after what dst held")
+	for name, bad := range map[string][]byte{
+		"empty":          nil,
+		"no messages":    append(rawVarints(4, 0, 10, 3), make([]byte, 8)...),
+		"too many":       append(rawVarints(4, MaxRun+1, 10, 3), make([]byte, 8)...),
+		"skip too large": append(rawVarints(4, 1, 10, 11), make([]byte, 8)...),
+		"cut short":      b[:len(b)-1],
+		"trailing":       append(append([]byte(nil), b...), 0),
+		"overflow":       append(append(rawVarints(4, 2, 1<<64-1, 0), make([]byte, 8)...), rawVarints(0, 0)...),
+	} {
+		got, err := ParseRun([]Stream{{Offset: 1}}, bad)
+		assert.ErrorIs(t, err, ErrMalformed, name)
+		assert.Len(t, got, 1, name)
+	}
+	h, err := ParseHello(AppendHello(nil, Hello{Flags: FlagRuns}))
+	require.NoError(t, err)
+	assert.True(t, h.Runs())
+	assert.False(t, h.Publisher())
 }

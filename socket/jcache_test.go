@@ -1,0 +1,55 @@
+package socket
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func cacheFrames(off uint64) [][]byte { return [][]byte{{byte(off)}, []byte("body")} }
+
+// getRun returns the kept frames of consecutive offsets, stopping at the
+// first one not kept, and never more than asked for.
+func TestTailCacheGetRun(t *testing.T) {
+	c := newTailCache()
+	for off := uint64(10); off < 20; off++ {
+		if off != 15 {
+			c.put(off, cacheFrames(off))
+		}
+	}
+	got := c.getRun(10, 100, nil)
+	require.Len(t, got, 5, "up to the hole at 15")
+	for i, f := range got {
+		assert.Equal(t, byte(10+i), f[0][0])
+	}
+	assert.Len(t, c.getRun(16, 2, nil), 2, "max bounds it")
+	assert.Empty(t, c.getRun(20, 5, nil))
+}
+
+// The ring doubles when a reader misses what a ring twice as big would
+// have held, not when it is further behind, and not beyond cacheMaxSlots;
+// what it held survives the growth.
+func TestTailCacheGrowsForReadersBehind(t *testing.T) {
+	c := newTailCache()
+	n := uint64(cacheSlots)
+	for off := range 2 * n {
+		c.put(off, cacheFrames(off))
+	}
+	_, ok := c.get(0)
+	require.False(t, ok, "overwritten by the ring")
+	c.missed(0, 2*n+1)
+	assert.Equal(t, cacheSlots, c.size(), "a reader more than twice the ring behind does not grow it")
+	c.missed(10, 2*n)
+	require.Equal(t, 2*cacheSlots, c.size(), "one within twice the ring does")
+	for _, off := range []uint64{n, 2*n - 1} {
+		f, ok := c.get(off)
+		require.True(t, ok, "offset %d kept through the growth", off)
+		assert.Equal(t, byte(off), f[0][0])
+	}
+	for c.size() < cacheMaxSlots {
+		c.missed(0, 1)
+	}
+	c.missed(0, 1)
+	assert.Equal(t, cacheMaxSlots, c.size(), "never beyond cacheMaxSlots")
+}

@@ -1,0 +1,65 @@
+package socket
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/brookmq/brook/patterns"
+)
+
+// Slots are reused once released, a stale tag finds nothing (not the
+// slot's next occupant), and a table emptied after a burst gives its
+// memory back.
+func TestDeliveriesSlots(t *testing.T) {
+	var tb deliveries
+	assert.Nil(t, tb.get(0))
+	assert.Nil(t, tb.get(12345))
+	a := tb.put(inDelivery{off: 1})
+	b := tb.put(inDelivery{off: 2})
+	require.NotEqual(t, a, b)
+	require.NotZero(t, a)
+	assert.EqualValues(t, 1, tb.get(a).off)
+	assert.EqualValues(t, 2, tb.get(b).off)
+	assert.Equal(t, 2, tb.used())
+	tb.release(tb.get(a))
+	assert.Nil(t, tb.get(a), "a released tag names nothing")
+	c := tb.put(inDelivery{off: 3})
+	assert.Equal(t, uint32(a), uint32(c), "the slot is reused")
+	assert.Nil(t, tb.get(a), "the old tag does not find the new occupant")
+	assert.EqualValues(t, 3, tb.get(c).off)
+
+	// A burst: many chunks, all released, then given back.
+	var tags []patterns.Tag
+	for i := range (keepChunks + 2) * deliveryChunk {
+		tags = append(tags, tb.put(inDelivery{off: uint64(i)}))
+	}
+	for i, tag := range tags {
+		in := tb.get(tag)
+		require.NotNil(t, in)
+		require.EqualValues(t, i, in.off)
+	}
+	tb.release(tb.get(b))
+	tb.release(tb.get(c))
+	for _, tag := range tags {
+		tb.release(tb.get(tag))
+	}
+	assert.Zero(t, tb.used())
+	assert.Empty(t, tb.chunks, "an empty table beyond keepChunks is given back")
+	for _, tag := range tags[:3] {
+		assert.Nil(t, tb.get(tag))
+	}
+}
+
+// A stream message costs its receiver no allocation between the reader
+// and the application.
+func TestDeliveriesNoAllocation(t *testing.T) {
+	var tb deliveries
+	tb.release(tb.get(tb.put(inDelivery{})))
+	allocs := testing.AllocsPerRun(1000, func() {
+		tag := tb.put(inDelivery{off: 7})
+		tb.release(tb.get(tag))
+	})
+	assert.Zero(t, allocs)
+}
