@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -92,4 +93,80 @@ func BenchmarkQueueEndToEnd(b *testing.B) {
 		}
 		require.NoError(b, log.WaitDurable(ctx, last))
 	})
+}
+
+// BenchmarkStreamLive: 64-byte messages published from one goroutine to
+// one SUB over tcp, journaled (Group sync, SendAsync) and plain (Send,
+// with the send HWM raised so that nothing is dropped), timed until the
+// subscriber has them all: the live fan-out's cost of the journal.
+func BenchmarkStreamLive(b *testing.B) {
+	payload := make([]byte, 64)
+	for _, journaled := range []bool{true, false} {
+		name := "plain"
+		if journaled {
+			name = "journaled"
+		}
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			opts := []socket.Option{socket.WithSendHWM(b.N + 1)}
+			if journaled {
+				log, err := durable.Open(filepath.Join(b.TempDir(), "j"))
+				require.NoError(b, err)
+				defer log.Close()
+				opts = []socket.Option{socket.WithJournal(log)}
+			}
+			pub, err := socket.New(socket.Pub, opts...)
+			require.NoError(b, err)
+			defer pub.Close()
+			require.NoError(b, pub.Bind("tcp://127.0.0.1:0"))
+			sub, err := socket.New(socket.Sub, socket.WithStart(socket.StartOldest()))
+			require.NoError(b, err)
+			defer sub.Close()
+			require.NoError(b, sub.Subscribe(nil))
+			ev, stop := pub.Monitor()
+			require.NoError(b, sub.Connect(pub.LastEndpoint()))
+			for e := range ev {
+				if e.Type == socket.EventHandshakeSucceeded {
+					break
+				}
+			}
+			stop()
+			if !journaled {
+				// The subscription reaches the PUB after the handshake:
+				// wait until it delivers.
+				for {
+					require.NoError(b, pub.Send(ctx, socket.NewMsg([]byte("warm"))))
+					rctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+					_, err := sub.Recv(rctx)
+					cancel()
+					if err == nil {
+						break
+					}
+				}
+			}
+			done := make(chan error, 1)
+			go func() {
+				for range b.N {
+					if _, err := sub.Recv(ctx); err != nil {
+						done <- err
+						return
+					}
+				}
+				done <- nil
+			}()
+			b.SetBytes(int64(len(payload)))
+			b.ResetTimer()
+			for range b.N {
+				if journaled {
+					_, err = pub.SendAsync(ctx, socket.NewMsg(payload))
+				} else {
+					err = pub.Send(ctx, socket.NewMsg(payload))
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			require.NoError(b, <-done)
+		})
+	}
 }

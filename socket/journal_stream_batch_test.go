@@ -2,6 +2,7 @@ package socket_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/brookmq/brook/durable"
 	"github.com/brookmq/brook/socket"
 	"github.com/brookmq/brook/socket/internal/jwire"
 	"github.com/brookmq/brook/transport"
@@ -216,4 +218,27 @@ func TestStreamPublisherSpeaksWhatTheSubscriberReads(t *testing.T) {
 	publishSeq(t, ctx, pub, 0, 3)
 	assert.Equal(t, []string{"JSTART", "JRUN", "0", "1", "2"}, rawSubscriber(t, ctx, pub, jwire.FlagRuns, 3))
 	assert.Equal(t, []string{"JSTART", "JSTREAM", "0", "JSTREAM", "1", "JSTREAM", "2"}, rawSubscriber(t, ctx, pub, 0, 3))
+}
+
+// Under the None and Interval sync modes the journal writes records
+// before they are durable; a feeder sends only durable ones, so it has
+// the journal sync what subscribers wait for instead of waiting for a
+// segment roll or the next tick.
+func TestStreamUnderLazySyncModes(t *testing.T) {
+	for name, mode := range map[string]durable.SyncMode{"none": durable.None, "interval": durable.Interval(time.Hour)} {
+		t.Run(name, func(t *testing.T) {
+			ctx := testCtx(t)
+			log := openJournal(t, durable.WithSync(mode))
+			pub := newSocket(t, socket.Pub, socket.WithJournal(log))
+			require.NoError(t, pub.Bind("tcp://127.0.0.1:0"))
+			sub := subscriber(t, socket.WithStart(socket.StartOldest()))
+			require.NoError(t, sub.Connect(pub.LastEndpoint()))
+			for i := range 100 {
+				_, err := pub.SendAsync(ctx, msgOf(strconv.Itoa(i)))
+				require.NoError(t, err)
+			}
+			expectSeq(t, ctx, sub, 0, 100, false)
+			assert.EqualValues(t, 100, log.DurableEnd(), "everything sent was durable first")
+		})
+	}
 }

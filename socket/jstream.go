@@ -38,6 +38,7 @@ type publisher struct {
 	closed  bool
 	wg      sync.WaitGroup
 	ctr     streamCounters
+	syncing atomic.Bool // a syncNow is running
 }
 
 type streamCounters struct {
@@ -273,6 +274,9 @@ func (f *feeder) run(from uint64) {
 			if next < log.DurableEnd() {
 				continue
 			}
+			if log.End() > next {
+				pb.syncNow()
+			}
 			if next > sentTo && !f.skip(sentTo, next) {
 				return
 			}
@@ -391,6 +395,25 @@ func (f *feeder) run(from uint64) {
 			return
 		}
 	}
+}
+
+// syncNow makes what the journal has written durable, so that feeders
+// waiting for it may send it: under the Interval and None sync modes
+// records are written before they are durable, and a feeder sends only
+// durable ones (a message id never names a record a crash could take
+// back). One sync runs at a time for all the feeders.
+func (pb *publisher) syncNow() {
+	if !pb.syncing.CompareAndSwap(false, true) {
+		return
+	}
+	pb.wg.Add(1)
+	go func() {
+		defer pb.wg.Done()
+		defer pb.syncing.Store(false)
+		if err := pb.j.log.Sync(); err != nil && !errors.Is(err, durable.ErrClosed) {
+			pb.s.log.Warn("journal sync", "err", err)
+		}
+	}()
 }
 
 // feedBatch is how many messages a feeder hands its pipe at once.
