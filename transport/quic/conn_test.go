@@ -32,6 +32,53 @@ func TestMessagesBothWays(t *testing.T) {
 	assert.Equal(t, "back", string(m.Frames[0]))
 }
 
+// batchReader is the socket layer's batched read (socket/readloop.go): a
+// Conn that has it hands the messages that arrived together to the
+// pattern at once.
+type batchReader interface {
+	ReadMsgs(dst []transport.Msg, max int) ([]transport.Msg, error)
+}
+
+var _ batchReader = (*Conn)(nil)
+
+// TestReadMsgs: messages flushed at once come back in order, several per
+// call and never more than asked for; after the peer ends the connection
+// ReadMsgs reports why, as ReadMsg does.
+func TestReadMsgs(t *testing.T) {
+	cli, srv := pair(t)
+	const n = 100
+	for i := range n {
+		require.NoError(t, cli.WriteMsg(transport.NewMsg([]byte("m"), []byte{byte(i)})))
+	}
+	require.NoError(t, cli.Flush())
+	var got []transport.Msg
+	calls := 0
+	for len(got) < n {
+		before := len(got)
+		var err error
+		got, err = srv.ReadMsgs(got, 16)
+		require.NoError(t, err)
+		calls++
+		require.NotEqual(t, before, len(got), "a call returned nothing")
+		require.LessOrEqual(t, len(got)-before, 16)
+	}
+	require.Len(t, got, n)
+	for i, m := range got {
+		assert.Equal(t, [][]byte{[]byte("m"), {byte(i)}}, m.Frames)
+	}
+	// The hundred messages (a few hundred bytes) are one write, one
+	// STREAM frame: they arrive together.
+	assert.Less(t, calls, n, "no batching")
+
+	require.NoError(t, cli.Close())
+	got, err := srv.ReadMsgs(got[:0], 16)
+	assert.Empty(t, got)
+	var ce *CloseError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, CodeAbort, ce.Code)
+	assert.True(t, ce.Remote)
+}
+
 // TestGracefulClose: a connector that half-closes after its messages
 // (more than the flow-control window) has them all read and the reader
 // then sees the end of the stream; once the listener has ended its side

@@ -26,6 +26,24 @@ func (c *Conn) ReadMsg() (transport.Msg, error) {
 	return m, nil
 }
 
+// ReadMsgs appends to dst the next whole message, waiting for it as
+// ReadMsg does, then the messages that have already arrived whole, up to
+// max in all, without waiting for more (see zmtp.Conn.ReadMsgs): the
+// socket layer hands them to its pattern as one batch. An error comes with
+// no message; a failure after the first message is reported by the next
+// call.
+func (c *Conn) ReadMsgs(dst []transport.Msg, max int) ([]transport.Msg, error) {
+	zc, err := c.ready()
+	if err != nil {
+		return dst, err
+	}
+	dst, err = zc.ReadMsgs(dst, max)
+	if err != nil {
+		return dst, c.ioError(err)
+	}
+	return dst, nil
+}
+
 // WriteMsg queues m on the data stream.
 func (c *Conn) WriteMsg(m transport.Msg) error {
 	zc, err := c.ready()
