@@ -25,9 +25,13 @@ import (
 // buffer is boxed straight from the caller's memory into a ciphertext
 // buffer: one pass over its bytes.
 //
-// Inbound, a MESSAGE that fits in the read buffer is opened in place and
-// its plaintext read from there like any frame; a larger one is read
-// into memory of its own, opened in place, and handed over whole.
+// Inbound, a MESSAGE is authenticated before anything of it is
+// decrypted, and decrypting is the only pass after the tag's: a command,
+// or a body small enough for the slab, is opened in place in the read
+// buffer and read from there like any frame; a larger body is decrypted
+// from the read buffer into memory of its own, and one larger than the
+// read buffer is read, past what the buffer holds, straight into that
+// memory and decrypted in place (openBuffered, openGrowing).
 
 const (
 	msgName       = "\x07MESSAGE"
