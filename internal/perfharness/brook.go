@@ -33,12 +33,24 @@ func (s side) brook() error {
 	return fmt.Errorf("unknown mode %q", s.mode)
 }
 
+// newSocket is socket.New with CURVE when the side has it.
+func (s side) newSocket(t socket.Type, opts ...socket.Option) (*socket.Socket, error) {
+	if s.curve {
+		o, err := curveOption(s.local)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, o)
+	}
+	return socket.New(t, opts...)
+}
+
 func (s side) socket(t socket.Type, extra ...socket.Option) (*socket.Socket, error) {
 	opts := extra
 	if s.hwm > 0 {
 		opts = append(opts, socket.WithSendHWM(s.hwm), socket.WithRecvHWM(s.hwm))
 	}
-	return socket.New(t, opts...)
+	return s.newSocket(t, opts...)
 }
 
 func (s side) brookThrLocal() error {
@@ -67,7 +79,7 @@ func (s side) brookThrLocal() error {
 	}
 	el := time.Since(start).Seconds()
 	n := float64(s.count - 1)
-	fmt.Printf("RESULT msgs/s=%.0f MB/s=%.1f peakRSS_KiB=%d\n", n/el, n*float64(s.size)/el/1e6, peakRSSKiB())
+	fmt.Printf("RESULT msgs/s=%.0f MB/s=%.1f peakRSS_KiB=%d cpu_us=%.2f\n", n/el, n*float64(s.size)/el/1e6, peakRSSKiB(), cpuSeconds()/float64(s.count)*1e6)
 	return nil
 }
 
@@ -91,7 +103,7 @@ func (s side) brookThrRemote() error {
 	if err := push.Close(); err != nil {
 		return err
 	}
-	fmt.Printf("RESULT sent=%d peakRSS_KiB_sender=%d\n", s.count, peakRSSKiB())
+	fmt.Printf("RESULT sent=%d peakRSS_KiB_sender=%d cpu_us_sender=%.2f\n", s.count, peakRSSKiB(), cpuSeconds()/float64(s.count)*1e6)
 	return nil
 }
 
@@ -155,7 +167,7 @@ func printLatency(rtt []time.Duration) {
 // "stop"; it reports its memory per connection once they are all served.
 func (s side) brookConnsLocal() error {
 	ctx := context.Background()
-	router, err := socket.New(socket.Router, socket.WithSendHWM(0))
+	router, err := s.newSocket(socket.Router, socket.WithSendHWM(0))
 	if err != nil {
 		return err
 	}
@@ -202,7 +214,7 @@ func (s side) brookConnsRemote() error {
 		}
 	}()
 	for i := range dealers {
-		d, err := socket.New(socket.Dealer)
+		d, err := s.newSocket(socket.Dealer)
 		if err != nil {
 			return err
 		}

@@ -5,7 +5,7 @@
 //
 // One side of one measurement:
 //
-//	perfharness [-impl brook|bare] [-hwm N] thr|lat|conns local|remote ENDPOINT SIZE COUNT
+//	perfharness [-impl brook|bare] [-hwm N] [-curve] thr|lat|conns local|remote ENDPOINT SIZE COUNT
 //
 // The local side binds and prints LISTENING once peers may connect; both
 // sides end with one line "RESULT key=value ...". thr streams COUNT
@@ -13,7 +13,16 @@
 // lat times COUNT REQ/REP round trips at the REQ side; conns connects
 // COUNT DEALERs to one echoing ROUTER and times one message per DEALER
 // there and back, cold then warm, reporting the ROUTER's memory per
-// connection. zmqperf takes the same arguments.
+// connection. zmqperf takes the same arguments. brook and zmqperf also
+// report thr's CPU time per message on each side (cpu_us, cpu_us_sender:
+// the whole process's user and system time over COUNT), steadier than
+// throughput on a shared machine.
+//
+// With -curve (brook), or ZMQPERF_CURVE=1 in zmqperf's environment
+// (NAME="env ZMQPERF_CURVE=1 zmqperf" in the driver), every socket
+// speaks CURVE (RFC 26): the local side's sockets are servers, the
+// remote side's clients, with fixed benchmark-only key pairs both
+// programs share (curve.go), so brook and libzmq sides also mix.
 //
 // The driver:
 //
@@ -48,10 +57,11 @@ func runSide(argv []string) int {
 	impl := fs.String("impl", "brook", "brook|bare")
 	hwm := fs.Int("hwm", 0, "brook: send and receive high-water mark (0: the default)")
 	fresh := fs.Bool("fresh", false, "bare: receive each message into a fresh allocation")
+	curveOn := fs.Bool("curve", false, "brook: CURVE on every socket (local side servers, remote side clients)")
 	_ = fs.Parse(argv)
 	args := fs.Args()
 	if len(args) != 5 {
-		fmt.Fprintln(os.Stderr, "usage: perfharness [-impl brook|bare] [-hwm N] thr|lat|conns local|remote ENDPOINT SIZE COUNT")
+		fmt.Fprintln(os.Stderr, "usage: perfharness [-impl brook|bare] [-hwm N] [-curve] thr|lat|conns local|remote ENDPOINT SIZE COUNT")
 		return 2
 	}
 	size, err1 := strconv.Atoi(args[3])
@@ -60,7 +70,7 @@ func runSide(argv []string) int {
 		fmt.Fprintln(os.Stderr, "perfharness: SIZE and COUNT must be numbers (COUNT >= 2)")
 		return 2
 	}
-	s := side{mode: args[0], local: args[1] == "local", endpoint: args[2], size: size, count: count, hwm: *hwm, fresh: *fresh}
+	s := side{mode: args[0], local: args[1] == "local", endpoint: args[2], size: size, count: count, hwm: *hwm, fresh: *fresh, curve: *curveOn}
 	if f := os.Getenv("PERFHARNESS_CPUPROFILE"); f != "" {
 		stop, err := startProfile(f + "." + args[1])
 		if err != nil {
@@ -140,6 +150,7 @@ type side struct {
 	count    int
 	hwm      int
 	fresh    bool // bare: allocate per received message
+	curve    bool // brook: CURVE on every socket
 }
 
 // listening tells the driver the local side is ready for its peer.

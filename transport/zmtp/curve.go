@@ -14,9 +14,11 @@ import (
 // (XSalsa20-Poly1305) under keys made for the connection and forgotten
 // with it.
 //
-// A *CurveClient made by NewCurveClient prepares its secret key once,
-// which saves each connection one of its five Curve25519
-// multiplications; a CurveClient value works as well.
+// A connection's handshake takes four Curve25519 multiplications on
+// the client, plus one to ready the long-term secret key (which gives
+// its public key as well). A *CurveClient made by NewCurveClient readies
+// that key once for all its connections; a CurveClient value works as
+// well, at five multiplications per connection.
 type CurveClient struct {
 	// ServerKey is the server's long-term public key.
 	ServerKey [32]byte
@@ -24,46 +26,60 @@ type CurveClient struct {
 	// zero PublicKey is computed from SecretKey.
 	PublicKey, SecretKey [32]byte
 
-	prepared *dhKey // SecretKey, ready (NewCurveClient)
+	prepared *preparedKey // the key pair NewCurveClient checked, ready
+}
+
+// preparedKey is a client's long-term key pair, checked, with the
+// secret key ready for Diffie-Hellman.
+type preparedKey struct {
+	public, secret [32]byte
+	key            dhKey
 }
 
 // NewCurveClient returns the client side of CURVE for a server's public
 // key and the client's long-term key pair (a zero public key is
 // computed), checked and prepared for many connections.
 func NewCurveClient(serverKey, publicKey, secretKey [32]byte) (*CurveClient, error) {
-	c, err := CurveClient{ServerKey: serverKey, PublicKey: publicKey, SecretKey: secretKey}.keys()
+	c, k, err := CurveClient{ServerKey: serverKey, PublicKey: publicKey, SecretKey: secretKey}.keys()
 	if err != nil {
 		return nil, err
 	}
-	k, err := newDHKey(c.SecretKey)
-	if err != nil {
-		return nil, fmt.Errorf("zmtp: CURVE secret key: %w", err)
-	}
-	c.prepared = &k
+	c.prepared = &preparedKey{public: c.PublicKey, secret: c.SecretKey, key: k}
 	return &c, nil
 }
 
 // Mechanism returns "CURVE".
 func (CurveClient) Mechanism() string { return mechanismCurve }
 
-// keys checks the client's keys and returns them complete.
-func (c CurveClient) keys() (CurveClient, error) {
+// keys checks the client's keys and returns them complete, with the
+// secret key ready for Diffie-Hellman. Keys NewCurveClient prepared, and
+// not changed since, are taken as they are: no multiplication.
+func (c CurveClient) keys() (CurveClient, dhKey, error) {
 	switch {
 	case c.ServerKey == [32]byte{}:
-		return c, fmt.Errorf("zmtp: CURVE client has no server key")
+		return c, dhKey{}, fmt.Errorf("zmtp: CURVE client has no server key")
 	case c.SecretKey == [32]byte{}:
-		return c, fmt.Errorf("zmtp: CURVE client has no secret key")
+		return c, dhKey{}, fmt.Errorf("zmtp: CURVE client has no secret key")
 	}
-	pub, err := publicKeyOf(c.SecretKey)
+	if p := c.prepared; p != nil && equalKeys(c.SecretKey[:], p.secret[:]) &&
+		(c.PublicKey == [32]byte{} || equalKeys(c.PublicKey[:], p.public[:])) {
+		c.PublicKey = p.public
+		return c, p.key, nil
+	}
+	k, err := newDHKey(c.SecretKey)
 	if err != nil {
-		return c, err
+		return c, dhKey{}, fmt.Errorf("zmtp: CURVE secret key: %w", err)
+	}
+	pub := k.public()
+	if pub == [32]byte{} {
+		return c, dhKey{}, fmt.Errorf("zmtp: CURVE secret key gives no public key")
 	}
 	if c.PublicKey == [32]byte{} {
 		c.PublicKey = pub
 	} else if !equalKeys(c.PublicKey[:], pub[:]) {
-		return c, fmt.Errorf("zmtp: CURVE client public key does not belong to its secret key")
+		return c, dhKey{}, fmt.Errorf("zmtp: CURVE client public key does not belong to its secret key")
 	}
-	return c, nil
+	return c, k, nil
 }
 
 // CurveServer is the server side of CURVE. Make it with NewCurveServer

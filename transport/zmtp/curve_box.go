@@ -274,18 +274,23 @@ func (b *messageBox) sealPieces(ks *keystream, nonce uint64, ct []byte, pieces .
 	return tag
 }
 
-// openInPlace checks the tag of ct under the given nonce and, if it is
-// right, decrypts ct in place.
-func (b *messageBox) openInPlace(ks *keystream, nonce uint64, tag, ct []byte) bool {
+// verify checks the tag of ct (the box after its tag) under the given
+// nonce, in constant time, and readies ks to decrypt ct.
+func (b *messageBox) verify(ks *keystream, nonce uint64, tag *[tagSize]byte, ct []byte) bool {
 	pk := b.start(ks, nonce, len(ct))
-	var t [tagSize]byte
-	copy(t[:], tag)
-	ok := poly1305.Verify(&t, ct, pk)
+	ok := poly1305.Verify(tag, ct, pk)
 	clear(pk[:])
-	if ok {
-		ks.xor(ct, ct)
-	}
 	return ok
+}
+
+// authenticator returns a Poly1305 to write a box of n bytes (after its
+// tag) into piece by piece, under the given nonce, and readies ks to
+// decrypt the box. Its Verify compares in constant time.
+func (b *messageBox) authenticator(ks *keystream, nonce uint64, n int) *poly1305.MAC {
+	pk := b.start(ks, nonce, n)
+	mac := poly1305.New(pk)
+	clear(pk[:])
+	return mac
 }
 
 // nextNonce returns the nonce for the next MESSAGE sent.

@@ -79,22 +79,65 @@ func TestMessageBoxIsSecretbox(t *testing.T) {
 		got := append(tag[:], ct...)
 		require.True(t, bytes.Equal(want, got), "size %d cut %d/%d", n, a, b)
 
-		// Opened in place.
+		// Opened in place, and opened in pieces into other memory the way
+		// a MESSAGE larger than the read buffer is (openGrowing).
 		boxed := bytes.Clone(want)
-		require.True(t, mb.openInPlace(&ks, nonce, boxed[:tagSize], boxed[tagSize:]), "size %d", n)
+		require.True(t, openInPlace(mb, &ks, nonce, boxed), "size %d", n)
 		require.True(t, bytes.Equal(plain, boxed[tagSize:]), "size %d", n)
+		got, ok := openPieces(mb, &ks, nonce, want, a, b)
+		require.True(t, ok, "size %d", n)
+		require.True(t, bytes.Equal(plain, got), "size %d cut %d/%d", n, a, b)
 
 		// Any flipped bit, or another nonce, and it does not open.
 		if n > 0 {
 			bad := bytes.Clone(want)
 			bad[tagSize+mrand.IntN(n)] ^= 1 << mrand.IntN(8)
-			assert.False(t, mb.openInPlace(&ks, nonce, bad[:tagSize], bad[tagSize:]))
+			assert.False(t, openInPlace(mb, &ks, nonce, bytes.Clone(bad)))
+			_, ok := openPieces(mb, &ks, nonce, bad, a, b)
+			assert.False(t, ok)
 		}
 		bad := bytes.Clone(want)
 		bad[mrand.IntN(tagSize)] ^= 1
-		assert.False(t, mb.openInPlace(&ks, nonce, bad[:tagSize], bad[tagSize:]))
-		assert.False(t, mb.openInPlace(&ks, nonce+1, want[:tagSize], bytes.Clone(want[tagSize:])))
+		assert.False(t, openInPlace(mb, &ks, nonce, bytes.Clone(bad)))
+		_, ok = openPieces(mb, &ks, nonce, bad, a, b)
+		assert.False(t, ok)
+		assert.False(t, openInPlace(mb, &ks, nonce+1, bytes.Clone(want)))
+		_, ok = openPieces(mb, &ks, nonce+1, want, a, b)
+		assert.False(t, ok)
 	}
+}
+
+// openInPlace opens a box (tag, then ciphertext) in place as openBuffered
+// does.
+func openInPlace(mb *messageBox, ks *keystream, nonce uint64, boxed []byte) bool {
+	tag := [tagSize]byte(boxed[:tagSize])
+	ct := boxed[tagSize:]
+	if !mb.verify(ks, nonce, &tag, ct) {
+		return false
+	}
+	ks.xor(ct, ct)
+	return true
+}
+
+// openPieces opens a box as openGrowing does: its ciphertext
+// authenticated in three pieces cut at a and b, then the first piece
+// decrypted from where it is into new memory and the others in place
+// there. It returns the plaintext if the box opens.
+func openPieces(mb *messageBox, ks *keystream, nonce uint64, boxed []byte, a, b int) ([]byte, bool) {
+	ct := boxed[tagSize:]
+	mac := mb.authenticator(ks, nonce, len(ct))
+	body := make([]byte, len(ct))
+	copy(body[a:], ct[a:])
+	for _, p := range [][]byte{ct[:a], body[a:b], body[b:]} {
+		_, _ = mac.Write(p)
+	}
+	if !mac.Verify(boxed[:tagSize]) {
+		return nil, false
+	}
+	ks.xor(body[:a], ct[:a])
+	ks.xor(body[a:b], body[a:b])
+	ks.xor(body[b:], body[b:])
+	return body, true
 }
 
 func TestMessageBoxNonces(t *testing.T) {

@@ -19,6 +19,7 @@ const (
 // failures close the connection.
 type curveClient struct {
 	keys      CurveClient
+	long      dhKey // C's secret, ready
 	meta      []byte
 	tpub      [keySize]byte // C'
 	tkey      dhKey         // c'
@@ -30,11 +31,11 @@ type curveClient struct {
 }
 
 func newCurveClient(cfg CurveClient) (*curveClient, error) {
-	keys, err := cfg.keys()
+	keys, long, err := cfg.keys()
 	if err != nil {
 		return nil, err
 	}
-	return &curveClient{keys: keys}, nil
+	return &curveClient{keys: keys, long: long}, nil
 }
 
 func (*curveClient) Name() string   { return mechanismCurve }
@@ -101,11 +102,7 @@ func (c *curveClient) welcome(data []byte) ([]byte, error) {
 	c.tkey = dhKey{}
 
 	// The vouch: Box[C' + S](C->S'), proving we hold the secret key of C.
-	long, err := c.longTermKey()
-	if err != nil {
-		return nil, err
-	}
-	vouchKey, err := long.boxKey(&serverTransient)
+	vouchKey, err := c.long.boxKey(&serverTransient)
 	if err != nil {
 		return nil, err
 	}
@@ -133,14 +130,6 @@ func (c *curveClient) welcome(data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("zmtp: CURVE INITIATE with our properties takes %d bytes, more than the %d a peer accepts", len(out), maxHandshakeCommand)
 	}
 	return appendCommand(nil, cmdInitiate, out), nil
-}
-
-// longTermKey returns the client's secret key ready for Diffie-Hellman.
-func (c *curveClient) longTermKey() (dhKey, error) {
-	if c.keys.prepared != nil {
-		return *c.keys.prepared, nil
-	}
-	return newDHKey(c.keys.SecretKey)
 }
 
 // ready opens the server's READY and returns its metadata.

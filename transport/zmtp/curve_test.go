@@ -532,3 +532,23 @@ func TestNewCurveClient(t *testing.T) {
 	_, err = NewCurveClient(server.public, server.public, client.secret)
 	assert.Error(t, err)
 }
+
+// A prepared client whose key pair is changed afterwards presents the
+// new key pair, checked: what it prepared is used only for the keys it
+// prepared.
+func TestNewCurveClientChangedKeys(t *testing.T) {
+	server, client, other := newTestKeys(t), newTestKeys(t), newTestKeys(t)
+	auth := answer(transport.AuthReply{Status: 200})
+	_, cfgS := curveConfigs(t, server, client, auth)
+	prepared, err := NewCurveClient(server.public, [32]byte{}, client.secret)
+	require.NoError(t, err)
+	prepared.PublicKey, prepared.SecretKey = [32]byte{}, other.secret
+	cli, srv := tcpConns(t, Options{})
+	mustHandshake(t, cli, srv, &transport.Config{SocketType: "PUSH", Security: prepared}, cfgS)
+	reqs := auth.requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, [][]byte{other.public[:]}, reqs[0].Credentials, "the server sees the new key")
+
+	prepared.PublicKey = client.public // not other's
+	assert.Error(t, CheckSecurity(prepared))
+}

@@ -25,9 +25,13 @@ import (
 // buffer is boxed straight from the caller's memory into a ciphertext
 // buffer: one pass over its bytes.
 //
-// Inbound, a MESSAGE that fits in the read buffer is opened in place and
-// its plaintext read from there like any frame; a larger one is read
-// into memory of its own, opened in place, and handed over whole.
+// Inbound, a MESSAGE is authenticated before anything of it is
+// decrypted, and decrypting is the only pass after the tag's: a command,
+// or a body small enough for the slab, is opened in place in the read
+// buffer and read from there like any frame; a larger body is decrypted
+// from the read buffer into memory of its own, and one larger than the
+// read buffer is read, past what the buffer holds, straight into that
+// memory and decrypted in place (openBuffered, openGrowing).
 
 const (
 	msgName       = "\x07MESSAGE"
@@ -203,28 +207,23 @@ func (c *Conn) openFrame(flags byte, size uint64) (byte, uint64, error) {
 	if nonce <= c.unseal.box.nonce {
 		return 0, 0, c.ioFailure(fmt.Errorf("%w: MESSAGE nonce %d after %d from %s", ErrReplay, nonce, c.unseal.box.nonce, c.remote))
 	}
-	var boxed []byte // tag and ciphertext, opened in place
+	var (
+		inner byte // the box's flags
+		ok    bool
+		err   error
+	)
 	if size <= uint64(len(c.rbuf)) {
-		if err := c.fill(int(size)); err != nil {
-			return 0, 0, err
-		}
-		boxed = c.rbuf[c.rpos+msgHeader : c.rpos+int(size)]
-		c.rpos += msgHeader + tagSize + 1
+		inner, ok, err = c.openBuffered(nonce, int(size))
 	} else {
-		c.rpos += msgHeader
-		buf, err := c.readGrowing(int(size) - msgHeader)
-		if err != nil {
-			return 0, 0, err
-		}
-		boxed = buf
-		c.opened = buf[tagSize+1 : len(buf) : len(buf)]
+		inner, ok, err = c.openGrowing(nonce, int(size)-msgOverhead)
 	}
-	if !c.unseal.box.openInPlace(&c.unseal.ks, nonce, boxed[:tagSize], boxed[tagSize:]) {
-		c.opened = nil
+	if err != nil {
+		return 0, 0, err
+	}
+	if !ok {
 		return 0, 0, c.ioFailure(fmt.Errorf("%w: MESSAGE %d from %s", ErrDecrypt, nonce, c.remote))
 	}
 	c.unseal.box.nonce = nonce
-	inner := boxed[tagSize]
 	if inner&^msgFlagsMask != 0 || inner == msgFlagMore|msgFlagCmd {
 		c.opened = nil
 		return 0, 0, c.ioFailure(protocolErrorf("CURVE MESSAGE with invalid flags 0x%02x", inner))
@@ -239,7 +238,96 @@ func (c *Conn) openFrame(flags byte, size uint64) (byte, uint64, error) {
 	return out, size - uint64(msgOverhead), nil
 }
 
-// takeOpened hands over the body of a large MESSAGE openFrame read.
+// openBuffered opens a MESSAGE of size bytes that fits in the read
+// buffer: it reads it whole into rbuf, checks the tag there, and
+// decrypts the flags byte and then the body. A command's body, or a
+// small one, is decrypted in place and read from rbuf as usual (a small
+// body is carved from the slab from there); a larger one is decrypted
+// straight from rbuf into memory of its own (c.opened), so that the
+// decryption is also the copy out of the read buffer. ok is false if
+// the tag is wrong; nothing is decrypted then.
+func (c *Conn) openBuffered(nonce uint64, size int) (inner byte, ok bool, err error) {
+	if err := c.fill(size); err != nil {
+		return 0, false, err
+	}
+	u := c.unseal
+	boxed := c.rbuf[c.rpos+msgHeader : c.rpos+size]
+	ct := boxed[tagSize:] // flags byte and body
+	var tag [tagSize]byte
+	copy(tag[:], boxed)
+	if !u.box.verify(&u.ks, nonce, &tag, ct) {
+		return 0, false, nil
+	}
+	var fl [1]byte
+	u.ks.xor(fl[:], ct[:1])
+	body := ct[1:]
+	if fl[0]&msgFlagCmd != 0 || len(body) <= maxSlabBody {
+		u.ks.xor(body, body)
+		c.rpos += msgOverhead
+		return fl[0], true, nil
+	}
+	// Not by append: the key stream is XORed in on the way, so the
+	// allocation is zeroed first (cheaper than the copy it replaces).
+	dst := make([]byte, len(body))
+	u.ks.xor(dst, body)
+	c.opened = dst
+	c.rpos += size
+	return fl[0], true, nil
+}
+
+// openGrowing opens a MESSAGE whose box (flags byte and n bytes of body
+// after the tag) is larger than the read buffer. The body's memory grows
+// with what arrives, like readGrowing's, and is the body handed over
+// (c.opened): the part of the box already in rbuf is authenticated there
+// and decrypted from there into the body, the rest is read from the
+// stream straight into the body, authenticated as it arrives, and
+// decrypted in place. Nothing is decrypted before the whole box is
+// authenticated, and rbuf is not read into meanwhile, so the part kept
+// there stays valid. Per byte: the read, Poly1305 and Salsa20, no copy.
+func (c *Conn) openGrowing(nonce uint64, n int) (inner byte, ok bool, err error) {
+	if err := c.fill(msgOverhead); err != nil {
+		return 0, false, err
+	}
+	u := c.unseal
+	var tag [tagSize]byte
+	copy(tag[:], c.rbuf[c.rpos+msgHeader:])
+	fct := [1]byte{c.rbuf[c.rpos+msgHeader+tagSize]} // the flags byte, encrypted
+	c.rpos += msgOverhead
+	head := c.rbuf[c.rpos:min(c.rend, c.rpos+n)]
+	c.rpos += len(head)
+
+	mac := u.box.authenticator(&u.ks, nonce, 1+n)
+	_, _ = mac.Write(fct[:])
+	_, _ = mac.Write(head)
+
+	got := len(head)
+	body := make([]byte, c.growTo(got, streamQueued(c.rw), n))
+	for got < n {
+		if got == len(body) {
+			grown := make([]byte, c.growTo(got, streamQueued(c.rw), n))
+			copy(grown[len(head):], body[len(head):got])
+			body = grown
+		}
+		m, err := c.read(body[got:])
+		_, _ = mac.Write(body[got : got+m])
+		got += m
+		if err != nil && got < n {
+			return 0, false, c.readFailure(err)
+		}
+	}
+	if !mac.Verify(tag[:]) {
+		return 0, false, nil
+	}
+	var fl [1]byte
+	u.ks.xor(fl[:], fct[:])
+	u.ks.xor(body[:len(head)], head)
+	u.ks.xor(body[len(head):], body[len(head):])
+	c.opened = body
+	return fl[0], true, nil
+}
+
+// takeOpened hands over the body of a MESSAGE openFrame opened into
+// memory of its own.
 func (c *Conn) takeOpened() []byte {
 	b := c.opened
 	c.opened = nil

@@ -34,7 +34,7 @@
 // and refuses it with an ERROR command whose reason is the status code,
 // as libzmq does. After a CURVE handshake every frame travels as a
 // MESSAGE command (curve_wire.go): boxed as it leaves the write buffer,
-// opened in place as it arrives, with strictly increasing short nonces
+// opened as it arrives, with strictly increasing short nonces
 // checked on receipt. A CURVE server keeps no state for a client between
 // its WELCOME and the client's INITIATE: the connection's transient key
 // travels in a cookie sealed under a key that changes every minute, and

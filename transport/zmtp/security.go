@@ -56,10 +56,10 @@ func CheckSecurity(s transport.Security) error {
 	case *NullServer:
 		return s.check()
 	case CurveClient:
-		_, err := s.keys()
+		_, _, err := s.keys()
 		return err
 	case *CurveClient:
-		_, err := s.keys()
+		_, _, err := s.keys()
 		return err
 	case *CurveServer:
 		if s == nil || s.cookies == nil {

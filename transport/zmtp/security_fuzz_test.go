@@ -250,7 +250,9 @@ func boxedConn(input []byte, readBuf int) *Conn {
 
 // fuzzFrames decodes a fuzz input into frames for the boxed mode: each
 // record is flags, length and body; a flags byte with bit 7 set also
-// moves the nonce back by its low bits (to exercise replays).
+// moves the nonce back by its low bits (to exercise replays), one with
+// bit 6 set repeats the body to 64 times its length (frames beyond the
+// slab and the 4 KiB read buffer).
 func fuzzFrames(rec []byte, box *messageBox) []byte {
 	var out bytes.Buffer
 	s := &sealer{box: box}
@@ -260,6 +262,9 @@ func fuzzFrames(rec []byte, box *messageBox) []byte {
 		n = min(n, len(rec))
 		body := rec[:n]
 		rec = rec[n:]
+		if flags&0x40 != 0 {
+			body = bytes.Repeat(body, 64)
+		}
 		if flags&0x80 != 0 {
 			box.nonce -= uint64(flags & 0x07)
 		}
@@ -270,8 +275,10 @@ func fuzzFrames(rec []byte, box *messageBox) []byte {
 
 // FuzzCurveMessage feeds a CURVE connection arbitrary traffic: raw bytes
 // (mode bit 0 clear), or frames boxed with the right key (mode bit 0
-// set), whose contents, flags and nonces are the fuzzer's. Reading must
-// end in a clean error, never a panic, and messages must come whole.
+// set), whose contents, flags and nonces are the fuzzer's; with mode bit
+// 1 set the stream delivers it in reads of up to 1+37*(mode>>2) bytes.
+// Reading must end in a clean error, never a panic, and messages must
+// come whole.
 func FuzzCurveMessage(f *testing.F) {
 	box := newMessageBox(&fuzzMessageKey, prefixMsgC, 2)
 	f.Add(append([]byte{1}, 0, 5, 'h', 'e', 'l', 'l', 'o', 1, 1, 'a', 0, 0))
@@ -280,6 +287,8 @@ func FuzzCurveMessage(f *testing.F) {
 	f.Add(append([]byte{1}, 0, 1, 'x', 0x81, 1, 'y'))
 	f.Add(append([]byte{0}, boxed(f, box, rawFrame(0, []byte("raw")))...))
 	f.Add([]byte{0, 4, 40, 7, 'M', 'E', 'S', 'S', 'A', 'G', 'E'})
+	// Boxed frames of 2.5 KiB and 6.25 KiB, read in pieces of up to 741 B.
+	f.Add(append(append([]byte{3 | 20<<2, 0x41, 40}, bytes.Repeat([]byte{'m'}, 40)...), append([]byte{0x40, 100}, bytes.Repeat([]byte{'b'}, 100)...)...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return
@@ -289,6 +298,9 @@ func FuzzCurveMessage(f *testing.F) {
 			input = fuzzFrames(input, newMessageBox(&fuzzMessageKey, prefixMsgC, 2))
 		}
 		c := boxedConn(input, 4<<10)
+		if data[0]&2 != 0 {
+			c = chunkedBoxedConn(input, 4<<10, 1+37*int(data[0]>>2), uint64(len(data)))
+		}
 		defer c.Close()
 		for {
 			m, err := c.ReadMsg()

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 
 static double now(void)
 {
@@ -57,10 +58,46 @@ static long rss_kib(void)
     return v;
 }
 
+/* CPU time (user and system) the process has used so far. */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
 static void die(const char *what)
 {
     fprintf(stderr, "zmqperf: %s: %s\n", what, zmq_strerror(zmq_errno()));
     exit(1);
+}
+
+/* Benchmark-only CURVE key pairs, the same as perfharness's (curve.go). */
+#define BENCH_SERVER_PUBLIC "AUW)9wt-7(kPxX@?Zs.wjkGj&hGa]}:ojHt]uYY#"
+#define BENCH_SERVER_SECRET "5WMAg=]g0}t{}g]H0sd7UN?GrQ=+tPM7c37uK*GO"
+#define BENCH_CLIENT_PUBLIC "n55c^yHI.q>Gud#w4qH*4B7w[p[@-Wb6Ufu^JAD%"
+#define BENCH_CLIENT_SECRET "q%]4klq*Y@ql@Od8*YunK)jnsLmB=TB#P5bFm82y"
+
+/* With ZMQPERF_CURVE=1 every socket speaks CURVE: the binding types
+ * (PULL, REP, ROUTER) as servers, the others as clients. */
+static void curve(void *s, int type)
+{
+    const char *on = getenv("ZMQPERF_CURVE");
+    if (!on || strcmp(on, "1") != 0)
+        return;
+    int rc;
+    if (type == ZMQ_PULL || type == ZMQ_REP || type == ZMQ_ROUTER) {
+        int server = 1;
+        rc = zmq_setsockopt(s, ZMQ_CURVE_SERVER, &server, sizeof server);
+        rc |= zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, BENCH_SERVER_SECRET, 40);
+    } else {
+        rc = zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, BENCH_SERVER_PUBLIC, 40);
+        rc |= zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, BENCH_CLIENT_PUBLIC, 40);
+        rc |= zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, BENCH_CLIENT_SECRET, 40);
+    }
+    if (rc != 0)
+        die("CURVE options");
 }
 
 static void *sock(void *ctx, int type)
@@ -70,6 +107,7 @@ static void *sock(void *ctx, int type)
     if (!s)
         die("zmq_socket");
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    curve(s, type);
     return s;
 }
 
@@ -96,8 +134,8 @@ static void thr(void *ctx, int local, const char *ep, size_t size, long count)
         }
         double el = now() - t0;
         zmq_msg_close(&msg);
-        printf("RESULT msgs/s=%.0f MB/s=%.1f peakRSS_KiB=%ld\n",
-               (count - 1) / el, (count - 1) * (double)size / el / 1e6, peak_rss_kib());
+        printf("RESULT msgs/s=%.0f MB/s=%.1f peakRSS_KiB=%ld cpu_us=%.2f\n",
+               (count - 1) / el, (count - 1) * (double)size / el / 1e6, peak_rss_kib(), cpu_seconds() / count * 1e6);
         zmq_close(s);
         return;
     }
@@ -254,5 +292,8 @@ int main(int argc, char **argv)
         return 2;
     }
     zmq_ctx_term(ctx);
+    /* After the context's end: the I/O thread has sent everything. */
+    if (strcmp(argv[1], "thr") == 0 && !local)
+        printf("RESULT cpu_us_sender=%.2f\n", cpu_seconds() / count * 1e6);
     return 0;
 }
