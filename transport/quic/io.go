@@ -91,6 +91,26 @@ func (c *Conn) SetCommandHandler(h transport.CommandHandler) {
 	}
 }
 
+// SetBatchedCommands implements transport.CommandBatcher for the engine:
+// ReadMsgs reads on past the commands batched names. Call it after
+// Handshake.
+func (c *Conn) SetBatchedCommands(batched func(name []byte) bool) {
+	if zc := c.engine.Load(); zc != nil {
+		zc.SetBatchedCommands(batched)
+	}
+}
+
+// MsgsRead implements transport.CommandBatcher: the messages ReadMsgs has
+// read (0 before the handshake).
+func (c *Conn) MsgsRead() uint64 {
+	if zc := c.engine.Load(); zc != nil {
+		return zc.MsgsRead()
+	}
+	return 0
+}
+
+var _ transport.CommandBatcher = (*Conn)(nil)
+
 // CloseWrite flushes and ends our side of the data stream (a QUIC FIN):
 // the peer reads everything sent, then the end of the stream. ReadMsg
 // goes on until the peer ends the connection.
