@@ -161,6 +161,16 @@ func (l *eventLog) awaitFrom(ctx context.Context, from int, match func(socket.Ev
 		select {
 		case <-changed:
 		case <-l.done:
+			// The monitor may have recorded its last events and closed
+			// at once: look at them before giving up.
+			l.mu.Lock()
+			events = l.events
+			l.mu.Unlock()
+			for ; seen < len(events); seen++ {
+				if match(events[seen]) {
+					return events[seen], nil
+				}
+			}
 			return socket.Event{}, errors.New("monitor closed")
 		case <-ctx.Done():
 			return socket.Event{}, ctx.Err()
