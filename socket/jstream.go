@@ -409,9 +409,23 @@ func (pb *publisher) syncNow() {
 	pb.wg.Add(1)
 	go func() {
 		defer pb.wg.Done()
-		defer pb.syncing.Store(false)
-		if err := pb.j.log.Sync(); err != nil && !errors.Is(err, durable.ErrClosed) {
-			pb.s.log.Warn("journal sync", "err", err)
+		log := pb.j.log
+		for {
+			if err := log.Sync(); err != nil {
+				pb.syncing.Store(false)
+				if !errors.Is(err, durable.ErrClosed) {
+					pb.s.log.Warn("journal sync", "err", err)
+				}
+				return
+			}
+			// A feeder woken by this sync may have asked for another
+			// while it was running, and been refused: what was written
+			// meanwhile is synced here. A write after the flag is down
+			// wakes a feeder that asks again.
+			pb.syncing.Store(false)
+			if log.End() <= log.DurableEnd() || !pb.syncing.CompareAndSwap(false, true) {
+				return
+			}
 		}
 	}()
 }
