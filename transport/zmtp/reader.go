@@ -102,6 +102,13 @@ func (c *Conn) readFull(dst []byte) error {
 		c.rpos += copy(dst, c.rbuf[c.rpos:c.rend])
 		return nil
 	}
+	if len(dst) >= c.rbufSize/2 {
+		// The stream is carrying large bodies: once this one is in,
+		// read the next header through the small buffer rather than
+		// the large one (fill), so that only a few KiB of the next
+		// body go through rbuf and the rest comes straight into it.
+		c.mem.full = false
+	}
 	for len(dst) > 0 {
 		m, err := c.read(dst)
 		dst = dst[m:]
@@ -195,7 +202,7 @@ func (c *Conn) readGrowing(size int) ([]byte, error) {
 		if got == size {
 			return body, nil
 		}
-		grown := make([]byte, c.growTo(got, streamQueued(c.rw), size))
+		grown := make([]byte, c.growTo(got, c.inq.count(c.rw), size))
 		copy(grown, body)
 		body = grown
 	}
@@ -208,12 +215,12 @@ func (c *Conn) firstGrowth(size int) (int, error) {
 	if c.rend-c.rpos >= size {
 		return size, nil
 	}
-	queued := streamQueued(c.rw)
+	queued := c.inq.count(c.rw)
 	if c.rend == c.rpos && queued == 0 {
 		if err := c.fill(1); err != nil {
 			return 0, err
 		}
-		queued = streamQueued(c.rw)
+		queued = c.inq.count(c.rw)
 	}
 	return c.growTo(0, queued, size), nil
 }
