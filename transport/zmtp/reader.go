@@ -102,21 +102,55 @@ func (c *Conn) readFull(dst []byte) error {
 		c.rpos += copy(dst, c.rbuf[c.rpos:c.rend])
 		return nil
 	}
+	return c.readStraight(dst)
+}
+
+// readStraight reads the next len(dst) bytes of the stream, rbuf being
+// empty, straight into dst. A socket is read with readv, what follows dst
+// going into the small read buffer in the same system call (vecRead):
+// the next header is then parsed without a read of its own. Either way
+// the next header is read through the small buffer rather than the large
+// one (fill), so that of a stream of large bodies only the few KiB that
+// come with each header pass through rbuf, and the rest is read straight
+// into its body.
+func (c *Conn) readStraight(dst []byte) error {
 	if len(dst) >= c.rbufSize/2 {
-		// The stream is carrying large bodies: once this one is in,
-		// read the next header through the small buffer rather than
-		// the large one (fill), so that only a few KiB of the next
-		// body go through rbuf and the rest comes straight into it.
 		c.mem.full = false
 	}
+	vec := c.mem.rsmall != nil && c.vr.usable(c.rw)
+	if vec {
+		c.idleRead() // rbuf is the small buffer, empty
+	}
 	for len(dst) > 0 {
-		m, err := c.read(dst)
+		var m int
+		var err error
+		if vec {
+			m, err = c.readVec(dst, c.rbuf)
+		} else {
+			m, err = c.read(dst)
+		}
+		if m > len(dst) {
+			c.rend = m - len(dst)
+			m = len(dst)
+		}
 		dst = dst[m:]
 		if err != nil && len(dst) > 0 {
 			return c.readFailure(err)
 		}
 	}
 	return nil
+}
+
+// readVec reads into a and then b in one system call, with the
+// timestamps read records.
+func (c *Conn) readVec(a, b []byte) (int, error) {
+	c.readSince.Store(c.clock())
+	n, err := c.vr.read(a, b)
+	if n > 0 {
+		c.lastData.Store(c.clock())
+	}
+	c.readSince.Store(0)
+	return n, err
 }
 
 // readHeader reads and validates the next frame's flags and size.

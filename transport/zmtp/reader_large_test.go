@@ -21,7 +21,7 @@ import (
 // Conn sizes large bodies as it would on the real stream.
 type bufferSpy struct {
 	net.Conn
-	c                  *Conn // the Conn reading from the spy; set before any read
+	c                   *Conn // the Conn reading from the spy; set before any read
 	intoRbuf, elsewhere int
 }
 
