@@ -226,7 +226,7 @@ func (c *Conn) readGrowing(size int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	body := make([]byte, n)
+	body := uninitialized(n) // read over whole before it is returned
 	got := 0
 	for {
 		if err := c.readFull(body[got:]); err != nil {
@@ -236,7 +236,7 @@ func (c *Conn) readGrowing(size int) ([]byte, error) {
 		if got == size {
 			return body, nil
 		}
-		grown := make([]byte, c.growTo(got, c.inq.count(c.rw), size))
+		grown := uninitialized(c.growTo(got, c.inq.count(c.rw), size))
 		copy(grown, body)
 		body = grown
 	}
