@@ -24,8 +24,11 @@ import (
 // their own, freed as soon as the application drops the message.
 //
 // Every allocation is for bytes that have arrived: a body that fits in
-// half the read buffer is read into it before it is copied out, and a
-// larger one grows with what arrives (readGrowing), so a peer announcing
+// half the read buffer is read into it before it is copied out; a larger
+// one that has arrived whole (in the read buffer and the kernel) is read
+// straight into an allocation of its size, one still on its way is
+// gathered in the large read buffer if it fits there, and a larger one
+// grows with what arrives (readLarge, readGrowing). So a peer announcing
 // a huge frame reserves nothing until it sends, then about twice what it
 // sent.
 const (
@@ -189,7 +192,7 @@ func (c *Conn) readHeader() (flags byte, size uint64, err error) {
 // owns, allocated for bytes that have arrived: a slab for small bodies
 // (no allocation per frame), one allocation of exactly size and one copy
 // for a body that fits in half the read buffer (read into it first), and
-// a buffer growing with what arrives beyond that.
+// for a larger one readLarge's.
 func (c *Conn) readBody(size int) ([]byte, error) {
 	switch {
 	case c.opened != nil:
@@ -209,8 +212,43 @@ func (c *Conn) readBody(size int) ([]byte, error) {
 		c.rpos += size
 		return body, nil
 	default:
-		return c.readGrowing(size)
+		return c.readLarge(size)
 	}
+}
+
+// readLarge reads a body larger than half the read buffer, with one
+// allocation and one copy. A body that has arrived whole, in rbuf and in
+// the kernel, is allocated at its size and read straight into it (the
+// kernel's copy is the only one). A body still on its way that fits in
+// the large read buffer is gathered there, then copied out: nothing is
+// allocated for it before it has arrived, and a reader that is ahead of
+// its peer does not grow it in steps (readGrowing would allocate and copy
+// again with each step). A larger body grows with what arrives.
+func (c *Conn) readLarge(size int) ([]byte, error) {
+	have, queued := c.rend-c.rpos, 0
+	if have < size {
+		queued = c.inq.count(c.rw)
+	}
+	if have+queued >= size {
+		body := uninitialized(size) // read over whole before it is returned
+		if err := c.readFull(body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	if size <= c.rbufSize && c.mem.rsmall != nil {
+		if c.mem.rbox == nil {
+			c.bigRead()
+		}
+		if err := c.fill(size); err != nil {
+			return nil, err
+		}
+		// Allocated by append, so it is not zeroed before the copy.
+		body := append([]byte(nil), c.rbuf[c.rpos:c.rpos+size]...)[:size:size]
+		c.rpos += size
+		return body, nil
+	}
+	return c.readGrowing(size)
 }
 
 // readGrowing reads a body of the given size into memory that grows with
