@@ -67,6 +67,8 @@ type Conn struct {
 	scratch   [][]byte
 	readSince atomic.Int64 // clock() when the pending stream Read began; 0 = none pending
 	lastData  atomic.Int64 // clock() when a stream Read last returned data
+	inq       inQueue      // asks the kernel what has arrived (reader_queued_*.go)
+	vr        vecRead      // reads a body and what follows it at once (reader_vec_*.go)
 
 	// Writer state, guarded by wmu, which is released with unlockW.
 	wmu     sync.Mutex

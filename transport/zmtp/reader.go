@@ -24,8 +24,11 @@ import (
 // their own, freed as soon as the application drops the message.
 //
 // Every allocation is for bytes that have arrived: a body that fits in
-// half the read buffer is read into it before it is copied out, and a
-// larger one grows with what arrives (readGrowing), so a peer announcing
+// half the read buffer is read into it before it is copied out; a larger
+// one that has arrived whole (in the read buffer and the kernel) is read
+// straight into an allocation of its size, one still on its way is
+// gathered in the large read buffer if it fits there, and a larger one
+// grows with what arrives (readLarge, readGrowing). So a peer announcing
 // a huge frame reserves nothing until it sends, then about twice what it
 // sent.
 const (
@@ -102,14 +105,55 @@ func (c *Conn) readFull(dst []byte) error {
 		c.rpos += copy(dst, c.rbuf[c.rpos:c.rend])
 		return nil
 	}
+	return c.readStraight(dst)
+}
+
+// readStraight reads the next len(dst) bytes of the stream, rbuf being
+// empty, straight into dst. A socket is read with readv, what follows dst
+// going into the small read buffer in the same system call (vecRead):
+// the next header is then parsed without a read of its own. Either way
+// the next header is read through the small buffer rather than the large
+// one (fill), so that of a stream of large bodies only the few KiB that
+// come with each header pass through rbuf, and the rest is read straight
+// into its body.
+func (c *Conn) readStraight(dst []byte) error {
+	if len(dst) >= c.rbufSize/2 {
+		c.mem.full = false
+	}
+	vec := c.mem.rsmall != nil && c.vr.usable(c.rw)
+	if vec {
+		c.idleRead() // rbuf is the small buffer, empty
+	}
 	for len(dst) > 0 {
-		m, err := c.read(dst)
+		var m int
+		var err error
+		if vec {
+			m, err = c.readVec(dst, c.rbuf)
+		} else {
+			m, err = c.read(dst)
+		}
+		if m > len(dst) {
+			c.rend = m - len(dst)
+			m = len(dst)
+		}
 		dst = dst[m:]
 		if err != nil && len(dst) > 0 {
 			return c.readFailure(err)
 		}
 	}
 	return nil
+}
+
+// readVec reads into a and then b in one system call, with the
+// timestamps read records.
+func (c *Conn) readVec(a, b []byte) (int, error) {
+	c.readSince.Store(c.clock())
+	n, err := c.vr.read(a, b)
+	if n > 0 {
+		c.lastData.Store(c.clock())
+	}
+	c.readSince.Store(0)
+	return n, err
 }
 
 // readHeader reads and validates the next frame's flags and size.
@@ -148,7 +192,7 @@ func (c *Conn) readHeader() (flags byte, size uint64, err error) {
 // owns, allocated for bytes that have arrived: a slab for small bodies
 // (no allocation per frame), one allocation of exactly size and one copy
 // for a body that fits in half the read buffer (read into it first), and
-// a buffer growing with what arrives beyond that.
+// for a larger one readLarge's.
 func (c *Conn) readBody(size int) ([]byte, error) {
 	switch {
 	case c.opened != nil:
@@ -168,8 +212,43 @@ func (c *Conn) readBody(size int) ([]byte, error) {
 		c.rpos += size
 		return body, nil
 	default:
-		return c.readGrowing(size)
+		return c.readLarge(size)
 	}
+}
+
+// readLarge reads a body larger than half the read buffer, with one
+// allocation and one copy. A body that has arrived whole, in rbuf and in
+// the kernel, is allocated at its size and read straight into it (the
+// kernel's copy is the only one). A body still on its way that fits in
+// the large read buffer is gathered there, then copied out: nothing is
+// allocated for it before it has arrived, and a reader that is ahead of
+// its peer does not grow it in steps (readGrowing would allocate and copy
+// again with each step). A larger body grows with what arrives.
+func (c *Conn) readLarge(size int) ([]byte, error) {
+	have, queued := c.rend-c.rpos, 0
+	if have < size {
+		queued = c.inq.count(c.rw)
+	}
+	if have+queued >= size {
+		body := uninitialized(size) // read over whole before it is returned
+		if err := c.readFull(body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	if size <= c.rbufSize && c.mem.rsmall != nil {
+		if c.mem.rbox == nil {
+			c.bigRead()
+		}
+		if err := c.fill(size); err != nil {
+			return nil, err
+		}
+		// Allocated by append, so it is not zeroed before the copy.
+		body := append([]byte(nil), c.rbuf[c.rpos:c.rpos+size]...)[:size:size]
+		c.rpos += size
+		return body, nil
+	}
+	return c.readGrowing(size)
 }
 
 // readGrowing reads a body of the given size into memory that grows with
@@ -185,7 +264,7 @@ func (c *Conn) readGrowing(size int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	body := make([]byte, n)
+	body := uninitialized(n) // read over whole before it is returned
 	got := 0
 	for {
 		if err := c.readFull(body[got:]); err != nil {
@@ -195,7 +274,7 @@ func (c *Conn) readGrowing(size int) ([]byte, error) {
 		if got == size {
 			return body, nil
 		}
-		grown := make([]byte, c.growTo(got, streamQueued(c.rw), size))
+		grown := uninitialized(c.growTo(got, c.inq.count(c.rw), size))
 		copy(grown, body)
 		body = grown
 	}
@@ -208,12 +287,12 @@ func (c *Conn) firstGrowth(size int) (int, error) {
 	if c.rend-c.rpos >= size {
 		return size, nil
 	}
-	queued := streamQueued(c.rw)
+	queued := c.inq.count(c.rw)
 	if c.rend == c.rpos && queued == 0 {
 		if err := c.fill(1); err != nil {
 			return 0, err
 		}
-		queued = streamQueued(c.rw)
+		queued = c.inq.count(c.rw)
 	}
 	return c.growTo(0, queued, size), nil
 }

@@ -84,3 +84,37 @@ func TestArrivedBodyIsOneAllocation(t *testing.T) {
 		})
 	}
 }
+
+// The rest of a large body and what follows it come in one readv: once a
+// 64 KiB message is read from a socket, the next header is already in
+// the small read buffer, with the first bytes of its body, and the next
+// body is read the same way. Without readv the next header took a read
+// of its own.
+func TestLargeBodyBringsTheNextHeader(t *testing.T) {
+	const size, n = 64 << 10, 3
+	ua, ub := unixPair(t)
+	require.NoError(t, ua.SetWriteBuffer(1<<20))
+	w := NewConn(ua, "pair-a", "pair-b", Options{})
+	r := NewConn(ub, "pair-b", "pair-a", Options{})
+	t.Cleanup(func() {
+		_ = w.Close()
+		_ = r.Close()
+	})
+	mustHandshake(t, w, r, &transport.Config{SocketType: "PUSH"},
+		&transport.Config{SocketType: "PULL", MaxMsgSize: 1 << 20})
+	for i := range n {
+		require.NoError(t, w.WriteMsg(transport.NewMsg(patterned(size, i))))
+	}
+	require.NoError(t, w.Flush())
+	require.GreaterOrEqual(t, streamQueued(ub), n*size, "every frame waits in the reader's kernel")
+	for i := range n {
+		m, err := r.ReadMsg()
+		require.NoError(t, err)
+		require.Len(t, m.Frames, 1)
+		require.Equal(t, patterned(size, i), m.Frames[0], "message %d", i)
+		if i < n-1 {
+			assert.GreaterOrEqual(t, r.rend-r.rpos, maxHeader, "after message %d the next header is buffered", i)
+			assert.Len(t, r.rbuf, idleReadBuffer, "after message %d the small buffer holds it", i)
+		}
+	}
+}
