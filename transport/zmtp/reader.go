@@ -230,7 +230,7 @@ func (c *Conn) readLarge(size int) ([]byte, error) {
 		queued = c.inq.count(c.rw)
 	}
 	if have+queued >= size {
-		body := uninitialized(size) // read over whole before it is returned
+		body := make([]byte, size)
 		if err := c.readFull(body); err != nil {
 			return nil, err
 		}
@@ -264,7 +264,7 @@ func (c *Conn) readGrowing(size int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	body := uninitialized(n) // read over whole before it is returned
+	body := make([]byte, n)
 	got := 0
 	for {
 		if err := c.readFull(body[got:]); err != nil {
@@ -274,7 +274,7 @@ func (c *Conn) readGrowing(size int) ([]byte, error) {
 		if got == size {
 			return body, nil
 		}
-		grown := uninitialized(c.growTo(got, c.inq.count(c.rw), size))
+		grown := make([]byte, c.growTo(got, c.inq.count(c.rw), size))
 		copy(grown, body)
 		body = grown
 	}
