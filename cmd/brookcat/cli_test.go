@@ -69,7 +69,9 @@ func testCtx(t *testing.T) context.Context {
 func TestPushPullInproc(t *testing.T) {
 	ctx := testCtx(t)
 	pull := goMain(ctx, "", "-n", "3", "PULL", "@inproc://cat-pushpull")
-	push := runMain(t, ctx, "one\ttwo\nthree\n\nignored? no: -n counts the receiver\n", "PUSH", "inproc://cat-pushpull")
+	// Exactly the three messages the PULL takes: a fourth could find the
+	// PULL gone and stay undelivered, which the PUSH reports (exit 1).
+	push := runMain(t, ctx, "one\ttwo\nthree\n\n", "PUSH", "inproc://cat-pushpull")
 	assert.Equal(t, exitOK, push.code, push.stderr)
 	r := <-pull
 	assert.Equal(t, exitOK, r.code, r.stderr)
