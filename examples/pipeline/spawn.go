@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/brookmq/brook/examples/internal/childproc"
 	"io"
 	"os"
 	"os/exec"
@@ -62,7 +63,7 @@ func (p *process) stop() error {
 		return err
 	}
 	<-p.done
-	if p.err != nil {
+	if p.err != nil && !childproc.EndedBeforeHandler(p.err) {
 		return fmt.Errorf("worker %s: %w", p.label, p.err)
 	}
 	return nil

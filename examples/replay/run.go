@@ -323,7 +323,7 @@ func (c *coordinator) stop(ctx context.Context) error {
 			return err
 		}
 		for _, p := range group {
-			if p.Err != nil {
+			if !p.Clean() {
 				return fmt.Errorf("%s did not exit cleanly: %w", p.Label, p.Err)
 			}
 		}

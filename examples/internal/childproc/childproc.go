@@ -28,10 +28,11 @@ type Spawner struct {
 // Process is one running child. Its stdout lines arrive as events, then
 // one event with EOF set once it exited and all its output was read.
 type Process struct {
-	Label  string
-	Killed bool  // SIGKILLed or SIGQUIT on purpose
-	Err    error // Wait's error, set before the EOF event
-	cmd    *exec.Cmd
+	Label      string
+	Killed     bool  // SIGKILLed or SIGQUIT on purpose
+	Terminated bool  // sent SIGTERM by Terminate
+	Err        error // Wait's error, set before the EOF event
+	cmd        *exec.Cmd
 }
 
 // Event is a line a process printed, or its end.
@@ -84,10 +85,32 @@ func (p *Process) Dump() {
 
 // Terminate asks the process to finish (SIGTERM).
 func (p *Process) Terminate() error {
+	p.Terminated = true
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return err
 	}
 	return nil
+}
+
+// Clean reports whether the process, once ended, exited cleanly: without
+// error, or ended by Terminate's SIGTERM before it could catch it (see
+// EndedBeforeHandler).
+func (p *Process) Clean() bool {
+	return p.Err == nil || (p.Terminated && EndedBeforeHandler(p.Err))
+}
+
+// EndedBeforeHandler reports whether err, a child's Wait error, says the
+// child was ended by SIGTERM itself. The examples' children catch SIGTERM
+// (signal.NotifyContext) before they open a socket or a journal, so one
+// that SIGTERM ended was still starting and had done nothing: a child
+// restarted just before the run ends, on a busy machine.
+func EndedBeforeHandler(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM
 }
 
 // LockedWriter serialises writes to W, for several children's stderr
