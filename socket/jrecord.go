@@ -32,6 +32,14 @@ var errRecord = errors.New("brook: journal record is not a socket message")
 // recordFrames returns the frames to journal for m sent at now: the
 // header, then m's frames (not copied).
 func recordFrames(m Msg, now int64, notBefore time.Time) [][]byte {
+	if notBefore.IsZero() && len(m.Frames) == 1 {
+		// The common case in one allocation: header and frame list.
+		r := new(oneFrameRecord)
+		r.h[0] = recHeaderPlain
+		stampRecord(r.h[:], now)
+		r.frames = [2][]byte{r.h[:], m.Frames[0]}
+		return r.frames[:]
+	}
 	frames := make([][]byte, 0, len(m.Frames)+1)
 	var h []byte
 	if notBefore.IsZero() {
@@ -45,6 +53,13 @@ func recordFrames(m Msg, now int64, notBefore time.Time) [][]byte {
 	stampRecord(h, now)
 	frames = append(frames, h)
 	return append(frames, m.Frames...)
+}
+
+// oneFrameRecord holds the record frames of a one-frame message without
+// a delay: its header and its frame list, allocated together.
+type oneFrameRecord struct {
+	h      [recHeaderLen]byte
+	frames [2][]byte
 }
 
 // stampRecord writes the send time (unix ns) into a record header.
