@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/brookmq/brook/examples/internal/childproc"
 	"io"
 	"os"
 	"path/filepath"
@@ -35,7 +36,7 @@ type coordinator struct {
 func run(stdout, stderr io.Writer, cfg config) error {
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 	defer cancel()
-	c := &coordinator{cfg: cfg, out: stdout, errOut: &lockedWriter{w: stderr}, seen: make([]bool, cfg.n), perWorker: map[string]int{}}
+	c := &coordinator{cfg: cfg, out: stdout, errOut: &childproc.LockedWriter{W: stderr}, seen: make([]bool, cfg.n), perWorker: map[string]int{}}
 	defer c.close()
 	if err := c.setup(); err != nil {
 		return err

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"sync"
 	"syscall"
 )
 
@@ -67,16 +66,4 @@ func (p *process) stop() error {
 		return fmt.Errorf("worker %s: %w", p.label, p.err)
 	}
 	return nil
-}
-
-// lockedWriter serialises writes from several workers' output copiers.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/brookmq/brook/examples/internal/childproc"
 	"io"
 	"net"
 	"net/http"
@@ -94,7 +95,7 @@ type demo struct {
 func runDemo(stdout, stderr io.Writer, cfg demoConfig) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	d := &demo{cfg: cfg, out: stdout, stderr: &lockedWriter{w: stderr}, events: make(chan event, 1024)}
+	d := &demo{cfg: cfg, out: stdout, stderr: &childproc.LockedWriter{W: stderr}, events: make(chan event, 1024)}
 	n := cfg.instances
 	if cfg.curve {
 		n++ // the intruder's

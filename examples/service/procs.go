@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 )
 
@@ -103,16 +102,4 @@ func (p *proc) signal(sig syscall.Signal) error {
 		return err
 	}
 	return nil
-}
-
-// lockedWriter serialises the instances' stderr copiers.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
 }

@@ -2,7 +2,8 @@
 // themselves as several processes (durablequeue, replay): each child is
 // the example's own binary with a role and its flags, its stdout lines
 // come back as events on one channel, and the coordinator kills,
-// terminates or dumps them at will.
+// terminates or dumps them at will. LockedWriter and EndedBeforeHandler
+// serve the other multi-process examples (pipeline, service) too.
 package childproc
 
 import (
