@@ -33,6 +33,30 @@ func rawPublisher(t *testing.T, ctx context.Context, sub *socket.Socket) transpo
 	return c
 }
 
+// boundSubscriber is a SUB to everything from the oldest message, bound
+// to a tcp port for a raw publisher, with its monitor.
+func boundSubscriber(t *testing.T) (*socket.Socket, <-chan socket.Event) {
+	t.Helper()
+	sub := subscriber(t, socket.WithStart(socket.StartOldest()))
+	ev, stop := sub.Monitor()
+	t.Cleanup(stop)
+	require.NoError(t, sub.Bind("tcp://127.0.0.1:0"))
+	return sub, ev
+}
+
+// awaitProtocolError waits for a connection to end with a protocol error
+// whose text contains what.
+func awaitProtocolError(t *testing.T, ctx context.Context, ev <-chan socket.Event, what string) {
+	t.Helper()
+	for {
+		e := waitEvent(t, ctx, ev, socket.EventDisconnected)
+		if e.Err != nil && strings.Contains(e.Err.Error(), what) {
+			assert.ErrorIs(t, e.Err, transport.ErrProtocol)
+			return
+		}
+	}
+}
+
 func writeStream(t *testing.T, c transport.Conn, off uint64, body string) {
 	t.Helper()
 	require.NoError(t, c.WriteCommand(jwire.CmdStream, jwire.AppendStream(nil, jwire.Stream{Offset: off, Epoch: 1, Time: int64(off) * 1000})))
@@ -46,8 +70,7 @@ func writeStream(t *testing.T, c transport.Conn, off uint64, body string) {
 // duplicate, all within one batch (one flush of the raw publisher).
 func TestStreamBatchPairsEachMessageWithItsJSTREAM(t *testing.T) {
 	ctx := testCtx(t)
-	sub := subscriber(t, socket.WithStart(socket.StartOldest()))
-	require.NoError(t, sub.Bind("tcp://127.0.0.1:0"))
+	sub, _ := boundSubscriber(t)
 	c := rawPublisher(t, ctx, sub)
 	writeStream(t, c, 0, "a")
 	require.NoError(t, c.WriteMsg(msgOf("plain")))
@@ -89,22 +112,13 @@ func TestStreamBatchPairsEachMessageWithItsJSTREAM(t *testing.T) {
 // before them; the subscriber goes on with the next connection.
 func TestStreamBatchJSTREAMWithoutItsMessage(t *testing.T) {
 	ctx := testCtx(t)
-	sub := subscriber(t, socket.WithStart(socket.StartOldest()))
-	ev, stop := sub.Monitor()
-	defer stop()
-	require.NoError(t, sub.Bind("tcp://127.0.0.1:0"))
+	sub, ev := boundSubscriber(t)
 	c := rawPublisher(t, ctx, sub)
 	writeStream(t, c, 0, "a")
 	require.NoError(t, c.WriteCommand(jwire.CmdStream, jwire.AppendStream(nil, jwire.Stream{Offset: 1, Epoch: 1})))
 	writeStream(t, c, 2, "c")
 	require.NoError(t, c.Flush())
-	for {
-		e := waitEvent(t, ctx, ev, socket.EventDisconnected)
-		if e.Err != nil && strings.Contains(e.Err.Error(), "JSTREAM before the messages") {
-			assert.ErrorIs(t, e.Err, transport.ErrProtocol)
-			break
-		}
-	}
+	awaitProtocolError(t, ctx, ev, "JSTREAM before the messages")
 	c2 := rawPublisher(t, ctx, sub)
 	writeStream(t, c2, 1, "b")
 	require.NoError(t, c2.Flush())
@@ -130,8 +144,7 @@ func writeRun(t *testing.T, c transport.Conn, recs []jwire.Stream, bodies ...str
 // a JSTREAM may follow once its messages are all there.
 func TestStreamRunPairsItsMessages(t *testing.T) {
 	ctx := testCtx(t)
-	sub := subscriber(t, socket.WithStart(socket.StartOldest()))
-	require.NoError(t, sub.Bind("tcp://127.0.0.1:0"))
+	sub, _ := boundSubscriber(t)
 	c := rawPublisher(t, ctx, sub)
 	writeRun(t, c, []jwire.Stream{
 		{Offset: 0, Epoch: 1, Time: 100},
@@ -160,21 +173,12 @@ func TestStreamRunPairsItsMessages(t *testing.T) {
 // of it has arrived is a protocol error that ends only that connection.
 func TestStreamRunCutShort(t *testing.T) {
 	ctx := testCtx(t)
-	sub := subscriber(t, socket.WithStart(socket.StartOldest()))
-	ev, stop := sub.Monitor()
-	defer stop()
-	require.NoError(t, sub.Bind("tcp://127.0.0.1:0"))
+	sub, ev := boundSubscriber(t)
 	c := rawPublisher(t, ctx, sub)
 	writeRun(t, c, []jwire.Stream{{Offset: 0, Epoch: 1}, {Offset: 1, Epoch: 1}}, "a")
 	writeStream(t, c, 2, "c")
 	require.NoError(t, c.Flush())
-	for {
-		e := waitEvent(t, ctx, ev, socket.EventDisconnected)
-		if e.Err != nil && strings.Contains(e.Err.Error(), "JSTREAM before the messages") {
-			assert.ErrorIs(t, e.Err, transport.ErrProtocol)
-			break
-		}
-	}
+	awaitProtocolError(t, ctx, ev, "JSTREAM before the messages")
 	d, err := sub.RecvDelivery(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "a", string(d.Msg.Frames[0]))
