@@ -33,6 +33,28 @@ func unixPair(t *testing.T) (*net.UnixConn, *net.UnixConn) {
 	return conn(fds[0], "pair-a"), conn(fds[1], "pair-b")
 }
 
+// unixPushPull returns a PUSH and a PULL Conn, handshaken, over a unix
+// socket pair with a 1 MiB send buffer; readSide, if not nil, wraps the
+// PULL's end, which is returned too (to ask its kernel what has arrived).
+func unixPushPull(t *testing.T, readSide func(net.Conn) net.Conn) (w, r *Conn, ub *net.UnixConn) {
+	t.Helper()
+	ua, ub := unixPair(t)
+	require.NoError(t, ua.SetWriteBuffer(1<<20))
+	var rb net.Conn = ub
+	if readSide != nil {
+		rb = readSide(ub)
+	}
+	w = NewConn(ua, "pair-a", "pair-b", Options{})
+	r = NewConn(rb, "pair-b", "pair-a", Options{})
+	t.Cleanup(func() {
+		_ = w.Close()
+		_ = r.Close()
+	})
+	mustHandshake(t, w, r, &transport.Config{SocketType: "PUSH"},
+		&transport.Config{SocketType: "PULL", MaxMsgSize: 1 << 20})
+	return w, r, ub
+}
+
 // TestStreamQueued: the reader learns how many bytes the kernel holds
 // for it, and nothing from a stream that is not a socket.
 func TestStreamQueued(t *testing.T) {
@@ -52,16 +74,7 @@ func TestStreamQueued(t *testing.T) {
 func TestArrivedBodyIsOneAllocation(t *testing.T) {
 	for _, size := range []int{48 << 10, 128 << 10, 256 << 10} {
 		t.Run(byteCount(size), func(t *testing.T) {
-			ua, ub := unixPair(t)
-			require.NoError(t, ua.SetWriteBuffer(1<<20))
-			w := NewConn(ua, "pair-a", "pair-b", Options{})
-			r := NewConn(ub, "pair-b", "pair-a", Options{})
-			t.Cleanup(func() {
-				_ = w.Close()
-				_ = r.Close()
-			})
-			mustHandshake(t, w, r, &transport.Config{SocketType: "PUSH"},
-				&transport.Config{SocketType: "PULL", MaxMsgSize: 1 << 20})
+			w, r, ub := unixPushPull(t, nil)
 			body := make([]byte, size)
 			for i := range body {
 				body[i] = byte(i * 13)
@@ -92,16 +105,7 @@ func TestArrivedBodyIsOneAllocation(t *testing.T) {
 // of its own.
 func TestLargeBodyBringsTheNextHeader(t *testing.T) {
 	const size, n = 64 << 10, 3
-	ua, ub := unixPair(t)
-	require.NoError(t, ua.SetWriteBuffer(1<<20))
-	w := NewConn(ua, "pair-a", "pair-b", Options{})
-	r := NewConn(ub, "pair-b", "pair-a", Options{})
-	t.Cleanup(func() {
-		_ = w.Close()
-		_ = r.Close()
-	})
-	mustHandshake(t, w, r, &transport.Config{SocketType: "PUSH"},
-		&transport.Config{SocketType: "PULL", MaxMsgSize: 1 << 20})
+	w, r, ub := unixPushPull(t, nil)
 	for i := range n {
 		require.NoError(t, w.WriteMsg(transport.NewMsg(patterned(size, i))))
 	}

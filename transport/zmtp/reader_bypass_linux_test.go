@@ -56,17 +56,11 @@ func overlaps(p, b []byte) bool {
 // body into its 64 KiB buffer and copy it out.
 func TestLargeBodiesBypassTheReadBuffer(t *testing.T) {
 	const size, n = 64 << 10, 4
-	ua, ub := unixPair(t)
-	require.NoError(t, ua.SetWriteBuffer(1<<20))
-	spy := &bufferSpy{Conn: ub}
-	w := NewConn(ua, "w", "r", Options{})
-	r := NewConn(spy, "r", "w", Options{})
-	t.Cleanup(func() {
-		_ = w.Close()
-		_ = r.Close()
+	var spy *bufferSpy
+	w, r, ub := unixPushPull(t, func(c net.Conn) net.Conn {
+		spy = &bufferSpy{Conn: c}
+		return spy
 	})
-	mustHandshake(t, w, r, &transport.Config{SocketType: "PUSH"},
-		&transport.Config{SocketType: "PULL", MaxMsgSize: 1 << 20})
 	spy.c = r
 	msgs := make([]transport.Msg, n)
 	for i := range msgs {
