@@ -139,7 +139,7 @@ func newReceiver(s *Socket, store ackStore, stream bool, start Start, commit tim
 // connState is the journal profile's state of one connection's reader.
 type connState struct {
 	hello   jwire.Hello // the peer's
-	data    jwire.Data  // the JDATA (or JSTREAM) for the next message
+	data    jwire.Data  // a queue's JDATA for the next message
 	hasData bool
 	started bool     // a stream: JSTART arrived
 	snd     *rsender // the sender, once looked up
@@ -169,20 +169,16 @@ type streamAhead struct {
 	data jwire.Data
 }
 
-// receive decides what to do with a journaled message m that arrived on p
-// after its JDATA: a duplicate is dropped (one already acknowledged is
-// acknowledged again, so its sender stops sending it); any other gets a
-// tag for the pattern.
+// receive decides what to do with a queue's journaled message m that
+// arrived on p after its JDATA: a duplicate is dropped (one already
+// acknowledged is acknowledged again, so its sender stops sending it); any
+// other gets a tag for the pattern. (A stream's messages go through
+// receiveStream.)
 func (r *receiver) receive(p *pipe, cs *connState, m Msg) (patterns.Tag, bool, error) {
 	d := cs.data
 	cs.hasData = false
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.stream {
-		if _, err := r.streamRoomLocked(cs); err != nil {
-			return 0, false, err
-		}
-	}
 	if r.closed {
 		return 0, false, ErrClosed
 	}
@@ -193,10 +189,6 @@ func (r *receiver) receive(p *pipe, cs *connState, m Msg) (patterns.Tag, bool, e
 			return 0, false, err
 		}
 		cs.snd = snd // senders are never forgotten
-	}
-	if r.stream {
-		tag, ok := r.streamInLocked(p, cs, snd, d)
-		return tag, ok, nil
 	}
 	snd.pipe = p
 	snd.known = true
@@ -242,12 +234,6 @@ func (r *receiver) streamInLocked(p *pipe, cs *connState, snd *rsender, d jwire.
 func (r *receiver) streamRoom(cs *connState) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.streamRoomLocked(cs)
-}
-
-// streamRoomLocked is streamRoom with r.mu held (and released while it
-// waits).
-func (r *receiver) streamRoomLocked(cs *connState) (int, error) {
 	for cs.live >= r.window && !r.closed {
 		if cs.room == nil {
 			cs.room = make(chan struct{}, 1)

@@ -286,8 +286,8 @@ func (s *Socket) journalConn(p *pipe, conn transport.Conn) *connState {
 func (s *Socket) journalCommand(p *pipe, cs *connState, name string, data []byte) error {
 	switch name {
 	case jwire.CmdData:
-		if s.jr == nil || !cs.hello.HasJournal() {
-			return fmt.Errorf("%w: JDATA from a peer without a journal, or to a socket that does not receive", transport.ErrProtocol)
+		if s.jr == nil || s.jr.stream || !cs.hello.HasJournal() {
+			return fmt.Errorf("%w: JDATA from a peer without a journal, or to a socket that takes no queue", transport.ErrProtocol)
 		}
 		if cs.hasData {
 			return fmt.Errorf("%w: JDATA without its message", transport.ErrProtocol)
