@@ -102,7 +102,9 @@ func Example() {
 	}
 	defer c.Close()
 	fmt.Println(roundTrip(c, "hello"))
-	s := p.Stats()
+	// The proxy counts the echo once its write to the client returned,
+	// which may be just after the client read it.
+	s, _ := p.WaitStats(context.Background(), func(s faultproxy.Stats) bool { return s.ToClient.Forwarded == 5 })
 	fmt.Println(s.Accepted, s.ToTarget.Forwarded, s.ToClient.Forwarded)
 	// Output:
 	// hello
