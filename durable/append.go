@@ -223,6 +223,7 @@ func (l *Log) enqueue(ctx context.Context, flags uint32, payload []byte, frames 
 		stamp(off, ts)
 	}
 	buf := l.pending.tail(seg, create)
+	reserve(buf, size)
 	h := record.Header{Offset: off, Lag: record.LagFor(off, l.durable.Load()), Time: ts, Flags: flags}
 	*buf = record.Append(*buf, h, payload, frames)
 	seg.idx.add(indexEntry{off: off, pos: seg.size, ts: ts}, l.opts.indexInterval)

@@ -38,6 +38,25 @@ func (b *batch) tail(seg *segment, create bool) *[]byte {
 	return &c.buf
 }
 
+// reserve makes room for size more bytes in *buf, the buffer tail
+// returned. It grows the buffer by doubling, but never past maxKeptBuffer
+// when what it must hold fits: a buffer that outgrew maxKeptBuffer would be
+// dropped at reset and grown again, copy by copy, in every large batch.
+func reserve(buf *[]byte, size int) {
+	n := len(*buf)
+	if cap(*buf)-n >= size {
+		return
+	}
+	want := max(2*cap(*buf), 64<<10)
+	if n+size <= maxKeptBuffer {
+		want = min(want, maxKeptBuffer)
+	}
+	want = max(want, n+size)
+	grown := make([]byte, n, want)
+	copy(grown, *buf)
+	*buf = grown
+}
+
 func (b *batch) reset() {
 	for i := range b.chunks {
 		b.chunks[i].seg = nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // indexEntry maps a record offset to its byte position in the segment and its
@@ -22,13 +23,20 @@ type indexEntry struct {
 type index struct {
 	mu      sync.RWMutex
 	entries []indexEntry
+	// last is the position of the last entry plus one (0: no entry), so
+	// that add skips the lock for the records between entries.
+	last atomic.Int64
 }
 
 // add appends e if it is at least interval bytes after the last entry.
 func (x *index) add(e indexEntry, interval int64) {
+	if l := x.last.Load(); l > 0 && e.pos-(l-1) < interval {
+		return
+	}
 	x.mu.Lock()
 	if n := len(x.entries); n == 0 || e.pos-x.entries[n-1].pos >= interval {
 		x.entries = append(x.entries, e)
+		x.last.Store(e.pos + 1)
 	}
 	x.mu.Unlock()
 }
@@ -65,6 +73,11 @@ func (x *index) snapshot() []indexEntry {
 func (x *index) replace(es []indexEntry) {
 	x.mu.Lock()
 	x.entries = es
+	if n := len(es); n > 0 {
+		x.last.Store(es[n-1].pos + 1)
+	} else {
+		x.last.Store(0)
+	}
 	x.mu.Unlock()
 }
 

@@ -313,6 +313,7 @@ func TestStatsCounters(t *testing.T) {
 	assert.Equal(t, written, st.WrittenBytes)
 	assert.GreaterOrEqual(t, st.Syncs, uint64(1))
 	assert.Positive(t, st.SyncTime)
+	assert.Positive(t, st.WriteTime)
 	assert.Equal(t, uint64(len(st.Segments)-1)+st.DeletedSegments, st.Rolls)
 	assert.Positive(t, st.DeletedSegments)
 	assert.Zero(t, st.PendingBytes)

@@ -47,16 +47,17 @@ type Log struct {
 	failure      atomic.Pointer[FailedError]
 	closed       atomic.Bool
 
-	visible   atomic.Uint64 // readers see offsets below this
-	written   atomic.Uint64 // offsets below this are written to files
-	durable   atomic.Uint64 // offsets below this are fsynced
-	freeBytes atomic.Uint64
-	syncs     atomic.Uint64 // fdatasyncs of appended data, for Stats
-	syncNanos atomic.Int64  // time spent in them
-	wrote     atomic.Uint64 // bytes written to segment files since Open
-	rolls     atomic.Uint64 // segments created since Open
-	deleted   atomic.Uint64 // segments deleted by retention since Open
-	ticks     atomic.Uint64 // Interval timer expiries (observed by tests)
+	visible    atomic.Uint64 // readers see offsets below this
+	written    atomic.Uint64 // offsets below this are written to files
+	durable    atomic.Uint64 // offsets below this are fsynced
+	freeBytes  atomic.Uint64
+	syncs      atomic.Uint64 // fdatasyncs of appended data, for Stats
+	syncNanos  atomic.Int64  // time spent in them
+	writeNanos atomic.Int64  // time spent writing batches to segment files
+	wrote      atomic.Uint64 // bytes written to segment files since Open
+	rolls      atomic.Uint64 // segments created since Open
+	deleted    atomic.Uint64 // segments deleted by retention since Open
+	ticks      atomic.Uint64 // Interval timer expiries (observed by tests)
 
 	notifyMu    sync.Mutex
 	notifyCh    chan struct{}

@@ -41,6 +41,11 @@ type Stats struct {
 	// WrittenBytes counts bytes written to segment files: records with
 	// their headers and padding.
 	WrittenBytes uint64
+	// WriteTime is the time the writer spent in write(2) for them: copying
+	// records into the page cache, which on some machines (a virtual
+	// machine touching memory for the first time) costs more than
+	// encoding them.
+	WriteTime time.Duration
 	// Syncs counts the fdatasyncs of appended data (group commit shares one
 	// among all the appends of a batch), and SyncTime the time spent in
 	// them.
@@ -88,7 +93,7 @@ func (l *Log) Stats() Stats {
 		End: l.visible.Load(), DurableEnd: l.durable.Load(),
 		Sync: l.opts.sync, ReadOnly: l.ro, Syncs: l.syncs.Load(),
 		Epoch: l.metaNow().epoch(), Failed: l.Err(),
-		WrittenBytes: l.wrote.Load(), SyncTime: time.Duration(l.syncNanos.Load()),
+		WrittenBytes: l.wrote.Load(), WriteTime: time.Duration(l.writeNanos.Load()), SyncTime: time.Duration(l.syncNanos.Load()),
 		Rolls: l.rolls.Load(), DeletedSegments: l.deleted.Load(),
 	}
 	l.mu.Lock()

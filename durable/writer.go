@@ -87,7 +87,10 @@ func (l *Log) writeBatch(b *batch, sync bool) {
 				return
 			}
 		}
-		if _, err := c.seg.f.WriteAt(c.buf, c.seg.written); err != nil {
+		start := time.Now()
+		_, err := c.seg.f.WriteAt(c.buf, c.seg.written)
+		l.writeNanos.Add(int64(time.Since(start)))
+		if err != nil {
 			l.fail("write", err)
 			return
 		}

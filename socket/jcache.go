@@ -21,6 +21,7 @@ type tailCache struct {
 
 type cacheSlot struct {
 	off    uint64
+	size   int      // framesSize(frames), so evicting does not read the old frames
 	frames [][]byte // the record's frames, header first; nil: empty
 }
 
@@ -48,17 +49,15 @@ func (c *tailCache) put(off uint64, frames [][]byte) {
 		return
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	s := &c.slots[off%uint64(len(c.slots))]
-	if s.frames != nil {
-		c.bytes -= framesSize(s.frames)
-		*s = cacheSlot{}
-	}
+	c.bytes -= s.size
 	if c.bytes+size > cacheMaxBytes {
-		return
+		*s = cacheSlot{}
+	} else {
+		*s = cacheSlot{off: off, size: size, frames: frames}
+		c.bytes += size
 	}
-	*s = cacheSlot{off: off, frames: frames}
-	c.bytes += size
+	c.mu.Unlock()
 }
 
 // get returns the record frames of off, if kept. The frames are shared:

@@ -2,6 +2,7 @@ package socket_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -95,22 +96,33 @@ func BenchmarkQueueEndToEnd(b *testing.B) {
 	})
 }
 
-// BenchmarkStreamLive: 64-byte messages published from one goroutine to
-// one SUB over tcp, journaled (Group sync, SendAsync) and plain (Send,
-// with the send HWM raised so that nothing is dropped), timed until the
-// subscriber has them all: the live fan-out's cost of the journal.
+// BenchmarkStreamLive: 64-byte and 1 KiB messages published from one
+// goroutine to one SUB over tcp, journaled (Group sync, SendAsync) and
+// plain (Send, with the send HWM raised so that nothing is dropped), timed
+// until the subscriber has them all: the live fan-out's cost of the
+// journal.
 func BenchmarkStreamLive(b *testing.B) {
-	payload := make([]byte, 64)
-	for _, journaled := range []bool{true, false} {
-		name := "plain"
-		if journaled {
-			name = "journaled"
+	for _, size := range []int{64, 1024} {
+		for _, journaled := range []bool{true, false} {
+			name := fmt.Sprintf("%dB/plain", size)
+			if journaled {
+				name = fmt.Sprintf("%dB/journaled", size)
+			}
+			benchStreamLive(b, name, size, journaled)
 		}
+	}
+}
+
+func benchStreamLive(b *testing.B, name string, size int, journaled bool) {
+	payload := make([]byte, size)
+	{
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
 			opts := []socket.Option{socket.WithSendHWM(b.N + 1)}
+			var log *durable.Log
 			if journaled {
-				log, err := durable.Open(filepath.Join(b.TempDir(), "j"))
+				var err error
+				log, err = durable.Open(filepath.Join(b.TempDir(), "j"))
 				require.NoError(b, err)
 				defer log.Close()
 				opts = []socket.Option{socket.WithJournal(log)}
@@ -167,6 +179,9 @@ func BenchmarkStreamLive(b *testing.B) {
 				}
 			}
 			require.NoError(b, <-done)
+			if journaled {
+				b.ReportMetric(float64(log.Stats().Syncs)/float64(b.N), "syncs/op")
+			}
 		})
 	}
 }

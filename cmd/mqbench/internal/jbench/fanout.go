@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/brookmq/brook/durable"
 	"github.com/brookmq/brook/socket"
 )
 
@@ -78,8 +79,10 @@ func (e *env) fanoutRun(ctx context.Context, size, k int, journaled bool) ([]Fig
 		opts = append(opts, socket.WithSendHWM(int(n)+1))
 		per.Note = "send HWM raised to the count: nothing dropped"
 	}
+	var log *durable.Log
 	if journaled {
-		log, err := e.openLog("fanout")
+		var err error
+		log, err = e.openLog("fanout")
 		if err != nil {
 			return out(), err
 		}
@@ -138,6 +141,10 @@ func (e *env) fanoutRun(ctx context.Context, size, k int, journaled bool) ([]Fig
 		}
 	}
 
+	var written time.Duration
+	if log != nil {
+		written = log.Stats().WriteTime
+	}
 	cpu := startCPU()
 	start := e.now()
 	for i := range n {
@@ -170,6 +177,9 @@ func (e *env) fanoutRun(ctx context.Context, size, k int, journaled bool) ([]Fig
 	d := time.Duration(last - start)
 	all.setRate(int64(received), d)
 	cpu.charge(&all)
+	if log != nil {
+		all.WritePerMsg = float64(log.Stats().WriteTime-written) / float64(time.Microsecond) / float64(received)
+	}
 	per.setRate(n, d)
 	per.MsgsPerSec = all.MsgsPerSec / float64(k)
 	per.Lost, all.Lost = lost, lost
