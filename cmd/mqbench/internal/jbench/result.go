@@ -50,10 +50,11 @@ type Figure struct {
 	// it does not depend on how much of the machine others take. 0 where
 	// not measured.
 	CPUPerMsg float64 `json:"cpu_us_per_msg,omitempty"`
-	// WritePerMsg is the time the journal's writer spent in write(2) per
-	// message, in µs (part of CPUPerMsg): the kernel copying records into
-	// the page cache, a cost of the machine rather than of brook. 0 where
-	// not measured.
+	// WritePerMsg is the wall time the journal's writer spent in write(2)
+	// per message, in µs: the kernel copying records into the page cache,
+	// a cost of the machine rather than of brook. It includes any time the
+	// writer waited for a CPU inside the call, so on a busy machine it can
+	// exceed CPUPerMsg. 0 where not measured.
 	WritePerMsg float64 `json:"write_us_per_msg,omitempty"`
 	Note        string  `json:"note,omitempty"`
 	// Lossless says the figure's messages must all arrive: its losses
@@ -156,7 +157,7 @@ func (r *Result) Text(w io.Writer) {
 				fmt.Fprintf(w, "  cpu %5.2f µs/msg", f.CPUPerMsg)
 			}
 			if f.WritePerMsg > 0 {
-				fmt.Fprintf(w, " (journal write(2) %.2f)", f.WritePerMsg)
+				fmt.Fprintf(w, " (journal in write(2): %.2f µs/msg wall)", f.WritePerMsg)
 			}
 			fmt.Fprintf(w, "  lost %d", f.Lost)
 			if f.Duplicates+f.OutOfOrder > 0 {
