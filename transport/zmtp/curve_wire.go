@@ -31,7 +31,8 @@ import (
 // buffer and read from there like any frame; a larger body is decrypted
 // from the read buffer into memory of its own, and one larger than the
 // read buffer is read, past what the buffer holds, straight into that
-// memory and decrypted in place (openBuffered, openGrowing).
+// memory and decrypted in place (openBuffered, openGrowing). That memory
+// is recycled as the reader's large bodies are (newBody, growBody).
 
 const (
 	msgName       = "\x07MESSAGE"
@@ -266,9 +267,10 @@ func (c *Conn) openBuffered(nonce uint64, size int) (inner byte, ok bool, err er
 		c.rpos += msgOverhead
 		return fl[0], true, nil
 	}
-	// Not by append: the key stream is XORed in on the way, so the
+	// Not by append: the key stream is XORed in on the way, so a new
 	// allocation is zeroed first (cheaper than the copy it replaces).
-	dst := make([]byte, len(body))
+	// A recycled one is not: the XOR overwrites it whole.
+	dst := c.newBody(len(body))
 	u.ks.xor(dst, body)
 	c.opened = dst
 	c.rpos += size
@@ -301,10 +303,10 @@ func (c *Conn) openGrowing(nonce uint64, n int) (inner byte, ok bool, err error)
 	_, _ = mac.Write(head)
 
 	got := len(head)
-	body := make([]byte, c.growTo(got, streamQueued(c.rw), n))
+	body := c.growBody(c.growTo(got, c.inq.count(c.rw), n), n)
 	for got < n {
 		if got == len(body) {
-			grown := make([]byte, c.growTo(got, streamQueued(c.rw), n))
+			grown := c.growBody(c.growTo(got, c.inq.count(c.rw), n), n)
 			copy(grown[len(head):], body[len(head):got])
 			body = grown
 		}
