@@ -7,6 +7,7 @@ import (
 	"net"
 
 	"github.com/brookmq/brook/transport"
+	"github.com/brookmq/brook/transport/internal/bufpool"
 )
 
 // After a CURVE handshake every frame, message part or command, travels
@@ -48,6 +49,10 @@ type sealer struct {
 	ks  keystream
 	out []byte // boxed frames awaiting a write
 	big []byte // ciphertext of a frame too large for out
+	vec [2][]byte
+	// bufs writes a large frame's header and ciphertext (a field, so
+	// that writing them allocates nothing).
+	bufs net.Buffers
 }
 
 // unsealer opens inbound MESSAGE commands; it belongs to the reader.
@@ -142,18 +147,31 @@ func (s *sealer) seal(w io.Writer, flags byte, body, rest []byte) error {
 	if small {
 		return nil
 	}
-	bufs := net.Buffers{b, ct}
-	_, err = bufs.WriteTo(w)
+	s.vec = [2][]byte{b, ct}
+	s.bufs = s.vec[:]
+	_, err = s.bufs.WriteTo(w)
+	s.vec, s.bufs = [2][]byte{}, nil
 	s.out = s.out[:0]
 	if cap(s.big) > maxKeptCipher {
+		// Written (or failed): nothing refers to it any more.
+		bufpool.Put(s.big)
 		s.big = nil
 	}
 	return err
 }
 
-// cipherBuffer returns n bytes for the ciphertext of a large frame.
+// cipherBuffer returns n bytes for the ciphertext of a large frame: the
+// sealer's own buffer, kept from frame to frame up to maxKeptCipher, or
+// for a larger frame one from the pools (package bufpool), given back
+// once written. sealPieces overwrites all n bytes.
 func (s *sealer) cipherBuffer(n int) []byte {
 	if cap(s.big) < n {
+		if n > maxKeptCipher {
+			if b, ok := bufpool.Get(n); ok {
+				s.big = b
+				return b
+			}
+		}
 		s.big = make([]byte, n)
 	}
 	return s.big[:n]
