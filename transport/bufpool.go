@@ -13,12 +13,16 @@ import "github.com/brookmq/brook/transport/internal/bufpool"
 // libzmq's zmq_msg_close: after Release neither its frames nor anything
 // sharing their memory (sub-slices, other messages built from them) may
 // be read or written, as the bytes will be overwritten by a later
-// message. Do not release
+// message. A message read from a stream transport (tcp, ipc and those
+// built on them) is the receiver's alone until it is sent on. Do not
+// release
 //
 //   - a message, or frames of one, that was sent: Send hands the frames
 //     over to the socket, which may still be writing them;
-//   - a message a PUB or XPUB socket gave several inproc subscribers:
-//     they all receive the same frames;
+//   - a message that came over inproc, unless its sender gave its frames
+//     up for good: inproc passes the sender's own frames along, a PUB or
+//     XPUB gives the same frames to all its subscribers, and a journaled
+//     socket keeps the frames it sent to deliver them again;
 //   - frames whose memory the application keeps using otherwise (a
 //     buffer reused for every Send, say).
 //
