@@ -13,7 +13,7 @@
 // lat times COUNT REQ/REP round trips at the REQ side; conns connects
 // COUNT DEALERs to one echoing ROUTER and times one message per DEALER
 // there and back, cold then warm, reporting the ROUTER's memory per
-// connection. zmqperf takes the same arguments. brook and zmqperf also
+// connection. zmqperf takes the same arguments. All three implementations
 // report thr's CPU time per message on each side (cpu_us, cpu_us_sender:
 // the whole process's user and system time over COUNT), steadier than
 // throughput on a shared machine.
