@@ -29,29 +29,37 @@ var readSizes = []struct {
 func BenchmarkReadMsg(b *testing.B) {
 	for _, rs := range readSizes {
 		b.Run(rs.name, func(b *testing.B) {
-			w, r := tcpConns(b, Options{})
-			mustHandshake(b, w, r, &transport.Config{SocketType: "PUSH"},
-				&transport.Config{SocketType: "PULL", MaxMsgSize: 64 << 20})
-			msg := transport.NewMsg(make([]byte, rs.size))
-			b.SetBytes(int64(rs.size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			done := sendRepeated(w, msg, b.N)
-			for range b.N {
-				m, err := r.ReadMsg()
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(m.Frames[0]) != rs.size {
-					b.Fatalf("got %d bytes", len(m.Frames[0]))
-				}
-			}
-			if err := <-done; err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			w, r := nullPair(b)
+			benchReads(b, w, r, rs.size, false)
 		})
 	}
+}
+
+// benchReads reads b.N single-frame messages of size bytes on r while a
+// writer goroutine sends them on w (one shared payload), releasing each
+// once read if release says so.
+func benchReads(b *testing.B, w, r *Conn, size int, release bool) {
+	msg := transport.NewMsg(make([]byte, size))
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	done := sendRepeated(w, msg, b.N)
+	for range b.N {
+		m, err := r.ReadMsg()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(m.Frames[0]) != size {
+			b.Fatalf("got %d bytes", len(m.Frames[0]))
+		}
+		if release {
+			m.Release()
+		}
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
 // BenchmarkReadMsgRelease is BenchmarkReadMsg for large messages, plain
@@ -77,27 +85,7 @@ func BenchmarkReadMsgRelease(b *testing.B) {
 					} else {
 						w, r = nullPair(b)
 					}
-					msg := transport.NewMsg(make([]byte, size))
-					b.SetBytes(int64(size))
-					b.ReportAllocs()
-					b.ResetTimer()
-					done := sendRepeated(w, msg, b.N)
-					for range b.N {
-						m, err := r.ReadMsg()
-						if err != nil {
-							b.Fatal(err)
-						}
-						if len(m.Frames[0]) != size {
-							b.Fatalf("got %d bytes", len(m.Frames[0]))
-						}
-						if release {
-							m.Release()
-						}
-					}
-					if err := <-done; err != nil {
-						b.Fatal(err)
-					}
-					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+					benchReads(b, w, r, size, release)
 				})
 			}
 		}

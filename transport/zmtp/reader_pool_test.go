@@ -231,6 +231,16 @@ func TestRecyclingPeerHangsUpMidBody(t *testing.T) {
 	}
 }
 
+// rawCurvePair is a raw CURVE client handshaken with a server Conn.
+func rawCurvePair(t *testing.T) (*rawCurveClient, *Conn) {
+	t.Helper()
+	server, client := newTestKeys(t), newTestKeys(t)
+	_, srvCfg := curveConfigs(t, server, client, nil)
+	rc, srv, res := rawCurveHandshake(t, CurveClient{ServerKey: server.public, SecretKey: client.secret}, srvCfg)
+	require.NoError(t, (<-res).err)
+	return rc, srv
+}
+
 // A CURVE MESSAGE that does not open, or that the peer cuts short, is
 // not delivered, recycling or not: nothing of it is decrypted into a
 // body that could be.
@@ -239,10 +249,7 @@ func TestRecyclingCurveBrokenMessages(t *testing.T) {
 		t.Run(byteCount(size), func(t *testing.T) {
 			recycling(t)
 			poison(size)
-			server, client := newTestKeys(t), newTestKeys(t)
-			_, srvCfg := curveConfigs(t, server, client, nil)
-			rc, srv, res := rawCurveHandshake(t, CurveClient{ServerKey: server.public, SecretKey: client.secret}, srvCfg)
-			require.NoError(t, (<-res).err)
+			rc, srv := rawCurvePair(t)
 			whole := patterned(size, 1)
 			good := boxed(t, rc.tx, rawFrame(0, whole))
 			forged := boxed(t, rc.tx, rawFrame(0, patterned(size, 2)))
@@ -259,10 +266,7 @@ func TestRecyclingCurveBrokenMessages(t *testing.T) {
 		t.Run(byteCount(size)+"/cut", func(t *testing.T) {
 			recycling(t)
 			poison(size)
-			server, client := newTestKeys(t), newTestKeys(t)
-			_, srvCfg := curveConfigs(t, server, client, nil)
-			rc, srv, res := rawCurveHandshake(t, CurveClient{ServerKey: server.public, SecretKey: client.secret}, srvCfg)
-			require.NoError(t, (<-res).err)
+			rc, srv := rawCurvePair(t)
 			cut := boxed(t, rc.tx, rawFrame(0, patterned(size, 2)))
 			go func() {
 				rc.send(cut[:len(cut)-size/3])
