@@ -4,12 +4,14 @@
 // zstd+tcp, quic) speak ZMTP underneath through package transport/zmtp;
 // inproc hands Msg values from goroutine to goroutine without encoding.
 //
-// The package imports nothing else of brook.
+// The package imports nothing else of brook (but its own internal
+// buffer pool).
 package transport
 
 // Msg is one multipart message: its frames in order. A Msg is delivered
 // whole or not at all. Whoever sends a Msg hands over ownership of its
-// frames; whoever receives one owns them.
+// frames; whoever receives one owns them, and may give their memory back
+// for reuse with Release once done with them.
 type Msg struct {
 	// Frames are the message parts; a message has at least one frame,
 	// and frames may be empty.

@@ -107,7 +107,7 @@ func (s side) bareThrLocal(r *bufio.Reader) error {
 	}
 	el := time.Since(start).Seconds()
 	n := float64(s.count - 1)
-	fmt.Printf("RESULT msgs/s=%.0f MB/s=%.1f peakRSS_KiB=%d\n", n/el, n*float64(s.size)/el/1e6, peakRSSKiB())
+	fmt.Printf("RESULT msgs/s=%.0f MB/s=%.1f peakRSS_KiB=%d cpu_us=%.2f\n", n/el, n*float64(s.size)/el/1e6, peakRSSKiB(), cpuSeconds()/float64(s.count)*1e6)
 	return nil
 }
 
@@ -123,7 +123,7 @@ func (s side) bareThrRemote(w *bufio.Writer, r *bufio.Reader) error {
 	}
 	// Wait for the receiver to hang up, as a lingering socket does.
 	_, _ = r.ReadByte()
-	fmt.Printf("RESULT sent=%d\n", s.count)
+	fmt.Printf("RESULT sent=%d cpu_us_sender=%.2f\n", s.count, cpuSeconds()/float64(s.count)*1e6)
 	return nil
 }
 

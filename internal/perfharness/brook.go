@@ -53,6 +53,14 @@ func (s side) socket(t socket.Type, extra ...socket.Option) (*socket.Socket, err
 	return s.newSocket(t, opts...)
 }
 
+// done is the receiver done with m: m is released unless -keep says to
+// leave it to the garbage collector.
+func (s side) done(m socket.Msg) {
+	if !s.keep {
+		m.Release()
+	}
+}
+
 func (s side) brookThrLocal() error {
 	ctx := context.Background()
 	pull, err := s.socket(socket.Pull)
@@ -73,6 +81,7 @@ func (s side) brookThrLocal() error {
 		if len(m.Frames) != 1 || len(m.Frames[0]) != s.size {
 			return fmt.Errorf("message %d has the wrong shape", i)
 		}
+		s.done(m)
 		if i == 0 {
 			start = time.Now()
 		}
@@ -148,10 +157,12 @@ func (s side) brookLatRemote() error {
 		if err := req.Send(ctx, socket.Msg{Frames: frames}); err != nil {
 			return err
 		}
-		if _, err := req.Recv(ctx); err != nil {
+		m, err := req.Recv(ctx)
+		if err != nil {
 			return err
 		}
 		rtt[i] = time.Since(t0)
+		s.done(m)
 	}
 	printLatency(rtt)
 	return nil

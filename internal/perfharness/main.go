@@ -5,7 +5,7 @@
 //
 // One side of one measurement:
 //
-//	perfharness [-impl brook|bare] [-hwm N] [-curve] thr|lat|conns local|remote ENDPOINT SIZE COUNT
+//	perfharness [-impl brook|bare] [-hwm N] [-curve] [-keep] thr|lat|conns local|remote ENDPOINT SIZE COUNT
 //
 // The local side binds and prints LISTENING once peers may connect; both
 // sides end with one line "RESULT key=value ...". thr streams COUNT
@@ -13,7 +13,7 @@
 // lat times COUNT REQ/REP round trips at the REQ side; conns connects
 // COUNT DEALERs to one echoing ROUTER and times one message per DEALER
 // there and back, cold then warm, reporting the ROUTER's memory per
-// connection. zmqperf takes the same arguments. brook and zmqperf also
+// connection. zmqperf takes the same arguments. All three implementations
 // report thr's CPU time per message on each side (cpu_us, cpu_us_sender:
 // the whole process's user and system time over COUNT), steadier than
 // throughput on a shared machine.
@@ -23,6 +23,11 @@
 // speaks CURVE (RFC 26): the local side's sockets are servers, the
 // remote side's clients, with fixed benchmark-only key pairs both
 // programs share (curve.go), so brook and libzmq sides also mix.
+//
+// brook's receivers in thr and lat give each message back with Release
+// once it is counted, so that its large buffers are reused, as libzmq's
+// perf programs close theirs; -keep leaves them to the garbage
+// collector instead, to compare.
 //
 // The driver:
 //
@@ -58,10 +63,11 @@ func runSide(argv []string) int {
 	hwm := fs.Int("hwm", 0, "brook: send and receive high-water mark (0: the default)")
 	fresh := fs.Bool("fresh", false, "bare: receive each message into a fresh allocation")
 	curveOn := fs.Bool("curve", false, "brook: CURVE on every socket (local side servers, remote side clients)")
+	keep := fs.Bool("keep", false, "brook: keep received messages rather than Release them (thr and lat)")
 	_ = fs.Parse(argv)
 	args := fs.Args()
 	if len(args) != 5 {
-		fmt.Fprintln(os.Stderr, "usage: perfharness [-impl brook|bare] [-hwm N] [-curve] thr|lat|conns local|remote ENDPOINT SIZE COUNT")
+		fmt.Fprintln(os.Stderr, "usage: perfharness [-impl brook|bare] [-hwm N] [-curve] [-keep] thr|lat|conns local|remote ENDPOINT SIZE COUNT")
 		return 2
 	}
 	size, err1 := strconv.Atoi(args[3])
@@ -70,7 +76,7 @@ func runSide(argv []string) int {
 		fmt.Fprintln(os.Stderr, "perfharness: SIZE and COUNT must be numbers (COUNT >= 2)")
 		return 2
 	}
-	s := side{mode: args[0], local: args[1] == "local", endpoint: args[2], size: size, count: count, hwm: *hwm, fresh: *fresh, curve: *curveOn}
+	s := side{mode: args[0], local: args[1] == "local", endpoint: args[2], size: size, count: count, hwm: *hwm, fresh: *fresh, curve: *curveOn, keep: *keep}
 	if f := os.Getenv("PERFHARNESS_CPUPROFILE"); f != "" {
 		stop, err := startProfile(f + "." + args[1])
 		if err != nil {
@@ -151,6 +157,7 @@ type side struct {
 	hwm      int
 	fresh    bool // bare: allocate per received message
 	curve    bool // brook: CURVE on every socket
+	keep     bool // brook: never Release a received message
 }
 
 // listening tells the driver the local side is ready for its peer.

@@ -31,35 +31,7 @@ func BenchmarkConn(b *testing.B) {
 // benchOneWay streams b.N single-frame messages of size bytes from w to
 // r: a writer goroutine WriteMsg's them and flushes once at the end, the
 // benchmark goroutine ReadMsg's them.
-func benchOneWay(b *testing.B, w, r *Conn, size int) {
-	msg := transport.NewMsg(make([]byte, size))
-	b.SetBytes(int64(size))
-	b.ReportAllocs()
-	b.ResetTimer()
-	done := make(chan error, 1)
-	go func() {
-		for range b.N {
-			if err := w.WriteMsg(msg); err != nil {
-				done <- err
-				return
-			}
-		}
-		done <- w.Flush()
-	}()
-	for range b.N {
-		m, err := r.ReadMsg()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(m.Frames[0]) != size {
-			b.Fatalf("got %d bytes", len(m.Frames[0]))
-		}
-	}
-	if err := <-done; err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-}
+func benchOneWay(b *testing.B, w, r *Conn, size int) { benchReads(b, w, r, size, false) }
 
 // BenchmarkBareTCP is the practical limit BenchmarkConn is compared with:
 // length-prefixed frames through bufio over the same kind of loopback TCP

@@ -7,6 +7,7 @@ import (
 	"net"
 
 	"github.com/brookmq/brook/transport"
+	"github.com/brookmq/brook/transport/internal/bufpool"
 )
 
 // After a CURVE handshake every frame, message part or command, travels
@@ -31,7 +32,8 @@ import (
 // buffer and read from there like any frame; a larger body is decrypted
 // from the read buffer into memory of its own, and one larger than the
 // read buffer is read, past what the buffer holds, straight into that
-// memory and decrypted in place (openBuffered, openGrowing).
+// memory and decrypted in place (openBuffered, openGrowing). That memory
+// is recycled as the reader's large bodies are (newBody, growBody).
 
 const (
 	msgName       = "\x07MESSAGE"
@@ -47,6 +49,10 @@ type sealer struct {
 	ks  keystream
 	out []byte // boxed frames awaiting a write
 	big []byte // ciphertext of a frame too large for out
+	vec [2][]byte
+	// bufs writes a large frame's header and ciphertext (a field, so
+	// that writing them allocates nothing).
+	bufs net.Buffers
 }
 
 // unsealer opens inbound MESSAGE commands; it belongs to the reader.
@@ -141,18 +147,31 @@ func (s *sealer) seal(w io.Writer, flags byte, body, rest []byte) error {
 	if small {
 		return nil
 	}
-	bufs := net.Buffers{b, ct}
-	_, err = bufs.WriteTo(w)
+	s.vec = [2][]byte{b, ct}
+	s.bufs = s.vec[:]
+	_, err = s.bufs.WriteTo(w)
+	s.vec, s.bufs = [2][]byte{}, nil
 	s.out = s.out[:0]
 	if cap(s.big) > maxKeptCipher {
+		// Written (or failed): nothing refers to it any more.
+		bufpool.Put(s.big)
 		s.big = nil
 	}
 	return err
 }
 
-// cipherBuffer returns n bytes for the ciphertext of a large frame.
+// cipherBuffer returns n bytes for the ciphertext of a large frame: the
+// sealer's own buffer, kept from frame to frame up to maxKeptCipher, or
+// for a larger frame one from the pools (package bufpool), given back
+// once written. sealPieces overwrites all n bytes.
 func (s *sealer) cipherBuffer(n int) []byte {
 	if cap(s.big) < n {
+		if n > maxKeptCipher {
+			if b, ok := bufpool.Get(n); ok {
+				s.big = b
+				return b
+			}
+		}
 		s.big = make([]byte, n)
 	}
 	return s.big[:n]
@@ -266,9 +285,10 @@ func (c *Conn) openBuffered(nonce uint64, size int) (inner byte, ok bool, err er
 		c.rpos += msgOverhead
 		return fl[0], true, nil
 	}
-	// Not by append: the key stream is XORed in on the way, so the
+	// Not by append: the key stream is XORed in on the way, so a new
 	// allocation is zeroed first (cheaper than the copy it replaces).
-	dst := make([]byte, len(body))
+	// A recycled one is not: the XOR overwrites it whole.
+	dst := c.newBody(len(body))
 	u.ks.xor(dst, body)
 	c.opened = dst
 	c.rpos += size
@@ -301,10 +321,10 @@ func (c *Conn) openGrowing(nonce uint64, n int) (inner byte, ok bool, err error)
 	_, _ = mac.Write(head)
 
 	got := len(head)
-	body := make([]byte, c.growTo(got, streamQueued(c.rw), n))
+	body := c.growBody(c.growTo(got, c.inq.count(c.rw), n), n)
 	for got < n {
 		if got == len(body) {
-			grown := make([]byte, c.growTo(got, streamQueued(c.rw), n))
+			grown := c.growBody(c.growTo(got, c.inq.count(c.rw), n), n)
 			copy(grown[len(head):], body[len(head):got])
 			body = grown
 		}

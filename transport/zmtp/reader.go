@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/brookmq/brook/transport"
+	"github.com/brookmq/brook/transport/internal/bufpool"
 )
 
 // Allocation policy of the reader.
@@ -31,6 +32,14 @@ import (
 // grows with what arrives (readLarge, readGrowing). So a peer announcing
 // a huge frame reserves nothing until it sends, then about twice what it
 // sent.
+//
+// Once the application has released a message (transport.Msg.Release),
+// bodies above maxSlabBody that get memory of their own (copied out of
+// the read buffer, read straight into it, the last step of a growing
+// one, decrypted into it) take it from package bufpool, whose buffers
+// the application gives back: newBody, copyBody, growBody. Such a buffer
+// is written whole before its message is delivered, and one that fails
+// half read is dropped, never delivered; its capacity is its size class.
 const (
 	byteSlabSize  = 32 << 10 // small frame bodies are carved out of slabs this big
 	maxSlabBody   = 2 << 10  // bodies up to this size come from the slab
@@ -207,8 +216,7 @@ func (c *Conn) readBody(size int) ([]byte, error) {
 		if err := c.fill(size); err != nil {
 			return nil, err
 		}
-		// Allocated by append, so it is not zeroed before the copy.
-		body := append([]byte(nil), c.rbuf[c.rpos:c.rpos+size]...)[:size:size]
+		body := c.copyBody(c.rbuf[c.rpos : c.rpos+size])
 		c.rpos += size
 		return body, nil
 	default:
@@ -230,7 +238,7 @@ func (c *Conn) readLarge(size int) ([]byte, error) {
 		queued = c.inq.count(c.rw)
 	}
 	if have+queued >= size {
-		body := make([]byte, size)
+		body := c.newBody(size)
 		if err := c.readFull(body); err != nil {
 			return nil, err
 		}
@@ -243,8 +251,7 @@ func (c *Conn) readLarge(size int) ([]byte, error) {
 		if err := c.fill(size); err != nil {
 			return nil, err
 		}
-		// Allocated by append, so it is not zeroed before the copy.
-		body := append([]byte(nil), c.rbuf[c.rpos:c.rpos+size]...)[:size:size]
+		body := c.copyBody(c.rbuf[c.rpos : c.rpos+size])
 		c.rpos += size
 		return body, nil
 	}
@@ -264,7 +271,7 @@ func (c *Conn) readGrowing(size int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	body := make([]byte, n)
+	body := c.growBody(n, size)
 	got := 0
 	for {
 		if err := c.readFull(body[got:]); err != nil {
@@ -274,7 +281,7 @@ func (c *Conn) readGrowing(size int) ([]byte, error) {
 		if got == size {
 			return body, nil
 		}
-		grown := make([]byte, c.growTo(got, c.inq.count(c.rw), size))
+		grown := c.growBody(c.growTo(got, c.inq.count(c.rw), size), size)
 		copy(grown, body)
 		body = grown
 	}
@@ -304,6 +311,43 @@ func (c *Conn) firstGrowth(size int) (int, error) {
 func (c *Conn) growTo(got, queued, size int) int {
 	received := got + c.rend - c.rpos
 	return min(size, max(growStart, 2*received, received+queued))
+}
+
+// newBody returns memory for a body of n bytes that the caller fills
+// whole before delivering it: recycled (package bufpool) once the
+// application releases messages and the body is large enough, newly
+// allocated otherwise. A connection with a codec never recycles: the
+// codec's output, not the body read, is what the application gets.
+func (c *Conn) newBody(n int) []byte {
+	if n > maxSlabBody && c.codec == nil && bufpool.Active() {
+		if b, ok := bufpool.Get(n); ok {
+			return b
+		}
+	}
+	return make([]byte, n)
+}
+
+// copyBody returns a copy of src in memory of its own, recycled as
+// newBody's.
+func (c *Conn) copyBody(src []byte) []byte {
+	if len(src) > maxSlabBody && c.codec == nil && bufpool.Active() {
+		if b, ok := bufpool.Get(len(src)); ok {
+			copy(b, src)
+			return b
+		}
+	}
+	// Allocated by append, so it is not zeroed before the copy.
+	return append([]byte(nil), src...)[:len(src):len(src)]
+}
+
+// growBody returns memory for n bytes of a growing body of the given
+// size: newBody's once it is the whole body, a plain allocation for the
+// steps before (they are copied out, then dropped).
+func (c *Conn) growBody(n, size int) []byte {
+	if n == size {
+		return c.newBody(n)
+	}
+	return make([]byte, n)
 }
 
 // carve returns n bytes of the byte slab, capped so appends never reach a

@@ -131,6 +131,12 @@ func (b *brookSocket) Recv(ctx context.Context) ([][]byte, error) {
 	return m.Frames, err
 }
 
+// Release implements Releaser: the message's large frames are reused for
+// messages received later.
+func (b *brookSocket) Release(frames [][]byte) { socket.Msg{Frames: frames}.Release() }
+
+var _ Releaser = (*brookSocket)(nil)
+
 // Close closes the socket, then the QUIC transport it owns.
 func (b *brookSocket) Close() error {
 	err := b.s.Close()

@@ -101,6 +101,14 @@ type TimedReceiver interface {
 	RecvWithin(ctx context.Context, d time.Duration) (frames [][]byte, ok bool, err error)
 }
 
+// Releaser is implemented by sockets whose received frames can be given
+// back to the library for reuse (brook's Msg.Release): the workloads call
+// Release once done with a message they received and did not send on.
+// After it the frames must not be used.
+type Releaser interface {
+	Release(frames [][]byte)
+}
+
 // Dropper is implemented by sockets that count the messages they dropped
 // (a PUB at its high-water mark).
 type Dropper interface {

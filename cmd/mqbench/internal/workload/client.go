@@ -161,6 +161,7 @@ func (r *runner) lockstep(w *watchdog, stream int, out, in impl.Socket, ph phase
 			now := time.Now()
 			w.touch(now)
 			done, err := rp.take(frames, now)
+			release(in, frames)
 			if err != nil || done {
 				return done, err
 			}
@@ -211,6 +212,7 @@ func (r *runner) windowed(w *watchdog, stream int, out, in impl.Socket, ph phase
 			now := time.Now()
 			w.touch(now)
 			done, err := rp.take(frames, now)
+			release(in, frames)
 			if err != nil || done {
 				recvErr <- err
 				return

@@ -26,3 +26,12 @@ func recvLoop(ctx context.Context, s impl.Socket, idle time.Duration, onIdle fun
 		}
 	}
 }
+
+// release gives a received message's frames back to s's library for
+// reuse (impl.Releaser), once the workload is done with them and has not
+// sent them on.
+func release(s impl.Socket, frames [][]byte) {
+	if r, ok := s.(impl.Releaser); ok {
+		r.Release(frames)
+	}
+}

@@ -117,10 +117,16 @@ func (r *runner) sink(ctx context.Context, s *end, phs []phase, streams int, pro
 		}
 		return completed == len(phs), nil
 	}
+	// Subscribers may share one received buffer (brook's inproc fan-out
+	// does): only other patterns' messages are given back.
+	owned := r.cfg.Pattern != config.PubSub
 	err := recvLoop(ctx, s.data, r.cfg.IdleTimeout, r.fail, func(frames [][]byte, now time.Time) (bool, error) {
 		h, err := payload.Parse(frames[len(frames)-1])
 		if err != nil {
 			return true, fmt.Errorf("received a message that is not mqbench's: %w", err)
+		}
+		if owned {
+			release(s.data, frames)
 		}
 		return handle(h, now)
 	})
