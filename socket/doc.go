@@ -17,6 +17,13 @@
 // fair inbound queue (the receive high-water mark). The socket type's
 // pattern (package patterns) decides which pipe gets each message.
 //
+// A received message is the application's. An application that receives
+// large messages (tens of KiB) over tcp or ipc and is done with each one
+// before the next can give it back with Msg.Release, so that later bodies
+// are read into the same memory instead of fresh allocations (see its
+// documentation for what must not be released: above all, anything sent,
+// and messages that came over inproc).
+//
 // # Journaled sockets
 //
 // ZeroMQ keeps nothing: a crash loses what was queued, a receiver that
