@@ -128,6 +128,10 @@ type Config struct {
 	Role  Role
 	// QUIC names the certificate files of quic:// runs.
 	QUIC QUIC
+	// Curve turns CURVE (RFC 26) on for every socket of a tcp or ipc run:
+	// the binding side is the server, the connecting side its client,
+	// with benchmark-only keys both sides know (brook and libzmq).
+	Curve bool
 	// Impl is the implementation for thr and lat.
 	Impl string
 	// Impls and Rounds drive compare.

@@ -36,6 +36,7 @@ type raw struct {
 	rate                                                   float64
 	role, impl, impls, json, csv, hgrm, pacer, report      string
 	quic                                                   QUIC
+	curve                                                  bool
 }
 
 // Parse parses a full mqbench command line (without the program name):
@@ -117,6 +118,7 @@ func newFlagSet(cmd string, r *raw) *flag.FlagSet {
 	fs.DurationVar(&r.timeout, "timeout", 0, "abort the run after this long (default: 10m, or the planned time plus 1m)")
 	fs.DurationVar(&r.idle, "idle-timeout", DefaultIdleTimeout, "end a phase whose receiver hears nothing for this long (counted as loss)")
 	addQUICFlags(fs, &r.quic)
+	fs.BoolVar(&r.curve, "curve", false, "CURVE encryption and authentication on every socket (tcp and ipc; brook and libzmq): the binding side is the server")
 	if cmd == "compare" {
 		fs.StringVar(&r.mode, "mode", string(Throughput), "compare: thr|lat")
 		fs.StringVar(&r.impls, "impls", "", "compare: implementations, brook first (default: brook, libzmq when built with -tags libzmq, zmq4, raw where it applies)")
@@ -153,6 +155,7 @@ func build(cmd string, r *raw, set map[string]bool) (*Config, error) {
 		Timeout:        r.timeout,
 		IdleTimeout:    r.idle,
 		QUIC:           r.quic,
+		Curve:          r.curve,
 	}
 	if cmd == "compare" {
 		c.Mode = Mode(strings.ToLower(r.mode))

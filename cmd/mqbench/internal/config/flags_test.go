@@ -56,12 +56,13 @@ func TestParseFlags(t *testing.T) {
 }
 
 func TestParseCompare(t *testing.T) {
-	c, err := config.Parse([]string{"compare", "--mode", "lat", "--pattern", "reqrep", "--impls", "brook, zmq4", "--rounds", "5"})
+	c, err := config.Parse([]string{"compare", "--mode", "lat", "--pattern", "reqrep", "--impls", "brook, zmq4", "--rounds", "5", "--curve"})
 	require.NoError(t, err)
 	assert.Equal(t, "compare", c.Command)
 	assert.Equal(t, config.Latency, c.Mode)
 	assert.Equal(t, []string{"brook", "zmq4"}, c.Impls)
 	assert.Equal(t, 5, c.Rounds)
+	assert.True(t, c.Curve)
 	assert.Equal(t, config.DefaultCompareWarmup, c.Warmup)
 }
 
@@ -86,6 +87,8 @@ func TestParseErrors(t *testing.T) {
 		{"unknown transport", []string{"thr", "--transport", "udp"}, `unknown transport "udp"`},
 		{"unknown impl", []string{"thr", "--impl", "nanomsg"}, `unknown --impl "nanomsg"`},
 		{"unknown role", []string{"thr", "--role", "middle"}, `unknown --role "middle"`},
+		{"curve over quic", []string{"thr", "--curve", "--transport", "quic"}, "--curve needs tcp or ipc"},
+		{"curve over inproc", []string{"thr", "--curve", "--transport", "inproc"}, "--curve needs tcp or ipc"},
 		{"bad size", []string{"thr", "--size", "big"}, `size "big" is not a number`},
 		{"zero size", []string{"thr", "--size", "0"}, "out of range"},
 		{"size below header", []string{"thr", "--size", "16"}, "below 28 bytes"},

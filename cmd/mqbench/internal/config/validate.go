@@ -162,6 +162,9 @@ func (c *Config) validateShape(set map[string]bool) error {
 	if c.HWM < 0 {
 		return usagef("--hwm %d: want >= 0", c.HWM)
 	}
+	if c.Curve && c.Transport != "tcp" && c.Transport != "ipc" {
+		return usagef("--curve needs tcp or ipc (CURVE is a ZMTP mechanism; quic has TLS)")
+	}
 	switch {
 	case c.Pattern == PubSub && c.Clients != 1:
 		return usagef("pubsub has one publisher: --clients does not apply, use --subscribers")

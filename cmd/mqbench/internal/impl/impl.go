@@ -124,12 +124,44 @@ type Options struct {
 	// QUIC names the certificate files of quic:// sockets (none: a
 	// self-signed certificate this process trusts).
 	QUIC config.QUIC
+	// Curve is the socket's part in CURVE (CurveOff: none).
+	Curve CurveRole
 	// Linger makes Close wait, up to a bound, until the peer has read
 	// what was sent and hung up: the peer runs in another process and
 	// nothing else waits for it. Only raw over quic needs it (closing a
 	// QUIC connection discards what is still in flight; a TCP socket's
 	// kernel delivers it after close).
 	Linger bool
+}
+
+// CurveRole is a socket's part in a CURVE run (--curve).
+type CurveRole int
+
+const (
+	// CurveOff is a socket without CURVE.
+	CurveOff CurveRole = iota
+	// CurveServer is the binding side: it holds the server key pair.
+	CurveServer
+	// CurveClient is a connecting side: it knows the server's public key.
+	CurveClient
+)
+
+// Benchmark-only CURVE key pairs (Z85), the same as internal/perfharness
+// and its zmqperf.c use, so that brook and libzmq sides can be mixed. They
+// protect nothing: never use them outside a benchmark.
+const (
+	benchServerPublic = "AUW)9wt-7(kPxX@?Zs.wjkGj&hGa]}:ojHt]uYY#"
+	benchServerSecret = "5WMAg=]g0}t{}g]H0sd7UN?GrQ=+tPM7c37uK*GO"
+	benchClientPublic = "n55c^yHI.q>Gud#w4qH*4B7w[p[@-Wb6Ufu^JAD%"
+	benchClientSecret = "q%]4klq*Y@ql@Od8*YunK)jnsLmB=TB#P5bFm82y"
+)
+
+// noCurve is Check's answer for implementations without CURVE.
+func noCurve(impl string, cfg *config.Config) error {
+	if cfg.Curve {
+		return unsupported(impl, "--curve: no CURVE mechanism")
+	}
+	return nil
 }
 
 // Impl makes sockets of one implementation.

@@ -90,6 +90,17 @@ func (libzmqImpl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, err
 	if o.HWM > 0 {
 		set = append(set, func() error { return s.SetSndhwm(o.HWM) }, func() error { return s.SetRcvhwm(o.HWM) })
 	}
+	switch o.Curve {
+	case CurveServer:
+		set = append(set,
+			func() error { return s.SetCurveServer(1) },
+			func() error { return s.SetCurveSecretkey(benchServerSecret) })
+	case CurveClient:
+		set = append(set,
+			func() error { return s.SetCurveServerkey(benchServerPublic) },
+			func() error { return s.SetCurvePublickey(benchClientPublic) },
+			func() error { return s.SetCurveSecretkey(benchClientSecret) })
+	}
 	if k == Sub {
 		set = append(set, func() error { return s.SetSubscribe("") })
 	}

@@ -48,6 +48,9 @@ func (rawImpl) Version() string {
 
 // Check implements Impl.
 func (rawImpl) Check(cfg *config.Config) error {
+	if err := noCurve("raw", cfg); err != nil {
+		return err
+	}
 	switch cfg.Pattern {
 	case config.PushPull, config.Pair, config.ReqRep:
 	case config.PubSub:

@@ -25,6 +25,9 @@ func (zmq4Impl) Version() string { return "github.com/go-zeromq/zmq4 v0.17.0" }
 
 // Check implements Impl.
 func (zmq4Impl) Check(cfg *config.Config) error {
+	if err := noCurve("zmq4", cfg); err != nil {
+		return err
+	}
 	switch cfg.Transport {
 	case "tcp", "ipc":
 		return nil

@@ -86,7 +86,14 @@ func build(ctx context.Context, cfg *config.Config, im impl.Impl, tag string, on
 	runSinks := cfg.Role == config.Both || (cfg.Role == config.Local) != driversBind(cfg)
 	// The return path runs from the sinks' PUSH to the drivers' PULL.
 	retSink, retDriver := impl.Push, impl.Pull
-	mk := func(k impl.Kind) (impl.Socket, error) {
+	mk := func(k impl.Kind, binds bool) (impl.Socket, error) {
+		o := o
+		if cfg.Curve {
+			o.Curve = impl.CurveClient
+			if binds {
+				o.Curve = impl.CurveServer
+			}
+		}
 		s, err := im.NewSocket(ctx, k, o)
 		if err != nil {
 			return nil, err
@@ -94,16 +101,16 @@ func build(ctx context.Context, cfg *config.Config, im impl.Impl, tag string, on
 		t.all = append(t.all, s)
 		return s, nil
 	}
-	newEnds := func(n int, k, rk impl.Kind) ([]*end, error) {
+	newEnds := func(n int, k, rk impl.Kind, binds bool) ([]*end, error) {
 		ends := make([]*end, n)
 		for i := range ends {
 			e := &end{index: i}
 			var err error
-			if e.data, err = mk(k); err != nil {
+			if e.data, err = mk(k, binds); err != nil {
 				return nil, err
 			}
 			if ret != "" {
-				if e.ret, err = mk(rk); err != nil {
+				if e.ret, err = mk(rk, binds); err != nil {
 					return nil, err
 				}
 			}
@@ -116,12 +123,12 @@ func build(ctx context.Context, cfg *config.Config, im impl.Impl, tag string, on
 		return nil, err
 	}
 	if runDrivers {
-		if t.drivers, err = newEnds(nd, dk, retDriver); err != nil {
+		if t.drivers, err = newEnds(nd, dk, retDriver, driversBind(cfg)); err != nil {
 			return fail(err)
 		}
 	}
 	if runSinks {
-		if t.sinks, err = newEnds(ns, sk, retSink); err != nil {
+		if t.sinks, err = newEnds(ns, sk, retSink, !driversBind(cfg)); err != nil {
 			return fail(err)
 		}
 	}
