@@ -13,7 +13,9 @@
 // lat times COUNT REQ/REP round trips at the REQ side; conns connects
 // COUNT DEALERs to one echoing ROUTER and times one message per DEALER
 // there and back, cold then warm, reporting the ROUTER's memory per
-// connection. zmqperf takes the same arguments. brook and zmqperf also
+// connection and each side's CPU time over the warm round (warm_cpu_s,
+// warm_cpu_s_peer), steadier than its wall-clock time on a shared machine;
+// PERFHARNESS_WARMPROFILE profiles the warm round alone. zmqperf takes the same arguments. brook and zmqperf also
 // report thr's CPU time per message on each side (cpu_us, cpu_us_sender:
 // the whole process's user and system time over COUNT), steadier than
 // throughput on a shared machine.
@@ -92,6 +94,17 @@ func runSide(argv []string) int {
 		return 1
 	}
 	return 0
+}
+
+// warmProfile writes a CPU profile of conns' warm round only, to the file
+// PERFHARNESS_WARMPROFILE names suffixed with the side's role, until the
+// returned function is called (without the variable it does nothing).
+func warmProfile(role string) (func(), error) {
+	f := os.Getenv("PERFHARNESS_WARMPROFILE")
+	if f == "" {
+		return func() {}, nil
+	}
+	return startProfile(f + "." + role)
 }
 
 // startTrace writes an execution trace to file until the returned
