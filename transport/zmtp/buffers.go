@@ -22,7 +22,7 @@ import (
 //     otherwise the collection frees it. Byte and frame slabs are dropped
 //     at the same idle points, and sized to what has arrived, so an idle
 //     connection keeps no slab either.
-//   - Except the smallest write buffers, which go back to a pool shared by
+//   - Except the smallest write buffers, which go back to a few shared by
 //     every connection (smallWrites) as soon as they are flushed: a lone
 //     message, such as a ROUTER's reply to one of thousands of peers,
 //     borrows one for its write instead of leaving 4 KiB of garbage per
@@ -118,7 +118,7 @@ func (c *Conn) reserve(n int) error {
 	}
 	copy(box.b, c.wbuf[:c.wn])
 	if old := c.mem.wbox; old != nil && isSmallWrite(old) {
-		smallWrites.Put(old) // outgrown: its bytes were copied
+		putSmallWrite(old) // outgrown: its bytes were copied
 	}
 	c.mem.wbox = box
 	c.wbuf = box.b
@@ -126,31 +126,56 @@ func (c *Conn) reserve(n int) error {
 }
 
 // idleWrite puts the write buffer aside once everything is flushed: a
-// small one back in the shared pool, a larger one held weakly. wmu must
+// small one back with the shared ones, a larger one held weakly. wmu must
 // be held.
 func (c *Conn) idleWrite() {
 	if c.wn == 0 && c.wbuf != nil {
 		if isSmallWrite(c.mem.wbox) {
-			smallWrites.Put(c.mem.wbox)
+			putSmallWrite(c.mem.wbox)
 		}
 		c.mem.wbox = nil
 		c.wbuf = nil
 	}
 }
 
-// smallWrites holds the write buffers of minWriteBuffer bytes that no
-// connection uses. A Conn takes one while it has bytes to write and gives
-// it back once they are flushed; nothing else refers to it meanwhile (no
-// weak pointer is made to it, and each write clears what it kept of it).
-var smallWrites sync.Pool
-
-// smallWrite takes a small write buffer from the pool, or makes one.
-func smallWrite() *spare {
-	if box, ok := smallWrites.Get().(*spare); ok {
-		return box
-	}
-	return &spare{b: make([]byte, minWriteBuffer)}
+// smallWrites holds write buffers of minWriteBuffer bytes that no
+// connection uses, at most maxIdleSmallWrites of them. A Conn takes one
+// while it has bytes to write and gives it back once they are flushed;
+// nothing else refers to it meanwhile (no weak pointer is made to it, and
+// each write clears what it kept of it). A bounded list rather than a
+// sync.Pool: the race detector's pool drops a quarter of what it is
+// given, and the garbage that made changed what the tests measure.
+var smallWrites struct {
+	mu   sync.Mutex
+	idle []*spare
 }
 
-// isSmallWrite says whether a write buffer in use came from the pool.
+// maxIdleSmallWrites bounds the idle small write buffers of the process
+// (64 KiB): connections busy at once each hold their own meanwhile.
+const maxIdleSmallWrites = 16
+
+// smallWrite takes an idle small write buffer, or makes one.
+func smallWrite() *spare {
+	smallWrites.mu.Lock()
+	defer smallWrites.mu.Unlock()
+	n := len(smallWrites.idle)
+	if n == 0 {
+		return &spare{b: make([]byte, minWriteBuffer)}
+	}
+	box := smallWrites.idle[n-1]
+	smallWrites.idle[n-1] = nil
+	smallWrites.idle = smallWrites.idle[:n-1]
+	return box
+}
+
+// putSmallWrite gives back a small write buffer no connection uses.
+func putSmallWrite(box *spare) {
+	smallWrites.mu.Lock()
+	if len(smallWrites.idle) < maxIdleSmallWrites {
+		smallWrites.idle = append(smallWrites.idle, box)
+	}
+	smallWrites.mu.Unlock()
+}
+
+// isSmallWrite says whether a write buffer in use is a shared small one.
 func isSmallWrite(box *spare) bool { return box != nil && len(box.b) == minWriteBuffer }

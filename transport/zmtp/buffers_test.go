@@ -97,8 +97,8 @@ func TestWriteBufferGrowsAndIsPutAside(t *testing.T) {
 	assert.Len(t, c.wbuf, minWriteBuffer, "a fresh buffer starts small")
 }
 
-// A lone small message borrows a write buffer from the pool the
-// connections share and gives it back once flushed, with no weak pointer
+// A lone small message borrows one of the write buffers the connections
+// share and gives it back once flushed, with no weak pointer
 // left to it: connections that each write now and then leave no buffer
 // behind them (a ROUTER answering thousands of peers once each used to
 // leave 4 KiB apiece for the next collection).
@@ -126,7 +126,7 @@ func TestSmallWriteBuffersAreShared(t *testing.T) {
 		assert.True(t, c.mem.wweak.Value() == nil, "no weak pointer to a shared buffer")
 	}
 	// Collections in between: a buffer held weakly would be freed by each
-	// and made again; a pooled one is taken from the pool again.
+	// and made again; a shared one stays.
 	const rounds = 50
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -137,9 +137,6 @@ func TestSmallWriteBuffersAreShared(t *testing.T) {
 		runtime.GC()
 	}
 	runtime.ReadMemStats(&after)
-	if raceEnabled {
-		return // its pool drops what it is given at random
-	}
-	// Unpooled, each round makes two buffers.
-	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(rounds*minWriteBuffer), "bytes allocated")
+	// Each held weakly, each round would make two buffers.
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(minWriteBuffer), "bytes allocated")
 }
