@@ -33,7 +33,10 @@ type router struct {
 	cfg Config
 	fq  *fairQueue
 
-	mu     sync.Mutex
+	// mu is read-locked on the paths taken per message (Send, Inbound),
+	// so the peers' readers and the application never wait for each
+	// other there; peers joining and leaving write-lock it.
+	mu     sync.RWMutex
 	byID   map[string]*routerPeer
 	byPipe map[uint64]*routerPeer
 	next   uint32
@@ -64,8 +67,8 @@ func (s *router) Accepts(p Pipe) bool {
 	if len(id) == 0 || s.cfg.RouterHandover {
 		return true
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	rp := s.byID[string(id)]
 	return rp == nil || rp.p.ID() == p.ID()
 }
@@ -189,14 +192,14 @@ func (s *router) Send(ctx context.Context, m Msg) error {
 	}
 	out := Msg{Frames: m.Frames[1:]}
 	for {
-		s.mu.Lock()
+		s.mu.RLock()
 		if s.closed {
-			s.mu.Unlock()
+			s.mu.RUnlock()
 			return transport.ErrClosed
 		}
 		rp := s.byID[string(m.Frames[0])]
 		if rp == nil {
-			s.mu.Unlock()
+			s.mu.RUnlock()
 			if s.cfg.RouterMandatory {
 				return ErrHostUnreachable
 			}
@@ -204,16 +207,16 @@ func (s *router) Send(ctx context.Context, m Msg) error {
 			return nil
 		}
 		if rp.p.TrySend(out) {
-			s.mu.Unlock()
+			s.mu.RUnlock()
 			return nil
 		}
 		if !s.cfg.RouterMandatory {
-			s.mu.Unlock()
+			s.mu.RUnlock()
 			s.cfg.drop(rp.p, out, DropHWM)
 			return nil
 		}
 		wake := s.wake
-		s.mu.Unlock()
+		s.mu.RUnlock()
 		select {
 		case <-wake:
 		case <-ctx.Done():
@@ -230,18 +233,48 @@ func (s *router) Recv(ctx context.Context) (Received, error) { return s.fq.Pop(c
 
 // Inbound queues m with the sender's routing id in front.
 func (s *router) Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error {
-	s.mu.Lock()
+	s.mu.RLock()
 	var id []byte
-	if rp := s.byPipe[p.ID()]; rp != nil && rp.id != nil {
-		id = append([]byte(nil), rp.id...)
+	if rp := s.byPipe[p.ID()]; rp != nil {
+		id = rp.id // never changed in place: copied below, unlocked
 	}
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	if id == nil {
 		s.cfg.dropIn(p, m, tag, DropUnexpected)
 		return nil
 	}
-	frames := make([][]byte, 0, len(m.Frames)+1)
-	frames = append(frames, id)
-	frames = append(frames, m.Frames...)
-	return s.fq.Push(ctx, p, Msg{Frames: frames}, tag)
+	return s.fq.Push(ctx, p, Msg{Frames: withID(id, m.Frames)}, tag)
+}
+
+// shortID is the longest routing id withID copies into the frame list's
+// allocation (generated ids have 5 bytes).
+const shortID = 8
+
+// withID returns a copy of id followed by frames. For the usual shapes, a
+// short id before one frame (DEALER) or two (REQ's delimiter and body),
+// the list and the copy are one allocation.
+func withID(id []byte, frames [][]byte) [][]byte {
+	if len(id) <= shortID {
+		switch len(frames) {
+		case 1:
+			b := new(struct {
+				f  [2][]byte
+				id [shortID]byte
+			})
+			n := copy(b.id[:], id)
+			b.f = [2][]byte{b.id[:n:n], frames[0]}
+			return b.f[:]
+		case 2:
+			b := new(struct {
+				f  [3][]byte
+				id [shortID]byte
+			})
+			n := copy(b.id[:], id)
+			b.f = [3][]byte{b.id[:n:n], frames[0], frames[1]}
+			return b.f[:]
+		}
+	}
+	out := make([][]byte, 0, len(frames)+1)
+	out = append(out, append([]byte(nil), id...))
+	return append(out, frames...)
 }

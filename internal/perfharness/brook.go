@@ -189,6 +189,8 @@ func (s side) brookConnsLocal() error {
 	baseRSS, baseHeap := rssKiB(), liveHeap()
 	listening()
 	echoed := 0
+	var warmCPU float64
+	stopProfile := func() {}
 	for {
 		m, err := router.Recv(ctx)
 		if err != nil {
@@ -201,14 +203,23 @@ func (s side) brookConnsLocal() error {
 			return err
 		}
 		echoed++
+		if echoed == s.count {
+			// The cold round is over: the rest is the warm one.
+			warmCPU = cpuSeconds()
+			if stopProfile, err = warmProfile("local"); err != nil {
+				return err
+			}
+		}
 	}
+	warmCPU = cpuSeconds() - warmCPU
+	stopProfile()
 	rss, heap := rssKiB(), liveHeap()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	n := float64(s.count)
-	fmt.Printf("RESULT echoed=%d RSS_KiB_per_conn=%.1f heap_KiB_per_conn=%.1f stack_KiB_per_conn=%.1f goroutines_per_conn=%.2f peakRSS_KiB=%d\n",
+	fmt.Printf("RESULT echoed=%d RSS_KiB_per_conn=%.1f heap_KiB_per_conn=%.1f stack_KiB_per_conn=%.1f goroutines_per_conn=%.2f peakRSS_KiB=%d warm_cpu_s=%.3f\n",
 		echoed, float64(rss-baseRSS)/n, (float64(heap)-float64(baseHeap))/1024/n,
-		float64(ms.StackInuse)/1024/n, float64(runtime.NumGoroutine())/n, peakRSSKiB())
+		float64(ms.StackInuse)/1024/n, float64(runtime.NumGoroutine())/n, peakRSSKiB(), warmCPU)
 	return nil
 }
 
@@ -236,7 +247,16 @@ func (s side) brookConnsRemote() error {
 	}
 	body := make([]byte, s.size)
 	var times [2]time.Duration
+	var warmCPU float64
 	for pass := range times {
+		stopProfile := func() {}
+		if pass == 1 {
+			var err error
+			if stopProfile, err = warmProfile("remote"); err != nil {
+				return err
+			}
+			warmCPU = cpuSeconds()
+		}
 		t0 := time.Now()
 		var wg sync.WaitGroup
 		errs := make(chan error, len(dealers))
@@ -259,10 +279,14 @@ func (s side) brookConnsRemote() error {
 			return err
 		}
 		times[pass] = time.Since(t0)
+		if pass == 1 {
+			warmCPU = cpuSeconds() - warmCPU
+		}
+		stopProfile()
 	}
 	if err := dealers[0].Send(ctx, socket.NewMsg([]byte("stop"))); err != nil {
 		return err
 	}
-	fmt.Printf("RESULT cold_s=%.3f warm_s=%.3f peerPeakRSS_KiB=%d\n", times[0].Seconds(), times[1].Seconds(), peakRSSKiB())
+	fmt.Printf("RESULT cold_s=%.3f warm_s=%.3f peerPeakRSS_KiB=%d warm_cpu_s_peer=%.3f\n", times[0].Seconds(), times[1].Seconds(), peakRSSKiB(), warmCPU)
 	return nil
 }

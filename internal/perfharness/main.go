@@ -13,7 +13,11 @@
 // lat times COUNT REQ/REP round trips at the REQ side; conns connects
 // COUNT DEALERs to one echoing ROUTER and times one message per DEALER
 // there and back, cold then warm, reporting the ROUTER's memory per
-// connection. zmqperf takes the same arguments. All three implementations
+// connection and each side's CPU time over the warm round (warm_cpu_s,
+// warm_cpu_s_peer), steadier than its wall-clock time on a shared machine;
+// PERFHARNESS_WARMPROFILE and PERFHARNESS_WARMTRACE profile and trace
+// the warm round alone (go tool trace -pprof=sync shows who waited on
+// whom). zmqperf takes the same arguments. All three implementations
 // report thr's CPU time per message on each side (cpu_us, cpu_us_sender:
 // the whole process's user and system time over COUNT), steadier than
 // throughput on a shared machine.
@@ -98,6 +102,35 @@ func runSide(argv []string) int {
 		return 1
 	}
 	return 0
+}
+
+// warmProfile writes a CPU profile of conns' warm round only, to the file
+// PERFHARNESS_WARMPROFILE names, and an execution trace of it to the one
+// PERFHARNESS_WARMTRACE names (each suffixed with the side's role), until
+// the returned function is called. Without the variables it does nothing.
+func warmProfile(role string) (func(), error) {
+	stops := []func(){}
+	stop := func() {
+		for _, f := range stops {
+			f()
+		}
+	}
+	if f := os.Getenv("PERFHARNESS_WARMPROFILE"); f != "" {
+		s, err := startProfile(f + "." + role)
+		if err != nil {
+			return nil, err
+		}
+		stops = append(stops, s)
+	}
+	if f := os.Getenv("PERFHARNESS_WARMTRACE"); f != "" {
+		s, err := startTrace(f + "." + role)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		stops = append(stops, s)
+	}
+	return stop, nil
 }
 
 // startTrace writes an execution trace to file until the returned

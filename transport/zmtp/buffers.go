@@ -1,6 +1,9 @@
 package zmtp
 
-import "weak"
+import (
+	"sync"
+	"weak"
+)
 
 // Buffer policy. A connection's buffers grow with its load and shrink when
 // it is idle, so thousands of mostly quiet connections cost little memory
@@ -19,6 +22,11 @@ import "weak"
 //     otherwise the collection frees it. Byte and frame slabs are dropped
 //     at the same idle points, and sized to what has arrived, so an idle
 //     connection keeps no slab either.
+//   - Except the smallest write buffers, which go back to a few shared by
+//     every connection (smallWrites) as soon as they are flushed: a lone
+//     message, such as a ROUTER's reply to one of thousands of peers,
+//     borrows one for its write instead of leaving 4 KiB of garbage per
+//     connection behind it, to stay in memory until a collection.
 const (
 	idleReadBuffer = 4 << 10
 	minWriteBuffer = 4 << 10
@@ -100,21 +108,74 @@ func (c *Conn) reserve(n int) error {
 	}
 	size = min(size, max(c.wbufSize, n))
 	box := c.mem.wweak.Value()
-	if box == nil || len(box.b) < size {
+	switch {
+	case box != nil && len(box.b) >= size:
+	case size == minWriteBuffer:
+		box = smallWrite()
+	default:
 		box = &spare{b: make([]byte, size)}
 		c.mem.wweak = weak.Make(box)
 	}
 	copy(box.b, c.wbuf[:c.wn])
+	if old := c.mem.wbox; old != nil && isSmallWrite(old) {
+		putSmallWrite(old) // outgrown: its bytes were copied
+	}
 	c.mem.wbox = box
 	c.wbuf = box.b
 	return nil
 }
 
-// idleWrite puts the write buffer aside once everything is flushed. wmu
-// must be held.
+// idleWrite puts the write buffer aside once everything is flushed: a
+// small one back with the shared ones, a larger one held weakly. wmu must
+// be held.
 func (c *Conn) idleWrite() {
 	if c.wn == 0 && c.wbuf != nil {
+		if isSmallWrite(c.mem.wbox) {
+			putSmallWrite(c.mem.wbox)
+		}
 		c.mem.wbox = nil
 		c.wbuf = nil
 	}
 }
+
+// smallWrites holds write buffers of minWriteBuffer bytes that no
+// connection uses, at most maxIdleSmallWrites of them. A Conn takes one
+// while it has bytes to write and gives it back once they are flushed;
+// nothing else refers to it meanwhile (no weak pointer is made to it, and
+// each write clears what it kept of it). A bounded list rather than a
+// sync.Pool: the race detector's pool drops a quarter of what it is
+// given, and the garbage that made changed what the tests measure.
+var smallWrites struct {
+	mu   sync.Mutex
+	idle []*spare
+}
+
+// maxIdleSmallWrites bounds the idle small write buffers of the process
+// (64 KiB): connections busy at once each hold their own meanwhile.
+const maxIdleSmallWrites = 16
+
+// smallWrite takes an idle small write buffer, or makes one.
+func smallWrite() *spare {
+	smallWrites.mu.Lock()
+	defer smallWrites.mu.Unlock()
+	n := len(smallWrites.idle)
+	if n == 0 {
+		return &spare{b: make([]byte, minWriteBuffer)}
+	}
+	box := smallWrites.idle[n-1]
+	smallWrites.idle[n-1] = nil
+	smallWrites.idle = smallWrites.idle[:n-1]
+	return box
+}
+
+// putSmallWrite gives back a small write buffer no connection uses.
+func putSmallWrite(box *spare) {
+	smallWrites.mu.Lock()
+	if len(smallWrites.idle) < maxIdleSmallWrites {
+		smallWrites.idle = append(smallWrites.idle, box)
+	}
+	smallWrites.mu.Unlock()
+}
+
+// isSmallWrite says whether a write buffer in use is a shared small one.
+func isSmallWrite(box *spare) bool { return box != nil && len(box.b) == minWriteBuffer }

@@ -208,6 +208,7 @@ static void conns(void *ctx, int local, const char *ep, size_t size, long count)
         void *s = sock(ctx, ZMQ_ROUTER);
         int hwm = 0;
         long base = rss_kib(), echoed = 0;
+        double warm_cpu = 0;
         zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
         if (zmq_bind(s, ep) != 0)
             die("zmq_bind");
@@ -222,22 +223,27 @@ static void conns(void *ctx, int local, const char *ep, size_t size, long count)
             if (zmq_msg_send(&id, s, ZMQ_SNDMORE) < 0 || zmq_msg_send(&body, s, 0) < 0)
                 die("zmq_msg_send");
             echoed++;
+            if (echoed == count) /* the cold round is over */
+                warm_cpu = cpu_seconds();
         }
-        printf("RESULT echoed=%ld RSS_KiB_per_conn=%.1f peakRSS_KiB=%ld\n", echoed,
-               (double)(rss_kib() - base) / count, peak_rss_kib());
+        warm_cpu = cpu_seconds() - warm_cpu;
+        printf("RESULT echoed=%ld RSS_KiB_per_conn=%.1f peakRSS_KiB=%ld warm_cpu_s=%.3f\n", echoed,
+               (double)(rss_kib() - base) / count, peak_rss_kib(), warm_cpu);
         zmq_close(s);
         return;
     }
     void **d = malloc(sizeof(void *) * count);
     char *buf = calloc(1, size);
     zmq_pollitem_t *items = malloc(sizeof(zmq_pollitem_t) * count);
-    double t[2];
+    double t[2], warm_cpu = 0;
     for (long i = 0; i < count; i++) {
         d[i] = sock(ctx, ZMQ_DEALER);
         if (zmq_connect(d[i], ep) != 0)
             die("zmq_connect");
     }
     for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            warm_cpu = cpu_seconds();
         double t0 = now();
         long got = 0;
         for (long i = 0; i < count; i++)
@@ -260,9 +266,10 @@ static void conns(void *ctx, int local, const char *ep, size_t size, long count)
         }
         t[pass] = now() - t0;
     }
+    warm_cpu = cpu_seconds() - warm_cpu;
     if (zmq_send(d[0], "stop", 4, 0) < 0)
         die("zmq_send");
-    printf("RESULT cold_s=%.3f warm_s=%.3f peerPeakRSS_KiB=%ld\n", t[0], t[1], peak_rss_kib());
+    printf("RESULT cold_s=%.3f warm_s=%.3f peerPeakRSS_KiB=%ld warm_cpu_s_peer=%.3f\n", t[0], t[1], peak_rss_kib(), warm_cpu);
     for (long i = 0; i < count; i++)
         zmq_close(d[i]);
     free(d);
