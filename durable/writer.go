@@ -98,17 +98,25 @@ func (l *Log) writeBatch(b *batch, sync bool) {
 		l.wrote.Add(uint64(len(c.buf)))
 	}
 	l.written.Store(b.end)
+	durableEnd := l.durable.Load()
 	if sync {
 		if err := l.syncData(l.activeWriteSeg().f); err != nil {
 			l.fail("fsync", err)
 			return
 		}
-		l.durable.Store(b.end)
+		durableEnd = b.end
 	}
+	// Visible first, durable second: in the modes that acknowledge
+	// durability a record is visible once durable, so DurableEnd must
+	// never be seen ahead of End (a journaled socket delivers what
+	// DurableEnd covers and acks it through a Cursor bounded by End).
 	if l.opts.sync.acksDurable() {
-		l.visible.Store(l.durable.Load())
+		l.visible.Store(durableEnd)
 	} else {
 		l.visible.Store(b.end)
+	}
+	if sync {
+		l.durable.Store(b.end)
 	}
 	l.refreshFree()
 	l.notify()
@@ -149,10 +157,10 @@ func (l *Log) syncActive() error {
 	if err := l.syncData(l.activeWriteSeg().f); err != nil {
 		return l.fail("fsync", err)
 	}
-	l.durable.Store(w)
 	if l.opts.sync.acksDurable() {
-		l.visible.Store(w)
+		l.visible.Store(w) // before durable: see writeBatch
 	}
+	l.durable.Store(w)
 	l.notify()
 	return nil
 }
@@ -166,6 +174,9 @@ func (l *Log) roll(next *segment) error {
 		return err
 	}
 	if end := l.written.Load(); end > l.durable.Load() {
+		if l.opts.sync.acksDurable() {
+			l.visible.Store(end) // before durable: see writeBatch
+		}
 		l.durable.Store(end)
 	}
 	if err := l.writeIndex(prev); err != nil {

@@ -59,7 +59,7 @@ func TestJournalMixedLibzmqAndBrookReceivers(t *testing.T) {
 			}
 		}
 	}()
-	require.NoError(t, push.WaitAcked(ctx))
+	require.NoError(t, push.WaitAcked(ctx), "journal state: %+v", push.Stats().Journal)
 	st := push.Stats().Journal
 	plain := int(st.PlainDelivered)
 	assert.Positive(t, plain, "the libzmq PULL got its share")
