@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/brookmq/brook/internal/benchcurve"
 	"github.com/brookmq/brook/socket"
 )
 
@@ -36,7 +37,7 @@ func (s side) brook() error {
 // newSocket is socket.New with CURVE when the side has it.
 func (s side) newSocket(t socket.Type, opts ...socket.Option) (*socket.Socket, error) {
 	if s.curve {
-		o, err := curveOption(s.local)
+		o, err := benchcurve.Option(s.local)
 		if err != nil {
 			return nil, err
 		}

@@ -26,7 +26,7 @@
 // (NAME="env ZMQPERF_CURVE=1 zmqperf" in the driver), every socket
 // speaks CURVE (RFC 26): the local side's sockets are servers, the
 // remote side's clients, with fixed benchmark-only key pairs both
-// programs share (curve.go), so brook and libzmq sides also mix.
+// programs share (internal/benchcurve), so brook and libzmq sides also mix.
 //
 // brook's receivers in thr and lat give each message back with Release
 // once it is counted, so that its large buffers are reused, as libzmq's

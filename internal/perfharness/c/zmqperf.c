@@ -73,7 +73,7 @@ static void die(const char *what)
     exit(1);
 }
 
-/* Benchmark-only CURVE key pairs, the same as perfharness's (curve.go). */
+/* Benchmark-only CURVE key pairs, the same as brook's internal/benchcurve. */
 #define BENCH_SERVER_PUBLIC "AUW)9wt-7(kPxX@?Zs.wjkGj&hGa]}:ojHt]uYY#"
 #define BENCH_SERVER_SECRET "5WMAg=]g0}t{}g]H0sd7UN?GrQ=+tPM7c37uK*GO"
 #define BENCH_CLIENT_PUBLIC "n55c^yHI.q>Gud#w4qH*4B7w[p[@-Wb6Ufu^JAD%"

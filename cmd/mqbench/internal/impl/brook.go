@@ -7,7 +7,7 @@ import (
 	"runtime/debug"
 
 	"github.com/brookmq/brook/cmd/mqbench/internal/config"
-	"github.com/brookmq/brook/curve"
+	"github.com/brookmq/brook/internal/benchcurve"
 	"github.com/brookmq/brook/socket"
 	"github.com/brookmq/brook/transport/quic"
 )
@@ -77,7 +77,7 @@ func (b *brookImpl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, e
 		opts = append(opts, socket.WithSendHWM(o.HWM), socket.WithRecvHWM(o.HWM))
 	}
 	if o.Curve != CurveOff {
-		opt, err := brookCurve(o.Curve)
+		opt, err := benchcurve.Option(o.Curve == CurveServer)
 		if err != nil {
 			return nil, fmt.Errorf("brook: %w", err)
 		}
@@ -165,29 +165,4 @@ func (b *brookSocket) Dropped() uint64 {
 		n += d
 	}
 	return n
-}
-
-// brookCurve is the CURVE option of a server or a client socket, with
-// the benchmark keys.
-func brookCurve(role CurveRole) (socket.Option, error) {
-	pair := func(pub, sec string) (curve.KeyPair, error) {
-		p, err := curve.ParseKey(pub)
-		if err != nil {
-			return curve.KeyPair{}, err
-		}
-		s, err := curve.ParseKey(sec)
-		return curve.KeyPair{Public: p, Secret: s}, err
-	}
-	srv, err := pair(benchServerPublic, benchServerSecret)
-	if err != nil {
-		return nil, err
-	}
-	if role == CurveServer {
-		return socket.WithCurveServer(srv, nil), nil
-	}
-	cli, err := pair(benchClientPublic, benchClientSecret)
-	if err != nil {
-		return nil, err
-	}
-	return socket.WithCurveClient(srv.Public, cli), nil
 }

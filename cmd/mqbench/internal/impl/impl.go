@@ -146,16 +146,6 @@ const (
 	CurveClient
 )
 
-// Benchmark-only CURVE key pairs (Z85), the same as internal/perfharness
-// and its zmqperf.c use, so that brook and libzmq sides can be mixed. They
-// protect nothing: never use them outside a benchmark.
-const (
-	benchServerPublic = "AUW)9wt-7(kPxX@?Zs.wjkGj&hGa]}:ojHt]uYY#"
-	benchServerSecret = "5WMAg=]g0}t{}g]H0sd7UN?GrQ=+tPM7c37uK*GO"
-	benchClientPublic = "n55c^yHI.q>Gud#w4qH*4B7w[p[@-Wb6Ufu^JAD%"
-	benchClientSecret = "q%]4klq*Y@ql@Od8*YunK)jnsLmB=TB#P5bFm82y"
-)
-
 // noCurve is Check's answer for implementations without CURVE.
 func noCurve(impl string, cfg *config.Config) error {
 	if cfg.Curve {

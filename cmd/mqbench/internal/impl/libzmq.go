@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/brookmq/brook/cmd/mqbench/internal/config"
+	"github.com/brookmq/brook/internal/benchcurve"
 	zmq "github.com/pebbe/zmq4"
 )
 
@@ -94,12 +95,12 @@ func (libzmqImpl) NewSocket(ctx context.Context, k Kind, o Options) (Socket, err
 	case CurveServer:
 		set = append(set,
 			func() error { return s.SetCurveServer(1) },
-			func() error { return s.SetCurveSecretkey(benchServerSecret) })
+			func() error { return s.SetCurveSecretkey(benchcurve.ServerSecret) })
 	case CurveClient:
 		set = append(set,
-			func() error { return s.SetCurveServerkey(benchServerPublic) },
-			func() error { return s.SetCurvePublickey(benchClientPublic) },
-			func() error { return s.SetCurveSecretkey(benchClientSecret) })
+			func() error { return s.SetCurveServerkey(benchcurve.ServerPublic) },
+			func() error { return s.SetCurvePublickey(benchcurve.ClientPublic) },
+			func() error { return s.SetCurveSecretkey(benchcurve.ClientSecret) })
 	}
 	if k == Sub {
 		set = append(set, func() error { return s.SetSubscribe("") })
