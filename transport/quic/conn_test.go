@@ -79,6 +79,53 @@ func TestReadMsgs(t *testing.T) {
 	assert.True(t, ce.Remote)
 }
 
+// tryFlusher is the socket layer's inline write (socket/inline.go): a
+// Conn that has it lets a sending goroutine write a message itself when
+// the connection's writer is idle.
+type tryFlusher interface {
+	TryFlush() (bool, error)
+}
+
+var _ tryFlusher = (*Conn)(nil)
+
+// TestTryFlush: TryFlush sends what is buffered at once while the peer's
+// flow-control window has room; once the window is full it sends nothing
+// and reports false, and a Flush then waits and delivers it all, in
+// order, as the reader makes room.
+func TestTryFlush(t *testing.T) {
+	const window = minReceiveWindow
+	cli, srv := pair(t, WithReceiveWindow(window))
+	require.NoError(t, cli.WriteMsg(transport.NewMsg([]byte("first"))))
+	done, err := cli.TryFlush()
+	require.NoError(t, err)
+	require.True(t, done, "an empty window refused a 7-byte message")
+	m, err := srv.ReadMsg()
+	require.NoError(t, err)
+	assert.Equal(t, "first", string(m.Frames[0]))
+
+	// Nobody reads now: the window fills, and TryFlush stops taking.
+	payload := make([]byte, 1000)
+	sent := 0
+	for ; sent < 2*window/len(payload); sent++ {
+		payload[0] = byte(sent)
+		require.NoError(t, cli.WriteMsg(transport.NewMsg(append([]byte(nil), payload...))))
+		done, err := cli.TryFlush()
+		require.NoError(t, err)
+		if !done {
+			break
+		}
+	}
+	require.Less(t, sent, 2*window/len(payload), "TryFlush took twice the peer's window")
+	flushed := make(chan error, 1)
+	go func() { flushed <- cli.Flush() }()
+	for i := range sent + 1 {
+		m, err := srv.ReadMsg()
+		require.NoError(t, err, "message %d", i)
+		assert.Equal(t, byte(i), m.Frames[0][0], "message %d", i)
+	}
+	require.NoError(t, <-flushed)
+}
+
 // TestGracefulClose: a connector that half-closes after its messages
 // (more than the flow-control window) has them all read and the reader
 // then sees the end of the stream; once the listener has ended its side
@@ -190,6 +237,9 @@ func TestUseBeforeHandshake(t *testing.T) {
 	assert.Error(t, err)
 	assert.Error(t, c.WriteMsg(transport.NewMsg([]byte("x"))))
 	assert.Error(t, c.Flush())
+	done, err := c.(*Conn).TryFlush()
+	assert.Error(t, err)
+	assert.False(t, done)
 	assert.Error(t, c.WriteSubscription([]byte("x"), true))
 	require.NoError(t, c.Close())
 	_, err = c.ReadMsg()

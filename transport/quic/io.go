@@ -137,6 +137,22 @@ func (c *Conn) Flush() error {
 	return nil
 }
 
+// TryFlush sends what is queued if QUIC's flow control lets it go at
+// once, without waiting, and reports whether it did; else it leaves it
+// for Flush. A socket uses it to write a message from the sending
+// goroutine when the connection's writer is idle (inline writes).
+func (c *Conn) TryFlush() (bool, error) {
+	zc, err := c.ready()
+	if err != nil {
+		return false, err
+	}
+	done, err := zc.TryFlush()
+	if err != nil {
+		return false, c.ioError(err)
+	}
+	return done, nil
+}
+
 // ready returns the ZMTP engine, or an error if the handshake has not
 // succeeded.
 func (c *Conn) ready() (*zmtp.Conn, error) {

@@ -50,6 +50,26 @@ func (d *dataStream) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// TryWrite queues all of p on the stream if the stream's and the
+// connection's send windows have room for it, without waiting for quic-go
+// to packetize it, and returns len(p); else it queues nothing and returns
+// 0 (the zmtp engine's TryFlush then leaves it to Flush, which waits).
+func (d *dataStream) TryWrite(p []byte) (int, error) {
+	if d.closed.Load() {
+		d.writeFailed.Store(true)
+		return 0, io.ErrClosedPipe
+	}
+	err := d.s.TryWriteAll(p)
+	switch {
+	case err == nil:
+		return len(p), nil
+	case errors.Is(err, quic.ErrWouldBlock):
+		return 0, nil
+	}
+	d.writeFailed.Store(true)
+	return 0, err
+}
+
 // CloseWrite ends our side of the stream after what was written (the
 // zmtp engine's half-close).
 func (d *dataStream) CloseWrite() error {

@@ -5,9 +5,9 @@ package zmtp
 // out. What the stream did not take stays buffered for the next Flush or
 // TryFlush, so a sending goroutine can write a message itself when the
 // connection's writer is idle and leave the rest to it if the peer is
-// slow. A stream that is not a socket takes nothing here: TryFlush then
-// reports false and leaves it all to Flush, as does a connection whose
-// mechanism boxes its traffic (CURVE).
+// slow. A stream that is neither a socket nor a tryWriter (a QUIC stream)
+// takes nothing here: TryFlush then reports false and leaves it all to
+// Flush, as does a connection whose mechanism boxes its traffic (CURVE).
 func (c *Conn) TryFlush() (bool, error) {
 	c.wmu.Lock()
 	defer c.unlockW()
@@ -28,7 +28,13 @@ func (c *Conn) TryFlush() (bool, error) {
 		c.idleWrite()
 		return true, nil
 	}
-	n, err := c.writeNow(c.wbuf[:c.wn])
+	var n int
+	var err error
+	if tw, ok := c.rw.(tryWriter); ok {
+		n, err = tw.TryWrite(c.wbuf[:c.wn])
+	} else {
+		n, err = c.writeNow(c.wbuf[:c.wn])
+	}
 	if err != nil {
 		return false, c.wrote(err)
 	}
@@ -43,6 +49,13 @@ func (c *Conn) TryFlush() (bool, error) {
 	c.wmid = c.wopen
 	c.idleWrite()
 	return true, nil
+}
+
+// tryWriter is a stream that is not a socket but can take bytes without
+// waiting (quic's data stream): TryWrite takes what it can of b at once,
+// possibly nothing, and returns how much that was.
+type tryWriter interface {
+	TryWrite(b []byte) (int, error)
 }
 
 // rawWrite is one non-blocking write for syscall.RawConn.Write: its
