@@ -71,7 +71,14 @@ func (r *rawStream) ReadMsg() (transport.Msg, error) {
 
 // rawPair connects two bare streams over loopback.
 func rawPair(b *testing.B) (cli, srv benchConn) {
+	cli, srv, _ = rawPairConn(b)
+	return cli, srv
+}
+
+// rawPairConn is rawPair, with the connector's QUIC connection.
+func rawPairConn(b *testing.B) (cli, srv benchConn, qc *quic.Conn) {
 	b.Helper()
+	var err error
 	server, client := certs(b)
 	server, client = server.Clone(), client.Clone()
 	server.NextProtos, client.NextProtos = []string{"bench"}, []string{"bench"}
@@ -92,7 +99,7 @@ func rawPair(b *testing.B) (cli, srv benchConn) {
 		s, err := qc.AcceptStream(ctx)
 		accepted <- res{s, err}
 	}()
-	qc, err := quic.DialAddr(ctx, ln.Addr().(*net.UDPAddr).String(), client, rawQUICConfig())
+	qc, err = quic.DialAddr(ctx, ln.Addr().(*net.UDPAddr).String(), client, rawQUICConfig())
 	require.NoError(b, err)
 	s, err := qc.OpenStream()
 	require.NoError(b, err)
@@ -110,5 +117,5 @@ func rawPair(b *testing.B) (cli, srv benchConn) {
 		_ = qc.CloseWithError(0, "")
 		_ = ln.Close()
 	})
-	return c, sc
+	return c, sc, qc
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/brookmq/brook/socket"
+	"github.com/brookmq/brook/transport"
 )
 
 // packetsSent is how many QUIC packets the Transport's connections sent,
@@ -24,44 +25,83 @@ func (t *Transport) packetsSent() (sent, lost uint64) {
 }
 
 // BenchmarkSocketThroughput streams messages from a PUSH to a PULL socket
-// over quic://, as mqbench thr does, and reports the QUIC packets the
-// PUSH side sent per message and the share of them declared lost. On
-// loopback the kernel drops nothing, but quic-go drops packets for a
-// connection that already has 256 waiting to be processed ("DoS
-// prevention" in its qlog): a receiver starved of CPU loses packets, and
-// the sender's congestion window shrinks.
+// over quic://, as mqbench thr does, and the same messages over the bare
+// quic-go stream (rawquic, see rawStream) in the same run, so that -count
+// interleaves them. Besides msgs/s it reports the process's CPU time per
+// message (cpu-ns/msg, the steadier figure on a shared machine), the QUIC
+// packets the sending side sent per message and the share of them
+// declared lost. On loopback the kernel drops nothing, but quic-go drops
+// packets for a connection that already has 256 waiting to be processed
+// ("DoS prevention" in its qlog): a receiver starved of CPU loses
+// packets, and the sender's congestion window shrinks.
 func BenchmarkSocketThroughput(b *testing.B) {
 	for _, size := range []int{64, 1024} {
-		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
+		b.Run(fmt.Sprintf("%dB/brook", size), func(b *testing.B) {
 			pull, push, _, ct := socketPair(b, socket.Pull, socket.Push)
 			ctx := context.Background()
-			sentBefore, lostBefore := ct.packetsSent()
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			sent := make(chan error, 1)
-			go func() {
-				for range b.N {
-					if err := push.Send(ctx, socket.NewMsg(make([]byte, size))); err != nil {
-						sent <- err
-						return
-					}
-				}
-				sent <- nil
-			}()
-			for range b.N {
-				if _, err := pull.Recv(ctx); err != nil {
-					b.Fatal(err)
-				}
+			payload := make([]byte, size)
+			stats := func() (sent, lost uint64) { return ct.packetsSent() }
+			streamBench(b, size, stats,
+				func() error { return push.Send(ctx, socket.NewMsg(payload)) },
+				func() error { return nil },
+				func() error {
+					_, err := pull.Recv(ctx)
+					return err
+				})
+		})
+		b.Run(fmt.Sprintf("%dB/rawquic", size), func(b *testing.B) {
+			cli, srv, qc := rawPairConn(b)
+			payload := make([]byte, size)
+			m := transport.NewMsg(payload)
+			stats := func() (sent, lost uint64) {
+				st := qc.ConnectionStats()
+				return st.PacketsSent, st.PacketsLost
 			}
-			require.NoError(b, <-sent)
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-			sentAfter, lostAfter := ct.packetsSent()
-			b.ReportMetric(float64(sentAfter-sentBefore)/float64(b.N), "pkts/msg")
-			b.ReportMetric(100*float64(lostAfter-lostBefore)/float64(max(sentAfter-sentBefore, 1)), "%lost")
+			streamBench(b, size, stats,
+				func() error { return cli.WriteMsg(m) },
+				cli.Flush,
+				func() error {
+					_, err := srv.ReadMsg()
+					return err
+				})
 		})
 	}
+}
+
+// streamBench sends b.N messages of size bytes from one goroutine (send,
+// then flush once at the end) and receives them on the benchmark's, and
+// reports msgs/s, cpu-ns/msg, pkts/msg and %lost (stats: the sending
+// side's packets sent and lost so far).
+func streamBench(b *testing.B, size int, stats func() (sent, lost uint64), send, flush, recv func() error) {
+	sentBefore, lostBefore := stats()
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpuBefore := cpuTime()
+	sent := make(chan error, 1)
+	go func() {
+		for range b.N {
+			if err := send(); err != nil {
+				sent <- err
+				return
+			}
+		}
+		sent <- flush()
+	}()
+	for range b.N {
+		if err := recv(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	require.NoError(b, <-sent)
+	b.StopTimer()
+	if cpu := cpuTime(); cpu > 0 {
+		b.ReportMetric((cpu-cpuBefore)/float64(b.N), "cpu-ns/msg")
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	sentAfter, lostAfter := stats()
+	b.ReportMetric(float64(sentAfter-sentBefore)/float64(b.N), "pkts/msg")
+	b.ReportMetric(100*float64(lostAfter-lostBefore)/float64(max(sentAfter-sentBefore, 1)), "%lost")
 }
 
 // BenchmarkSocketRoundTrip measures REQ/REP round trips of 64 bytes over
