@@ -89,9 +89,10 @@ type tryFlusher interface {
 var _ tryFlusher = (*Conn)(nil)
 
 // TestTryFlush: TryFlush sends what is buffered at once while the peer's
-// flow-control window has room; once the window is full it sends nothing
-// and reports false, and a Flush then waits and delivers it all, in
-// order, as the reader makes room.
+// flow-control window has room and it fits in a packet; more than that,
+// or once the window is full, it sends nothing and reports false, and a
+// Flush then waits and delivers it all, in order, as the reader makes
+// room.
 func TestTryFlush(t *testing.T) {
 	const window = minReceiveWindow
 	cli, srv := pair(t, WithReceiveWindow(window))
@@ -102,6 +103,18 @@ func TestTryFlush(t *testing.T) {
 	m, err := srv.ReadMsg()
 	require.NoError(t, err)
 	assert.Equal(t, "first", string(m.Frames[0]))
+
+	// A write larger than one packet is left to Flush.
+	big := make([]byte, 2*maxTryWrite)
+	big[0] = 'b'
+	require.NoError(t, cli.WriteMsg(transport.NewMsg(big)))
+	done, err = cli.TryFlush()
+	require.NoError(t, err)
+	require.False(t, done, "TryFlush took %d bytes at once", len(big))
+	require.NoError(t, cli.Flush())
+	m, err = srv.ReadMsg()
+	require.NoError(t, err)
+	assert.Equal(t, big, m.Frames[0])
 
 	// Nobody reads now: the window fills, and TryFlush stops taking.
 	payload := make([]byte, 1000)
