@@ -53,7 +53,8 @@ type Conn struct {
 	// connections that never finish their handshake cost little memory.
 	rbufSize, wbufSize int
 
-	// Reader state, owned by the goroutine in ReadMsg (or Handshake).
+	// Reader state, owned by the goroutine in ReadMsg (or Handshake), or
+	// in ReadBuffered and FillBuffer (readinline.go).
 	rbuf       []byte
 	rpos, rend int
 	// The slabs are carved from offsets, so that carving stores no
@@ -66,9 +67,12 @@ type Conn struct {
 	frameOff  int
 	scratch   [][]byte
 	readSince atomic.Int64 // clock() when the pending stream Read began; 0 = none pending
-	lastData  atomic.Int64 // clock() when a stream Read last returned data
-	inq       inQueue      // asks the kernel what has arrived (reader_queued_*.go)
-	vr        vecRead      // reads a body and what follows it at once (reader_vec_*.go)
+	// interrupted is set while InterruptRead keeps reads from waiting
+	// (readinline.go).
+	interrupted atomic.Bool
+	lastData    atomic.Int64 // clock() when a stream Read last returned data
+	inq         inQueue      // asks the kernel what has arrived (reader_queued_*.go)
+	vr          vecRead      // reads a body and what follows it at once (reader_vec_*.go)
 
 	// Writer state, guarded by wmu, which is released with unlockW.
 	wmu     sync.Mutex
