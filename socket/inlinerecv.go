@@ -151,9 +151,6 @@ func (s *Socket) readInline(ctx context.Context, p *pipe, conn transport.Conn) e
 // handOver gives p's reading role to the application, when p is the
 // socket's only pipe and no other pipe's role is held.
 func (s *Socket) handOver(p *pipe, r inlineReader) bool {
-	if s.closing.Load() {
-		return false
-	}
 	s.mu.Lock()
 	single := len(s.pipes) == 1
 	s.mu.Unlock()
@@ -163,7 +160,9 @@ func (s *Socket) handOver(p *pipe, r inlineReader) bool {
 	rx := s.rx
 	rx.mu.Lock()
 	defer rx.mu.Unlock()
-	if rx.holder != nil {
+	// closing is read under mu, which stop takes after setting it: no
+	// role is handed over once Close has taken them back.
+	if rx.holder != nil || s.closing.Load() {
 		return false
 	}
 	rx.holder, rx.r, rx.used, rx.wantBack = p, r, false, false
@@ -221,6 +220,25 @@ func (rx *inlineRecv) releaseLocked() {
 	rx.holder, rx.r, rx.wantBack = nil, nil, false
 	rx.held.Store(false)
 	rx.back <- struct{}{}
+}
+
+// stop takes the role back for Close, which has set closing: a Recv
+// reading inline gives it back (and returns ErrClosed), a role held by
+// an application that does not receive goes back to its reader
+// goroutine at once, which reads the peer's hang-up while Close lingers.
+func (rx *inlineRecv) stop() {
+	if rx == nil {
+		return
+	}
+	rx.mu.Lock()
+	defer rx.mu.Unlock()
+	switch {
+	case rx.holder == nil:
+	case rx.busy:
+		rx.interruptLocked()
+	default:
+		rx.releaseLocked()
+	}
 }
 
 // interrupt stops the read of a Recv reading inline, if any: it looks

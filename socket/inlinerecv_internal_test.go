@@ -347,6 +347,26 @@ func TestInlineRecvClose(t *testing.T) {
 	assert.ErrorIs(t, r.err, ErrClosed)
 }
 
+// Close takes back a role held by an application that does not receive
+// at once (its reader then reads the peer's hang-up while Close
+// lingers), and no role is handed over once it is closing.
+func TestInlineRecvStop(t *testing.T) {
+	req, _ := rxPair(t, nil, nil)
+	req.closing.Store(true)
+	req.rx.stop()
+	held, _ := rxState(req)
+	assert.False(t, held, "the role went back at once")
+	req.mu.Lock()
+	require.Len(t, req.pipes, 1)
+	var p *pipe
+	for _, q := range req.pipes {
+		p = q
+	}
+	req.mu.Unlock()
+	assert.False(t, req.handOver(p, nil), "no hand-over while closing")
+	require.NoError(t, req.Close())
+}
+
 // Heartbeats go on while the application reads inline, and while it
 // holds the role without receiving: PINGs are answered either way. The
 // side that answers has heartbeats off, so only its PONGs keep the

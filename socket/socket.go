@@ -305,7 +305,7 @@ func (s *Socket) Close() error {
 func (s *Socket) close() error {
 	s.closing.Store(true)
 	s.pat.Close()
-	s.rx.interrupt() // a Recv reading inline returns ErrClosed
+	s.rx.stop() // a Recv reading inline returns ErrClosed
 	if s.jr != nil {
 		s.jr.stopWaiting()
 	}

@@ -146,10 +146,17 @@ func (c *Conn) FillBuffer() (bool, error) {
 	switch {
 	case n > 0 || err == nil:
 		return true, nil // an error comes back with the next read
-	case c.interrupted.Load() && errors.Is(err, os.ErrDeadlineExceeded):
+	case c.interrupted.Load() && isTimeout(err):
 		return false, nil
 	}
 	return false, c.readFailure(err)
+}
+
+// isTimeout reports whether err is a read deadline's: os's, or any
+// stream's that says it is a timeout.
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &t) && t.Timeout())
 }
 
 // InterruptRead makes a FillBuffer in progress return, and every later
