@@ -52,6 +52,11 @@ type inlineRecv struct {
 	used        bool          // a Recv took the role since the reader goroutine last looked
 	back        chan struct{} // token: the role went back to the reader goroutine
 	batch       []Msg         // the busy Recv's
+	// The ctx whose end interrupts an inline Recv (watched, with its
+	// context.AfterFunc's stop), kept from one Recv to the next: an
+	// application that passes the same ctx each time arms it once.
+	watched context.Context
+	unwatch func() bool
 }
 
 // inlineReader is a connection that can be read inline (zmtp.Conn).
@@ -232,6 +237,7 @@ func (rx *inlineRecv) stop() {
 	}
 	rx.mu.Lock()
 	defer rx.mu.Unlock()
+	rx.unwatchLocked()
 	switch {
 	case rx.holder == nil:
 	case rx.busy:
@@ -239,6 +245,14 @@ func (rx *inlineRecv) stop() {
 	default:
 		rx.releaseLocked()
 	}
+}
+
+// unwatchLocked forgets the watched ctx. mu is held.
+func (rx *inlineRecv) unwatchLocked() {
+	if rx.unwatch != nil {
+		rx.unwatch()
+	}
+	rx.watched, rx.unwatch = nil, nil
 }
 
 // interrupt stops the read of a Recv reading inline, if any: it looks
@@ -278,16 +292,13 @@ func (s *Socket) recvInline(ctx context.Context) error {
 	p, r := rx.holder, rx.r
 	rx.busy, rx.used = true, true
 	batch := rx.batch
+	if ctx.Done() != nil && ctx != rx.watched {
+		rx.unwatchLocked()
+		rx.watched, rx.unwatch = ctx, context.AfterFunc(ctx, rx.interrupt)
+	}
 	rx.mu.Unlock()
 
-	var stop func() bool
-	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, rx.interrupt)
-	}
 	batch, keep, err := s.readInlineFor(ctx, p, r, batch)
-	if stop != nil {
-		stop()
-	}
 
 	rx.mu.Lock()
 	if rx.interrupted {
@@ -322,9 +333,13 @@ func (s *Socket) readInlineFor(ctx context.Context, p *pipe, r inlineReader, bat
 			return batch, false, nil // the reader goroutine ends the connection
 		}
 		// Checked with busy set, so a message another pipe's reader
-		// delivers either shows here or interrupts the read below.
+		// delivers, or the end of ctx, either shows here or interrupts
+		// the read below.
 		if !s.rwait.RecvWouldWait() {
 			return batch, true, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return batch, true, err
 		}
 		more, err := r.FillBuffer()
 		if err != nil {
