@@ -147,6 +147,47 @@ func TestInlineRecvCancelled(t *testing.T) {
 	assert.Equal(t, "q", string(got.Frames[0]))
 }
 
+// The end of a ctx is armed once while the application passes the same
+// one. A ctx that ends while no Recv reads (its callback interrupts
+// nothing) still stops the next Recv given it, at once; a Recv with
+// another ctx reads on.
+func TestInlineRecvSameCtxEnded(t *testing.T) {
+	req, rep := rxPair(t, nil, nil)
+	ctx := rxCtx(t)
+	appCtx, cancel := context.WithCancel(ctx)
+	require.NoError(t, req.Send(appCtx, NewMsg([]byte("one"))))
+	go func() {
+		m, err := rep.Recv(ctx)
+		assert.NoError(t, err)
+		assert.NoError(t, rep.Send(ctx, m))
+	}()
+	_, err := req.Recv(appCtx) // read inline, appCtx armed
+	require.NoError(t, err)
+	// Its callback runs on a goroutine of its own, with no Recv to
+	// interrupt, while this one waits for the REP to read inline.
+	cancel()
+	repRes := rxRecv(t, ctx, rep)
+	require.NoError(t, req.Send(ctx, NewMsg([]byte("two"))))
+	r := <-repRes
+	require.NoError(t, r.err)
+
+	res := make(chan error, 1)
+	go func() {
+		_, err := req.Recv(appCtx)
+		res <- err
+	}()
+	select {
+	case err := <-res:
+		require.ErrorIs(t, err, context.Canceled)
+	case <-ctx.Done():
+		t.Fatal("a Recv given an ended ctx waits for the reply")
+	}
+	require.NoError(t, rep.Send(ctx, r.m))
+	m, err := req.Recv(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "two", string(m.Frames[0]))
+}
+
 // rawRep is a REP peer over tcp written by hand, to send a reply in
 // pieces.
 type rawRep struct {
