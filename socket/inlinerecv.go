@@ -23,13 +23,15 @@ import (
 // The reading role moves under inlineRecv.mu. A reader goroutine that has
 // delivered a message and has nothing more buffered hands the role to the
 // application when the socket has a single pipe (handOver), then parks.
-// A Recv that would wait takes the role (take), reads until the pattern
-// has a message for it, and keeps the role for the next Recv: a
+// A Recv that would wait takes the role (recvInline), reads until the
+// pattern has a message for it, and keeps the role for the next Recv: a
 // request-reply loop reads every message inline, with no goroutine
-// hand-off at all. The reader goroutine takes the role back (reclaim)
-// when no Recv has used it for a while (inlineReclaim), so an
-// application that stops receiving still has its peer's hang-up and
-// heartbeats read, and at once when its connection or the socket ends.
+// hand-off at all. The reader goroutine takes the role back when no Recv
+// has used it for one to two periods (reclaimPeriod), so an application
+// that stops receiving still has its peer's hang-up and heartbeats read,
+// and at once when its connection ends or the socket closes (stop). A
+// Recv whose ctx can end arms it with context.AfterFunc, once for as
+// long as the application passes the same ctx.
 //
 // The Conn reads inline in two steps that lose nothing when cut short
 // (zmtp's readinline.go): a read of the stream into its buffer, which
