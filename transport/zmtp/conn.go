@@ -67,12 +67,9 @@ type Conn struct {
 	frameOff  int
 	scratch   [][]byte
 	readSince atomic.Int64 // clock() when the pending stream Read began; 0 = none pending
-	// interrupted is set while InterruptRead keeps reads from waiting
-	// (readinline.go).
-	interrupted atomic.Bool
-	lastData    atomic.Int64 // clock() when a stream Read last returned data
-	inq         inQueue      // asks the kernel what has arrived (reader_queued_*.go)
-	vr          vecRead      // reads a body and what follows it at once (reader_vec_*.go)
+	lastData  atomic.Int64 // clock() when a stream Read last returned data
+	inq       inQueue      // asks the kernel what has arrived (reader_queued_*.go)
+	vr        vecRead      // reads a body and what follows it at once (reader_vec_*.go)
 
 	// Writer state, guarded by wmu, which is released with unlockW.
 	wmu     sync.Mutex
@@ -103,6 +100,10 @@ type Conn struct {
 	peerTTL atomic.Int64 // nanoseconds; 0 = none
 	hbMu    sync.Mutex
 	beats   beats
+
+	// interrupted is set while InterruptRead keeps reads from waiting
+	// (readinline.go); kept out of the reader's hot fields above.
+	interrupted atomic.Bool
 
 	// Lifecycle.
 	dead  atomic.Bool
