@@ -156,6 +156,14 @@ func (s *req) Unread() int {
 	return n
 }
 
+// RecvWouldWait reports whether Recv, called now, would wait for a reply
+// to arrive: a request is outstanding and no reply to it has been read.
+func (s *req) RecvWouldWait() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.closed && s.state == reqAwaiting && !s.has && len(s.early) == 0
+}
+
 // Recv waits for the reply to the outstanding request.
 func (s *req) Recv(ctx context.Context) (Received, error) {
 	s.mu.Lock()
@@ -287,6 +295,15 @@ func (s *rep) Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error {
 
 // Unread is the number of requests the application has not taken.
 func (s *rep) Unread() int { return s.fq.Len() }
+
+// RecvWouldWait reports whether Recv, called now, would wait for a
+// request to arrive: no reply is owed and none is queued.
+func (s *rep) RecvWouldWait() bool {
+	s.mu.Lock()
+	ok := !s.closed && s.state == repIdle
+	s.mu.Unlock()
+	return ok && s.fq.Len() == 0
+}
 
 // Recv returns the next request's body.
 func (s *rep) Recv(ctx context.Context) (Received, error) {

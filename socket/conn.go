@@ -90,6 +90,8 @@ func (s *Socket) runConn(p *pipe, conn transport.Conn) error {
 		readErr = s.readBatches(ctx, p, r, in)
 	} else if r, in, ok := s.streamReading(conn, cs); ok {
 		readErr = s.readStream(p, cs, r, in)
+	} else if s.rx != nil && cs == nil {
+		readErr = s.readInline(ctx, p, conn)
 	}
 	for readErr == nil {
 		m, err := conn.ReadMsg()

@@ -15,7 +15,11 @@
 // high-water mark) drained by a writer goroutine that writes many
 // messages per syscall, and a reader goroutine that feeds the socket's
 // fair inbound queue (the receive high-water mark). The socket type's
-// pattern (package patterns) decides which pipe gets each message.
+// pattern (package patterns) decides which pipe gets each message. A REQ
+// or REP with one peer over tcp or ipc skips both goroutines on its round
+// trips: Send writes the message itself while the writer is parked, and
+// a Recv that would wait reads the connection itself, so each message
+// costs one wake-up, as in a bare loop over a net.Conn.
 //
 // A received message is the application's. An application that receives
 // large messages (tens of KiB) over tcp or ipc and is done with each one

@@ -45,6 +45,11 @@ type Socket struct {
 	mon  monitor
 	drop dropEvents
 	inl  inlineClaims // pipes a sending goroutine writes itself (inline.go)
+	// The reading role a receiving goroutine may take (inlinerecv.go),
+	// nil when receives are never inline; rwait is the pattern's
+	// recvWaiter then.
+	rx    *inlineRecv
+	rwait recvWaiter
 
 	ctx    context.Context // ends when the socket is fully closed
 	cancel context.CancelFunc
@@ -130,6 +135,9 @@ func New(t Type, opts ...Option) (*Socket, error) {
 		HeartbeatTTL:      o.heartbeatTTL,
 		Logger:            s.log,
 		Security:          security,
+	}
+	if s.rx = newInlineRecv(t, pat, s.jnl != nil || s.jr != nil || s.jp != nil, o.heartbeatIvl, o.heartbeatTimeout); s.rx != nil {
+		s.rwait = pat.(recvWaiter)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.startJournal()
@@ -229,6 +237,14 @@ func (s *Socket) Recv(ctx context.Context) (Msg, error) {
 	if s.rcv == nil {
 		return Msg{}, fmt.Errorf("%w: Recv on %s", ErrNotSupported, s.typ)
 	}
+	if s.rx != nil {
+		if err := s.recvInline(ctx); err != nil {
+			if s.closing.Load() {
+				return Msg{}, ErrClosed
+			}
+			return Msg{}, err
+		}
+	}
 	for {
 		r, err := s.rcv.Recv(ctx)
 		if err != nil {
@@ -289,6 +305,7 @@ func (s *Socket) Close() error {
 func (s *Socket) close() error {
 	s.closing.Store(true)
 	s.pat.Close()
+	s.rx.stop() // a Recv reading inline returns ErrClosed
 	if s.jr != nil {
 		s.jr.stopWaiting()
 	}

@@ -53,7 +53,8 @@ type Conn struct {
 	// connections that never finish their handshake cost little memory.
 	rbufSize, wbufSize int
 
-	// Reader state, owned by the goroutine in ReadMsg (or Handshake).
+	// Reader state, owned by the goroutine in ReadMsg (or Handshake), or
+	// in ReadBuffered and FillBuffer (readinline.go).
 	rbuf       []byte
 	rpos, rend int
 	// The slabs are carved from offsets, so that carving stores no
@@ -99,6 +100,10 @@ type Conn struct {
 	peerTTL atomic.Int64 // nanoseconds; 0 = none
 	hbMu    sync.Mutex
 	beats   beats
+
+	// interrupted is set while InterruptRead keeps reads from waiting
+	// (readinline.go); kept out of the reader's hot fields above.
+	interrupted atomic.Bool
 
 	// Lifecycle.
 	dead  atomic.Bool

@@ -1,0 +1,370 @@
+package socket
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/brookmq/brook/patterns"
+	"github.com/brookmq/brook/transport"
+)
+
+// Inline receives: a REQ awaiting its reply, or a REP its next request,
+// reads the connection itself, from the goroutine in Recv, instead of
+// waiting for the connection's reader goroutine to hand it the message.
+// The network poller then wakes the goroutine that wants the message, as
+// in a bare loop over a net.Conn, where a hand-off costs a second wake-up
+// (and, on an idle machine, the thread wake-up that comes with it): about
+// half of a round trip's cost beyond the network. It is the receiving
+// twin of inline writes (inline.go).
+//
+// The reading role moves under inlineRecv.mu. A reader goroutine that has
+// delivered a message and has nothing more buffered hands the role to the
+// application when the socket has a single pipe (handOver), then parks.
+// A Recv that would wait takes the role (recvInline), reads until the
+// pattern has a message for it, and keeps the role for the next Recv: a
+// request-reply loop reads every message inline, with no goroutine
+// hand-off at all. The reader goroutine takes the role back when no Recv
+// has used it for one to two periods (reclaimPeriod), so an application
+// that stops receiving still has its peer's hang-up and heartbeats read,
+// and at once when its connection ends or the socket closes (stop). A
+// Recv whose ctx can end arms it with context.AfterFunc, once for as
+// long as the application passes the same ctx.
+//
+// The Conn reads inline in two steps that lose nothing when cut short
+// (zmtp's readinline.go): a read of the stream into its buffer, which
+// InterruptRead stops, and the parsing of whole frames only. A Recv whose
+// ctx ends, a socket that closes, a message of another pipe, or a reader
+// goroutine that wants its role back interrupts the read; the Recv then
+// looks at why, and either reads on, returns, or gives the role back and
+// waits in the pattern as before. What was read and not parsed stays in
+// the Conn's buffer for whoever reads next.
+type inlineRecv struct {
+	held atomic.Bool // holder != nil: read without the lock by Recv
+
+	mu          sync.Mutex
+	holder      *pipe         // the pipe whose reading role the application holds
+	r           inlineReader  // holder's connection
+	busy        bool          // a Recv reads r now
+	interrupted bool          // r.InterruptRead was called while busy
+	wantBack    bool          // the reader goroutine waits for its role back
+	period      time.Duration // reclaimPeriod
+	used        bool          // a Recv took the role since the reader goroutine last looked
+	back        chan struct{} // token: the role went back to the reader goroutine
+	batch       []Msg         // the busy Recv's
+	// The ctx whose end interrupts an inline Recv (watched, with its
+	// context.AfterFunc's stop), kept from one Recv to the next: an
+	// application that passes the same ctx each time arms it once.
+	watched context.Context
+	unwatch func() bool
+}
+
+// inlineReader is a connection that can be read inline (zmtp.Conn).
+type inlineReader interface {
+	transport.Conn
+	InlineReadable() bool
+	ReadPending() bool
+	ReadBuffered(dst []Msg, max int) ([]Msg, error)
+	FillBuffer() (bool, error)
+	InterruptRead()
+	ResumeRead()
+}
+
+// recvWaiter is a pattern that tells whether a Recv would wait for a
+// message to arrive (REQ, REP).
+type recvWaiter interface {
+	RecvWouldWait() bool
+}
+
+// inlineReclaim is how long the reader goroutine leaves its role to an
+// application that does not receive before it reads again itself (it
+// looks once a period, so between one and two periods): the longest a
+// hang-up or a PING waits in the kernel when nobody receives. Its timer
+// fires once a period while the application receives, so the period is
+// long: a timer that fires often wakes a thread (another CPU) as often,
+// which made round trips between processes twice as slow at 1ms. With
+// heartbeats on it is at most a quarter of their interval and timeout,
+// so a peer with the same settings gets its PONGs in time.
+const inlineReclaim = 20 * time.Millisecond
+
+// reclaimPeriod is inlineReclaim, shortened for heartbeats every ivl
+// with timeout (zero: off, or the interval).
+func reclaimPeriod(ivl, timeout time.Duration) time.Duration {
+	d := inlineReclaim
+	for _, h := range []time.Duration{ivl, timeout} {
+		if h > 0 {
+			d = min(d, h/4)
+		}
+	}
+	return max(d, time.Millisecond)
+}
+
+// newInlineRecv returns the inline receive state of a socket of type t,
+// or nil when its receives are never inline: only REQ and REP alternate,
+// and a journal reads through its own goroutines.
+func newInlineRecv(t Type, pat patterns.Pattern, journaled bool, hbIvl, hbTimeout time.Duration) *inlineRecv {
+	if journaled || (t != Req && t != Rep) {
+		return nil
+	}
+	if _, ok := pat.(recvWaiter); !ok {
+		return nil
+	}
+	return &inlineRecv{back: make(chan struct{}, 1), period: reclaimPeriod(hbIvl, hbTimeout)}
+}
+
+// readInline is runConn's read loop for a socket that receives inline:
+// the plain loop, but a reader that has delivered a message and has
+// nothing more buffered hands its role to the application and waits to
+// have it back. It returns why reading ended.
+func (s *Socket) readInline(ctx context.Context, p *pipe, conn transport.Conn) error {
+	r, _ := conn.(inlineReader)
+	if r != nil && !r.InlineReadable() {
+		r = nil
+	}
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		m, err := conn.ReadMsg()
+		if err != nil {
+			return err
+		}
+		p.received.Add(1)
+		if err := s.pat.Inbound(ctx, p, m, 0); err != nil {
+			if s.closing.Load() && errors.Is(err, transport.ErrClosed) {
+				s.dropped(p, DropUnread, 1)
+				continue
+			}
+			return err
+		}
+		s.rx.interrupt() // a Recv reading another pipe inline: this message is for it
+		if r == nil || r.ReadPending() || !s.handOver(p, r) {
+			continue
+		}
+		if timer == nil {
+			timer = time.NewTimer(s.rx.period)
+		} else {
+			timer.Reset(s.rx.period)
+		}
+		s.rx.waitBack(ctx, timer)
+	}
+}
+
+// handOver gives p's reading role to the application, when p is the
+// socket's only pipe and no other pipe's role is held.
+func (s *Socket) handOver(p *pipe, r inlineReader) bool {
+	s.mu.Lock()
+	single := len(s.pipes) == 1
+	s.mu.Unlock()
+	if !single {
+		return false
+	}
+	rx := s.rx
+	rx.mu.Lock()
+	defer rx.mu.Unlock()
+	// closing is read under mu, which stop takes after setting it: no
+	// role is handed over once Close has taken them back.
+	if rx.holder != nil || s.closing.Load() {
+		return false
+	}
+	rx.holder, rx.r, rx.used, rx.wantBack = p, r, false, false
+	select {
+	case <-rx.back: // a stale token
+	default:
+	}
+	rx.held.Store(true)
+	return true
+}
+
+// waitBack parks the reader goroutine whose role the application holds
+// until the role is back: given back by a Recv, or reclaimed when no Recv
+// used it for a period or ctx ends (the connection is over).
+func (rx *inlineRecv) waitBack(ctx context.Context, timer *time.Timer) {
+	for {
+		select {
+		case <-rx.back:
+			return
+		case <-timer.C:
+			rx.mu.Lock()
+			if rx.holder == nil { // given back: the token is there
+				rx.mu.Unlock()
+				<-rx.back
+				return
+			}
+			if rx.busy || rx.used {
+				rx.used = false
+				rx.mu.Unlock()
+				timer.Reset(rx.period)
+				continue
+			}
+			rx.releaseLocked()
+			rx.mu.Unlock()
+			<-rx.back
+			return
+		case <-ctx.Done():
+			rx.mu.Lock()
+			if rx.holder != nil && !rx.busy {
+				rx.releaseLocked()
+			} else if rx.holder != nil {
+				rx.wantBack = true
+				rx.interruptLocked()
+			}
+			rx.mu.Unlock()
+			<-rx.back
+			return
+		}
+	}
+}
+
+// releaseLocked gives the role back to the holder's reader goroutine. mu
+// is held and no Recv reads.
+func (rx *inlineRecv) releaseLocked() {
+	rx.holder, rx.r, rx.wantBack = nil, nil, false
+	rx.held.Store(false)
+	rx.back <- struct{}{}
+}
+
+// stop takes the role back for Close, which has set closing: a Recv
+// reading inline gives it back (and returns ErrClosed), a role held by
+// an application that does not receive goes back to its reader
+// goroutine at once, which reads the peer's hang-up while Close lingers.
+func (rx *inlineRecv) stop() {
+	if rx == nil {
+		return
+	}
+	rx.mu.Lock()
+	defer rx.mu.Unlock()
+	rx.unwatchLocked()
+	switch {
+	case rx.holder == nil:
+	case rx.busy:
+		rx.interruptLocked()
+	default:
+		rx.releaseLocked()
+	}
+}
+
+// unwatchLocked forgets the watched ctx. mu is held.
+func (rx *inlineRecv) unwatchLocked() {
+	if rx.unwatch != nil {
+		rx.unwatch()
+	}
+	rx.watched, rx.unwatch = nil, nil
+}
+
+// interrupt stops the read of a Recv reading inline, if any: it looks
+// again at what it waits for.
+func (rx *inlineRecv) interrupt() {
+	if rx == nil || !rx.held.Load() {
+		return
+	}
+	rx.mu.Lock()
+	rx.interruptLocked()
+	rx.mu.Unlock()
+}
+
+func (rx *inlineRecv) interruptLocked() {
+	if rx.busy && !rx.interrupted {
+		rx.interrupted = true
+		rx.r.InterruptRead()
+	}
+}
+
+// recvInline reads inline for a Recv that would wait, when the
+// application holds a reading role and no other Recv uses it. It returns
+// once the pattern has a message for Recv, or with ctx's error; when it
+// cannot read inline (the connection failed, the message is too big for
+// the read buffer, the socket closes) it gives the role back, and Recv
+// waits in the pattern as before.
+func (s *Socket) recvInline(ctx context.Context) error {
+	rx := s.rx
+	if !rx.held.Load() || !s.rwait.RecvWouldWait() {
+		return nil
+	}
+	rx.mu.Lock()
+	if rx.holder == nil || rx.busy {
+		rx.mu.Unlock()
+		return nil
+	}
+	p, r := rx.holder, rx.r
+	rx.busy, rx.used = true, true
+	batch := rx.batch
+	if ctx.Done() != nil && ctx != rx.watched {
+		rx.unwatchLocked()
+		rx.watched, rx.unwatch = ctx, context.AfterFunc(ctx, rx.interrupt)
+	}
+	rx.mu.Unlock()
+
+	batch, keep, err := s.readInlineFor(ctx, p, r, batch)
+
+	rx.mu.Lock()
+	if rx.interrupted {
+		r.ResumeRead()
+		rx.interrupted = false
+	}
+	rx.busy = false
+	rx.batch = batch
+	if !keep || rx.wantBack {
+		rx.releaseLocked()
+	}
+	rx.mu.Unlock()
+	return err
+}
+
+// readInlineFor reads p's connection r until the pattern has a message
+// for Recv. It reports whether the application keeps the role, and ctx's
+// error if ctx ended first.
+func (s *Socket) readInlineFor(ctx context.Context, p *pipe, r inlineReader, batch []Msg) ([]Msg, bool, error) {
+	rx := s.rx
+	for {
+		var err error
+		batch, err = r.ReadBuffered(batch[:0], 1)
+		for _, m := range batch {
+			p.received.Add(1)
+			if err := s.pat.Inbound(ctx, p, m, 0); err != nil {
+				s.dropped(p, DropUnread, 1)
+			}
+		}
+		clear(batch)
+		if err != nil {
+			return batch, false, nil // the reader goroutine ends the connection
+		}
+		// Checked with busy set, so a message another pipe's reader
+		// delivers, or the end of ctx, either shows here or interrupts
+		// the read below.
+		if !s.rwait.RecvWouldWait() {
+			return batch, true, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return batch, true, err
+		}
+		more, err := r.FillBuffer()
+		if err != nil {
+			return batch, false, nil
+		}
+		if more {
+			continue
+		}
+		rx.mu.Lock()
+		interrupted := rx.interrupted
+		if interrupted {
+			r.ResumeRead()
+			rx.interrupted = false
+		}
+		wantBack := rx.wantBack
+		rx.mu.Unlock()
+		switch {
+		case !interrupted, wantBack, s.closing.Load():
+			return batch, false, nil // the buffer is full, or the role is wanted back
+		case ctx.Err() != nil:
+			return batch, true, ctx.Err()
+		case !s.rwait.RecvWouldWait():
+			return batch, true, nil // another pipe's message
+		}
+	}
+}

@@ -1,0 +1,179 @@
+package zmtp
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+	"time"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// Inline reading: a socket whose application waits for the next message
+// (a REQ awaiting its reply, a REP its next request) may read the
+// connection from the application's goroutine instead of its reader
+// goroutine, so that the message costs one wake-up (the network poller's,
+// of the goroutine that wants it) rather than two (the reader's, then the
+// hand-off to the application). The socket moves the reader role between
+// goroutines; the Conn gives it a way to read that can be stopped at any
+// moment and lose nothing:
+//
+//   - FillBuffer does one read of the stream into the read buffer and
+//     parses nothing, so a read it is interrupted in (InterruptRead, a
+//     read deadline in the past) leaves the connection as it was;
+//   - ReadBuffered parses what has arrived whole in the read buffer,
+//     messages and commands, and never reads the stream.
+//
+// Between the two the state is the read buffer alone, which ReadMsg and
+// ReadMsgs carry on from: the role may go back to a reader goroutine at
+// any point. Only one goroutine at a time may use the reader methods
+// (ReadMsg, ReadMsgs, ReadBuffered, FillBuffer); the socket hands the
+// role over under a lock, which orders their memory.
+
+// readDeadliner is a stream whose reads can be cut short (net.Conn).
+type readDeadliner interface {
+	SetReadDeadline(t time.Time) error
+}
+
+// InlineReadable reports whether FillBuffer and ReadBuffered can serve the
+// connection: it has shaken hands, boxes nothing (CURVE hides what a
+// frame is until it is opened, so whole messages cannot be told apart in
+// the buffer), runs no codec, and its stream's reads can be interrupted.
+func (c *Conn) InlineReadable() bool {
+	if !c.ready.Load() || c.unseal != nil || c.codec != nil {
+		return false
+	}
+	_, ok := c.rw.(readDeadliner)
+	return ok
+}
+
+// ReadPending reports whether bytes read from the stream wait in the read
+// buffer, not parsed yet. Only the goroutine holding the reader role may
+// call it.
+func (c *Conn) ReadPending() bool { return c.rpos < c.rend }
+
+// ReadBuffered appends to dst at most max messages that have arrived
+// whole in the read buffer, handling the whole commands before them as
+// ReadMsg does; it never reads the stream, so it never waits. An error
+// is final, as ReadMsg's, and comes with the messages read before it.
+func (c *Conn) ReadBuffered(dst []transport.Msg, max int) ([]transport.Msg, error) {
+	if !c.ready.Load() {
+		return dst, errNotReady
+	}
+	if c.dead.Load() {
+		return dst, c.failure()
+	}
+	for n := 0; n < max; {
+		switch {
+		case c.msgBuffered():
+			m, err := c.ReadMsg()
+			if err != nil {
+				return dst, err
+			}
+			c.msgsRead++
+			dst = append(dst, m)
+			n++
+		case c.cmdBuffered():
+			_, size, err := c.readHeader()
+			if err != nil {
+				return dst, err
+			}
+			m, deliver, err := c.handleCommand(size, false)
+			if err != nil {
+				return dst, err
+			}
+			if deliver {
+				c.msgsRead++
+				dst = append(dst, m)
+				n++
+			}
+		default:
+			return dst, nil
+		}
+	}
+	return dst, nil
+}
+
+// cmdBuffered reports whether the read buffer starts with a whole command
+// frame (one msgBuffered would not pass: a lone PING, say).
+func (c *Conn) cmdBuffered() bool {
+	b := c.rbuf[c.rpos:c.rend]
+	if len(b) < 2 || b[0]&flagCommand == 0 {
+		return false
+	}
+	size, h := uint64(b[1]), 2
+	if b[0]&flagLong != 0 {
+		if len(b) < maxHeader {
+			return false
+		}
+		size, h = binary.BigEndian.Uint64(b[1:maxHeader]), maxHeader
+	}
+	return size <= uint64(len(b)-h)
+}
+
+// FillBuffer reads the stream once into the read buffer, waiting until
+// something arrives, and parses nothing. It reports true when it read
+// something (or may be called again at once), false when it cannot go on:
+// InterruptRead cut the read short, or the read buffer is full without
+// holding a whole message (a large message is the reader goroutine's, see
+// ReadMsg). In both cases the connection is as it was. An error is final
+// (the connection has failed), as ReadMsg's.
+func (c *Conn) FillBuffer() (bool, error) {
+	if !c.ready.Load() {
+		return false, errNotReady
+	}
+	if c.dead.Load() {
+		return false, c.failure()
+	}
+	if c.rpos == c.rend && !c.mem.full {
+		c.idleRead() // as fill does: everything read is parsed
+	}
+	if c.rend == len(c.rbuf) {
+		switch {
+		case c.rpos > 0:
+			c.rend = copy(c.rbuf, c.rbuf[c.rpos:c.rend])
+			c.rpos = 0
+		case c.mem.rbox == nil && c.mem.rsmall != nil:
+			c.bigRead() // the small buffer is full: go on in the large one
+		default:
+			return false, nil
+		}
+	}
+	room := len(c.rbuf) - c.rend
+	n, err := c.read(c.rbuf[c.rend:])
+	c.rend += n
+	c.mem.full = n == room
+	switch {
+	case n > 0 || err == nil:
+		return true, nil // an error comes back with the next read
+	case c.interrupted.Load() && isTimeout(err):
+		return false, nil
+	}
+	return false, c.readFailure(err)
+}
+
+// isTimeout reports whether err is a read deadline's: os's, or any
+// stream's that says it is a timeout.
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &t) && t.Timeout())
+}
+
+// InterruptRead makes a FillBuffer in progress return, and every later
+// one until ResumeRead, without reading. Any goroutine may call it; the
+// reader goroutines must not read with ReadMsg or ReadMsgs until
+// ResumeRead has returned (their reads would fail the connection).
+func (c *Conn) InterruptRead() {
+	c.interrupted.Store(true)
+	if d, ok := c.rw.(readDeadliner); ok {
+		_ = d.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+// ResumeRead undoes InterruptRead.
+func (c *Conn) ResumeRead() {
+	if d, ok := c.rw.(readDeadliner); ok {
+		_ = d.SetReadDeadline(time.Time{})
+	}
+	c.interrupted.Store(false)
+}
