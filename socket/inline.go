@@ -198,3 +198,66 @@ func (p *pipe) unpop(items []outItem) {
 	p.mu.Unlock()
 	clear(items)
 }
+
+// Direct hand-off: an inproc connection carries Msg values, with nothing
+// to encode or flush, so a sending goroutine that finds the pipe empty
+// and its writer goroutine parked hands the message straight to the
+// peer's queue itself (directConn.TryWriteMsg), under the pipe's lock so
+// that concurrent senders keep their order. The writer goroutine is not
+// woken and the pipe's high-water mark is not touched: the message has
+// left the pipe, as it would once the writer had written it. When the
+// peer's queue is full or the connection is gone, the message is queued
+// for the writer goroutine as usual; it writes a run of messages at a
+// time (directConn.WriteMsgs) and gives their room back once per run.
+
+// directConn is implemented by connections that hand messages over
+// without encoding them (inproc).
+type directConn interface {
+	TryWriteMsg(m transport.Msg) (bool, error)
+	WriteMsgs(msgs []transport.Msg) (int, error)
+}
+
+// handsOver hands m straight to the peer's queue when nothing is queued
+// before it and nobody writes: it reports whether it did. p.mu is held.
+func (p *pipe) handsOver(m Msg) bool {
+	if p.wstate != wIdle || !p.direct || len(p.q) > 0 || p.w.direct == nil || p.s.closing.Load() {
+		return false
+	}
+	ok, err := p.w.direct.TryWriteMsg(m)
+	if !ok || err != nil {
+		return false // the writer goroutine waits for room, or reports the failure
+	}
+	p.sent.Add(1)
+	return true
+}
+
+// writeDirect writes batch to a direct connection: runs of messages in
+// one call each, the room of each run given back at once.
+func (w *pipeWriter) writeDirect(batch []outItem) error {
+	w.pending = append(w.pending, unflushed{batch: batch})
+	for i := 0; i < len(batch); {
+		if batch[i].kind != itemData {
+			// A subscription or a command: settled with the next run.
+			if err := w.write(&batch[i]); err != nil {
+				return w.fail(err)
+			}
+			i++
+			continue
+		}
+		w.msgs = w.msgs[:0]
+		for j := i; j < len(batch) && batch[j].kind == itemData && len(w.msgs) < cap(w.msgs); j++ {
+			w.msgs = append(w.msgs, batch[j].msg)
+		}
+		n, err := w.direct.WriteMsgs(w.msgs)
+		clear(w.msgs)
+		if err != nil {
+			return w.fail(err)
+		}
+		i += n
+		w.held += n
+		if err := w.flushBefore(i); err != nil {
+			return err
+		}
+	}
+	return w.flush()
+}
