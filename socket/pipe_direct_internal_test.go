@@ -236,3 +236,46 @@ func TestDirectBlockedSenderWokenByClose(t *testing.T) {
 	require.ErrorIs(t, <-errs, ErrClosed)
 	assert.EqualValues(t, hwm, push.Stats().Dropped[DropPeerGone], "the pipe's HWM worth was never handed over")
 }
+
+// The peer's writer delivers past the receiving socket's reader (the
+// sink) only within the room its pattern has for the pipe: a PULL that
+// does not read holds exactly its receive HWM, however the messages came.
+// Then it gets them all, in order.
+func TestSinkKeepsRecvHWM(t *testing.T) {
+	ctx := context.Background()
+	ep := "inproc://sink-hwm"
+	const rhwm, shwm = 10, 100
+	pull, err := New(Pull, WithRecvHWM(rhwm))
+	require.NoError(t, err)
+	defer pull.Close()
+	require.NoError(t, pull.Bind(ep))
+	push, err := New(Push, WithSendHWM(shwm))
+	require.NoError(t, err)
+	defer push.Close()
+	require.NoError(t, push.Connect(ep))
+	const total = rhwm + inproc.QueueCapacity + shwm
+	sent := make(chan error, 1)
+	go func() {
+		for i := range total {
+			if err := push.Send(ctx, seqMsg(i)); err != nil {
+				sent <- err
+				return
+			}
+		}
+		sent <- nil
+	}()
+	// Everything fits somewhere: the PULL's queue, the reader's batch and
+	// the inproc queue, and the PUSH's pipe.
+	require.NoError(t, <-sent)
+	deadline := time.Now().Add(10 * time.Second)
+	for pull.rcv.Unread() < rhwm {
+		require.True(t, time.Now().Before(deadline), "the PULL never filled")
+		runtime.Gosched()
+	}
+	assert.Equal(t, rhwm, pull.rcv.Unread(), "the PULL holds its receive HWM, not more")
+	for i := range total {
+		m, err := pull.Recv(ctx)
+		require.NoError(t, err)
+		require.Equal(t, i, seqOf(m))
+	}
+}
