@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/brookmq/brook/patterns"
 	"github.com/brookmq/brook/transport"
 )
 
@@ -211,13 +210,6 @@ func (p *pipe) unpop(items []outItem) {
 // for the writer goroutine as usual; it writes a run of messages at a
 // time (directConn.WriteMsgs) and gives their room back once per run.
 
-// On the receiving side, the reader goroutine of an inproc connection
-// lends the connection a sink (sinkInbound): while it waits on an empty
-// queue, the peer's writer hands its runs of messages straight to the
-// pattern through the sink, within the room the pattern has for the pipe,
-// and the reader goroutine stays asleep: the second hop skipped. What the
-// sink does not take is queued and read as before.
-
 // directConn is implemented by connections that hand messages over
 // without encoding them (inproc).
 type directConn interface {
@@ -268,39 +260,4 @@ func (w *pipeWriter) writeDirect(batch []outItem) error {
 		}
 	}
 	return w.flush()
-}
-
-// inboundSinker is implemented by connections whose peer can deliver
-// messages past the reading goroutine (inproc).
-type inboundSinker interface {
-	SetSink(sink func(msgs []transport.Msg) int)
-}
-
-// sinkInbound lends r, read into in for p, a sink that delivers messages
-// to in as readBatches would, without waiting: no more than the room in
-// has for p, nothing while the socket closes. It returns the function that
-// takes the sink back (nil when r takes none).
-func (s *Socket) sinkInbound(r batchReader, p *pipe, in patterns.BatchInbound) func() {
-	d, ok := r.(inboundSinker)
-	if !ok {
-		return nil
-	}
-	now, cancel := context.WithCancel(context.Background())
-	cancel() // Room must not wait
-	d.SetSink(func(msgs []Msg) int {
-		if s.closing.Load() {
-			return 0 // the reader reads what still arrives, and drops it
-		}
-		room, err := in.Room(now, p)
-		if err != nil || room <= 0 {
-			return 0
-		}
-		n := min(room, len(msgs))
-		p.received.Add(uint64(n))
-		if err := in.InboundBatch(p, msgs[:n]); err != nil {
-			s.dropped(p, DropUnread, n) // closed meanwhile
-		}
-		return n
-	})
-	return func() { d.SetSink(nil) }
 }

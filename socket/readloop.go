@@ -40,9 +40,6 @@ func (s *Socket) batchReading(conn transport.Conn, cs *connState) (batchReader, 
 // still arrives is read (the linger waits for the peer to hang up) and
 // dropped as unread. It returns why reading ended.
 func (s *Socket) readBatches(ctx context.Context, p *pipe, r batchReader, in patterns.BatchInbound) error {
-	if stop := s.sinkInbound(r, p, in); stop != nil {
-		defer stop() // the peer may deliver past this loop (inline.go)
-	}
 	batch := make([]Msg, 0, 16)
 	for {
 		room, err := in.Room(ctx, p)

@@ -73,7 +73,6 @@ type Conn struct {
 	onCommand transport.CommandHandler // read by the reading goroutine only
 	batched   func(name []byte) bool   // commands ReadMsgs reads on past (reading goroutine)
 	msgsRead  uint64                   // messages ReadMsgs read (reading goroutine)
-	sunk      int                      // messages the sink took since ReadMsgs last looked (reading goroutine)
 	wclosed   atomic.Bool              // CloseWrite was called on this end
 }
 
@@ -92,24 +91,10 @@ func (c *Conn) ReadMsg() (transport.Msg, error) {
 // command the peer wrote ends the batch when a command handler is set, so
 // the handler runs only once the messages before it have been taken,
 // unless SetBatchedCommands lets it through.
-//
-// With a sink (SetSink), the messages the sink took while ReadMsgs waited
-// count towards max, as if ReadMsgs had returned them: when they reach it,
-// ReadMsgs returns with no message added (the caller's allowance is used
-// up), and the next call returns the message it waited for.
 func (c *Conn) ReadMsgs(dst []transport.Msg, max int) ([]transport.Msg, error) {
 	m, _, err := c.nextMsg(true)
 	if err != nil {
 		return dst, err
-	}
-	if c.sunk > 0 {
-		max -= c.sunk
-		c.sunk = 0
-		if len(dst) >= max {
-			c.next-- // m goes back where it was
-			c.batch[c.next] = m
-			return dst, nil
-		}
 	}
 	c.msgsRead++
 	dst = append(dst, m)
@@ -123,17 +108,6 @@ func (c *Conn) ReadMsgs(dst []transport.Msg, max int) ([]transport.Msg, error) {
 	}
 	return dst, nil
 }
-
-// SetSink lets the peer's WriteMsgs deliver messages past this end's
-// queue, and past the goroutine reading it: while that goroutine waits in
-// ReadMsgs on an empty queue, a WriteMsgs offers its messages to sink,
-// from the writing goroutine, with no lock held. sink takes a prefix of
-// them (possibly none) and returns how many it took; it must not block,
-// and the messages it took count towards ReadMsgs' max. Nothing else is
-// queued until sink returns, so the order of the messages is kept.
-// SetSink(nil) removes the sink, waiting for a call in progress to end.
-// The reading goroutine sets it.
-func (c *Conn) SetSink(sink func(msgs []transport.Msg) int) { c.in.setSink(sink) }
 
 // SetBatchedCommands implements transport.CommandBatcher: ReadMsgs reads
 // on past the commands for which batched reports true.
@@ -157,9 +131,8 @@ func (c *Conn) nextMsg(wait bool) (transport.Msg, bool, error) {
 			if !wait {
 				return transport.Msg{}, false, nil
 			}
-			b, sunk, err := c.in.take(c.batch[:0])
+			b, err := c.in.take(c.batch[:0])
 			c.batch, c.next = b, 0
-			c.sunk += sunk
 			if err != nil {
 				if c.closed.Load() {
 					return transport.Msg{}, false, transport.ErrClosed

@@ -26,15 +26,6 @@ type queue struct {
 	// needed, so the fast path skips it.
 	readerWaiting  bool
 	writersWaiting int
-
-	// sink, set by the reader (SetSink), takes messages past the queue:
-	// pushSome hands them to it while the reader waits on an empty queue,
-	// and bypass is set meanwhile, so that nothing else is queued before
-	// they are delivered. sunk counts the messages it took since the
-	// reader last took a batch.
-	sink   func([]transport.Msg) int
-	bypass bool
-	sunk   int
 }
 
 func (q *queue) init() {
@@ -47,7 +38,7 @@ func (q *queue) init() {
 // transport.ErrClosed once the queue is closed.
 func (q *queue) push(m transport.Msg) error {
 	q.mu.Lock()
-	for (len(q.msgs) == cap(q.msgs) || q.bypass) && !q.closed {
+	for len(q.msgs) == cap(q.msgs) && !q.closed {
 		q.writersWaiting++
 		q.notFull.Wait()
 		q.writersWaiting--
@@ -74,7 +65,7 @@ func (q *queue) tryPush(m transport.Msg) (bool, error) {
 		q.mu.Unlock()
 		return false, transport.ErrClosed
 	}
-	if len(q.msgs) == cap(q.msgs) || q.bypass {
+	if len(q.msgs) == cap(q.msgs) {
 		q.mu.Unlock()
 		return false, nil
 	}
@@ -88,37 +79,18 @@ func (q *queue) tryPush(m transport.Msg) (bool, error) {
 }
 
 // pushSome appends as many of msgs as there is room for, in order, under
-// one lock, waiting only while the queue is full. While the reader waits
-// on an empty queue, it first offers them to the reader's sink, which
-// delivers them past the queue (and the reader's goroutine). It returns
-// how many it took (at least one unless msgs is empty or it fails), and
-// fails with transport.ErrClosed once the queue is closed.
+// one lock, waiting only while the queue is full. It returns how many it
+// appended (at least one unless msgs is empty or it fails), and fails
+// with transport.ErrClosed once the queue is closed.
 func (q *queue) pushSome(msgs []transport.Msg) (int, error) {
 	if len(msgs) == 0 {
 		return 0, nil
 	}
 	q.mu.Lock()
-	for q.bypass && !q.closed {
-		q.waitWriter()
-	}
-	if !q.closed && q.sink != nil && q.readerWaiting && len(q.msgs) == 0 {
-		sink := q.sink
-		q.bypass = true
-		q.mu.Unlock()
-		n := sink(msgs) // no lock held: the sink takes the reading side's
-		q.mu.Lock()
-		q.bypass = false
-		q.sunk += n
-		if q.writersWaiting > 0 {
-			q.notFull.Broadcast()
-		}
-		if n > 0 {
-			q.mu.Unlock()
-			return n, nil
-		}
-	}
 	for len(q.msgs) == cap(q.msgs) && !q.closed {
-		q.waitWriter()
+		q.writersWaiting++
+		q.notFull.Wait()
+		q.writersWaiting--
 	}
 	if q.closed {
 		q.mu.Unlock()
@@ -134,47 +106,26 @@ func (q *queue) pushSome(msgs []transport.Msg) (int, error) {
 	return n, nil
 }
 
-// waitWriter waits on notFull; q.mu is held.
-func (q *queue) waitWriter() {
-	q.writersWaiting++
-	q.notFull.Wait()
-	q.writersWaiting--
-}
-
 // take waits until the queue holds a message and returns all of them,
-// leaving spare (emptied) in their place, with the number of messages the
-// sink took meanwhile. Once the queue is closed and drained it returns
-// spare and transport.ErrClosed.
-func (q *queue) take(spare []transport.Msg) ([]transport.Msg, int, error) {
+// leaving spare (emptied) in their place. Once the queue is closed and
+// drained it returns spare and transport.ErrClosed.
+func (q *queue) take(spare []transport.Msg) ([]transport.Msg, error) {
 	q.mu.Lock()
 	for len(q.msgs) == 0 {
 		if q.closed {
 			q.mu.Unlock()
-			return spare, 0, transport.ErrClosed
+			return spare, transport.ErrClosed
 		}
 		q.readerWaiting = true
 		q.notEmpty.Wait()
 	}
 	got := q.msgs
 	q.msgs = spare[:0]
-	sunk := q.sunk
-	q.sunk = 0
 	if q.writersWaiting > 0 {
 		q.notFull.Broadcast()
 	}
 	q.mu.Unlock()
-	return got, sunk, nil
-}
-
-// setSink installs (or, with nil, removes) the reader's sink; it waits
-// for a delivery through the old one to end.
-func (q *queue) setSink(sink func([]transport.Msg) int) {
-	q.mu.Lock()
-	for q.bypass {
-		q.waitWriter()
-	}
-	q.sink = sink
-	q.mu.Unlock()
+	return got, nil
 }
 
 // close stops further pushes and wakes everyone waiting. Messages already
