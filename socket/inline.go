@@ -47,10 +47,42 @@ type tryFlusher interface {
 const inlineMax = 16 << 10
 
 // inlineClaims are the pipes whose writer role a sending goroutine took.
+// The list taken by writeClaimed comes back as spare, so claiming does
+// not allocate once both lists have grown.
 type inlineClaims struct {
 	n      atomic.Int32 // len(claims), read without the lock
 	mu     sync.Mutex
 	claims []*pipe
+	spare  []*pipe
+}
+
+// add records p as claimed.
+func (c *inlineClaims) add(p *pipe) {
+	c.mu.Lock()
+	c.claims = append(c.claims, p)
+	c.n.Store(int32(len(c.claims)))
+	c.mu.Unlock()
+}
+
+// take returns the claimed pipes and starts a new list from the spare
+// one; give the list back with recycle once done with it.
+func (c *inlineClaims) take() []*pipe {
+	c.mu.Lock()
+	claims := c.claims
+	c.claims, c.spare = c.spare, nil
+	c.n.Store(0)
+	c.mu.Unlock()
+	return claims
+}
+
+// recycle keeps a list take returned as the spare one (if there is none).
+func (c *inlineClaims) recycle(claims []*pipe) {
+	clear(claims)
+	c.mu.Lock()
+	if c.spare == nil {
+		c.spare = claims[:0]
+	}
+	c.mu.Unlock()
 }
 
 // inlineQuiet is how long a streaming type's writer must have been parked
@@ -113,12 +145,7 @@ func (w *pipeWriter) fits(m transport.Msg) bool {
 
 // claimInline records p, whose writer role was just taken for a sending
 // goroutine. p.mu is held.
-func (s *Socket) claimInline(p *pipe) {
-	s.inl.mu.Lock()
-	s.inl.claims = append(s.inl.claims, p)
-	s.inl.n.Store(int32(len(s.inl.claims)))
-	s.inl.mu.Unlock()
-}
+func (s *Socket) claimInline(p *pipe) { s.inl.add(p) }
 
 // writeClaimed writes every claimed pipe: Send calls it after the pattern
 // routed a message, so a claim made while routing is always written by
@@ -127,14 +154,11 @@ func (s *Socket) writeClaimed() {
 	if s.inl.n.Load() == 0 {
 		return
 	}
-	s.inl.mu.Lock()
-	claims := s.inl.claims
-	s.inl.claims = nil
-	s.inl.n.Store(0)
-	s.inl.mu.Unlock()
+	claims := s.inl.take()
 	for _, p := range claims {
 		p.writeInline()
 	}
+	s.inl.recycle(claims)
 }
 
 // writeInline writes what p has queued from the sending goroutine, which

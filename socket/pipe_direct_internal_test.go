@@ -236,3 +236,34 @@ func TestDirectBlockedSenderWokenByClose(t *testing.T) {
 	require.ErrorIs(t, <-errs, ErrClosed)
 	assert.EqualValues(t, hwm, push.Stats().Dropped[DropPeerGone], "the pipe's HWM worth was never handed over")
 }
+
+// Claiming pipes for inline writes reuses the claim lists: no allocation
+// per message once they have grown.
+func TestInlineClaimsDoNotAllocate(t *testing.T) {
+	var c inlineClaims
+	p1, p2 := &pipe{}, &pipe{}
+	claims := c.take()
+	assert.Empty(t, claims)
+	c.recycle(claims)
+	allocs := testing.AllocsPerRun(100, func() {
+		c.add(p1)
+		c.add(p2)
+		got := c.take()
+		if len(got) != 2 || got[0] != p1 || got[1] != p2 {
+			t.Fatalf("took %v", got)
+		}
+		c.recycle(got)
+	})
+	assert.Zero(t, allocs)
+	assert.Zero(t, c.n.Load())
+	// A list taken while another is out starts empty and keeps its own.
+	c.add(p1)
+	a := c.take()
+	c.add(p2)
+	b := c.take()
+	require.Equal(t, []*pipe{p1}, a)
+	require.Equal(t, []*pipe{p2}, b)
+	c.recycle(a)
+	c.recycle(b)
+	assert.Empty(t, c.take(), "recycled lists come back empty")
+}
