@@ -84,3 +84,75 @@ func benchInproc(b *testing.B, st, rt socket.Type, payload []byte) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkInprocPingPong bounces one message between two goroutines over
+// inproc PAIR/PAIR, beside two Go channels doing the same: the round trip
+// a PAIR used as a drop-in for a channel pays.
+func BenchmarkInprocPingPong(b *testing.B) {
+	payload := make([]byte, 16)
+	b.Run("chan", func(b *testing.B) {
+		ping, pong := make(chan socket.Msg, socket.DefaultHWM), make(chan socket.Msg, socket.DefaultHWM)
+		b.ReportAllocs()
+		go func() {
+			for range b.N {
+				pong <- <-ping
+			}
+		}()
+		for range b.N {
+			ping <- socket.NewMsg(payload)
+			<-pong
+		}
+	})
+	b.Run("PAIR-PAIR", func(b *testing.B) {
+		ctx := context.Background()
+		ep := fmt.Sprintf("inproc://bench-pingpong-%d", b.N)
+		a, err := socket.New(socket.Pair)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer a.Close()
+		if err := a.Bind(ep); err != nil {
+			b.Fatal(err)
+		}
+		z, err := socket.New(socket.Pair)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer z.Close()
+		if err := z.Connect(ep); err != nil {
+			b.Fatal(err)
+		}
+		errc := make(chan error, 1)
+		go func() {
+			for range b.N + 1 {
+				m, err := z.Recv(ctx)
+				if err == nil {
+					err = z.Send(ctx, m)
+				}
+				if err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- nil
+		}()
+		roundTrip := func() {
+			if err := a.Send(ctx, socket.NewMsg(payload)); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := a.Recv(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+		roundTrip() // connected
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			roundTrip()
+		}
+		b.StopTimer()
+		if err := <-errc; err != nil {
+			b.Fatal(err)
+		}
+	})
+}

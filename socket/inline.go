@@ -47,10 +47,42 @@ type tryFlusher interface {
 const inlineMax = 16 << 10
 
 // inlineClaims are the pipes whose writer role a sending goroutine took.
+// The list taken by writeClaimed comes back as spare, so claiming does
+// not allocate once both lists have grown.
 type inlineClaims struct {
 	n      atomic.Int32 // len(claims), read without the lock
 	mu     sync.Mutex
 	claims []*pipe
+	spare  []*pipe
+}
+
+// add records p as claimed.
+func (c *inlineClaims) add(p *pipe) {
+	c.mu.Lock()
+	c.claims = append(c.claims, p)
+	c.n.Store(int32(len(c.claims)))
+	c.mu.Unlock()
+}
+
+// take returns the claimed pipes and starts a new list from the spare
+// one; give the list back with recycle once done with it.
+func (c *inlineClaims) take() []*pipe {
+	c.mu.Lock()
+	claims := c.claims
+	c.claims, c.spare = c.spare, nil
+	c.n.Store(0)
+	c.mu.Unlock()
+	return claims
+}
+
+// recycle keeps a list take returned as the spare one (if there is none).
+func (c *inlineClaims) recycle(claims []*pipe) {
+	clear(claims)
+	c.mu.Lock()
+	if c.spare == nil {
+		c.spare = claims[:0]
+	}
+	c.mu.Unlock()
 }
 
 // inlineQuiet is how long a streaming type's writer must have been parked
@@ -113,12 +145,7 @@ func (w *pipeWriter) fits(m transport.Msg) bool {
 
 // claimInline records p, whose writer role was just taken for a sending
 // goroutine. p.mu is held.
-func (s *Socket) claimInline(p *pipe) {
-	s.inl.mu.Lock()
-	s.inl.claims = append(s.inl.claims, p)
-	s.inl.n.Store(int32(len(s.inl.claims)))
-	s.inl.mu.Unlock()
-}
+func (s *Socket) claimInline(p *pipe) { s.inl.add(p) }
 
 // writeClaimed writes every claimed pipe: Send calls it after the pattern
 // routed a message, so a claim made while routing is always written by
@@ -127,14 +154,11 @@ func (s *Socket) writeClaimed() {
 	if s.inl.n.Load() == 0 {
 		return
 	}
-	s.inl.mu.Lock()
-	claims := s.inl.claims
-	s.inl.claims = nil
-	s.inl.n.Store(0)
-	s.inl.mu.Unlock()
+	claims := s.inl.take()
 	for _, p := range claims {
 		p.writeInline()
 	}
+	s.inl.recycle(claims)
 }
 
 // writeInline writes what p has queued from the sending goroutine, which
@@ -197,4 +221,67 @@ func (p *pipe) unpop(items []outItem) {
 	p.q = append(append(make([]outItem, 0, len(items)+len(p.q)), items...), p.q...)
 	p.mu.Unlock()
 	clear(items)
+}
+
+// Direct hand-off: an inproc connection carries Msg values, with nothing
+// to encode or flush, so a sending goroutine that finds the pipe empty
+// and its writer goroutine parked hands the message straight to the
+// peer's queue itself (directConn.TryWriteMsg), under the pipe's lock so
+// that concurrent senders keep their order. The writer goroutine is not
+// woken and the pipe's high-water mark is not touched: the message has
+// left the pipe, as it would once the writer had written it. When the
+// peer's queue is full or the connection is gone, the message is queued
+// for the writer goroutine as usual; it writes a run of messages at a
+// time (directConn.WriteMsgs) and gives their room back once per run.
+
+// directConn is implemented by connections that hand messages over
+// without encoding them (inproc).
+type directConn interface {
+	TryWriteMsg(m transport.Msg) (bool, error)
+	WriteMsgs(msgs []transport.Msg) (int, error)
+}
+
+// handsOver hands m straight to the peer's queue when nothing is queued
+// before it and nobody writes: it reports whether it did. p.mu is held.
+func (p *pipe) handsOver(m Msg) bool {
+	if p.wstate != wIdle || !p.direct || len(p.q) > 0 || p.w.direct == nil || p.s.closing.Load() {
+		return false
+	}
+	ok, err := p.w.direct.TryWriteMsg(m)
+	if !ok || err != nil {
+		return false // the writer goroutine waits for room, or reports the failure
+	}
+	p.sent.Add(1)
+	return true
+}
+
+// writeDirect writes batch to a direct connection: runs of messages in
+// one call each, the room of each run given back at once.
+func (w *pipeWriter) writeDirect(batch []outItem) error {
+	w.pending = append(w.pending, unflushed{batch: batch})
+	for i := 0; i < len(batch); {
+		if batch[i].kind != itemData {
+			// A subscription or a command: settled with the next run.
+			if err := w.write(&batch[i]); err != nil {
+				return w.fail(err)
+			}
+			i++
+			continue
+		}
+		w.msgs = w.msgs[:0]
+		for j := i; j < len(batch) && batch[j].kind == itemData && len(w.msgs) < cap(w.msgs); j++ {
+			w.msgs = append(w.msgs, batch[j].msg)
+		}
+		n, err := w.direct.WriteMsgs(w.msgs)
+		clear(w.msgs)
+		if err != nil {
+			return w.fail(err)
+		}
+		i += n
+		w.held += n
+		if err := w.flushBefore(i); err != nil {
+			return err
+		}
+	}
+	return w.flush()
 }

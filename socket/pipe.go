@@ -77,6 +77,7 @@ type pipe struct {
 	wstate     uint8
 	w          *pipeWriter
 	inline     uint8         // inline write policy (inline.go)
+	direct     bool          // a send may hand a message straight to a direct connection (inline.go)
 	parked     time.Time     // when the writer goroutine last parked
 	stopWanted bool          // the writer goroutine waits for the role back, to end
 	wake       chan struct{} // token for the writer goroutine: the role is its again
@@ -115,6 +116,7 @@ func newPipe(s *Socket, id uint64, endpoint string, dialed bool) *pipe {
 		dialed:   dialed,
 		hwm:      s.opts.sendHWM,
 		inline:   s.inlinePolicy(),
+		direct:   s.jnl == nil,
 		q:        make([]outItem, 0, 16),
 		wake:     make(chan struct{}, 1),
 		drained:  make(chan struct{}),
@@ -155,6 +157,10 @@ func (p *pipe) TrySend(m Msg) bool {
 		p.full = true
 		p.mu.Unlock()
 		return false
+	}
+	if p.handsOver(m) {
+		p.mu.Unlock()
+		return true
 	}
 	p.q = append(p.q, outItem{kind: itemData, msg: m})
 	p.data++

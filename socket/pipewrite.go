@@ -34,6 +34,10 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 		w.lwm = 1
 	}
 	w.tf, _ = conn.(tryFlusher)
+	if d, ok := conn.(directConn); ok {
+		w.direct = d
+		w.msgs = make([]Msg, 0, directRun)
+	}
 	p.mu.Lock()
 	p.w, p.wstate = w, wBusy
 	p.mu.Unlock()
@@ -75,6 +79,12 @@ func (w *pipeWriter) run(ctx context.Context) error {
 				p.acquire()
 			case <-ctx.Done():
 				return w.stop(ctx.Err())
+			}
+			continue
+		}
+		if w.direct != nil {
+			if err := w.writeDirect(batch); err != nil {
+				return err
 			}
 			continue
 		}
@@ -157,6 +167,10 @@ func (w *pipeWriter) stop(err error) error {
 	return err
 }
 
+// directRun bounds the messages the writer hands a direct connection in
+// one call (the inproc queue's capacity).
+const directRun = 64
+
 // buffering is implemented by connections that may say their WriteMsg
 // hands each message over at once, with nothing left for Flush to do
 // (inproc).
@@ -200,6 +214,8 @@ type pipeWriter struct {
 	p       *pipe
 	conn    transport.Conn
 	tf      tryFlusher  // conn, if it can flush without waiting (inline writes)
+	direct  directConn  // conn, if it takes messages as they are (inproc)
+	msgs    []Msg       // a run of messages for direct (cap directRun)
 	err     error       // a write inline failed: the writer goroutine ends with it
 	pending []unflushed // oldest first; the last may be the batch in progress
 	free    [][]outItem

@@ -188,16 +188,66 @@ func (c *Conn) WriteMsg(m transport.Msg) error {
 	return c.write(m)
 }
 
+// TryWriteMsg hands m to the peer as WriteMsg does, but never waits: it
+// reports false, and keeps nothing, when QueueCapacity messages already
+// wait unread. It fails as WriteMsg does. Several goroutines may call it,
+// and WriteMsg and WriteMsgs, at once.
+func (c *Conn) TryWriteMsg(m transport.Msg) (bool, error) {
+	if len(m.Frames) == 0 {
+		return false, ErrNoFrames
+	}
+	if c.wclosed.Load() {
+		return false, c.writeClosed()
+	}
+	ok, err := c.out.tryPush(m)
+	if err != nil {
+		return false, c.pushFailed()
+	}
+	return ok, nil
+}
+
+// WriteMsgs hands the peer a prefix of msgs under one lock, as WriteMsg
+// does for each, and returns how many it took: as many as there is room
+// for, waiting only while the peer has QueueCapacity messages unread, so
+// at least one unless it fails. Every message must have frames. The
+// caller must not touch the messages taken afterwards. It fails as
+// WriteMsg does, having taken none.
+func (c *Conn) WriteMsgs(msgs []transport.Msg) (int, error) {
+	for _, m := range msgs {
+		if len(m.Frames) == 0 {
+			return 0, ErrNoFrames
+		}
+	}
+	if c.wclosed.Load() {
+		return 0, c.writeClosed()
+	}
+	n, err := c.out.pushSome(msgs)
+	if err != nil {
+		return 0, c.pushFailed()
+	}
+	return n, nil
+}
+
+func (c *Conn) writeClosed() error {
+	return fmt.Errorf("%w: inproc connection %s is closed for writing", transport.ErrClosed, c.p.addr)
+}
+
+// pushFailed is the error of a write into a closed queue: this end, or
+// the peer, closed.
+func (c *Conn) pushFailed() error {
+	if c.closed.Load() {
+		return transport.ErrClosed
+	}
+	return errPeerClosed
+}
+
 // write pushes m to the peer's queue.
 func (c *Conn) write(m transport.Msg) error {
 	if c.wclosed.Load() {
-		return fmt.Errorf("%w: inproc connection %s is closed for writing", transport.ErrClosed, c.p.addr)
+		return c.writeClosed()
 	}
 	if err := c.out.push(m); err != nil {
-		if c.closed.Load() {
-			return transport.ErrClosed
-		}
-		return errPeerClosed
+		return c.pushFailed()
 	}
 	return nil
 }

@@ -56,6 +56,56 @@ func (q *queue) push(m transport.Msg) error {
 	return nil
 }
 
+// tryPush appends m if there is room, without waiting. It reports false
+// when the queue is full, and fails with transport.ErrClosed once it is
+// closed.
+func (q *queue) tryPush(m transport.Msg) (bool, error) {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return false, transport.ErrClosed
+	}
+	if len(q.msgs) == cap(q.msgs) {
+		q.mu.Unlock()
+		return false, nil
+	}
+	q.msgs = append(q.msgs, m)
+	if q.readerWaiting {
+		q.readerWaiting = false
+		q.notEmpty.Signal()
+	}
+	q.mu.Unlock()
+	return true, nil
+}
+
+// pushSome appends as many of msgs as there is room for, in order, under
+// one lock, waiting only while the queue is full. It returns how many it
+// appended (at least one unless msgs is empty or it fails), and fails
+// with transport.ErrClosed once the queue is closed.
+func (q *queue) pushSome(msgs []transport.Msg) (int, error) {
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	q.mu.Lock()
+	for len(q.msgs) == cap(q.msgs) && !q.closed {
+		q.writersWaiting++
+		q.notFull.Wait()
+		q.writersWaiting--
+	}
+	if q.closed {
+		q.mu.Unlock()
+		return 0, transport.ErrClosed
+	}
+	n := min(len(msgs), cap(q.msgs)-len(q.msgs))
+	q.msgs = append(q.msgs, msgs[:n]...)
+	if q.readerWaiting {
+		q.readerWaiting = false
+		q.notEmpty.Signal()
+	}
+	q.mu.Unlock()
+	return n, nil
+}
+
 // take waits until the queue holds a message and returns all of them,
 // leaving spare (emptied) in their place. Once the queue is closed and
 // drained it returns spare and transport.ErrClosed.
