@@ -38,22 +38,36 @@ func (q *queue) init() {
 // transport.ErrClosed once the queue is closed.
 func (q *queue) push(m transport.Msg) error {
 	q.mu.Lock()
+	if err := q.waitRoomLocked(); err != nil {
+		q.mu.Unlock()
+		return err
+	}
+	q.msgs = append(q.msgs, m)
+	q.wakeReaderLocked()
+	q.mu.Unlock()
+	return nil
+}
+
+// waitRoomLocked waits while the queue is full; it fails with
+// transport.ErrClosed once the queue is closed. (mu held)
+func (q *queue) waitRoomLocked() error {
 	for len(q.msgs) == cap(q.msgs) && !q.closed {
 		q.writersWaiting++
 		q.notFull.Wait()
 		q.writersWaiting--
 	}
 	if q.closed {
-		q.mu.Unlock()
 		return transport.ErrClosed
 	}
-	q.msgs = append(q.msgs, m)
+	return nil
+}
+
+// wakeReaderLocked wakes the reader if it waits for a message. (mu held)
+func (q *queue) wakeReaderLocked() {
 	if q.readerWaiting {
 		q.readerWaiting = false
 		q.notEmpty.Signal()
 	}
-	q.mu.Unlock()
-	return nil
 }
 
 // tryPush appends m if there is room, without waiting. It reports false
@@ -70,10 +84,7 @@ func (q *queue) tryPush(m transport.Msg) (bool, error) {
 		return false, nil
 	}
 	q.msgs = append(q.msgs, m)
-	if q.readerWaiting {
-		q.readerWaiting = false
-		q.notEmpty.Signal()
-	}
+	q.wakeReaderLocked()
 	q.mu.Unlock()
 	return true, nil
 }
@@ -87,21 +98,13 @@ func (q *queue) pushSome(msgs []transport.Msg) (int, error) {
 		return 0, nil
 	}
 	q.mu.Lock()
-	for len(q.msgs) == cap(q.msgs) && !q.closed {
-		q.writersWaiting++
-		q.notFull.Wait()
-		q.writersWaiting--
-	}
-	if q.closed {
+	if err := q.waitRoomLocked(); err != nil {
 		q.mu.Unlock()
-		return 0, transport.ErrClosed
+		return 0, err
 	}
 	n := min(len(msgs), cap(q.msgs)-len(q.msgs))
 	q.msgs = append(q.msgs, msgs[:n]...)
-	if q.readerWaiting {
-		q.readerWaiting = false
-		q.notEmpty.Signal()
-	}
+	q.wakeReaderLocked()
 	q.mu.Unlock()
 	return n, nil
 }
