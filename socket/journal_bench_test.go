@@ -1,6 +1,7 @@
 package socket_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -184,4 +185,111 @@ func benchStreamLive(b *testing.B, name string, size int, journaled bool) {
 			}
 		})
 	}
+}
+
+// BenchmarkStreamFanout: 64-byte and 1 KiB messages published from one
+// goroutine over tcp to 1, 10 and 100 live SUBs, by a journaled PUB
+// (Group sync, SendAsync) and by a plain one (Send, its send HWM raised
+// so that nothing is dropped), timed until every subscriber has them
+// all. msg/s/sub is what each subscriber received per second; the ratio
+// journal/plain is the live fan-out's cost of the journal (issue 10's
+// target is >= 0.7).
+func BenchmarkStreamFanout(b *testing.B) {
+	for _, size := range []int{64, 1024} {
+		for _, subs := range []int{1, 10, 100} {
+			for _, journaled := range []bool{true, false} {
+				mode := "plain"
+				if journaled {
+					mode = "journal"
+				}
+				b.Run(fmt.Sprintf("%dB/subs=%d/%s", size, subs, mode), func(b *testing.B) {
+					benchStreamFanout(b, size, subs, journaled)
+				})
+			}
+		}
+	}
+}
+
+// fanoutWarm marks the messages that bring the subscribers up before the
+// timed ones (whose first byte is zero).
+const fanoutWarm = 'w'
+
+func benchStreamFanout(b *testing.B, size, subs int, journaled bool) {
+	ctx := context.Background()
+	payload := make([]byte, size)
+	// Room for every timed message and the warm-up ones before them.
+	opts := []socket.Option{socket.WithSendHWM(b.N + 1<<20)}
+	if journaled {
+		log, err := durable.Open(filepath.Join(b.TempDir(), "j"))
+		require.NoError(b, err)
+		defer log.Close()
+		opts = []socket.Option{socket.WithJournal(log)}
+	}
+	pub, err := socket.New(socket.Pub, opts...)
+	require.NoError(b, err)
+	defer pub.Close()
+	require.NoError(b, pub.Bind("tcp://127.0.0.1:0"))
+	send := func(m socket.Msg) error { return pub.Send(ctx, m) }
+	if journaled {
+		send = func(m socket.Msg) error { _, err := pub.SendAsync(ctx, m); return err }
+	}
+
+	// Each subscriber counts in once it has a warm-up message (it is then
+	// subscribed, and a journal subscriber's stream has started), then
+	// receives b.N timed messages.
+	ready := make(chan struct{}, subs)
+	done := make(chan error, subs)
+	for range subs {
+		sub, err := socket.New(socket.Sub, socket.WithStart(socket.StartLive()))
+		require.NoError(b, err)
+		defer sub.Close()
+		require.NoError(b, sub.Subscribe(nil))
+		require.NoError(b, sub.Connect(pub.LastEndpoint()))
+		go func() {
+			warm := true
+			for got := 0; got < b.N; {
+				m, err := sub.Recv(ctx)
+				if err != nil {
+					done <- err
+					return
+				}
+				if m.Frames[0][0] == fanoutWarm {
+					if warm {
+						warm = false
+						ready <- struct{}{}
+					}
+					continue
+				}
+				got++
+			}
+			done <- nil
+		}()
+	}
+	warm := bytes.Repeat([]byte{fanoutWarm}, size)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for n := 0; n < subs; {
+		require.NoError(b, send(socket.NewMsg(warm)))
+		select {
+		case <-ready:
+			n++
+		case <-tick.C:
+		}
+	}
+
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		if err := send(socket.NewMsg(payload)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for range subs {
+		require.NoError(b, <-done)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msg/s/sub")
 }
