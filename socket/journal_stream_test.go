@@ -440,3 +440,89 @@ func TestStreamResumeDropsDuplicatesQuietly(t *testing.T) {
 	assert.Never(t, func() bool { return sub.Stats().Peers[0].Connections > 2 }, 200*time.Millisecond, 5*time.Millisecond,
 		"the connection to the restarted publisher stays up")
 }
+
+// A journaled PUB runs the live fan-out only while a subscriber that does
+// not speak the profile (libzmq, here a bare ZMTP peer) is connected: one
+// joining later gets the live stream, one leaving stops the work, and the
+// profile subscriber gets every message in order throughout.
+func TestStreamPlainSubscriberJoinsAndLeaves(t *testing.T) {
+	ctx := testCtx(t)
+	pub := newSocket(t, socket.Pub, socket.WithJournal(openJournal(t)))
+	ev, stop := pub.Monitor()
+	t.Cleanup(stop)
+	require.NoError(t, pub.Bind("tcp://127.0.0.1:0"))
+	jsub := subscriber(t, socket.WithStart(socket.StartOldest()))
+	require.NoError(t, jsub.Connect(pub.LastEndpoint()))
+	waitEvent(t, ctx, ev, socket.EventHandshakeSucceeded)
+
+	var next uint64
+	publish := func(n uint64) {
+		publishSeq(t, ctx, pub, next, next+n)
+		next += n
+	}
+	publish(100)
+	assert.Zero(t, pub.Stats().Journal.PlainDelivered, "no plain subscriber: no live fan-out")
+
+	// A plain subscriber joins: it gets the live stream once its
+	// subscription is in (the slow joiner), then every message.
+	c, err := tcp.New().Dial(ctx, mustParse(t, pub.LastEndpoint()))
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Handshake(ctx, &transport.Config{SocketType: "SUB"})
+	require.NoError(t, err)
+	require.NoError(t, c.WriteSubscription(nil, true))
+	require.NoError(t, c.Flush())
+	got := make(chan string, 1000)
+	readErr := make(chan error, 1)
+	go func() {
+		for {
+			m, err := c.ReadMsg()
+			if err != nil {
+				readErr <- err
+				return
+			}
+			got <- string(m.Frames[0])
+		}
+	}()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	var first string
+	for first == "" {
+		publish(1)
+		select {
+		case first = <-got:
+		case <-tick.C:
+		case <-ctx.Done():
+			require.FailNow(t, "the plain subscriber got no live message")
+		}
+	}
+	for len(got) > 0 {
+		first = <-got // the rest of the warm-up
+	}
+	last, err := strconv.ParseUint(first, 10, 64)
+	require.NoError(t, err)
+	require.Equal(t, next-1, last, "the plain subscriber is up to date")
+	publish(50)
+	for want := last + 1; want < next; want++ {
+		select {
+		case s := <-got:
+			require.Equal(t, strconv.FormatUint(want, 10), s, "the live stream, in order")
+		case <-ctx.Done():
+			require.FailNow(t, "the plain subscriber missed a live message")
+		}
+	}
+	fanned := pub.Stats().Journal.PlainDelivered
+	assert.GreaterOrEqual(t, fanned, uint64(51), "fanned out live while it was connected")
+
+	// It leaves: the fan-out stops.
+	require.NoError(t, c.Close())
+	<-readErr
+	waitEvent(t, ctx, ev, socket.EventDisconnected)
+	publish(100)
+	assert.Equal(t, fanned, pub.Stats().Journal.PlainDelivered, "no plain subscriber left: no live fan-out")
+
+	expectSeq(t, ctx, jsub, 0, next, false)
+	st := pub.Stats().Journal
+	assert.Equal(t, next, st.Streamed, "the profile subscriber was served from the journal all along")
+	assert.Equal(t, 1, st.Subscribers)
+}

@@ -416,8 +416,12 @@ func (s *Socket) journalConnected(p *pipe, cs *connState) {
 	if s.jq != nil {
 		s.jq.attach(p, cs != nil)
 	}
-	if s.jp != nil && cs != nil {
-		s.jp.attach(p, cs.hello.Runs())
+	if s.jp != nil {
+		if cs != nil {
+			s.jp.attach(p, cs.hello.Runs())
+		} else {
+			s.jp.attachPlain(p)
+		}
 	}
 	if cs != nil && cs.hello.HasJournal() && !cs.hello.Publisher() && s.jr != nil && !s.jr.stream {
 		s.jr.senderConnected(p, cs.hello)

@@ -22,7 +22,9 @@ import (
 // offset order), their topic filters applied, never faster than they
 // read (a slow subscriber falls behind and catches up from disk instead
 // of losing messages at its high-water mark). Other subscribers (libzmq,
-// go-zeromq) get the live stream from the pattern, with ZeroMQ's drops.
+// go-zeromq) get the live stream from the pattern, with ZeroMQ's drops;
+// while none is connected the publisher skips the pattern's fan-out
+// altogether.
 type publisher struct {
 	s     *Socket
 	j     *journal
@@ -35,7 +37,12 @@ type publisher struct {
 
 	mu      sync.Mutex
 	feeders map[*pipe]*feeder
+	plain   map[*pipe]struct{} // connected subscribers that do not speak the profile
 	closed  bool
+	// plainN is len(plain), read by send without the lock; fanned counts
+	// the messages send handed to the live fan-out.
+	plainN  atomic.Int32
+	fanned  atomic.Uint64
 	wg      sync.WaitGroup
 	ctr     streamCounters
 	syncing atomic.Bool // a syncNow is running
@@ -61,12 +68,13 @@ type feeder struct {
 }
 
 func newPublisher(s *Socket, j *journal) *publisher {
-	return &publisher{s: s, j: j, cache: newTailCache(), back: newTailCache(), feeders: make(map[*pipe]*feeder)}
+	return &publisher{s: s, j: j, cache: newTailCache(), back: newTailCache(),
+		feeders: make(map[*pipe]*feeder), plain: make(map[*pipe]struct{})}
 }
 
 // send journals m and fans it out to plain subscribers through the
-// pattern; with wait it returns once m is durable (and plain subscribers
-// get it only then).
+// pattern, if any is connected; with wait it returns once m is durable
+// (and plain subscribers get it only then).
 func (pb *publisher) send(ctx context.Context, m Msg, wait bool) (Pending, error) {
 	p, frames, err := pb.j.append(ctx, m, time.Time{})
 	if err != nil {
@@ -79,7 +87,14 @@ func (pb *publisher) send(ctx context.Context, m Msg, wait bool) (Pending, error
 		}
 	}
 	// Plain subscribers: ZeroMQ's live fan-out. Profile subscribers'
-	// pipes ignore it (pipe.jfed): their feeders send from the journal.
+	// pipes ignore it (pipe.jfed): their feeders send from the journal,
+	// so without a plain subscriber there is nothing to do. A plain one
+	// is counted from its connection on, before the pattern can have its
+	// subscriptions, so none of the messages it subscribed to is skipped.
+	if pb.plainN.Load() == 0 {
+		return p, nil
+	}
+	pb.fanned.Add(1)
 	if err := pb.s.snd.Send(ctx, m); err != nil {
 		return p, err
 	}
@@ -98,11 +113,29 @@ func (pb *publisher) attach(p *pipe, runs bool) {
 	pb.feeders[p] = &feeder{pub: pb, p: p, runs: runs, wake: make(chan struct{}, 1), stop: make(chan struct{})}
 }
 
-// detach stops p's feeder and waits for it.
+// attachPlain counts a connected subscriber that does not speak the
+// profile: send fans out live while there is one. (A dialed pipe may have
+// reached a profile subscriber before: it takes the live stream now.)
+func (pb *publisher) attachPlain(p *pipe) {
+	p.jfed.Store(false)
+	pb.mu.Lock()
+	defer pb.mu.Unlock()
+	if _, ok := pb.plain[p]; ok || pb.closed {
+		return
+	}
+	pb.plain[p] = struct{}{}
+	pb.plainN.Store(int32(len(pb.plain)))
+}
+
+// detach stops p's feeder, or stops counting p as a plain subscriber.
 func (pb *publisher) detach(p *pipe) {
 	pb.mu.Lock()
 	f := pb.feeders[p]
 	delete(pb.feeders, p)
+	if _, ok := pb.plain[p]; ok {
+		delete(pb.plain, p)
+		pb.plainN.Store(int32(len(pb.plain)))
+	}
 	pb.mu.Unlock()
 	if f != nil {
 		close(f.stop)
@@ -480,6 +513,7 @@ func (pb *publisher) stats(st *JournalStats) {
 	pb.mu.Lock()
 	defer pb.mu.Unlock()
 	st.Streamed = pb.ctr.streamed
+	st.PlainDelivered = pb.fanned.Load()
 	st.Filtered = pb.ctr.skipped
 	st.Lost += pb.ctr.gaps
 	st.Subscribers = len(pb.feeders)

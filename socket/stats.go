@@ -57,7 +57,8 @@ type JournalStats struct {
 	Delivered, Redelivered, Acked, Nacked, TimedOut uint64
 	// PlainDelivered counts messages handed to peers that do not speak the
 	// journal profile (libzmq, ...): delivered at most once, acknowledged
-	// on hand-over.
+	// on hand-over (a journaled PUB or XPUB: messages it fanned out live
+	// while such a subscriber was connected).
 	PlainDelivered uint64
 	// DeadLettered counts messages moved to the dead-letter journal; Lost
 	// messages deleted by retention before anyone acknowledged them (queue)
