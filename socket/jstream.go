@@ -391,27 +391,28 @@ func (f *feeder) run(from uint64) {
 				epoch, epLo, epHi = pb.j.epochSpan(next)
 				haveEpoch = true
 			}
+			st := jwire.Stream{Offset: next, Epoch: epoch, Skip: next - sentTo, Time: jr.time}
+			if f.runs {
+				// One JRUN for the batch: its messages share an epoch.
+				// A message goes out as the record's own frames, past the
+				// header: shared (the cache's and every subscriber's),
+				// never changed, so nothing is copied.
+				if len(recs) > 0 && recs[0].Epoch != epoch && !flush() {
+					return
+				}
+				recs = append(recs, st)
+				batch = append(batch, jr.frames[1:len(jr.frames):len(jr.frames)])
+				streamed++
+				next++
+				sentTo = next
+				continue
+			}
 			k := len(jr.frames)
 			if cap(lists)-len(lists) < k {
 				lists = make([][]byte, 0, max(k, 4*feedBatch))
 			}
 			out := lists[len(lists) : len(lists)+k : len(lists)+k]
 			lists = lists[:len(lists)+k]
-			st := jwire.Stream{Offset: next, Epoch: epoch, Skip: next - sentTo, Time: jr.time}
-			if f.runs {
-				// One JRUN for the batch: its messages share an epoch.
-				if len(recs) > 0 && recs[0].Epoch != epoch && !flush() {
-					return
-				}
-				recs = append(recs, st)
-				out = out[1:]
-				copy(out, jr.frames[1:])
-				batch = append(batch, out)
-				streamed++
-				next++
-				sentTo = next
-				continue
-			}
 			if cap(hdrs)-len(hdrs) < jwire.MaxStream {
 				hdrs = make([]byte, 0, jwire.MaxStream*feedBatch)
 			}
