@@ -123,8 +123,21 @@ func uvarintLen(v uint64) int {
 }
 
 // DecodeFrames splits a multipart payload into its frames, which alias b.
+// It counts them first, so the frame list is one allocation of its exact
+// size (appending grew it once per doubling).
 func DecodeFrames(b []byte) ([][]byte, error) {
-	var frames [][]byte
+	n := 0
+	for rest := b; len(rest) > 0; n++ {
+		size, k := binary.Uvarint(rest)
+		if k <= 0 || size > uint64(len(rest)-k) {
+			return nil, ErrFraming
+		}
+		rest = rest[k+int(size):]
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	frames := make([][]byte, 0, n)
 	for len(b) > 0 {
 		n, k := binary.Uvarint(b)
 		if k <= 0 || n > uint64(len(b)-k) {

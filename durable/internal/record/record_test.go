@@ -106,3 +106,39 @@ func TestLagFor(t *testing.T) {
 	assert.Equal(t, uint32(MaxLag), LagFor(1<<40, 0))
 	assert.Equal(t, uint32(MaxLag-1), LagFor(MaxLag-1, 0))
 }
+
+// DecodeFrames makes the frame list in one allocation of its exact size,
+// and refuses a payload whose framing runs past its end.
+func TestDecodeFramesAllocatesOnce(t *testing.T) {
+	frames := [][]byte{make([]byte, 9), []byte("topic"), make([]byte, 64)}
+	rec, _, err := Decode(Append(nil, Header{Flags: FlagMultipart}, nil, frames), 0)
+	require.NoError(t, err)
+	var got [][]byte
+	allocs := testing.AllocsPerRun(100, func() {
+		got, err = DecodeFrames(rec.Payload)
+	})
+	require.NoError(t, err)
+	assert.Equal(t, frames, got)
+	assert.Equal(t, 3, cap(got), "no room to spare")
+	assert.EqualValues(t, 1, allocs)
+
+	_, err = DecodeFrames(rec.Payload[:len(rec.Payload)-1])
+	assert.ErrorIs(t, err, ErrFraming)
+	got, err = DecodeFrames(nil)
+	require.NoError(t, err)
+	assert.Empty(t, got)
+}
+
+// BenchmarkDecodeFrames: a journaled socket's record, a 9-byte header and
+// a 64-byte message.
+func BenchmarkDecodeFrames(b *testing.B) {
+	frames := [][]byte{make([]byte, 9), make([]byte, 64)}
+	rec, _, err := Decode(Append(nil, Header{Flags: FlagMultipart}, nil, frames), 0)
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeFrames(rec.Payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
