@@ -20,6 +20,12 @@ func (a *ackSet) has(off uint64) bool {
 
 // add puts [lo, hi) in the set.
 func (a *ackSet) add(lo, hi uint64) {
+	if lo <= a.floor && len(a.ranges) == 0 {
+		// In order (a stream's Recv, a queue read by one receiver): the
+		// floor moves, nothing to merge.
+		a.floor = max(a.floor, hi)
+		return
+	}
 	lo = max(lo, a.floor)
 	if lo >= hi {
 		return

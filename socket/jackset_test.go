@@ -45,3 +45,32 @@ func TestAckSetMatchesModel(t *testing.T) {
 		}
 	}
 }
+
+// Offsets added in order only move the floor.
+func TestAckSetInOrder(t *testing.T) {
+	var a ackSet
+	for o := uint64(0); o < 1000; o++ {
+		a.add(o, o+1)
+	}
+	a.add(500, 600) // again: nothing changes
+	require.EqualValues(t, 1000, a.floor)
+	require.Empty(t, a.ranges)
+	a.add(1001, 1002)
+	a.add(1000, 1001)
+	require.EqualValues(t, 1002, a.floor, "the range above joins the floor")
+	require.Empty(t, a.ranges)
+	require.True(t, a.has(1001))
+	require.False(t, a.has(1002))
+}
+
+// BenchmarkAckSetInOrder: a stream subscriber's Recv acknowledging each
+// offset as it comes.
+func BenchmarkAckSetInOrder(b *testing.B) {
+	var a ackSet
+	b.ReportAllocs()
+	var o uint64
+	for b.Loop() {
+		a.add(o, o+1)
+		o++
+	}
+}
