@@ -137,6 +137,17 @@ type sendOpts struct {
 // PUSH, DEALER).
 func NotBefore(t time.Time) SendOption { return func(o *sendOpts) { o.notBefore = t } }
 
+// applySendOpts returns the options opts set. Its own variable goes to
+// the heap (the options are unknown functions), so a SendAsync without
+// options does not call it and allocates nothing for them.
+func applySendOpts(opts []SendOption) sendOpts {
+	var o sendOpts
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
 // journalOptions are the socket options of journaled sockets.
 type journalOptions struct {
 	log         *durable.Log // WithJournal: the caller's

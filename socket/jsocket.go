@@ -178,8 +178,8 @@ func (s *Socket) SendAsync(ctx context.Context, m Msg, opts ...SendOption) (Pend
 		return Pending{}, ErrEmptyMsg
 	}
 	var o sendOpts
-	for _, opt := range opts {
-		opt(&o)
+	if len(opts) > 0 {
+		o = applySendOpts(opts)
 	}
 	var p Pending
 	var err error
