@@ -22,6 +22,7 @@ type journal struct {
 	id     durable.JournalID
 	epochs []durable.Epoch // oldest first; the last is the current epoch
 	opts   journalOptions
+	recs   recordSlab // the record frames of one-frame messages
 }
 
 // openJournal opens (WithJournalDir) or takes (WithJournal) the journal;
@@ -96,7 +97,7 @@ func (j *journal) hello(publisher bool) jwire.Hello {
 // Delivery.Time, StartTime and durable.Log.OffsetAt agree and times never
 // decrease along the journal.
 func (j *journal) append(ctx context.Context, m Msg, notBefore time.Time) (Pending, [][]byte, error) {
-	frames := recordFrames(m, 0, notBefore)
+	frames := recordFramesFrom(&j.recs, m, 0, notBefore)
 	h := frames[0]
 	off, err := j.log.AppendMsgAsyncStamped(ctx, frames, func(_ uint64, t int64) {
 		stampRecord(h, t)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/brookmq/brook/durable"
@@ -32,9 +33,16 @@ var errRecord = errors.New("brook: journal record is not a socket message")
 // recordFrames returns the frames to journal for m sent at now: the
 // header, then m's frames (not copied).
 func recordFrames(m Msg, now int64, notBefore time.Time) [][]byte {
+	return recordFramesFrom(nil, m, now, notBefore)
+}
+
+// recordFramesFrom is recordFrames taking the common case's memory from
+// slab (nil: its own allocation).
+func recordFramesFrom(slab *recordSlab, m Msg, now int64, notBefore time.Time) [][]byte {
 	if notBefore.IsZero() && len(m.Frames) == 1 {
-		// The common case in one allocation: header and frame list.
-		r := new(oneFrameRecord)
+		// The common case in one allocation (or a slab's slot): header
+		// and frame list.
+		r := slab.get()
 		r.h[0] = recHeaderPlain
 		stampRecord(r.h[:], now)
 		r.frames = [2][]byte{r.h[:], m.Frames[0]}
@@ -60,6 +68,44 @@ func recordFrames(m Msg, now int64, notBefore time.Time) [][]byte {
 type oneFrameRecord struct {
 	h      [recHeaderLen]byte
 	frames [2][]byte
+}
+
+// recordSlab hands out oneFrameRecords carved from chunks, so a journaled
+// send does not allocate one each: a chunk is one allocation for
+// recordChunk sends. Any number of goroutines may call get. A chunk stays
+// in memory while any of its records is referenced (the tail cache, a
+// queue, a receiver over inproc holding the message's frame list): the
+// cache is a ring, so that is about as long as its records anyway.
+type recordSlab struct {
+	cur atomic.Pointer[recordChunk]
+}
+
+type recordChunk struct {
+	recs [recordChunkLen]oneFrameRecord
+	next atomic.Int32 // the next slot to hand out
+}
+
+// recordChunkLen is how many records a chunk holds (64 bytes each).
+const recordChunkLen = 64
+
+// get returns a zeroed record of its own (a new allocation when s is nil).
+func (s *recordSlab) get() *oneFrameRecord {
+	if s == nil {
+		return new(oneFrameRecord)
+	}
+	for {
+		c := s.cur.Load()
+		if c != nil {
+			if i := c.next.Add(1) - 1; i < recordChunkLen {
+				return &c.recs[i]
+			}
+		}
+		n := new(recordChunk)
+		n.next.Store(1)
+		if s.cur.CompareAndSwap(c, n) {
+			return &n.recs[0]
+		}
+	}
 }
 
 // stampRecord writes the send time (unix ns) into a record header.

@@ -1,6 +1,7 @@
 package socket
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -62,4 +63,35 @@ func TestDeliveriesNoAllocation(t *testing.T) {
 		tb.release(tb.get(tag))
 	})
 	assert.Zero(t, allocs)
+}
+
+// Goroutines taking records from one slab at once each get records of
+// their own, zeroed, across chunk boundaries.
+func TestRecordSlabHandsOutDistinctRecords(t *testing.T) {
+	var s recordSlab
+	const workers, each = 4, 5 * recordChunkLen
+	got := make([][]*oneFrameRecord, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				r := s.get()
+				assert.Equal(t, oneFrameRecord{}, *r)
+				r.h[0] = byte(w + 1) // a write the race detector sees
+				got[w] = append(got[w], r)
+			}
+		}()
+	}
+	wg.Wait()
+	seen := make(map[*oneFrameRecord]bool)
+	for _, rs := range got {
+		for _, r := range rs {
+			require.False(t, seen[r], "a record handed out twice")
+			seen[r] = true
+		}
+	}
+	assert.Len(t, seen, workers*each)
+	assert.NotNil(t, (*recordSlab)(nil).get(), "no slab: an allocation")
 }
