@@ -15,26 +15,49 @@ import (
 // application pushes back on every peer's reader. It is safe for
 // concurrent use.
 //
-// Readers append to a shared slice; a consumer swaps that slice out whole
-// and serves Pops from it, so the two sides meet on one lock per batch
-// rather than per message (and a reader that hands over a batch, with
-// PushBatch, takes the lock once for all of it). A pipe's allowance is
-// returned message by message as the application takes them, so the
-// bound is exact: a pipe never has more than hwm messages in the queue,
-// whichever side of the swap they are on.
+// The messages sit in a chain of fixed-size blocks (fqBlock). Readers
+// write at the tail under mu; a consumer takes, under mu, the count of
+// what has been written since it last looked (its claim) and then reads
+// that many entries from the head under cmu alone, so the two sides meet
+// on one lock per batch rather than per message (and a reader that hands
+// over a batch, with PushBatch, takes the lock once for all of it). A
+// block the consumer has read to the end goes back to a free list for the
+// readers to reuse: a backlog costs no growth copies, and the steady state
+// allocates nothing. A pipe's allowance is returned message by message as
+// the application takes them, so the bound is exact: a pipe never has
+// more than hwm messages in the queue, claimed by the consumer or not.
 type fairQueue struct {
-	mu      sync.Mutex // guards shared, pipes, waiters, closed
+	mu      sync.Mutex // guards the tail side, pipes, waiters, closed
 	hwm     int
-	shared  []fqEntry
+	tail    *fqBlock // the block readers write to
+	tn      int      // entries written in tail
+	pending int      // entries written and not yet claimed by the consumer
+	free    *fqBlock // emptied blocks for the tail, chained by next
+	nfree   int
 	pipes   map[uint64]*fqPipe
 	waiters int
 	avail   chan struct{} // one token per wake-up of a Pop waiter
 	closed  bool
 	done    chan struct{}
 
-	cmu   sync.Mutex // guards local and li: the consumer side
-	local []fqEntry
-	li    int
+	cmu     sync.Mutex // guards the head side: the consumer's
+	head    *fqBlock   // the block the consumer reads from
+	hn      int        // entries read in head
+	claimed int        // entries claimed and not yet read
+	spent   *fqBlock   // blocks read to the end, for the free list at the next claim
+}
+
+// fqBlockSize is the number of entries in one block of the queue.
+const fqBlockSize = 128
+
+// fqMaxFree bounds the emptied blocks kept for reuse (about 640 KiB), so
+// the memory of a burst is given back once it has passed.
+const fqMaxFree = 128
+
+// fqBlock is one link of the queue's chain of entries.
+type fqBlock struct {
+	e    [fqBlockSize]fqEntry
+	next *fqBlock // the block after it, set (under mu) once this one is full
 }
 
 // fqEntry holds two pointers (its pipe's state and the frames), keeping
@@ -60,12 +83,40 @@ type fqPipe struct {
 // newFairQueue returns an inbound queue with a per-pipe bound of hwm
 // messages (hwm <= 0: unbounded).
 func newFairQueue(hwm int) *fairQueue {
+	b := new(fqBlock)
 	return &fairQueue{
 		hwm:   hwm,
+		tail:  b,
+		head:  b,
 		pipes: make(map[uint64]*fqPipe),
 		avail: make(chan struct{}, 1),
 		done:  make(chan struct{}),
 	}
+}
+
+// appendLocked writes e at the tail, starting a block when the tail is
+// full. mu must be held.
+func (q *fairQueue) appendLocked(e fqEntry) {
+	if q.tn == fqBlockSize {
+		q.growLocked()
+	}
+	q.tail.e[q.tn] = e
+	q.tn++
+	q.pending++
+}
+
+// growLocked chains a block (from the free list if it has one) after the
+// full tail. mu must be held.
+func (q *fairQueue) growLocked() {
+	b := q.free
+	if b != nil {
+		q.free, b.next = b.next, nil
+		q.nfree--
+	} else {
+		b = new(fqBlock)
+	}
+	q.tail.next = b
+	q.tail, q.tn = b, 0
 }
 
 func (q *fairQueue) state(p Pipe) *fqPipe {
@@ -105,7 +156,7 @@ func (q *fairQueue) Push(ctx context.Context, p Pipe, m Msg, tag Tag) error {
 		st := q.state(p)
 		if tag != 0 || q.roomFor(st) > 0 {
 			st.queued.Add(1)
-			q.shared = append(q.shared, fqEntry{st: st, msg: m, tag: tag})
+			q.appendLocked(fqEntry{st: st, msg: m, tag: tag})
 			q.unlockAndSignal()
 			return nil
 		}
@@ -154,13 +205,23 @@ func (q *fairQueue) PushTagged(p Pipe, msgs []Msg, tags []Tag) error {
 	}
 	st := q.state(p)
 	st.queued.Add(int64(len(msgs)))
-	for i, m := range msgs {
-		var tag Tag
-		if tags != nil {
-			tag = tags[i]
+	for i := 0; i < len(msgs); {
+		if q.tn == fqBlockSize {
+			q.growLocked()
 		}
-		q.shared = append(q.shared, fqEntry{st: st, msg: m, tag: tag})
+		// Fill the tail block as far as it goes in one run.
+		run := q.tail.e[q.tn:min(fqBlockSize, q.tn+len(msgs)-i)]
+		for j := range run {
+			var tag Tag
+			if tags != nil {
+				tag = tags[i+j]
+			}
+			run[j] = fqEntry{st: st, msg: msgs[i+j], tag: tag}
+		}
+		q.tn += len(run)
+		i += len(run)
 	}
+	q.pending += len(msgs)
 	q.unlockAndSignal()
 	return nil
 }
@@ -213,32 +274,50 @@ func (q *fairQueue) signal() {
 	}
 }
 
-// refillLocked swaps the shared slice in as the consumer's batch. Both
-// locks must be held and local be used up.
-func (q *fairQueue) refillLocked() {
-	clear(q.local)
-	q.local, q.shared, q.li = q.shared, q.local[:0], 0
+// claimLocked makes everything written so far the consumer's to read,
+// and hands the blocks it has read to the end to the free list. Both
+// locks must be held.
+func (q *fairQueue) claimLocked() {
+	q.claimed += q.pending
+	q.pending = 0
+	for q.spent != nil {
+		b := q.spent
+		q.spent, b.next = b.next, nil
+		if q.nfree < fqMaxFree {
+			b.next, q.free = q.free, b
+			q.nfree++
+		}
+	}
 }
 
-// take pops from the consumer batch, refilling it from the shared slice
-// when used up. It reports false when both are empty. cmu must be held.
+// take pops the oldest entry, claiming what readers have written when
+// the consumer's claim is used up. It reports false when nothing is
+// queued. cmu must be held.
 func (q *fairQueue) take() (fqEntry, bool) {
-	if q.li == len(q.local) {
+	if q.claimed == 0 {
 		q.mu.Lock()
-		if len(q.shared) == 0 {
+		if q.pending == 0 {
 			q.mu.Unlock()
 			return fqEntry{}, false
 		}
-		q.refillLocked()
-		more := q.waiters > 0 && len(q.local) > 1
+		q.claimLocked()
+		more := q.waiters > 0 && q.claimed > 1
 		q.mu.Unlock()
 		if more {
 			q.signal()
 		}
 	}
-	e := q.local[q.li]
-	q.local[q.li] = fqEntry{}
-	q.li++
+	if q.hn == fqBlockSize {
+		// Read to the end; the claim goes on in the next block, which
+		// was chained before its entries were written.
+		b := q.head
+		q.head, q.hn = b.next, 0
+		b.next, q.spent = q.spent, b
+	}
+	e := q.head.e[q.hn]
+	q.head.e[q.hn] = fqEntry{} // let the frames go once the caller drops them
+	q.hn++
+	q.claimed--
 	if e.st != nil {
 		q.taken(e.st)
 	}
@@ -265,7 +344,7 @@ func (q *fairQueue) Pop(ctx context.Context) (Received, error) {
 			return e.received(), nil
 		}
 		q.mu.Lock()
-		if len(q.shared) > 0 {
+		if q.pending > 0 {
 			q.mu.Unlock()
 			continue
 		}
@@ -284,7 +363,7 @@ func (q *fairQueue) Pop(ctx context.Context) (Received, error) {
 		}
 		q.mu.Lock()
 		q.waiters--
-		pass := err != nil && q.waiters > 0 && len(q.shared) > 0
+		pass := err != nil && q.waiters > 0 && q.pending > 0
 		q.mu.Unlock()
 		if err != nil {
 			if pass {
@@ -302,7 +381,7 @@ func (q *fairQueue) Len() int {
 	defer q.cmu.Unlock()
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.shared) + len(q.local) - q.li
+	return q.pending + q.claimed
 }
 
 // Close wakes every waiter; Pop still drains what is queued, Push fails.
@@ -327,7 +406,7 @@ func (q *fairQueue) Inject(p Pipe, m Msg) bool {
 	}
 	st := q.state(p)
 	st.queued.Add(1)
-	q.shared = append(q.shared, fqEntry{st: st, msg: m})
+	q.appendLocked(fqEntry{st: st, msg: m})
 	q.unlockAndSignal()
 	return true
 }

@@ -3,6 +3,7 @@ package patterns
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -199,4 +200,130 @@ func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// A backlog many blocks long comes out whole and in order, whether it
+// went in one message or one batch at a time, and the blocks it used are
+// kept for reuse only up to fqMaxFree.
+func TestFQBlocksChainAndRecycle(t *testing.T) {
+	q := newFairQueue(0)
+	ctx := testContext(t)
+	const total = (fqMaxFree+5)*fqBlockSize + 3
+	msg := func(i int) Msg {
+		b := make([]byte, 8)
+		binary.BigEndian.PutUint64(b, uint64(i))
+		return Msg{Frames: [][]byte{b}}
+	}
+	for i := 0; i < total; {
+		if i%3 == 0 {
+			require.NoError(t, q.Push(ctx, idPipe(1), msg(i), Tag(i)))
+			i++
+			continue
+		}
+		n := min(fqBlockSize+7, total-i) // batches that straddle blocks
+		batch := make([]Msg, n)
+		tags := make([]Tag, n)
+		for j := range batch {
+			batch[j], tags[j] = msg(i+j), Tag(i+j)
+		}
+		require.NoError(t, q.PushTagged(idPipe(1), batch, tags))
+		i += n
+	}
+	require.Equal(t, total, q.Len())
+	for i := range total {
+		r, err := q.Pop(ctx)
+		require.NoError(t, err)
+		require.EqualValues(t, i, binary.BigEndian.Uint64(r.Msg.Frames[0]))
+		require.EqualValues(t, i, r.Tag)
+	}
+	assert.Zero(t, q.Len())
+	// The spent blocks reach the free list at the next claim.
+	require.NoError(t, q.PushBatch(idPipe(1), []Msg{msg(0)}))
+	_, err := q.Pop(ctx)
+	require.NoError(t, err)
+	q.mu.Lock()
+	assert.Equal(t, fqMaxFree, q.nfree, "a burst's blocks are kept up to fqMaxFree")
+	q.mu.Unlock()
+}
+
+// Once blocks are on the free list, queueing and taking messages
+// allocates nothing, however far the tail runs ahead of the head.
+func TestFQSteadyStateAllocatesNothing(t *testing.T) {
+	q := newFairQueue(0)
+	ctx := testContext(t)
+	batch := make([]Msg, 100)
+	for i := range batch {
+		batch[i] = Msg{Frames: [][]byte{{byte(i)}}}
+	}
+	round := func() {
+		for range 5 {
+			_ = q.PushBatch(idPipe(1), batch)
+		}
+		for range 5 * len(batch) {
+			if _, err := q.Pop(ctx); err != nil {
+				panic(err)
+			}
+		}
+	}
+	round()
+	round()
+	assert.Zero(t, testing.AllocsPerRun(20, round))
+}
+
+// BenchmarkFQ measures a reader handing batches to the queue while the
+// application pops them one by one. Unbounded, the reader runs ahead and
+// a backlog builds (what a SUB with a huge HWM sees under a fast PUB);
+// bounded, the reader waits for room as a socket's does.
+func BenchmarkFQ(b *testing.B) {
+	for _, hwm := range []int{0, 1000} {
+		b.Run(fmt.Sprintf("hwm%d", hwm), func(b *testing.B) {
+			q := newFairQueue(hwm)
+			ctx := context.Background()
+			batch := make([]Msg, 64)
+			for i := range batch {
+				batch[i] = Msg{Frames: [][]byte{make([]byte, 16)}}
+			}
+			b.ReportAllocs()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for sent := 0; sent < b.N; {
+					n, err := q.Room(ctx, idPipe(1))
+					if err != nil {
+						panic(err)
+					}
+					n = min(n, len(batch), b.N-sent)
+					if err := q.PushBatch(idPipe(1), batch[:n]); err != nil {
+						panic(err)
+					}
+					sent += n
+				}
+			}()
+			for range b.N {
+				if _, err := q.Pop(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			<-done
+		})
+	}
+	// backlog: every message queued before the first is taken, the cost of
+	// a queue that grows to b.N entries.
+	b.Run("backlog", func(b *testing.B) {
+		q := newFairQueue(0)
+		ctx := context.Background()
+		batch := make([]Msg, 64)
+		for i := range batch {
+			batch[i] = Msg{Frames: [][]byte{make([]byte, 16)}}
+		}
+		b.ReportAllocs()
+		for sent := 0; sent < b.N; sent += len(batch) {
+			_ = q.PushBatch(idPipe(1), batch[:min(len(batch), b.N-sent)])
+		}
+		for range b.N {
+			if _, err := q.Pop(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -228,8 +228,8 @@ func (p *pipe) unpop(items []outItem) {
 // and its writer goroutine parked hands the message straight to the
 // peer's queue itself (directConn.TryWriteMsg), under the pipe's lock so
 // that concurrent senders keep their order. The writer goroutine is not
-// woken and the pipe's high-water mark is not touched: the message has
-// left the pipe, as it would once the writer had written it. When the
+// woken; the message still counts against the pipe's high-water mark
+// until the peer's reader takes it (creditConn). When the
 // peer's queue is full or the connection is gone, the message is queued
 // for the writer goroutine as usual; it writes a run of messages at a
 // time (directConn.WriteMsgs) and gives their room back once per run.
@@ -278,7 +278,7 @@ func (w *pipeWriter) writeDirect(batch []outItem) error {
 			return w.fail(err)
 		}
 		i += n
-		w.held += n
+		w.wroteDirect(n)
 		if err := w.flushBefore(i); err != nil {
 			return err
 		}

@@ -72,9 +72,19 @@ func badOption(name string, v any, why string) error {
 	return fmt.Errorf("%w: %s = %v: %s", ErrBadOption, name, v, why)
 }
 
-// WithSendHWM sets the send high-water mark: messages queued per peer
-// before Send blocks (PUSH, DEALER, REQ, PAIR) or drops (PUB, ROUTER).
-// Zero means no limit.
+// WithSendHWM sets the send high-water mark: how many messages Send has
+// accepted for one peer that have not reached it yet, at most. On tcp,
+// ipc and quic a message counts until it is flushed to the kernel; on
+// inproc until the peer's reader has taken it (the connection's own
+// queue is inside the HWM). At the mark Send blocks (PUSH, DEALER, REQ,
+// PAIR) or drops, counted in Stats.Dropped (PUB, XPUB, ROUTER).
+//
+// A peer that does not read therefore holds, on inproc, exactly the
+// sender's SNDHWM plus its own RCVHWM of the sender's messages (see
+// WithRecvHWM); on tcp, ipc and quic, that plus whatever the kernel's
+// socket buffers hold, which depends on the message size. Journaled
+// messages are bounded by the journal's window instead. Zero means no
+// limit.
 func WithSendHWM(n int) Option {
 	return func(o *options) error {
 		if n < 0 {
@@ -85,8 +95,13 @@ func WithSendHWM(n int) Option {
 	}
 }
 
-// WithRecvHWM sets the receive high-water mark: messages queued per peer
-// before brook stops reading from it. Zero means no limit.
+// WithRecvHWM sets the receive high-water mark: how many messages read
+// from one peer and not yet returned by Recv are kept, at most; brook
+// stops reading from that peer while it has that many. Where a
+// connection is read one message at a time, one more message waits for
+// room: on ROUTER, REQ, REP and XPUB sockets, and on any socket whose
+// peer is a brook socket that speaks the journal profile (a DEALER or
+// ROUTER, or a journaled sender). Zero means no limit.
 func WithRecvHWM(n int) Option {
 	return func(o *options) error {
 		if n < 0 {

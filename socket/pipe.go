@@ -159,6 +159,12 @@ func (p *pipe) TrySend(m Msg) bool {
 		return false
 	}
 	if p.handsOver(m) {
+		if c := p.w.credit; c != nil {
+			// Counted, under the lock that checked the HWM, until the
+			// peer takes it: the connection's queue is inside the HWM.
+			p.data++
+			c.add(1)
+		}
 		p.mu.Unlock()
 		return true
 	}
@@ -358,6 +364,9 @@ func (p *pipe) release(n int) bool {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.closed {
+		return false // close forgot every message the pipe held
+	}
 	p.data -= n
 	wasFull := p.full && (p.hwm <= 0 || p.data < p.hwm)
 	if wasFull {

@@ -74,11 +74,13 @@ func readN(t *testing.T, c transport.Conn, from, n int) {
 }
 
 // A send that finds the writer parked hands the message straight to the
-// peer's queue, without touching the pipe's HWM; once the peer's queue is
-// full, messages queue for the writer, and the pipe still refuses the one
-// past its HWM. The peer then reads them all, in order.
+// peer's queue; once the peer's queue is full, messages queue for the
+// writer. Either way each counts against the pipe's HWM until the peer's
+// reader takes it, so the pipe refuses the one past its HWM however many
+// the connection could take, each message read gives back the room of
+// one, and the peer reads them all in order.
 func TestDirectHandOffKeepsHWMAndOrder(t *testing.T) {
-	const hwm = 10
+	const hwm = inproc.QueueCapacity + 10 // some handed over, some for the writer
 	s, err := New(Push, WithSendHWM(hwm))
 	require.NoError(t, err)
 	defer s.Close()
@@ -92,28 +94,34 @@ func TestDirectHandOffKeepsHWMAndOrder(t *testing.T) {
 	for i := range inproc.QueueCapacity {
 		require.True(t, p.TrySend(seqMsg(i)))
 	}
-	assert.Zero(t, p.queued(), "handed over: the pipe holds none")
-	assert.EqualValues(t, inproc.QueueCapacity, p.sent.Load())
-	for i := range hwm {
-		require.True(t, p.TrySend(seqMsg(inproc.QueueCapacity+i)), "message %d is within the HWM", i)
+	assert.EqualValues(t, inproc.QueueCapacity, p.sent.Load(), "handed over")
+	assert.Equal(t, inproc.QueueCapacity, p.queued(), "handed over, not taken: still counted")
+	for i := inproc.QueueCapacity; i < hwm; i++ {
+		require.True(t, p.TrySend(seqMsg(i)), "message %d is within the HWM", i)
 	}
-	assert.False(t, p.TrySend(seqMsg(-1)), "the pipe holds %d messages: the HWM", hwm)
+	assert.False(t, p.TrySend(seqMsg(-1)), "the pipe and the connection hold %d messages: the HWM", hwm)
 	assert.Equal(t, hwm, p.queued())
 
-	readN(t, server, 0, inproc.QueueCapacity+hwm)
+	readN(t, server, 0, 1)
+	assert.Equal(t, hwm-1, p.queued(), "the room of the one read")
+	require.True(t, p.TrySend(seqMsg(hwm)))
+	assert.False(t, p.TrySend(seqMsg(-1)), "and of no more")
+	readN(t, server, 1, hwm)
+	assert.Zero(t, p.queued(), "room given back as they are read")
 	waitParked(t, p)
-	assert.Zero(t, p.queued(), "room given back once written")
-	require.True(t, p.TrySend(seqMsg(inproc.QueueCapacity+hwm)), "room again")
-	readN(t, server, inproc.QueueCapacity+hwm, 1)
+	require.True(t, p.TrySend(seqMsg(hwm+1)), "room again")
+	readN(t, server, hwm+1, 1)
 	cancel()
 	require.ErrorIs(t, <-werr, context.Canceled)
 }
 
 // The connection closes while the writer waits for room in the peer's
 // queue: what it had not handed over goes back to the pipe, in order, and
-// the next connection carries it on with no gap and no duplicate.
+// the next connection carries it on with no gap and no duplicate; the
+// room of what was handed over and never read is given back, as for
+// messages lost in a kernel's buffers.
 func TestDirectCloseDuringHandOff(t *testing.T) {
-	const hwm = 100 // more than one run of the writer
+	const hwm = 3 * inproc.QueueCapacity // more than two runs of the writer
 	s, err := New(Push, WithSendHWM(hwm))
 	require.NoError(t, err)
 	defer s.Close()
@@ -127,26 +135,28 @@ func TestDirectCloseDuringHandOff(t *testing.T) {
 	for p.TrySend(seqMsg(next)) {
 		next++
 	}
-	require.Equal(t, inproc.QueueCapacity+hwm, next)
+	require.Equal(t, hwm, next, "the HWM covers the peer's queue")
 	// Reading one takes the peer's whole queue: the writer hands over one
-	// run more, gives its room back, then waits again.
+	// run more, then waits again.
 	readN(t, s1, 0, 1)
-	held := hwm - inproc.QueueCapacity
+	handed := 2 * inproc.QueueCapacity
 	deadline := time.Now().Add(10 * time.Second)
-	for p.queued() > held {
+	for p.sent.Load() < uint64(handed) {
 		require.True(t, time.Now().Before(deadline), "the writer never handed a run over")
 		runtime.Gosched()
 	}
+	assert.Equal(t, hwm-1, p.queued(), "handed over or not, all but the one read count")
 	require.NoError(t, s1.Close())
 	require.Error(t, <-werr)
-	assert.Equal(t, held, p.queued(), "not handed over: still in the pipe")
+	held := hwm - handed
+	assert.Equal(t, held, p.queued(), "not handed over: still in the pipe; the rest left with the connection")
 
 	c2, s2 := inprocConns(t)
 	ctx2, cancel := context.WithCancel(ctx)
 	go func() { werr <- p.writeLoop(ctx2, c2) }()
 	readN(t, s2, next-held, held)
-	waitParked(t, p)
 	assert.Zero(t, p.queued())
+	waitParked(t, p)
 	require.True(t, p.TrySend(seqMsg(next)), "the new connection takes direct hand-offs")
 	readN(t, s2, next, 1)
 	cancel()
@@ -226,10 +236,10 @@ func TestDirectBlockedSenderWokenByClose(t *testing.T) {
 		}
 	}()
 	// The sender ends up blocked once everything in the way is full: the
-	// PULL's pattern (its HWM), the inproc connection and the pipe (its
-	// HWM). The pipe may reach its HWM before that and be handed over
-	// again, so wait for at least the whole chain's smallest capacity.
-	least := int64(hwm + inproc.QueueCapacity + hwm)
+	// PULL's pattern (its HWM) and the pipe, whose HWM covers the inproc
+	// connection too. The pipe may reach its HWM before that and be
+	// handed over again, so wait for the whole chain's capacity.
+	least := int64(hwm + hwm)
 	deadline := time.Now().Add(10 * time.Second)
 	for sent.Load() < least || push.Stats().Peers == nil || push.Stats().Peers[0].Queued < hwm {
 		require.True(t, time.Now().Before(deadline), "the sender never filled the chain: %d sent", sent.Load())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/brookmq/brook/socket/internal/jwire"
@@ -37,6 +38,10 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 	if d, ok := conn.(directConn); ok {
 		w.direct = d
 		w.msgs = make([]Msg, 0, directRun)
+		if cc, ok := conn.(creditConn); ok {
+			w.credit = &directCredit{p: p}
+			cc.SetCredit(w.credit.taken)
+		}
 	}
 	p.mu.Lock()
 	p.w, p.wstate = w, wBusy
@@ -45,7 +50,76 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 	p.mu.Lock()
 	p.w, p.wstate = nil, wNone
 	p.mu.Unlock()
+	if w.credit != nil {
+		// Nothing is handed over any more (the role is nobody's): what
+		// the peer has not taken is lost with the connection.
+		w.credit.end()
+	}
 	return err
+}
+
+// creditConn is implemented by direct connections that report the
+// messages their peer has taken (inproc's SetCredit): a message handed
+// over stays counted against the pipe's HWM until the peer's reader has
+// taken it, so the connection's own queue is inside the HWM.
+type creditConn interface {
+	SetCredit(fn func(n int))
+}
+
+// directCredit counts a connection's messages handed over and not yet
+// taken by the peer, each still counted in its pipe's data; taken gives
+// their room back. Once the connection ends, end gives back the room of
+// those the peer never took, and later credits are ignored, so no
+// message's room is given back twice.
+type directCredit struct {
+	p    *pipe
+	mu   sync.Mutex
+	out  int // handed over, not yet taken (below zero while a credit overtakes its count)
+	done bool
+}
+
+// add counts n messages handed over.
+func (c *directCredit) add(n int) {
+	c.mu.Lock()
+	c.out += n
+	c.mu.Unlock()
+}
+
+// taken is the connection's credit function: the peer took n messages.
+func (c *directCredit) taken(n int) {
+	c.mu.Lock()
+	if c.done {
+		c.mu.Unlock()
+		return
+	}
+	c.out -= n
+	c.mu.Unlock()
+	if c.p.release(n) {
+		c.p.s.pipeWritable(c.p)
+	}
+}
+
+// end gives back the room of the messages the peer has not taken, once
+// nothing more is handed over on the connection.
+func (c *directCredit) end() {
+	c.mu.Lock()
+	n := c.out
+	c.out, c.done = 0, true
+	c.mu.Unlock()
+	if n > 0 && c.p.release(n) {
+		c.p.s.pipeWritable(c.p)
+	}
+}
+
+// wroteDirect accounts for n data messages handed to a direct
+// connection: counted until the peer takes them if it gives credit,
+// otherwise released with the run.
+func (w *pipeWriter) wroteDirect(n int) {
+	if w.credit != nil {
+		w.credit.add(n)
+		return
+	}
+	w.held += n
 }
 
 // run is the writer goroutine's loop; it holds the writer's role except
@@ -213,11 +287,12 @@ type unflushed struct {
 type pipeWriter struct {
 	p       *pipe
 	conn    transport.Conn
-	tf      tryFlusher  // conn, if it can flush without waiting (inline writes)
-	direct  directConn  // conn, if it takes messages as they are (inproc)
-	msgs    []Msg       // a run of messages for direct (cap directRun)
-	err     error       // a write inline failed: the writer goroutine ends with it
-	pending []unflushed // oldest first; the last may be the batch in progress
+	tf      tryFlusher    // conn, if it can flush without waiting (inline writes)
+	direct  directConn    // conn, if it takes messages as they are (inproc)
+	credit  *directCredit // direct's messages not yet taken by the peer, if it reports them
+	msgs    []Msg         // a run of messages for direct (cap directRun)
+	err     error         // a write inline failed: the writer goroutine ends with it
+	pending []unflushed   // oldest first; the last may be the batch in progress
 	free    [][]outItem
 	bytes   int // written since the last flush
 	held    int // data messages written since the last flush

@@ -38,7 +38,7 @@ func (p *pair) end(side int) *Conn {
 		side:  side,
 		in:    &p.q[side],
 		out:   &p.q[1-side],
-		batch: make([]transport.Msg, 0, QueueCapacity),
+		batch: make([]slot, 0, QueueCapacity),
 	}
 }
 
@@ -62,10 +62,12 @@ type Conn struct {
 	in   *queue // what the peer writes to us
 	out  *queue // what we write to the peer
 
-	// batch and next belong to the reading goroutine: the messages taken
-	// from in by the last swap and the index of the next one to return.
-	batch []transport.Msg
-	next  int
+	// batch, next and credit belong to the reading goroutine: the
+	// messages taken from in by the last swap, the index of the next one
+	// to return, and the peer's credit function as of that swap.
+	batch  []slot
+	next   int
+	credit func(n int)
 
 	closed  atomic.Bool // Close was called on this end
 	started atomic.Bool // Handshake was called
@@ -82,7 +84,10 @@ type Conn struct {
 // Close on this end it returns transport.ErrClosed at once. ReadMsg must
 // not be called by two goroutines at the same time.
 func (c *Conn) ReadMsg() (transport.Msg, error) {
-	m, _, err := c.nextMsg(true)
+	m, credited, _, err := c.nextMsg(true)
+	if credited {
+		c.credit(1)
+	}
 	return m, err
 }
 
@@ -92,19 +97,29 @@ func (c *Conn) ReadMsg() (transport.Msg, error) {
 // the handler runs only once the messages before it have been taken,
 // unless SetBatchedCommands lets it through.
 func (c *Conn) ReadMsgs(dst []transport.Msg, max int) ([]transport.Msg, error) {
-	m, _, err := c.nextMsg(true)
+	m, credited, _, err := c.nextMsg(true)
 	if err != nil {
 		return dst, err
 	}
 	c.msgsRead++
 	dst = append(dst, m)
+	n := 0
+	if credited {
+		n++
+	}
 	for len(dst) < max {
-		m, ok, err := c.nextMsg(false)
+		m, credited, ok, err := c.nextMsg(false)
 		if !ok || err != nil {
 			break // a failure is reported by the next call
 		}
 		c.msgsRead++
 		dst = append(dst, m)
+		if credited {
+			n++
+		}
+	}
+	if n > 0 {
+		c.credit(n)
 	}
 	return dst, nil
 }
@@ -119,43 +134,45 @@ func (c *Conn) MsgsRead() uint64 { return c.msgsRead }
 
 var _ transport.CommandBatcher = (*Conn)(nil)
 
-// nextMsg returns the next message. Without wait it returns ok false instead
-// of taking more from the peer's queue, or before a command when a
-// handler is set.
-func (c *Conn) nextMsg(wait bool) (transport.Msg, bool, error) {
+// nextMsg returns the next message, and whether it is credited (the
+// caller reports it to c.credit). Without wait it returns ok false
+// instead of taking more from the peer's queue, or before a command when
+// a handler is set.
+func (c *Conn) nextMsg(wait bool) (m transport.Msg, credited, ok bool, err error) {
 	for {
 		if c.closed.Load() {
-			return transport.Msg{}, false, transport.ErrClosed
+			return transport.Msg{}, false, false, transport.ErrClosed
 		}
 		if c.next == len(c.batch) {
 			if !wait {
-				return transport.Msg{}, false, nil
+				return transport.Msg{}, false, false, nil
 			}
-			b, err := c.in.take(c.batch[:0])
-			c.batch, c.next = b, 0
+			b, credit, err := c.in.take(c.batch[:0])
+			c.batch, c.next, c.credit = b, 0, credit
 			if err != nil {
 				if c.closed.Load() {
-					return transport.Msg{}, false, transport.ErrClosed
+					return transport.Msg{}, false, false, transport.ErrClosed
 				}
-				return transport.Msg{}, false, errPeerClosed
+				return transport.Msg{}, false, false, errPeerClosed
 			}
 		}
-		m := c.batch[c.next]
+		s := c.batch[c.next]
+		m := s.m
 		name, data, isCmd := parseCommand(m)
 		if isCmd && !wait && c.onCommand != nil && (c.batched == nil || !c.batched(m.Frames[1])) {
-			return transport.Msg{}, false, nil
+			return transport.Msg{}, false, false, nil
 		}
-		c.batch[c.next] = transport.Msg{} // let the frames go once the caller drops them
+		c.batch[c.next] = slot{} // let the frames go once the caller drops them
 		c.next++
 		if !isCmd {
-			return m, true, nil
+			return m, s.credited, true, nil
 		}
 		if c.onCommand == nil {
 			continue
 		}
 		if err := c.onCommand(name, data); err != nil {
 			c.Close()
-			return transport.Msg{}, false, fmt.Errorf("inproc: %s command on %s: %w", name, c.p.addr, err)
+			return transport.Msg{}, false, false, fmt.Errorf("inproc: %s command on %s: %w", name, c.p.addr, err)
 		}
 	}
 }
@@ -227,6 +244,19 @@ func (c *Conn) WriteMsgs(msgs []transport.Msg) (int, error) {
 	}
 	return n, nil
 }
+
+// SetCredit has the peer's reader report the messages it takes: from
+// then on, each message written with TryWriteMsg or WriteMsgs is
+// credited, and fn(n) is called, on the peer's reading goroutine and
+// with no lock held, once ReadMsg or ReadMsgs has returned n of them.
+// Messages written with WriteMsg, WriteCommand or WriteSubscription are
+// not credited. A writer that keeps counting the messages it wrote until
+// they are credited back bounds what waits in this connection for the
+// peer: its own high-water mark then covers the connection too. fn may
+// be called after Close, for messages the peer reads after it; messages
+// the peer never reads are never credited. Call SetCredit before the
+// first credited write; fn must not block.
+func (c *Conn) SetCredit(fn func(n int)) { c.out.setCredit(fn) }
 
 func (c *Conn) writeClosed() error {
 	return fmt.Errorf("%w: inproc connection %s is closed for writing", transport.ErrClosed, c.p.addr)

@@ -7,9 +7,10 @@ import (
 )
 
 // QueueCapacity is how many messages one direction of an inproc
-// connection holds before WriteMsg blocks. The socket above keeps its own
-// high-water-mark queues; this bound only keeps a runaway writer from
-// growing memory without limit.
+// connection holds before WriteMsg blocks. A socket above counts what it
+// writes here against its high-water mark until the peer takes it
+// (Conn.SetCredit); this bound only keeps a runaway writer from growing
+// memory without limit.
 const QueueCapacity = 64
 
 // queue is one direction of a connection. Writers append to msgs; the
@@ -20,8 +21,11 @@ type queue struct {
 	mu       sync.Mutex
 	notEmpty sync.Cond // the reader waits here for a message or close
 	notFull  sync.Cond // writers wait here for room or close
-	msgs     []transport.Msg
+	msgs     []slot
 	closed   bool
+	// credit, once set (Conn.SetCredit), is told how many credited
+	// messages the reader has taken; tryPush and pushSome credit theirs.
+	credit func(n int)
 	// readerWaiting and writersWaiting say whether a Signal/Broadcast is
 	// needed, so the fast path skips it.
 	readerWaiting  bool
@@ -31,7 +35,14 @@ type queue struct {
 func (q *queue) init() {
 	q.notEmpty.L = &q.mu
 	q.notFull.L = &q.mu
-	q.msgs = make([]transport.Msg, 0, QueueCapacity)
+	q.msgs = make([]slot, 0, QueueCapacity)
+}
+
+// slot is one queued message; credited says the reader must report it
+// taken to the writer's credit function.
+type slot struct {
+	m        transport.Msg
+	credited bool
 }
 
 // push appends m, waiting while the queue is full. It fails with
@@ -42,7 +53,7 @@ func (q *queue) push(m transport.Msg) error {
 		q.mu.Unlock()
 		return err
 	}
-	q.msgs = append(q.msgs, m)
+	q.msgs = append(q.msgs, slot{m: m})
 	q.wakeReaderLocked()
 	q.mu.Unlock()
 	return nil
@@ -83,7 +94,7 @@ func (q *queue) tryPush(m transport.Msg) (bool, error) {
 		q.mu.Unlock()
 		return false, nil
 	}
-	q.msgs = append(q.msgs, m)
+	q.msgs = append(q.msgs, slot{m: m, credited: q.credit != nil})
 	q.wakeReaderLocked()
 	q.mu.Unlock()
 	return true, nil
@@ -103,32 +114,43 @@ func (q *queue) pushSome(msgs []transport.Msg) (int, error) {
 		return 0, err
 	}
 	n := min(len(msgs), cap(q.msgs)-len(q.msgs))
-	q.msgs = append(q.msgs, msgs[:n]...)
+	credited := q.credit != nil
+	for _, m := range msgs[:n] {
+		q.msgs = append(q.msgs, slot{m: m, credited: credited})
+	}
 	q.wakeReaderLocked()
 	q.mu.Unlock()
 	return n, nil
 }
 
+// setCredit installs the writer's credit function (see Conn.SetCredit).
+func (q *queue) setCredit(fn func(n int)) {
+	q.mu.Lock()
+	q.credit = fn
+	q.mu.Unlock()
+}
+
 // take waits until the queue holds a message and returns all of them,
-// leaving spare (emptied) in their place. Once the queue is closed and
-// drained it returns spare and transport.ErrClosed.
-func (q *queue) take(spare []transport.Msg) ([]transport.Msg, error) {
+// leaving spare (emptied) in their place, with the writer's credit
+// function (nil if none). Once the queue is closed and drained it
+// returns spare and transport.ErrClosed.
+func (q *queue) take(spare []slot) ([]slot, func(int), error) {
 	q.mu.Lock()
 	for len(q.msgs) == 0 {
 		if q.closed {
 			q.mu.Unlock()
-			return spare, transport.ErrClosed
+			return spare, nil, transport.ErrClosed
 		}
 		q.readerWaiting = true
 		q.notEmpty.Wait()
 	}
-	got := q.msgs
+	got, credit := q.msgs, q.credit
 	q.msgs = spare[:0]
 	if q.writersWaiting > 0 {
 		q.notFull.Broadcast()
 	}
 	q.mu.Unlock()
-	return got, nil
+	return got, credit, nil
 }
 
 // close stops further pushes and wakes everyone waiting. Messages already

@@ -57,5 +57,5 @@ func TestReadClearsSlot(t *testing.T) {
 	_, err := accepter.ReadMsg()
 	require.NoError(t, err)
 	require.Len(t, accepter.batch, 1)
-	assert.Nil(t, accepter.batch[0].Frames)
+	assert.Nil(t, accepter.batch[0].m.Frames)
 }
