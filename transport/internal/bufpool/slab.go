@@ -25,9 +25,10 @@ import (
 // counts the ones it hands out in a plain integer; retiring the slab, it
 // gives back the credit it did not hand out, in one atomic add. Whoever
 // brings the count to zero puts the slab back. A reference handed out
-// without a token (Leak) is never given back, so that slab is never
-// reused: the reader does so for a message whose frames the socket layer
-// may keep after the application released it, or that spans two slabs.
+// without a token (Leak), or whose token is dropped unreleased, is never
+// given back, so that slab is never reused: the reader does so for a
+// message whose frames the socket layer may keep after the application
+// released it.
 
 // SlabSize is the data capacity of a slab.
 const SlabSize = 32 << 10
@@ -131,3 +132,8 @@ func MarkActive() {
 		active.Store(true)
 	}
 }
+
+// SlabStats returns how many slabs were allocated and how many went back
+// to the pool so far, for tests and benchmarks (the pool itself may drop
+// some of what it is given).
+func SlabStats() (made, back int64) { return slabsMade.Load(), slabsBack.Load() }
