@@ -2,12 +2,11 @@ package transport
 
 import "github.com/brookmq/brook/transport/internal/bufpool"
 
-// Release gives m's large frames back to brook, to be reused for
-// messages received later, and clears m's frame list. It is optional: a
-// message that is never released is reclaimed by the garbage collector
-// as usual. It pays off for large messages (tens of KiB and more), whose
-// allocation, zeroing and collection otherwise dominate the cost of
-// receiving them.
+// Release gives m's memory back to brook, to be reused for messages
+// received later, and clears m's frame list. It is optional: a message
+// that is never released is reclaimed by the garbage collector as usual.
+// It pays off for messages of a few hundred bytes and more, whose
+// allocation, zeroing and collection otherwise weigh on receiving them.
 //
 // Call it once the application is done with a message it owns alone, as
 // libzmq's zmq_msg_close: after Release neither its frames nor anything
@@ -32,18 +31,42 @@ import "github.com/brookmq/brook/transport/internal/bufpool"
 // sets every entry of m.Frames to nil (the list m shares with its
 // copies); a frame read after Release through m is thus empty.
 //
-// Release keeps a frame only if its capacity is one of the sizes brook
-// recycles (above 2 KiB), and leaves the others, the small frames the
-// reader carves from shared blocks among them, to the garbage collector.
-// The first frame it keeps turns recycling on: from then on, stream
-// transports (tcp, ipc) read large bodies into recycled buffers, whose
-// capacity may exceed their length by up to an eighth (the bytes past
-// the length are zeroed). Every body is written whole before its message
-// is delivered: a recycled buffer never shows a correct program data of
-// an earlier message.
+// What Release gives back: a frame whose capacity is one of the sizes
+// brook recycles (above 2 KiB), and the message's share of the slab its
+// small frames were read into. A stream transport (tcp, ipc, quic) reads
+// small frames into 32 KiB slabs shared by the messages around them; a
+// message whose frames lie in a recycled slab holds a reference to it
+// just past its frames, in the spare capacity of m.Frames (a list made
+// anew from the frames holds none, and its slab is simply not reused).
+// A slab is reused only once every message read into it has been
+// released: a message that is never released keeps its bytes, whatever
+// the traffic after it. Other frames are left to the garbage collector.
+//
+// Recycling starts with the first call of Release (of any message, for
+// the whole process): until then the transports allocate every body
+// afresh, as if Release did not exist, so a program that never calls it
+// pays nothing and never sees its data overwritten. From then on, large
+// bodies are read into recycled buffers, whose capacity may exceed their
+// length by up to an eighth (the bytes past the length are zeroed), and
+// small ones into recycled slabs while a connection's small bodies
+// average 128 bytes or more (smaller ones, and zstd+tcp's, go on being
+// allocated). Every body is written whole before its message is
+// delivered, and a slab-carved frame's capacity is its length: a
+// recycled buffer never shows a correct program data of an earlier
+// message.
 func (m Msg) Release() {
 	for i, f := range m.Frames {
 		bufpool.Release(f)
 		m.Frames[i] = nil
 	}
+	// The slab tokens, past the frames: one at the capacity, one below
+	// it for a message that spans two slabs.
+	all := m.Frames[:cap(m.Frames)]
+	for i := len(all) - 1; i >= len(m.Frames) && i >= len(all)-2; i-- {
+		if !bufpool.ReleaseToken(all[i]) {
+			break
+		}
+		all[i] = nil
+	}
+	bufpool.MarkActive()
 }

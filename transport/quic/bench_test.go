@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/brookmq/brook/transport"
+	"github.com/brookmq/brook/transport/internal/bufpool"
 	"github.com/brookmq/brook/transport/tcp"
 )
 
@@ -69,40 +70,67 @@ func BenchmarkThroughput(b *testing.B) {
 	for _, size := range []int{64, 1024} {
 		for _, kind := range benchKinds {
 			b.Run(fmt.Sprintf("%s/%dB", kind, size), func(b *testing.B) {
-				push, pull := benchPair(b, kind)
-				payload := make([]byte, size)
-				b.SetBytes(int64(size))
-				b.ReportAllocs()
-				b.ResetTimer()
-				wrote := make(chan error, 1)
-				go func() {
-					for i := range b.N {
-						if err := push.WriteMsg(transport.NewMsg(payload)); err != nil {
-							wrote <- err
-							return
-						}
-						if i%64 == 63 {
-							if err := push.Flush(); err != nil {
-								wrote <- err
-								return
-							}
-						}
-					}
-					wrote <- push.Flush()
-				}()
-				for range b.N {
-					if _, err := pull.ReadMsg(); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if err := <-wrote; err != nil {
-					b.Fatal(err)
-				}
-				b.StopTimer()
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+				benchThroughput(b, kind, size, false)
 			})
 		}
 	}
+}
+
+// BenchmarkThroughputRelease is BenchmarkThroughput with every message
+// given back with Release once read, as a receiver that recycles does:
+// allocs/op and B/op show what the reader still allocates.
+//
+//	go test -run '^$' -bench ThroughputRelease -benchmem ./transport/quic/
+func BenchmarkThroughputRelease(b *testing.B) {
+	for _, size := range []int{64, 1024} {
+		for _, kind := range benchKinds {
+			b.Run(fmt.Sprintf("%s/%dB", kind, size), func(b *testing.B) {
+				bufpool.SetActive(true)
+				defer bufpool.SetActive(false)
+				benchThroughput(b, kind, size, true)
+			})
+		}
+	}
+}
+
+// benchThroughput streams b.N messages of size bytes over the named kind
+// of connection, releasing each once read if release says so.
+func benchThroughput(b *testing.B, kind string, size int, release bool) {
+	push, pull := benchPair(b, kind)
+	payload := make([]byte, size)
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	wrote := make(chan error, 1)
+	go func() {
+		for i := range b.N {
+			if err := push.WriteMsg(transport.NewMsg(payload)); err != nil {
+				wrote <- err
+				return
+			}
+			if i%64 == 63 {
+				if err := push.Flush(); err != nil {
+					wrote <- err
+					return
+				}
+			}
+		}
+		wrote <- push.Flush()
+	}()
+	for range b.N {
+		m, err := pull.ReadMsg()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if release {
+			m.Release()
+		}
+	}
+	if err := <-wrote; err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
 // BenchmarkRoundTrip measures request/reply latency (REQ/REP-like): one

@@ -83,8 +83,10 @@ func (c *Conn) idleRead() {
 		c.mem.rbox = nil
 		c.rbuf = c.mem.rsmall
 	}
-	c.slab, c.slabOff = nil, 0
-	c.frameSlab, c.frameOff = nil, 0
+	if !c.msgCarved { // a body carved for the message being read is still to be filled
+		c.retireSlab()
+		c.frameSlab, c.frameOff = nil, 0
+	}
 }
 
 // reserve makes room for n more bytes in the write buffer: it takes a

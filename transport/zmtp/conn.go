@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/brookmq/brook/transport"
+	"github.com/brookmq/brook/transport/internal/bufpool"
 )
 
 // Conn is a ZMTP connection over a byte stream. It implements
@@ -61,15 +62,25 @@ type Conn struct {
 	// pointer into the Conn (a pointer store costs a GC write barrier
 	// while the collector runs, and the reader allocates often enough to
 	// keep it running).
-	slab      []byte
-	slabOff   int
-	frameSlab [][]byte
-	frameOff  int
-	scratch   [][]byte
-	readSince atomic.Int64 // clock() when the pending stream Read began; 0 = none pending
-	lastData  atomic.Int64 // clock() when a stream Read last returned data
-	inq       inQueue      // asks the kernel what has arrived (reader_queued_*.go)
-	vr        vecRead      // reads a body and what follows it at once (reader_vec_*.go)
+	slab    []byte
+	slabOff int
+	// A recycled byte slab (package bufpool) is counted in slabRef (the
+	// zero Slab while the byte slab is a plain allocation); msgCarved
+	// says the message being read has bodies in it. slabBodies counts
+	// the bodies carved from the byte slab, tinyBodies says those of the
+	// last one averaged under tinyBody bytes (reader.go).
+	slabRef    bufpool.Slab
+	msgCarved  bool
+	spanTok    []byte // the previous slab's token of a message spanning two
+	slabBodies int
+	tinyBodies bool
+	frameSlab  [][]byte
+	frameOff   int
+	scratch    [][]byte
+	readSince  atomic.Int64 // clock() when the pending stream Read began; 0 = none pending
+	lastData   atomic.Int64 // clock() when a stream Read last returned data
+	inq        inQueue      // asks the kernel what has arrived (reader_queued_*.go)
+	vr         vecRead      // reads a body and what follows it at once (reader_vec_*.go)
 
 	// Writer state, guarded by wmu, which is released with unlockW.
 	wmu     sync.Mutex

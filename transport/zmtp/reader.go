@@ -46,8 +46,15 @@ const (
 	frameSlabSize = 64       // frame lists of small messages are carved out of slabs of this many entries
 	maxSlabFrames = 16       // messages with more frames get their own list
 	growStart     = 4 << 10  // a growing body starts at no less than this
+	tinyBody      = 128      // bodies averaging less are not carved from recycled slabs
 	minCmdLimit   = 64 << 10 // commands may be this big even when MaxMsgSize is smaller
 )
+
+// minRecycledSlab is how much must have arrived for the reader to take a
+// recycled slab, so that a lone message kept by the application pins a
+// small allocation of its own rather than a whole slab. (A variable for
+// tests that read a few bytes at a time.)
+var minRecycledSlab = 8 << 10
 
 // read does one Read on the stream, recording when the reader starts
 // waiting and when data arrives (heartbeat liveness, stamped per buffer
@@ -352,38 +359,154 @@ func (c *Conn) growBody(n, size int) []byte {
 
 // carve returns n bytes of the byte slab, capped so appends never reach a
 // neighbour. A new byte slab retires the frame slab too, so a frame slab
-// points into at most two byte slabs. A slab is sized to what has arrived
-// (at most byteSlabSize): a message read alone gets its own allocation.
+// points into at most two byte slabs. A plain slab is sized to what has
+// arrived (at most byteSlabSize): a message read alone gets its own
+// allocation; a recycled one (recycleSlabs) is byteSlabSize.
 func (c *Conn) carve(n int) []byte {
 	if len(c.slab)-c.slabOff < n {
-		c.slab = make([]byte, min(byteSlabSize, max(n, c.rend-c.rpos)))
-		c.slabOff = 0
-		c.frameOff = len(c.frameSlab)
+		c.newSlab(n)
 	}
 	b := c.slab[c.slabOff : c.slabOff+n : c.slabOff+n]
 	c.slabOff += n
+	c.slabBodies++
+	if c.slabRef.Valid() {
+		c.msgCarved = true
+	}
 	return b
+}
+
+// newSlab retires the byte slab and takes another for a body of n bytes:
+// recycled when recycleSlabs says so and a good part of a slab has
+// arrived, a plain allocation otherwise.
+func (c *Conn) newSlab(n int) {
+	c.retireSlab()
+	arrived := max(n, c.rend-c.rpos)
+	if arrived >= minRecycledSlab && c.recycleSlabs() {
+		c.slabRef, c.slab = bufpool.GetSlab()
+	} else {
+		c.slab = make([]byte, min(byteSlabSize, arrived))
+	}
+	c.slabOff = 0
+	c.frameOff = len(c.frameSlab)
+}
+
+// recycleSlabs tells whether small bodies go to recycled slabs: only once
+// the application has released a message (bufpool.Active), so that one
+// that never does pays nothing and never sees its bytes reused, only when
+// the bodies of the last slab averaged tinyBody bytes or more (a slab of
+// tiny bodies is shared by too many messages to come back often, and each
+// would pay an atomic operation on Release for little), and never with a
+// codec, whose output, not the body read, is what the application gets.
+func (c *Conn) recycleSlabs() bool {
+	return !c.tinyBodies && c.codec == nil && bufpool.Active()
+}
+
+// retireSlab ends the reader's use of the byte slab, noting the size of
+// the bodies carved from it. A message being read with bodies in it
+// (msgCarved) goes on in the next slab: it takes its reference to this
+// one now (spanTok), to hold along with the next one's. A message that
+// spans a third slab drops the token of the first unreleased (a leak:
+// that slab is never reused).
+func (c *Conn) retireSlab() {
+	if c.slabBodies > 0 {
+		c.tinyBodies = c.slabOff < tinyBody*c.slabBodies
+		c.slabBodies = 0
+	}
+	if c.msgCarved {
+		c.spanTok = c.slabRef.Ref()
+		c.msgCarved = false
+	}
+	c.slabRef.Retire()
+	c.slab, c.slabOff = nil, 0
+}
+
+// slabTokens settles the recycled slabs' references of a message just
+// read whole: the tokens to keep in its frame list, which Release gives
+// back; prev is set only for a message that spans two slabs. A message
+// the socket layer may keep part of after the application released it
+// (REP keeps a request's envelope, the frames up to the first empty one,
+// to route the reply) gets none: its references are leaked, and its
+// slabs are never reused.
+func (c *Conn) slabTokens(frames [][]byte) (cur, prev []byte) {
+	prev, c.spanTok = c.spanTok, nil
+	if c.msgCarved {
+		c.msgCarved = false
+		cur = c.slabRef.Ref()
+	}
+	if hasEnvelope(frames) {
+		return nil, nil
+	}
+	if cur == nil {
+		cur, prev = prev, nil
+	}
+	return cur, prev
+}
+
+// hasEnvelope reports whether an empty frame follows a non-empty one.
+func hasEnvelope(frames [][]byte) bool {
+	full := false
+	for _, f := range frames {
+		if len(f) == 0 && full {
+			return true
+		}
+		full = full || len(f) > 0
+	}
+	return false
 }
 
 // frameList copies the frame headers of one message into a list of
 // exactly their length: carved from the frame slab for a small message
 // (at most maxSlabFrames frames, none bigger than a slab body), its own
-// allocation otherwise, so that no slab keeps a large body alive.
+// allocation otherwise, so that no slab keeps a large body alive. A
+// message holding recycled slabs has their tokens just past its frames:
+// the current slab's at the list's capacity, the one before it (if the
+// message spans two) just below.
 func (c *Conn) frameList(frames [][]byte) [][]byte {
 	n := len(frames)
-	if n > maxSlabFrames || !slabSized(frames) {
-		return append([][]byte(nil), frames...)
+	cur, prev := c.slabTokens(frames)
+	extra := 0
+	switch {
+	case prev != nil:
+		extra = 2
+	case cur != nil:
+		extra = 1
 	}
-	l := c.carveFrames(n)
+	var l [][]byte
+	if n > maxSlabFrames || !slabSized(frames) {
+		l = make([][]byte, n+extra)
+	} else {
+		l = c.carveFrames(n + extra)
+	}
 	copy(l, frames)
-	return l
+	if prev != nil {
+		l[n] = prev
+	}
+	if cur != nil {
+		l[n+extra-1] = cur
+	}
+	return l[:n]
 }
 
 // oneFrame returns a frame list holding f: slab-carved for a small f, its
-// own allocation otherwise.
+// own allocation otherwise; with its slab tokens as frameList's.
 func (c *Conn) oneFrame(f []byte) [][]byte {
 	if cap(f) > maxSlabBody {
-		return [][]byte{f}
+		if c.spanTok == nil && !c.msgCarved {
+			return [][]byte{f}
+		}
+		l := [][]byte{f}
+		return c.frameList(l)
+	}
+	cur, prev := c.slabTokens(nil)
+	if prev != nil {
+		l := c.carveFrames(3)
+		l[0], l[1], l[2] = f, prev, cur
+		return l[:1]
+	}
+	if cur != nil {
+		l := c.carveFrames(2)
+		l[0], l[1] = f, cur
+		return l[:1]
 	}
 	l := c.carveFrames(1)
 	l[0] = f

@@ -1,0 +1,269 @@
+package zmtp
+
+import (
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/brookmq/brook/transport"
+	"github.com/brookmq/brook/transport/internal/bufpool"
+)
+
+// randomChunkRW reads its data back a few bytes at a time (1 to 7 at
+// random), so that headers and bodies are cut everywhere.
+type randomChunkRW struct {
+	data []byte
+	rnd  *rand.Rand
+}
+
+func (c *randomChunkRW) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), 1+c.rnd.IntN(7))], c.data)
+	c.data = c.data[n:]
+	return n, nil
+}
+
+func (c *randomChunkRW) Write(p []byte) (int, error) { return len(p), nil }
+func (c *randomChunkRW) Close() error                { return nil }
+
+// slabTraffic is many small messages of one to four frames, from empty
+// to the largest slab-carved body, so that messages keep straddling the
+// ends of slabs; some have a large frame among small ones.
+func slabTraffic(n int) []transport.Msg {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	sizes := []int{1, 200, 700, 1000, 1500, maxSlabBody - 1, maxSlabBody, 0, maxSlabBody + 1, 9000}
+	msgs := make([]transport.Msg, n)
+	for i := range msgs {
+		frames := make([][]byte, 1+rnd.IntN(4))
+		for j := range frames {
+			size := sizes[rnd.IntN(len(sizes)-3)] // mostly slab-carved
+			if rnd.IntN(20) == 0 {                // now and then empty, or large
+				size = sizes[len(sizes)-3+rnd.IntN(3)]
+			}
+			frames[j] = patterned(size, i*5+j)
+		}
+		msgs[i] = transport.NewMsg(frames...)
+	}
+	return msgs
+}
+
+// rawStream is msgs as a peer writes them.
+func rawStream(msgs []transport.Msg) []byte {
+	var stream []byte
+	for _, m := range msgs {
+		for j, f := range m.Frames {
+			var flags byte
+			if j < len(m.Frames)-1 {
+				flags = flagMore
+			}
+			stream = append(stream, rawFrame(flags, f)...)
+		}
+	}
+	return stream
+}
+
+// Once messages are released, the reader carves small bodies from
+// recycled slabs, and a message that is not released keeps its bytes
+// however much traffic follows: over a socket and through a stream read
+// a few bytes at a time, with messages straddling slab ends. Slabs do
+// come back (the test would pass trivially if none did).
+func TestSlabRecyclingKeepsUnreleasedIntact(t *testing.T) {
+	msgs := slabTraffic(6000)
+	rnd := rand.New(rand.NewPCG(5, 6))
+	keep := make([]bool, len(msgs))
+	for i := range keep {
+		keep[i] = rnd.IntN(40) == 0
+	}
+	check := func(t *testing.T, read func() (transport.Msg, error)) {
+		recycling(t)
+		_, back := bufpool.SlabStats()
+		var kept, want []transport.Msg
+		for i, sent := range msgs {
+			m, err := read()
+			require.NoError(t, err, "message %d", i)
+			require.Len(t, m.Frames, len(sent.Frames), "message %d", i)
+			for j := range sent.Frames {
+				require.True(t, bytes.Equal(sent.Frames[j], m.Frames[j]), "message %d frame %d", i, j)
+			}
+			if keep[i] {
+				kept, want = append(kept, m), append(want, sent)
+			} else {
+				m.Release()
+			}
+		}
+		for i, m := range kept {
+			for j, f := range m.Frames {
+				require.True(t, bytes.Equal(want[i].Frames[j], f), "kept message %d frame %d changed", i, j)
+			}
+		}
+		_, after := bufpool.SlabStats()
+		assert.Greater(t, after-back, int64(5), "slabs given back to the pool")
+	}
+	t.Run("tcp", func(t *testing.T) {
+		w, r := nullPair(t)
+		done := writeAll(w, msgs)
+		check(t, r.ReadMsg)
+		require.NoError(t, <-done)
+	})
+	t.Run("chunks", func(t *testing.T) {
+		lone := minRecycledSlab
+		minRecycledSlab = 0 // what arrives in a few bytes would look like lone messages
+		t.Cleanup(func() { minRecycledSlab = lone })
+		rw := &randomChunkRW{data: append(validPrefix(), rawStream(msgs)...), rnd: rand.New(rand.NewPCG(7, 8))}
+		c := NewConn(rw, "local", "peer", Options{})
+		defer c.Close()
+		_, err := c.Handshake(t.Context(), &transport.Config{SocketType: "PULL"})
+		require.NoError(t, err)
+		check(t, c.ReadMsg)
+	})
+}
+
+// A REP keeps a request's envelope (the frames up to the first empty
+// one) after handing the rest to the application, which may release it:
+// the envelope must keep its bytes until the reply is written.
+func TestSlabRecyclingKeepsEnvelopes(t *testing.T) {
+	recycling(t)
+	const n = 3000
+	msgs := make([]transport.Msg, n)
+	for i := range msgs {
+		msgs[i] = transport.NewMsg(patterned(5, i), nil, patterned(900, i))
+	}
+	w, r := nullPair(t)
+	done := writeAll(w, msgs)
+	envs := make([][][]byte, n)
+	for i := range n {
+		m, err := r.ReadMsg()
+		require.NoError(t, err)
+		require.Len(t, m.Frames, 3)
+		envs[i] = m.Frames[:2:2]
+		transport.Msg{Frames: m.Frames[2:]}.Release()
+	}
+	require.NoError(t, <-done)
+	for i, env := range envs {
+		require.True(t, bytes.Equal(msgs[i].Frames[0], env[0]), "envelope %d changed", i)
+	}
+}
+
+// Frame lists hold the token just past their frames: Release takes it
+// out, so a second Release of the message, or of a copy sharing its
+// list, gives nothing back twice.
+func TestSlabTokenReleasedOnce(t *testing.T) {
+	recycling(t)
+	msgs := slabTraffic(400)
+	w, r := nullPair(t)
+	done := writeAll(w, msgs)
+	var got []transport.Msg
+	tokens := 0
+	for range msgs {
+		m, err := r.ReadMsg()
+		require.NoError(t, err)
+		if n := cap(m.Frames); n > len(m.Frames) && m.Frames[:n][n-1] != nil {
+			tokens++
+		}
+		got = append(got, m)
+	}
+	require.NoError(t, <-done)
+	assert.Greater(t, tokens, len(msgs)/2, "messages holding a slab")
+	for _, m := range got {
+		copied := m
+		m.Release()
+		if n := cap(m.Frames); n > 0 {
+			assert.Nil(t, m.Frames[:n][n-1], "token taken out")
+		}
+		copied.Release()
+	}
+}
+
+// Without a Release, small bodies never come from recycled slabs: no
+// message carries a token, and no slab is taken from the pool.
+func TestNoSlabsUntilReleased(t *testing.T) {
+	require.False(t, bufpool.Active(), "tests leave recycling off")
+	made, _ := bufpool.SlabStats()
+	msgs := slabTraffic(400)
+	w, r := nullPair(t)
+	done := writeAll(w, msgs)
+	for i := range msgs {
+		m, err := r.ReadMsg()
+		require.NoError(t, err)
+		assert.Equal(t, len(m.Frames), cap(m.Frames), "message %d has no token", i)
+	}
+	require.NoError(t, <-done)
+	now, _ := bufpool.SlabStats()
+	assert.Equal(t, made, now)
+}
+
+// Bodies averaging under tinyBody bytes are not carved from recycled
+// slabs, even once messages are released: a slab of them would come back
+// seldom, and each message would pay for its count.
+func TestNoSlabsForTinyBodies(t *testing.T) {
+	recycling(t)
+	const n = 5000
+	msgs := make([]transport.Msg, n)
+	for i := range msgs {
+		msgs[i] = transport.NewMsg(patterned(16, i))
+	}
+	w, r := nullPair(t)
+	done := writeAll(w, msgs)
+	withToken := 0
+	for range n {
+		m, err := r.ReadMsg()
+		require.NoError(t, err)
+		if cap(m.Frames) > len(m.Frames) {
+			withToken++
+		}
+		m.Release()
+	}
+	require.NoError(t, <-done)
+	assert.Zero(t, withToken)
+}
+
+// Through real sockets, released 1 KiB messages are read into the
+// slabs they gave back: the reader allocates a fraction of what it
+// does when messages are kept (a new 32 KiB slab every 32 messages).
+func TestSlabReuseAllocatesLess(t *testing.T) {
+	const n = 4000
+	measure := func(release bool) uint64 {
+		bufpool.SetActive(release)
+		defer bufpool.SetActive(false)
+		w, r := nullPair(t)
+		msg := transport.NewMsg(make([]byte, 1<<10))
+		for range 200 { // warm up: the buffers, the first slabs
+			require.NoError(t, w.WriteMsg(msg))
+		}
+		require.NoError(t, w.Flush())
+		for range 200 {
+			m, err := r.ReadMsg()
+			require.NoError(t, err)
+			if release {
+				m.Release()
+			}
+		}
+		done := sendRepeated(w, msg, n)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range n {
+			m, err := r.ReadMsg()
+			require.NoError(t, err)
+			if release {
+				m.Release()
+			}
+		}
+		runtime.ReadMemStats(&after)
+		require.NoError(t, <-done)
+		return (after.TotalAlloc - before.TotalAlloc) / n
+	}
+	gc := debug.SetGCPercent(-1) // the pool keeps what it is given
+	defer debug.SetGCPercent(gc)
+	kept, released := measure(false), measure(true)
+	t.Logf("bytes allocated per 1 KiB message: kept %d, released %d", kept, released)
+	assert.GreaterOrEqual(t, kept, uint64(1<<10), "kept messages each take their body's bytes")
+	assert.Less(t, released, kept/2, "released messages are read into reused slabs")
+}
