@@ -262,6 +262,8 @@ func (f *feeder) run(from uint64) {
 		batch             [][][]byte
 		recs              []jwire.Stream // the batch's records, for a JRUN
 		cached            [][][]byte     // what the tail cache held of the batch
+		readOffs          []uint64       // what the batch read from the journal, for the back cache
+		readFrames        [][][]byte
 		hdrs              []byte
 		lists             [][]byte
 		streamed, skipped uint64
@@ -331,9 +333,13 @@ func (f *feeder) run(from uint64) {
 			}
 			continue
 		}
-		// What the tail cache holds of the batch, under one lock.
+		// What the tail cache holds of the batch, under one lock; what is
+		// read from the journal goes to the back cache at the end of the
+		// batch, under one lock too, and the tail cache hears of a miss
+		// once a batch.
 		first := next
 		cached = pb.cache.getRun(next, int(min(uint64(min(room, feedBatch)), end-next)), cached[:0])
+		told := false
 		for n := min(room, feedBatch); n > 0 && next < end; n-- {
 			var frames [][]byte
 			ok := false
@@ -344,7 +350,10 @@ func (f *feeder) run(from uint64) {
 				frames, ok = pb.back.get(next)
 			}
 			if !ok {
-				pb.cache.missed(next, end)
+				if !told {
+					pb.cache.missed(next, end)
+					told = true
+				}
 				if rd == nil {
 					rd = log.NewReader(next)
 				} else if rd.Offset() != next {
@@ -372,7 +381,8 @@ func (f *feeder) run(from uint64) {
 				if frames, err = rec.Frames(); err != nil || len(frames) < 2 {
 					frames = nil
 				} else {
-					pb.back.put(next, frames)
+					readOffs = append(readOffs, next)
+					readFrames = append(readFrames, frames)
 				}
 			}
 			jr, err := parseHeaderChecked(next, frames)
@@ -424,6 +434,11 @@ func (f *feeder) run(from uint64) {
 			streamed++
 			next++
 			sentTo = next
+		}
+		if len(readOffs) > 0 {
+			pb.back.putAll(readOffs, readFrames)
+			clear(readFrames)
+			readOffs, readFrames = readOffs[:0], readFrames[:0]
 		}
 		if !flush() {
 			return
