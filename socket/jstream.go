@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,6 +61,10 @@ type feeder struct {
 	stop chan struct{}
 
 	runs bool // the subscriber reads JRUN: one command per batch, not a JSTREAM per message
+	// shares: a JRUN's messages go out as the record's own frame list.
+	// Not over inproc, where the receiving application gets the very
+	// list and could change it under the caches (and later replays).
+	shares bool
 
 	mu      sync.Mutex
 	topics  patterns.Trie
@@ -110,7 +115,8 @@ func (pb *publisher) attach(p *pipe, runs bool) {
 		return
 	}
 	p.jfed.Store(true)
-	pb.feeders[p] = &feeder{pub: pb, p: p, runs: runs, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	pb.feeders[p] = &feeder{pub: pb, p: p, runs: runs, shares: !strings.HasPrefix(p.endpoint, "inproc://"),
+		wake: make(chan struct{}, 1), stop: make(chan struct{})}
 }
 
 // attachPlain counts a connected subscriber that does not speak the
@@ -402,27 +408,36 @@ func (f *feeder) run(from uint64) {
 				haveEpoch = true
 			}
 			st := jwire.Stream{Offset: next, Epoch: epoch, Skip: next - sentTo, Time: jr.time}
+			var out [][]byte
+			if !f.runs || !f.shares {
+				k := len(jr.frames)
+				if cap(lists)-len(lists) < k {
+					lists = make([][]byte, 0, max(k, 4*feedBatch))
+				}
+				out = lists[len(lists) : len(lists)+k : len(lists)+k]
+				lists = lists[:len(lists)+k]
+			}
 			if f.runs {
 				// One JRUN for the batch: its messages share an epoch.
-				// A message goes out as the record's own frames, past the
-				// header: shared (the cache's and every subscriber's),
-				// never changed, so nothing is copied.
 				if len(recs) > 0 && recs[0].Epoch != epoch && !flush() {
 					return
 				}
 				recs = append(recs, st)
-				batch = append(batch, jr.frames[1:len(jr.frames):len(jr.frames)])
+				if f.shares {
+					// The record's own frames past the header: shared
+					// (the caches' and every subscriber's), never
+					// changed, so nothing is copied.
+					out = jr.frames[1:len(jr.frames):len(jr.frames)]
+				} else {
+					out = out[1:]
+					copy(out, jr.frames[1:])
+				}
+				batch = append(batch, out)
 				streamed++
 				next++
 				sentTo = next
 				continue
 			}
-			k := len(jr.frames)
-			if cap(lists)-len(lists) < k {
-				lists = make([][]byte, 0, max(k, 4*feedBatch))
-			}
-			out := lists[len(lists) : len(lists)+k : len(lists)+k]
-			lists = lists[:len(lists)+k]
 			if cap(hdrs)-len(hdrs) < jwire.MaxStream {
 				hdrs = make([]byte, 0, jwire.MaxStream*feedBatch)
 			}
