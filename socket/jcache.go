@@ -44,11 +44,26 @@ func framesSize(frames [][]byte) int {
 
 // put keeps the record frames of off.
 func (c *tailCache) put(off uint64, frames [][]byte) {
+	c.mu.Lock()
+	c.putLocked(off, frames)
+	c.mu.Unlock()
+}
+
+// putAll keeps the record frames of offs[i], frames[i], under one lock.
+func (c *tailCache) putAll(offs []uint64, frames [][][]byte) {
+	c.mu.Lock()
+	for i, off := range offs {
+		c.putLocked(off, frames[i])
+	}
+	c.mu.Unlock()
+}
+
+// putLocked is put with c.mu held.
+func (c *tailCache) putLocked(off uint64, frames [][]byte) {
 	size := framesSize(frames)
 	if size > cacheMaxMsg || len(frames) == 0 {
 		return
 	}
-	c.mu.Lock()
 	s := &c.slots[off%uint64(len(c.slots))]
 	c.bytes -= s.size
 	if c.bytes+size > cacheMaxBytes {
@@ -57,7 +72,6 @@ func (c *tailCache) put(off uint64, frames [][]byte) {
 		*s = cacheSlot{off: off, size: size, frames: frames}
 		c.bytes += size
 	}
-	c.mu.Unlock()
 }
 
 // get returns the record frames of off, if kept. The frames are shared:

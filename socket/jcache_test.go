@@ -53,3 +53,18 @@ func TestTailCacheGrowsForReadersBehind(t *testing.T) {
 	c.missed(0, 1)
 	assert.Equal(t, cacheMaxSlots, c.size(), "never beyond cacheMaxSlots")
 }
+
+// putAll keeps each record as put would, in one lock.
+func TestTailCachePutAll(t *testing.T) {
+	c := newTailCache()
+	offs := []uint64{7, 8, 9}
+	frames := [][][]byte{cacheFrames(7), cacheFrames(8), cacheFrames(9)}
+	c.putAll(offs, frames)
+	got := c.getRun(7, 10, nil)
+	require.Len(t, got, 3)
+	for i, f := range got {
+		assert.Equal(t, frames[i], f)
+	}
+	c.putAll(nil, nil)
+	assert.Len(t, c.getRun(7, 10, nil), 3)
+}

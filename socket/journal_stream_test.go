@@ -526,3 +526,24 @@ func TestStreamPlainSubscriberJoinsAndLeaves(t *testing.T) {
 	assert.Equal(t, next, st.Streamed, "the profile subscriber was served from the journal all along")
 	assert.Equal(t, 1, st.Subscribers)
 }
+
+// Over inproc a subscriber gets the very frame list the publisher sent;
+// one that rewrites it in place must not change what the publisher's
+// caches replay to the next subscriber.
+func TestStreamInprocSubscriberCannotRewriteTheReplay(t *testing.T) {
+	ctx := testCtx(t)
+	pub := newSocket(t, socket.Pub, socket.WithJournal(openJournal(t)))
+	ep := inprocEndpoint(t)
+	require.NoError(t, pub.Bind(ep))
+	publishSeq(t, ctx, pub, 0, 3)
+	first := subscriber(t, socket.WithStart(socket.StartOldest()))
+	require.NoError(t, first.Connect(ep))
+	for range 3 {
+		m, err := first.Recv(ctx)
+		require.NoError(t, err)
+		m.Frames[0] = []byte("rewritten")
+	}
+	second := subscriber(t, socket.WithStart(socket.StartOldest()))
+	require.NoError(t, second.Connect(ep))
+	expectSeq(t, ctx, second, 0, 3, false)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,6 +61,10 @@ type feeder struct {
 	stop chan struct{}
 
 	runs bool // the subscriber reads JRUN: one command per batch, not a JSTREAM per message
+	// shares: a JRUN's messages go out as the record's own frame list.
+	// Not over inproc, where the receiving application gets the very
+	// list and could change it under the caches (and later replays).
+	shares bool
 
 	mu      sync.Mutex
 	topics  patterns.Trie
@@ -110,7 +115,8 @@ func (pb *publisher) attach(p *pipe, runs bool) {
 		return
 	}
 	p.jfed.Store(true)
-	pb.feeders[p] = &feeder{pub: pb, p: p, runs: runs, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	pb.feeders[p] = &feeder{pub: pb, p: p, runs: runs, shares: !strings.HasPrefix(p.endpoint, "inproc://"),
+		wake: make(chan struct{}, 1), stop: make(chan struct{})}
 }
 
 // attachPlain counts a connected subscriber that does not speak the
@@ -262,6 +268,8 @@ func (f *feeder) run(from uint64) {
 		batch             [][][]byte
 		recs              []jwire.Stream // the batch's records, for a JRUN
 		cached            [][][]byte     // what the tail cache held of the batch
+		readOffs          []uint64       // what the batch read from the journal, for the back cache
+		readFrames        [][][]byte
 		hdrs              []byte
 		lists             [][]byte
 		streamed, skipped uint64
@@ -331,9 +339,13 @@ func (f *feeder) run(from uint64) {
 			}
 			continue
 		}
-		// What the tail cache holds of the batch, under one lock.
+		// What the tail cache holds of the batch, under one lock; what is
+		// read from the journal goes to the back cache at the end of the
+		// batch, under one lock too, and the tail cache hears of a miss
+		// once a batch.
 		first := next
 		cached = pb.cache.getRun(next, int(min(uint64(min(room, feedBatch)), end-next)), cached[:0])
+		told := false
 		for n := min(room, feedBatch); n > 0 && next < end; n-- {
 			var frames [][]byte
 			ok := false
@@ -344,7 +356,10 @@ func (f *feeder) run(from uint64) {
 				frames, ok = pb.back.get(next)
 			}
 			if !ok {
-				pb.cache.missed(next, end)
+				if !told {
+					pb.cache.missed(next, end)
+					told = true
+				}
 				if rd == nil {
 					rd = log.NewReader(next)
 				} else if rd.Offset() != next {
@@ -372,7 +387,8 @@ func (f *feeder) run(from uint64) {
 				if frames, err = rec.Frames(); err != nil || len(frames) < 2 {
 					frames = nil
 				} else {
-					pb.back.put(next, frames)
+					readOffs = append(readOffs, next)
+					readFrames = append(readFrames, frames)
 				}
 			}
 			jr, err := parseHeaderChecked(next, frames)
@@ -392,27 +408,36 @@ func (f *feeder) run(from uint64) {
 				haveEpoch = true
 			}
 			st := jwire.Stream{Offset: next, Epoch: epoch, Skip: next - sentTo, Time: jr.time}
+			var out [][]byte
+			if !f.runs || !f.shares {
+				k := len(jr.frames)
+				if cap(lists)-len(lists) < k {
+					lists = make([][]byte, 0, max(k, 4*feedBatch))
+				}
+				out = lists[len(lists) : len(lists)+k : len(lists)+k]
+				lists = lists[:len(lists)+k]
+			}
 			if f.runs {
 				// One JRUN for the batch: its messages share an epoch.
-				// A message goes out as the record's own frames, past the
-				// header: shared (the cache's and every subscriber's),
-				// never changed, so nothing is copied.
 				if len(recs) > 0 && recs[0].Epoch != epoch && !flush() {
 					return
 				}
 				recs = append(recs, st)
-				batch = append(batch, jr.frames[1:len(jr.frames):len(jr.frames)])
+				if f.shares {
+					// The record's own frames past the header: shared
+					// (the caches' and every subscriber's), never
+					// changed, so nothing is copied.
+					out = jr.frames[1:len(jr.frames):len(jr.frames)]
+				} else {
+					out = out[1:]
+					copy(out, jr.frames[1:])
+				}
+				batch = append(batch, out)
 				streamed++
 				next++
 				sentTo = next
 				continue
 			}
-			k := len(jr.frames)
-			if cap(lists)-len(lists) < k {
-				lists = make([][]byte, 0, max(k, 4*feedBatch))
-			}
-			out := lists[len(lists) : len(lists)+k : len(lists)+k]
-			lists = lists[:len(lists)+k]
 			if cap(hdrs)-len(hdrs) < jwire.MaxStream {
 				hdrs = make([]byte, 0, jwire.MaxStream*feedBatch)
 			}
@@ -424,6 +449,11 @@ func (f *feeder) run(from uint64) {
 			streamed++
 			next++
 			sentTo = next
+		}
+		if len(readOffs) > 0 {
+			pb.back.putAll(readOffs, readFrames)
+			clear(readFrames)
+			readOffs, readFrames = readOffs[:0], readFrames[:0]
 		}
 		if !flush() {
 			return
