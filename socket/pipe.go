@@ -59,7 +59,14 @@ type pipe struct {
 	lastJournal durable.JournalID
 
 	mu sync.Mutex
-	q  []outItem // queued items, oldest first; swapped out whole by the writer
+	// q holds the queued items, oldest first, and more the ones after
+	// them once q has reached pipeChunk items: chunks of pipeChunk, the
+	// last one being filled. The writer swaps q out whole and the next
+	// chunk moves up, so a backlog grows by chunks, never by copying
+	// what is queued. more is empty whenever q is.
+	q         []outItem
+	more      [][]outItem
+	freeChunk []outItem // an emptied chunk for more, if any
 	// data counts the data messages the pipe holds: queued, or taken by
 	// the writer and not flushed yet (it would queue them again if the
 	// connection failed). It is what the HWM bounds, so a pipe never
@@ -168,7 +175,7 @@ func (p *pipe) TrySend(m Msg) bool {
 		p.mu.Unlock()
 		return true
 	}
-	p.q = append(p.q, outItem{kind: itemData, msg: m})
+	p.pushLocked(outItem{kind: itemData, msg: m})
 	p.data++
 	if p.takesInline(m) {
 		p.wstate = wInline
@@ -189,7 +196,7 @@ func (p *pipe) sendCommand(name string, data []byte) bool {
 	if p.closed {
 		return false
 	}
-	p.q = append(p.q, outItem{kind: itemCommand, msg: Msg{Frames: [][]byte{[]byte(name), data}}})
+	p.pushLocked(outItem{kind: itemCommand, msg: Msg{Frames: [][]byte{[]byte(name), data}}})
 	p.wakeLocked()
 	return true
 }
@@ -209,7 +216,7 @@ func (p *pipe) sendJournaled(frames [][]byte, stream bool) bool {
 	if p.closed {
 		return false
 	}
-	p.q = append(p.q, outItem{kind: kind, msg: Msg{Frames: frames}})
+	p.pushLocked(outItem{kind: kind, msg: Msg{Frames: frames}})
 	p.journaledLocked(1)
 	return true
 }
@@ -227,7 +234,7 @@ func (p *pipe) sendJournaledBatch(msgs [][][]byte, stream bool) bool {
 		return false
 	}
 	for _, frames := range msgs {
-		p.q = append(p.q, outItem{kind: kind, msg: Msg{Frames: frames}})
+		p.pushLocked(outItem{kind: kind, msg: Msg{Frames: frames}})
 	}
 	p.journaledLocked(len(msgs))
 	return true
@@ -252,9 +259,9 @@ func (p *pipe) sendStreamRun(run []byte, msgs [][][]byte) bool {
 	if p.closed {
 		return false
 	}
-	p.q = append(p.q, outItem{kind: itemCommand, msg: Msg{Frames: [][]byte{runName, run}}})
+	p.pushLocked(outItem{kind: itemCommand, msg: Msg{Frames: [][]byte{runName, run}}})
 	for _, frames := range msgs {
-		p.q = append(p.q, outItem{kind: itemRunMsg, msg: Msg{Frames: frames}})
+		p.pushLocked(outItem{kind: itemRunMsg, msg: Msg{Frames: frames}})
 	}
 	p.journaledLocked(len(msgs))
 	return true
@@ -278,7 +285,7 @@ func (p *pipe) SendSubscription(topic []byte, subscribe bool) {
 	}
 	p.mu.Lock()
 	if !p.closed {
-		p.q = append(p.q, subItem(kind, topic))
+		p.pushLocked(subItem(kind, topic))
 		p.wakeLocked()
 	}
 	p.mu.Unlock()
@@ -291,6 +298,7 @@ func (p *pipe) ResetSubscriptions(topics [][]byte) {
 	if p.closed {
 		return
 	}
+	p.flattenLocked()
 	items := make([]outItem, 0, len(topics)+len(p.q))
 	for _, t := range topics {
 		items = append(items, subItem(itemSubscribe, t))
@@ -345,14 +353,72 @@ func (p *pipe) nudge() {
 func (p *pipe) popAll(spare []outItem) ([]outItem, bool) {
 	p.mu.Lock()
 	out := p.q
-	p.q = spare[:0]
-	p.jdata = 0
-	wasFull := p.jfull && len(out) > 0
+	if len(p.more) > 0 {
+		// A backlog: the writer takes its oldest chunk, the next moves up.
+		p.q = p.more[0]
+		n := copy(p.more, p.more[1:])
+		p.more[n] = nil
+		p.more = p.more[:n]
+		if p.freeChunk == nil && cap(spare) >= pipeChunk {
+			p.freeChunk = spare[:0]
+		}
+	} else {
+		p.q = spare[:0]
+	}
+	if p.jdata > 0 {
+		p.jdata -= countJournaled(out)
+	}
+	wasFull := p.jfull && len(out) > 0 && (p.hwm <= 0 || p.jdata < p.hwm)
 	if wasFull {
 		p.jfull = false
 	}
 	p.mu.Unlock()
 	return out, wasFull
+}
+
+// pipeChunk is the number of items a pipe's queue grows by once it holds
+// that many: a backlog is a list of chunks, not one slice copied as it
+// grows.
+const pipeChunk = 256
+
+// pushLocked queues it after everything queued. p.mu must be held.
+func (p *pipe) pushLocked(it outItem) {
+	if n := len(p.more); n > 0 {
+		if last := p.more[n-1]; len(last) < cap(last) {
+			p.more[n-1] = append(last, it)
+			return
+		}
+	} else if len(p.q) < cap(p.q) || cap(p.q) < pipeChunk {
+		p.q = append(p.q, it)
+		return
+	}
+	c := p.freeChunk
+	p.freeChunk = nil
+	if cap(c) < pipeChunk {
+		c = make([]outItem, 0, pipeChunk)
+	}
+	p.more = append(p.more, append(c, it))
+}
+
+// flattenLocked moves every chunk of the backlog into q, for the few
+// operations that rework the whole queue. p.mu must be held.
+func (p *pipe) flattenLocked() {
+	for _, c := range p.more {
+		p.q = append(p.q, c...)
+	}
+	clear(p.more)
+	p.more = p.more[:0]
+}
+
+// countJournaled counts the journaled messages among items.
+func countJournaled(items []outItem) int {
+	n := 0
+	for _, it := range items {
+		if it.kind == itemJournal || it.kind == itemStream || it.kind == itemRunMsg {
+			n++
+		}
+	}
+	return n
 }
 
 // release gives back the room of n data messages the writer has flushed.
@@ -414,7 +480,7 @@ func (p *pipe) close() int {
 	defer p.mu.Unlock()
 	p.closed = true
 	n := p.data
-	p.q, p.data = nil, 0
+	p.q, p.more, p.freeChunk, p.data = nil, nil, nil, 0
 	return n
 }
 

@@ -66,6 +66,7 @@ func (s *Socket) reroute(p *pipe) {
 func (p *pipe) takeQueued() []Msg {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.flattenLocked()
 	msgs := make([]Msg, 0, p.data)
 	kept := p.q[:0]
 	for _, it := range p.q {
