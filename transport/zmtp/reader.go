@@ -36,6 +36,12 @@ import (
 // it arrives: that holds no more than the large read buffer would.)
 //
 // Once the application has released a message (transport.Msg.Release),
+// small bodies are carved from recycled slabs (package bufpool) while a
+// connection's bodies average tinyBody bytes or more and a good part of
+// a slab has arrived (newSlab): each message holds a token of its slab
+// in its frame list, past its frames, and the slab is reused once the
+// reader has moved on and every message holding it is released. A
+// message that is never released keeps its slab's bytes. And
 // bodies above maxSlabBody that get memory of their own (copied out of
 // the read buffer, read straight into it, the last step of a growing
 // one, decrypted into it) take it from package bufpool, whose buffers
