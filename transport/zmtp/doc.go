@@ -24,8 +24,11 @@
 //
 // Memory: ReadMsg carves small frame bodies and frame lists out of shared
 // slabs, so a retained small message keeps its slab (32 KiB) alive. Frames
-// larger than a few KiB get their own allocation. The maximum message size is
-// checked against each frame's announced size before anything is allocated.
+// larger than a few KiB get their own allocation. Once the application
+// releases messages (transport.Msg.Release), both come from pools: a slab
+// is reused once every message carved from it has been released, and a
+// large body once its message is. The maximum message size is checked
+// against each frame's announced size before anything is allocated.
 //
 // Security: a mechanism runs between the greetings and the traffic (see
 // mechanism.go). PLAIN and CURVE have a client and a server role, told

@@ -31,9 +31,17 @@ import (
 // gathered in the large read buffer if it fits there, and a larger one
 // grows with what arrives (readLarge, readGrowing). So a peer announcing
 // a huge frame reserves nothing until it sends, then about twice what it
-// sent.
+// sent. (Once bodies are recycled, a body of half the large read buffer
+// or more that fits in it is read straight into its recycled buffer as
+// it arrives: that holds no more than the large read buffer would.)
 //
 // Once the application has released a message (transport.Msg.Release),
+// small bodies are carved from recycled slabs (package bufpool) while a
+// connection's bodies average tinyBody bytes or more and a good part of
+// a slab has arrived (newSlab): each message holds a token of its slab
+// in its frame list, past its frames, and the slab is reused once the
+// reader has moved on and every message holding it is released. A
+// message that is never released keeps its slab's bytes. And
 // bodies above maxSlabBody that get memory of their own (copied out of
 // the read buffer, read straight into it, the last step of a growing
 // one, decrypted into it) take it from package bufpool, whose buffers
@@ -239,12 +247,21 @@ func (c *Conn) readBody(size int) ([]byte, error) {
 // allocated for it before it has arrived, and a reader that is ahead of
 // its peer does not grow it in steps (readGrowing would allocate and copy
 // again with each step). A larger body grows with what arrives.
+//
+// Once bodies are recycled (recycleBodies), a body of half the large read
+// buffer or more that fits in it is read straight into its recycled
+// buffer even before it has arrived: the buffer most likely comes from
+// the pool rather than being allocated, and holding it while the peer
+// sends costs no more than the large read buffer gathering it would, one
+// copy less. (Smaller bodies are still gathered: one read of the large
+// buffer takes several of them, where reading each straight would cost a
+// system call apiece.)
 func (c *Conn) readLarge(size int) ([]byte, error) {
 	have, queued := c.rend-c.rpos, 0
 	if have < size {
 		queued = c.inq.count(c.rw)
 	}
-	if have+queued >= size {
+	if have+queued >= size || (size >= c.rbufSize/2 && size <= c.rbufSize && c.recycleBodies()) {
 		body := c.newBody(size)
 		if err := c.readFull(body); err != nil {
 			return nil, err
@@ -326,7 +343,7 @@ func (c *Conn) growTo(got, queued, size int) int {
 // allocated otherwise. A connection with a codec never recycles: the
 // codec's output, not the body read, is what the application gets.
 func (c *Conn) newBody(n int) []byte {
-	if n > maxSlabBody && c.codec == nil && bufpool.Active() {
+	if n > maxSlabBody && c.recycleBodies() {
 		if b, ok := bufpool.Get(n); ok {
 			return b
 		}
@@ -334,10 +351,15 @@ func (c *Conn) newBody(n int) []byte {
 	return make([]byte, n)
 }
 
+// recycleBodies tells whether bodies above maxSlabBody come from
+// package bufpool: once the application has released a message, and
+// never with a codec.
+func (c *Conn) recycleBodies() bool { return c.codec == nil && bufpool.Active() }
+
 // copyBody returns a copy of src in memory of its own, recycled as
 // newBody's.
 func (c *Conn) copyBody(src []byte) []byte {
-	if len(src) > maxSlabBody && c.codec == nil && bufpool.Active() {
+	if len(src) > maxSlabBody && c.recycleBodies() {
 		if b, ok := bufpool.Get(len(src)); ok {
 			copy(b, src)
 			return b
@@ -397,9 +419,7 @@ func (c *Conn) newSlab(n int) {
 // tiny bodies is shared by too many messages to come back often, and each
 // would pay an atomic operation on Release for little), and never with a
 // codec, whose output, not the body read, is what the application gets.
-func (c *Conn) recycleSlabs() bool {
-	return !c.tinyBodies && c.codec == nil && bufpool.Active()
-}
+func (c *Conn) recycleSlabs() bool { return !c.tinyBodies && c.recycleBodies() }
 
 // retireSlab ends the reader's use of the byte slab, noting the size of
 // the bodies carved from it. A message being read with bodies in it

@@ -267,3 +267,55 @@ func TestSlabReuseAllocatesLess(t *testing.T) {
 	assert.GreaterOrEqual(t, kept, uint64(1<<10), "kept messages each take their body's bytes")
 	assert.Less(t, released, kept/2, "released messages are read into reused slabs")
 }
+
+// gatedRW hands its reader the chunks sent on it, one at a time, waiting
+// for the next when one is used up: the reader sees exactly what has
+// arrived.
+type gatedRW struct {
+	chunks chan []byte
+	cur    []byte
+}
+
+func (g *gatedRW) Read(p []byte) (int, error) {
+	if len(g.cur) == 0 {
+		c, ok := <-g.chunks
+		if !ok {
+			return 0, io.EOF
+		}
+		g.cur = c
+	}
+	n := copy(p, g.cur)
+	g.cur = g.cur[n:]
+	return n, nil
+}
+
+func (g *gatedRW) Write(p []byte) (int, error) { return len(p), nil }
+func (g *gatedRW) Close() error                { return nil }
+
+// Once bodies are recycled, a body of half the large read buffer or more
+// that has not arrived whole is read straight into its recycled buffer
+// (one copy), not gathered in the large read buffer and copied out.
+func TestRecycledLargeBodyReadStraight(t *testing.T) {
+	for _, size := range []int{DefaultReadBufferSize / 2, 48 << 10, DefaultReadBufferSize} {
+		t.Run(byteCount(size), func(t *testing.T) {
+			recycling(t)
+			poison(size)
+			body := patterned(size, 9)
+			frame := rawLongFrame(0, body)
+			g := &gatedRW{chunks: make(chan []byte, 3)}
+			g.chunks <- validPrefix()
+			c := NewConn(g, "local", "peer", Options{})
+			defer c.Close()
+			_, err := c.Handshake(t.Context(), &transport.Config{SocketType: "PULL"})
+			require.NoError(t, err)
+			g.chunks <- frame[:len(frame)/3]
+			g.chunks <- frame[len(frame)/3:]
+			close(g.chunks)
+			m, err := c.ReadMsg()
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(body, m.Frames[0]))
+			assert.Equal(t, bufpool.ClassSize(size), cap(m.Frames[0]), "a recycled buffer")
+			assert.True(t, c.mem.rbox == nil, "the large read buffer was not used")
+		})
+	}
+}
