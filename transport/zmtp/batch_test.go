@@ -253,3 +253,59 @@ func TestReadMsgsBoxedCommandDoesNotReadOn(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, 1, s.again)
 }
+
+// onceConn is a ready plain Conn reading input from an onceStream, with
+// the given message size limit (0: none).
+func onceConn(t *testing.T, input []byte, maxMsg int64) (*Conn, *onceStream) {
+	t.Helper()
+	s := &onceStream{r: bytes.NewReader(input)}
+	c := NewConn(s, "local", "peer", Options{})
+	c.maxMsg = maxMsg
+	c.initBuffers()
+	c.ready.Store(true)
+	t.Cleanup(func() { _ = c.Close() })
+	return c, s
+}
+
+// ReadMsgs' fast path for short single-frame messages takes exactly what
+// ReadMsg would, in order, among the frames it leaves to ReadMsg: empty
+// and 255-byte bodies, long and multipart frames, and commands passed on.
+// Its bodies are capped, so an append to one never reaches the next.
+func TestReadMsgsShortFramesAmongOthers(t *testing.T) {
+	b255 := bytes.Repeat([]byte{'x'}, 255)
+	b256 := bytes.Repeat([]byte{'y'}, 256)
+	var input []byte
+	for _, f := range [][]byte{
+		rawFrame(0, []byte("a")), rawFrame(0, nil), rawFrame(0, b255), rawFrame(0, b256),
+		rawFrame(flagMore, []byte("m1")), rawFrame(0, []byte("m2")),
+		appendCommand(nil, cmdPing, []byte{0, 10}), rawFrame(0, []byte("b")),
+	} {
+		input = append(input, f...)
+	}
+	c, s := onceConn(t, input, 0)
+	got, err := c.ReadMsgs(nil, 16)
+	require.NoError(t, err)
+	want := [][][]byte{{[]byte("a")}, {{}}, {b255}, {b256}, {[]byte("m1"), []byte("m2")}, {[]byte("b")}}
+	require.Equal(t, want, frames(got), "one batch, in order")
+	assert.Zero(t, s.again, "nothing more was read")
+	assert.Equal(t, uint64(len(want)), c.MsgsRead())
+	for i, m := range got[:3] {
+		f := m.Frames[0]
+		assert.Equal(t, len(f), cap(f), "message %d's body is capped", i)
+		_ = append(f, '!')
+	}
+	assert.Equal(t, []byte("a"), got[0].Frames[0])
+	assert.Equal(t, b255, got[2].Frames[0], "appends did not reach a neighbour")
+}
+
+// The fast path keeps the message size limit: a short frame above it
+// ends the batch, and the next call reports it as ReadMsg does.
+func TestReadMsgsShortFrameTooLarge(t *testing.T) {
+	input := append(rawFrame(0, []byte("ok")), rawFrame(0, []byte("too long"))...)
+	c, _ := onceConn(t, input, 4)
+	got, err := c.ReadMsgs(nil, 16)
+	require.NoError(t, err)
+	assert.Equal(t, [][][]byte{{[]byte("ok")}}, frames(got))
+	_, err = c.ReadMsgs(got[:0], 16)
+	require.ErrorIs(t, err, transport.ErrTooLarge)
+}
