@@ -38,7 +38,7 @@ func (p *pair) end(side int) *Conn {
 		side:  side,
 		in:    &p.q[side],
 		out:   &p.q[1-side],
-		batch: make([]slot, 0, QueueCapacity),
+		batch: make([]slot, 0, queueStart),
 	}
 }
 

@@ -10,13 +10,21 @@ import (
 // connection holds before WriteMsg blocks. A socket above counts what it
 // writes here against its high-water mark until the peer takes it
 // (Conn.SetCredit); this bound only keeps a runaway writer from growing
-// memory without limit.
-const QueueCapacity = 64
+// memory without limit. It is above the sockets' default high-water mark,
+// so a socket's sender finds room and hands each message over itself
+// rather than through its pipe's writer goroutine: one queue and one
+// goroutine fewer between sender and receiver. The queue's memory grows
+// with what waits in it, not with this bound.
+const QueueCapacity = 1024
+
+// queueStart is the capacity a queue's slices start with; they grow, up
+// to QueueCapacity, only while that many messages wait.
+const queueStart = 16
 
 // queue is one direction of a connection. Writers append to msgs; the
 // single reader swaps msgs for its own emptied batch, taking every pending
-// message under one lock. Both slices keep capacity QueueCapacity, so the
-// steady state allocates nothing.
+// message under one lock. Both slices keep the capacity they grew to, so
+// the steady state allocates nothing.
 type queue struct {
 	mu       sync.Mutex
 	notEmpty sync.Cond // the reader waits here for a message or close
@@ -35,7 +43,7 @@ type queue struct {
 func (q *queue) init() {
 	q.notEmpty.L = &q.mu
 	q.notFull.L = &q.mu
-	q.msgs = make([]slot, 0, QueueCapacity)
+	q.msgs = make([]slot, 0, queueStart)
 }
 
 // slot is one queued message; credited says the reader must report it
@@ -62,7 +70,7 @@ func (q *queue) push(m transport.Msg) error {
 // waitRoomLocked waits while the queue is full; it fails with
 // transport.ErrClosed once the queue is closed. (mu held)
 func (q *queue) waitRoomLocked() error {
-	for len(q.msgs) == cap(q.msgs) && !q.closed {
+	for len(q.msgs) >= QueueCapacity && !q.closed {
 		q.writersWaiting++
 		q.notFull.Wait()
 		q.writersWaiting--
@@ -90,7 +98,7 @@ func (q *queue) tryPush(m transport.Msg) (bool, error) {
 		q.mu.Unlock()
 		return false, transport.ErrClosed
 	}
-	if len(q.msgs) == cap(q.msgs) {
+	if len(q.msgs) >= QueueCapacity {
 		q.mu.Unlock()
 		return false, nil
 	}
@@ -113,7 +121,7 @@ func (q *queue) pushSome(msgs []transport.Msg) (int, error) {
 		q.mu.Unlock()
 		return 0, err
 	}
-	n := min(len(msgs), cap(q.msgs)-len(q.msgs))
+	n := min(len(msgs), QueueCapacity-len(q.msgs))
 	credited := q.credit != nil
 	for _, m := range msgs[:n] {
 		q.msgs = append(q.msgs, slot{m: m, credited: credited})

@@ -20,7 +20,7 @@ func TestFullQueueBlocksWriter(t *testing.T) {
 		require.NoError(t, dialer.WriteMsg(transport.NewMsg([]byte{byte(i)})))
 	}
 	errs := make(chan error, 1)
-	go func() { errs <- dialer.WriteMsg(transport.NewMsg([]byte{QueueCapacity})) }()
+	go func() { errs <- dialer.WriteMsg(transport.NewMsg([]byte{byte(QueueCapacity % 256)})) }()
 
 	// Wait for the writer to park on the full queue: a condition the
 	// queue exposes under its lock, polled with a deadline.
