@@ -206,7 +206,12 @@ func (l *Log) enqueue(ctx context.Context, flags uint32, payload []byte, frames 
 		}
 	}
 	off := l.next
-	ts := l.opts.now().UnixNano()
+	var ts int64
+	if l.opts.customClock {
+		ts = l.opts.now().UnixNano()
+	} else {
+		ts = l.clock.now()
+	}
 	if ts < l.lastTS {
 		ts = l.lastTS
 	}

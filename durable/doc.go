@@ -142,6 +142,9 @@
 //     the segment's base offset. Readers and recovery check it, which catches
 //     stale or misplaced data that happens to have a valid CRC.
 //   - timestamp: time of the append, made non-decreasing by the writer.
+//     With the default clock it is a wall-clock reading at most 10 ms old
+//     plus the monotonic time since, one clock read a record: it departs
+//     from the wall clock only for up to 10 ms after the clock is stepped.
 //   - A multipart payload is a sequence of frames, each a uvarint length
 //     followed by that many bytes.
 //   - A gap record is written only by RepairSkip, over damaged bytes (kept

@@ -34,6 +34,7 @@ type Log struct {
 	segs         []*segment         // (mu) sorted by base; the last is active
 	next         uint64             // (mu) next offset to assign
 	lastTS       int64              // (mu)
+	clock        stampClock         // record times with the default clock (mu)
 	pending      *batch             // (mu) records encoded but not yet taken by the writer
 	spare        *batch             // (mu)
 	pendingBytes int                // (mu)

@@ -125,6 +125,7 @@ type options struct {
 	maxPending     int
 	preallocate    bool
 	now            func() time.Time
+	customClock    bool // WithClock set now: record times call it every time
 	// positions is set while OpenPositions applies options: those that
 	// only make sense for a journal refuse.
 	positions bool
@@ -464,6 +465,7 @@ func WithClock(now func() time.Time) Option {
 			return invalid("nil clock")
 		}
 		o.now = now
+		o.customClock = true
 		return nil
 	}
 }

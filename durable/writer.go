@@ -53,8 +53,15 @@ func (l *Log) run() {
 
 // drain writes pending batches until none is left. (writeMu held)
 func (l *Log) drain(sync bool) {
+	// The batch just written goes back as the spare under the same lock
+	// that takes the next one: two acquisitions of mu a batch, not three,
+	// on a lock the appenders hold for every record.
+	var written *batch
 	for {
 		l.mu.Lock()
+		if written != nil {
+			l.spare, written = written, nil
+		}
 		b := l.pending
 		if b.empty() {
 			l.writerIdle = true
@@ -71,9 +78,7 @@ func (l *Log) drain(sync bool) {
 		}
 
 		b.reset()
-		l.mu.Lock()
-		l.spare = b
-		l.mu.Unlock()
+		written = b
 	}
 }
 

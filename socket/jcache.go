@@ -66,10 +66,12 @@ func (c *tailCache) putLocked(off uint64, frames [][]byte) {
 	}
 	s := &c.slots[off%uint64(len(c.slots))]
 	c.bytes -= s.size
+	// Field by field: a composite literal is copied in with a bulk write
+	// barrier while the GC runs.
 	if c.bytes+size > cacheMaxBytes {
-		*s = cacheSlot{}
+		s.off, s.size, s.frames = 0, 0, nil
 	} else {
-		*s = cacheSlot{off: off, size: size, frames: frames}
+		s.off, s.size, s.frames = off, size, frames
 		c.bytes += size
 	}
 }
@@ -107,12 +109,20 @@ func (c *tailCache) getRun(off uint64, max int, dst [][][]byte) [][][]byte {
 // there is room, the ring doubles.
 func (c *tailCache) missed(off, end uint64) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	n := len(c.slots)
 	if end <= off || end-off > uint64(2*n) || 2*n > cacheMaxSlots || c.bytes >= cacheMaxBytes/2 {
+		c.mu.Unlock()
 		return
 	}
+	c.mu.Unlock()
+	// The new ring (up to cacheMaxSlots slots to zero) is made without
+	// the lock, which every journaled send takes.
 	slots := make([]cacheSlot, 2*n)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.slots) != n || c.bytes >= cacheMaxBytes/2 {
+		return // another reader grew it meanwhile, or it filled up
+	}
 	for _, s := range c.slots {
 		if s.frames != nil {
 			slots[s.off%uint64(len(slots))] = s

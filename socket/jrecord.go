@@ -45,7 +45,10 @@ func recordFramesFrom(slab *recordSlab, m Msg, now int64, notBefore time.Time) [
 		r := slab.get()
 		r.h[0] = recHeaderPlain
 		stampRecord(r.h[:], now)
-		r.frames = [2][]byte{r.h[:], m.Frames[0]}
+		// Field by field: a composite literal is copied in with a bulk
+		// write barrier while the GC runs, two pointers with two.
+		r.frames[0] = r.h[:]
+		r.frames[1] = m.Frames[0]
 		return r.frames[:]
 	}
 	frames := make([][]byte, 0, len(m.Frames)+1)
