@@ -17,11 +17,17 @@ import (
 //
 // The writer decides every flush itself: it flushes before the
 // connection's buffer could fill (flushBytes), so nothing leaves behind
-// its back. What was written since the last successful flush is exactly
-// what never reached the kernel, and it goes back in front of the queue
-// when the connection fails: a message Send accepted is lost only if the
-// peer dies while it sits in the kernel's buffers (ZeroMQ's at-most-once;
-// a journal gives more).
+// its back. A Flush that succeeded handed all its bytes to the transport
+// (the kernel, or QUIC's stream): those messages are sent and never sent
+// again. What was written since the last successful flush goes back in
+// front of the queue when the connection fails: a message Send accepted
+// is lost only if the peer dies while it sits in the transport's buffers
+// (ZeroMQ's at-most-once; a journal gives more). So a transport must not
+// fail a Flush whose bytes all went (quic's dataStream.Write sees to it),
+// or the next peer gets them again. One case is not covered: a write that
+// fails midway has sent a prefix of its bytes, and the messages wholly in
+// that prefix are queued again too (the engine does not say where its
+// messages end in the bytes it wrote).
 //
 // Messages written but not flushed still count against the pipe's HWM, so
 // the writer also flushes once half the HWM is unflushed: the sender gets

@@ -15,7 +15,7 @@ import (
 // The engine reads from one goroutine and writes from another (its write
 // lock serialises Write and CloseWrite).
 type dataStream struct {
-	s *quic.Stream
+	s stream // a *quic.Stream
 
 	closed      atomic.Bool
 	readEOF     atomic.Bool // the peer ended its side of the stream
@@ -23,7 +23,17 @@ type dataStream struct {
 	writeEnded  atomic.Bool // CloseWrite ended our side of the stream
 }
 
-func newDataStream(s *quic.Stream) *dataStream { return &dataStream{s: s} }
+func newDataStream(s stream) *dataStream { return &dataStream{s: s} }
+
+// stream is what dataStream uses of a *quic.Stream (tests fake it).
+type stream interface {
+	io.ReadWriter
+	TryWriteAll(p []byte) error
+	Close() error
+	SetDeadline(t time.Time) error
+}
+
+var _ stream = (*quic.Stream)(nil)
 
 // Read reads from the stream and notes the peer's end of stream.
 func (d *dataStream) Read(p []byte) (int, error) {
@@ -38,12 +48,25 @@ func (d *dataStream) Read(p []byte) (int, error) {
 }
 
 // Write writes to the stream and notes a write that did not complete.
+//
+// A Write that handed all of p to QUIC succeeded, even if quic-go
+// reports an error with it: a Write waiting for its last bytes to be
+// packetized checks its deadline before seeing that they were, so a
+// Close (which sets a past deadline) racing with it gives len(p) and
+// "deadline exceeded" although every byte was sent and may well have
+// arrived. Reported as a failure, the zmtp engine's Flush would fail and
+// the socket would send the flushed messages again on the next
+// connection: a duplicate, where ZeroMQ's rule is at most once. The
+// error, if the stream is done for, comes with the next write.
 func (d *dataStream) Write(p []byte) (int, error) {
 	if d.closed.Load() {
 		d.writeFailed.Store(true)
 		return 0, io.ErrClosedPipe
 	}
 	n, err := d.s.Write(p)
+	if err != nil && n == len(p) {
+		return n, nil
+	}
 	if err != nil {
 		d.writeFailed.Store(true)
 	}
