@@ -290,46 +290,49 @@ func (q *fairQueue) claimLocked() {
 	}
 }
 
-// take pops the oldest entry, claiming what readers have written when
-// the consumer's claim is used up. It reports false when nothing is
-// queued. cmu must be held.
-func (q *fairQueue) take() (fqEntry, bool) {
-	if q.claimed == 0 {
-		q.mu.Lock()
-		if q.pending == 0 {
-			q.mu.Unlock()
-			return fqEntry{}, false
-		}
-		q.claimLocked()
-		more := q.waiters > 0 && q.claimed > 1
+// claim makes what readers have written since the last claim the
+// consumer's to read, and reports false when there is nothing. It wakes
+// another waiting consumer when it claims more than one message, so a
+// backlog is shared. cmu must be held, with the claim used up.
+func (q *fairQueue) claim() bool {
+	q.mu.Lock()
+	if q.pending == 0 {
 		q.mu.Unlock()
-		if more {
-			q.signal()
-		}
+		return false
 	}
-	if q.hn == fqBlockSize {
-		// Read to the end; the claim goes on in the next block, which
-		// was chained before its entries were written.
-		b := q.head
-		q.head, q.hn = b.next, 0
-		b.next, q.spent = q.spent, b
+	q.claimLocked()
+	more := q.waiters > 0 && q.claimed > 1
+	q.mu.Unlock()
+	if more {
+		q.signal()
 	}
-	e := q.head.e[q.hn]
-	q.head.e[q.hn] = fqEntry{} // let the frames go once the caller drops them
-	q.hn++
-	q.claimed--
-	if e.st != nil {
-		q.taken(e.st)
-	}
-	return e, true
+	return true
 }
 
-func (e fqEntry) received() Received {
-	r := Received{Msg: e.msg, Tag: e.tag}
-	if e.st != nil {
-		r.Pipe = e.st.p
+// next takes the oldest claimed entry, reading it in place rather than
+// copying it out whole, and returns it with its pipe's state (nil for an
+// entry with no pipe behind it), whose room the caller gives back.
+// cmu must be held, with claimed > 0.
+func (q *fairQueue) next() (Received, *fqPipe) {
+	if q.hn == fqBlockSize {
+		q.nextBlock()
 	}
-	return r
+	e := &q.head.e[q.hn]
+	r := Received{Msg: e.msg, Tag: e.tag}
+	st := e.st
+	*e = fqEntry{} // let the frames go once the caller drops them
+	q.hn++
+	q.claimed--
+	return r, st
+}
+
+// nextBlock moves the head on when it has been read to the end; the claim
+// goes on in the next block, which was chained before its entries were
+// written. cmu must be held.
+func (q *fairQueue) nextBlock() {
+	b := q.head
+	q.head, q.hn = b.next, 0
+	b.next, q.spent = q.spent, b
 }
 
 // Pop waits for the oldest message and returns it with the pipe it came
@@ -338,11 +341,18 @@ func (e fqEntry) received() Received {
 func (q *fairQueue) Pop(ctx context.Context) (Received, error) {
 	for {
 		q.cmu.Lock()
-		e, ok := q.take()
-		q.cmu.Unlock()
-		if ok {
-			return e.received(), nil
+		if q.claimed > 0 || q.claim() {
+			r, st := q.next()
+			q.cmu.Unlock()
+			// The room goes back before Pop returns, as exactly as
+			// before, but outside cmu, so other consumers need not wait.
+			if st != nil {
+				r.Pipe = st.p
+				q.taken(st)
+			}
+			return r, nil
 		}
+		q.cmu.Unlock()
 		q.mu.Lock()
 		if q.pending > 0 {
 			q.mu.Unlock()
