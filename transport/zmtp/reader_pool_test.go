@@ -144,26 +144,12 @@ func TestRecyclingKeepsLiveMessagesApart(t *testing.T) {
 	check := func(t *testing.T, read func() (transport.Msg, error)) {
 		recycling(t)
 		poison(sizes...)
-		var kept []transport.Msg
-		var want []transport.Msg
-		for i, sent := range msgs {
-			m, err := read()
-			require.NoError(t, err, "message %d", i)
-			require.Len(t, m.Frames, len(sent.Frames), "message %d", i)
-			for j := range sent.Frames {
-				require.True(t, bytes.Equal(sent.Frames[j], m.Frames[j]), "message %d frame %d", i, j)
-			}
-			if keep[i] {
-				kept, want = append(kept, m), append(want, sent)
-			} else {
-				m.Release()
-			}
-		}
+		kept, want := readKeeping(t, read, msgs, keep)
+		requireIntact(t, kept, want)
 		type span struct{ from, to uintptr }
 		var spans []span
-		for i, m := range kept {
-			for j, f := range m.Frames {
-				require.True(t, bytes.Equal(want[i].Frames[j], f), "kept message %d frame %d changed", i, j)
+		for _, m := range kept {
+			for _, f := range m.Frames {
 				if cap(f) > 0 {
 					from := uintptr(unsafe.Pointer(unsafe.SliceData(f)))
 					spans = append(spans, span{from, from + uintptr(cap(f))})
@@ -295,5 +281,38 @@ func TestNoRecyclingUntilReleased(t *testing.T) {
 			}
 			require.NoError(t, <-done)
 		})
+	}
+}
+
+// readKeeping reads len(msgs) messages with read, checks each against
+// what was sent, keeps those marked in keep and releases the others, so
+// the reader may reuse their memory. It returns the kept messages and
+// what they must still hold.
+func readKeeping(t *testing.T, read func() (transport.Msg, error), msgs []transport.Msg, keep []bool) (kept, want []transport.Msg) {
+	t.Helper()
+	for i, sent := range msgs {
+		m, err := read()
+		require.NoError(t, err, "message %d", i)
+		require.Len(t, m.Frames, len(sent.Frames), "message %d", i)
+		for j := range sent.Frames {
+			require.True(t, bytes.Equal(sent.Frames[j], m.Frames[j]), "message %d frame %d", i, j)
+		}
+		if keep[i] {
+			kept, want = append(kept, m), append(want, sent)
+		} else {
+			m.Release()
+		}
+	}
+	return kept, want
+}
+
+// requireIntact checks that the kept messages still hold what was sent,
+// whatever the reader did with the memory of those released meanwhile.
+func requireIntact(t *testing.T, kept, want []transport.Msg) {
+	t.Helper()
+	for i, m := range kept {
+		for j, f := range m.Frames {
+			require.True(t, bytes.Equal(want[i].Frames[j], f), "kept message %d frame %d changed", i, j)
+		}
 	}
 }

@@ -85,25 +85,8 @@ func TestSlabRecyclingKeepsUnreleasedIntact(t *testing.T) {
 	check := func(t *testing.T, read func() (transport.Msg, error)) {
 		recycling(t)
 		_, back := bufpool.SlabStats()
-		var kept, want []transport.Msg
-		for i, sent := range msgs {
-			m, err := read()
-			require.NoError(t, err, "message %d", i)
-			require.Len(t, m.Frames, len(sent.Frames), "message %d", i)
-			for j := range sent.Frames {
-				require.True(t, bytes.Equal(sent.Frames[j], m.Frames[j]), "message %d frame %d", i, j)
-			}
-			if keep[i] {
-				kept, want = append(kept, m), append(want, sent)
-			} else {
-				m.Release()
-			}
-		}
-		for i, m := range kept {
-			for j, f := range m.Frames {
-				require.True(t, bytes.Equal(want[i].Frames[j], f), "kept message %d frame %d changed", i, j)
-			}
-		}
+		kept, want := readKeeping(t, read, msgs, keep)
+		requireIntact(t, kept, want)
 		_, after := bufpool.SlabStats()
 		assert.Greater(t, after-back, int64(5), "slabs given back to the pool")
 	}
