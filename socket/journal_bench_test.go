@@ -120,19 +120,8 @@ func benchStreamLive(b *testing.B, name string, size int, journaled bool) {
 	{
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
-			opts := []socket.Option{socket.WithSendHWM(b.N + 1)}
-			var log *durable.Log
-			if journaled {
-				var err error
-				log, err = durable.Open(filepath.Join(b.TempDir(), "j"))
-				require.NoError(b, err)
-				defer log.Close()
-				opts = []socket.Option{socket.WithJournal(log)}
-			}
-			pub, err := socket.New(socket.Pub, opts...)
-			require.NoError(b, err)
-			defer pub.Close()
-			require.NoError(b, pub.Bind("tcp://127.0.0.1:0"))
+			pub, log, closePub := benchPub(b, journaled, b.N+1)
+			defer closePub()
 			sub, err := socket.New(socket.Sub, socket.WithStart(socket.StartOldest()))
 			require.NoError(b, err)
 			defer sub.Close()
@@ -219,17 +208,8 @@ func benchStreamFanout(b *testing.B, size, subs int, journaled bool) {
 	ctx := context.Background()
 	payload := make([]byte, size)
 	// Room for every timed message and the warm-up ones before them.
-	opts := []socket.Option{socket.WithSendHWM(b.N + 1<<20)}
-	if journaled {
-		log, err := durable.Open(filepath.Join(b.TempDir(), "j"))
-		require.NoError(b, err)
-		defer log.Close()
-		opts = []socket.Option{socket.WithJournal(log)}
-	}
-	pub, err := socket.New(socket.Pub, opts...)
-	require.NoError(b, err)
-	defer pub.Close()
-	require.NoError(b, pub.Bind("tcp://127.0.0.1:0"))
+	pub, _, closePub := benchPub(b, journaled, b.N+1<<20)
+	defer closePub()
 	send := func(m socket.Msg) error { return pub.Send(ctx, m) }
 	if journaled {
 		send = func(m socket.Msg) error { _, err := pub.SendAsync(ctx, m); return err }
@@ -336,5 +316,38 @@ func BenchmarkJournaledSend(b *testing.B) {
 			}
 			require.NoError(b, p.Wait(ctx))
 		})
+	}
+}
+
+// benchPub binds a PUB on loopback tcp for a benchmark: journaled on a
+// fresh journal (returned), or plain with a send HWM of hwm. The closer
+// it returns closes the PUB, then the journal: defer it, since a
+// benchmark function runs several times on one *testing.B.
+func benchPub(b *testing.B, journaled bool, hwm int) (*socket.Socket, *durable.Log, func()) {
+	b.Helper()
+	opts := []socket.Option{socket.WithSendHWM(hwm)}
+	var log *durable.Log
+	if journaled {
+		var err error
+		log, err = durable.Open(filepath.Join(b.TempDir(), "j"))
+		require.NoError(b, err)
+		opts = []socket.Option{socket.WithJournal(log)}
+	}
+	pub, err := socket.New(socket.Pub, opts...)
+	if err == nil {
+		err = pub.Bind("tcp://127.0.0.1:0")
+		if err != nil {
+			pub.Close()
+		}
+	}
+	if err != nil && log != nil {
+		log.Close()
+	}
+	require.NoError(b, err)
+	return pub, log, func() {
+		pub.Close()
+		if log != nil {
+			log.Close()
+		}
 	}
 }
