@@ -17,6 +17,7 @@ type tailCache struct {
 	mu    sync.Mutex
 	slots []cacheSlot
 	bytes int
+	top   uint64 // the highest offset put, plus one
 }
 
 type cacheSlot struct {
@@ -49,6 +50,23 @@ func (c *tailCache) put(off uint64, frames [][]byte) {
 	c.mu.Unlock()
 }
 
+// putAhead is put for a record no reader can take before the journal
+// makes it durable, floor being the journal's durable end. When off is
+// more than half the ring ahead of floor, the ring is about to evict
+// records before any reader could take them from it: putAhead then
+// returns its size for the caller to grow it (if it has readers), and
+// zero otherwise.
+func (c *tailCache) putAhead(off uint64, frames [][]byte, floor uint64) int {
+	c.mu.Lock()
+	c.putLocked(off, frames)
+	n := len(c.slots)
+	c.mu.Unlock()
+	if off >= floor && off-floor > uint64(n/2) {
+		return n
+	}
+	return 0
+}
+
 // putAll keeps the record frames of offs[i], frames[i], under one lock.
 func (c *tailCache) putAll(offs []uint64, frames [][][]byte) {
 	c.mu.Lock()
@@ -64,6 +82,7 @@ func (c *tailCache) putLocked(off uint64, frames [][]byte) {
 	if size > cacheMaxMsg || len(frames) == 0 {
 		return
 	}
+	c.top = max(c.top, off+1)
 	s := &c.slots[off%uint64(len(c.slots))]
 	c.bytes -= s.size
 	// Field by field: a composite literal is copied in with a bulk write
@@ -110,11 +129,39 @@ func (c *tailCache) getRun(off uint64, max int, dst [][][]byte) [][][]byte {
 func (c *tailCache) missed(off, end uint64) {
 	c.mu.Lock()
 	n := len(c.slots)
-	if end <= off || end-off > uint64(2*n) || 2*n > cacheMaxSlots || c.bytes >= cacheMaxBytes/2 {
-		c.mu.Unlock()
+	far := end <= off || end-off > uint64(2*n)
+	c.mu.Unlock()
+	if !far {
+		c.grow(n)
+	}
+}
+
+// keepUp grows the ring when a reader at off is more than half of it
+// behind the newest record put: the writer goes on putting while the
+// journal makes records durable and the reader sends them, and a ring
+// the reader falls out of sends it to the disk for every record, which
+// costs far more than the cache's memory (it stops growing at
+// cacheMaxSlots or half of cacheMaxBytes).
+func (c *tailCache) keepUp(off uint64) {
+	c.mu.Lock()
+	n := len(c.slots)
+	behind := c.top > off && c.top-off > uint64(n/2)
+	c.mu.Unlock()
+	if behind {
+		c.grow(n)
+	}
+}
+
+// grow doubles a ring of n slots, unless it would pass cacheMaxSlots, it
+// holds half of cacheMaxBytes already, or another caller grew it
+// meanwhile.
+func (c *tailCache) grow(n int) {
+	c.mu.Lock()
+	full := len(c.slots) != n || 2*n > cacheMaxSlots || c.bytes >= cacheMaxBytes/2
+	c.mu.Unlock()
+	if full {
 		return
 	}
-	c.mu.Unlock()
 	// The new ring (up to cacheMaxSlots slots to zero) is made without
 	// the lock, which every journaled send takes.
 	slots := make([]cacheSlot, 2*n)

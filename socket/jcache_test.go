@@ -68,3 +68,44 @@ func TestTailCachePutAll(t *testing.T) {
 	c.putAll(nil, nil)
 	assert.Len(t, c.getRun(7, 10, nil), 3)
 }
+
+// keepUp doubles the ring while a reader is more than half of it behind
+// the newest record, keeping what it held, and never past cacheMaxSlots.
+func TestTailCacheKeepUpGrowsForReaderHalfARingBehind(t *testing.T) {
+	c := newTailCache()
+	n := uint64(cacheSlots)
+	for off := range n {
+		c.put(off, cacheFrames(off))
+	}
+	c.keepUp(n / 2)
+	assert.Equal(t, cacheSlots, c.size(), "half a ring behind: no growth")
+	c.keepUp(n/2 - 1)
+	require.Equal(t, 2*cacheSlots, c.size(), "more than half a ring behind: doubled")
+	for _, off := range []uint64{0, n / 2, n - 1} {
+		f, ok := c.get(off)
+		require.True(t, ok, "offset %d kept through the growth", off)
+		assert.Equal(t, byte(off), f[0][0])
+	}
+	c.keepUp(n/2 - 1)
+	assert.Equal(t, 2*cacheSlots, c.size(), "now within half the ring")
+	c.grow(cacheSlots)
+	assert.Equal(t, 2*cacheSlots, c.size(), "a stale size does not grow it again")
+	c.put(4*cacheMaxSlots, cacheFrames(0))
+	for range 8 {
+		c.keepUp(0)
+	}
+	assert.Equal(t, cacheMaxSlots, c.size(), "never beyond cacheMaxSlots")
+}
+
+// putAhead asks for growth only for a record more than half the ring
+// ahead of the durable end.
+func TestTailCachePutAheadAsksForGrowth(t *testing.T) {
+	c := newTailCache()
+	n := uint64(cacheSlots)
+	assert.Zero(t, c.putAhead(n/2+10, cacheFrames(0), 10), "half a ring ahead")
+	assert.Equal(t, cacheSlots, c.putAhead(n/2+11, cacheFrames(0), 10), "more than half a ring ahead")
+	assert.Zero(t, c.putAhead(5, cacheFrames(5), 10), "already durable")
+	f, ok := c.get(n/2 + 11)
+	require.True(t, ok, "kept all the same")
+	assert.Equal(t, cacheFrames(0), f)
+}

@@ -40,9 +40,11 @@ type publisher struct {
 	feeders map[*pipe]*feeder
 	plain   map[*pipe]struct{} // connected subscribers that do not speak the profile
 	closed  bool
-	// plainN is len(plain), read by send without the lock; fanned counts
-	// the messages send handed to the live fan-out.
+	// plainN is len(plain) and feedN len(feeders), read by send without
+	// the lock; fanned counts the messages send handed to the live
+	// fan-out.
 	plainN  atomic.Int32
+	feedN   atomic.Int32
 	fanned  atomic.Uint64
 	wg      sync.WaitGroup
 	ctr     streamCounters
@@ -85,7 +87,12 @@ func (pb *publisher) send(ctx context.Context, m Msg, wait bool) (Pending, error
 	if err != nil {
 		return Pending{}, err
 	}
-	pb.cache.put(p.id.Offset, frames)
+	// The cache must hold what the journal has in flight, or every
+	// feeder reads it back from disk (the feeders keep it growing as they
+	// fall behind, keepUp, but they only run once records are durable).
+	if n := pb.cache.putAhead(p.id.Offset, frames, pb.j.log.DurableEnd()); n > 0 && pb.feedN.Load() > 0 {
+		pb.cache.grow(n)
+	}
 	if wait {
 		if err := p.Wait(ctx); err != nil {
 			return p, journalError(err)
@@ -117,6 +124,7 @@ func (pb *publisher) attach(p *pipe, runs bool) {
 	p.jfed.Store(true)
 	pb.feeders[p] = &feeder{pub: pb, p: p, runs: runs, shares: !strings.HasPrefix(p.endpoint, "inproc://"),
 		wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	pb.feedN.Store(int32(len(pb.feeders)))
 }
 
 // attachPlain counts a connected subscriber that does not speak the
@@ -138,6 +146,7 @@ func (pb *publisher) detach(p *pipe) {
 	pb.mu.Lock()
 	f := pb.feeders[p]
 	delete(pb.feeders, p)
+	pb.feedN.Store(int32(len(pb.feeders)))
 	if _, ok := pb.plain[p]; ok {
 		delete(pb.plain, p)
 		pb.plainN.Store(int32(len(pb.plain)))
@@ -344,6 +353,7 @@ func (f *feeder) run(from uint64) {
 		// batch, under one lock too, and the tail cache hears of a miss
 		// once a batch.
 		first := next
+		pb.cache.keepUp(next)
 		cached = pb.cache.getRun(next, int(min(uint64(min(room, feedBatch)), end-next)), cached[:0])
 		told := false
 		for n := min(room, feedBatch); n > 0 && next < end; n-- {
@@ -535,6 +545,7 @@ func (pb *publisher) close() {
 		close(f.stop)
 		delete(pb.feeders, p)
 	}
+	pb.feedN.Store(0)
 	pb.mu.Unlock()
 	pb.wg.Wait()
 }
