@@ -5,6 +5,7 @@ import (
 	"io"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -49,15 +50,16 @@ func (f *fakeStream) Write(p []byte) (int, error) {
 func (f *fakeStream) SetReadDeadline(time.Time) error  { return nil }
 func (f *fakeStream) SetWriteDeadline(time.Time) error { return nil }
 
-// runReader runs the liveness reader over in and returns the close code it
-// ended with and how many records it accepted.
+// runReader polls the liveness stream over in, as the ticker does, until
+// the connection ends, and returns the close code it ended with and how
+// many records it accepted.
 func runReader(in []byte) (CloseCode, int64) {
 	codes := make(chan CloseCode, 2)
 	l := newLiveness(&fakeStream{r: bytes.NewReader(in)}, time.Hour, func(c CloseCode, _ string) {
 		codes <- c
 	})
-	l.wg.Add(1)
-	l.readLoop()
+	for l.poll() {
+	}
 	return <-codes, l.records.Load()
 }
 
@@ -109,4 +111,18 @@ func FuzzPreface(f *testing.F) {
 			t.Fatalf("checkPreface(% x) = %v", b, err)
 		}
 	})
+}
+
+// TestLivenessRecordsSplitAcrossReads: records arriving a byte at a time
+// are put together across reads (and polls).
+func TestLivenessRecordsSplitAcrossReads(t *testing.T) {
+	in := append(record{kind: recordPing, nonce: 5}.append(nil), record{kind: recordPong, nonce: 6}.append(nil)...)
+	f := &fakeStream{r: iotest.OneByteReader(bytes.NewReader(in))}
+	codes := make(chan CloseCode, 2)
+	l := newLiveness(f, time.Hour, func(c CloseCode, _ string) { codes <- c })
+	for l.poll() {
+	}
+	assert.Equal(t, CodeInvalidLiveness, <-codes, "end of stream")
+	assert.Equal(t, int64(2), l.records.Load())
+	assert.Equal(t, record{kind: recordPong, nonce: 5}.append(nil), f.w.Bytes(), "the PING answered")
 }

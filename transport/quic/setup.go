@@ -87,7 +87,6 @@ func (c *Conn) setup(ctx context.Context, cfg *transport.Config) (transport.Peer
 	}
 	interval, timeout := c.livenessTimers(cfg)
 	c.lv = newLiveness(c.live, timeout, c.abort)
-	c.lv.start()
 	c.tick.startLiveness(c.lv, interval)
 	return info, nil
 }
