@@ -72,7 +72,9 @@ type livenessStream interface {
 // returns what has arrived or gives up after drainWait. So a PING is
 // answered within pollEvery + drainWait, the peer's silence is noticed
 // within the timeout, as before, and a connection costs no goroutine for
-// liveness between ticks.
+// liveness between ticks. A poll skips the Read when the connection has
+// received no packet since the last one (see liveness.packets), so an
+// idle connection's polls cost little more than the timer.
 const (
 	// pollEvery bounds the time between two reads of the liveness
 	// stream, hence how late a PONG can be.
@@ -103,7 +105,15 @@ type liveness struct {
 	// than once.
 	fail func(code CloseCode, reason string)
 
+	// packets is the count of packets the connection has received, or
+	// nil to read at every poll. quic-go counts a 1-RTT packet after
+	// handling its frames, so when the count has not moved since before
+	// the last Read, the stream has nothing new.
+	packets func() uint64
+
 	// Used by one tick at a time.
+	seen      uint64 // packets before the last Read
+	read      bool   // a Read has been done since seen was taken
 	wbuf      []byte // PINGs and PONGs to write
 	nonce     uint64
 	rbuf      [pollBuf]byte
@@ -150,12 +160,13 @@ func (l *liveness) stopping() bool {
 // peer silent for the timeout gets confirmWait more to be heard before
 // the connection is dropped with code 3.
 func (l *liveness) poll() bool {
-	if !l.drain(drainWait) {
+	if l.arrived() && !l.drain(drainWait) {
 		return false
 	}
 	if time.Since(l.lastHeard) < l.timeout {
 		return true
 	}
+	// Read whatever the packet count says: this read decides.
 	if !l.drain(confirmWait) {
 		return false
 	}
@@ -164,6 +175,21 @@ func (l *liveness) poll() bool {
 	}
 	l.fail(CodeLivenessTimeout, fmt.Sprintf("no liveness record for %v", l.timeout))
 	return false
+}
+
+// arrived reports whether the connection received a packet since before
+// the last Read (always, without a packet count), and notes the count for
+// the Read that follows.
+func (l *liveness) arrived() bool {
+	if l.packets == nil {
+		return true
+	}
+	n := l.packets()
+	if l.read && n == l.seen {
+		return false
+	}
+	l.seen, l.read = n, true
+	return true
 }
 
 // next is how long the ticker may wait before the next poll, given how
@@ -190,10 +216,12 @@ func (l *liveness) drain(wait time.Duration) bool {
 			continue
 		}
 		switch {
-		case l.stopping() || connectionEnded(err):
+		case l.stopping():
 			return false
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			return true
+		case connectionEnded(err):
+			return false
 		case errors.Is(err, io.EOF):
 			l.fail(CodeInvalidLiveness, "liveness stream ended")
 		default:

@@ -3,6 +3,7 @@ package quic
 import (
 	"bytes"
 	"io"
+	"os"
 	"sync"
 	"testing"
 	"testing/iotest"
@@ -125,4 +126,44 @@ func TestLivenessRecordsSplitAcrossReads(t *testing.T) {
 	assert.Equal(t, CodeInvalidLiveness, <-codes, "end of stream")
 	assert.Equal(t, int64(2), l.records.Load())
 	assert.Equal(t, record{kind: recordPong, nonce: 5}.append(nil), f.w.Bytes(), "the PING answered")
+}
+
+// countingReader counts the Reads it gets and has nothing to give until
+// told: each Read past the end reports an expired deadline.
+type countingReader struct {
+	reads int
+	data  []byte
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.reads++
+	if len(c.data) == 0 {
+		return 0, os.ErrDeadlineExceeded
+	}
+	n := copy(p, c.data)
+	c.data = c.data[n:]
+	return n, nil
+}
+
+// TestPollReadsOnlyAfterPackets: a poll reads the stream only when the
+// connection received packets since before the last read, and then finds
+// the records they brought.
+func TestPollReadsOnlyAfterPackets(t *testing.T) {
+	cr := &countingReader{}
+	f := &fakeStream{r: cr}
+	var packets uint64 = 7
+	l := newLiveness(f, time.Hour, func(c CloseCode, r string) { t.Errorf("failed with code %v: %s", c, r) })
+	l.packets = func() uint64 { return packets }
+	require.True(t, l.poll())
+	assert.Equal(t, 1, cr.reads, "the first poll reads")
+	require.True(t, l.poll())
+	assert.Equal(t, 1, cr.reads, "no packet since: no read")
+	packets++
+	cr.data = record{kind: recordPing, nonce: 9}.append(nil)
+	require.True(t, l.poll())
+	assert.Equal(t, int64(1), l.records.Load())
+	assert.Equal(t, record{kind: recordPong, nonce: 9}.append(nil), f.w.Bytes())
+	reads := cr.reads
+	require.True(t, l.poll())
+	assert.Equal(t, reads, cr.reads)
 }

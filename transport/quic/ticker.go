@@ -68,10 +68,13 @@ func (t *ticker) run() {
 	lv, interval, nextPing := t.lv, t.interval, t.nextPing
 	t.mu.Unlock()
 
-	t.c.checkStreams()
 	next := interval
-	if lv != nil {
+	if lv == nil {
+		t.c.checkStreams()
+	} else {
 		if now := time.Now(); !now.Before(nextPing) {
+			// Streams are checked with each PING: once an interval.
+			t.c.checkStreams()
 			if !lv.ping() {
 				return // the connection is over
 			}
