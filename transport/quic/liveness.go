@@ -195,8 +195,15 @@ func (l *liveness) arrived() bool {
 // next is how long the ticker may wait before the next poll, given how
 // long until the next PING is due.
 func (l *liveness) next(untilPing time.Duration) time.Duration {
-	d := min(untilPing, pollEvery, time.Until(l.lastHeard.Add(l.timeout)))
+	d := min(untilPing, untilPollSlot(time.Now()), time.Until(l.lastHeard.Add(l.timeout)))
 	return max(d, minTick)
+}
+
+// untilPollSlot is the time from now to the next multiple of pollEvery
+// (wall clock): the polls of all connections fall due together, so the
+// runtime wakes once for all of them rather than once for each.
+func untilPollSlot(now time.Time) time.Duration {
+	return pollEvery - time.Duration(now.UnixNano()%int64(pollEvery))
 }
 
 // drain reads until the stream has nothing more within wait, handling

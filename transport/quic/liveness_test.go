@@ -167,3 +167,16 @@ func TestPollReadsOnlyAfterPackets(t *testing.T) {
 	require.True(t, l.poll())
 	assert.Equal(t, reads, cr.reads)
 }
+
+// TestPollSlotsShared: polls fall due on multiples of pollEvery, whatever
+// the time a connection asks.
+func TestPollSlotsShared(t *testing.T) {
+	base := time.Unix(1700000000, 0)
+	for _, off := range []time.Duration{0, 1, pollEvery / 3, pollEvery - 1, 7*pollEvery + 5} {
+		now := base.Add(off)
+		d := untilPollSlot(now)
+		assert.Greater(t, d, time.Duration(0), "offset %v", off)
+		assert.LessOrEqual(t, d, pollEvery, "offset %v", off)
+		assert.Zero(t, now.Add(d).UnixNano()%int64(pollEvery), "offset %v", off)
+	}
+}
