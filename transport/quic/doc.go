@@ -23,11 +23,16 @@
 //
 // Any valid liveness record proves the peer alive. ZMTP PINGs are not sent
 // on the data stream (those received are still answered): liveness runs on
-// its own stream, read by its own goroutine and written from a timer, so it
-// keeps working when the data stream is blocked by flow control because the
-// application is not reading. The same timer looks for streams the profile
-// does not allow, so such a stream ends the connection (code 4) within one
-// liveness interval.
+// its own stream, so it keeps working when the data stream is blocked by
+// flow control because the application is not reading. A connection's
+// timer, not a goroutine of its own, runs it: it sends a PING every
+// interval and reads the liveness stream every 100 ms at most (sooner with
+// a shorter interval), so a PING is answered within about 100 ms. The same
+// timer looks for streams the profile does not allow, so such a stream
+// ends the connection (code 4) within one liveness interval.
+//
+// A connection end runs no goroutine of brook's beyond its socket's
+// reader and writer; quic-go runs two per connection.
 //
 // A connection ends with one of these application error codes:
 //

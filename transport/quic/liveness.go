@@ -65,56 +65,85 @@ type livenessStream interface {
 	SetWriteDeadline(time.Time) error
 }
 
+// Liveness timing. quic-go has no way to learn that a stream has data but
+// a Read blocked on it, so rather than keep a goroutine blocked on stream
+// 4 for each connection, the Conn's ticker polls it: every pollEvery at
+// most (sooner if the liveness interval is shorter), with a Read that
+// returns what has arrived or gives up after drainWait. So a PING is
+// answered within pollEvery + drainWait, the peer's silence is noticed
+// within the timeout, as before, and a connection costs no goroutine for
+// liveness between ticks. A poll skips the Read when the connection has
+// received no packet since the last one (see liveness.packets), so an
+// idle connection's polls cost little more than the timer.
+const (
+	// pollEvery bounds the time between two reads of the liveness
+	// stream, hence how late a PONG can be.
+	pollEvery = 100 * time.Millisecond
+	// drainWait is how long a poll's Read waits for data (quic-go's Read
+	// gives up at once, with no data, on a deadline already past).
+	drainWait = time.Millisecond
+	// confirmWait is how long the poll that would declare the peer silent
+	// waits for a record first, so a poll cut short by the scheduler
+	// cannot drop a live peer.
+	confirmWait = 20 * time.Millisecond
+	// minTick is the shortest wait between two ticks.
+	minTick = time.Millisecond
+	// pollBuf is how many bytes one Read takes: 56 records.
+	pollBuf = 56 * recordLen
+)
+
 // liveness runs the liveness protocol on stream 4 once both prefaces are
-// through: a reader goroutine answers PINGs with PONGs and drops the
-// connection when no valid record arrives within the timeout, and the
-// Conn's ticker sends a PING every interval (ping). It never touches the
-// data stream, so a blocked data stream cannot starve it.
+// through. The Conn's ticker drives it, from a timer, one tick at a time:
+// each tick sends a PING when one is due (ping) and reads what the peer
+// sent (poll), answering each PING with a PONG and dropping the
+// connection when no valid record arrived within the timeout. It never
+// touches the data stream, so a blocked data stream cannot starve it.
 type liveness struct {
 	s       livenessStream
 	timeout time.Duration
-	// fail ends the connection with a close code; it may be called by the
-	// reader and the ticker, and more than once.
+	// fail ends the connection with a close code; it may be called more
+	// than once.
 	fail func(code CloseCode, reason string)
 
-	// wmu serialises the writers (the reader's PONGs, the ticker's
-	// PINGs).
-	wmu   sync.Mutex
-	wbuf  [recordLen]byte
-	nonce uint64
+	// packets is the count of packets the connection has received, or
+	// nil to read at every poll. quic-go counts a 1-RTT packet after
+	// handling its frames, so when the count has not moved since before
+	// the last Read, the stream has nothing new.
+	packets func() uint64
+
+	// Used by one tick at a time.
+	seen      uint64 // packets before the last Read
+	read      bool   // a Read has been done since seen was taken
+	wbuf      []byte // PINGs and PONGs to write
+	nonce     uint64
+	rbuf      [pollBuf]byte
+	rn        int       // bytes of a partial record at the start of rbuf
+	lastHeard time.Time // when the last valid record was read
 
 	quit chan struct{}
 	stop sync.Once
-	wg   sync.WaitGroup // the reader
 	// records counts the valid records received (tests watch it).
 	records atomic.Int64
 }
 
 func newLiveness(s livenessStream, timeout time.Duration, fail func(CloseCode, string)) *liveness {
 	return &liveness{
-		s:       s,
-		timeout: timeout,
-		fail:    fail,
-		quit:    make(chan struct{}),
+		s:         s,
+		timeout:   timeout,
+		fail:      fail,
+		quit:      make(chan struct{}),
+		lastHeard: time.Now(),
 	}
 }
 
-// start launches the reader.
-func (l *liveness) start() {
-	l.wg.Add(1)
-	go l.readLoop()
-}
-
-// close stops the reader and waits for it. The stream must be made to fail
-// (the connection closed, or deadlines set) for a blocked read or write to
-// return; close sets expired deadlines itself.
+// close stops the protocol: a poll or a write blocked on the stream
+// returns (close sets expired deadlines), and later ones do nothing.
 func (l *liveness) close() {
 	l.stop.Do(func() {
 		close(l.quit)
 		_ = l.s.SetReadDeadline(time.Unix(1, 0))
 		_ = l.s.SetWriteDeadline(time.Unix(1, 0))
 	})
-	l.wg.Wait()
 }
 
 func (l *liveness) stopping() bool {
@@ -126,58 +155,128 @@ func (l *liveness) stopping() bool {
 	}
 }
 
-func (l *liveness) readLoop() {
-	defer l.wg.Done()
-	var buf [recordLen]byte
+// poll reads the records that have arrived, answers the PINGs among them
+// and checks the silence, and reports whether the connection goes on. A
+// peer silent for the timeout gets confirmWait more to be heard before
+// the connection is dropped with code 3.
+func (l *liveness) poll() bool {
+	if l.arrived() && !l.drain(drainWait) {
+		return false
+	}
+	if time.Since(l.lastHeard) < l.timeout {
+		return true
+	}
+	// Read whatever the packet count says: this read decides.
+	if !l.drain(confirmWait) {
+		return false
+	}
+	if time.Since(l.lastHeard) < l.timeout {
+		return true
+	}
+	l.fail(CodeLivenessTimeout, fmt.Sprintf("no liveness record for %v", l.timeout))
+	return false
+}
+
+// arrived reports whether the connection received a packet since before
+// the last Read (always, without a packet count), and notes the count for
+// the Read that follows.
+func (l *liveness) arrived() bool {
+	if l.packets == nil {
+		return true
+	}
+	n := l.packets()
+	if l.read && n == l.seen {
+		return false
+	}
+	l.seen, l.read = n, true
+	return true
+}
+
+// next is how long the ticker may wait before the next poll, given how
+// long until the next PING is due.
+func (l *liveness) next(untilPing time.Duration) time.Duration {
+	d := min(untilPing, untilPollSlot(time.Now()), time.Until(l.lastHeard.Add(l.timeout)))
+	return max(d, minTick)
+}
+
+// untilPollSlot is the time from now to the next multiple of pollEvery
+// (wall clock): the polls of all connections fall due together, so the
+// runtime wakes once for all of them rather than once for each.
+func untilPollSlot(now time.Time) time.Duration {
+	return pollEvery - time.Duration(now.UnixNano()%int64(pollEvery))
+}
+
+// drain reads until the stream has nothing more within wait, handling
+// each whole record, and reports whether the connection goes on.
+func (l *liveness) drain(wait time.Duration) bool {
+	if l.stopping() {
+		return false
+	}
+	_ = l.s.SetReadDeadline(time.Now().Add(wait))
 	for {
-		_ = l.s.SetReadDeadline(time.Now().Add(l.timeout))
-		if _, err := io.ReadFull(l.s, buf[:]); err != nil {
-			if l.stopping() || connectionEnded(err) {
-				return
-			}
-			switch {
-			case errors.Is(err, os.ErrDeadlineExceeded):
-				l.fail(CodeLivenessTimeout, fmt.Sprintf("no liveness record for %v", l.timeout))
-			case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-				l.fail(CodeInvalidLiveness, "liveness stream ended")
-			default:
-				l.fail(CodeInvalidLiveness, "liveness stream failed: "+err.Error())
-			}
-			return
+		n, err := l.s.Read(l.rbuf[l.rn:])
+		l.rn += n
+		if !l.handle() {
+			return false
 		}
-		r, err := parseRecord(buf[:])
+		if err == nil {
+			continue
+		}
+		switch {
+		case l.stopping():
+			return false
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return true
+		case connectionEnded(err):
+			return false
+		case errors.Is(err, io.EOF):
+			l.fail(CodeInvalidLiveness, "liveness stream ended")
+		default:
+			l.fail(CodeInvalidLiveness, "liveness stream failed: "+err.Error())
+		}
+		return false
+	}
+}
+
+// handle takes the whole records at the start of rbuf, keeps a partial
+// one for the next read, and answers the PINGs with one write. It reports
+// whether the connection goes on.
+func (l *liveness) handle() bool {
+	pongs := l.wbuf[:0]
+	off := 0
+	for ; off+recordLen <= l.rn; off += recordLen {
+		r, err := parseRecord(l.rbuf[off : off+recordLen])
 		if err != nil {
 			l.fail(CodeInvalidLiveness, err.Error())
-			return
+			return false
 		}
 		l.records.Add(1)
-		if r.kind == recordPing && !l.send(record{kind: recordPong, nonce: r.nonce}) {
-			return
+		l.lastHeard = time.Now()
+		if r.kind == recordPing {
+			pongs = record{kind: recordPong, nonce: r.nonce}.append(pongs)
 		}
 	}
+	l.rn = copy(l.rbuf[:], l.rbuf[off:l.rn])
+	return len(pongs) == 0 || l.send(pongs)
 }
 
 // ping sends the next PING and reports whether the stream is still
 // usable.
 func (l *liveness) ping() bool {
-	l.wmu.Lock()
 	l.nonce++
-	n := l.nonce
-	l.wmu.Unlock()
-	return l.send(record{kind: recordPing, nonce: n})
+	return l.send(record{kind: recordPing, nonce: l.nonce}.append(l.wbuf[:0]))
 }
 
-// send writes one record within the liveness timeout; a peer that takes
-// none for that long (flow control) is dropped with code 3. It reports
-// whether the stream is still usable.
-func (l *liveness) send(r record) bool {
-	l.wmu.Lock()
-	defer l.wmu.Unlock()
+// send writes records within the liveness timeout; a peer that takes
+// none for that long (flow control) is dropped with code 3. It keeps b
+// for the next write and reports whether the stream is still usable.
+func (l *liveness) send(b []byte) bool {
+	l.wbuf = b[:0]
 	if l.stopping() {
 		return false
 	}
 	_ = l.s.SetWriteDeadline(time.Now().Add(l.timeout))
-	_, err := l.s.Write(r.append(l.wbuf[:0]))
+	_, err := l.s.Write(b)
 	if err == nil {
 		return true
 	}

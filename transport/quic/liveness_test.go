@@ -3,8 +3,10 @@ package quic
 import (
 	"bytes"
 	"io"
+	"os"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -49,15 +51,16 @@ func (f *fakeStream) Write(p []byte) (int, error) {
 func (f *fakeStream) SetReadDeadline(time.Time) error  { return nil }
 func (f *fakeStream) SetWriteDeadline(time.Time) error { return nil }
 
-// runReader runs the liveness reader over in and returns the close code it
-// ended with and how many records it accepted.
+// runReader polls the liveness stream over in, as the ticker does, until
+// the connection ends, and returns the close code it ended with and how
+// many records it accepted.
 func runReader(in []byte) (CloseCode, int64) {
 	codes := make(chan CloseCode, 2)
 	l := newLiveness(&fakeStream{r: bytes.NewReader(in)}, time.Hour, func(c CloseCode, _ string) {
 		codes <- c
 	})
-	l.wg.Add(1)
-	l.readLoop()
+	for l.poll() {
+	}
 	return <-codes, l.records.Load()
 }
 
@@ -109,4 +112,71 @@ func FuzzPreface(f *testing.F) {
 			t.Fatalf("checkPreface(% x) = %v", b, err)
 		}
 	})
+}
+
+// TestLivenessRecordsSplitAcrossReads: records arriving a byte at a time
+// are put together across reads (and polls).
+func TestLivenessRecordsSplitAcrossReads(t *testing.T) {
+	in := append(record{kind: recordPing, nonce: 5}.append(nil), record{kind: recordPong, nonce: 6}.append(nil)...)
+	f := &fakeStream{r: iotest.OneByteReader(bytes.NewReader(in))}
+	codes := make(chan CloseCode, 2)
+	l := newLiveness(f, time.Hour, func(c CloseCode, _ string) { codes <- c })
+	for l.poll() {
+	}
+	assert.Equal(t, CodeInvalidLiveness, <-codes, "end of stream")
+	assert.Equal(t, int64(2), l.records.Load())
+	assert.Equal(t, record{kind: recordPong, nonce: 5}.append(nil), f.w.Bytes(), "the PING answered")
+}
+
+// countingReader counts the Reads it gets and has nothing to give until
+// told: each Read past the end reports an expired deadline.
+type countingReader struct {
+	reads int
+	data  []byte
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.reads++
+	if len(c.data) == 0 {
+		return 0, os.ErrDeadlineExceeded
+	}
+	n := copy(p, c.data)
+	c.data = c.data[n:]
+	return n, nil
+}
+
+// TestPollReadsOnlyAfterPackets: a poll reads the stream only when the
+// connection received packets since before the last read, and then finds
+// the records they brought.
+func TestPollReadsOnlyAfterPackets(t *testing.T) {
+	cr := &countingReader{}
+	f := &fakeStream{r: cr}
+	var packets uint64 = 7
+	l := newLiveness(f, time.Hour, func(c CloseCode, r string) { t.Errorf("failed with code %v: %s", c, r) })
+	l.packets = func() uint64 { return packets }
+	require.True(t, l.poll())
+	assert.Equal(t, 1, cr.reads, "the first poll reads")
+	require.True(t, l.poll())
+	assert.Equal(t, 1, cr.reads, "no packet since: no read")
+	packets++
+	cr.data = record{kind: recordPing, nonce: 9}.append(nil)
+	require.True(t, l.poll())
+	assert.Equal(t, int64(1), l.records.Load())
+	assert.Equal(t, record{kind: recordPong, nonce: 9}.append(nil), f.w.Bytes())
+	reads := cr.reads
+	require.True(t, l.poll())
+	assert.Equal(t, reads, cr.reads)
+}
+
+// TestPollSlotsShared: polls fall due on multiples of pollEvery, whatever
+// the time a connection asks.
+func TestPollSlotsShared(t *testing.T) {
+	base := time.Unix(1700000000, 0)
+	for _, off := range []time.Duration{0, 1, pollEvery / 3, pollEvery - 1, 7*pollEvery + 5} {
+		now := base.Add(off)
+		d := untilPollSlot(now)
+		assert.Greater(t, d, time.Duration(0), "offset %v", off)
+		assert.LessOrEqual(t, d, pollEvery, "offset %v", off)
+		assert.Zero(t, now.Add(d).UnixNano()%int64(pollEvery), "offset %v", off)
+	}
 }

@@ -87,7 +87,7 @@ func (c *Conn) setup(ctx context.Context, cfg *transport.Config) (transport.Peer
 	}
 	interval, timeout := c.livenessTimers(cfg)
 	c.lv = newLiveness(c.live, timeout, c.abort)
-	c.lv.start()
+	c.lv.packets = func() uint64 { return c.qc.ConnectionStats().PacketsReceived }
 	c.tick.startLiveness(c.lv, interval)
 	return info, nil
 }
