@@ -257,11 +257,9 @@ func (c *Conn) readBody(size int) ([]byte, error) {
 // buffer takes several of them, where reading each straight would cost a
 // system call apiece.)
 func (c *Conn) readLarge(size int) ([]byte, error) {
-	have, queued := c.rend-c.rpos, 0
-	if have < size {
-		queued = c.inq.count(c.rw)
-	}
-	if have+queued >= size || (size >= c.rbufSize/2 && size <= c.rbufSize && c.recycleBodies()) {
+	// A body read straight into its recycled buffer needs no count of
+	// what has arrived: asking the kernel would cost a system call.
+	if (size >= c.rbufSize/2 && size <= c.rbufSize && c.recycleBodies()) || c.arrivedWhole(size) {
 		body := c.newBody(size)
 		if err := c.readFull(body); err != nil {
 			return nil, err
@@ -280,6 +278,13 @@ func (c *Conn) readLarge(size int) ([]byte, error) {
 		return body, nil
 	}
 	return c.readGrowing(size)
+}
+
+// arrivedWhole reports whether a body of size bytes, the next on the
+// stream, has arrived whole: in rbuf and in the kernel's queue.
+func (c *Conn) arrivedWhole(size int) bool {
+	have := c.rend - c.rpos
+	return have >= size || have+c.inq.count(c.rw) >= size
 }
 
 // readGrowing reads a body of the given size into memory that grows with

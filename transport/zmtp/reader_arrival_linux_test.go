@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/brookmq/brook/transport"
+	"github.com/brookmq/brook/transport/internal/bufpool"
 )
 
 // unixPair returns both ends of a connected unix stream socket pair. A
@@ -120,5 +121,38 @@ func TestLargeBodyBringsTheNextHeader(t *testing.T) {
 			assert.GreaterOrEqual(t, r.rend-r.rpos, maxHeader, "after message %d the next header is buffered", i)
 			assert.Len(t, r.rbuf, idleReadBuffer, "after message %d the small buffer holds it", i)
 		}
+	}
+}
+
+// Once bodies are recycled, a 64 KiB body is read straight into its
+// pooled buffer whether or not it has arrived, so the reader does not
+// ask the kernel how much has (a system call per message); before any
+// message is released it must ask, to allocate only for what arrived.
+func TestRecycledLargeBodyAsksNoQueue(t *testing.T) {
+	const size, n = 64 << 10, 4
+	for _, recycle := range []bool{false, true} {
+		t.Run(map[bool]string{false: "allocated", true: "recycled"}[recycle], func(t *testing.T) {
+			bufpool.SetActive(recycle)
+			defer bufpool.SetActive(false)
+			w, r, _ := unixPushPull(t, nil)
+			for i := range n {
+				require.NoError(t, w.WriteMsg(transport.NewMsg(patterned(size, i))))
+			}
+			require.NoError(t, w.Flush())
+			for i := range n {
+				m, err := r.ReadMsg()
+				require.NoError(t, err)
+				require.Len(t, m.Frames, 1)
+				require.Equal(t, patterned(size, i), m.Frames[0], "message %d", i)
+				if recycle {
+					m.Release() // (it would turn recycling on)
+				}
+			}
+			if recycle {
+				assert.Zero(t, r.inq.asked, "kernel queue asked while reading recycled bodies")
+			} else {
+				assert.GreaterOrEqual(t, r.inq.asked, n, "each allocated body is sized by what arrived")
+			}
+		})
 	}
 }
