@@ -28,7 +28,7 @@ func (c *Conn) ReadMsgs(dst []transport.Msg, max int) ([]transport.Msg, error) {
 			dst = append(dst, m)
 			continue
 		}
-		if !c.msgBuffered() {
+		if !c.msgBuffered() && !c.largeArrived(n) {
 			break
 		}
 		m, err := c.ReadMsg()

@@ -1,6 +1,7 @@
 package zmtp
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -257,11 +258,9 @@ func (c *Conn) readBody(size int) ([]byte, error) {
 // buffer takes several of them, where reading each straight would cost a
 // system call apiece.)
 func (c *Conn) readLarge(size int) ([]byte, error) {
-	have, queued := c.rend-c.rpos, 0
-	if have < size {
-		queued = c.inq.count(c.rw)
-	}
-	if have+queued >= size || (size >= c.rbufSize/2 && size <= c.rbufSize && c.recycleBodies()) {
+	// A body read straight into its recycled buffer needs no count of
+	// what has arrived: asking the kernel would cost a system call.
+	if (size >= c.rbufSize/2 && size <= c.rbufSize && c.recycleBodies()) || c.arrivedWhole(size) {
 		body := c.newBody(size)
 		if err := c.readFull(body); err != nil {
 			return nil, err
@@ -280,6 +279,38 @@ func (c *Conn) readLarge(size int) ([]byte, error) {
 		return body, nil
 	}
 	return c.readGrowing(size)
+}
+
+// arrivedWhole reports whether a body of size bytes, the next on the
+// stream, has arrived whole: in rbuf and in the kernel's queue.
+func (c *Conn) arrivedWhole(size int) bool {
+	have := c.rend - c.rpos
+	return have >= size || have+c.inq.count(c.rw) >= size
+}
+
+// arrivedBatch bounds the bytes of the large messages a batch takes once
+// they have arrived (largeArrived): four 64 KiB messages.
+const arrivedBatch = 256 << 10
+
+// largeArrived reports whether the next message is a single frame too
+// big for the read buffer to hold whole (what msgBuffered looks for) that
+// has arrived whole all the same, its header in rbuf and the rest in rbuf
+// and the kernel's queue, so that ReadMsg would return it without
+// waiting. n is how many such messages the batch holds already: a batch
+// takes them up to arrivedBatch bytes in all, so the application sees the
+// first soon. Taking them lets a stream of large messages cross to the
+// application a few at a time rather than with one hand-off (and one
+// wake-up) each. The kernel is asked only when the last read filled the
+// read buffer, a sign it held more.
+func (c *Conn) largeArrived(n int) bool {
+	if c.unseal != nil || c.rend != len(c.rbuf) || c.rend-c.rpos < maxHeader || c.rbuf[c.rpos] != flagLong {
+		return false
+	}
+	size := binary.BigEndian.Uint64(c.rbuf[c.rpos+1 : c.rpos+maxHeader])
+	if size > uint64(arrivedBatch/(n+1)) || (c.maxMsg > 0 && size > uint64(c.maxMsg)) {
+		return false
+	}
+	return c.arrivedWhole(maxHeader + int(size))
 }
 
 // readGrowing reads a body of the given size into memory that grows with

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/brookmq/brook/transport"
+	"github.com/brookmq/brook/transport/internal/bufpool"
 )
 
 // unixPair returns both ends of a connected unix stream socket pair. A
@@ -121,4 +122,99 @@ func TestLargeBodyBringsTheNextHeader(t *testing.T) {
 			assert.Len(t, r.rbuf, idleReadBuffer, "after message %d the small buffer holds it", i)
 		}
 	}
+}
+
+// Once bodies are recycled, a 64 KiB body is read straight into its
+// pooled buffer whether or not it has arrived, so the reader does not
+// ask the kernel how much has (a system call per message); before any
+// message is released it must ask, to allocate only for what arrived.
+func TestRecycledLargeBodyAsksNoQueue(t *testing.T) {
+	const size, n = 64 << 10, 4
+	for _, recycle := range []bool{false, true} {
+		t.Run(map[bool]string{false: "allocated", true: "recycled"}[recycle], func(t *testing.T) {
+			bufpool.SetActive(recycle)
+			defer bufpool.SetActive(false)
+			w, r, _ := unixPushPull(t, nil)
+			for i := range n {
+				require.NoError(t, w.WriteMsg(transport.NewMsg(patterned(size, i))))
+			}
+			require.NoError(t, w.Flush())
+			for i := range n {
+				m, err := r.ReadMsg()
+				require.NoError(t, err)
+				require.Len(t, m.Frames, 1)
+				require.Equal(t, patterned(size, i), m.Frames[0], "message %d", i)
+				if recycle {
+					m.Release() // (it would turn recycling on)
+				}
+			}
+			if recycle {
+				assert.Zero(t, r.inq.asked, "kernel queue asked while reading recycled bodies")
+			} else {
+				assert.GreaterOrEqual(t, r.inq.asked, n, "each allocated body is sized by what arrived")
+			}
+		})
+	}
+}
+
+// Large messages that have arrived whole cross in one batch, up to
+// arrivedBatch bytes, rather than one ReadMsgs call (and one hand-off to
+// the application) each; larger ones still come one at a time, and a
+// batch never waits for a message that has not arrived.
+func TestReadMsgsTakesArrivedLargeMessages(t *testing.T) {
+	cases := []struct {
+		size, sent int
+		batches    []int
+	}{
+		{64 << 10, 6, []int{4, 2}},
+		{100 << 10, 3, []int{2, 1}},
+		{300 << 10, 2, []int{1, 1}},
+	}
+	for _, tc := range cases {
+		t.Run(byteCount(tc.size), func(t *testing.T) {
+			w, r, ub := unixPushPull(t, nil)
+			for i := range tc.sent {
+				require.NoError(t, w.WriteMsg(transport.NewMsg(patterned(tc.size, i))))
+			}
+			require.NoError(t, w.Flush())
+			require.GreaterOrEqual(t, streamQueued(ub), tc.sent*tc.size, "every frame waits in the reader's kernel")
+			next := 0
+			for _, want := range tc.batches {
+				got, err := r.ReadMsgs(nil, 128)
+				require.NoError(t, err)
+				require.Equal(t, want, len(got), "batch starting at message %d", next)
+				for _, m := range got {
+					require.Len(t, m.Frames, 1)
+					require.Equal(t, patterned(tc.size, next), m.Frames[0], "message %d", next)
+					next++
+				}
+			}
+		})
+	}
+}
+
+// A batch stops at a large message that has not arrived whole, and the
+// next call reads it once it has.
+func TestReadMsgsLeavesPartialLargeMessage(t *testing.T) {
+	const size = 64 << 10
+	w, r, _ := unixPushPull(t, nil)
+	require.NoError(t, w.WriteMsg(transport.NewMsg(patterned(size, 0))))
+	require.NoError(t, w.Flush())
+	// The next two frames written raw on the PUSH's stream, the last one
+	// cut short.
+	second := append(rawFrame(0, patterned(size, 1)), rawFrame(0, patterned(size, 2))...)
+	cut := len(second) - 1000
+	_, err := w.rw.Write(second[:cut])
+	require.NoError(t, err)
+	got, err := r.ReadMsgs(nil, 128)
+	require.NoError(t, err)
+	require.Equal(t, 2, len(got), "the third message has not arrived whole")
+	assert.Equal(t, patterned(size, 0), got[0].Frames[0])
+	assert.Equal(t, patterned(size, 1), got[1].Frames[0])
+	_, err = w.rw.Write(second[cut:])
+	require.NoError(t, err)
+	got, err = r.ReadMsgs(got[:0], 128)
+	require.NoError(t, err)
+	require.Equal(t, 1, len(got))
+	assert.Equal(t, patterned(size, 2), got[0].Frames[0])
 }

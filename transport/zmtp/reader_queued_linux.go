@@ -30,6 +30,7 @@ type inQueue struct {
 	fn    func(fd uintptr)
 	n     int32
 	errno syscall.Errno
+	asked int // system calls made, for tests
 }
 
 // ioctl is the callback of RawConn.Control, bound once as q.fn.
@@ -57,6 +58,7 @@ func (q *inQueue) count(r io.Reader) int {
 		q.raw, q.fn = raw, q.ioctl
 	}
 	q.n, q.errno = 0, 0
+	q.asked++
 	if err := q.raw.Control(q.fn); err != nil || q.errno != 0 || q.n < 0 {
 		return 0
 	}
