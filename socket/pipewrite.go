@@ -24,10 +24,12 @@ import (
 // is lost only if the peer dies while it sits in the transport's buffers
 // (ZeroMQ's at-most-once; a journal gives more). So a transport must not
 // fail a Flush whose bytes all went (quic's dataStream.Write sees to it),
-// or the next peer gets them again. One case is not covered: a write that
-// fails midway has sent a prefix of its bytes, and the messages wholly in
-// that prefix are queued again too (the engine does not say where its
-// messages end in the bytes it wrote).
+// or the next peer gets them again. A write that fails midway has sent a
+// prefix of its bytes: a connection that counts its writes
+// (transport.WriteCounter, zmtp's) says how many of the items written
+// since the last flush went out whole, and those are sent too; the one
+// cut in the middle and the rest go back. Without a count, all of them go
+// back.
 //
 // Messages written but not flushed still count against the pipe's HWM, so
 // the writer also flushes once half the HWM is unflushed: the sender gets
@@ -41,6 +43,10 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 		w.lwm = 1
 	}
 	w.tf, _ = conn.(tryFlusher)
+	if wc, ok := conn.(transport.WriteCounter); ok {
+		w.wc = wc
+		w.base = wc.Written()
+	}
 	if d, ok := conn.(directConn); ok {
 		w.direct = d
 		w.msgs = make([]Msg, 0, directRun)
@@ -293,12 +299,14 @@ type unflushed struct {
 type pipeWriter struct {
 	p       *pipe
 	conn    transport.Conn
-	tf      tryFlusher    // conn, if it can flush without waiting (inline writes)
-	direct  directConn    // conn, if it takes messages as they are (inproc)
-	credit  *directCredit // direct's messages not yet taken by the peer, if it reports them
-	msgs    []Msg         // a run of messages for direct (cap directRun)
-	err     error         // a write inline failed: the writer goroutine ends with it
-	pending []unflushed   // oldest first; the last may be the batch in progress
+	tf      tryFlusher             // conn, if it can flush without waiting (inline writes)
+	direct  directConn             // conn, if it takes messages as they are (inproc)
+	credit  *directCredit          // direct's messages not yet taken by the peer, if it reports them
+	wc      transport.WriteCounter // conn, if it counts the writes that went out whole
+	base    uint64                 // wc's count when the first pending item was written
+	msgs    []Msg                  // a run of messages for direct (cap directRun)
+	err     error                  // a write inline failed: the writer goroutine ends with it
+	pending []unflushed            // oldest first; the last may be the batch in progress
 	free    [][]outItem
 	bytes   int // written since the last flush
 	held    int // data messages written since the last flush
@@ -342,14 +350,53 @@ func (w *pipeWriter) write(it *outItem) error {
 }
 
 // fail puts everything written since the last flush back in front of the
-// pipe's queue and returns err.
+// pipe's queue and returns err, but for the items the connection says
+// went out whole (WriteCounter): those are settled as sent, so the next
+// peer does not get them again.
 func (w *pipeWriter) fail(err error) error {
 	var items []outItem
 	for _, u := range w.pending {
 		items = append(items, u.batch[u.from:]...)
 	}
+	if w.wc != nil {
+		out := w.wc.Written() - w.base
+		n := 0
+		for n < len(items) && uint64(items[n].calls()) <= out {
+			out -= uint64(items[n].calls())
+			n++
+		}
+		w.settleOut(items[:n])
+		items = items[n:]
+	}
 	w.p.requeue(items)
 	return err
+}
+
+// settleOut settles items that went out whole before a write failed and
+// gives their room back.
+func (w *pipeWriter) settleOut(items []outItem) {
+	held := 0
+	for _, it := range items {
+		if it.kind == itemData {
+			held++
+		}
+	}
+	if len(items) == 0 {
+		return
+	}
+	w.settle(items)
+	w.held -= held
+	if w.p.release(held) {
+		w.p.s.pipeWritable(w.p)
+	}
+}
+
+// calls is how many Conn write calls write makes for the item.
+func (it *outItem) calls() int {
+	if it.kind == itemJournal || it.kind == itemStream {
+		return 2
+	}
+	return 1
 }
 
 // flush flushes the connection and recycles every pending batch.
@@ -401,6 +448,9 @@ func (w *pipeWriter) settle(items []outItem) {
 
 // done gives the room of the data messages flushed back to the pipe.
 func (w *pipeWriter) done() {
+	if w.wc != nil {
+		w.base = w.wc.Written()
+	}
 	w.bytes = 0
 	n := w.held
 	w.held = 0

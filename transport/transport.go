@@ -108,6 +108,19 @@ type Conn interface {
 	RemoteAddr() string
 }
 
+// WriteCounter is implemented by Conns that can say which of the writes
+// made on them reached the underlying stream whole (zmtp's, under tcp,
+// ipc and zstd+tcp). After a write or a flush has failed, the writer uses
+// it to tell the messages the stream took, which are sent, from those it
+// did not take, or took only in part, which may be sent again elsewhere.
+type WriteCounter interface {
+	// Written returns how many WriteMsg, WriteSubscription and
+	// WriteCommand calls have had all their bytes handed to the
+	// underlying stream (the kernel) since the Conn was made. A call
+	// whose bytes went out only in part does not count.
+	Written() uint64
+}
+
 // CommandHandler receives a command the peer wrote with WriteCommand:
 // its name and data, which are valid only during the call. It runs on the
 // goroutine calling ReadMsg, before ReadMsg returns the message that

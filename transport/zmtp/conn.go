@@ -98,6 +98,15 @@ type Conn struct {
 	rawNone bool            // rw is not a socket
 	rawOut  rawWrite        // TryFlush's write in progress (tryflush_unix.go)
 	rawFn   func(uintptr) bool
+	// Where the writes end in the stream (see Written): wpos counts the
+	// bytes of the buffer and of large bodies handed to the stream
+	// (control frames written ahead of the buffer are not counted), wends
+	// holds, from whead on, the low 32 bits of the position at which each
+	// call not yet wholly out ends, and wdone counts those wholly out.
+	wpos  int64
+	wends []uint32
+	whead int
+	wdone uint64
 
 	// Buffers that grow with load and shrink when idle (buffers.go):
 	// read side owned by the reader, write side guarded by wmu.

@@ -48,8 +48,10 @@ type sealer struct {
 	box *messageBox
 	ks  keystream
 	out []byte // boxed frames awaiting a write
-	big []byte // ciphertext of a frame too large for out
-	vec [2][]byte
+	// outPlain is the size of the plain frames boxed in out.
+	outPlain int
+	big      []byte // ciphertext of a frame too large for out
+	vec      [2][]byte
 	// bufs writes a large frame's header and ciphertext (a field, so
 	// that writing them allocates nothing).
 	bufs net.Buffers
@@ -63,29 +65,42 @@ type unsealer struct {
 
 // writeOut writes whole plain frames to the stream, boxed if the
 // mechanism boxes traffic.
+// It returns how many plain bytes went out: boxed, those of the frames
+// whose box went out whole.
 func (c *Conn) writeOut(p []byte) (int, error) {
 	if c.seal == nil {
 		return c.rw.Write(p)
 	}
-	return len(p), c.seal.write(c.rw, p, nil)
+	return c.seal.writeCounted(c.rw, p, nil)
 }
 
 // writeBufs writes c.vec, plain frames whose last body is c.vec[1],
-// boxed if the mechanism boxes traffic.
+// boxed if the mechanism boxes traffic. It returns how many plain bytes
+// went out, as writeOut does.
 func (c *Conn) writeBufs() (int64, error) {
 	if c.seal == nil {
 		return c.bufs.WriteTo(c.rw)
 	}
-	return 0, c.seal.write(c.rw, c.vec[0], c.vec[1])
+	n, err := c.seal.writeCounted(c.rw, c.vec[0], c.vec[1])
+	return int64(n), err
 }
 
 // write boxes the frames in head, whose last one may continue with tail,
 // and writes them to w.
 func (s *sealer) write(w io.Writer, head, tail []byte) error {
+	_, err := s.writeCounted(w, head, tail)
+	return err
+}
+
+// writeCounted is write, which also returns how many plain bytes went out: those
+// of the frames whose box was written whole, so that a write cut short
+// says exactly which frames reached the stream.
+func (s *sealer) writeCounted(w io.Writer, head, tail []byte) (int, error) {
 	if s.out == nil {
 		s.out = make([]byte, 0, sealOutSize+maxHeader+msgOverhead)
 	}
-	s.out = s.out[:0]
+	s.out, s.outPlain = s.out[:0], 0
+	done := 0
 	for len(head) > 0 {
 		flags, size, n := frameHeader(head)
 		body := head[n:]
@@ -94,40 +109,48 @@ func (s *sealer) write(w io.Writer, head, tail []byte) error {
 			body, head = body[:size], body[size:]
 		} else {
 			if size != len(body)+len(tail) {
-				return fmt.Errorf("zmtp: internal error: boxing a frame of %d bytes from %d+%d", size, len(body), len(tail))
+				return done, fmt.Errorf("zmtp: internal error: boxing a frame of %d bytes from %d+%d", size, len(body), len(tail))
 			}
 			rest, head = tail, nil
 		}
-		if err := s.seal(w, flags, body, rest); err != nil {
-			return err
+		out, err := s.seal(w, flags, body, rest)
+		done += out
+		if err != nil {
+			return done, err
 		}
 	}
 	if len(s.out) == 0 {
-		return nil
+		return done, nil
 	}
-	_, err := w.Write(s.out)
-	return err
+	n, err := w.Write(s.out)
+	if err != nil {
+		return done + plainWithin(s.out, n), err
+	}
+	return done + s.outPlain, nil
 }
 
 // seal appends one frame, boxed, to s.out, writing s.out first when it
 // is full. A frame larger than half of out is written at once, its
-// ciphertext from s.big.
-func (s *sealer) seal(w io.Writer, flags byte, body, rest []byte) error {
+// ciphertext from s.big. It returns how many plain bytes went out.
+func (s *sealer) seal(w io.Writer, flags byte, body, rest []byte) (int, error) {
 	n := 1 + len(body) + len(rest) // flags byte and payload
 	nonce, err := s.box.nextNonce()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	small := n <= sealOutSize/2
 	need := maxHeader + msgHeader + tagSize
 	if small {
 		need += n
 	}
+	done := 0
 	if len(s.out)+need > cap(s.out) {
-		if _, err := w.Write(s.out); err != nil {
-			return err
+		m, err := w.Write(s.out)
+		if err != nil {
+			return plainWithin(s.out, m), err
 		}
-		s.out = s.out[:0]
+		done = s.outPlain
+		s.out, s.outPlain = s.out[:0], 0
 	}
 	b := appendFrameHeader(s.out, 0, msgHeader+tagSize+n)
 	b = append(b, msgName...)
@@ -145,19 +168,51 @@ func (s *sealer) seal(w io.Writer, flags byte, body, rest []byte) error {
 	tag := s.box.sealPieces(&s.ks, nonce, ct, fl[:], body, rest)
 	copy(b[tagAt:], tag[:])
 	if small {
-		return nil
+		s.outPlain += plainFrameSize(n - 1)
+		return done, nil
 	}
 	s.vec = [2][]byte{b, ct}
 	s.bufs = s.vec[:]
-	_, err = s.bufs.WriteTo(w)
+	m, err := s.bufs.WriteTo(w)
 	s.vec, s.bufs = [2][]byte{}, nil
-	s.out = s.out[:0]
+	if err != nil {
+		done += plainWithin(b, int(m))
+	} else {
+		done += s.outPlain + plainFrameSize(n-1)
+	}
+	s.out, s.outPlain = s.out[:0], 0
 	if cap(s.big) > maxKeptCipher {
 		// Written (or failed): nothing refers to it any more.
 		bufpool.Put(s.big)
 		s.big = nil
 	}
-	return err
+	return done, err
+}
+
+// plainFrameSize is the size of a plain frame with a body of n bytes:
+// header and body, as appendFrameHeader writes it.
+func plainFrameSize(n int) int {
+	if n <= maxShortSize {
+		return 2 + n
+	}
+	return maxHeader + n
+}
+
+// plainWithin returns the size of the plain frames whose boxes are
+// wholly within the first n bytes of the boxed frames starting boxed
+// (whose headers are all in boxed; the last body may go on past it).
+func plainWithin(boxed []byte, n int) int {
+	plain := 0
+	for pos := 0; pos < len(boxed); {
+		_, size, h := frameHeader(boxed[pos:])
+		end := pos + h + size
+		if end > n {
+			break
+		}
+		plain += plainFrameSize(size - msgOverhead)
+		pos = end
+	}
+	return plain
 }
 
 // cipherBuffer returns n bytes for the ciphertext of a large frame: the

@@ -41,6 +41,7 @@ func (c *Conn) writeMsgLocked(frames [][]byte) error {
 			return err
 		}
 	}
+	c.endCall()
 	c.carryLocked()
 	return nil
 }
@@ -77,6 +78,7 @@ func (c *Conn) writeWhole(flags byte, prefix, body []byte) error {
 	if err := c.writeFrame(flags, prefix, body); err != nil {
 		return err
 	}
+	c.endCall()
 	c.carryLocked()
 	return nil
 }
@@ -203,7 +205,8 @@ func (c *Conn) writeFrame(flags byte, prefix, body []byte) error {
 	// A field, not a local, so the vector does not escape per write.
 	c.vec = [2][]byte{b, body}
 	c.bufs = c.vec[:]
-	_, err := c.writeBufs()
+	n, err := c.writeBufs()
+	c.advance(n)
 	c.vec = [2][]byte{} // do not keep the caller's body alive
 	c.wn = 0
 	c.wmid = c.wopen
@@ -215,7 +218,8 @@ func (c *Conn) flushLocked() error {
 	if c.wn == 0 {
 		return nil
 	}
-	_, err := c.writeOut(c.wbuf[:c.wn])
+	n, err := c.writeOut(c.wbuf[:c.wn])
+	c.advance(int64(n))
 	c.wn = 0
 	c.wmid = c.wopen
 	return c.wrote(err)
@@ -227,4 +231,59 @@ func (c *Conn) wrote(err error) error {
 		return c.ioFailure(fmt.Errorf("zmtp: writing to %s: %w", c.remote, err))
 	}
 	return nil
+}
+
+// Written implements transport.WriteCounter: how many WriteMsg,
+// WriteSubscription and WriteCommand calls have had every byte of their
+// frames handed to the stream (boxed, with CURVE; encoded, with a codec),
+// whether by Flush, TryFlush, a flush forced by a full buffer or the
+// vectored write of a large frame. A call whose bytes went out only in
+// part when a write failed does not count, nor does one still buffered.
+func (c *Conn) Written() uint64 {
+	c.wmu.Lock()
+	defer c.unlockW()
+	return c.wdone
+}
+
+var _ transport.WriteCounter = (*Conn)(nil)
+
+// endCall records that a write call's frames end with the bytes buffered
+// now; wmu must be held. With nothing buffered, they are all out already.
+func (c *Conn) endCall() {
+	if c.wn == 0 {
+		c.wdone++
+		return
+	}
+	if c.whead > 0 && len(c.wends) == cap(c.wends) {
+		c.wends = c.wends[:copy(c.wends, c.wends[c.whead:])]
+		c.whead = 0
+	}
+	// The low 32 bits suffice: an end still pending is at most a buffer
+	// ahead of wpos.
+	c.wends = append(c.wends, uint32(c.wpos+int64(c.wn)))
+}
+
+// advance counts n more bytes of the buffer or of a large body handed to
+// the stream, and the calls whose frames they complete; wmu must be held.
+func (c *Conn) advance(n int64) {
+	if n <= 0 {
+		return
+	}
+	c.wpos += n
+	ends := c.wends[c.whead:]
+	if len(ends) == 0 {
+		return
+	}
+	pos := uint32(c.wpos)
+	if int32(ends[len(ends)-1]-pos) <= 0 { // all out: the usual case
+		c.wdone += uint64(len(ends))
+		c.wends, c.whead = c.wends[:0], 0
+		return
+	}
+	i := 0
+	for i < len(ends) && int32(ends[i]-pos) <= 0 {
+		i++
+	}
+	c.wdone += uint64(i)
+	c.whead += i
 }

@@ -36,11 +36,13 @@ func (c *Conn) TryFlush() (bool, error) {
 		n, err = c.writeNow(c.wbuf[:c.wn])
 	}
 	if err != nil {
+		c.advance(int64(n))
 		return false, c.wrote(err)
 	}
 	if n < 0 {
 		return false, nil // not a socket
 	}
+	c.advance(int64(n))
 	c.wn = copy(c.wbuf, c.wbuf[n:c.wn])
 	if c.wn > 0 {
 		c.wmid = true // the stream may end inside a frame
