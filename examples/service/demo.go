@@ -183,14 +183,23 @@ func endpoints(transport string, n int) ([]string, func(), error) {
 	}
 	// Free ports, asked from the kernel: an instance restarts on the
 	// same one, as a service with a fixed address would.
+	// The listeners stay open until all n ports are picked: a port closed
+	// at once can be handed out again by the next Listen, and two
+	// instances would then share an endpoint.
 	var eps []string
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
 	for range n {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, nil, err
 		}
+		lns = append(lns, ln)
 		eps = append(eps, "tcp://"+ln.Addr().String())
-		ln.Close()
 	}
 	return eps, func() {}, nil
 }
