@@ -37,9 +37,10 @@ type pub struct {
 	mu      sync.Mutex
 	subs    mtrie[*pubPeer]
 	peers   map[uint64]*pubPeer
-	epoch   uint64
-	matched []*pubPeer
-	last    *pubPeer // XPUB manual: sender of the last subscription Recv returned (may have left)
+	epoch   uint64       // marks the subscribers a message matched, when several prefixes did
+	matched []*pubPeer   // the subscribers matched, deduplicated (Send's, kept for its capacity)
+	lists   [][]*pubPeer // the holder lists of the matching prefixes (Send's, likewise)
+	last    *pubPeer     // XPUB manual: sender of the last subscription Recv returned (may have left)
 	closed  bool
 }
 
@@ -48,7 +49,7 @@ type pubPeer struct {
 	p      Pipe
 	topics map[string]struct{} // prefixes it holds in subs
 	asked  map[string]int      // manual mode: subscriptions it asked for
-	mark   uint64              // epoch of the last Send that matched it
+	mark   uint64              // epoch of the last Send that deduplicated it
 }
 
 // xpub is XPUB: a pub whose application also receives, and in manual
@@ -153,26 +154,40 @@ func (s *pub) Send(_ context.Context, m Msg) error {
 	if s.closed {
 		return transport.ErrClosed
 	}
-	s.epoch++
-	s.matched = s.matched[:0]
-	s.subs.Match(first, s.collect)
-	if len(s.matched) == 0 {
+	lists := s.subs.Lists(first, s.lists[:0])
+	switch len(lists) {
+	case 0:
 		s.cfg.drop(nil, m, DropNoPeer)
-		return nil
-	}
-	for i, sp := range s.matched {
-		if !sp.p.TrySend(m) {
-			s.cfg.drop(sp.p, m, DropHWM)
+	case 1:
+		// One matching prefix: its holders are distinct subscribers, so
+		// they need no deduplication.
+		s.deliver(lists[0], m)
+	default:
+		s.epoch++
+		matched := s.matched[:0]
+		for _, l := range lists {
+			for _, sp := range l {
+				if sp.mark != s.epoch {
+					sp.mark = s.epoch
+					matched = append(matched, sp)
+				}
+			}
 		}
-		s.matched[i] = nil
+		s.deliver(matched, m)
+		clear(matched)
+		s.matched = matched[:0]
 	}
+	clear(lists)
+	s.lists = lists[:0]
 	return nil
 }
 
-func (s *pub) collect(sp *pubPeer) {
-	if sp.mark != s.epoch {
-		sp.mark = s.epoch
-		s.matched = append(s.matched, sp)
+// deliver gives m to each subscriber in sps that has room.
+func (s *pub) deliver(sps []*pubPeer, m Msg) {
+	for _, sp := range sps {
+		if !sp.p.TrySend(m) {
+			s.cfg.drop(sp.p, m, DropHWM)
+		}
 	}
 }
 

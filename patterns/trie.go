@@ -259,22 +259,25 @@ func (n *mnode[T]) remove(topic []byte, v T) (removed, last, prune bool) {
 	return removed, last, len(n.vals) == 0 && n.kids.empty()
 }
 
-// Match calls fn for each holder of each prefix of data. A subscriber
-// holding several matching prefixes is visited once per prefix; callers
-// deduplicate.
-func (t *mtrie[T]) Match(data []byte, fn func(T)) {
+// Lists appends to out the holder list of each prefix of data that has
+// holders, shortest prefix first, and returns it. The lists are the
+// trie's own: read them only until the trie changes. A subscriber holding
+// several matching prefixes is in several lists; with a single list (the
+// usual case: one subscribed prefix matches) nobody is in it twice.
+func (t *mtrie[T]) Lists(data []byte, out [][]T) [][]T {
 	n := &t.root
-	for _, v := range n.vals {
-		fn(v)
+	if len(n.vals) > 0 {
+		out = append(out, n.vals)
 	}
 	for _, b := range data {
 		if n = n.kids.find(b); n == nil {
-			return
+			break
 		}
-		for _, v := range n.vals {
-			fn(v)
+		if len(n.vals) > 0 {
+			out = append(out, n.vals)
 		}
 	}
+	return out
 }
 
 // Holders returns how many subscribers hold exactly topic.

@@ -86,9 +86,14 @@ func TestMtrieSetsPerHolder(t *testing.T) {
 	assert.Equal(t, 2, mt.Holders([]byte("a")))
 
 	var got []int
-	mt.Match([]byte("abc"), func(v int) { got = append(got, v) })
+	lists := mt.Lists([]byte("abc"), nil)
+	assert.Len(t, lists, 3, "the empty prefix, a and ab")
+	for _, l := range lists {
+		got = append(got, l...)
+	}
 	sort.Ints(got)
 	assert.Equal(t, []int{1, 1, 2, 3}, got, "once per matching prefix")
+	assert.Equal(t, [][]int{{3}}, mt.Lists([]byte("x"), nil), "only the empty prefix matches")
 
 	removed, last := mt.Remove([]byte("a"), 1)
 	assert.True(t, removed)
@@ -165,7 +170,12 @@ func FuzzTrie(f *testing.F) {
 				}
 				require.Equal(t, want, tr.Match(topic))
 				gotHolders := map[byte]int{}
-				mt.Match(topic, func(h byte) { gotHolders[h]++ })
+				for _, l := range mt.Lists(topic, nil) {
+					require.NotEmpty(t, l, "only prefixes with holders")
+					for _, h := range l {
+						gotHolders[h]++
+					}
+				}
 				require.Equal(t, wantHolders, gotHolders)
 			}
 		}
@@ -200,11 +210,12 @@ func BenchmarkMtrieMatch(b *testing.B) {
 	}
 	hit := []byte("market.7342.quote bid=10 ask=11")
 	n := 0
-	count := func(int) { n++ }
+	var lists [][]int
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		mt.Match(hit, count)
+		lists = mt.Lists(hit, lists[:0])
+		n += len(lists)
 	}
 	if n != b.N {
 		b.Fatal("wrong match")

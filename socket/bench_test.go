@@ -198,13 +198,68 @@ func benchBare(b *testing.B, size int) {
 }
 
 // BenchmarkPubFanout publishes 64-byte messages from one PUB over tcp to
-// 1 and 10 SUBs with no HWM (nothing dropped), each SUB receiving in its
+// 1, 10 and 100 SUBs with no HWM (nothing dropped), each SUB receiving in its
 // own goroutine: ns/op is per published message, msgs/s is delivered
 // per subscriber.
 func BenchmarkPubFanout(b *testing.B) {
-	for _, subs := range []int{1, 10} {
+	for _, subs := range []int{1, 10, 100} {
 		b.Run(fmt.Sprintf("subs%d", subs), func(b *testing.B) { benchFanout(b, subs) })
 	}
+	// The floor for one subscriber: PUSH/PULL set up the same way. A PUB
+	// with one SUB should cost this plus a prefix match.
+	b.Run("push1", benchFanoutPush)
+}
+
+// benchFanoutPush is benchFanout(b, 1) with PUSH and PULL.
+func benchFanoutPush(b *testing.B) {
+	ctx := context.Background()
+	push, err := socket.New(socket.Push, socket.WithSendHWM(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer push.Close()
+	if err := push.Bind("tcp://127.0.0.1:0"); err != nil {
+		b.Fatal(err)
+	}
+	pull, err := socket.New(socket.Pull, socket.WithRecvHWM(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pull.Close()
+	if err := pull.Connect(push.LastEndpoint()); err != nil {
+		b.Fatal(err)
+	}
+	if err := push.Send(ctx, socket.NewMsg([]byte("p"))); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := pull.Recv(ctx); err != nil {
+		b.Fatal(err)
+	}
+	payload := make([]byte, 64)
+	payload[0] = 'd'
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	errc := make(chan error, 1)
+	go func() {
+		for got := 0; got < b.N; got++ {
+			if _, err := pull.Recv(ctx); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	for i := 0; i < b.N; i++ {
+		if err := push.Send(ctx, socket.Msg{Frames: [][]byte{payload}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-errc; err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
 func benchFanout(b *testing.B, n int) {

@@ -40,6 +40,13 @@ func TestPubMatching(t *testing.T) {
 			{2, "+abc", [2][]string{}},
 			{0, "pub:abcd", [2][]string{{"abcd|body"}, {"abcd|body"}}},
 		}},
+		{name: "one prefix held by both", steps: []step{
+			{1, "+t", [2][]string{}},
+			{2, "+t", [2][]string{}},
+			{0, "pub:t1", [2][]string{{"t1|body"}, {"t1|body"}}},
+			{2, "-t", [2][]string{}},
+			{0, "pub:t2", [2][]string{{"t2|body"}, {}}},
+		}},
 		{name: "set per subscriber: one cancel undoes two subscribes", steps: []step{
 			{1, "+t", [2][]string{}},
 			{1, "+t", [2][]string{}},
