@@ -308,30 +308,54 @@ func processCPU() time.Duration {
 // BenchmarkJournaledSend: what SendAsync costs the publishing goroutine
 // of a journaled PUB with no subscriber (the journal append, its record
 // frames and the tail cache), 64 B and 1 KiB messages; the journal's
-// writer goroutine writes and syncs meanwhile.
+// writer goroutine writes and syncs meanwhile. The -batch64 runs send
+// the same messages with SendBatchAsync, 64 at a time (per message).
 func BenchmarkJournaledSend(b *testing.B) {
 	for _, size := range []int{64, 1024} {
-		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
-			ctx := context.Background()
-			log, err := durable.Open(filepath.Join(b.TempDir(), "j"))
-			require.NoError(b, err)
-			defer log.Close()
-			pub, err := socket.New(socket.Pub, socket.WithJournal(log))
-			require.NoError(b, err)
-			defer pub.Close()
-			payload := make([]byte, size)
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			var p socket.Pending
-			for range b.N {
-				if p, err = pub.SendAsync(ctx, socket.NewMsg(payload)); err != nil {
-					b.Fatal(err)
-				}
+		for _, batch := range []int{1, 64} {
+			name := fmt.Sprintf("%dB", size)
+			if batch > 1 {
+				name += fmt.Sprintf("-batch%d", batch)
 			}
-			require.NoError(b, p.Wait(ctx))
-		})
+			b.Run(name, func(b *testing.B) {
+				benchJournaledSend(b, size, batch)
+			})
+		}
 	}
+}
+
+func benchJournaledSend(b *testing.B, size, batch int) {
+	ctx := context.Background()
+	log, err := durable.Open(filepath.Join(b.TempDir(), "j"))
+	require.NoError(b, err)
+	defer log.Close()
+	pub, err := socket.New(socket.Pub, socket.WithJournal(log))
+	require.NoError(b, err)
+	defer pub.Close()
+	payload := make([]byte, size)
+	msgs := make([]socket.Msg, 0, batch)
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	var p socket.Pending
+	for i := range b.N {
+		if batch == 1 {
+			if p, err = pub.SendAsync(ctx, socket.NewMsg(payload)); err != nil {
+				b.Fatal(err)
+			}
+			continue
+		}
+		msgs = append(msgs, socket.NewMsg(payload))
+		if len(msgs) == batch || i == b.N-1 {
+			var n int
+			if p, n, err = pub.SendBatchAsync(ctx, msgs); err != nil || n != len(msgs) {
+				b.Fatal(n, err)
+			}
+			clear(msgs)
+			msgs = msgs[:0]
+		}
+	}
+	require.NoError(b, p.Wait(ctx))
 }
 
 // benchPub binds a PUB on loopback tcp for a benchmark: journaled on a

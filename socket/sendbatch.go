@@ -3,6 +3,7 @@ package socket
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -32,8 +33,8 @@ func (s *Socket) SendBatch(ctx context.Context, msgs []Msg) (int, error) {
 		}
 		return len(msgs), nil
 	}
-	_, offs, err := s.sendBatchJournaled(ctx, msgs, true)
-	return len(offs), err
+	_, n, err := s.sendBatchJournaled(ctx, msgs, true)
+	return n, err
 }
 
 // SendBatchAsync is SendAsync for many messages: it journals msgs[:n] in
@@ -47,17 +48,16 @@ func (s *Socket) SendBatchAsync(ctx context.Context, msgs []Msg) (Pending, int, 
 	if s.jnl == nil {
 		return Pending{}, 0, fmt.Errorf("%w: SendBatchAsync on a %s without WithJournal", ErrNotJournaled, s.typ)
 	}
-	p, offs, err := s.sendBatchJournaled(ctx, msgs, false)
-	return p, len(offs), err
+	return s.sendBatchJournaled(ctx, msgs, false)
 }
 
 // sendBatchJournaled journals msgs (up to the first empty one) and hands
 // them to the socket's model; with wait it waits until they are durable.
-// It returns the offsets accepted (journaled, and with wait durable), the
-// Pending of the last, and why it stopped short.
-func (s *Socket) sendBatchJournaled(ctx context.Context, msgs []Msg, wait bool) (Pending, []uint64, error) {
+// It returns the Pending of the last message accepted (journaled, and
+// with wait durable), how many were, and why it stopped short.
+func (s *Socket) sendBatchJournaled(ctx context.Context, msgs []Msg, wait bool) (Pending, int, error) {
 	if s.closing.Load() {
-		return Pending{}, nil, ErrClosed
+		return Pending{}, 0, ErrClosed
 	}
 	var empty error
 	for i, m := range msgs {
@@ -67,7 +67,7 @@ func (s *Socket) sendBatchJournaled(ctx context.Context, msgs []Msg, wait bool) 
 		}
 	}
 	if len(msgs) == 0 {
-		return Pending{}, nil, empty
+		return Pending{}, 0, empty
 	}
 	var (
 		b   *recordBatch
@@ -81,16 +81,17 @@ func (s *Socket) sendBatchJournaled(ctx context.Context, msgs []Msg, wait bool) 
 			err = werr
 		}
 	}
-	offs := b.offs
-	s.ctr.sent.Add(uint64(len(offs)))
+	n := len(b.offs)
+	s.ctr.sent.Add(uint64(n))
 	var p Pending
-	if len(offs) > 0 {
-		p = s.jnl.pending(offs[len(offs)-1])
+	if n > 0 {
+		p = s.jnl.pending(b.offs[n-1])
 	}
+	b.release()
 	if err != nil {
-		return p, offs, batchError(journalError(err), len(offs))
+		return p, n, batchError(journalError(err), n)
 	}
-	return p, offs, empty
+	return p, n, empty
 }
 
 // batchError says which message of a batch err stopped.
@@ -99,25 +100,48 @@ func batchError(err error, i int) error {
 }
 
 // recordBatch is a batch of messages journaled together: their record
-// frames and, for the first n, their offsets.
+// frames and, for the first n, their offsets. Batches are reused
+// (batchPool): the frames themselves go to the caches, the slices holding
+// them do not.
 type recordBatch struct {
 	frames [][][]byte
 	offs   []uint64
+	stamp  func(i int, off uint64, ts int64) // made once per batch value
+}
+
+// maxPooledBatch bounds the batches batchPool keeps.
+const maxPooledBatch = 4096
+
+var batchPool = sync.Pool{New: func() any {
+	b := &recordBatch{}
+	b.stamp = func(i int, off uint64, ts int64) {
+		stampRecord(b.frames[i][0], ts)
+		b.offs = append(b.offs, off)
+	}
+	return b
+}}
+
+// release gives b back to batchPool, keeping no message (and not the
+// slices of a very large batch).
+func (b *recordBatch) release() {
+	if cap(b.frames) > maxPooledBatch {
+		return
+	}
+	clear(b.frames[:cap(b.frames)])
+	b.frames, b.offs = b.frames[:0], b.offs[:0]
+	batchPool.Put(b)
 }
 
 // appendBatch journals msgs (none empty) without waiting for them to be
 // durable, each with a header stamped with its record's time (see
 // append). It returns what it journaled: msgs[:len(b.offs)], and why it
-// stopped short.
+// stopped short; release the batch after use.
 func (j *journal) appendBatch(ctx context.Context, msgs []Msg) (*recordBatch, error) {
-	b := &recordBatch{frames: make([][][]byte, len(msgs)), offs: make([]uint64, 0, len(msgs))}
-	for i, m := range msgs {
-		b.frames[i] = recordFramesFrom(&j.recs, m, 0, time.Time{})
+	b := batchPool.Get().(*recordBatch)
+	for _, m := range msgs {
+		b.frames = append(b.frames, recordFramesFrom(&j.recs, m, 0, time.Time{}))
 	}
-	_, err := j.log.AppendMsgsAsync(ctx, b.frames, func(i int, off uint64, ts int64) {
-		stampRecord(b.frames[i][0], ts)
-		b.offs = append(b.offs, off)
-	})
+	_, err := j.log.AppendMsgsAsync(ctx, b.frames, b.stamp)
 	b.frames = b.frames[:len(b.offs)]
 	return b, err
 }
