@@ -167,22 +167,36 @@ func (l *Log) checkAssigned(off uint64) error {
 func (l *Log) enqueue(ctx context.Context, flags uint32, payload []byte, frames [][]byte, n int, kick bool, stamp func(uint64, int64)) (uint64, error) {
 	size := record.Size(n)
 	l.mu.Lock()
+	if _, err := l.admitLocked(ctx, size); err != nil {
+		l.mu.Unlock()
+		return 0, err
+	}
+	off := l.encodeLocked(flags, payload, frames, n, size, l.stampLocked(), stamp)
+	l.kickLocked(kick)
+	return off, nil
+}
+
+// admitLocked waits (until ctx ends) while the pending batch has no room
+// for size more bytes, and refuses when the Log is closing or failed or
+// the disk is below the free-space floor. It returns with mu held, also on
+// error, and whether it let mu go to wait. (mu held)
+func (l *Log) admitLocked(ctx context.Context, size int) (waited bool, err error) {
 	for {
 		if l.closing {
-			l.mu.Unlock()
-			return 0, ErrClosed
+			return waited, ErrClosed
 		}
 		if f := l.failure.Load(); f != nil {
-			l.mu.Unlock()
-			return 0, f
+			return waited, f
 		}
 		if l.pendingBytes == 0 || l.pendingBytes+size <= l.opts.maxPending {
 			break
 		}
 		room := l.room
 		l.roomWaiters++
-		l.mu.Unlock()
-		var err error
+		waited = true
+		// The writer may be idle with a full batch queued by this very
+		// appender (AppendMsgsAsync encodes many before it kicks).
+		l.kickLocked(true)
 		select {
 		case <-room:
 		case <-ctx.Done():
@@ -191,8 +205,7 @@ func (l *Log) enqueue(ctx context.Context, flags uint32, payload []byte, frames 
 		l.mu.Lock()
 		l.roomWaiters--
 		if err != nil {
-			l.mu.Unlock()
-			return 0, err
+			return waited, err
 		}
 	}
 	if floor := l.opts.minFree; floor > 0 {
@@ -201,20 +214,29 @@ func (l *Log) enqueue(ctx context.Context, flags uint32, payload []byte, frames 
 			l.refreshFree()
 		}
 		if free := l.freeBytes.Load(); free < need {
-			l.mu.Unlock()
-			return 0, fmt.Errorf("%w: %d bytes free, floor %d", ErrFull, free, floor)
+			return waited, fmt.Errorf("%w: %d bytes free, floor %d", ErrFull, free, floor)
 		}
 	}
-	off := l.next
+	return waited, nil
+}
+
+// stampLocked reads the clock for the next records: never before the
+// last record's time. (mu held)
+func (l *Log) stampLocked() int64 {
 	var ts int64
 	if l.opts.customClock {
 		ts = l.opts.now().UnixNano()
 	} else {
 		ts = l.clock.now()
 	}
-	if ts < l.lastTS {
-		ts = l.lastTS
-	}
+	return max(ts, l.lastTS)
+}
+
+// encodeLocked gives the record the next offset and time ts and encodes it
+// into the pending batch, rolling to a new segment when the active one is
+// full or old. (mu held)
+func (l *Log) encodeLocked(flags uint32, payload []byte, frames [][]byte, n, size int, ts int64, stamp func(uint64, int64)) uint64 {
+	off := l.next
 	seg := l.segs[len(l.segs)-1]
 	create := false
 	if seg.end > seg.base && (seg.size+int64(size) > l.opts.segmentSize ||
@@ -242,6 +264,12 @@ func (l *Log) enqueue(ctx context.Context, flags uint32, payload []byte, frames 
 	l.pendingBytes += size
 	l.appends++
 	l.appendBytes += uint64(n)
+	return off
+}
+
+// kickLocked unlocks mu and, with kick set, wakes the writer goroutine if
+// it is idle. (mu held on entry, not on return)
+func (l *Log) kickLocked(kick bool) {
 	wake := kick && l.writerIdle
 	if kick {
 		l.writerIdle = false
@@ -253,7 +281,64 @@ func (l *Log) enqueue(ctx context.Context, flags uint32, payload []byte, frames 
 		default:
 		}
 	}
-	return off, nil
+}
+
+// AppendMsgsAsync is AppendMsgAsync for many records at once: msgs[i]
+// becomes a multipart record, in order, and stamp (if not nil) is called
+// with i, the record's offset and its timestamp, under the append lock as
+// AppendMsgAsyncStamped describes. The records are encoded under one lock,
+// with one clock reading and one wake-up of the writer, as long as the
+// queue has room (WithMaxPendingBytes); when it fills, the call hands what
+// it queued to the writer and waits for room (ctx may end that wait), and
+// another appender's records may then come between two of msgs. It returns
+// how many records it queued: msgs[:n], at the offsets stamp was given.
+// With n < len(msgs) the error says why msgs[n] was not queued (the errors
+// of AppendMsgAsync: ErrTooLarge, ErrClosed, ErrReadOnly, ErrFull, the
+// sticky ErrFailed, ctx.Err()); msgs[:n] are queued all the same and
+// become durable as any other record. In Always mode each record is
+// written and fsynced in turn, as AppendMsgAsync does.
+func (l *Log) AppendMsgsAsync(ctx context.Context, msgs [][][]byte, stamp func(i int, off uint64, ts int64)) (int, error) {
+	if l.ro {
+		return 0, ErrReadOnly
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var one func(uint64, int64)
+	i := 0
+	if stamp != nil {
+		one = func(off uint64, ts int64) { stamp(i, off, ts) }
+	}
+	if l.opts.sync == Always {
+		for ; i < len(msgs); i++ {
+			if _, err := l.append(ctx, record.FlagMultipart, nil, msgs[i], false, one); err != nil {
+				return i, err
+			}
+		}
+		return i, nil
+	}
+	l.mu.Lock()
+	var ts int64
+	for ; i < len(msgs); i++ {
+		n := record.FramesSize(msgs[i])
+		if n > l.opts.maxRecord {
+			l.kickLocked(i > 0)
+			return i, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, n, l.opts.maxRecord)
+		}
+		size := record.Size(n)
+		waited, err := l.admitLocked(ctx, size)
+		if err != nil {
+			l.kickLocked(i > 0)
+			return i, err
+		}
+		if i == 0 || waited {
+			// The clock is read once, and again after letting the lock go.
+			ts = l.stampLocked()
+		}
+		l.encodeLocked(record.FlagMultipart, nil, msgs[i], n, size, ts, one)
+	}
+	l.kickLocked(true)
+	return i, nil
 }
 
 // freeRoom wakes appenders waiting for room in the pending batch. (mu held)

@@ -230,7 +230,11 @@
 // one pwrite(2) per segment touched and, in Group mode, one fdatasync, then
 // publishes the new ends and wakes every waiter; the next batch builds up
 // while it syncs, so one goroutine with many AppendAsyncs in flight fills
-// batches as well as many goroutines calling Append. Always serialises
+// batches as well as many goroutines calling Append. AppendMsgsAsync
+// encodes a whole slice of records under one acquisition of the mutex,
+// with one clock reading and one wake-up of the writer (again after any
+// wait for room), so the per-record cost of appending is the encoding and
+// its checksum. Always serialises
 // appenders, and each writes and fdatasyncs its own record on its own
 // goroutine (under the same lock as the writer goroutine), so there is one
 // record per fdatasync and no hand-off between goroutines on the way. In

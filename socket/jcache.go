@@ -67,6 +67,24 @@ func (c *tailCache) putAhead(off uint64, frames [][]byte, floor uint64) int {
 	return 0
 }
 
+// putAheadAll is putAhead for the records at offs (ascending), under one
+// lock; the floor test is made for the last.
+func (c *tailCache) putAheadAll(offs []uint64, frames [][][]byte, floor uint64) int {
+	if len(offs) == 0 {
+		return 0
+	}
+	c.mu.Lock()
+	for i, off := range offs {
+		c.putLocked(off, frames[i])
+	}
+	n := len(c.slots)
+	c.mu.Unlock()
+	if off := offs[len(offs)-1]; off >= floor && off-floor > uint64(n/2) {
+		return n
+	}
+	return 0
+}
+
 // putAll keeps the record frames of offs[i], frames[i], under one lock.
 func (c *tailCache) putAll(offs []uint64, frames [][][]byte) {
 	c.mu.Lock()

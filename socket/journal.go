@@ -161,6 +161,7 @@ type journalOptions struct {
 	start       Start
 	positions   string
 	autoCommit  time.Duration
+	feedWindow  int // WithFeedWindow; 0: feedWindow's default
 }
 
 // Default settings of journaled sockets.
@@ -174,6 +175,10 @@ const (
 	// DefaultPositionCommit is how often a subscriber commits its stream
 	// positions on its own (WithPositionStore).
 	DefaultPositionCommit = time.Second
+	// DefaultFeedWindow is how many messages a journaled PUB or XPUB
+	// keeps in flight to one journal-profile subscriber, at least (see
+	// WithFeedWindow).
+	DefaultFeedWindow = 4096
 )
 
 func defaultJournalOptions() journalOptions {
@@ -219,6 +224,35 @@ func WithPositionStore(dir string, interval time.Duration) Option {
 		o.journal.positions, o.journal.autoCommit = dir, interval
 		return nil
 	}
+}
+
+// WithFeedWindow sets how many journaled messages a PUB or XPUB keeps in
+// flight to each subscriber that speaks the journal profile (brook SUB and
+// XSUB): its feeder reads the journal ahead of the subscriber by at most n
+// messages, queued on the connection. Nothing is dropped at the window:
+// what is beyond it waits in the journal. The default is the larger of
+// the send high-water mark and DefaultFeedWindow: a feeder refilling a
+// window as small as the default SNDHWM stalls hundreds of times a
+// second at high rates. Plain subscribers (libzmq, go-zeromq) are not
+// affected: the send high-water mark bounds their queue exactly, as on
+// any PUB. n must be positive.
+func WithFeedWindow(n int) Option {
+	return func(o *options) error {
+		if n <= 0 {
+			return badOption("feed window", n, "must be > 0")
+		}
+		o.journal.feedWindow = n
+		return nil
+	}
+}
+
+// feedWindow is a stream feeder's window: WithFeedWindow, else the larger
+// of the send window and DefaultFeedWindow.
+func feedWindow(o journalOptions, sendHWM int) int {
+	if o.feedWindow > 0 {
+		return o.feedWindow
+	}
+	return max(journalWindow(sendHWM), DefaultFeedWindow)
 }
 
 // WithJournal gives a PUSH, DEALER, PUB or XPUB socket a journal that the

@@ -179,21 +179,17 @@ func benchStreamLive(b *testing.B, name string, size int, journaled bool) {
 
 // BenchmarkStreamFanout: 64-byte and 1 KiB messages published from one
 // goroutine over tcp to 1, 10 and 100 live SUBs, by a journaled PUB
-// (Group sync, SendAsync) and by a plain one (Send, its send HWM raised
-// so that nothing is dropped), timed until every subscriber has them
-// all. msg/s/sub is what each subscriber received per second; the ratio
+// (Group sync, SendAsync; batch: SendBatchAsync, fanoutBatch messages at
+// a time) and by a plain one (Send, its send HWM raised so that nothing
+// is dropped), timed until every subscriber has them all. msg/s/sub is what each subscriber received per second; the ratio
 // journal/plain is the live fan-out's cost of the journal (issue 10's
 // target is >= 0.7).
 func BenchmarkStreamFanout(b *testing.B) {
 	for _, size := range []int{64, 1024} {
 		for _, subs := range []int{1, 10, 100} {
-			for _, journaled := range []bool{true, false} {
-				mode := "plain"
-				if journaled {
-					mode = "journal"
-				}
+			for _, mode := range []string{"journal", "batch", "plain"} {
 				b.Run(fmt.Sprintf("%dB/subs=%d/%s", size, subs, mode), func(b *testing.B) {
-					benchStreamFanout(b, size, subs, journaled)
+					benchStreamFanout(b, size, subs, mode)
 				})
 			}
 		}
@@ -204,8 +200,13 @@ func BenchmarkStreamFanout(b *testing.B) {
 // timed ones (whose first byte is zero).
 const fanoutWarm = 'w'
 
-func benchStreamFanout(b *testing.B, size, subs int, journaled bool) {
+// fanoutBatch is how many messages the batch mode of
+// BenchmarkStreamFanout hands SendBatchAsync at once.
+const fanoutBatch = 64
+
+func benchStreamFanout(b *testing.B, size, subs int, mode string) {
 	ctx := context.Background()
+	journaled := mode != "plain"
 	payload := make([]byte, size)
 	// Room for every timed message and the warm-up ones before them.
 	pub, _, closePub := benchPub(b, journaled, b.N+1<<20)
@@ -263,9 +264,23 @@ func benchStreamFanout(b *testing.B, size, subs int, journaled bool) {
 	b.ResetTimer()
 	cpu := processCPU()
 	start := time.Now()
-	for range b.N {
-		if err := send(socket.NewMsg(payload)); err != nil {
-			b.Fatal(err)
+	if mode == "batch" {
+		batch := make([]socket.Msg, 0, fanoutBatch)
+		for i := range b.N {
+			batch = append(batch, socket.NewMsg(payload))
+			if len(batch) == fanoutBatch || i == b.N-1 {
+				if _, n, err := pub.SendBatchAsync(ctx, batch); err != nil || n != len(batch) {
+					b.Fatal(n, err)
+				}
+				clear(batch)
+				batch = batch[:0]
+			}
+		}
+	} else {
+		for range b.N {
+			if err := send(socket.NewMsg(payload)); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	for range subs {
@@ -293,30 +308,54 @@ func processCPU() time.Duration {
 // BenchmarkJournaledSend: what SendAsync costs the publishing goroutine
 // of a journaled PUB with no subscriber (the journal append, its record
 // frames and the tail cache), 64 B and 1 KiB messages; the journal's
-// writer goroutine writes and syncs meanwhile.
+// writer goroutine writes and syncs meanwhile. The -batch64 runs send
+// the same messages with SendBatchAsync, 64 at a time (per message).
 func BenchmarkJournaledSend(b *testing.B) {
 	for _, size := range []int{64, 1024} {
-		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
-			ctx := context.Background()
-			log, err := durable.Open(filepath.Join(b.TempDir(), "j"))
-			require.NoError(b, err)
-			defer log.Close()
-			pub, err := socket.New(socket.Pub, socket.WithJournal(log))
-			require.NoError(b, err)
-			defer pub.Close()
-			payload := make([]byte, size)
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			var p socket.Pending
-			for range b.N {
-				if p, err = pub.SendAsync(ctx, socket.NewMsg(payload)); err != nil {
-					b.Fatal(err)
-				}
+		for _, batch := range []int{1, 64} {
+			name := fmt.Sprintf("%dB", size)
+			if batch > 1 {
+				name += fmt.Sprintf("-batch%d", batch)
 			}
-			require.NoError(b, p.Wait(ctx))
-		})
+			b.Run(name, func(b *testing.B) {
+				benchJournaledSend(b, size, batch)
+			})
+		}
 	}
+}
+
+func benchJournaledSend(b *testing.B, size, batch int) {
+	ctx := context.Background()
+	log, err := durable.Open(filepath.Join(b.TempDir(), "j"))
+	require.NoError(b, err)
+	defer log.Close()
+	pub, err := socket.New(socket.Pub, socket.WithJournal(log))
+	require.NoError(b, err)
+	defer pub.Close()
+	payload := make([]byte, size)
+	msgs := make([]socket.Msg, 0, batch)
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	var p socket.Pending
+	for i := range b.N {
+		if batch == 1 {
+			if p, err = pub.SendAsync(ctx, socket.NewMsg(payload)); err != nil {
+				b.Fatal(err)
+			}
+			continue
+		}
+		msgs = append(msgs, socket.NewMsg(payload))
+		if len(msgs) == batch || i == b.N-1 {
+			var n int
+			if p, n, err = pub.SendBatchAsync(ctx, msgs); err != nil || n != len(msgs) {
+				b.Fatal(n, err)
+			}
+			clear(msgs)
+			msgs = msgs[:0]
+		}
+	}
+	require.NoError(b, p.Wait(ctx))
 }
 
 // benchPub binds a PUB on loopback tcp for a benchmark: journaled on a

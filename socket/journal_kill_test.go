@@ -67,6 +67,8 @@ func runChild(role string) int {
 		err = streamSubscriber(logf, dir, ep)
 	case "holder":
 		err = queueHolder(logf, ep)
+	case "batcher":
+		err = batchPublisher(logf, dir, n)
 	default:
 		err = fmt.Errorf("unknown role %q", role)
 	}

@@ -272,7 +272,7 @@ func (f *feeder) run(from uint64) {
 		}
 	}()
 	next, sentTo := from, from // sentTo: everything below it is settled for the subscriber
-	hwm := journalWindow(pb.s.opts.sendHWM)
+	hwm := feedWindow(pb.s.opts.journal, pb.s.opts.sendHWM)
 	var (
 		batch             [][][]byte
 		recs              []jwire.Stream // the batch's records, for a JRUN

@@ -30,16 +30,26 @@ func (e *env) fanout(ctx context.Context, size int) ([]Section, error) {
 	var secs []Section
 	for _, k := range e.j.Fanout {
 		s := Section{Title: fmt.Sprintf("fanout %d B to %d subscribers, %d messages published from one goroutine", size, k, e.cfg.Count), Size: size}
-		plain, err := e.fanoutRun(ctx, size, k, false)
+		plain, err := e.fanoutRun(ctx, size, k, false, 0)
 		s.Figures = append(s.Figures, plain...)
 		if err == nil {
 			var jour []Figure
-			jour, err = e.fanoutRun(ctx, size, k, true)
+			jour, err = e.fanoutRun(ctx, size, k, true, 0)
 			s.Figures = append(s.Figures, jour...)
 			if err == nil {
 				r := ratio("journal/no journal, per subscriber", jour[0], plain[0])
 				s.Ratios = []Ratio{r}
 				s.Targets = []Target{target("live fan-out with the journal / without (issue 10)", fanoutTarget, r.Value)}
+			}
+		}
+		if err == nil {
+			var batched []Figure
+			batched, err = e.fanoutRun(ctx, size, k, true, fanoutBatch)
+			s.Figures = append(s.Figures, batched...)
+			if err == nil {
+				r := ratio(fmt.Sprintf("journal, SendBatchAsync of %d/no journal, per subscriber", fanoutBatch), batched[0], plain[0])
+				s.Ratios = append(s.Ratios, r)
+				s.Targets = append(s.Targets, target("live fan-out with the journal, batched sends / without", fanoutTarget, r.Value))
 			}
 		}
 		secs = append(secs, s)
@@ -49,6 +59,10 @@ func (e *env) fanout(ctx context.Context, size int) ([]Section, error) {
 	}
 	return secs, nil
 }
+
+// fanoutBatch is how many messages the batched journal run publishes
+// with one SendBatchAsync.
+const fanoutBatch = 64
 
 // fanSub is one subscriber's side of a fan-out run.
 type fanSub struct {
@@ -62,14 +76,19 @@ type fanSub struct {
 
 // fanoutRun publishes --count messages to k live subscribers and returns
 // two figures (without a journal and --hwm, the PUB's send high-water
-// mark is raised to the count, so that both runs deliver everything): per subscriber (the mean delivered rate) and over all of
-// them. The rate runs from the first message published to the last one
-// received by any subscriber.
-func (e *env) fanoutRun(ctx context.Context, size, k int, journaled bool) ([]Figure, error) {
+// mark is raised to the count, so that both runs deliver everything):
+// per subscriber (the mean delivered rate) and over all of them. The
+// rate runs from the first message published to the last one received
+// by any subscriber. With batch > 0 (journaled) the messages are
+// published batch at a time with SendBatchAsync.
+func (e *env) fanoutRun(ctx context.Context, size, k int, journaled bool, batch int) ([]Figure, error) {
 	n := e.cfg.Count
 	label := "PUB without journal"
 	if journaled {
 		label = "PUB with journal"
+	}
+	if batch > 0 {
+		label = fmt.Sprintf("PUB with journal, SendBatchAsync of %d", batch)
 	}
 	per := Figure{Name: label + ", per subscriber", Lossless: journaled}
 	all := Figure{Name: label + ", all subscribers"}
@@ -154,11 +173,28 @@ func (e *env) fanoutRun(ctx context.Context, size, k int, journaled bool) ([]Fig
 	dropsBefore := hwmDrops()
 	cpu := startCPU()
 	start := e.now()
-	for i := range n {
-		if err := send(socket.NewMsg(newMsg(size, uint64(i), e.now()))); err != nil {
-			stop()
-			wg.Wait()
-			return out(), fmt.Errorf("publish: %w", err)
+	if batch > 0 {
+		msgs := make([]socket.Msg, 0, batch)
+		for i := range n {
+			msgs = append(msgs, socket.NewMsg(newMsg(size, uint64(i), e.now())))
+			if len(msgs) < batch && i < n-1 {
+				continue
+			}
+			if _, sent, err := pub.SendBatchAsync(ctx, msgs); err != nil {
+				stop()
+				wg.Wait()
+				return out(), fmt.Errorf("publish (%d of a batch of %d sent): %w", sent, len(msgs), err)
+			}
+			clear(msgs)
+			msgs = msgs[:0]
+		}
+	} else {
+		for i := range n {
+			if err := send(socket.NewMsg(newMsg(size, uint64(i), e.now()))); err != nil {
+				stop()
+				wg.Wait()
+				return out(), fmt.Errorf("publish: %w", err)
+			}
 		}
 	}
 	e.waitIdle(drain, stop, subs, uint64(n), func() uint64 { return hwmDrops() - dropsBefore })

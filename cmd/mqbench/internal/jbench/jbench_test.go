@@ -155,8 +155,9 @@ func TestFanout(t *testing.T) {
 	for i, s := range res.Sections {
 		k := []int{1, 4}[i]
 		t.Logf("%s: %+v", s.Title, s.Figures)
-		require.Len(t, s.Figures, 4)
-		for _, name := range []string{"PUB without journal", "PUB with journal"} {
+		require.Len(t, s.Figures, 6)
+		batched := "PUB with journal, SendBatchAsync of 64"
+		for _, name := range []string{"PUB without journal", "PUB with journal", batched} {
 			per := figure(t, s, name+", per subscriber")
 			all := figure(t, s, name+", all subscribers")
 			complete(t, per, n)
@@ -166,10 +167,13 @@ func TestFanout(t *testing.T) {
 			costed(t, all)
 		}
 		assert.True(t, figure(t, s, "PUB with journal, per subscriber").Lossless)
+		assert.True(t, figure(t, s, batched+", per subscriber").Lossless)
 		assert.Contains(t, figure(t, s, "PUB without journal, per subscriber").Note, "nothing dropped")
-		require.Len(t, s.Ratios, 1)
-		require.Len(t, s.Targets, 1)
-		assert.InDelta(t, s.Ratios[0].Value, s.Targets[0].Got, 1e-12)
+		require.Len(t, s.Ratios, 2)
+		require.Len(t, s.Targets, 2)
+		for i := range s.Ratios {
+			assert.InDelta(t, s.Ratios[i].Value, s.Targets[i].Got, 1e-12)
+		}
 	}
 }
 
