@@ -53,8 +53,16 @@ type req struct {
 	ready  chan struct{} // closed and replaced at a change of state or reply, when waited on
 	waits  int           // Recv calls waiting on ready
 	early  []reqEarly    // replies that came in while Send was choosing a peer
+	spare  reqFrames     // a request's frame list that went out whole, to reuse
 	closed bool
 	done   chan struct{}
+}
+
+// reqFrames is the memory of a request's envelope: its frame list and
+// the request id's bytes (ReqCorrelate).
+type reqFrames struct {
+	list [][]byte
+	id   []byte
 }
 
 type reqEarly struct {
@@ -113,18 +121,31 @@ func (s *req) Send(ctx context.Context, m Msg) error {
 	s.state = reqSending
 	s.notifyLocked()
 	s.id++
-	frames := make([][]byte, 0, len(m.Frames)+2)
+	mem := s.spare
+	s.spare = reqFrames{}
+	frames := mem.list[:0]
+	if cap(frames) < len(m.Frames)+2 {
+		frames = make([][]byte, 0, len(m.Frames)+2)
+	}
 	if s.cfg.ReqCorrelate {
-		frames = append(frames, binary.BigEndian.AppendUint32(nil, s.id))
+		mem.id = binary.BigEndian.AppendUint32(mem.id[:0], s.id)
+		frames = append(frames, mem.id)
 	}
 	frames = append(frames, []byte{})
 	frames = append(frames, m.Frames...)
+	mem.list = frames
 	s.mu.Unlock()
 
-	p, err := s.lb.Send(ctx, Msg{Frames: frames})
+	out := Msg{Frames: frames}
+	p, err := s.lb.Send(ctx, out)
+	reuse := err == nil && wroteWhole(p, out)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if reuse {
+		clear(mem.list) // holds none of the caller's frames
+		s.spare = mem
+	}
 	early := s.early
 	s.early = nil
 	if err != nil {
@@ -256,6 +277,7 @@ type rep struct {
 	env    [][]byte
 	from   Pipe
 	live   map[uint64]bool
+	spare  [][]byte // a reply's frame list that went out whole, to reuse
 	closed bool
 }
 
@@ -351,21 +373,58 @@ func emptyFrame(frames [][]byte) int {
 // Send sends the reply to the last request received.
 func (s *rep) Send(_ context.Context, m Msg) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return transport.ErrClosed
 	}
 	if s.state != repReplying {
+		s.mu.Unlock()
 		return ErrState
 	}
-	reply := Msg{Frames: append(s.env, m.Frames...)}
+	frames := s.spare[:0]
+	s.spare = nil
+	if cap(frames) < len(s.env)+len(m.Frames) {
+		frames = make([][]byte, 0, len(s.env)+len(m.Frames))
+	}
+	reply := Msg{Frames: append(append(frames, s.env...), m.Frames...)}
 	p := s.from
 	s.state, s.env, s.from = repIdle, nil, nil
 	switch {
 	case !s.live[p.ID()]:
+		s.mu.Unlock()
 		s.cfg.drop(p, reply, DropPeerGone)
+		return nil
 	case !p.TrySend(reply):
+		s.mu.Unlock()
 		s.cfg.drop(p, reply, DropHWM)
+		return nil
+	}
+	s.mu.Unlock()
+	if wroteWhole(p, reply) {
+		clear(reply.Frames) // holds none of the caller's frames
+		s.mu.Lock()
+		s.spare = reply.Frames
+		s.mu.Unlock()
 	}
 	return nil
+}
+
+// inlineWriter is a pipe that can write at once, from the sending
+// goroutine, the message that goroutine just queued on it (the socket's
+// pipes over stream connections, whose writer a sending goroutine may
+// claim: socket/inline.go).
+type inlineWriter interface {
+	// WriteClaimed writes what the socket's sending goroutines claimed
+	// and reports whether m, queued on the pipe by the caller, went out
+	// whole: written, flushed and let go of, so that the caller may
+	// reuse m's frame list. False: someone else may still hold it.
+	WriteClaimed(m Msg) bool
+}
+
+// wroteWhole reports whether p, which took m, wrote it at once and let
+// go of it: REQ and REP then reuse m's frame list for their next
+// envelope rather than allocate one per message.
+func wroteWhole(p Pipe, m Msg) bool {
+	w, ok := p.(inlineWriter)
+	return ok && w.WriteClaimed(m)
 }

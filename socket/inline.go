@@ -156,15 +156,52 @@ func (s *Socket) writeClaimed() {
 	}
 	claims := s.inl.take()
 	for _, p := range claims {
-		p.writeInline()
+		p.writeInline(nil)
 	}
 	s.inl.recycle(claims)
 }
 
+// WriteClaimed writes every pipe the socket's sending goroutines claimed,
+// as writeClaimed does but before the pattern's Send returns, and reports
+// whether m, which the caller queued on p, went out whole from here:
+// written and flushed, and no longer held by the pipe, so the caller may
+// reuse m's frame list. False says nothing about m's fate (the writer
+// goroutine, another sending goroutine or the peer may have it), only
+// that its list is not the caller's again. It implements
+// patterns' inlineWriter.
+func (p *pipe) WriteClaimed(m Msg) bool {
+	s := p.s
+	if len(m.Frames) == 0 || s.inl.n.Load() == 0 {
+		return false
+	}
+	claims := s.inl.take()
+	gone := false
+	for _, c := range claims {
+		var mine *Msg
+		if c == p {
+			mine = &m
+		}
+		if c.writeInline(mine) {
+			gone = true
+		}
+	}
+	s.inl.recycle(claims)
+	return gone
+}
+
+// sameList reports whether a and b are the same frame list (not only equal
+// frames): the message a sending goroutine queued.
+func sameList(a, b [][]byte) bool {
+	return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0]
+}
+
 // writeInline writes what p has queued from the sending goroutine, which
 // holds p's writer role, and flushes it without waiting; then it gives the
-// role back.
-func (p *pipe) writeInline() {
+// role back. It reports whether mine (when not nil) was among the
+// messages written, and everything written was flushed: the pipe has let
+// go of it.
+func (p *pipe) writeInline(mine *Msg) bool {
+	found := false
 	w := p.w // stable while the role is held: the writer goroutine waits for it
 	batch, wasFull := p.popAll(w.spare())
 	if wasFull {
@@ -185,17 +222,22 @@ func (p *pipe) writeInline() {
 				w.err = w.fail(err)
 				break
 			}
+			if mine != nil && sameList(it.msg.Frames, mine.Frames) {
+				found = true
+			}
 			w.bytes += size
 			w.held++
 		}
 	}
+	gone := false
 	if w.err == nil && len(w.pending) > 0 {
 		done, err := w.tf.TryFlush()
 		switch {
 		case err != nil:
 			w.err = w.fail(err)
 		case done:
-			w.flushed()
+			w.flushed() // settles (and clears) every item written
+			gone = found
 		}
 	}
 	if w.err != nil {
@@ -212,6 +254,7 @@ func (p *pipe) writeInline() {
 		p.token()
 	}
 	p.mu.Unlock()
+	return gone
 }
 
 // unpop puts items taken from the queue but not written back in front of

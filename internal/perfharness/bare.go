@@ -129,7 +129,11 @@ func (s side) bareThrRemote(w *bufio.Writer, r *bufio.Reader) error {
 
 func (s side) bareEcho(r *bufio.Reader, w *bufio.Writer) error {
 	var buf []byte
-	for range s.count {
+	var cost costMeter
+	for i := range s.count {
+		if i == 1 {
+			cost = startCost() // after the connection's first round trip
+		}
 		var err error
 		if buf, err = readMsg(r, buf); err != nil {
 			return err
@@ -141,7 +145,7 @@ func (s side) bareEcho(r *bufio.Reader, w *bufio.Writer) error {
 			return err
 		}
 	}
-	fmt.Printf("RESULT echoed=%d\n", s.count)
+	printEchoed(s.count, cost)
 	return nil
 }
 
@@ -149,7 +153,11 @@ func (s side) bareLatRemote(r *bufio.Reader, w *bufio.Writer) error {
 	body := make([]byte, s.size)
 	var buf []byte
 	rtt := make([]time.Duration, s.count)
+	var cost costMeter
 	for i := range rtt {
+		if i == 1 {
+			cost = startCost() // after the connection's first round trip
+		}
 		t0 := time.Now()
 		if err := writeMsg(w, body); err != nil {
 			return err
@@ -163,6 +171,6 @@ func (s side) bareLatRemote(r *bufio.Reader, w *bufio.Writer) error {
 		}
 		rtt[i] = time.Since(t0)
 	}
-	printLatency(rtt)
+	printLatency(rtt, cost)
 	return nil
 }

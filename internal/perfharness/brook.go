@@ -128,7 +128,11 @@ func (s side) brookLatLocal() error {
 		return err
 	}
 	listening()
-	for range s.count {
+	var cost costMeter
+	for i := range s.count {
+		if i == 1 {
+			cost = startCost() // after the connection's first round trip
+		}
 		m, err := rep.Recv(ctx)
 		if err != nil {
 			return err
@@ -137,8 +141,15 @@ func (s side) brookLatLocal() error {
 			return err
 		}
 	}
-	fmt.Printf("RESULT echoed=%d\n", s.count)
+	printEchoed(s.count, cost)
 	return nil
+}
+
+// printEchoed reports the echoing side of lat: its round trips, and the
+// CPU time and allocations of each after the first.
+func printEchoed(count int, cost costMeter) {
+	cpu, allocs := cost.perRound(count - 1)
+	fmt.Printf("RESULT echoed=%d cpu_us_echo=%.2f allocs_echo=%.2f\n", count, cpu, allocs)
 }
 
 func (s side) brookLatRemote() error {
@@ -153,7 +164,11 @@ func (s side) brookLatRemote() error {
 	}
 	frames := [][]byte{make([]byte, s.size)}
 	rtt := make([]time.Duration, s.count)
+	var cost costMeter
 	for i := range rtt {
+		if i == 1 {
+			cost = startCost() // after the connection's first round trip
+		}
 		t0 := time.Now()
 		if err := req.Send(ctx, socket.Msg{Frames: frames}); err != nil {
 			return err
@@ -165,14 +180,19 @@ func (s side) brookLatRemote() error {
 		rtt[i] = time.Since(t0)
 		s.done(m)
 	}
-	printLatency(rtt)
+	printLatency(rtt, cost)
 	return nil
 }
 
-func printLatency(rtt []time.Duration) {
+// printLatency reports the requesting side of lat: the median and 99th
+// percentile round trip, and the CPU time and allocations of each after
+// the first (cost started then).
+func printLatency(rtt []time.Duration, cost costMeter) {
+	cpu, allocs := cost.perRound(len(rtt) - 1)
 	sort.Slice(rtt, func(i, j int) bool { return rtt[i] < rtt[j] })
 	us := func(d time.Duration) float64 { return float64(d) / 1e3 }
-	fmt.Printf("RESULT p50_us=%.2f p99_us=%.2f\n", us(rtt[len(rtt)/2]), us(rtt[len(rtt)*99/100]))
+	fmt.Printf("RESULT p50_us=%.2f p99_us=%.2f cpu_us_req=%.2f allocs_req=%.2f\n",
+		us(rtt[len(rtt)/2]), us(rtt[len(rtt)*99/100]), cpu, allocs)
 }
 
 // brookConnsLocal is a ROUTER echoing to s.count DEALERs until one sends

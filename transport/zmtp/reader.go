@@ -69,6 +69,9 @@ var minRecycledSlab = 8 << 10
 // waiting and when data arrives (heartbeat liveness, stamped per buffer
 // fill rather than per message).
 func (c *Conn) read(p []byte) (int, error) {
+	if !c.timedReads() {
+		return c.rw.Read(p)
+	}
 	c.readSince.Store(c.clock())
 	n, err := c.rw.Read(p)
 	if n > 0 {
@@ -172,6 +175,9 @@ func (c *Conn) readStraight(dst []byte) error {
 // readVec reads into a and then b in one system call, with the
 // timestamps read records.
 func (c *Conn) readVec(a, b []byte) (int, error) {
+	if !c.timedReads() {
+		return c.vr.read(a, b)
+	}
 	c.readSince.Store(c.clock())
 	n, err := c.vr.read(a, b)
 	if n > 0 {

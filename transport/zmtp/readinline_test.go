@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/brookmq/brook/transport"
 )
 
 // fillUntil calls FillBuffer until the read buffer holds n unparsed
@@ -24,7 +26,9 @@ func fillUntil(t *testing.T, c *Conn, n int) {
 // read stays in the buffer, the connection lives on, and once the rest
 // arrives the message comes whole, inline or through ReadMsg.
 func TestFillBufferInterruptedMidMessage(t *testing.T) {
-	c, p := shaken(t, 1, nil, Options{})
+	// Heartbeats on (never due) so that reads are timed: readSince says
+	// when FillBuffer waits on the stream.
+	c, p := shaken(t, 1, &transport.Config{SocketType: "PULL", HeartbeatInterval: time.Hour}, Options{})
 	require.True(t, c.InlineReadable())
 	wire := append(rawFrame(flagMore, []byte("head")), rawFrame(0, []byte("the body of the message"))...)
 	cut := len(rawFrame(flagMore, []byte("head"))) + 5
