@@ -1,6 +1,7 @@
 package quic
 
 import (
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/brookmq/brook/socket"
 	"github.com/brookmq/brook/transport"
 )
 
@@ -137,4 +139,57 @@ func TestDataStreamCloseDeadlineStays(t *testing.T) {
 	assert.Equal(t, time.Unix(1, 0), f.read[2], "Close's past deadline is the last")
 	_, err := d.Read(make([]byte, 1))
 	assert.ErrorIs(t, err, io.ErrClosedPipe)
+}
+
+// TestSocketInlineReadOutlivesPeer: a REP whose Recv reads its quic
+// connection inline, waiting for the next request, sees its REQ close:
+// the read ends, the connection goes, and the same Recv answers the next
+// REQ to connect, over a new connection.
+func TestSocketInlineReadOutlivesPeer(t *testing.T) {
+	rep, req, _, ct := socketPair(t, socket.Rep, socket.Req)
+	ctx := testCtx(t)
+	trip := func(req *socket.Socket, i int) {
+		t.Helper()
+		body := []byte(fmt.Sprint("request ", i))
+		require.NoError(t, req.Send(ctx, socket.NewMsg(body)))
+		m, err := rep.Recv(ctx)
+		require.NoError(t, err)
+		require.Equal(t, body, m.Frames[0])
+		require.NoError(t, rep.Send(ctx, m))
+		m, err = req.Recv(ctx)
+		require.NoError(t, err)
+		require.Equal(t, body, m.Frames[0])
+	}
+	for i := range 20 {
+		trip(req, i)
+	}
+	type recv struct {
+		m   socket.Msg
+		err error
+	}
+	got := make(chan recv, 1)
+	go func() {
+		m, err := rep.Recv(ctx)
+		got <- recv{m, err}
+	}()
+	require.NoError(t, req.Close())
+
+	req2, err := socket.New(socket.Req, socket.WithTransport(ct))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = req2.Close() })
+	require.NoError(t, req2.Connect(rep.LastEndpoint()))
+	require.NoError(t, req2.Send(ctx, socket.NewMsg([]byte("after"))))
+	var r recv
+	select {
+	case r = <-got:
+	case <-ctx.Done():
+		t.Fatal("the waiting Recv never got the new peer's request")
+	}
+	require.NoError(t, r.err)
+	assert.Equal(t, []byte("after"), r.m.Frames[0])
+	require.NoError(t, rep.Send(ctx, r.m))
+	m, err := req2.Recv(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []byte("after"), m.Frames[0])
+	trip(req2, 99)
 }
