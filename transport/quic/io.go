@@ -111,6 +111,21 @@ func (c *Conn) MsgsRead() uint64 {
 
 var _ transport.CommandBatcher = (*Conn)(nil)
 
+// Written implements transport.WriteCounter for the data stream: how many
+// WriteMsg, WriteSubscription and WriteCommand calls have had all their
+// bytes handed to QUIC (0 before the handshake). After a failed write the
+// socket's writer sends again only the messages QUIC did not take whole,
+// so a message QUIC took is not sent twice (ZeroMQ's at most once), as
+// over tcp.
+func (c *Conn) Written() uint64 {
+	if zc := c.engine.Load(); zc != nil {
+		return zc.Written()
+	}
+	return 0
+}
+
+var _ transport.WriteCounter = (*Conn)(nil)
+
 // CloseWrite flushes and ends our side of the data stream (a QUIC FIN):
 // the peer reads everything sent, then the end of the stream. ReadMsg
 // goes on until the peer ends the connection.

@@ -3,6 +3,7 @@ package quic
 import (
 	"errors"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +18,10 @@ import (
 type dataStream struct {
 	s stream // a *quic.Stream
 
+	// deadlineMu orders the deadlines set on the stream, so that the
+	// past deadline Close sets is the last: a read deadline cleared
+	// (ResumeRead) as Close runs must not undo it.
+	deadlineMu  sync.Mutex
 	closed      atomic.Bool
 	readEOF     atomic.Bool // the peer ended its side of the stream
 	writeFailed atomic.Bool // a Write did not complete: the stream may hold part of a frame
@@ -31,6 +36,7 @@ type stream interface {
 	TryWriteAll(p []byte) error
 	Close() error
 	SetDeadline(t time.Time) error
+	SetReadDeadline(t time.Time) error
 }
 
 var _ stream = (*quic.Stream)(nil)
@@ -117,14 +123,36 @@ func (d *dataStream) CloseWrite() error {
 }
 
 // SetDeadline sets the read and write deadlines (the zmtp handshake guard
-// uses it).
-func (d *dataStream) SetDeadline(t time.Time) error { return d.s.SetDeadline(t) }
+// uses it). After Close it does nothing: Close's past deadline stays.
+func (d *dataStream) SetDeadline(t time.Time) error {
+	d.deadlineMu.Lock()
+	defer d.deadlineMu.Unlock()
+	if d.closed.Load() {
+		return nil
+	}
+	return d.s.SetDeadline(t)
+}
+
+// SetReadDeadline sets the read deadline: the zmtp engine's InterruptRead
+// sets one in the past to cut short a read from the application's
+// goroutine (inline reads), and ResumeRead clears it. After Close it does
+// nothing, as SetDeadline.
+func (d *dataStream) SetReadDeadline(t time.Time) error {
+	d.deadlineMu.Lock()
+	defer d.deadlineMu.Unlock()
+	if d.closed.Load() {
+		return nil
+	}
+	return d.s.SetReadDeadline(t)
+}
 
 // Close is called by the zmtp engine when the connection ends for any
 // reason. It unblocks pending Reads and Writes (a Read or Write that
 // starts later fails at once) but leaves the QUIC connection to
 // Conn.Close, which picks the close code.
 func (d *dataStream) Close() error {
+	d.deadlineMu.Lock()
+	defer d.deadlineMu.Unlock()
 	if d.closed.Swap(true) {
 		return nil
 	}

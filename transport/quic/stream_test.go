@@ -23,6 +23,8 @@ func (f *shortStream) TryWriteAll(p []byte) error    { return f.err }
 func (f *shortStream) Close() error                  { return nil }
 func (f *shortStream) SetDeadline(t time.Time) error { return nil }
 
+func (f *shortStream) SetReadDeadline(t time.Time) error { return nil }
+
 func (f *shortStream) Write(p []byte) (int, error) {
 	n := min(f.sent, len(p))
 	f.got = append(f.got, p[:n]...)
