@@ -424,7 +424,31 @@ func countJournaled(items []outItem) int {
 // release gives back the room of n data messages the writer has flushed.
 // It reports whether a sender was refused for a full pipe since room was
 // last given back (so the pattern must be told the pipe is writable).
-func (p *pipe) release(n int) bool {
+func (p *pipe) release(n int) bool { return p.releaseTo(n, p.hwm-1) }
+
+// releaseFlushed is release for the writer's flushes: a sender refused
+// for a full pipe is told it is writable only once the pipe has drained
+// to its wake level (wakeLevel), not as soon as one message has left, so
+// that a sender outrunning its writer (large messages, one flush each)
+// is woken once per many messages rather than once per message. The
+// room itself is given back at once: TrySend sees it.
+func (p *pipe) releaseFlushed(n int) bool { return p.releaseTo(n, p.wakeLevel()) }
+
+// wakeLevel is how many data messages a full pipe may still hold when its
+// writer's flushes report it writable: three quarters of the HWM, less
+// one, on a socket without a journal (the journal's feeders pace
+// themselves on the first room); any room at all otherwise.
+func (p *pipe) wakeLevel() int {
+	if !p.direct || p.hwm < 8 {
+		return p.hwm - 1
+	}
+	return p.hwm - p.hwm/4
+}
+
+// releaseTo gives back the room of n data messages and reports whether a
+// refused sender must be told the pipe is writable: it was refused, and
+// the pipe holds at most level messages now (or has no HWM).
+func (p *pipe) releaseTo(n, level int) bool {
 	if n == 0 {
 		return false
 	}
@@ -434,7 +458,7 @@ func (p *pipe) release(n int) bool {
 		return false // close forgot every message the pipe held
 	}
 	p.data -= n
-	wasFull := p.full && (p.hwm <= 0 || p.data < p.hwm)
+	wasFull := p.full && (p.hwm <= 0 || p.data <= level)
 	if wasFull {
 		p.full = false
 	}

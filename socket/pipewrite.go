@@ -454,7 +454,7 @@ func (w *pipeWriter) done() {
 	w.bytes = 0
 	n := w.held
 	w.held = 0
-	if w.p.release(n) {
+	if w.p.releaseFlushed(n) {
 		w.p.s.pipeWritable(w.p)
 	}
 }

@@ -18,9 +18,39 @@ func (c *Conn) WriteMsg(m transport.Msg) error {
 		frames = empty[:]
 	}
 	c.wmu.Lock()
+	if len(frames) == 1 && c.shortFits(frames[0]) {
+		err := c.writeShortLocked(frames[0])
+		c.unlockW()
+		return err
+	}
 	err := c.writeMsgLocked(frames)
 	c.unlockW()
 	return err
+}
+
+// shortFits says whether f, a whole message, is one for writeShortLocked:
+// a short frame (at most 255 bytes) that fits in the write buffer as it
+// is, on a connection without a codec. wmu must be held.
+func (c *Conn) shortFits(f []byte) bool {
+	return len(f) <= maxShortSize && c.codec == nil && c.wn+2+len(f) <= len(c.wbuf)
+}
+
+// writeShortLocked is writeMsgLocked for a message shortFits accepts, the
+// commonest of a stream of small messages: its header and body are
+// copied into the buffer without writeFrame's growing and flushing
+// steps. wmu must be held.
+func (c *Conn) writeShortLocked(f []byte) error {
+	if err := c.writableLocked(); err != nil {
+		return err
+	}
+	b := c.wbuf[c.wn : c.wn+2+len(f)]
+	b[0], b[1] = 0, byte(len(f))
+	copy(b[2:], f)
+	c.wn += len(b)
+	c.wopen = false
+	c.endCall()
+	c.carryLocked()
+	return nil
 }
 
 func (c *Conn) writeMsgLocked(frames [][]byte) error {
