@@ -38,6 +38,7 @@ type fairQueue struct {
 	waiters int
 	avail   chan struct{} // one token per wake-up of a Pop waiter
 	closed  bool
+	shut    atomic.Bool // closed, read by Pop without mu
 	done    chan struct{}
 	// srcs lists the sources a consumer reads itself (AttachSource),
 	// copied on write under mu and read without it; rr turns the pipe
@@ -378,6 +379,9 @@ func (q *fairQueue) Pop(ctx context.Context) (Received, error) {
 				r.Pipe = st.p
 				q.taken(st)
 			}
+			if q.shut.Load() {
+				q.handOn()
+			}
 			return r, nil
 		}
 		q.cmu.Unlock()
@@ -392,18 +396,14 @@ func (q *fairQueue) Pop(ctx context.Context) (Received, error) {
 		}
 		if q.closed {
 			q.mu.Unlock()
+			q.handOn()
 			return Received{}, transport.ErrClosed
 		}
 		q.waiters++
 		q.mu.Unlock()
 		var err error
 		if !arm(srcs) {
-			select {
-			case <-q.avail:
-			case <-ctx.Done():
-				err = ctx.Err()
-			case <-q.done:
-			}
+			err = q.wait(ctx)
 		}
 		q.mu.Lock()
 		q.waiters--
@@ -425,6 +425,36 @@ func (q *fairQueue) Pop(ctx context.Context) (Received, error) {
 	}
 }
 
+// wait waits for a token (q.signal) or the end of ctx. Close leaves a
+// token too, which each waiter that finds the queue closed and drained
+// hands on, so one channel is watched rather than two (without a ctx
+// that can end, a plain receive instead of a select).
+func (q *fairQueue) wait(ctx context.Context) error {
+	done := ctx.Done()
+	if done == nil {
+		<-q.avail
+		return nil
+	}
+	select {
+	case <-q.avail:
+		return nil
+	case <-done:
+		return ctx.Err()
+	}
+}
+
+// handOn passes Close's token on to the next waiting Pop, if any: once
+// the queue is closed, every Pop that ends hands it on, so each waiter
+// is woken in turn to drain what is left or fail.
+func (q *fairQueue) handOn() {
+	q.mu.Lock()
+	more := q.waiters > 0
+	q.mu.Unlock()
+	if more {
+		q.signal()
+	}
+}
+
 // Len is the number of queued messages.
 func (q *fairQueue) Len() int {
 	q.cmu.Lock()
@@ -437,11 +467,16 @@ func (q *fairQueue) Len() int {
 // Close wakes every waiter; Pop still drains what is queued, Push fails.
 func (q *fairQueue) Close() {
 	q.mu.Lock()
-	if !q.closed {
+	closing := !q.closed
+	if closing {
 		q.closed = true
+		q.shut.Store(true)
 		close(q.done)
 	}
 	q.mu.Unlock()
+	if closing {
+		q.signal() // for a waiting Pop, which hands it on (see wait)
+	}
 }
 
 // Inject appends m from p without waiting, past the high-water mark if
