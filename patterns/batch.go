@@ -113,3 +113,88 @@ func (s *sub) InboundTagged(p Pipe, msgs []Msg, tags []Tag) error {
 	}
 	return nil
 }
+
+// Source is a pipe's connection that the pattern's consumer may read
+// itself (inproc): a Recv that finds nothing queued takes what has
+// arrived there, and one that waits is woken by the peer's next write
+// rather than by the pipe's reader goroutine, so a message costs one
+// goroutine wake-up instead of two. The pattern serialises its calls of
+// TakeReady and Settle on each source.
+type Source interface {
+	// TakeReady appends to dst up to max messages that have arrived,
+	// without waiting, and returns how many of them to Settle once they
+	// are queued. It fails once the connection is closed and drained.
+	TakeReady(dst []Msg, max int) ([]Msg, int, error)
+	// Settle reports n messages from TakeReady as taken (the sender's
+	// credit); it is called with no pattern lock held.
+	Settle(n int)
+	// SetNotify sets the function a write calls while a consumer is
+	// armed; it does not block.
+	SetNotify(fn func())
+	// Arm records a consumer about to wait, and reports whether a message
+	// already waits; Disarm ends it. Every Arm needs its Disarm.
+	Arm() bool
+	Disarm()
+}
+
+// SourceInbound is implemented by patterns whose consumer can read a
+// pipe's Source itself. The pipe's reader goroutine attaches the source,
+// then, each time a message has arrived and p has room, calls Pull to
+// move what the consumer has not taken; it detaches the source before it
+// reads the connection any other way.
+type SourceInbound interface {
+	BatchInbound
+	// AttachSource lets the consumer read src, p's connection. It reports
+	// false (and attaches nothing) when p's messages must go through
+	// InboundBatch, as for a peer PAIR does not talk to.
+	AttachSource(p Pipe, src Source) bool
+	// DetachSource ends AttachSource; once it returns, src is not read
+	// by the pattern any more.
+	DetachSource(p Pipe)
+	// Pull moves what p's source holds into the queue, as much as p has
+	// room for, and returns how many messages it moved. It fails with
+	// transport.ErrClosed once the pattern is closed (having taken none),
+	// or with the source's error.
+	Pull(p Pipe) (int, error)
+}
+
+var (
+	_ SourceInbound = (*pull)(nil)
+	_ SourceInbound = (*dealer)(nil)
+	_ SourceInbound = (*pair)(nil)
+)
+
+// AttachSource implements SourceInbound.
+func (s *pull) AttachSource(p Pipe, src Source) bool { return s.fq.AttachSource(p, src) }
+
+// DetachSource implements SourceInbound.
+func (s *pull) DetachSource(p Pipe) { s.fq.DetachSource(p) }
+
+// Pull implements SourceInbound.
+func (s *pull) Pull(p Pipe) (int, error) { return s.fq.Pull(p) }
+
+// AttachSource implements SourceInbound.
+func (s *dealer) AttachSource(p Pipe, src Source) bool { return s.fq.AttachSource(p, src) }
+
+// DetachSource implements SourceInbound.
+func (s *dealer) DetachSource(p Pipe) { s.fq.DetachSource(p) }
+
+// Pull implements SourceInbound.
+func (s *dealer) Pull(p Pipe) (int, error) { return s.fq.Pull(p) }
+
+// AttachSource implements SourceInbound: only the peer PAIR talks to is
+// read directly; another one's messages are dropped by InboundBatch.
+func (s *pair) AttachSource(p Pipe, src Source) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.peer == nil || s.peer.ID() != p.ID() {
+		return false
+	}
+	return s.fq.AttachSource(p, src)
+}
+
+// DetachSource implements SourceInbound.
+func (s *pair) DetachSource(p Pipe) { s.fq.DetachSource(p) }
+
+// Pull implements SourceInbound.
+func (s *pair) Pull(p Pipe) (int, error) { return s.fq.Pull(p) }

@@ -38,7 +38,13 @@ type fairQueue struct {
 	waiters int
 	avail   chan struct{} // one token per wake-up of a Pop waiter
 	closed  bool
+	shut    atomic.Bool // closed, read by Pop without mu
 	done    chan struct{}
+	// srcs lists the sources a consumer reads itself (AttachSource),
+	// copied on write under mu and read without it; rr turns the pipe
+	// a consumer pulls from first.
+	srcs atomic.Pointer[[]fqSource]
+	rr   atomic.Uint32
 
 	cmu     sync.Mutex // guards the head side: the consumer's
 	head    *fqBlock   // the block the consumer reads from
@@ -78,6 +84,25 @@ type fqPipe struct {
 	queued  atomic.Int64  // messages of this pipe in the queue
 	blocked atomic.Bool   // its reader waits for room
 	room    chan struct{} // token: room freed for this pipe's reader
+
+	// direct is set, once, when a source is first attached for the pipe
+	// (under mu), so pipes that never have one carry only the pointer.
+	direct atomic.Pointer[fqDirect]
+}
+
+// fqDirect is a pipe's source, if attached, and the messages a pull
+// takes from it: whoever pulls holds rmu from the take until they are
+// queued, so they keep their order. rmu comes before mu.
+type fqDirect struct {
+	rmu sync.Mutex
+	src Source
+	buf []Msg
+}
+
+// fqSource is one attached source, with its pipe's state.
+type fqSource struct {
+	st  *fqPipe
+	src Source
 }
 
 // newFairQueue returns an inbound queue with a per-pipe bound of hwm
@@ -203,13 +228,19 @@ func (q *fairQueue) PushTagged(p Pipe, msgs []Msg, tags []Tag) error {
 		q.mu.Unlock()
 		return transport.ErrClosed
 	}
-	st := q.state(p)
+	q.appendRunLocked(q.state(p), msgs, tags)
+	q.unlockAndSignal()
+	return nil
+}
+
+// appendRunLocked appends msgs from st with their tags (nil: untagged),
+// filling each block as far as it goes in one run. mu must be held.
+func (q *fairQueue) appendRunLocked(st *fqPipe, msgs []Msg, tags []Tag) {
 	st.queued.Add(int64(len(msgs)))
 	for i := 0; i < len(msgs); {
 		if q.tn == fqBlockSize {
 			q.growLocked()
 		}
-		// Fill the tail block as far as it goes in one run.
 		run := q.tail.e[q.tn:min(fqBlockSize, q.tn+len(msgs)-i)]
 		for j := range run {
 			var tag Tag
@@ -222,8 +253,6 @@ func (q *fairQueue) PushTagged(p Pipe, msgs []Msg, tags []Tag) error {
 		i += len(run)
 	}
 	q.pending += len(msgs)
-	q.unlockAndSignal()
-	return nil
 }
 
 // unlockAndSignal releases mu and wakes a waiting consumer, if any.
@@ -350,9 +379,16 @@ func (q *fairQueue) Pop(ctx context.Context) (Received, error) {
 				r.Pipe = st.p
 				q.taken(st)
 			}
+			if q.shut.Load() {
+				q.handOn()
+			}
 			return r, nil
 		}
 		q.cmu.Unlock()
+		srcs := q.sources()
+		if len(srcs) > 0 && q.pullAny(srcs) {
+			continue
+		}
 		q.mu.Lock()
 		if q.pending > 0 {
 			q.mu.Unlock()
@@ -360,21 +396,25 @@ func (q *fairQueue) Pop(ctx context.Context) (Received, error) {
 		}
 		if q.closed {
 			q.mu.Unlock()
+			q.handOn()
 			return Received{}, transport.ErrClosed
 		}
 		q.waiters++
 		q.mu.Unlock()
 		var err error
-		select {
-		case <-q.avail:
-		case <-ctx.Done():
-			err = ctx.Err()
-		case <-q.done:
+		if !arm(srcs) {
+			err = q.wait(ctx)
 		}
 		q.mu.Lock()
 		q.waiters--
 		pass := err != nil && q.waiters > 0 && q.pending > 0
 		q.mu.Unlock()
+		if err == nil && len(srcs) > 0 {
+			// Take what woke us before disarming, so the last disarm
+			// finds nothing to wake the reader goroutine for.
+			q.pullAny(srcs)
+		}
+		disarm(srcs)
 		if err != nil {
 			if pass {
 				// Pass on a token we may have been sent.
@@ -382,6 +422,36 @@ func (q *fairQueue) Pop(ctx context.Context) (Received, error) {
 			}
 			return Received{}, err
 		}
+	}
+}
+
+// wait waits for a token (q.signal) or the end of ctx. Close leaves a
+// token too, which each waiter that finds the queue closed and drained
+// hands on, so one channel is watched rather than two (without a ctx
+// that can end, a plain receive instead of a select).
+func (q *fairQueue) wait(ctx context.Context) error {
+	done := ctx.Done()
+	if done == nil {
+		<-q.avail
+		return nil
+	}
+	select {
+	case <-q.avail:
+		return nil
+	case <-done:
+		return ctx.Err()
+	}
+}
+
+// handOn passes Close's token on to the next waiting Pop, if any: once
+// the queue is closed, every Pop that ends hands it on, so each waiter
+// is woken in turn to drain what is left or fail.
+func (q *fairQueue) handOn() {
+	q.mu.Lock()
+	more := q.waiters > 0
+	q.mu.Unlock()
+	if more {
+		q.signal()
 	}
 }
 
@@ -397,11 +467,16 @@ func (q *fairQueue) Len() int {
 // Close wakes every waiter; Pop still drains what is queued, Push fails.
 func (q *fairQueue) Close() {
 	q.mu.Lock()
-	if !q.closed {
+	closing := !q.closed
+	if closing {
 		q.closed = true
+		q.shut.Store(true)
 		close(q.done)
 	}
 	q.mu.Unlock()
+	if closing {
+		q.signal() // for a waiting Pop, which hands it on (see wait)
+	}
 }
 
 // Inject appends m from p without waiting, past the high-water mark if
@@ -419,4 +494,166 @@ func (q *fairQueue) Inject(p Pipe, m Msg) bool {
 	q.appendLocked(fqEntry{st: st, msg: m})
 	q.unlockAndSignal()
 	return true
+}
+
+// Direct reading of sources (SourceInbound): a consumer that finds the
+// queue empty pulls from the attached sources itself, and one that waits
+// arms them all, so a write to any of them wakes it (q.signal) without
+// the pipe's reader goroutine in between. While no consumer waits, the
+// reader goroutines pull what arrives (Pull), so a peer's messages still
+// reach the queue, up to its hwm, when the application is busy or does
+// not read.
+
+// fqPullMax bounds the messages one pull moves.
+const fqPullMax = fqBlockSize
+
+// AttachSource lets consumers read src, p's connection, themselves. It
+// reports false once the queue is closed.
+func (q *fairQueue) AttachSource(p Pipe, src Source) bool {
+	src.SetNotify(q.signal)
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return false
+	}
+	st := q.state(p)
+	d := st.direct.Load()
+	if d == nil {
+		d = new(fqDirect)
+		st.direct.Store(d)
+	}
+	q.mu.Unlock()
+	d.rmu.Lock()
+	d.src = src
+	d.rmu.Unlock()
+	q.mu.Lock()
+	old := q.sources()
+	list := make([]fqSource, 0, len(old)+1)
+	for _, e := range old {
+		if e.st != st {
+			list = append(list, e)
+		}
+	}
+	list = append(list, fqSource{st: st, src: src})
+	q.srcs.Store(&list)
+	q.mu.Unlock()
+	return true
+}
+
+// DetachSource ends AttachSource for p: once it returns, no consumer
+// reads p's source.
+func (q *fairQueue) DetachSource(p Pipe) {
+	var st *fqPipe
+	q.mu.Lock()
+	old := q.sources()
+	list := make([]fqSource, 0, len(old))
+	for _, e := range old {
+		if e.st.p.ID() == p.ID() {
+			st = e.st
+			continue
+		}
+		list = append(list, e)
+	}
+	q.srcs.Store(&list)
+	q.mu.Unlock()
+	if d := directOf(st); d != nil {
+		d.rmu.Lock()
+		d.src, d.buf = nil, nil
+		d.rmu.Unlock()
+	}
+}
+
+// Pull moves what p's source holds into the queue, as much as p has room
+// for, and returns how many messages it moved (see SourceInbound).
+func (q *fairQueue) Pull(p Pipe) (int, error) {
+	q.mu.Lock()
+	st := q.pipes[p.ID()]
+	q.mu.Unlock()
+	if st == nil {
+		return 0, nil
+	}
+	return q.pull(st)
+}
+
+// directOf returns st's direct state (nil: no source was ever attached).
+func directOf(st *fqPipe) *fqDirect {
+	if st == nil {
+		return nil
+	}
+	return st.direct.Load()
+}
+
+// sources returns the attached sources.
+func (q *fairQueue) sources() []fqSource {
+	if l := q.srcs.Load(); l != nil {
+		return *l
+	}
+	return nil
+}
+
+// pull moves what st's source holds into the queue, up to st's room.
+func (q *fairQueue) pull(st *fqPipe) (int, error) {
+	d := directOf(st)
+	if d == nil {
+		return 0, nil
+	}
+	d.rmu.Lock()
+	defer d.rmu.Unlock()
+	src := d.src
+	if src == nil {
+		return 0, nil
+	}
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return 0, transport.ErrClosed
+	}
+	room := q.roomFor(st)
+	if room <= 0 {
+		q.mu.Unlock()
+		return 0, nil
+	}
+	msgs, credited, err := src.TakeReady(d.buf[:0], min(room, fqPullMax))
+	if len(msgs) > 0 {
+		q.appendRunLocked(st, msgs, nil)
+		q.unlockAndSignal()
+	} else {
+		q.mu.Unlock()
+	}
+	src.Settle(credited)
+	n := len(msgs)
+	clear(msgs)
+	d.buf = msgs[:0]
+	return n, err
+}
+
+// pullAny pulls from the first of srcs that has something, starting at a
+// different one each time, and reports whether it moved any message.
+func (q *fairQueue) pullAny(srcs []fqSource) bool {
+	start := int(q.rr.Add(1))
+	for i := range srcs {
+		if n, _ := q.pull(srcs[(start+i)%len(srcs)].st); n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// arm arms every source for a consumer about to wait, and reports
+// whether one already holds a message.
+func arm(srcs []fqSource) bool {
+	ready := false
+	for _, e := range srcs {
+		if e.src.Arm() {
+			ready = true
+		}
+	}
+	return ready
+}
+
+// disarm ends arm.
+func disarm(srcs []fqSource) {
+	for _, e := range srcs {
+		e.src.Disarm()
+	}
 }

@@ -40,6 +40,13 @@ func (s *Socket) batchReading(conn transport.Conn, cs *connState) (batchReader, 
 // still arrives is read (the linger waits for the peer to hang up) and
 // dropped as unread. It returns why reading ended.
 func (s *Socket) readBatches(ctx context.Context, p *pipe, r batchReader, in patterns.BatchInbound) error {
+	if d, ok := r.(directReader); ok {
+		if din, ok := in.(patterns.SourceInbound); ok {
+			if done, err := s.readDirect(ctx, p, d, din); done {
+				return err
+			}
+		}
+	}
 	batch := make([]Msg, 0, 16)
 	for {
 		room, err := in.Room(ctx, p)
@@ -69,6 +76,62 @@ func (s *Socket) readBatches(ctx context.Context, p *pipe, r batchReader, in pat
 		clear(batch)
 	}
 }
+
+// directReader is a connection the pattern's consumer may read itself
+// (inproc): see patterns.SourceInbound.
+type directReader interface {
+	patterns.Source
+	// WaitReady waits until a message has arrived, without taking it,
+	// and fails once the connection is closed and drained.
+	WaitReady() error
+}
+
+// readDirect is readBatches for a connection the application reads
+// itself: a Recv with nothing queued takes what has arrived, and one that
+// waits is woken by the peer's write, with no hand-off through this
+// goroutine. This goroutine only moves what arrives while nobody waits
+// (so the peer still finds room up to the receive HWM), and watches for
+// the end of the connection. It reports done false, having read nothing
+// it did not queue, when the connection must be read as readBatches
+// does: the pattern refused the source, or the socket is closing (what
+// still arrives is then read and dropped there).
+func (s *Socket) readDirect(ctx context.Context, p *pipe, conn directReader, in patterns.SourceInbound) (done bool, err error) {
+	if s.closing.Load() || !in.AttachSource(p, &directSource{conn: conn, p: p}) {
+		return false, nil
+	}
+	defer in.DetachSource(p)
+	closed := func(err error) bool { return s.closing.Load() && errors.Is(err, transport.ErrClosed) }
+	for {
+		if _, err := in.Room(ctx, p); err != nil {
+			return !closed(err), err
+		}
+		if err := conn.WaitReady(); err != nil {
+			return true, err
+		}
+		if _, err := in.Pull(p); err != nil {
+			return !closed(err), err
+		}
+	}
+}
+
+// directSource is a directReader as the pattern reads it: what it takes
+// counts as received on its pipe.
+type directSource struct {
+	conn directReader
+	p    *pipe
+}
+
+func (d *directSource) TakeReady(dst []Msg, max int) ([]Msg, int, error) {
+	n := len(dst)
+	dst, credited, err := d.conn.TakeReady(dst, max)
+	d.p.received.Add(uint64(len(dst) - n))
+	return dst, credited, err
+}
+
+func (d *directSource) Settle(n int)        { d.conn.Settle(n) }
+func (d *directSource) SetNotify(fn func()) { d.conn.SetNotify(fn) }
+func (d *directSource) Arm() bool           { return d.conn.Arm() }
+func (d *directSource) Disarm()             { d.conn.Disarm() }
 
 // streamReading says whether conn carries a journaled publisher's stream
 // to this subscriber, and prepares cs for readStream if so. A connection

@@ -68,6 +68,10 @@ type Conn struct {
 	batch  []slot
 	next   int
 	credit func(n int)
+	// ready and settle belong to the caller of TakeReady (source.go): its
+	// scratch slots and the peer's credit function as of its last take.
+	ready  []slot
+	settle func(n int)
 
 	closed  atomic.Bool // Close was called on this end
 	started atomic.Bool // Handshake was called

@@ -38,6 +38,11 @@ type queue struct {
 	// needed, so the fast path skips it.
 	readerWaiting  bool
 	writersWaiting int
+	// armed counts the consumers that read this queue themselves
+	// (source.go) and wait for a message: a write then calls notify and
+	// leaves the reader asleep, so a message costs one wake-up.
+	armed  int
+	notify func()
 }
 
 func (q *queue) init() {
@@ -62,7 +67,7 @@ func (q *queue) push(m transport.Msg) error {
 		return err
 	}
 	q.msgs = append(q.msgs, slot{m: m})
-	q.wakeReaderLocked()
+	q.wakeLocked(1)
 	q.mu.Unlock()
 	return nil
 }
@@ -79,6 +84,23 @@ func (q *queue) waitRoomLocked() error {
 		return transport.ErrClosed
 	}
 	return nil
+}
+
+// wakeLocked tells of the n messages just appended: an armed consumer
+// if there is one, otherwise the reader if it waits. The armed consumer
+// is told only when they are the first to wait: one that armed while
+// messages waited did not wait (Arm reported them), and one that armed
+// on an empty queue was told by the write that ended its emptiness, so a
+// stream of writes costs one notification per batch the consumer takes,
+// not one per message. (mu held)
+func (q *queue) wakeLocked(n int) {
+	if q.armed > 0 && q.notify != nil {
+		if len(q.msgs) == n {
+			q.notify()
+		}
+		return
+	}
+	q.wakeReaderLocked()
 }
 
 // wakeReaderLocked wakes the reader if it waits for a message. (mu held)
@@ -103,7 +125,7 @@ func (q *queue) tryPush(m transport.Msg) (bool, error) {
 		return false, nil
 	}
 	q.msgs = append(q.msgs, slot{m: m, credited: q.credit != nil})
-	q.wakeReaderLocked()
+	q.wakeLocked(1)
 	q.mu.Unlock()
 	return true, nil
 }
@@ -126,7 +148,7 @@ func (q *queue) pushSome(msgs []transport.Msg) (int, error) {
 	for _, m := range msgs[:n] {
 		q.msgs = append(q.msgs, slot{m: m, credited: credited})
 	}
-	q.wakeReaderLocked()
+	q.wakeLocked(n)
 	q.mu.Unlock()
 	return n, nil
 }

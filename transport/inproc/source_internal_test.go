@@ -1,0 +1,66 @@
+package inproc
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/brookmq/brook/transport"
+)
+
+// While a consumer is armed, the write that finds the queue empty calls
+// the notify function instead of waking the reader, and the writes after
+// it, which the woken consumer takes with it, call nothing; TakeReady
+// takes at most max, oldest first, reports the credited ones for Settle,
+// and leaves the rest queued; the last Disarm with messages left wakes
+// the reader.
+func TestArmedWriteNotifiesAndTakeReadyTakesPrefix(t *testing.T) {
+	dialer, accepter := newPair("source")
+	defer dialer.Close()
+	var credits []int
+	dialer.SetCredit(func(n int) { credits = append(credits, n) })
+	notified := 0
+	accepter.SetNotify(func() { notified++ })
+
+	assert.False(t, accepter.Arm(), "nothing waits yet")
+	for i := range 3 {
+		ok, err := dialer.TryWriteMsg(byteMsg(i))
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	assert.Equal(t, 1, notified, "only the write that found the queue empty notifies")
+	assert.False(t, accepter.in.readerWaiting, "the reader was not woken")
+
+	got, credited, err := accepter.TakeReady(nil, 2)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, []byte{0}, got[0].Frames[0])
+	assert.Equal(t, []byte{1}, got[1].Frames[0])
+	assert.Equal(t, 2, credited)
+	assert.Empty(t, credits, "nothing credited before Settle")
+	accepter.Settle(credited)
+	assert.Equal(t, []int{2}, credits)
+
+	accepter.in.mu.Lock()
+	accepter.in.readerWaiting = true // as if the reader waited in WaitReady
+	accepter.in.mu.Unlock()
+	accepter.Disarm()
+	assert.False(t, accepter.in.readerWaiting, "the last Disarm wakes the reader for the message left")
+	require.NoError(t, accepter.WaitReady())
+	got, credited, err = accepter.TakeReady(got[:0], 10)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, []byte{2}, got[0].Frames[0])
+	assert.Equal(t, 1, credited)
+
+	require.NoError(t, dialer.WriteMsg(byteMsg(3)))
+	assert.Equal(t, 1, notified, "disarmed: no more notifications")
+	require.NoError(t, dialer.Close())
+	got, _, err = accepter.TakeReady(got[:0], 10)
+	require.NoError(t, err, "what was written before the close is still read")
+	require.Len(t, got, 1)
+	_, _, err = accepter.TakeReady(got[:0], 10)
+	assert.ErrorIs(t, err, transport.ErrClosed)
+	assert.ErrorIs(t, accepter.WaitReady(), transport.ErrClosed)
+}
