@@ -55,6 +55,13 @@
 // for the last of a series waits for all. A message whose Send (or
 // Pending.Wait) failed may or may not be in the journal.
 //
+// SendBatch and SendBatchAsync journal many messages with one append (one
+// lock, one clock reading, one writer wake-up) and one durability wait: a
+// sender with messages at hand pays the journal's fixed costs once per
+// batch. On an error they report exactly how many messages were accepted
+// (msgs[:n], journaled in order); the rest were not. Without a journal a
+// batch is sent message by message, as by Send.
+//
 // Delivery runs from the journal, never from memory alone, and only of
 // records that are durable (in Interval and None mode the socket syncs
 // when it has nothing durable to deliver). So a message id, (journal id,
@@ -132,6 +139,9 @@
 // offset order, so the switch has no gap and no duplicate. A feeder sends
 // no faster than its subscriber reads: a slow subscriber falls behind and
 // catches up from disk instead of losing messages at its high-water mark.
+// A feeder keeps at most WithFeedWindow messages in flight to its
+// subscriber (by default the larger of SNDHWM and DefaultFeedWindow); the
+// send high-water mark still bounds plain subscribers' queues exactly.
 // Subscribers keep a position per publisher journal (the offsets they
 // received and acknowledged, Recv acknowledging on receipt), durable with
 // WithPositionStore (committed every interval, by CommitPositions and on
