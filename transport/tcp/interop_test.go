@@ -115,18 +115,20 @@ s.close(linger=0)
 // TestInteropHeartbeats: libzmq with ZMQ_HEARTBEAT_IVL pings an idle
 // brook connection for several of its timeouts; the connection survives
 // (brook answers PONG), and brook's own PINGs get PONGs from libzmq, so
-// brook's heartbeat timeout never fires either.
+// brook's heartbeat timeout never fires either. The timeouts (400 ms, over
+// 2.5 of them idle) leave room for a loaded machine's scheduling delays,
+// which a 100 ms timeout did not; pings still go every 20 ms.
 func TestInteropHeartbeats(t *testing.T) {
 	pyzmq.Require(t)
 	ln := listen(t, New(), "tcp://127.0.0.1:0")
 	py := pyzmq.Start(t, pyzmq.Prelude+`
 s = ctx.socket(zmq.PAIR)
 s.setsockopt(zmq.HEARTBEAT_IVL, 20)
-s.setsockopt(zmq.HEARTBEAT_TIMEOUT, 100)
-s.setsockopt(zmq.HEARTBEAT_TTL, 300)
+s.setsockopt(zmq.HEARTBEAT_TIMEOUT, 400)
+s.setsockopt(zmq.HEARTBEAT_TTL, 1000)
 mon = s.get_monitor_socket(zmq.EVENT_DISCONNECTED)
 s.connect(sys.argv[1])
-time.sleep(0.6)
+time.sleep(1.0)
 disconnects = 0
 while mon.poll(0):
     mon.recv_multipart()
@@ -140,7 +142,7 @@ s.close(linger=0)
 `, ln.Endpoint())
 	c, _ := acceptShake(t, ln, "PAIR", transport.Config{
 		HeartbeatInterval: 20 * time.Millisecond,
-		HeartbeatTimeout:  100 * time.Millisecond,
+		HeartbeatTimeout:  400 * time.Millisecond,
 	})
 	m, err := c.ReadMsg() // idle until libzmq speaks, answering its PINGs
 	require.NoError(t, err)
