@@ -27,9 +27,10 @@ func (t *Transport) packetsSent() (sent, lost uint64) {
 }
 
 // BenchmarkSocketThroughput streams messages from a PUSH to a PULL socket
-// over quic://, as mqbench thr does, and the same messages over the bare
-// quic-go stream (rawquic, see rawStream) in the same run, so that -count
-// interleaves them. Besides msgs/s it reports the process's CPU time per
+// over quic://, as mqbench thr does (brook-release gives each message back
+// once received, as mqbench's brook does), and the same messages over the
+// bare quic-go stream (rawquic, see rawStream) in the same run, so that
+// -count interleaves them. Besides msgs/s it reports the process's CPU time per
 // message (cpu-ns/msg, the steadier figure on a shared machine), the QUIC
 // packets the sending side sent per message and the share of them
 // declared lost. On loopback the kernel drops nothing, but quic-go drops
@@ -48,6 +49,22 @@ func BenchmarkSocketThroughput(b *testing.B) {
 				func() error { return nil },
 				func() error {
 					_, err := pull.Recv(ctx)
+					return err
+				})
+		})
+		b.Run(fmt.Sprintf("%dB/brook-release", size), func(b *testing.B) {
+			// As mqbench's brook does: each message received is given
+			// back, so the reader may carve bodies from recycled slabs.
+			pull, push, _, ct := socketPair(b, socket.Pull, socket.Push)
+			ctx := context.Background()
+			payload := make([]byte, size)
+			stats := func() (sent, lost uint64) { return ct.packetsSent() }
+			streamBench(b, size, stats,
+				func() error { return push.Send(ctx, socket.NewMsg(payload)) },
+				func() error { return nil },
+				func() error {
+					m, err := pull.Recv(ctx)
+					m.Release()
 					return err
 				})
 		})

@@ -45,6 +45,7 @@ func TestTwoProcesses(t *testing.T) {
 		{"pubsub thr ipc", []string{"thr", "--pattern", "pubsub", "--transport", "ipc", "--hwm", "10000"}, false, [2]uint64{800, 0}, [2]uint64{0, 800}},
 		{"pushpull thr quic", []string{"thr", "--pattern", "pushpull", "--transport", "quic"}, true, [2]uint64{0, 800}, [2]uint64{800, 0}},
 		{"pushpull thr quic raw", []string{"thr", "--pattern", "pushpull", "--transport", "quic", "--impl", "raw"}, true, [2]uint64{0, 800}, [2]uint64{800, 0}},
+		{"reqrep lat quic", []string{"lat", "--pattern", "reqrep", "--transport", "quic"}, false, [2]uint64{0, 800}, [2]uint64{800, 800}},
 		{"reqrep lat quic raw", []string{"lat", "--pattern", "reqrep", "--transport", "quic", "--impl", "raw"}, false, [2]uint64{0, 800}, [2]uint64{800, 800}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
