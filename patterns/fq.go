@@ -504,8 +504,12 @@ func (q *fairQueue) Inject(p Pipe, m Msg) bool {
 // reach the queue, up to its hwm, when the application is busy or does
 // not read.
 
-// fqPullMax bounds the messages one pull moves.
-const fqPullMax = fqBlockSize
+// fqPullMax bounds the messages one pull moves. It is above what an
+// inproc connection holds (inproc.QueueCapacity), so a pull with room
+// for them takes all that waits, which the connection hands over by
+// swapping slices, where taking a prefix copies it and moves the rest
+// down; the moves cost more than the pull itself with a full queue.
+const fqPullMax = 4096
 
 // AttachSource lets consumers read src, p's connection, themselves. It
 // reports false once the queue is closed.
