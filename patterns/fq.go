@@ -631,12 +631,17 @@ func (q *fairQueue) pull(st *fqPipe) (int, error) {
 	return n, err
 }
 
-// pullAny pulls from the first of srcs that has something, starting at a
+// pullAny pulls from the first of srcs that has something (passing over
+// those whose Ready reports nothing, without their locks), starting at a
 // different one each time, and reports whether it moved any message.
 func (q *fairQueue) pullAny(srcs []fqSource) bool {
 	start := int(q.rr.Add(1))
 	for i := range srcs {
-		if n, _ := q.pull(srcs[(start+i)%len(srcs)].st); n > 0 {
+		e := srcs[(start+i)%len(srcs)]
+		if !e.src.Ready() {
+			continue
+		}
+		if n, _ := q.pull(e.st); n > 0 {
 			return true
 		}
 	}
