@@ -125,6 +125,10 @@ type Source interface {
 	// without waiting, and returns how many of them to Settle once they
 	// are queued. It fails once the connection is closed and drained.
 	TakeReady(dst []Msg, max int) ([]Msg, int, error)
+	// Ready reports, without locking, whether a message may wait; a
+	// consumer passes over a source that reports false. A write under
+	// way may not show yet, and is told to an armed consumer.
+	Ready() bool
 	// Settle reports n messages from TakeReady as taken (the sender's
 	// credit); it is called with no pattern lock held.
 	Settle(n int)

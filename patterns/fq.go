@@ -504,8 +504,12 @@ func (q *fairQueue) Inject(p Pipe, m Msg) bool {
 // reach the queue, up to its hwm, when the application is busy or does
 // not read.
 
-// fqPullMax bounds the messages one pull moves.
-const fqPullMax = fqBlockSize
+// fqPullMax bounds the messages one pull moves. It is above what an
+// inproc connection holds (inproc.QueueCapacity), so a pull with room
+// for them takes all that waits, which the connection hands over by
+// swapping slices, where taking a prefix copies it and moves the rest
+// down; the moves cost more than the pull itself with a full queue.
+const fqPullMax = 4096
 
 // AttachSource lets consumers read src, p's connection, themselves. It
 // reports false once the queue is closed.
@@ -627,12 +631,17 @@ func (q *fairQueue) pull(st *fqPipe) (int, error) {
 	return n, err
 }
 
-// pullAny pulls from the first of srcs that has something, starting at a
+// pullAny pulls from the first of srcs that has something (passing over
+// those whose Ready reports nothing, without their locks), starting at a
 // different one each time, and reports whether it moved any message.
 func (q *fairQueue) pullAny(srcs []fqSource) bool {
 	start := int(q.rr.Add(1))
 	for i := range srcs {
-		if n, _ := q.pull(srcs[(start+i)%len(srcs)].st); n > 0 {
+		e := srcs[(start+i)%len(srcs)]
+		if !e.src.Ready() {
+			continue
+		}
+		if n, _ := q.pull(e.st); n > 0 {
 			return true
 		}
 	}

@@ -156,3 +156,96 @@ func BenchmarkInprocPingPong(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkInprocPingPongSizes bounces one message of 16 B or 256 B
+// between two goroutines, beside two Go channels: over a PAIR/PAIR
+// connection, and over two PUSH/PULL connections (one each way), so
+// every socket type the inproc receive path serves pays its round trip.
+func BenchmarkInprocPingPongSizes(b *testing.B) {
+	for _, size := range []int{16, 256} {
+		payload := make([]byte, size)
+		b.Run(fmt.Sprintf("chan/%dB", size), func(b *testing.B) {
+			ping, pong := make(chan socket.Msg, socket.DefaultHWM), make(chan socket.Msg, socket.DefaultHWM)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			go func() {
+				for range b.N {
+					pong <- <-ping
+				}
+			}()
+			for range b.N {
+				ping <- socket.NewMsg(payload)
+				<-pong
+			}
+		})
+		for _, pair := range [][2]socket.Type{{socket.Pair, socket.Pair}, {socket.Push, socket.Pull}} {
+			b.Run(fmt.Sprintf("%s-%s/%dB", pair[0], pair[1], size), func(b *testing.B) {
+				benchPingPong(b, pair[0], pair[1], payload)
+			})
+		}
+	}
+}
+
+// benchPingPong times round trips between a and z: a sends on one
+// connection of types st to rt, z answers on another (rt's side
+// sending back as st), or on the same one when both are PAIR.
+func benchPingPong(b *testing.B, st, rt socket.Type, payload []byte) {
+	ctx := context.Background()
+	newSock := func(t socket.Type) *socket.Socket {
+		s, err := socket.New(t)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}
+	link := func(from, to *socket.Socket, name string) {
+		ep := fmt.Sprintf("inproc://bench-pingpong-%s-%s-%d-%d", name, st, len(payload), b.N)
+		if err := to.Bind(ep); err != nil {
+			b.Fatal(err)
+		}
+		if err := from.Connect(ep); err != nil {
+			b.Fatal(err)
+		}
+	}
+	aOut, zIn := newSock(st), newSock(rt)
+	link(aOut, zIn, "there")
+	zOut, aIn := zIn, aOut
+	if st != socket.Pair {
+		zOut, aIn = newSock(st), newSock(rt)
+		link(zOut, aIn, "back")
+	}
+	errc := make(chan error, 1)
+	go func() {
+		for range b.N + 1 {
+			m, err := zIn.Recv(ctx)
+			if err == nil {
+				err = zOut.Send(ctx, m)
+			}
+			if err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	roundTrip := func() {
+		if err := aOut.Send(ctx, socket.NewMsg(payload)); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := aIn.Recv(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	roundTrip() // connected
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		roundTrip()
+	}
+	b.StopTimer()
+	if err := <-errc; err != nil {
+		b.Fatal(err)
+	}
+}

@@ -128,6 +128,7 @@ func (d *directSource) TakeReady(dst []Msg, max int) ([]Msg, int, error) {
 	return dst, credited, err
 }
 
+func (d *directSource) Ready() bool         { return d.conn.Ready() }
 func (d *directSource) Settle(n int)        { d.conn.Settle(n) }
 func (d *directSource) SetNotify(fn func()) { d.conn.SetNotify(fn) }
 func (d *directSource) Arm() bool           { return d.conn.Arm() }

@@ -2,6 +2,7 @@ package inproc
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/brookmq/brook/transport"
 )
@@ -43,6 +44,10 @@ type queue struct {
 	// leaves the reader asleep, so a message costs one wake-up.
 	armed  int
 	notify func()
+	// nonEmpty mirrors len(msgs) > 0, set under mu and read without it
+	// (Conn.Ready), so a consumer can pass over an empty queue without
+	// taking its lock.
+	nonEmpty atomic.Bool
 }
 
 func (q *queue) init() {
@@ -94,6 +99,9 @@ func (q *queue) waitRoomLocked() error {
 // stream of writes costs one notification per batch the consumer takes,
 // not one per message. (mu held)
 func (q *queue) wakeLocked(n int) {
+	if len(q.msgs) == n {
+		q.nonEmpty.Store(true)
+	}
 	if q.armed > 0 && q.notify != nil {
 		if len(q.msgs) == n {
 			q.notify()
@@ -176,6 +184,7 @@ func (q *queue) take(spare []slot) ([]slot, func(int), error) {
 	}
 	got, credit := q.msgs, q.credit
 	q.msgs = spare[:0]
+	q.nonEmpty.Store(false)
 	if q.writersWaiting > 0 {
 		q.notFull.Broadcast()
 	}

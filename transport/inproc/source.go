@@ -52,6 +52,12 @@ func (c *Conn) Disarm() {
 	q.mu.Unlock()
 }
 
+// Ready reports whether a message may wait unread, without locking: a
+// consumer passes over a connection for which it reports false. It may
+// report false while a write is under way, which then notifies an armed
+// consumer (Arm) as usual.
+func (c *Conn) Ready() bool { return c.in.nonEmpty.Load() }
+
 // WaitReady waits until a message waits unread, without taking it. It
 // fails as ReadMsg does once the connection is closed and drained.
 func (c *Conn) WaitReady() error {
@@ -165,6 +171,7 @@ func (q *queue) takeSome(spare []slot, max int) ([]slot, func(int), error) {
 		clear(q.msgs[rest:])
 		q.msgs = q.msgs[:rest]
 	}
+	q.nonEmpty.Store(len(q.msgs) > 0)
 	credit := q.credit
 	if q.writersWaiting > 0 {
 		q.notFull.Broadcast()

@@ -23,6 +23,7 @@ func TestArmedWriteNotifiesAndTakeReadyTakesPrefix(t *testing.T) {
 	notified := 0
 	accepter.SetNotify(func() { notified++ })
 
+	assert.False(t, accepter.Ready(), "nothing waits yet")
 	assert.False(t, accepter.Arm(), "nothing waits yet")
 	for i := range 3 {
 		ok, err := dialer.TryWriteMsg(byteMsg(i))
@@ -32,9 +33,11 @@ func TestArmedWriteNotifiesAndTakeReadyTakesPrefix(t *testing.T) {
 	assert.Equal(t, 1, notified, "only the write that found the queue empty notifies")
 	assert.False(t, accepter.in.readerWaiting, "the reader was not woken")
 
+	assert.True(t, accepter.Ready())
 	got, credited, err := accepter.TakeReady(nil, 2)
 	require.NoError(t, err)
 	require.Len(t, got, 2)
+	assert.True(t, accepter.Ready(), "one message is left")
 	assert.Equal(t, []byte{0}, got[0].Frames[0])
 	assert.Equal(t, []byte{1}, got[1].Frames[0])
 	assert.Equal(t, 2, credited)
@@ -53,6 +56,7 @@ func TestArmedWriteNotifiesAndTakeReadyTakesPrefix(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, []byte{2}, got[0].Frames[0])
 	assert.Equal(t, 1, credited)
+	assert.False(t, accepter.Ready(), "all taken")
 
 	require.NoError(t, dialer.WriteMsg(byteMsg(3)))
 	assert.Equal(t, 1, notified, "disarmed: no more notifications")
