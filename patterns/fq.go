@@ -31,6 +31,7 @@ type fairQueue struct {
 	hwm     int
 	tail    *fqBlock // the block readers write to
 	tn      int      // entries written in tail
+	tcap    int      // entries tail holds (0 before the first block)
 	pending int      // entries written and not yet claimed by the consumer
 	free    *fqBlock // emptied blocks for the tail, chained by next
 	nfree   int
@@ -56,14 +57,20 @@ type fairQueue struct {
 // fqBlockSize is the number of entries in one block of the queue.
 const fqBlockSize = 128
 
+// fqFirstBlockSize is the number of entries in a queue's first block.
+// Most sockets of a large fan-in (thousands of DEALERs or SUBs) receive a
+// little at a time; they keep 1 KiB of queue rather than 8. A queue that
+// fills its first block goes on in blocks of fqBlockSize.
+const fqFirstBlockSize = 16
+
 // fqMaxFree bounds the emptied blocks kept for reuse (about 640 KiB), so
 // the memory of a burst is given back once it has passed.
 const fqMaxFree = 128
 
 // fqBlock is one link of the queue's chain of entries.
 type fqBlock struct {
-	e    [fqBlockSize]fqEntry
-	next *fqBlock // the block after it, set (under mu) once this one is full
+	e    []fqEntry // fqBlockSize entries, or fqFirstBlockSize for the first
+	next *fqBlock  // the block after it, set (under mu) once this one is full
 }
 
 // fqEntry holds two pointers (its pipe's state and the frames), keeping
@@ -107,12 +114,12 @@ type fqSource struct {
 
 // newFairQueue returns an inbound queue with a per-pipe bound of hwm
 // messages (hwm <= 0: unbounded).
+//
+// Its first block is allocated by the first message, not here: until then
+// tail and head are nil, and tn == tcap says the (absent) tail is full.
 func newFairQueue(hwm int) *fairQueue {
-	b := new(fqBlock)
 	return &fairQueue{
 		hwm:   hwm,
-		tail:  b,
-		head:  b,
 		pipes: make(map[uint64]*fqPipe),
 		avail: make(chan struct{}, 1),
 		done:  make(chan struct{}),
@@ -122,7 +129,7 @@ func newFairQueue(hwm int) *fairQueue {
 // appendLocked writes e at the tail, starting a block when the tail is
 // full. mu must be held.
 func (q *fairQueue) appendLocked(e fqEntry) {
-	if q.tn == fqBlockSize {
+	if q.tn == q.tcap {
 		q.growLocked()
 	}
 	q.tail.e[q.tn] = e
@@ -132,16 +139,25 @@ func (q *fairQueue) appendLocked(e fqEntry) {
 
 // growLocked chains a block (from the free list if it has one) after the
 // full tail. mu must be held.
+//
+// The queue's first block (fqFirstBlockSize entries) becomes the head as
+// well. The consumer reads head only after claiming entries, which takes
+// mu after this write, and no reader writes head again.
 func (q *fairQueue) growLocked() {
+	if q.tail == nil {
+		b := &fqBlock{e: make([]fqEntry, fqFirstBlockSize)}
+		q.head, q.tail, q.tn, q.tcap = b, b, 0, len(b.e)
+		return
+	}
 	b := q.free
 	if b != nil {
 		q.free, b.next = b.next, nil
 		q.nfree--
 	} else {
-		b = new(fqBlock)
+		b = &fqBlock{e: make([]fqEntry, fqBlockSize)}
 	}
 	q.tail.next = b
-	q.tail, q.tn = b, 0
+	q.tail, q.tn, q.tcap = b, 0, len(b.e)
 }
 
 func (q *fairQueue) state(p Pipe) *fqPipe {
@@ -238,10 +254,10 @@ func (q *fairQueue) PushTagged(p Pipe, msgs []Msg, tags []Tag) error {
 func (q *fairQueue) appendRunLocked(st *fqPipe, msgs []Msg, tags []Tag) {
 	st.queued.Add(int64(len(msgs)))
 	for i := 0; i < len(msgs); {
-		if q.tn == fqBlockSize {
+		if q.tn == q.tcap {
 			q.growLocked()
 		}
-		run := q.tail.e[q.tn:min(fqBlockSize, q.tn+len(msgs)-i)]
+		run := q.tail.e[q.tn:min(q.tcap, q.tn+len(msgs)-i)]
 		for j := range run {
 			var tag Tag
 			if tags != nil {
@@ -312,7 +328,7 @@ func (q *fairQueue) claimLocked() {
 	for q.spent != nil {
 		b := q.spent
 		q.spent, b.next = b.next, nil
-		if q.nfree < fqMaxFree {
+		if q.nfree < fqMaxFree && len(b.e) == fqBlockSize { // not the small first block
 			b.next, q.free = q.free, b
 			q.nfree++
 		}
@@ -343,7 +359,7 @@ func (q *fairQueue) claim() bool {
 // entry with no pipe behind it), whose room the caller gives back.
 // cmu must be held, with claimed > 0.
 func (q *fairQueue) next() (Received, *fqPipe) {
-	if q.hn == fqBlockSize {
+	if q.hn == len(q.head.e) {
 		q.nextBlock()
 	}
 	e := &q.head.e[q.hn]

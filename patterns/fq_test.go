@@ -246,6 +246,37 @@ func TestFQBlocksChainAndRecycle(t *testing.T) {
 	q.mu.Unlock()
 }
 
+// A queue holds no block until its first message, then a small one, so
+// thousands of sockets that receive a little keep 1 KiB of queue each; a
+// backlog beyond it goes on in full blocks, in order, and only full
+// blocks are kept for reuse.
+func TestFQFirstBlockIsSmall(t *testing.T) {
+	q := newFairQueue(0)
+	ctx := testContext(t)
+	assert.Nil(t, q.tail, "no block before the first message")
+	require.NoError(t, q.Push(ctx, idPipe(1), Msg{Frames: [][]byte{{0}}}, 0))
+	require.NotNil(t, q.tail)
+	assert.Len(t, q.tail.e, fqFirstBlockSize)
+	const total = fqFirstBlockSize + fqBlockSize + 5
+	for i := 1; i < total; i++ {
+		require.NoError(t, q.Push(ctx, idPipe(1), Msg{Frames: [][]byte{{byte(i)}}}, Tag(i)))
+	}
+	for i := range total {
+		r, err := q.Pop(ctx)
+		require.NoError(t, err)
+		require.Equal(t, byte(i), r.Msg.Frames[0][0])
+	}
+	// The spent blocks reach the free list at the next claim: the full
+	// one, not the first.
+	require.NoError(t, q.PushBatch(idPipe(1), []Msg{{Frames: [][]byte{{1}}}}))
+	_, err := q.Pop(ctx)
+	require.NoError(t, err)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	require.Equal(t, 1, q.nfree)
+	assert.Len(t, q.free.e, fqBlockSize)
+}
+
 // Once blocks are on the free list, queueing and taking messages
 // allocates nothing, however far the tail runs ahead of the head.
 func TestFQSteadyStateAllocatesNothing(t *testing.T) {
