@@ -16,28 +16,42 @@ type children[N any] struct {
 
 // find returns the child for byte b, or nil.
 func (c *children[N]) find(b byte) *N {
-	keys := c.keys
-	if len(keys) <= 8 {
-		for i, k := range keys {
-			if k == b {
-				return c.nodes[i]
-			}
-		}
-		return nil
+	if i := childIndex(c.keys, b); i >= 0 {
+		return c.nodes[i]
 	}
+	return nil
+}
+
+// childIndex returns the index of b in the sorted keys of a child table,
+// or -1. It is not generic, so the matching loops inline it: small
+// tables (the usual case) are scanned in place, larger ones searched.
+func childIndex(keys []byte, b byte) int {
+	if len(keys) > 8 {
+		return searchIndex(keys, b)
+	}
+	for i, k := range keys {
+		if k == b {
+			return i
+		}
+	}
+	return -1
+}
+
+// searchIndex is childIndex's binary search.
+func searchIndex(keys []byte, b byte) int {
 	lo, hi := 0, len(keys)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
 		switch k := keys[mid]; {
 		case k == b:
-			return c.nodes[mid]
+			return mid
 		case k < b:
 			lo = mid + 1
 		default:
 			hi = mid
 		}
 	}
-	return nil
+	return -1
 }
 
 // index returns where b is or would be inserted.
@@ -165,10 +179,11 @@ func (t *Trie) Match(data []byte) bool {
 		return true
 	}
 	for _, b := range data {
-		if n = n.kids.find(b); n == nil {
+		i := childIndex(n.kids.keys, b)
+		if i < 0 {
 			return false
 		}
-		if n.count > 0 {
+		if n = n.kids.nodes[i]; n.count > 0 {
 			return true
 		}
 	}
@@ -270,10 +285,11 @@ func (t *mtrie[T]) Lists(data []byte, out [][]T) [][]T {
 		out = append(out, n.vals)
 	}
 	for _, b := range data {
-		if n = n.kids.find(b); n == nil {
+		i := childIndex(n.kids.keys, b)
+		if i < 0 {
 			break
 		}
-		if len(n.vals) > 0 {
+		if n = n.kids.nodes[i]; len(n.vals) > 0 {
 			out = append(out, n.vals)
 		}
 	}
