@@ -64,9 +64,9 @@ type pipe struct {
 	// last one being filled. The writer swaps q out whole and the next
 	// chunk moves up, so a backlog grows by chunks, never by copying
 	// what is queued. more is empty whenever q is.
-	q         []outItem
-	more      [][]outItem
-	freeChunk []outItem // an emptied chunk for more, if any
+	q          []outItem
+	more       [][]outItem
+	freeChunks [][]outItem // emptied chunks for more (at most maxFreeChunks)
 	// data counts the data messages the pipe holds: queued, or taken by
 	// the writer and not flushed yet (it would queue them again if the
 	// connection failed). It is what the HWM bounds, so a pipe never
@@ -359,8 +359,8 @@ func (p *pipe) popAll(spare []outItem) ([]outItem, bool) {
 		n := copy(p.more, p.more[1:])
 		p.more[n] = nil
 		p.more = p.more[:n]
-		if p.freeChunk == nil && cap(spare) >= pipeChunk {
-			p.freeChunk = spare[:0]
+		if len(p.freeChunks) < maxFreeChunks && cap(spare) >= pipeChunk {
+			p.freeChunks = append(p.freeChunks, spare[:0])
 		}
 	} else {
 		p.q = spare[:0]
@@ -381,6 +381,11 @@ func (p *pipe) popAll(spare []outItem) ([]outItem, bool) {
 // grows.
 const pipeChunk = 256
 
+// maxFreeChunks bounds the emptied chunks a pipe keeps for its backlog: a
+// sender ahead of its writer fills a few chunks while the writer holds as
+// many unflushed, and with a single spare it allocated most of them anew.
+const maxFreeChunks = 4
+
 // pushLocked queues it after everything queued. p.mu must be held.
 func (p *pipe) pushLocked(it outItem) {
 	if n := len(p.more); n > 0 {
@@ -392,8 +397,12 @@ func (p *pipe) pushLocked(it outItem) {
 		p.q = append(p.q, it)
 		return
 	}
-	c := p.freeChunk
-	p.freeChunk = nil
+	var c []outItem
+	if n := len(p.freeChunks); n > 0 {
+		c = p.freeChunks[n-1]
+		p.freeChunks[n-1] = nil
+		p.freeChunks = p.freeChunks[:n-1]
+	}
 	if cap(c) < pipeChunk {
 		c = make([]outItem, 0, pipeChunk)
 	}
@@ -504,7 +513,7 @@ func (p *pipe) close() int {
 	defer p.mu.Unlock()
 	p.closed = true
 	n := p.data
-	p.q, p.more, p.freeChunk, p.data = nil, nil, nil, 0
+	p.q, p.more, p.freeChunks, p.data = nil, nil, nil, 0
 	return n
 }
 

@@ -23,6 +23,11 @@ func (c *Conn) ReadMsgs(dst []transport.Msg, max int) ([]transport.Msg, error) {
 	c.msgsRead++
 	dst = append(dst, m)
 	for n := 1; n < max && c.codec == nil; n++ {
+		if k := c.shortRun(&dst, max-n); k > 0 {
+			c.msgsRead += uint64(k)
+			n += k - 1
+			continue
+		}
 		if m, ok := c.shortBuffered(); ok {
 			c.msgsRead++
 			dst = append(dst, m)
@@ -62,6 +67,55 @@ func (c *Conn) shortBuffered() (transport.Msg, bool) {
 	body := c.carve(size)
 	c.rpos += copy(body, c.rbuf[c.rpos:c.rpos+size])
 	return transport.Msg{Frames: c.oneFrame(body)}, true
+}
+
+// shortRun is shortBuffered for a run of such messages: it appends to
+// *dst up to max whole single-frame short messages that follow each other
+// in the read buffer, carving their bodies from the byte slab and their
+// frame lists from the frame slab in one step each, and returns how many
+// it took. It takes none (and shortBuffered goes on one message at a
+// time) unless there are at least two, the byte slab has room for all
+// their bodies, and it is a plain one: a recycled slab's messages each
+// hold a token of it (slabTokens), which this path does not place.
+func (c *Conn) shortRun(dst *[]transport.Msg, max int) int {
+	if c.unseal != nil || c.slabRef.Valid() || c.msgCarved || c.spanTok != nil || c.dead.Load() {
+		return 0
+	}
+	max = min(max, frameSlabSize)
+	if left := len(c.frameSlab) - c.frameOff; left >= 2 {
+		max = min(max, left) // the frame slab's last entries first, none wasted
+	}
+	b := c.rbuf[c.rpos:c.rend]
+	k, bytes, at := 0, 0, 0
+	for k < max && len(b)-at >= 2 && b[at] == 0 {
+		size := int(b[at+1])
+		if size > len(b)-at-2 || (c.maxMsg > 0 && int64(size) > c.maxMsg) {
+			break
+		}
+		k++
+		bytes += size
+		at += 2 + size
+	}
+	if k < 2 || len(c.slab)-c.slabOff < bytes {
+		return 0
+	}
+	l := c.carveFrames(k)
+	slab := c.slab[c.slabOff : c.slabOff+bytes]
+	c.slabOff += bytes
+	c.slabBodies += k
+	b = b[:at]
+	c.rpos += at
+	off := 0
+	for i := range l {
+		size := int(b[1])
+		body := slab[off : off+size : off+size]
+		copy(body, b[2:2+size])
+		off += size
+		b = b[2+size:]
+		l[i] = body
+		*dst = append(*dst, transport.Msg{Frames: l[i : i+1 : i+1]})
+	}
+	return k
 }
 
 // SetBatchedCommands implements transport.CommandBatcher: ReadMsgs reads
