@@ -54,6 +54,7 @@ type inlineRecv struct {
 	used        bool          // a Recv took the role since the reader goroutine last looked
 	back        chan struct{} // token: the role went back to the reader goroutine
 	batch       []Msg         // the busy Recv's
+	handOvers   uint64        // roles handed to the application so far (tests wait on it)
 	// The ctx whose end interrupts an inline Recv (watched, with its
 	// context.AfterFunc's stop), kept from one Recv to the next: an
 	// application that passes the same ctx each time arms it once.
@@ -173,6 +174,7 @@ func (s *Socket) handOver(p *pipe, r inlineReader) bool {
 		return false
 	}
 	rx.holder, rx.r, rx.used, rx.wantBack = p, r, false, false
+	rx.handOvers++
 	select {
 	case <-rx.back: // a stale token
 	default:

@@ -11,8 +11,35 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// rxSocket returns a socket closed at the end of the test.
+// rxKeep is the reclaim period of the tests' sockets without
+// heartbeats: longer than any test, so a role handed to the application
+// stays with it between two of the test's steps. With the real period
+// (inlineReclaim, 20 ms) a test goroutine descheduled for 40 ms on a
+// loaded machine saw the reader take its role back, and then failed to
+// see the role held (rxHeld) or a Recv read inline (rxRecv).
+// TestInlineRecvReclaimed and the heartbeat tests, which need the
+// reader to take its role back, use rxLiveSocket.
+const rxKeep = time.Hour
+
+// rxSocket returns a socket closed at the end of the test. A socket
+// without heartbeats keeps a role handed to the application for the
+// whole test (rxKeep); one with heartbeats keeps its real period, as
+// its reader must take the role back to read the peer's PONGs. Its
+// linger is 0 unless opts say otherwise: a peer that keeps its role
+// reads nothing once the test is over, so a Close with the default
+// linger would wait it out (2 s) for every socket.
 func rxSocket(t *testing.T, typ Type, opts ...Option) *Socket {
+	t.Helper()
+	s := rxLiveSocket(t, typ, append([]Option{WithLinger(0)}, opts...)...)
+	if s.rx != nil && s.rx.period == inlineReclaim {
+		s.rx.period = rxKeep // no reader goroutine yet: it reads period
+	}
+	return s
+}
+
+// rxLiveSocket returns a socket closed at the end of the test, with the
+// real reclaim period.
+func rxLiveSocket(t *testing.T, typ Type, opts ...Option) *Socket {
 	t.Helper()
 	s, err := New(typ, opts...)
 	require.NoError(t, err)
@@ -21,7 +48,8 @@ func rxSocket(t *testing.T, typ Type, opts ...Option) *Socket {
 }
 
 // rxPair returns a REQ connected to a REP over tcp, after one round trip
-// (so both hold their reading role: see rxHeld).
+// (so both have had their reading role handed over: see rxHeld; a
+// socket with heartbeats may have had it taken back since).
 func rxPair(t *testing.T, reqOpts, repOpts []Option) (req, rep *Socket) {
 	t.Helper()
 	ctx := rxCtx(t)
@@ -30,8 +58,13 @@ func rxPair(t *testing.T, reqOpts, repOpts []Option) (req, rep *Socket) {
 	req = rxSocket(t, Req, reqOpts...)
 	require.NoError(t, req.Connect(rep.LastEndpoint()))
 	rxRoundTrip(t, ctx, req, rep, "hello")
-	rxHeld(t, req)
-	rxHeld(t, rep)
+	for _, s := range []*Socket{req, rep} {
+		if s.rx.period == rxKeep {
+			rxHeld(t, s)
+		} else {
+			rxHandedOver(t, s, 1)
+		}
+	}
 	return req, rep
 }
 
@@ -67,6 +100,19 @@ func rxHeld(t *testing.T, s *Socket) {
 	t.Helper()
 	require.Eventually(t, func() bool { held, _ := rxState(s); return held }, 10*time.Second, time.Millisecond,
 		"the reader hands its role to the application")
+}
+
+// rxHandedOver waits until s's reader goroutines have handed their
+// role to the application n times in all. Unlike rxHeld it does not
+// miss a role taken back soon after (a socket with the real reclaim
+// period, on a loaded machine).
+func rxHandedOver(t *testing.T, s *Socket, n uint64) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		s.rx.mu.Lock()
+		defer s.rx.mu.Unlock()
+		return s.rx.handOvers >= n
+	}, 10*time.Second, time.Millisecond, "the reader hands its role to the application")
 }
 
 // rxRecv runs s.Recv(ctx) in a goroutine and waits until it reads the
@@ -362,12 +408,17 @@ func TestInlineRecvOtherPipes(t *testing.T) {
 // back after a period, so a peer's hang-up is still seen while nobody
 // calls Recv; the next message is handed over again.
 func TestInlineRecvReclaimed(t *testing.T) {
-	req, rep := rxPair(t, nil, nil)
 	ctx := rxCtx(t)
+	rep := rxSocket(t, Rep)
+	require.NoError(t, rep.Bind("tcp://127.0.0.1:0"))
+	req := rxLiveSocket(t, Req)
+	require.NoError(t, req.Connect(rep.LastEndpoint()))
+	rxRoundTrip(t, ctx, req, rep, "hello")
+	rxHandedOver(t, req, 1)
 	require.Eventually(t, func() bool { held, _ := rxState(req); return !held }, 10*time.Second, time.Millisecond,
 		"the reader takes its role back from an application that does not receive")
 	rxRoundTrip(t, ctx, req, rep, "again")
-	rxHeld(t, req)
+	rxHandedOver(t, req, 2)
 
 	events, stop := req.Monitor()
 	defer stop()
@@ -413,7 +464,11 @@ func TestInlineRecvStop(t *testing.T) {
 // side that answers has heartbeats off, so only its PONGs keep the
 // pinging side from dropping the connection.
 func TestInlineRecvHeartbeats(t *testing.T) {
-	const ivl, timeout = 20 * time.Millisecond, 150 * time.Millisecond
+	// The timeout is what an answering side starved of CPU may take to
+	// answer: 150 ms was missed once at load average 11-22 on 2 cores.
+	// The claim holds at any timeout several of which go by: a side that
+	// never answered would be dropped within one.
+	const ivl, timeout = 50 * time.Millisecond, 600 * time.Millisecond
 	hb := []Option{WithHeartbeat(ivl, timeout, 0)}
 	// Several heartbeat timeouts go by with no Disconnected on pinger.
 	quiet := func(t *testing.T, pinger <-chan Event) {
@@ -463,7 +518,7 @@ func TestInlineRecvHeartbeats(t *testing.T) {
 		ctx := rxCtx(t)
 		router := rxSocket(t, Router, hb...)
 		require.NoError(t, router.Bind("tcp://127.0.0.1:0"))
-		req := rxSocket(t, Req)
+		req := rxLiveSocket(t, Req)
 		require.NoError(t, req.Connect(router.LastEndpoint()))
 		events, stop := router.Monitor()
 		defer stop()
@@ -477,13 +532,13 @@ func TestInlineRecvHeartbeats(t *testing.T) {
 			require.Equal(t, body, string(m.Frames[0]))
 		}
 		roundTrip("q")
-		rxHeld(t, req)
+		rxHandedOver(t, req, 1)
 		quiet(t, events)
 		roundTrip("again")
 	})
 	t.Run("REP answers while not receiving", func(t *testing.T) {
 		ctx := rxCtx(t)
-		rep := rxSocket(t, Rep)
+		rep := rxLiveSocket(t, Rep)
 		require.NoError(t, rep.Bind("tcp://127.0.0.1:0"))
 		dealer := rxSocket(t, Dealer, hb...)
 		require.NoError(t, dealer.Connect(rep.LastEndpoint()))
@@ -499,7 +554,7 @@ func TestInlineRecvHeartbeats(t *testing.T) {
 			require.Equal(t, body, string(m.Frames[1]))
 		}
 		roundTrip("q")
-		rxHeld(t, rep)
+		rxHandedOver(t, rep, 1)
 		quiet(t, events)
 		roundTrip("again")
 	})
