@@ -87,9 +87,11 @@ func (s *sub) InboundTagged(p Pipe, msgs []Msg, tags []Tag) error {
 			first = m.Frames[0]
 		}
 		if s.subs.Match(first) {
-			msgs[n], msgs[i] = msgs[i], msgs[n]
-			if tags != nil {
-				tags[n], tags[i] = tags[i], tags[n]
+			if i != n {
+				msgs[n], msgs[i] = msgs[i], msgs[n]
+				if tags != nil {
+					tags[n], tags[i] = tags[i], tags[n]
+				}
 			}
 			n++
 		}

@@ -264,46 +264,7 @@ func benchFanoutPush(b *testing.B) {
 
 func benchFanout(b *testing.B, n int) {
 	ctx := context.Background()
-	pub, err := socket.New(socket.Pub, socket.WithSendHWM(0))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer pub.Close()
-	if err := pub.Bind("tcp://127.0.0.1:0"); err != nil {
-		b.Fatal(err)
-	}
-	subs := make([]*socket.Socket, n)
-	for i := range subs {
-		s, err := socket.New(socket.Sub, socket.WithRecvHWM(0))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		if err := s.Subscribe([]byte("d")); err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Subscribe([]byte("p")); err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Connect(pub.LastEndpoint()); err != nil {
-			b.Fatal(err)
-		}
-		subs[i] = s
-	}
-	// Probe until every SUB has one: all subscriptions have arrived.
-	for _, s := range subs {
-		for {
-			if err := pub.Send(ctx, socket.NewMsg([]byte("p"))); err != nil {
-				b.Fatal(err)
-			}
-			rctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-			_, err := s.Recv(rctx)
-			cancel()
-			if err == nil {
-				break
-			}
-		}
-	}
+	pub, subs := fanoutSockets(b, n)
 	payload := make([]byte, 64)
 	payload[0] = 'd'
 	b.SetBytes(int64(len(payload)))
@@ -337,4 +298,99 @@ func benchFanout(b *testing.B, n int) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkPubLockstep publishes 64-byte messages from one PUB over tcp
+// to 1, 10 and 100 SUBs one at a time, the next once every SUB has the
+// last: a paced publisher, whose writers are parked when it sends (where
+// a stream keeps them busy). ns/op is per published message.
+func BenchmarkPubLockstep(b *testing.B) {
+	for _, subs := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("subs%d", subs), func(b *testing.B) { benchLockstep(b, subs) })
+	}
+}
+
+func benchLockstep(b *testing.B, n int) {
+	ctx := context.Background()
+	pub, subs := fanoutSockets(b, n)
+	payload := make([]byte, 64)
+	payload[0] = 'd'
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	got := make(chan error, n)
+	for _, s := range subs {
+		go func() {
+			for i := 0; i < b.N; {
+				m, err := s.Recv(ctx)
+				if err != nil {
+					got <- err
+					return
+				}
+				if m.Frames[0][0] == 'd' {
+					i++ // not a leftover probe
+					got <- nil
+				}
+			}
+		}()
+	}
+	for i := 0; i < b.N; i++ {
+		if err := pub.Send(ctx, socket.Msg{Frames: [][]byte{payload}}); err != nil {
+			b.Fatal(err)
+		}
+		for range subs {
+			if err := <-got; err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+}
+
+// fanoutSockets returns a PUB bound over tcp with no HWM and n SUBs with
+// no HWM connected to it, each subscribed to "d" (data) and "p" (probes)
+// and known to have its subscriptions at the PUB; b closes them all.
+func fanoutSockets(b *testing.B, n int) (*socket.Socket, []*socket.Socket) {
+	ctx := context.Background()
+	pub, err := socket.New(socket.Pub, socket.WithSendHWM(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { pub.Close() })
+	if err := pub.Bind("tcp://127.0.0.1:0"); err != nil {
+		b.Fatal(err)
+	}
+	subs := make([]*socket.Socket, n)
+	for i := range subs {
+		s, err := socket.New(socket.Sub, socket.WithRecvHWM(0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		if err := s.Subscribe([]byte("d")); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Subscribe([]byte("p")); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Connect(pub.LastEndpoint()); err != nil {
+			b.Fatal(err)
+		}
+		subs[i] = s
+	}
+	// Probe until every SUB has one: all subscriptions have arrived.
+	for _, s := range subs {
+		for {
+			if err := pub.Send(ctx, socket.NewMsg([]byte("p"))); err != nil {
+				b.Fatal(err)
+			}
+			rctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+			_, err := s.Recv(rctx)
+			cancel()
+			if err == nil {
+				break
+			}
+		}
+	}
+	return pub, subs
 }
