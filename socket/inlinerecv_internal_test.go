@@ -465,7 +465,9 @@ func TestInlineRecvStop(t *testing.T) {
 // pinging side from dropping the connection.
 func TestInlineRecvHeartbeats(t *testing.T) {
 	// The timeout is what an answering side starved of CPU may take to
-	// answer: 150 ms was missed once at load average 11-22 on 2 cores.
+	// answer, and 150 ms is short on a 2-core machine at load average
+	// 11-22 running -race binaries (this test's failures reproduced
+	// there were all the reclaim race of rxHeld and rxRecv, though).
 	// The claim holds at any timeout several of which go by: a side that
 	// never answered would be dropped within one.
 	const ivl, timeout = 50 * time.Millisecond, 600 * time.Millisecond
