@@ -318,11 +318,11 @@ func (s *rep) Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error {
 // Unread is the number of requests the application has not taken.
 func (s *rep) Unread() int { return s.fq.Len() }
 
-// RecvWouldWait reports whether Recv, called now, would wait for a
-// request to arrive: no reply is owed and none is queued.
+// RecvWouldWait reports whether Recv, called now or waiting now, would
+// wait for a request to arrive: no reply is owed and none is queued.
 func (s *rep) RecvWouldWait() bool {
 	s.mu.Lock()
-	ok := !s.closed && s.state == repIdle
+	ok := !s.closed && (s.state == repIdle || s.state == repReceiving)
 	s.mu.Unlock()
 	return ok && s.fq.Len() == 0
 }

@@ -55,6 +55,7 @@ type inlineRecv struct {
 	back        chan struct{} // token: the role went back to the reader goroutine
 	batch       []Msg         // the busy Recv's
 	handOvers   uint64        // roles handed to the application so far (tests wait on it)
+	waiting     int           // Recvs waiting in the pattern with no role to read with (enterWait)
 	// The ctx whose end interrupts an inline Recv (watched, with its
 	// context.AfterFunc's stop), kept from one Recv to the next: an
 	// application that passes the same ctx each time arms it once.
@@ -73,8 +74,8 @@ type inlineReader interface {
 	ResumeRead()
 }
 
-// recvWaiter is a pattern that tells whether a Recv would wait for a
-// message to arrive (REQ, REP).
+// recvWaiter is a pattern that tells whether a Recv, called now or
+// waiting now, would wait for a message to arrive (REQ, REP).
 type recvWaiter interface {
 	RecvWouldWait() bool
 }
@@ -144,6 +145,9 @@ func (s *Socket) readInline(ctx context.Context, p *pipe, conn transport.Conn) e
 			return err
 		}
 		s.rx.interrupt() // a Recv reading another pipe inline: this message is for it
+		if hook := testHookBeforeHandOver.Load(); hook != nil {
+			(*hook)(s)
+		}
 		if r == nil || r.ReadPending() || !s.handOver(p, r) {
 			continue
 		}
@@ -171,6 +175,13 @@ func (s *Socket) handOver(p *pipe, r inlineReader) bool {
 	// closing is read under mu, which stop takes after setting it: no
 	// role is handed over once Close has taken them back.
 	if rx.holder != nil || s.closing.Load() {
+		return false
+	}
+	// A Recv that came while the role was with this goroutine waits in
+	// the pattern (enterWait): if it still would, this goroutine reads
+	// on for it, or nobody would read the connection until the role was
+	// reclaimed.
+	if rx.waiting > 0 && s.rwait.RecvWouldWait() {
 		return false
 	}
 	rx.holder, rx.r, rx.used, rx.wantBack = p, r, false, false
@@ -275,6 +286,35 @@ func (rx *inlineRecv) interruptLocked() {
 		rx.interrupted = true
 		rx.r.InterruptRead()
 	}
+}
+
+// testHookBeforeHandOver, when set by a test, runs in the reader
+// goroutine after it has delivered a message and before it may hand its
+// role over.
+var testHookBeforeHandOver atomic.Pointer[func(*Socket)]
+
+// enterWait registers a Recv that is about to wait in the pattern, unless
+// a role was handed to the application since recvInline looked and this
+// Recv would wait: then it reports false, and the Recv reads inline after
+// all. Under the same lock handOver does not hand a role over while a
+// registered Recv would still wait, so a Recv never waits for a message
+// that nobody reads. leaveWait ends the registration.
+func (s *Socket) enterWait() bool {
+	rx := s.rx
+	rx.mu.Lock()
+	defer rx.mu.Unlock()
+	if rx.holder != nil && !rx.busy && s.rwait.RecvWouldWait() {
+		return false
+	}
+	rx.waiting++
+	return true
+}
+
+// leaveWait ends a Recv's enterWait.
+func (rx *inlineRecv) leaveWait() {
+	rx.mu.Lock()
+	rx.waiting--
+	rx.mu.Unlock()
 }
 
 // recvInline reads inline for a Recv that would wait, when the

@@ -238,12 +238,19 @@ func (s *Socket) Recv(ctx context.Context) (Msg, error) {
 		return Msg{}, fmt.Errorf("%w: Recv on %s", ErrNotSupported, s.typ)
 	}
 	if s.rx != nil {
-		if err := s.recvInline(ctx); err != nil {
-			if s.closing.Load() {
-				return Msg{}, ErrClosed
+		for {
+			if err := s.recvInline(ctx); err != nil {
+				if s.closing.Load() {
+					return Msg{}, ErrClosed
+				}
+				return Msg{}, err
 			}
-			return Msg{}, err
+			if s.enterWait() {
+				break
+			}
+			// The reader goroutine handed its role over meanwhile.
 		}
+		defer s.rx.leaveWait()
 	}
 	for {
 		r, err := s.rcv.Recv(ctx)
