@@ -33,19 +33,9 @@ var _ inlineReader = (*Conn)(nil)
 // sent meanwhile is read whole, by ReadBuffered and by ReadMsg after it,
 // none lost.
 func TestInlineRead(t *testing.T) {
-	st, ct := testTransports(t)
-	l := listen(t, st)
-	ctx := testCtx(t)
-	unshaken := make(chan transport.Conn, 1)
-	go func() {
-		c, err := l.Accept(ctx)
-		assert.NoError(t, err)
-		unshaken <- c
-	}()
-	c, err := ct.Dial(ctx, ep(t, l.Endpoint()))
-	require.NoError(t, err)
-	assert.False(t, c.(*Conn).InlineReadable(), "before the handshake")
-	closeBoth(c, <-unshaken)
+	c, peer := dialUnshaken(t)
+	assert.False(t, c.InlineReadable(), "before the handshake")
+	closeBoth(c, peer)
 
 	cli, srv := pair(t)
 	require.True(t, srv.InlineReadable())

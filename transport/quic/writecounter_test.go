@@ -14,19 +14,9 @@ import (
 // buffer, and keeps its count after the connection ends, for the socket's
 // writer to tell the messages that went from those to send again.
 func TestWrittenCountsWhatQUICTook(t *testing.T) {
-	st, ct := testTransports(t)
-	l := listen(t, st)
-	ctx := testCtx(t)
-	unshaken := make(chan transport.Conn, 1)
-	go func() {
-		c, err := l.Accept(ctx)
-		assert.NoError(t, err)
-		unshaken <- c
-	}()
-	c, err := ct.Dial(ctx, ep(t, l.Endpoint()))
-	require.NoError(t, err)
-	assert.Zero(t, c.(*Conn).Written(), "before the handshake")
-	closeBoth(c, <-unshaken)
+	c, peer := dialUnshaken(t)
+	assert.Zero(t, c.Written(), "before the handshake")
+	closeBoth(c, peer)
 
 	cli, srv := pair(t)
 	var wc transport.WriteCounter = cli
@@ -43,4 +33,23 @@ func TestWrittenCountsWhatQUICTook(t *testing.T) {
 	}
 	require.NoError(t, cli.Close())
 	assert.Equal(t, uint64(3), wc.Written(), "after Close")
+}
+
+// dialUnshaken dials a listener and returns the client's connection and
+// the accepted one, both before the ZMTP handshake, for tests of what a
+// connection reports before it.
+func dialUnshaken(t *testing.T) (*Conn, transport.Conn) {
+	t.Helper()
+	st, ct := testTransports(t)
+	l := listen(t, st)
+	ctx := testCtx(t)
+	unshaken := make(chan transport.Conn, 1)
+	go func() {
+		c, err := l.Accept(ctx)
+		assert.NoError(t, err)
+		unshaken <- c
+	}()
+	c, err := ct.Dial(ctx, ep(t, l.Endpoint()))
+	require.NoError(t, err)
+	return c.(*Conn), <-unshaken
 }
