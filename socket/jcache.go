@@ -21,9 +21,28 @@ type tailCache struct {
 }
 
 type cacheSlot struct {
-	off    uint64
-	size   int      // framesSize(frames), so evicting does not read the old frames
-	frames [][]byte // the record's frames, header first; nil: empty
+	off  uint64
+	size int // framesSize(frames), so evicting does not read the old frames
+	rec  cacheRec
+}
+
+// cacheRec is what the cache holds of one record: the record's frames,
+// header first, or (bare) the message's own frames and the time of a
+// record whose header is the plain one (recHeaderPlain): a journaled PUB
+// keeps what it sends that way, so that a send allocates no frame list
+// for the cache. nil frames: an empty slot.
+type cacheRec struct {
+	frames [][]byte
+	ts     int64 // bare: the record's time, unix ns
+	bare   bool
+}
+
+// msg returns the message's frames: the record's past its header.
+func (r cacheRec) msg() [][]byte {
+	if r.bare {
+		return r.frames
+	}
+	return r.frames[1:]
 }
 
 const (
@@ -46,7 +65,7 @@ func framesSize(frames [][]byte) int {
 // put keeps the record frames of off.
 func (c *tailCache) put(off uint64, frames [][]byte) {
 	c.mu.Lock()
-	c.putLocked(off, frames)
+	c.putLocked(off, cacheRec{frames: frames})
 	c.mu.Unlock()
 }
 
@@ -56,9 +75,9 @@ func (c *tailCache) put(off uint64, frames [][]byte) {
 // records before any reader could take them from it: putAhead then
 // returns its size for the caller to grow it (if it has readers), and
 // zero otherwise.
-func (c *tailCache) putAhead(off uint64, frames [][]byte, floor uint64) int {
+func (c *tailCache) putAhead(off uint64, rec cacheRec, floor uint64) int {
 	c.mu.Lock()
-	c.putLocked(off, frames)
+	c.putLocked(off, rec)
 	n := len(c.slots)
 	c.mu.Unlock()
 	if off >= floor && off-floor > uint64(n/2) {
@@ -75,7 +94,7 @@ func (c *tailCache) putAheadAll(offs []uint64, frames [][][]byte, floor uint64) 
 	}
 	c.mu.Lock()
 	for i, off := range offs {
-		c.putLocked(off, frames[i])
+		c.putLocked(off, cacheRec{frames: frames[i]})
 	}
 	n := len(c.slots)
 	c.mu.Unlock()
@@ -89,15 +108,15 @@ func (c *tailCache) putAheadAll(offs []uint64, frames [][][]byte, floor uint64) 
 func (c *tailCache) putAll(offs []uint64, frames [][][]byte) {
 	c.mu.Lock()
 	for i, off := range offs {
-		c.putLocked(off, frames[i])
+		c.putLocked(off, cacheRec{frames: frames[i]})
 	}
 	c.mu.Unlock()
 }
 
 // putLocked is put with c.mu held.
-func (c *tailCache) putLocked(off uint64, frames [][]byte) {
-	size := framesSize(frames)
-	if size > cacheMaxMsg || len(frames) == 0 {
+func (c *tailCache) putLocked(off uint64, rec cacheRec) {
+	size := framesSize(rec.frames)
+	if size > cacheMaxMsg || len(rec.frames) == 0 {
 		return
 	}
 	c.top = max(c.top, off+1)
@@ -106,36 +125,39 @@ func (c *tailCache) putLocked(off uint64, frames [][]byte) {
 	// Field by field: a composite literal is copied in with a bulk write
 	// barrier while the GC runs.
 	if c.bytes+size > cacheMaxBytes {
-		s.off, s.size, s.frames = 0, 0, nil
+		s.off, s.size, s.rec.frames = 0, 0, nil
 	} else {
-		s.off, s.size, s.frames = off, size, frames
+		s.off, s.size = off, size
+		s.rec.frames, s.rec.ts, s.rec.bare = rec.frames, rec.ts, rec.bare
 		c.bytes += size
 	}
 }
 
-// get returns the record frames of off, if kept. The frames are shared:
-// callers must not change them, nor the slice.
+// get returns the record frames of off, if kept (and not bare: get is
+// for the caches that only put). The frames are shared: callers must not
+// change them, nor the slice.
 func (c *tailCache) get(off uint64) ([][]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := &c.slots[off%uint64(len(c.slots))]
-	if s.frames == nil || s.off != off {
+	if s.rec.frames == nil || s.off != off || s.rec.bare {
 		return nil, false
 	}
-	return s.frames, true
+	return s.rec.frames, true
 }
 
-// getRun appends to dst the record frames of off, off+1, ... while they
-// are kept, at most max of them, under one lock.
-func (c *tailCache) getRun(off uint64, max int, dst [][][]byte) [][][]byte {
+// getRun appends to dst the records of off, off+1, ... while they are
+// kept, at most max of them, under one lock. Their frames are shared, as
+// get's.
+func (c *tailCache) getRun(off uint64, max int, dst []cacheRec) []cacheRec {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for ; max > 0; max-- {
 		s := &c.slots[off%uint64(len(c.slots))]
-		if s.frames == nil || s.off != off {
+		if s.rec.frames == nil || s.off != off {
 			break
 		}
-		dst = append(dst, s.frames)
+		dst = append(dst, s.rec)
 		off++
 	}
 	return dst
@@ -189,7 +211,7 @@ func (c *tailCache) grow(n int) {
 		return // another reader grew it meanwhile, or it filled up
 	}
 	for _, s := range c.slots {
-		if s.frames != nil {
+		if s.rec.frames != nil {
 			slots[s.off%uint64(len(slots))] = s
 		}
 	}

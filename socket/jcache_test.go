@@ -20,8 +20,8 @@ func TestTailCacheGetRun(t *testing.T) {
 	}
 	got := c.getRun(10, 100, nil)
 	require.Len(t, got, 5, "up to the hole at 15")
-	for i, f := range got {
-		assert.Equal(t, byte(10+i), f[0][0])
+	for i, r := range got {
+		assert.Equal(t, byte(10+i), r.frames[0][0])
 	}
 	assert.Len(t, c.getRun(16, 2, nil), 2, "max bounds it")
 	assert.Empty(t, c.getRun(20, 5, nil))
@@ -62,8 +62,9 @@ func TestTailCachePutAll(t *testing.T) {
 	c.putAll(offs, frames)
 	got := c.getRun(7, 10, nil)
 	require.Len(t, got, 3)
-	for i, f := range got {
-		assert.Equal(t, frames[i], f)
+	for i, r := range got {
+		assert.Equal(t, frames[i], r.frames)
+		assert.False(t, r.bare)
 	}
 	c.putAll(nil, nil)
 	assert.Len(t, c.getRun(7, 10, nil), 3)
@@ -102,10 +103,31 @@ func TestTailCacheKeepUpGrowsForReaderHalfARingBehind(t *testing.T) {
 func TestTailCachePutAheadAsksForGrowth(t *testing.T) {
 	c := newTailCache()
 	n := uint64(cacheSlots)
-	assert.Zero(t, c.putAhead(n/2+10, cacheFrames(0), 10), "half a ring ahead")
-	assert.Equal(t, cacheSlots, c.putAhead(n/2+11, cacheFrames(0), 10), "more than half a ring ahead")
-	assert.Zero(t, c.putAhead(5, cacheFrames(5), 10), "already durable")
+	assert.Zero(t, c.putAhead(n/2+10, cacheRec{frames: cacheFrames(0)}, 10), "half a ring ahead")
+	assert.Equal(t, cacheSlots, c.putAhead(n/2+11, cacheRec{frames: cacheFrames(0)}, 10), "more than half a ring ahead")
+	assert.Zero(t, c.putAhead(5, cacheRec{frames: cacheFrames(5)}, 10), "already durable")
 	f, ok := c.get(n/2 + 11)
 	require.True(t, ok, "kept all the same")
 	assert.Equal(t, cacheFrames(0), f)
+}
+
+// A bare record (a journaled PUB's: the message's own frames and the
+// time) comes back whole from getRun, message first, and is a miss for
+// get, which serves the caches that keep record frames.
+func TestTailCacheBareRecords(t *testing.T) {
+	c := newTailCache()
+	msg := [][]byte{[]byte("topic"), []byte("body")}
+	c.putAhead(3, cacheRec{frames: msg, ts: 42, bare: true}, 0)
+	c.put(4, cacheFrames(4))
+	got := c.getRun(3, 10, nil)
+	require.Len(t, got, 2)
+	assert.True(t, got[0].bare)
+	assert.Equal(t, int64(42), got[0].ts)
+	assert.Equal(t, msg, got[0].msg())
+	assert.False(t, got[1].bare)
+	assert.Equal(t, [][]byte{[]byte("body")}, got[1].msg(), "a record's message is past its header")
+	_, ok := c.get(3)
+	assert.False(t, ok, "get does not return bare records")
+	_, ok = c.get(4)
+	assert.True(t, ok)
 }

@@ -116,6 +116,42 @@ func (j *journal) close() error {
 	return j.log.Close()
 }
 
+// appendPlain is append for a message without a delay whose record
+// frames only the journal needs (a journaled PUB's: its cache keeps the
+// message's own frames and the time, a bare cacheRec): they are built on
+// the stack for a message of up to plainStackFrames frames, so the send
+// allocates nothing for them. It returns the record's time.
+func (j *journal) appendPlain(ctx context.Context, m Msg) (Pending, int64, error) {
+	// Stores into the arrays themselves, not through a slice, so that
+	// neither escapes.
+	var h [recHeaderLen]byte
+	h[0] = recHeaderPlain
+	var stack [plainStackFrames + 1][]byte
+	var frames [][]byte
+	if len(m.Frames) <= plainStackFrames {
+		stack[0] = h[:]
+		for i, f := range m.Frames {
+			stack[i+1] = f
+		}
+		frames = stack[:len(m.Frames)+1]
+	} else {
+		frames = recordFrames(m, 0, time.Time{})
+	}
+	var ts int64
+	off, err := j.log.AppendMsgAsyncStamped(ctx, frames, func(_ uint64, t int64) {
+		stampRecord(frames[0], t)
+		ts = t
+	})
+	if err != nil {
+		return Pending{}, 0, journalError(err)
+	}
+	return Pending{id: MsgID{Journal: j.id, Epoch: j.epoch(), Offset: off}, log: j.log}, ts, nil
+}
+
+// plainStackFrames is how many frames a message may have for appendPlain
+// to build its record's frame list on the stack.
+const plainStackFrames = 3
+
 // journalError makes a journal's closed error the socket's.
 func journalError(err error) error {
 	if errors.Is(err, durable.ErrClosed) {

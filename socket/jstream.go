@@ -84,14 +84,16 @@ func newPublisher(s *Socket, j *journal) *publisher {
 // pattern, if any is connected; with wait it returns once m is durable
 // (and plain subscribers get it only then).
 func (pb *publisher) send(ctx context.Context, m Msg, wait bool) (Pending, error) {
-	p, frames, err := pb.j.append(ctx, m, time.Time{})
+	p, ts, err := pb.j.appendPlain(ctx, m)
 	if err != nil {
 		return Pending{}, err
 	}
 	// The cache must hold what the journal has in flight, or every
 	// feeder reads it back from disk (the feeders keep it growing as they
 	// fall behind, keepUp, but they only run once records are durable).
-	if n := pb.cache.putAhead(p.id.Offset, frames, pb.j.log.DurableEnd()); n > 0 && pb.feedN.Load() > 0 {
+	// It keeps m's own frames (Send took them over) and the time.
+	rec := cacheRec{frames: m.Frames, ts: ts, bare: true}
+	if n := pb.cache.putAhead(p.id.Offset, rec, pb.j.log.DurableEnd()); n > 0 && pb.feedN.Load() > 0 {
 		pb.cache.grow(n)
 	}
 	if wait {
@@ -277,7 +279,7 @@ func (f *feeder) run(from uint64) {
 	var (
 		batch             [][][]byte
 		recs              []jwire.Stream // the batch's records, for a JRUN
-		cached            [][][]byte     // what the tail cache held of the batch
+		cached            []cacheRec     // what the tail cache held of the batch
 		readOffs          []uint64       // what the batch read from the journal, for the back cache
 		readFrames        [][][]byte
 		hdrs              []byte
@@ -358,13 +360,13 @@ func (f *feeder) run(from uint64) {
 		cached = pb.cache.getRun(next, int(min(uint64(min(room, feedBatch)), end-next)), cached[:0])
 		told := false
 		for n := min(room, feedBatch); n > 0 && next < end; n-- {
-			var frames [][]byte
+			var rec cacheRec
 			ok := false
 			if i := next - first; i < uint64(len(cached)) {
-				frames, ok = cached[i], true
+				rec, ok = cached[i], true
 			}
 			if !ok {
-				frames, ok = pb.back.get(next)
+				rec.frames, ok = pb.back.get(next)
 			}
 			if !ok {
 				if !told {
@@ -376,7 +378,7 @@ func (f *feeder) run(from uint64) {
 				} else if rd.Offset() != next {
 					rd.Seek(next)
 				}
-				rec, err := rd.Next(context.Background())
+				dr, err := rd.Next(context.Background())
 				if err != nil {
 					if !flush() {
 						return
@@ -395,19 +397,23 @@ func (f *feeder) run(from uint64) {
 					}
 					return
 				}
-				if frames, err = rec.Frames(); err != nil || len(frames) < 2 {
+				frames, err := dr.Frames()
+				if err != nil || len(frames) < 2 {
 					frames = nil
 				} else {
 					readOffs = append(readOffs, next)
 					readFrames = append(readFrames, frames)
 				}
+				rec = cacheRec{frames: frames}
 			}
-			ts, ok := plainRecordTime(frames)
+			ts, ok := rec.ts, rec.bare
 			if !ok {
-				jr, err := parseHeaderChecked(next, frames)
-				ok, ts = err == nil, jr.time
+				if ts, ok = plainRecordTime(rec.frames); !ok {
+					jr, err := parseHeaderChecked(next, rec.frames)
+					ok, ts = err == nil, jr.time
+				}
 			}
-			if !ok || !f.matches(frames[1]) {
+			if !ok || !f.matches(rec.msg()[0]) {
 				skipped++
 				next++
 				if next-sentTo >= skipEvery {
@@ -423,9 +429,10 @@ func (f *feeder) run(from uint64) {
 				haveEpoch = true
 			}
 			st := jwire.Stream{Offset: next, Epoch: epoch, Skip: next - sentTo, Time: ts}
+			msg := rec.msg()
 			var out [][]byte
 			if !f.runs || !f.shares {
-				k := len(frames)
+				k := len(msg) + 1
 				if cap(lists)-len(lists) < k {
 					lists = make([][]byte, 0, max(k, 4*feedBatch))
 				}
@@ -442,10 +449,10 @@ func (f *feeder) run(from uint64) {
 					// The record's own frames past the header: shared
 					// (the caches' and every subscriber's), never
 					// changed, so nothing is copied.
-					out = frames[1:len(frames):len(frames)]
+					out = msg[:len(msg):len(msg)]
 				} else {
 					out = out[1:]
-					copy(out, frames[1:])
+					copy(out, msg)
 				}
 				batch = append(batch, out)
 				streamed++
@@ -459,7 +466,7 @@ func (f *feeder) run(from uint64) {
 			at := len(hdrs)
 			hdrs = jwire.AppendStream(hdrs, st)
 			out[0] = hdrs[at:len(hdrs):len(hdrs)]
-			copy(out[1:], frames[1:])
+			copy(out[1:], msg)
 			batch = append(batch, out)
 			streamed++
 			next++
