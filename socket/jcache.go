@@ -87,14 +87,14 @@ func (c *tailCache) putAhead(off uint64, rec cacheRec, floor uint64) int {
 }
 
 // putAheadAll is putAhead for the records at offs (ascending), under one
-// lock; the floor test is made for the last.
-func (c *tailCache) putAheadAll(offs []uint64, frames [][][]byte, floor uint64) int {
+// lock, bare: msgs[i] sent at ts[i]; the floor test is made for the last.
+func (c *tailCache) putAheadAll(offs []uint64, msgs []Msg, ts []int64, floor uint64) int {
 	if len(offs) == 0 {
 		return 0
 	}
 	c.mu.Lock()
 	for i, off := range offs {
-		c.putLocked(off, cacheRec{frames: frames[i]})
+		c.putLocked(off, cacheRec{frames: msgs[i].Frames, ts: ts[i], bare: true})
 	}
 	n := len(c.slots)
 	c.mu.Unlock()

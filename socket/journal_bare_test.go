@@ -13,11 +13,20 @@ import (
 // A journaled PUB keeps what it sends in its tail cache as the message's
 // own frames and the record's time: a live subscriber gets every message
 // whole, from one frame to more than the send path builds on its stack,
-// with the journal record's own time, and a subscriber replaying the
-// same records (from the cache, or from the journal) gets the same.
+// with the journal record's own time (sent one by one or in batches), and
+// a subscriber replaying the same records (from the cache, or from the
+// journal) gets the same.
 func TestStreamLiveFramesAndTimes(t *testing.T) {
-	for _, scheme := range []string{"inproc", "tcp"} {
-		t.Run(scheme, func(t *testing.T) {
+	for _, tc := range []struct {
+		scheme string
+		batch  bool
+	}{{"inproc", false}, {"tcp", false}, {"inproc", true}, {"tcp", true}} {
+		name := tc.scheme
+		if tc.batch {
+			name += "/SendBatchAsync"
+		}
+		t.Run(name, func(t *testing.T) {
+			scheme := tc.scheme
 			ctx := testCtx(t)
 			log := openJournal(t)
 			pub := newSocket(t, socket.Pub, socket.WithJournal(log))
@@ -25,8 +34,8 @@ func TestStreamLiveFramesAndTimes(t *testing.T) {
 			live := subscriber(t, socket.WithStart(socket.StartOldest()))
 			require.NoError(t, live.Connect(pub.LastEndpoint()))
 
-			frameCounts := []int{1, 2, 3, 4, 7, 1}
-			var msgs []socket.Msg
+			frameCounts := []int{1, 2, 3, 4, 7, 1, 5, 1, 2}
+			var msgs, batch []socket.Msg
 			for i, k := range frameCounts {
 				var fr [][]byte
 				for f := range k {
@@ -34,8 +43,18 @@ func TestStreamLiveFramesAndTimes(t *testing.T) {
 				}
 				m := socket.NewMsg(fr...)
 				msgs = append(msgs, socket.NewMsg(fr...))
-				_, err := pub.SendAsync(ctx, m)
-				require.NoError(t, err)
+				if !tc.batch {
+					_, err := pub.SendAsync(ctx, m)
+					require.NoError(t, err)
+					continue
+				}
+				// Batches of 4: the later ones reuse the first's buffers.
+				if batch = append(batch, m); len(batch) == 4 || i == len(frameCounts)-1 {
+					_, n, err := pub.SendBatchAsync(ctx, batch)
+					require.NoError(t, err)
+					require.Equal(t, len(batch), n)
+					batch = nil
+				}
 			}
 			rd := log.NewReader(0)
 			defer rd.Close()

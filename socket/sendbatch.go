@@ -3,6 +3,7 @@ package socket
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -100,12 +101,17 @@ func batchError(err error, i int) error {
 }
 
 // recordBatch is a batch of messages journaled together: their record
-// frames and, for the first n, their offsets. Batches are reused
-// (batchPool): the frames themselves go to the caches, the slices holding
-// them do not.
+// frames and, for the first n, their offsets and times. Batches are
+// reused (batchPool): the frames themselves go to the caches, the slices
+// holding them do not (except a PUB's, appendPlainBatch, whose record
+// frames live in the batch's own buffers, hdrs and lists, and only the
+// journal reads).
 type recordBatch struct {
 	frames [][][]byte
 	offs   []uint64
+	ts     []int64
+	hdrs   []byte
+	lists  [][]byte
 	stamp  func(i int, off uint64, ts int64) // made once per batch value
 }
 
@@ -117,6 +123,7 @@ var batchPool = sync.Pool{New: func() any {
 	b.stamp = func(i int, off uint64, ts int64) {
 		stampRecord(b.frames[i][0], ts)
 		b.offs = append(b.offs, off)
+		b.ts = append(b.ts, ts)
 	}
 	return b
 }}
@@ -127,8 +134,12 @@ func (b *recordBatch) release() {
 	if cap(b.frames) > maxPooledBatch {
 		return
 	}
+	if cap(b.lists) > 4*maxPooledBatch {
+		return
+	}
 	clear(b.frames[:cap(b.frames)])
-	b.frames, b.offs = b.frames[:0], b.offs[:0]
+	clear(b.lists[:cap(b.lists)])
+	b.frames, b.offs, b.ts, b.hdrs, b.lists = b.frames[:0], b.offs[:0], b.ts[:0], b.hdrs[:0], b.lists[:0]
 	batchPool.Put(b)
 }
 
@@ -140,6 +151,32 @@ func (j *journal) appendBatch(ctx context.Context, msgs []Msg) (*recordBatch, er
 	b := batchPool.Get().(*recordBatch)
 	for _, m := range msgs {
 		b.frames = append(b.frames, recordFramesFrom(&j.recs, m, 0, time.Time{}))
+	}
+	_, err := j.log.AppendMsgsAsync(ctx, b.frames, b.stamp)
+	b.frames = b.frames[:len(b.offs)]
+	return b, err
+}
+
+// appendPlainBatch is appendBatch for a journaled PUB, whose cache keeps
+// the messages' own frames and times (bare cacheRecs): the record frames
+// are built in the batch's own buffers, so a batch allocates nothing per
+// message once its buffers have grown.
+func (j *journal) appendPlainBatch(ctx context.Context, msgs []Msg) (*recordBatch, error) {
+	b := batchPool.Get().(*recordBatch)
+	k := 0
+	for _, m := range msgs {
+		k += len(m.Frames) + 1
+	}
+	b.hdrs = slices.Grow(b.hdrs[:0], len(msgs)*recHeaderLen)
+	b.lists = slices.Grow(b.lists[:0], k)
+	for _, m := range msgs {
+		at := len(b.hdrs)
+		b.hdrs = append(b.hdrs, recHeaderPlain)
+		b.hdrs = b.hdrs[:at+recHeaderLen]
+		first := len(b.lists)
+		b.lists = append(b.lists, b.hdrs[at:at+recHeaderLen:at+recHeaderLen])
+		b.lists = append(b.lists, m.Frames...)
+		b.frames = append(b.frames, b.lists[first:len(b.lists):len(b.lists)])
 	}
 	_, err := j.log.AppendMsgsAsync(ctx, b.frames, b.stamp)
 	b.frames = b.frames[:len(b.offs)]
@@ -162,7 +199,7 @@ func (b *recordBatch) wait(ctx context.Context, j *journal, wait bool) error {
 	for n < len(b.offs) && b.offs[n] < end {
 		n++
 	}
-	b.offs, b.frames = b.offs[:n], b.frames[:n]
+	b.offs, b.frames, b.ts = b.offs[:n], b.frames[:n], b.ts[:n]
 	return err
 }
 
@@ -174,8 +211,8 @@ func (j *journal) pending(off uint64) Pending {
 // sendBatch journals msgs and fans them out to plain subscribers, as send
 // does each; with wait, once they are durable.
 func (pb *publisher) sendBatch(ctx context.Context, msgs []Msg, wait bool) (*recordBatch, error) {
-	b, err := pb.j.appendBatch(ctx, msgs)
-	if n := pb.cache.putAheadAll(b.offs, b.frames, pb.j.log.DurableEnd()); n > 0 && pb.feedN.Load() > 0 {
+	b, err := pb.j.appendPlainBatch(ctx, msgs)
+	if n := pb.cache.putAheadAll(b.offs, msgs, b.ts, pb.j.log.DurableEnd()); n > 0 && pb.feedN.Load() > 0 {
 		pb.cache.grow(n)
 	}
 	if werr := b.wait(ctx, pb.j, wait); werr != nil {
