@@ -120,8 +120,8 @@ func (j *journal) close() error {
 // frames only the journal needs (a journaled PUB's: its cache keeps the
 // message's own frames and the time, a bare cacheRec): they are built on
 // the stack for a message of up to plainStackFrames frames, so the send
-// allocates nothing for them. It returns the record's time.
-func (j *journal) appendPlain(ctx context.Context, m Msg) (Pending, int64, error) {
+// allocates nothing for them. It returns the record's offset and time.
+func (j *journal) appendPlain(ctx context.Context, m Msg) (uint64, int64, error) {
 	// Stores into the arrays themselves, not through a slice, so that
 	// neither escapes.
 	var h [recHeaderLen]byte
@@ -143,9 +143,9 @@ func (j *journal) appendPlain(ctx context.Context, m Msg) (Pending, int64, error
 		ts = t
 	})
 	if err != nil {
-		return Pending{}, 0, journalError(err)
+		return 0, 0, journalError(err)
 	}
-	return Pending{id: MsgID{Journal: j.id, Epoch: j.epoch(), Offset: off}, log: j.log}, ts, nil
+	return off, ts, nil
 }
 
 // plainStackFrames is how many frames a message may have for appendPlain

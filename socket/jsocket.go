@@ -187,7 +187,10 @@ func (s *Socket) SendAsync(ctx context.Context, m Msg, opts ...SendOption) (Pend
 		if !o.notBefore.IsZero() {
 			return Pending{}, fmt.Errorf("%w: NotBefore on a %s (a stream is not delayed)", ErrNotSupported, s.typ)
 		}
-		p, err = s.jp.send(ctx, m, false)
+		var off uint64
+		if off, err = s.jp.send(ctx, m, false); err == nil {
+			p = s.jnl.pending(off)
+		}
 	} else {
 		p, err = s.jq.send(ctx, m, o)
 	}

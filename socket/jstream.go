@@ -82,23 +82,24 @@ func newPublisher(s *Socket, j *journal) *publisher {
 
 // send journals m and fans it out to plain subscribers through the
 // pattern, if any is connected; with wait it returns once m is durable
-// (and plain subscribers get it only then).
-func (pb *publisher) send(ctx context.Context, m Msg, wait bool) (Pending, error) {
-	p, ts, err := pb.j.appendPlain(ctx, m)
+// (and plain subscribers get it only then). It returns m's offset (the
+// caller makes the Pending: one copy of it, not one per call level).
+func (pb *publisher) send(ctx context.Context, m Msg, wait bool) (uint64, error) {
+	off, ts, err := pb.j.appendPlain(ctx, m)
 	if err != nil {
-		return Pending{}, err
+		return 0, err
 	}
 	// The cache must hold what the journal has in flight, or every
 	// feeder reads it back from disk (the feeders keep it growing as they
 	// fall behind, keepUp, but they only run once records are durable).
 	// It keeps m's own frames (Send took them over) and the time.
 	rec := cacheRec{frames: m.Frames, ts: ts, bare: true}
-	if n := pb.cache.putAhead(p.id.Offset, rec, pb.j.log.DurableEnd()); n > 0 && pb.feedN.Load() > 0 {
+	if n := pb.cache.putAhead(off, rec, pb.j.log.DurableEnd()); n > 0 && pb.feedN.Load() > 0 {
 		pb.cache.grow(n)
 	}
 	if wait {
-		if err := p.Wait(ctx); err != nil {
-			return p, journalError(err)
+		if err := pb.j.pending(off).Wait(ctx); err != nil {
+			return off, journalError(err)
 		}
 	}
 	// Plain subscribers: ZeroMQ's live fan-out. Profile subscribers'
@@ -107,13 +108,13 @@ func (pb *publisher) send(ctx context.Context, m Msg, wait bool) (Pending, error
 	// is counted from its connection on, before the pattern can have its
 	// subscriptions, so none of the messages it subscribed to is skipped.
 	if pb.plainN.Load() == 0 {
-		return p, nil
+		return off, nil
 	}
 	pb.fanned.Add(1)
 	if err := pb.s.snd.Send(ctx, m); err != nil {
-		return p, err
+		return off, err
 	}
-	return p, nil
+	return off, nil
 }
 
 // attach prepares the feeder of a profile subscriber (runs: it reads
