@@ -157,7 +157,15 @@ func (c *tailCache) getRun(off uint64, max int, dst []cacheRec) []cacheRec {
 		if s.rec.frames == nil || s.off != off {
 			break
 		}
-		dst = append(dst, s.rec)
+		// Field by field, as in putLocked (appending a zero value
+		// first zeroes through a bulk barrier too).
+		if len(dst) < cap(dst) {
+			dst = dst[:len(dst)+1]
+		} else {
+			dst = append(dst, cacheRec{})
+		}
+		d := &dst[len(dst)-1]
+		d.frames, d.ts, d.bare = s.rec.frames, s.rec.ts, s.rec.bare
 		off++
 	}
 	return dst

@@ -33,9 +33,15 @@ func (t *deliveries) put(in inDelivery) patterns.Tag {
 	t.free = t.free[:len(t.free)-1]
 	t.gen++
 	tag := patterns.Tag(uint64(t.gen)<<32 | uint64(idx+1))
+	// Field by field: copying the whole struct in (and zeroing it in
+	// release) goes through a bulk write barrier while the GC runs, which
+	// walks the type's pointer bitmap for every message a subscriber
+	// receives. TestDeliveriesPutCopiesEveryField keeps this complete.
 	slot := t.slot(idx)
-	*slot = in
 	slot.tag = tag
+	slot.r, slot.snd, slot.p, slot.cs = in.r, in.snd, in.p, in.cs
+	slot.off, slot.epoch, slot.count, slot.ts = in.off, in.epoch, in.count, in.ts
+	slot.settled, slot.given, slot.revoked = in.settled, in.given, in.revoked
 	return tag
 }
 
@@ -60,7 +66,9 @@ func (t *deliveries) get(tag patterns.Tag) *inDelivery {
 // afterwards.
 func (t *deliveries) release(in *inDelivery) {
 	idx := uint32(in.tag) - 1
-	*in = inDelivery{}
+	// The pointers, so a free slot keeps nothing alive; put sets the rest.
+	in.tag = 0
+	in.r, in.snd, in.p, in.cs = nil, nil, nil, nil
 	t.free = append(t.free, idx)
 	if len(t.chunks) > keepChunks && len(t.free) == len(t.chunks)*deliveryChunk {
 		t.chunks, t.free = nil, nil

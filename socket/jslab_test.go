@@ -1,6 +1,7 @@
 package socket
 
 import (
+	"reflect"
 	"sync"
 	"testing"
 
@@ -94,4 +95,42 @@ func TestRecordSlabHandsOutDistinctRecords(t *testing.T) {
 	}
 	assert.Len(t, seen, workers*each)
 	assert.NotNil(t, (*recordSlab)(nil).get(), "no slab: an allocation")
+}
+
+// put copies every field of the delivery into its slot (it copies them
+// one by one), and release leaves no pointer behind in the slot.
+func TestDeliveriesPutCopiesEveryField(t *testing.T) {
+	var in inDelivery
+	v := reflect.ValueOf(&in).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		f = reflect.NewAt(f.Type(), f.Addr().UnsafePointer()).Elem()
+		switch f.Kind() {
+		case reflect.Pointer:
+			f.Set(reflect.New(f.Type().Elem()))
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Uint64, reflect.Uint32:
+			f.SetUint(uint64(i + 1))
+		case reflect.Int64:
+			f.SetInt(int64(i + 1))
+		default:
+			t.Fatalf("field %s of kind %s: teach this test (and put) about it", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	var tb deliveries
+	tag := tb.put(in)
+	slot := tb.get(tag)
+	require.NotNil(t, slot)
+	want := in
+	want.tag = tag
+	assert.Equal(t, want, *slot)
+
+	tb.release(slot)
+	sv := reflect.ValueOf(slot).Elem()
+	for i := range sv.NumField() {
+		if f := sv.Field(i); f.Kind() == reflect.Pointer {
+			assert.True(t, f.IsNil(), "field %s cleared", sv.Type().Field(i).Name)
+		}
+	}
 }

@@ -213,12 +213,21 @@ func ParseRun(dst []Stream, b []byte) ([]Stream, error) {
 	at := len(dst)
 	dst = append(dst, first)
 	prev := first
+	// The records from a local slice, not through the reader: a store
+	// of r.b in a call the compiler does not inline takes a write barrier
+	// while the GC runs, two per message.
+	rest := r.b
 	for i := uint64(1); i < n; i++ {
-		skip := r.uvarint()
-		zz := r.uvarint()
-		if r.err != nil {
-			return dst[:at], r.err
+		skip, k := canonicalUvarint(rest)
+		if k <= 0 {
+			return dst[:at], malformed("bad varint")
 		}
+		rest = rest[k:]
+		zz, k := canonicalUvarint(rest)
+		if k <= 0 {
+			return dst[:at], malformed("bad varint")
+		}
+		rest = rest[k:]
 		delta := int64(zz >> 1)
 		if zz&1 != 0 {
 			delta = ^delta
@@ -230,6 +239,7 @@ func ParseRun(dst []Stream, b []byte) ([]Stream, error) {
 		prev = Stream{Offset: off, Epoch: epoch, Skip: skip, Time: prev.Time + delta}
 		dst = append(dst, prev)
 	}
+	r.b = rest
 	if err := r.end("JRUN"); err != nil {
 		return dst[:at], err
 	}
@@ -432,15 +442,27 @@ func (r *reader) uvarint() uint64 {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 || (n > 1 && r.b[n-1] == 0) {
-		// Overflow, cut short, or padded with zero groups: one value has
-		// one encoding.
+	v, n := canonicalUvarint(r.b)
+	if n <= 0 {
 		r.fail(malformed("bad varint"))
 		return 0
 	}
 	r.b = r.b[n:]
 	return v
+}
+
+// canonicalUvarint decodes a uvarint at the start of b and returns it
+// and its length, or a length <= 0 for an overflow, a value cut short or
+// one padded with zero groups (one value has one encoding).
+func canonicalUvarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	v, n := binary.Uvarint(b)
+	if n <= 0 || (n > 1 && b[n-1] == 0) {
+		return 0, -1
+	}
+	return v, n
 }
 
 func (r *reader) fixed64() uint64 {
