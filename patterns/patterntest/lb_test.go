@@ -46,9 +46,10 @@ func TestLoadBalancerLonePeer(t *testing.T) {
 			// the peer is writable.
 			a.SetHWM(a.Queued())
 			assert.ErrorIs(t, send(pat, expired(), patterntest.Msg("m")), context.Canceled, "lone peer full: blocks")
+			refused := a.Refused()
 			done := make(chan error, 1)
 			go func() { done <- send(pat, ctxT(t), patterntest.Msg("late")) }()
-			require.NoError(t, a.WaitRefused(ctxT(t), a.Refused()+1))
+			require.NoError(t, a.WaitRefused(ctxT(t), refused+1))
 			a.SetHWM(0)
 			writable(pat, a)
 			require.NoError(t, <-done)
