@@ -3,6 +3,7 @@ package patterns
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/brookmq/brook/transport"
 )
@@ -16,12 +17,31 @@ type loadBalancer struct {
 	next   int
 	wake   chan struct{} // closed when a pipe is added or becomes writable
 	closed bool
+	// only is the rotation's pipe while it holds exactly one and the
+	// balancer is open (nil otherwise), set under mu and read without it:
+	// a send to a lone pipe has no turn to take, so it tries that pipe
+	// without mu (PAIR, and the common PUSH or DEALER with one peer).
+	only atomic.Pointer[lbOnly]
+}
+
+// lbOnly boxes a loadBalancer's lone pipe for its atomic pointer.
+type lbOnly struct{ p Pipe }
+
+// setOnlyLocked updates only after the rotation or closed changed. mu
+// must be held.
+func (lb *loadBalancer) setOnlyLocked() {
+	if len(lb.pipes) == 1 && !lb.closed {
+		lb.only.Store(&lbOnly{p: lb.pipes[0]})
+		return
+	}
+	lb.only.Store(nil)
 }
 
 // Add makes p eligible for messages and wakes blocked senders.
 func (lb *loadBalancer) Add(p Pipe) {
 	lb.mu.Lock()
 	lb.pipes = append(lb.pipes, p)
+	lb.setOnlyLocked()
 	lb.wakeLocked()
 	lb.mu.Unlock()
 }
@@ -39,6 +59,7 @@ func (lb *loadBalancer) Remove(p Pipe) {
 			if lb.next >= len(lb.pipes) {
 				lb.next = 0
 			}
+			lb.setOnlyLocked()
 			return
 		}
 	}
@@ -69,6 +90,7 @@ func (lb *loadBalancer) wakeLocked() {
 func (lb *loadBalancer) Close() {
 	lb.mu.Lock()
 	lb.closed = true
+	lb.setOnlyLocked()
 	lb.wakeLocked()
 	lb.mu.Unlock()
 }
@@ -77,6 +99,11 @@ func (lb *loadBalancer) Close() {
 // pipe. With no pipe, or every pipe full, it waits until one has room or
 // ctx ends.
 func (lb *loadBalancer) Send(ctx context.Context, m Msg) (Pipe, error) {
+	if o := lb.only.Load(); o != nil && o.p.TrySend(m) {
+		// A send racing Remove or Close may still reach the pipe, as one
+		// that took mu just before them would.
+		return o.p, nil
+	}
 	for {
 		lb.mu.Lock()
 		if lb.closed {

@@ -8,16 +8,22 @@ import (
 	"github.com/brookmq/brook/socket"
 )
 
+// chanCapacity is the capacity of the channels the inproc benchmarks
+// compare with: what an inproc connection between sockets with the
+// default high-water marks holds before Send blocks, SNDHWM + RCVHWM
+// (hwm_exact_test.go), so that neither side gets more slack.
+const chanCapacity = 2 * socket.DefaultHWM
+
 // BenchmarkInproc streams messages between two goroutines over inproc
-// PUSH/PULL and PAIR/PAIR, beside a Go channel of the same capacity as the
-// sockets' high-water mark carrying the same Msg values: the channel is
-// the bar inproc must clear.
+// PUSH/PULL and PAIR/PAIR, beside a Go channel of the same capacity
+// (chanCapacity) carrying the same Msg values, made the same way, with
+// one goroutine sending and one receiving: the channel is the bar
+// inproc must clear.
 func BenchmarkInproc(b *testing.B) {
-	const hwm = socket.DefaultHWM
 	for _, size := range []int{16, 256} {
 		payload := make([]byte, size)
 		b.Run(fmt.Sprintf("chan/%dB", size), func(b *testing.B) {
-			ch := make(chan socket.Msg, hwm)
+			ch := make(chan socket.Msg, chanCapacity)
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			go func() {
@@ -91,7 +97,7 @@ func benchInproc(b *testing.B, st, rt socket.Type, payload []byte) {
 func BenchmarkInprocPingPong(b *testing.B) {
 	payload := make([]byte, 16)
 	b.Run("chan", func(b *testing.B) {
-		ping, pong := make(chan socket.Msg, socket.DefaultHWM), make(chan socket.Msg, socket.DefaultHWM)
+		ping, pong := make(chan socket.Msg, chanCapacity), make(chan socket.Msg, chanCapacity)
 		b.ReportAllocs()
 		go func() {
 			for range b.N {
@@ -165,7 +171,7 @@ func BenchmarkInprocPingPongSizes(b *testing.B) {
 	for _, size := range []int{16, 256} {
 		payload := make([]byte, size)
 		b.Run(fmt.Sprintf("chan/%dB", size), func(b *testing.B) {
-			ping, pong := make(chan socket.Msg, socket.DefaultHWM), make(chan socket.Msg, socket.DefaultHWM)
+			ping, pong := make(chan socket.Msg, chanCapacity), make(chan socket.Msg, chanCapacity)
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			go func() {

@@ -170,7 +170,7 @@ func (p *pipe) TrySend(m Msg) bool {
 			// Counted, under the lock that checked the HWM, until the
 			// peer takes it: the connection's queue is inside the HWM.
 			p.data++
-			c.add(1)
+			c.addLocked(1)
 		}
 		p.mu.Unlock()
 		return true
@@ -463,7 +463,12 @@ func (p *pipe) releaseTo(n, level int) bool {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
+	return p.releaseLocked(n, level)
+}
+
+// releaseLocked is releaseTo with p.mu held.
+func (p *pipe) releaseLocked(n, level int) bool {
+	if n == 0 || p.closed {
 		return false // close forgot every message the pipe held
 	}
 	p.data -= n

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"sync"
 	"time"
 
 	"github.com/brookmq/brook/socket/internal/jwire"
@@ -82,44 +81,52 @@ type creditConn interface {
 // taken by the peer, each still counted in its pipe's data; taken gives
 // their room back. Once the connection ends, end gives back the room of
 // those the peer never took, and later credits are ignored, so no
-// message's room is given back twice.
+// message's room is given back twice. Its fields are guarded by the
+// pipe's mu, which a hand-off (TrySend) holds already and a credit takes
+// once for the count and the room together.
 type directCredit struct {
 	p    *pipe
-	mu   sync.Mutex
 	out  int // handed over, not yet taken (below zero while a credit overtakes its count)
 	done bool
 }
 
+// addLocked counts n messages handed over. p.mu must be held.
+func (c *directCredit) addLocked(n int) { c.out += n }
+
 // add counts n messages handed over.
 func (c *directCredit) add(n int) {
-	c.mu.Lock()
-	c.out += n
-	c.mu.Unlock()
+	c.p.mu.Lock()
+	c.addLocked(n)
+	c.p.mu.Unlock()
 }
 
 // taken is the connection's credit function: the peer took n messages.
 func (c *directCredit) taken(n int) {
-	c.mu.Lock()
+	p := c.p
+	p.mu.Lock()
 	if c.done {
-		c.mu.Unlock()
+		p.mu.Unlock()
 		return
 	}
 	c.out -= n
-	c.mu.Unlock()
-	if c.p.release(n) {
-		c.p.s.pipeWritable(c.p)
+	wasFull := p.releaseLocked(n, p.hwm-1)
+	p.mu.Unlock()
+	if wasFull {
+		p.s.pipeWritable(p)
 	}
 }
 
 // end gives back the room of the messages the peer has not taken, once
 // nothing more is handed over on the connection.
 func (c *directCredit) end() {
-	c.mu.Lock()
-	n := c.out
+	p := c.p
+	p.mu.Lock()
+	n := max(c.out, 0)
 	c.out, c.done = 0, true
-	c.mu.Unlock()
-	if n > 0 && c.p.release(n) {
-		c.p.s.pipeWritable(c.p)
+	wasFull := p.releaseLocked(n, p.hwm-1)
+	p.mu.Unlock()
+	if wasFull {
+		p.s.pipeWritable(p)
 	}
 }
 

@@ -41,8 +41,11 @@ type queue struct {
 	writersWaiting int
 	// armed counts the consumers that read this queue themselves
 	// (source.go) and wait for a message: a write then calls notify and
-	// leaves the reader asleep, so a message costs one wake-up.
-	armed  int
+	// leaves the reader asleep, so a message costs one wake-up. It is
+	// changed without mu (Arm, Disarm) and read by writers under it: a
+	// consumer adds itself, then looks at nonEmpty; the write that sets
+	// nonEmpty then looks at armed, so one of them sees the other.
+	armed  atomic.Int32
 	notify func()
 	// nonEmpty mirrors len(msgs) > 0, set under mu and read without it
 	// (Conn.Ready), so a consumer can pass over an empty queue without
@@ -99,11 +102,12 @@ func (q *queue) waitRoomLocked() error {
 // stream of writes costs one notification per batch the consumer takes,
 // not one per message. (mu held)
 func (q *queue) wakeLocked(n int) {
-	if len(q.msgs) == n {
+	first := len(q.msgs) == n
+	if first {
 		q.nonEmpty.Store(true)
 	}
-	if q.armed > 0 && q.notify != nil {
-		if len(q.msgs) == n {
+	if q.armed.Load() > 0 && q.notify != nil {
+		if first {
 			q.notify()
 		}
 		return

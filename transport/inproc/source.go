@@ -30,13 +30,14 @@ func (c *Conn) SetNotify(fn func()) {
 // the peer's writes call the notify function rather than waking the
 // reader goroutine. It reports whether a message already waits (then the
 // consumer takes it rather than wait). Every Arm needs its Disarm.
+//
+// Arm and Disarm take no lock unless a message is left for the reader
+// goroutine: a consumer arms and disarms once per batch it takes, while
+// the writer takes the queue's lock for every message.
 func (c *Conn) Arm() bool {
 	q := c.in
-	q.mu.Lock()
-	q.armed++
-	ready := len(q.msgs) > 0
-	q.mu.Unlock()
-	return ready
+	q.armed.Add(1)
+	return q.nonEmpty.Load()
 }
 
 // Disarm ends an Arm. When the last armed consumer leaves while messages
@@ -44,9 +45,13 @@ func (c *Conn) Arm() bool {
 // unread for a consumer that has gone.
 func (c *Conn) Disarm() {
 	q := c.in
+	if q.armed.Add(-1) != 0 || !q.nonEmpty.Load() {
+		// A write after the Add sees no consumer armed and wakes the
+		// reader itself.
+		return
+	}
 	q.mu.Lock()
-	q.armed--
-	if q.armed == 0 && len(q.msgs) > 0 {
+	if q.armed.Load() == 0 && len(q.msgs) > 0 {
 		q.wakeReaderLocked()
 	}
 	q.mu.Unlock()

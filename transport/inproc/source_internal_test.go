@@ -2,6 +2,7 @@ package inproc
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -67,4 +68,58 @@ func TestArmedWriteNotifiesAndTakeReadyTakesPrefix(t *testing.T) {
 	_, _, err = accepter.TakeReady(got[:0], 10)
 	assert.ErrorIs(t, err, transport.ErrClosed)
 	assert.ErrorIs(t, accepter.WaitReady(), transport.ErrClosed)
+}
+
+// Arm and the write racing it never both miss each other: a consumer
+// whose Arm reports nothing waiting is always notified by the write,
+// however the two interleave, over many rounds (Arm counts itself
+// without the queue's lock).
+func TestArmRacingWriteIsNeverLost(t *testing.T) {
+	dialer, accepter := newPair("armrace")
+	defer dialer.Close()
+	notified := make(chan struct{}, 1)
+	accepter.SetNotify(func() {
+		select {
+		case notified <- struct{}{}:
+		default:
+		}
+	})
+	const rounds = 20000
+	turn := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		for i := range rounds {
+			<-turn
+			if err := dialer.WriteMsg(byteMsg(i)); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	var got []transport.Msg
+	for i := range rounds {
+		turn <- struct{}{} // the write now races the Arm below
+		if !accepter.Arm() {
+			select {
+			case <-notified:
+			case <-time.After(10 * time.Second):
+				accepter.Disarm()
+				require.FailNow(t, "lost wake-up", "round %d: armed on an empty queue, and the write did not notify", i)
+			}
+		}
+		var err error
+		got, _, err = accepter.TakeReady(got[:0], 10)
+		accepter.Disarm()
+		require.NoError(t, err)
+		require.Len(t, got, 1, "round %d", i)
+		assert.Equal(t, []byte{byte(i)}, got[0].Frames[0])
+		// A write that saw the consumer armed after Arm saw it may have
+		// notified too: that token belongs to this round.
+		select {
+		case <-notified:
+		default:
+		}
+	}
+	require.NoError(t, <-done)
 }
