@@ -141,3 +141,20 @@ func TestPubSubLossIsNotAnError(t *testing.T) {
 		assert.Contains(t, errOut, "PUB drops at its high-water mark by design")
 	}
 }
+
+// thr and lat write a CPU profile of the run when asked, and a profile
+// that cannot be created is a usage error before anything runs.
+func TestCPUProfile(t *testing.T) {
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "cpu.out")
+	code, _, errOut := mqbench(t, false, "thr", "--transport", "inproc", "--count", "2000", "--cpuprofile", prof)
+	require.Equal(t, cli.ExitOK, code, errOut)
+	st, err := os.Stat(prof)
+	require.NoError(t, err)
+	assert.Positive(t, st.Size())
+
+	code, _, errOut = mqbench(t, false, "thr", "--transport", "inproc", "--count", "2000",
+		"--cpuprofile", filepath.Join(dir, "no", "such", "dir", "cpu.out"))
+	assert.Equal(t, cli.ExitUsage, code)
+	assert.Contains(t, errOut, "cpuprofile")
+}
