@@ -76,16 +76,16 @@ func (t *Transport) Err() error {
 func (t *Transport) Schemes() []string { return []string{"quic"} }
 
 func (t *Transport) quicConfig() *quic.Config {
-	window := uint64(t.opts.receiveWindow)
+	window, maxWindow := uint64(t.opts.receiveWindow), uint64(t.opts.maxReceiveWindow)
 	return &quic.Config{
 		Versions:                       []quic.Version{quic.Version1},
 		HandshakeIdleTimeout:           t.opts.setupTimeout / 2, // quic-go allows twice this for the whole TLS handshake
 		MaxIdleTimeout:                 t.opts.idleTimeout,
 		KeepAlivePeriod:                t.opts.keepAlive,
 		InitialStreamReceiveWindow:     window,
-		MaxStreamReceiveWindow:         window,
+		MaxStreamReceiveWindow:         maxWindow,
 		InitialConnectionReceiveWindow: window + livenessWindowAllowance,
-		MaxConnectionReceiveWindow:     window + livenessWindowAllowance,
+		MaxConnectionReceiveWindow:     maxWindow + livenessWindowAllowance,
 		MaxIncomingStreams:             maxIncomingBidiStreams,
 		MaxIncomingUniStreams:          maxIncomingUniStreams,
 	}

@@ -50,6 +50,14 @@ func Main(ctx context.Context, args []string, out IO) int {
 		fmt.Fprintf(out.Stderr, "%v\nrun `mqbench -h` for help\n", err)
 		return ExitUsage
 	}
+	if cfg.Command != "journal" {
+		stopProfile, err := startProfile(cfg.CPUProfile)
+		if err != nil {
+			fmt.Fprintln(out.Stderr, err)
+			return ExitUsage
+		}
+		defer stopProfile()
+	}
 	switch cfg.Command {
 	case "compare":
 		return runCompare(ctx, cfg, out)

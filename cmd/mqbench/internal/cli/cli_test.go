@@ -1,9 +1,11 @@
 package cli_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -140,4 +142,34 @@ func TestPubSubLossIsNotAnError(t *testing.T) {
 	if r.Lost > 0 {
 		assert.Contains(t, errOut, "PUB drops at its high-water mark by design")
 	}
+}
+
+// thr and lat write a CPU profile of the run when asked, and a profile
+// that cannot be created is a usage error before anything runs. Every
+// result says what CPU the process spent per message (where getrusage
+// exists).
+func TestCPUProfile(t *testing.T) {
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "cpu.out")
+	code, out, errOut := mqbench(t, false, "thr", "--transport", "inproc", "--count", "20000", "--cpuprofile", prof, "--json", "-")
+	require.Equal(t, cli.ExitOK, code, errOut)
+	var doc struct {
+		Results []struct {
+			CPU float64 `json:"cpu_ns_per_msg"`
+		} `json:"results"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &doc), out)
+	require.Len(t, doc.Results, 1)
+	if runtime.GOOS != "windows" && runtime.GOOS != "plan9" {
+		assert.Positive(t, doc.Results[0].CPU)
+		assert.Contains(t, errOut, " ns/msg (this process")
+	}
+	st, err := os.Stat(prof)
+	require.NoError(t, err)
+	assert.Positive(t, st.Size())
+
+	code, _, errOut = mqbench(t, false, "thr", "--transport", "inproc", "--count", "2000",
+		"--cpuprofile", filepath.Join(dir, "no", "such", "dir", "cpu.out"))
+	assert.Equal(t, cli.ExitUsage, code)
+	assert.Contains(t, errOut, "cpuprofile")
 }

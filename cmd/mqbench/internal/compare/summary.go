@@ -50,11 +50,12 @@ func metrics(mode config.Mode, roundTrip bool) []metric {
 	p50 := metric{"p50 µs", false, func(r *workload.Result) float64 { return r.Corrected.P50 }}
 	p99 := metric{"p99 µs", false, func(r *workload.Result) float64 { return r.Corrected.P99 }}
 	p999 := metric{"p99.9 µs", false, func(r *workload.Result) float64 { return r.Corrected.P999 }}
+	cpu := metric{"cpu ns/msg", false, func(r *workload.Result) float64 { return r.CPUPerMsg }}
 	if mode == config.Latency || roundTrip {
 		rate.name = "round trips/s"
-		return []metric{p50, p99, p999, rate}
+		return []metric{p50, p99, p999, rate, cpu}
 	}
-	return []metric{rate, mb, p50, p99}
+	return []metric{rate, mb, p50, p99, cpu}
 }
 
 // summarize builds one table per size from the successful runs.

@@ -22,7 +22,7 @@ func TestSummarize(t *testing.T) {
 	require.NoError(t, err)
 	res := func(rate float64) []workload.Result {
 		return []workload.Result{
-			{MsgsPerSec: rate, MBPerSec: rate / 1e6, Corrected: stats.Summary{P50: 1e6 / rate}},
+			{MsgsPerSec: rate, MBPerSec: rate / 1e6, Corrected: stats.Summary{P50: 1e6 / rate}, CPUPerMsg: 1e9 / rate},
 			{MsgsPerSec: rate / 2, Lost: 1},
 		}
 	}
@@ -44,6 +44,11 @@ func TestSummarize(t *testing.T) {
 	assert.InDelta(t, 200.0/150, rate.Cells[1].Ratio, 1e-9)
 	assert.Equal(t, "p50 µs", tables[0].Rows[2].Metric)
 	assert.False(t, tables[0].Rows[2].HigherIsBetter)
+	cpu := tables[0].Rows[4]
+	require.Equal(t, "cpu ns/msg", cpu.Metric)
+	assert.False(t, cpu.HigherIsBetter)
+	assert.InDelta(t, 1e9/200, cpu.Cells[0].Median, 1e-6)
+	assert.InDelta(t, (1e9/200)/((1e9/100+1e9/200)/2), cpu.Cells[1].Ratio, 1e-9)
 	assert.Equal(t, map[string]uint64{"brook": 3, "zmq4": 3}, tables[1].Lost)
 
 	lat, err := config.Parse([]string{"compare", "--mode", "lat"})
@@ -52,5 +57,5 @@ func TestSummarize(t *testing.T) {
 	for _, m := range metrics(lat.Mode, lat.RoundTrip()) {
 		names = append(names, m.name)
 	}
-	assert.Equal(t, []string{"p50 µs", "p99 µs", "p99.9 µs", "round trips/s"}, names)
+	assert.Equal(t, []string{"p50 µs", "p99 µs", "p99.9 µs", "round trips/s", "cpu ns/msg"}, names)
 }

@@ -141,6 +141,9 @@ type Config struct {
 	JSON, CSV, HGRM string
 	// Report is the path of an HTML (.html) or SVG (.svg) report; "" none.
 	Report string
+	// CPUProfile is the path of a CPU profile of the whole run ("" none):
+	// thr, lat and compare (all implementations in one profile).
+	CPUProfile string
 	// Timeout bounds the whole run; IdleTimeout ends a receiver that
 	// has heard nothing for that long in the middle of a phase.
 	Timeout     time.Duration

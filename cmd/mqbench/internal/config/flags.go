@@ -35,6 +35,7 @@ type raw struct {
 	clients, inflight, hwm, subscribers, rounds            int
 	rate                                                   float64
 	role, impl, impls, json, csv, hgrm, pacer, report      string
+	cpuprofile                                             string
 	quic                                                   QUIC
 	curve                                                  bool
 }
@@ -114,6 +115,7 @@ func newFlagSet(cmd string, r *raw) *flag.FlagSet {
 	fs.StringVar(&r.json, "json", "", `write results as JSON to this file ("-": stdout)`)
 	fs.StringVar(&r.csv, "csv", "", `write results as CSV to this file ("-": stdout)`)
 	fs.StringVar(&r.hgrm, "hgrm", "", "write each latency histogram's percentile distribution (.hgrm) to this file")
+	fs.StringVar(&r.cpuprofile, "cpuprofile", "", "write a CPU profile of this process's whole run to this file (go tool pprof); with --role, each process its own")
 	fs.StringVar(&r.report, "report", "", "write a picture of the results to this .html or .svg file: latency percentile spectra (log scale) and, for compare, throughput bars")
 	fs.DurationVar(&r.timeout, "timeout", 0, "abort the run after this long (default: 10m, or the planned time plus 1m)")
 	fs.DurationVar(&r.idle, "idle-timeout", DefaultIdleTimeout, "end a phase whose receiver hears nothing for this long (counted as loss)")
@@ -152,6 +154,7 @@ func build(cmd string, r *raw, set map[string]bool) (*Config, error) {
 		CSV:            r.csv,
 		HGRM:           r.hgrm,
 		Report:         r.report,
+		CPUProfile:     r.cpuprofile,
 		Timeout:        r.timeout,
 		IdleTimeout:    r.idle,
 		QUIC:           r.quic,

@@ -84,6 +84,9 @@ func Text(w io.Writer, r *workload.Result) {
 	}
 	fmt.Fprintf(w, "%s %d B: %s msgs/s  %.1f MB/s  (%d %s in %.3f s; sent %d, lost %d, out of order %d, dropped by library %d)\n",
 		r.Impl, r.Size, Count(r.MsgsPerSec), r.MBPerSec, n, what, r.ElapsedSec, r.Sent, r.Lost, r.OutOfOrder, r.Dropped)
+	if r.CPUPerMsg > 0 {
+		fmt.Fprintf(w, "  cpu %.0f ns/msg (this process, user+system, over the same time)\n", r.CPUPerMsg)
+	}
 	if !r.Measured {
 		fmt.Fprintln(w, "  latency is measured by the other process")
 		return

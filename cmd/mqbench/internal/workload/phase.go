@@ -41,13 +41,30 @@ func (p *phase) share(d, drivers int) int64 {
 	return n
 }
 
-// sender makes messages for one socket: a fresh buffer per message for
-// libraries that keep what they send, one reused buffer for those that
-// copy.
+// Carving: a sender for a library that keeps what it sends gives every
+// message memory of its own, never reused; small bodies are carved one
+// after another from a block of carveBlock bytes (one allocation for
+// hundreds of 64-byte messages, as an application producing small
+// messages would do), and single-frame lists from a block of carveLists.
+// A carved body's capacity is its length, so a receiver that releases it
+// (inproc passes the sender's frames along) gives nothing back to
+// brook's pools; the garbage collector frees a block once every message
+// carved from it is gone.
+const (
+	carveMax   = 1024
+	carveBlock = 32 << 10
+	carveLists = 512
+)
+
+// sender makes messages for one socket: fresh memory per message for
+// libraries that keep what they send (small bodies carved from blocks,
+// see carveMax), one reused buffer for those that copy.
 type sender struct {
 	fresh  bool
 	buf    []byte
 	frames [][]byte
+	block  []byte   // fresh: what is left of the current body block
+	lists  [][]byte // fresh: what is left of the current list block
 }
 
 func newSender(im impl.Impl) *sender { return &sender{fresh: im.KeepsFrames()} }
@@ -55,9 +72,15 @@ func newSender(im impl.Impl) *sender { return &sender{fresh: im.KeepsFrames()} }
 // message returns a size-byte message whose header is h.
 func (s *sender) message(h *payload.Header, size int) [][]byte {
 	if s.fresh {
-		b := make([]byte, size)
+		b := s.body(size)
 		h.Put(b)
-		return [][]byte{b}
+		if len(s.lists) == 0 {
+			s.lists = make([][]byte, carveLists)
+		}
+		f := s.lists[:1:1]
+		s.lists = s.lists[1:]
+		f[0] = b
+		return f
 	}
 	if len(s.buf) != size {
 		s.buf = make([]byte, size)
@@ -65,4 +88,17 @@ func (s *sender) message(h *payload.Header, size int) [][]byte {
 	}
 	h.Put(s.buf)
 	return s.frames
+}
+
+// body returns size zeroed bytes no other message shares.
+func (s *sender) body(size int) []byte {
+	if size > carveMax {
+		return make([]byte, size)
+	}
+	if len(s.block) < size {
+		s.block = make([]byte, carveBlock)
+	}
+	b := s.block[:size:size]
+	s.block = s.block[size:]
+	return b
 }

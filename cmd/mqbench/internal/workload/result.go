@@ -45,6 +45,12 @@ type Result struct {
 	MsgsPerSec float64       `json:"msgs_per_s"`
 	// MBPerSec is MsgsPerSec times the message size, in 10^6 bytes/s.
 	MBPerSec float64 `json:"mb_per_s"`
+	// CPUPerMsg is the CPU time (user and system, ns) this process used
+	// over Elapsed per message counted in MsgsPerSec: with --role both,
+	// both ends' and the library's; across processes, this end's. It
+	// moves less than MsgsPerSec with the load of other work on the
+	// machine. 0 where the CPU time cannot be read.
+	CPUPerMsg float64 `json:"cpu_ns_per_msg"`
 	// Corrected is measured from each message's intended send time (the
 	// open-loop schedule with --rate: coordinated omission corrected);
 	// Uncorrected from its actual send time; SendDelay is actual minus
@@ -60,19 +66,28 @@ type Result struct {
 // process did not measure).
 func (r *Result) Histogram() *stats.Histogram { return r.hist }
 
-// setRate derives the rates from Received and Elapsed.
-func (r *Result) setRate(n uint64) {
+// setRate derives the rates from n messages over the span of starts and
+// stops, and the CPU per message from cpu's samples over that span.
+func (r *Result) setRate(n uint64, starts, stops []time.Time, cpu *cpuClock) {
+	lo, hi := spanTimes(starts, stops)
+	if !lo.IsZero() && hi.After(lo) {
+		r.Elapsed = hi.Sub(lo)
+	}
 	r.ElapsedSec = r.Elapsed.Seconds()
 	if r.Elapsed > 0 && n > 0 {
 		r.MsgsPerSec = float64(n) / r.Elapsed.Seconds()
 		r.MBPerSec = r.MsgsPerSec * float64(r.Size) / 1e6
+		if cpu != nil {
+			if d, ok := cpu.between(lo, hi); ok {
+				r.CPUPerMsg = float64(d) / float64(n)
+			}
+		}
 	}
 }
 
-// span returns the time from the earliest start to the latest stop,
-// ignoring zero times.
-func span(starts, stops []time.Time) time.Duration {
-	var lo, hi time.Time
+// spanTimes returns the earliest start and the latest stop, ignoring zero
+// times.
+func spanTimes(starts, stops []time.Time) (lo, hi time.Time) {
 	for _, t := range starts {
 		if !t.IsZero() && (lo.IsZero() || t.Before(lo)) {
 			lo = t
@@ -83,8 +98,5 @@ func span(starts, stops []time.Time) time.Duration {
 			hi = t
 		}
 	}
-	if lo.IsZero() || !hi.After(lo) {
-		return 0
-	}
-	return hi.Sub(lo)
+	return lo, hi
 }

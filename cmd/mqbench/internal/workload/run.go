@@ -64,6 +64,7 @@ type measurements struct {
 	sinks   [][]sinkStats
 	echoes  []echoStats
 	dropped []uint64 // cumulative library drops after each phase
+	cpu     *cpuClock
 }
 
 // measure runs every phase on topo and collects the ends' figures.
@@ -78,7 +79,9 @@ func (r *runner) measure(ctx context.Context, t *topology) *measurements {
 		sinks:   make([][]sinkStats, len(phs)),
 		echoes:  make([]echoStats, len(t.sinks)),
 		dropped: make([]uint64, len(phs)),
+		cpu:     startCPUClock(cpuPeriod),
 	}
+	defer m.cpu.Stop()
 	for k := range phs {
 		m.drive[k] = make([]driverStats, len(t.drivers))
 		m.clients[k] = make([]clientStats, len(t.drivers))
@@ -213,8 +216,7 @@ func (r *runner) results(t *topology, m *measurements) []Result {
 				starts, stops = append(starts, d.start), append(stops, d.stop)
 			}
 			if !res.Measured {
-				res.Elapsed = span(starts, stops)
-				res.setRate(res.Sent)
+				res.setRate(res.Sent, starts, stops, m.cpu)
 				break
 			}
 			starts, stops = starts[:0], stops[:0]
@@ -233,8 +235,7 @@ func (r *runner) results(t *topology, m *measurements) []Result {
 					res.Lost = max(res.Lost, want-res.Received)
 				}
 			}
-			res.Elapsed = span(starts, stops)
-			res.setRate(res.Received)
+			res.setRate(res.Received, starts, stops, m.cpu)
 		case len(t.drivers) > 0:
 			res.Measured = true
 			for _, c := range m.clients[k] {
@@ -249,8 +250,7 @@ func (r *runner) results(t *topology, m *measurements) []Result {
 				}
 				starts, stops = append(starts, c.start), append(stops, c.stop)
 			}
-			res.Elapsed = span(starts, stops)
-			res.setRate(res.Received)
+			res.setRate(res.Received, starts, stops, m.cpu)
 		default:
 			for _, e := range m.echoes {
 				if k < len(e.echoed) {
@@ -258,8 +258,7 @@ func (r *runner) results(t *topology, m *measurements) []Result {
 					starts, stops = append(starts, e.first[k]), append(stops, e.last[k])
 				}
 			}
-			res.Elapsed = span(starts, stops)
-			res.setRate(res.Received)
+			res.setRate(res.Received, starts, stops, m.cpu)
 		}
 		if m.dropped[k] >= prevDropped {
 			res.Dropped = m.dropped[k] - prevDropped
