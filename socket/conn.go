@@ -123,6 +123,7 @@ func (s *Socket) runConn(p *pipe, conn transport.Conn) error {
 			readErr = err
 			break
 		}
+		s.rx.interrupt() // a Recv reading another pipe inline: this message is for it
 	}
 	stop()
 	cancel()

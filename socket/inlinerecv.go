@@ -55,7 +55,19 @@ type inlineRecv struct {
 	back        chan struct{} // token: the role went back to the reader goroutine
 	batch       []Msg         // the busy Recv's
 	handOvers   uint64        // roles handed to the application so far (tests wait on it)
-	waiting     int           // Recvs waiting in the pattern with no role to read with (enterWait)
+	reads       uint64        // Recvs that read inline so far (tests look at it)
+	// Recvs gone to the pattern (enterWait to leaveWait): changed under
+	// mu by a Recv that may wait there, so handOver sees it, and
+	// without it by one that has a message (queue).
+	waiting atomic.Int64
+	// queue says the socket queues what every pipe receives (PULL): a
+	// Recv takes any message, and inline reads hand the pattern whole
+	// batches. ahead is then the messages the readers have queued less
+	// the Recvs that have started since (enterWait): a Recv that takes
+	// it from above zero has a message queued for it, and goes to the
+	// pattern without a lock or a look at the queue.
+	queue bool
+	ahead atomic.Int64
 	// The ctx whose end interrupts an inline Recv (watched, with its
 	// context.AfterFunc's stop), kept from one Recv to the next: an
 	// application that passes the same ctx each time arms it once.
@@ -78,6 +90,27 @@ type inlineReader interface {
 // waiting now, would wait for a message to arrive (REQ, REP).
 type recvWaiter interface {
 	RecvWouldWait() bool
+}
+
+// queueReader is a pattern whose Recv takes any message it has queued,
+// from every pipe (PULL): a Recv would wait when nothing is queued.
+type queueReader interface {
+	patterns.BatchInbound
+	Unread() int
+}
+
+// queueWaiter is a queueReader's recvWaiter.
+type queueWaiter struct{ q queueReader }
+
+func (w queueWaiter) RecvWouldWait() bool { return w.q.Unread() == 0 }
+
+// recvWaiterOf returns the recvWaiter of a pattern that receives inline
+// (newInlineRecv).
+func recvWaiterOf(pat patterns.Pattern) recvWaiter {
+	if w, ok := pat.(recvWaiter); ok {
+		return w
+	}
+	return queueWaiter{pat.(queueReader)}
 }
 
 // inlineReclaim is how long the reader goroutine leaves its role to an
@@ -104,16 +137,30 @@ func reclaimPeriod(ivl, timeout time.Duration) time.Duration {
 }
 
 // newInlineRecv returns the inline receive state of a socket of type t,
-// or nil when its receives are never inline: only REQ and REP alternate,
-// and a journal reads through its own goroutines.
+// or nil when its receives are never inline: REQ and REP alternate, and
+// PULL queues what it receives (a stream read by one goroutine, as in a
+// bare loop, rather than handed from the reader goroutine to the
+// application batch by batch, with a wake-up and the queue's memory
+// moving between two CPUs each time); a journal reads through its own
+// goroutines. (Every PULL has a journal receiver, for journaled peers:
+// their connections are read by its loops, which never hand their role
+// over, so only a plain peer's connection is read inline.)
 func newInlineRecv(t Type, pat patterns.Pattern, journaled bool, hbIvl, hbTimeout time.Duration) *inlineRecv {
-	if journaled || (t != Req && t != Rep) {
+	rx := &inlineRecv{back: make(chan struct{}, 1), period: reclaimPeriod(hbIvl, hbTimeout)}
+	switch t {
+	case Req, Rep:
+		if _, ok := pat.(recvWaiter); !ok || journaled {
+			return nil
+		}
+	case Pull:
+		if _, ok := pat.(queueReader); !ok {
+			return nil
+		}
+		rx.queue = true
+	default:
 		return nil
 	}
-	if _, ok := pat.(recvWaiter); !ok {
-		return nil
-	}
-	return &inlineRecv{back: make(chan struct{}, 1), period: reclaimPeriod(hbIvl, hbTimeout)}
+	return rx
 }
 
 // readInline is runConn's read loop for a socket that receives inline:
@@ -160,13 +207,17 @@ func (s *Socket) readInline(ctx context.Context, p *pipe, conn transport.Conn) e
 	}
 }
 
+// singlePipe says whether the socket has one pipe.
+func (s *Socket) singlePipe() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pipes) == 1
+}
+
 // handOver gives p's reading role to the application, when p is the
 // socket's only pipe and no other pipe's role is held.
 func (s *Socket) handOver(p *pipe, r inlineReader) bool {
-	s.mu.Lock()
-	single := len(s.pipes) == 1
-	s.mu.Unlock()
-	if !single {
+	if !s.singlePipe() {
 		return false
 	}
 	rx := s.rx
@@ -181,7 +232,7 @@ func (s *Socket) handOver(p *pipe, r inlineReader) bool {
 	// the pattern (enterWait): if it still would, this goroutine reads
 	// on for it, or nobody would read the connection until the role was
 	// reclaimed.
-	if rx.waiting > 0 && s.rwait.RecvWouldWait() {
+	if rx.waiting.Load() > 0 && s.rwait.RecvWouldWait() {
 		return false
 	}
 	rx.holder, rx.r, rx.used, rx.wantBack = p, r, false, false
@@ -299,22 +350,50 @@ var testHookBeforeHandOver atomic.Pointer[func(*Socket)]
 // all. Under the same lock handOver does not hand a role over while a
 // registered Recv would still wait, so a Recv never waits for a message
 // that nobody reads. leaveWait ends the registration.
+//
+// On a queue socket every Recv that gets here counts itself out of
+// ahead, whether it waits or not: one that finds a message queued for
+// it (ahead was above zero) needs no lock, and one that may wait takes
+// the lock as on the others. A Recv that fails (its ctx ends) leaves
+// ahead one short, which only sends later Recvs the locked way, until a
+// Recv that finds the queue empty and nobody else in the pattern sets
+// it right.
 func (s *Socket) enterWait() bool {
 	rx := s.rx
+	if rx.queue {
+		if rx.ahead.Add(-1) >= 0 {
+			rx.waiting.Add(1)
+			return true
+		}
+	}
 	rx.mu.Lock()
 	defer rx.mu.Unlock()
 	if rx.holder != nil && !rx.busy && s.rwait.RecvWouldWait() {
+		if rx.queue {
+			rx.ahead.Add(1) // it reads inline, then counts itself again
+		}
 		return false
 	}
-	rx.waiting++
+	if rx.queue && rx.waiting.Load() == 0 {
+		if a := rx.ahead.Load(); a < -1 && s.rwait.RecvWouldWait() {
+			// Nothing queued and this Recv alone: ahead is -1, less
+			// only by Recvs that failed.
+			rx.ahead.CompareAndSwap(a, -1)
+		}
+	}
+	rx.waiting.Add(1)
 	return true
 }
 
 // leaveWait ends a Recv's enterWait.
-func (rx *inlineRecv) leaveWait() {
-	rx.mu.Lock()
-	rx.waiting--
-	rx.mu.Unlock()
+func (rx *inlineRecv) leaveWait() { rx.waiting.Add(-1) }
+
+// queued counts n messages a reader has just queued on a queue socket:
+// n Recvs may take them without a look at the queue (enterWait).
+func (rx *inlineRecv) queued(n int) {
+	if rx != nil && rx.queue {
+		rx.ahead.Add(int64(n))
+	}
 }
 
 // recvInline reads inline for a Recv that would wait, when the
@@ -325,7 +404,7 @@ func (rx *inlineRecv) leaveWait() {
 // waits in the pattern as before.
 func (s *Socket) recvInline(ctx context.Context) error {
 	rx := s.rx
-	if !rx.held.Load() || !s.rwait.RecvWouldWait() {
+	if !rx.held.Load() || rx.ahead.Load() > 0 || !s.rwait.RecvWouldWait() {
 		return nil
 	}
 	rx.mu.Lock()
@@ -335,6 +414,7 @@ func (s *Socket) recvInline(ctx context.Context) error {
 	}
 	p, r := rx.holder, rx.r
 	rx.busy, rx.used = true, true
+	rx.reads++
 	batch := rx.batch
 	if ctx.Done() != nil && ctx != rx.watched {
 		rx.unwatchLocked()
@@ -363,16 +443,25 @@ func (s *Socket) recvInline(ctx context.Context) error {
 // error if ctx ended first.
 func (s *Socket) readInlineFor(ctx context.Context, p *pipe, r inlineReader, batch []Msg) ([]Msg, bool, error) {
 	rx := s.rx
+	if rx.queue && !s.singlePipe() {
+		// The other pipes' reader goroutines fill the queue, and this
+		// one's would be read only when they leave it empty.
+		return batch, false, nil
+	}
 	for {
 		var err error
-		batch, err = r.ReadBuffered(batch[:0], 1)
-		for _, m := range batch {
-			p.received.Add(1)
-			if err := s.pat.Inbound(ctx, p, m, 0); err != nil {
-				s.dropped(p, DropUnread, 1)
+		if rx.queue {
+			batch, err = s.readQueued(ctx, p, r, batch)
+		} else {
+			batch, err = r.ReadBuffered(batch[:0], 1)
+			for _, m := range batch {
+				p.received.Add(1)
+				if err := s.pat.Inbound(ctx, p, m, 0); err != nil {
+					s.dropped(p, DropUnread, 1)
+				}
 			}
+			clear(batch)
 		}
-		clear(batch)
 		if err != nil {
 			return batch, false, nil // the reader goroutine ends the connection
 		}
@@ -409,4 +498,29 @@ func (s *Socket) readInlineFor(ctx context.Context, p *pipe, r inlineReader, bat
 			return batch, true, nil // another pipe's message
 		}
 	}
+}
+
+// readQueued hands a queue socket's pattern the messages that have
+// arrived whole in r's read buffer, as one batch of at most the room p
+// has (maxReadBatch at most): Recvs take them without a look at the
+// queue (queued). An error is r's, final.
+func (s *Socket) readQueued(ctx context.Context, p *pipe, r inlineReader, batch []Msg) ([]Msg, error) {
+	in := s.pat.(patterns.BatchInbound)
+	room, err := in.Room(ctx, p)
+	if err != nil {
+		// Closed, or ctx ended: the role goes back, and the Recv
+		// learns which in the pattern.
+		return batch, err
+	}
+	batch, err = r.ReadBuffered(batch[:0], min(room, maxReadBatch))
+	if n := len(batch); n > 0 {
+		p.received.Add(uint64(n))
+		if in.InboundBatch(p, batch) != nil {
+			s.dropped(p, DropUnread, n)
+		} else {
+			s.rx.queued(n)
+		}
+	}
+	clear(batch)
+	return batch, err
 }

@@ -134,12 +134,13 @@ type recvResult struct {
 	err error
 }
 
-// Only REQ and REP without a journal receive inline.
+// Only REQ and REP without a journal, and PULL, receive inline.
 func TestInlineRecvTypes(t *testing.T) {
-	for _, typ := range []Type{Req, Rep} {
+	for _, typ := range []Type{Req, Rep, Pull} {
 		assert.NotNil(t, rxSocket(t, typ).rx, typ)
 	}
-	for _, typ := range []Type{Dealer, Router, Pair, Pull, Sub} {
+	assert.True(t, rxSocket(t, Pull).rx.queue)
+	for _, typ := range []Type{Dealer, Router, Pair, Sub} {
 		assert.Nil(t, rxSocket(t, typ).rx, typ)
 	}
 }

@@ -39,7 +39,7 @@ func TestInlineRecvWaiterBeforeHandOver(t *testing.T) {
 			}
 			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
 				s.rx.mu.Lock()
-				waiting := s.rx.waiting
+				waiting := s.rx.waiting.Load()
 				s.rx.mu.Unlock()
 				if waiting > 0 {
 					return

@@ -3,6 +3,7 @@ package socket
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/brookmq/brook/patterns"
 	"github.com/brookmq/brook/socket/internal/jwire"
@@ -39,6 +40,13 @@ func (s *Socket) batchReading(conn transport.Conn, cs *connState) (batchReader, 
 // hands them over at once. A closing socket's pattern takes nothing: what
 // still arrives is read (the linger waits for the peer to hang up) and
 // dropped as unread. It returns why reading ended.
+//
+// On a socket that receives inline (a queue socket: inlinerecv.go) it
+// hands its reading role to the application after a batch of small
+// messages, when its pipe is the socket's only one, and waits to have it
+// back: the application's Recv then reads the connection itself whenever
+// nothing is queued, and a stream of small messages is read, parsed and
+// taken on one goroutine, as in a bare loop over a net.Conn.
 func (s *Socket) readBatches(ctx context.Context, p *pipe, r batchReader, in patterns.BatchInbound) error {
 	if d, ok := r.(directReader); ok {
 		if din, ok := in.(patterns.SourceInbound); ok {
@@ -47,6 +55,18 @@ func (s *Socket) readBatches(ctx context.Context, p *pipe, r batchReader, in pat
 			}
 		}
 	}
+	var ir inlineReader
+	if s.rx != nil && s.rx.queue {
+		if c, ok := r.(inlineReader); ok && c.InlineReadable() {
+			ir = c
+		}
+	}
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	batch := make([]Msg, 0, 16)
 	for {
 		room, err := in.Room(ctx, p)
@@ -68,13 +88,42 @@ func (s *Socket) readBatches(ctx context.Context, p *pipe, r batchReader, in pat
 					return err
 				}
 				closing = true
+			} else {
+				s.rx.queued(len(batch))
+				s.rx.interrupt() // a Recv reading another pipe inline: these are for it
 			}
 		}
 		if closing {
 			s.dropped(p, DropUnread, len(batch))
 		}
+		small := ir != nil && !closing && inlineSized(batch[len(batch)-1])
 		clear(batch)
+		if !small || !s.handOver(p, ir) {
+			continue
+		}
+		if timer == nil {
+			timer = time.NewTimer(s.rx.period)
+		} else {
+			timer.Reset(s.rx.period)
+		}
+		s.rx.waitBack(ctx, timer)
 	}
+}
+
+// inlineRecvMax bounds the messages after which a queue socket's reader
+// goroutine hands its role over: a Recv reads inline only messages that
+// arrive whole in the read buffer, and a stream of larger ones would pass
+// the role back and forth with every batch.
+const inlineRecvMax = 8 << 10
+
+// inlineSized says whether m is small enough to be followed by messages
+// a Recv reads inline (inlineRecvMax).
+func inlineSized(m Msg) bool {
+	n := 0
+	for _, f := range m.Frames {
+		n += len(f)
+	}
+	return n <= inlineRecvMax
 }
 
 // directReader is a connection the pattern's consumer may read itself
@@ -108,8 +157,12 @@ func (s *Socket) readDirect(ctx context.Context, p *pipe, conn directReader, in 
 		if err := conn.WaitReady(); err != nil {
 			return true, err
 		}
-		if _, err := in.Pull(p); err != nil {
+		n, err := in.Pull(p)
+		if err != nil {
 			return !closed(err), err
+		}
+		if n > 0 {
+			s.rx.interrupt() // a Recv reading another pipe inline: these are for it
 		}
 	}
 }
@@ -221,6 +274,7 @@ func (s *Socket) readStream(p *pipe, cs *connState, r batchReader, in patterns.T
 				}
 				s.dropped(p, DropUnread, len(batch))
 			}
+			s.rx.interrupt() // a Recv reading another pipe inline: these are for it
 		}
 		clear(batch[:read])
 	}

@@ -137,7 +137,7 @@ func New(t Type, opts ...Option) (*Socket, error) {
 		Security:          security,
 	}
 	if s.rx = newInlineRecv(t, pat, s.jnl != nil || s.jr != nil || s.jp != nil, o.heartbeatIvl, o.heartbeatTimeout); s.rx != nil {
-		s.rwait = pat.(recvWaiter)
+		s.rwait = recvWaiterOf(pat)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.startJournal()

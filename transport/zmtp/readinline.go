@@ -54,7 +54,8 @@ func (c *Conn) ReadPending() bool { return c.rpos < c.rend }
 
 // ReadBuffered appends to dst at most max messages that have arrived
 // whole in the read buffer, handling the whole commands before them as
-// ReadMsg does; it never reads the stream, so it never waits. An error
+// ReadMsg does (runs of short messages as ReadMsgs takes them); it never
+// reads the stream, so it never waits. An error
 // is final, as ReadMsg's, and comes with the messages read before it.
 func (c *Conn) ReadBuffered(dst []transport.Msg, max int) ([]transport.Msg, error) {
 	if !c.ready.Load() {
@@ -64,6 +65,17 @@ func (c *Conn) ReadBuffered(dst []transport.Msg, max int) ([]transport.Msg, erro
 		return dst, c.failure()
 	}
 	for n := 0; n < max; {
+		if k := c.shortRun(&dst, max-n); k > 0 {
+			c.msgsRead += uint64(k)
+			n += k
+			continue
+		}
+		if m, ok := c.shortBuffered(); ok {
+			c.msgsRead++
+			dst = append(dst, m)
+			n++
+			continue
+		}
 		switch {
 		case c.msgBuffered():
 			m, err := c.ReadMsg()
@@ -127,6 +139,11 @@ func (c *Conn) FillBuffer() (bool, error) {
 	}
 	if c.rpos == c.rend && !c.mem.full {
 		c.idleRead() // as fill does: everything read is parsed
+	}
+	if c.mem.full && c.mem.rbox == nil && c.mem.rsmall != nil {
+		// As fill does: the last read filled the small buffer, so the
+		// kernel held more; read in bulk.
+		c.bigRead()
 	}
 	if c.rend == len(c.rbuf) {
 		switch {

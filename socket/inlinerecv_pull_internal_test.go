@@ -1,0 +1,127 @@
+package socket
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// rxPull returns a PULL bound over tcp and a PUSH connected to it, after
+// one message (so the PULL's reader has handed its role over).
+func rxPull(t *testing.T) (pull, push *Socket) {
+	t.Helper()
+	ctx := rxCtx(t)
+	pull = rxSocket(t, Pull)
+	require.NoError(t, pull.Bind("tcp://127.0.0.1:0"))
+	push = rxSocket(t, Push)
+	require.NoError(t, push.Connect(pull.LastEndpoint()))
+	require.NoError(t, push.Send(ctx, NewMsg([]byte("hello"))))
+	m, err := pull.Recv(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "hello", string(m.Frames[0]))
+	rxHeld(t, pull)
+	return pull, push
+}
+
+// A PULL's reader hands its role over after a batch of small messages,
+// and the application's Recv reads a stream inline from then on: every
+// message arrives, in order, with the role still held, and each Recv
+// that found one queued by an inline read took it without a look at the
+// queue (ahead is back to zero once all are taken).
+func TestInlineRecvPullStream(t *testing.T) {
+	pull, push := rxPull(t)
+	ctx := rxCtx(t)
+	const n = 20000
+	errc := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := push.Send(ctx, NewMsg(fmt.Appendf(nil, "m%d", i))); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	for i := range n {
+		m, err := pull.Recv(ctx)
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprintf("m%d", i), string(m.Frames[0]))
+		m.Release()
+	}
+	require.NoError(t, <-errc)
+	held, busy := rxState(pull)
+	assert.True(t, held, "the application keeps the role")
+	assert.False(t, busy)
+	assert.Zero(t, pull.rx.ahead.Load())
+	assert.Zero(t, pull.rx.waiting.Load())
+	assert.Empty(t, pull.Stats().Dropped)
+	pull.rx.mu.Lock()
+	reads := pull.rx.reads
+	pull.rx.mu.Unlock()
+	assert.NotZero(t, reads, "Recv read inline")
+	assert.Less(t, reads, uint64(n/2), "a read inline serves several Recvs")
+}
+
+// A Recv reading one pipe inline is interrupted by a message another
+// pipe's reader queues, and the application gives the role back while
+// the socket has two pipes, so that both are read by their reader
+// goroutines: neither waits behind the other (the reclaim period is an
+// hour here, so waiting for it would fail the test).
+func TestInlineRecvPullOtherPipe(t *testing.T) {
+	pull, a := rxPull(t)
+	ctx := rxCtx(t)
+	res := rxRecv(t, ctx, pull)
+	b := rxSocket(t, Push)
+	require.NoError(t, b.Connect(pull.LastEndpoint()))
+	require.NoError(t, b.Send(ctx, NewMsg([]byte("from b"))))
+	r := <-res
+	require.NoError(t, r.err)
+	assert.Equal(t, "from b", string(r.m.Frames[0]))
+
+	// With two pipes, a's messages reach the application whatever b does.
+	for i := range 3 {
+		require.NoError(t, a.Send(ctx, NewMsg(fmt.Appendf(nil, "a%d", i))))
+		m, err := pull.Recv(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprintf("a%d", i), string(m.Frames[0]))
+	}
+	held, _ := rxState(pull)
+	assert.False(t, held, "the role went back to a's reader")
+}
+
+// Messages a PULL's application read inline and never took are counted
+// as unread when it closes, as those its reader queued are.
+func TestInlineRecvPullUnreadAtClose(t *testing.T) {
+	pull, push := rxPull(t)
+	ctx := rxCtx(t)
+	const n = 10
+	for i := range n {
+		require.NoError(t, push.Send(ctx, NewMsg(fmt.Appendf(nil, "m%d", i))))
+	}
+	m, err := pull.Recv(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "m0", string(m.Frames[0]))
+	m2, err := pull.Recv(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "m1", string(m2.Frames[0]))
+	require.Eventually(t, func() bool { return rxReadFromPipes(pull) == n+1 }, 10*time.Second, time.Millisecond,
+		"the rest is read (inline or by the reader goroutine)")
+	require.NoError(t, pull.Close())
+	st := pull.Stats()
+	assert.Equal(t, uint64(n-2), st.Dropped[DropUnread], "the unread ones")
+	assert.Len(t, st.Dropped, 1)
+}
+
+// rxReadFromPipes is what s has read from its connections so far.
+func rxReadFromPipes(s *Socket) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := uint64(0)
+	for _, p := range s.pipes {
+		n += p.received.Load()
+	}
+	return n
+}
