@@ -45,9 +45,8 @@
 //	                                   data stream: data may be unsent
 //
 // Defaults: setup deadline 10 s (TLS, streams, preface and ZMTP
-// handshake), idle timeout 10 s, keep-alive 2 s, data receive window 1 MiB
-// growing up to 8 MiB while the application keeps up (WithReceiveWindow
-// fixes it), a liveness PING every 2 s and a liveness timeout of 10 s.
+// handshake), idle timeout 10 s, keep-alive 2 s, data receive window 1 MiB,
+// a liveness PING every 2 s and a liveness timeout of 10 s.
 //
 // # Close
 //

@@ -8,14 +8,10 @@ import (
 
 // Defaults of the omq-zmtp/1 profile.
 const (
-	DefaultSetupTimeout  = 10 * time.Second
-	DefaultIdleTimeout   = 10 * time.Second
-	DefaultKeepAlive     = 2 * time.Second
-	DefaultReceiveWindow = 1 << 20
-	// DefaultMaxReceiveWindow is how far QUIC's auto-tuning may grow the
-	// data stream's default receive window for an application that keeps
-	// up with its peer (see WithReceiveWindow).
-	DefaultMaxReceiveWindow = 8 << 20
+	DefaultSetupTimeout     = 10 * time.Second
+	DefaultIdleTimeout      = 10 * time.Second
+	DefaultKeepAlive        = 2 * time.Second
+	DefaultReceiveWindow    = 1 << 20
 	DefaultLivenessInterval = 2 * time.Second
 	DefaultLivenessTimeout  = 10 * time.Second
 	minReceiveWindow        = 16 << 10
@@ -33,7 +29,6 @@ type options struct {
 	idleTimeout      time.Duration
 	keepAlive        time.Duration
 	receiveWindow    int
-	maxReceiveWindow int
 	livenessInterval time.Duration
 	livenessTimeout  time.Duration
 	serverName       string
@@ -47,7 +42,6 @@ func defaultOptions() options {
 		idleTimeout:      DefaultIdleTimeout,
 		keepAlive:        DefaultKeepAlive,
 		receiveWindow:    DefaultReceiveWindow,
-		maxReceiveWindow: DefaultMaxReceiveWindow,
 		livenessInterval: DefaultLivenessInterval,
 		livenessTimeout:  DefaultLivenessTimeout,
 		logger:           slog.New(slog.DiscardHandler),
@@ -97,23 +91,15 @@ func WithKeepAlive(d time.Duration) Option {
 }
 
 // WithReceiveWindow sets the data stream's flow-control receive window in
-// bytes (at least 16 KiB): how much a peer may send ahead of the
-// application's reading, fixed at n.
-//
-// Without it the window starts at 1 MiB (DefaultReceiveWindow) and QUIC's
-// auto-tuning grows it, up to 8 MiB (DefaultMaxReceiveWindow), while the
-// application reads as fast as the peer sends, so that a fast stream is
-// not held back waiting for window updates (on a busy 2-core machine a
-// fixed 1 MiB window cost quic:// a third of its throughput at 64 B); a
-// connection whose application reads slowly keeps a small window. Once
-// grown, the window stays grown for the connection's life.
+// bytes (default 1 MiB, at least 16 KiB): how much a peer may send ahead of
+// the application's reading.
 func WithReceiveWindow(n int) Option {
 	return func(o *options) {
 		if n < minReceiveWindow {
 			o.setErr("receive window %d below %d bytes", n, minReceiveWindow)
 			return
 		}
-		o.receiveWindow, o.maxReceiveWindow = n, n
+		o.receiveWindow = n
 	}
 }
 

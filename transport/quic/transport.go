@@ -76,16 +76,16 @@ func (t *Transport) Err() error {
 func (t *Transport) Schemes() []string { return []string{"quic"} }
 
 func (t *Transport) quicConfig() *quic.Config {
-	window, maxWindow := uint64(t.opts.receiveWindow), uint64(t.opts.maxReceiveWindow)
+	window := uint64(t.opts.receiveWindow)
 	return &quic.Config{
 		Versions:                       []quic.Version{quic.Version1},
 		HandshakeIdleTimeout:           t.opts.setupTimeout / 2, // quic-go allows twice this for the whole TLS handshake
 		MaxIdleTimeout:                 t.opts.idleTimeout,
 		KeepAlivePeriod:                t.opts.keepAlive,
 		InitialStreamReceiveWindow:     window,
-		MaxStreamReceiveWindow:         maxWindow,
+		MaxStreamReceiveWindow:         window,
 		InitialConnectionReceiveWindow: window + livenessWindowAllowance,
-		MaxConnectionReceiveWindow:     maxWindow + livenessWindowAllowance,
+		MaxConnectionReceiveWindow:     window + livenessWindowAllowance,
 		MaxIncomingStreams:             maxIncomingBidiStreams,
 		MaxIncomingUniStreams:          maxIncomingUniStreams,
 	}

@@ -1,7 +1,6 @@
 package quic
 
 import (
-	"crypto/tls"
 	"testing"
 	"time"
 
@@ -128,24 +127,4 @@ func TestDialedConnsShareSocket(t *testing.T) {
 	m, err = s3.ReadMsg()
 	require.NoError(t, err)
 	assert.Equal(t, "new", string(m.Frames[0]))
-}
-
-// By default the data stream's window starts at DefaultReceiveWindow and
-// may grow to DefaultMaxReceiveWindow (the connection's by the liveness
-// allowance above both); WithReceiveWindow fixes it, so that an
-// application that wants a tight bound on what a peer sends ahead gets
-// it.
-func TestReceiveWindowConfig(t *testing.T) {
-	def := New(&tls.Config{}).quicConfig()
-	assert.Equal(t, uint64(DefaultReceiveWindow), def.InitialStreamReceiveWindow)
-	assert.Equal(t, uint64(DefaultMaxReceiveWindow), def.MaxStreamReceiveWindow)
-	assert.Equal(t, uint64(DefaultReceiveWindow+livenessWindowAllowance), def.InitialConnectionReceiveWindow)
-	assert.Equal(t, uint64(DefaultMaxReceiveWindow+livenessWindowAllowance), def.MaxConnectionReceiveWindow)
-	assert.Greater(t, def.MaxStreamReceiveWindow, def.InitialStreamReceiveWindow)
-
-	fixed := New(&tls.Config{}, WithReceiveWindow(64<<10)).quicConfig()
-	assert.Equal(t, uint64(64<<10), fixed.InitialStreamReceiveWindow)
-	assert.Equal(t, uint64(64<<10), fixed.MaxStreamReceiveWindow)
-	assert.Equal(t, uint64(64<<10+livenessWindowAllowance), fixed.InitialConnectionReceiveWindow)
-	assert.Equal(t, uint64(64<<10+livenessWindowAllowance), fixed.MaxConnectionReceiveWindow)
 }
