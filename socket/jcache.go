@@ -21,9 +21,11 @@ type tailCache struct {
 }
 
 type cacheSlot struct {
-	off  uint64
-	size int // framesSize(frames), so evicting does not read the old frames
-	rec  cacheRec
+	off    uint64
+	size   int32 // framesSize(frames) (at most cacheMaxMsg), so evicting does not read the old frames
+	bare   bool  // as cacheRec's
+	frames [][]byte
+	ts     int64
 }
 
 // cacheRec is what the cache holds of one record: the record's frames,
@@ -121,14 +123,14 @@ func (c *tailCache) putLocked(off uint64, rec cacheRec) {
 	}
 	c.top = max(c.top, off+1)
 	s := &c.slots[off%uint64(len(c.slots))]
-	c.bytes -= s.size
+	c.bytes -= int(s.size)
 	// Field by field: a composite literal is copied in with a bulk write
 	// barrier while the GC runs.
 	if c.bytes+size > cacheMaxBytes {
-		s.off, s.size, s.rec.frames = 0, 0, nil
+		s.off, s.size, s.frames = 0, 0, nil
 	} else {
-		s.off, s.size = off, size
-		s.rec.frames, s.rec.ts, s.rec.bare = rec.frames, rec.ts, rec.bare
+		s.off, s.size = off, int32(size)
+		s.frames, s.ts, s.bare = rec.frames, rec.ts, rec.bare
 		c.bytes += size
 	}
 }
@@ -140,10 +142,10 @@ func (c *tailCache) get(off uint64) ([][]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := &c.slots[off%uint64(len(c.slots))]
-	if s.rec.frames == nil || s.off != off || s.rec.bare {
+	if s.frames == nil || s.off != off || s.bare {
 		return nil, false
 	}
-	return s.rec.frames, true
+	return s.frames, true
 }
 
 // getRun appends to dst the records of off, off+1, ... while they are
@@ -154,7 +156,7 @@ func (c *tailCache) getRun(off uint64, max int, dst []cacheRec) []cacheRec {
 	defer c.mu.Unlock()
 	for ; max > 0; max-- {
 		s := &c.slots[off%uint64(len(c.slots))]
-		if s.rec.frames == nil || s.off != off {
+		if s.frames == nil || s.off != off {
 			break
 		}
 		// Field by field, as in putLocked (appending a zero value
@@ -165,7 +167,7 @@ func (c *tailCache) getRun(off uint64, max int, dst []cacheRec) []cacheRec {
 			dst = append(dst, cacheRec{})
 		}
 		d := &dst[len(dst)-1]
-		d.frames, d.ts, d.bare = s.rec.frames, s.rec.ts, s.rec.bare
+		d.frames, d.ts, d.bare = s.frames, s.ts, s.bare
 		off++
 	}
 	return dst
@@ -219,7 +221,7 @@ func (c *tailCache) grow(n int) {
 		return // another reader grew it meanwhile, or it filled up
 	}
 	for _, s := range c.slots {
-		if s.rec.frames != nil {
+		if s.frames != nil {
 			slots[s.off%uint64(len(slots))] = s
 		}
 	}

@@ -2,6 +2,7 @@ package socket
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -130,4 +131,13 @@ func TestTailCacheBareRecords(t *testing.T) {
 	assert.False(t, ok, "get does not return bare records")
 	_, ok = c.get(4)
 	assert.True(t, ok)
+}
+
+// A slot is 48 bytes on 64-bit platforms: the ring grows to cacheMaxSlots
+// of them in a burst, and every one is zeroed, copied and scanned.
+func TestTailCacheSlotSize(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("64-bit layout")
+	}
+	assert.EqualValues(t, 48, unsafe.Sizeof(cacheSlot{}))
 }

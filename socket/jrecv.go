@@ -225,7 +225,10 @@ func (r *receiver) streamInLocked(p *pipe, cs *connState, snd *rsender, d jwire.
 	snd.recvHigh = d.Offset + 1
 	snd.held++
 	cs.live++
-	return r.live.put(inDelivery{r: r, snd: snd, p: p, cs: cs, off: d.Offset, epoch: d.Epoch, count: d.Count, ts: d.Time}), true
+	in, tag := r.live.take()
+	in.r, in.snd, in.p, in.cs = r, snd, p, cs
+	in.off, in.epoch, in.count, in.ts = d.Offset, d.Epoch, d.Count, d.Time
+	return tag, true
 }
 
 // streamRoom waits until cs's stream may hold one more message the

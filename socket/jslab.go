@@ -22,6 +22,22 @@ const keepChunks = 4
 
 // put stores in in a free slot and returns its tag (never 0).
 func (t *deliveries) put(in inDelivery) patterns.Tag {
+	// Field by field: copying the whole struct in (and zeroing it in
+	// release) goes through a bulk write barrier while the GC runs, which
+	// walks the type's pointer bitmap for every message a subscriber
+	// receives. TestDeliveriesPutCopiesEveryField keeps this complete.
+	slot, tag := t.take()
+	slot.r, slot.snd, slot.p, slot.cs = in.r, in.snd, in.p, in.cs
+	slot.off, slot.epoch, slot.count, slot.ts = in.off, in.epoch, in.count, in.ts
+	slot.settled, slot.given, slot.revoked = in.settled, in.given, in.revoked
+	return tag
+}
+
+// take returns a free slot, its tag set (never 0), its pointers nil and
+// its other fields zero, for the caller to fill in place: a delivery
+// built on the stack and passed to put is copied with wide loads over
+// narrow stores, which stall on store forwarding once per message.
+func (t *deliveries) take() (*inDelivery, patterns.Tag) {
 	if len(t.free) == 0 {
 		base := uint32(len(t.chunks) * deliveryChunk)
 		t.chunks = append(t.chunks, make([]inDelivery, deliveryChunk))
@@ -33,16 +49,12 @@ func (t *deliveries) put(in inDelivery) patterns.Tag {
 	t.free = t.free[:len(t.free)-1]
 	t.gen++
 	tag := patterns.Tag(uint64(t.gen)<<32 | uint64(idx+1))
-	// Field by field: copying the whole struct in (and zeroing it in
-	// release) goes through a bulk write barrier while the GC runs, which
-	// walks the type's pointer bitmap for every message a subscriber
-	// receives. TestDeliveriesPutCopiesEveryField keeps this complete.
 	slot := t.slot(idx)
 	slot.tag = tag
-	slot.r, slot.snd, slot.p, slot.cs = in.r, in.snd, in.p, in.cs
-	slot.off, slot.epoch, slot.count, slot.ts = in.off, in.epoch, in.count, in.ts
-	slot.settled, slot.given, slot.revoked = in.settled, in.given, in.revoked
-	return tag
+	// release left the pointers nil; the rest is stale.
+	slot.off, slot.epoch, slot.count, slot.ts = 0, 0, 0, 0
+	slot.settled, slot.given, slot.revoked = false, false, false
+	return slot, tag
 }
 
 func (t *deliveries) slot(idx uint32) *inDelivery {

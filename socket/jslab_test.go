@@ -100,6 +100,40 @@ func TestRecordSlabHandsOutDistinctRecords(t *testing.T) {
 // put copies every field of the delivery into its slot (it copies them
 // one by one), and release leaves no pointer behind in the slot.
 func TestDeliveriesPutCopiesEveryField(t *testing.T) {
+	in := filledDelivery(t)
+	var tb deliveries
+	tag := tb.put(in)
+	slot := tb.get(tag)
+	require.NotNil(t, slot)
+	want := in
+	want.tag = tag
+	assert.Equal(t, want, *slot)
+
+	tb.release(slot)
+	sv := reflect.ValueOf(slot).Elem()
+	for i := range sv.NumField() {
+		if f := sv.Field(i); f.Kind() == reflect.Pointer {
+			assert.True(t, f.IsNil(), "field %s cleared", sv.Type().Field(i).Name)
+		}
+	}
+}
+
+// take hands out a slot with its tag set and nothing left of its last
+// occupant.
+func TestDeliveriesTakeClearsTheSlot(t *testing.T) {
+	var tb deliveries
+	in := filledDelivery(t)
+	tb.release(tb.get(tb.put(in)))
+	slot, tag := tb.take()
+	require.NotZero(t, tag)
+	assert.Same(t, slot, tb.get(tag), "the same slot, reused")
+	assert.Equal(t, inDelivery{tag: tag}, *slot)
+}
+
+// filledDelivery returns an inDelivery whose every field is set (not
+// zero), to check that a slot's fields are all copied or all cleared.
+func filledDelivery(t *testing.T) inDelivery {
+	t.Helper()
 	var in inDelivery
 	v := reflect.ValueOf(&in).Elem()
 	for i := range v.NumField() {
@@ -118,19 +152,5 @@ func TestDeliveriesPutCopiesEveryField(t *testing.T) {
 			t.Fatalf("field %s of kind %s: teach this test (and put) about it", v.Type().Field(i).Name, f.Kind())
 		}
 	}
-	var tb deliveries
-	tag := tb.put(in)
-	slot := tb.get(tag)
-	require.NotNil(t, slot)
-	want := in
-	want.tag = tag
-	assert.Equal(t, want, *slot)
-
-	tb.release(slot)
-	sv := reflect.ValueOf(slot).Elem()
-	for i := range sv.NumField() {
-		if f := sv.Field(i); f.Kind() == reflect.Pointer {
-			assert.True(t, f.IsNil(), "field %s cleared", sv.Type().Field(i).Name)
-		}
-	}
+	return in
 }
