@@ -255,3 +255,69 @@ func benchPingPong(b *testing.B, st, rt socket.Type, payload []byte) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkInprocBurst sends a burst of messages and then receives them
+// all on one goroutine, over inproc PAIR/PAIR and PUSH/PULL, beside a Go
+// channel doing the same: with no goroutine hand-off or wake-up in the
+// way, it times what one message costs each side's path alone, which the
+// streaming benchmarks mix with the scheduler's work.
+func BenchmarkInprocBurst(b *testing.B) {
+	const burst = 256 // within the default HWMs: no Send waits
+	payload := make([]byte, 16)
+	b.Run("chan", func(b *testing.B) {
+		ch := make(chan socket.Msg, chanCapacity)
+		b.ReportAllocs()
+		for i := 0; i < b.N; i += burst {
+			n := min(burst, b.N-i)
+			for range n {
+				ch <- socket.NewMsg(payload)
+			}
+			for range n {
+				<-ch
+			}
+		}
+	})
+	for _, pair := range [][2]socket.Type{{socket.Pair, socket.Pair}, {socket.Push, socket.Pull}} {
+		b.Run(fmt.Sprintf("%s-%s", pair[0], pair[1]), func(b *testing.B) {
+			ctx := context.Background()
+			ep := fmt.Sprintf("inproc://bench-burst-%s-%d", pair[0], b.N)
+			r, err := socket.New(pair[1])
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			if err := r.Bind(ep); err != nil {
+				b.Fatal(err)
+			}
+			s, err := socket.New(pair[0])
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.Connect(ep); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.Send(ctx, socket.NewMsg(payload)); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := r.Recv(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += burst {
+				n := min(burst, b.N-i)
+				for range n {
+					if err := s.Send(ctx, socket.NewMsg(payload)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				for range n {
+					if _, err := r.Recv(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}

@@ -388,8 +388,17 @@ func (s *Socket) enterWait() bool {
 // leaveWait ends a Recv's enterWait.
 func (rx *inlineRecv) leaveWait() { rx.waiting.Add(-1) }
 
-// queued counts n messages a reader has just queued on a queue socket:
-// n Recvs may take them without a look at the queue (enterWait).
+// queued counts n messages a reader is about to queue on a queue socket
+// (negative n: ones it failed to queue after all): n Recvs may take them
+// without a look at the queue (enterWait). They are counted before they
+// are queued, so that ahead never counts fewer Recvs than have taken
+// them: counted after, a Recv that found the queue drained meanwhile
+// (nobody else in the pattern, ahead below -1 as each Recv had counted
+// itself out) would set ahead right to -1 just before the count came,
+// which then promised 127 messages of a batch of 128 that were gone,
+// and Recvs waited in the pattern with nobody reading until the reader
+// goroutine took its role back, a batch every 20 ms. Counted before, a
+// Recv that counts on one waits at most until the reader has queued it.
 func (rx *inlineRecv) queued(n int) {
 	if rx != nil && rx.queue {
 		rx.ahead.Add(int64(n))
@@ -515,10 +524,10 @@ func (s *Socket) readQueued(ctx context.Context, p *pipe, r inlineReader, batch 
 	batch, err = r.ReadBuffered(batch[:0], min(room, maxReadBatch))
 	if n := len(batch); n > 0 {
 		p.received.Add(uint64(n))
+		s.rx.queued(n) // counted before they are queued: see queued
 		if in.InboundBatch(p, batch) != nil {
+			s.rx.queued(-n)
 			s.dropped(p, DropUnread, n)
-		} else {
-			s.rx.queued(n)
 		}
 	}
 	clear(batch)

@@ -2,6 +2,7 @@ package socket
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,4 +125,56 @@ func rxReadFromPipes(s *Socket) uint64 {
 		n += p.received.Load()
 	}
 	return n
+}
+
+// ahead stays exact when the reader goroutine is held up just after
+// queuing a batch while the application takes every message of it and
+// waits for one more: counted after the batch was queued, those Recvs
+// drove ahead below -1, the waiting one set it to -1, and the late count
+// then promised messages that were gone (Recvs waited in the pattern,
+// nobody reading, until the role was reclaimed: a batch every period).
+func TestInlineRecvPullCountedBeforeQueued(t *testing.T) {
+	ctx := rxCtx(t)
+	pull := rxSocket(t, Pull)
+	require.NoError(t, pull.Bind("tcp://127.0.0.1:0"))
+	sizes := make(chan int, 1)
+	gate := make(chan struct{})
+	var once atomic.Bool
+	hook := func(n int) {
+		if once.CompareAndSwap(false, true) {
+			sizes <- n
+			<-gate
+		}
+	}
+	testHookQueued.Store(&hook)
+	t.Cleanup(func() { testHookQueued.Store(nil) })
+	push := rxSocket(t, Push)
+	require.NoError(t, push.Connect(pull.LastEndpoint()))
+	for i := range 10 {
+		require.NoError(t, push.Send(ctx, NewMsg(fmt.Appendf(nil, "m%d", i))))
+	}
+	n := <-sizes
+	for i := range n {
+		m, err := pull.Recv(ctx)
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprintf("m%d", i), string(m.Frames[0]))
+	}
+	res := make(chan recvResult, 1)
+	go func() {
+		m, err := pull.Recv(ctx)
+		res <- recvResult{m, err}
+	}()
+	require.Eventually(t, func() bool { return pull.rx.waiting.Load() == 1 }, 10*time.Second, time.Millisecond,
+		"a Recv waits in the pattern")
+	close(gate)
+	require.NoError(t, push.Send(ctx, NewMsg([]byte("m10")))) // for it, if the batch had all ten
+	r := <-res
+	require.NoError(t, r.err)
+	require.Equal(t, fmt.Sprintf("m%d", n), string(r.m.Frames[0]))
+	for i := n + 1; i <= 10; i++ {
+		m, err := pull.Recv(ctx)
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprintf("m%d", i), string(m.Frames[0]))
+	}
+	assert.Zero(t, pull.rx.ahead.Load(), "as many Recvs as messages queued")
 }

@@ -3,6 +3,7 @@ package socket
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/brookmq/brook/patterns"
@@ -83,13 +84,17 @@ func (s *Socket) readBatches(ctx context.Context, p *pipe, r batchReader, in pat
 		}
 		p.received.Add(uint64(len(batch)))
 		if !closing {
+			s.rx.queued(len(batch)) // counted before they are queued: see queued
 			if err := in.InboundBatch(p, batch); err != nil {
+				s.rx.queued(-len(batch))
 				if !s.closing.Load() || !errors.Is(err, transport.ErrClosed) {
 					return err
 				}
 				closing = true
 			} else {
-				s.rx.queued(len(batch))
+				if hook := testHookQueued.Load(); hook != nil {
+					(*hook)(len(batch))
+				}
 				s.rx.interrupt() // a Recv reading another pipe inline: these are for it
 			}
 		}
@@ -109,6 +114,10 @@ func (s *Socket) readBatches(ctx context.Context, p *pipe, r batchReader, in pat
 		s.rx.waitBack(ctx, timer)
 	}
 }
+
+// testHookQueued, when set by a test, runs in readBatches after a batch
+// of n messages is queued.
+var testHookQueued atomic.Pointer[func(n int)]
 
 // inlineRecvMax bounds the messages after which a queue socket's reader
 // goroutine hands its role over: a Recv reads inline only messages that

@@ -48,9 +48,9 @@ import "github.com/brookmq/brook/transport/internal/bufpool"
 // pays nothing and never sees its data overwritten. From then on, large
 // bodies are read into recycled buffers, whose capacity may exceed their
 // length by up to an eighth (the bytes past the length are zeroed), and
-// small ones into recycled slabs while a connection's small bodies
-// average 128 bytes or more (smaller ones, and zstd+tcp's, go on being
-// allocated). Every body is written whole before its message is
+// small ones into recycled slabs, their frame lists too, so that a
+// stream of small messages released as they are taken allocates nothing
+// (zstd+tcp's go on being allocated). Every body is written whole before its message is
 // delivered, and a slab-carved frame's capacity is its length: a
 // recycled buffer never shows a correct program data of an earlier
 // message.

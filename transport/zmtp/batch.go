@@ -74,16 +74,24 @@ func (c *Conn) shortBuffered() (transport.Msg, bool) {
 // in the read buffer, carving their bodies from the byte slab and their
 // frame lists from the frame slab in one step each, and returns how many
 // it took. It takes none (and shortBuffered goes on one message at a
-// time) unless there are at least two, the byte slab has room for all
-// their bodies, and it is a plain one: a recycled slab's messages each
-// hold a token of it (slabTokens), which this path does not place.
+// time) unless there are at least two and the byte slab and the frame
+// slab have room for all of them, and no message is being read. From a
+// recycled slab each message's list is two entries of the slab's own,
+// its frame and its token (slabTokens): the run takes its references in
+// one step too.
 func (c *Conn) shortRun(dst *[]transport.Msg, max int) int {
-	if c.unseal != nil || c.slabRef.Valid() || c.msgCarved || c.spanTok != nil || c.dead.Load() {
+	if c.unseal != nil || c.msgCarved || c.spanTok != nil || c.dead.Load() {
 		return 0
 	}
-	max = min(max, frameSlabSize)
-	if left := len(c.frameSlab) - c.frameOff; left >= 2 {
-		max = min(max, left) // the frame slab's last entries first, none wasted
+	unit := c.slabRef.Valid()
+	left := len(c.frameSlab) - c.frameOff
+	switch {
+	case unit:
+		max = min(max, left/2)
+	case left >= 2:
+		max = min(max, frameSlabSize, left) // the frame slab's last entries first, none wasted
+	default:
+		max = min(max, frameSlabSize)
 	}
 	b := c.rbuf[c.rpos:c.rend]
 	k, bytes, at := 0, 0, 0
@@ -99,21 +107,28 @@ func (c *Conn) shortRun(dst *[]transport.Msg, max int) int {
 	if k < 2 || len(c.slab)-c.slabOff < bytes {
 		return 0
 	}
-	l := c.carveFrames(k)
+	per := 1
+	var tok []byte
+	if unit {
+		per, tok = 2, c.slabRef.RefN(k)
+	}
+	l := c.carveFrames(per*k, true)
 	slab := c.slab[c.slabOff : c.slabOff+bytes]
 	c.slabOff += bytes
-	c.slabBodies += k
 	b = b[:at]
 	c.rpos += at
 	off := 0
-	for i := range l {
+	for i := 0; i < len(l); i += per {
 		size := int(b[1])
 		body := slab[off : off+size : off+size]
 		copy(body, b[2:2+size])
 		off += size
 		b = b[2+size:]
 		l[i] = body
-		*dst = append(*dst, transport.Msg{Frames: l[i : i+1 : i+1]})
+		if unit {
+			l[i+1] = tok
+		}
+		*dst = append(*dst, transport.Msg{Frames: l[i : i+1 : i+per]})
 	}
 	return k
 }

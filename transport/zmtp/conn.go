@@ -66,14 +66,12 @@ type Conn struct {
 	slabOff int
 	// A recycled byte slab (package bufpool) is counted in slabRef (the
 	// zero Slab while the byte slab is a plain allocation); msgCarved
-	// says the message being read has bodies in it. slabBodies counts
-	// the bodies carved from the byte slab, tinyBodies says those of the
-	// last one averaged under tinyBody bytes (reader.go).
+	// says the message being read has bodies in it. unitFrames says the
+	// frame slab is the recycled slab's frame entries (reader.go).
 	slabRef    bufpool.Slab
 	msgCarved  bool
 	spanTok    []byte // the previous slab's token of a message spanning two
-	slabBodies int
-	tinyBodies bool
+	unitFrames bool
 	frameSlab  [][]byte
 	frameOff   int
 	scratch    [][]byte

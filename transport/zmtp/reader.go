@@ -37,12 +37,14 @@ import (
 // it arrives: that holds no more than the large read buffer would.)
 //
 // Once the application has released a message (transport.Msg.Release),
-// small bodies are carved from recycled slabs (package bufpool) while a
-// connection's bodies average tinyBody bytes or more and a good part of
-// a slab has arrived (newSlab): each message holds a token of its slab
-// in its frame list, past its frames, and the slab is reused once the
-// reader has moved on and every message holding it is released. A
-// message that is never released keeps its slab's bytes. And
+// small bodies are carved from recycled slabs (package bufpool) once a
+// good part of a slab has arrived (newSlab): each message holds a token
+// of its slab in its frame list, past its frames, and the slab is reused
+// once the reader has moved on and every message holding it is released.
+// The frame lists of those messages are carved from the slab's own
+// entries, so a stream of small released messages allocates nothing. A
+// message that is never released keeps its slab (bytes and entries,
+// about 44 KiB; two for a message spanning two). And
 // bodies above maxSlabBody that get memory of their own (copied out of
 // the read buffer, read straight into it, the last step of a growing
 // one, decrypted into it) take it from package bufpool, whose buffers
@@ -55,15 +57,19 @@ const (
 	frameSlabSize = 64       // frame lists of small messages are carved out of slabs of this many entries
 	maxSlabFrames = 16       // messages with more frames get their own list
 	growStart     = 4 << 10  // a growing body starts at no less than this
-	tinyBody      = 128      // bodies averaging less are not carved from recycled slabs
 	minCmdLimit   = 64 << 10 // commands may be this big even when MaxMsgSize is smaller
 )
 
 // minRecycledSlab is how much must have arrived for the reader to take a
 // recycled slab, so that a lone message kept by the application pins a
 // small allocation of its own rather than a whole slab. (A variable for
-// tests that read a few bytes at a time.)
+// tests that read a few bytes at a time.) A run of recycledRun messages
+// of the size of the one being read will do as well: a stream of tiny
+// messages, read as it comes in reads of a few hundred bytes, is no lone
+// message.
 var minRecycledSlab = 8 << 10
+
+const recycledRun = 32
 
 // read does one Read on the stream, recording when the reader starts
 // waiting and when data arrives (heartbeat liveness, stamped per buffer
@@ -421,13 +427,16 @@ func (c *Conn) growBody(n, size int) []byte {
 // points into at most two byte slabs. A plain slab is sized to what has
 // arrived (at most byteSlabSize): a message read alone gets its own
 // allocation; a recycled one (recycleSlabs) is byteSlabSize.
+//
+// A recycled slab is retired as well when its frame entries run short
+// (fewer than a single-frame message spanning two slabs needs), so that
+// the lists of the messages carved from it are carved from it too.
 func (c *Conn) carve(n int) []byte {
-	if len(c.slab)-c.slabOff < n {
+	if len(c.slab)-c.slabOff < n || (c.unitFrames && len(c.frameSlab)-c.frameOff < 3) {
 		c.newSlab(n)
 	}
 	b := c.slab[c.slabOff : c.slabOff+n : c.slabOff+n]
 	c.slabOff += n
-	c.slabBodies++
 	if c.slabRef.Valid() {
 		c.msgCarved = true
 	}
@@ -436,38 +445,42 @@ func (c *Conn) carve(n int) []byte {
 
 // newSlab retires the byte slab and takes another for a body of n bytes:
 // recycled when recycleSlabs says so and a good part of a slab has
-// arrived, a plain allocation otherwise.
+// arrived, a plain allocation otherwise. A recycled slab's frame entries
+// become the frame slab (unitFrames); a plain byte slab retires the
+// frame slab too.
 func (c *Conn) newSlab(n int) {
 	c.retireSlab()
 	arrived := max(n, c.rend-c.rpos)
-	if arrived >= minRecycledSlab && c.recycleSlabs() {
+	if (arrived >= minRecycledSlab || arrived >= recycledRun*(n+2)) && c.recycleSlabs() {
 		c.slabRef, c.slab = bufpool.GetSlab()
+		c.frameSlab, c.frameOff, c.unitFrames = c.slabRef.Frames(), 0, true
 	} else {
 		c.slab = make([]byte, min(byteSlabSize, arrived))
+		c.frameOff = len(c.frameSlab)
 	}
 	c.slabOff = 0
-	c.frameOff = len(c.frameSlab)
 }
 
 // recycleSlabs tells whether small bodies go to recycled slabs: only once
 // the application has released a message (bufpool.Active), so that one
-// that never does pays nothing and never sees its bytes reused, only when
-// the bodies of the last slab averaged tinyBody bytes or more (a slab of
-// tiny bodies is shared by too many messages to come back often, and each
-// would pay an atomic operation on Release for little), and never with a
-// codec, whose output, not the body read, is what the application gets.
-func (c *Conn) recycleSlabs() bool { return !c.tinyBodies && c.recycleBodies() }
+// that never does pays nothing and never sees its bytes reused, and
+// never with a codec, whose output, not the body read, is what the
+// application gets. Bodies of any size are: the frame lists of the
+// messages come from the slab too, so a stream of tiny messages released
+// as they are taken allocates nothing, where it used to allocate 40
+// bytes a message (16 B bodies) and run the collector every few
+// milliseconds.
+func (c *Conn) recycleSlabs() bool { return c.recycleBodies() }
 
-// retireSlab ends the reader's use of the byte slab, noting the size of
-// the bodies carved from it. A message being read with bodies in it
+// retireSlab ends the reader's use of the byte slab, and of its frame
+// entries if it is recycled. A message being read with bodies in it
 // (msgCarved) goes on in the next slab: it takes its reference to this
 // one now (spanTok), to hold along with the next one's. A message that
 // spans a third slab drops the token of the first unreleased (a leak:
 // that slab is never reused).
 func (c *Conn) retireSlab() {
-	if c.slabBodies > 0 {
-		c.tinyBodies = c.slabOff < tinyBody*c.slabBodies
-		c.slabBodies = 0
+	if c.unitFrames {
+		c.frameSlab, c.frameOff, c.unitFrames = nil, 0, false
 	}
 	if c.msgCarved {
 		c.spanTok = c.slabRef.Ref()
@@ -484,19 +497,24 @@ func (c *Conn) retireSlab() {
 // (REP keeps a request's envelope, the frames up to the first empty one,
 // to route the reply) gets none: its references are leaked, and its
 // slabs are never reused.
-func (c *Conn) slabTokens(frames [][]byte) (cur, prev []byte) {
+//
+// own says the message holds a reference to the current slab (a token,
+// or a leaked reference that keeps the slab from ever being reused):
+// only then may its list be carved from the slab's frame entries.
+func (c *Conn) slabTokens(frames [][]byte) (cur, prev []byte, own bool) {
 	prev, c.spanTok = c.spanTok, nil
 	if c.msgCarved {
 		c.msgCarved = false
 		cur = c.slabRef.Ref()
+		own = true
 	}
 	if hasEnvelope(frames) {
-		return nil, nil
+		return nil, nil, own
 	}
 	if cur == nil {
 		cur, prev = prev, nil
 	}
-	return cur, prev
+	return cur, prev, own
 }
 
 // hasEnvelope reports whether an empty frame follows a non-empty one.
@@ -520,7 +538,7 @@ func hasEnvelope(frames [][]byte) bool {
 // message spans two) just below.
 func (c *Conn) frameList(frames [][]byte) [][]byte {
 	n := len(frames)
-	cur, prev := c.slabTokens(frames)
+	cur, prev, own := c.slabTokens(frames)
 	extra := 0
 	switch {
 	case prev != nil:
@@ -532,7 +550,7 @@ func (c *Conn) frameList(frames [][]byte) [][]byte {
 	if n > maxSlabFrames || !slabSized(frames) {
 		l = make([][]byte, n+extra)
 	} else {
-		l = c.carveFrames(n + extra)
+		l = c.carveFrames(n+extra, own)
 	}
 	copy(l, frames)
 	if prev != nil {
@@ -554,18 +572,18 @@ func (c *Conn) oneFrame(f []byte) [][]byte {
 		l := [][]byte{f}
 		return c.frameList(l)
 	}
-	cur, prev := c.slabTokens(nil)
+	cur, prev, own := c.slabTokens(nil)
 	if prev != nil {
-		l := c.carveFrames(3)
+		l := c.carveFrames(3, own)
 		l[0], l[1], l[2] = f, prev, cur
 		return l[:1]
 	}
 	if cur != nil {
-		l := c.carveFrames(2)
+		l := c.carveFrames(2, own)
 		l[0], l[1] = f, cur
 		return l[:1]
 	}
-	l := c.carveFrames(1)
+	l := c.carveFrames(1, own)
 	l[0] = f
 	return l
 }
@@ -585,9 +603,15 @@ func slabSized(frames [][]byte) bool {
 
 // carveFrames returns a list of n frames carved from the frame slab, which
 // is sized to the messages that may have arrived with this one (at most
-// frameSlabSize entries).
-func (c *Conn) carveFrames(n int) [][]byte {
-	if len(c.frameSlab)-c.frameOff < n {
+// frameSlabSize entries). While the frame slab is a recycled slab's
+// entries (unitFrames), only a message that holds the slab (own) gets
+// its list there, and one that does not fit gets its own allocation.
+func (c *Conn) carveFrames(n int, own bool) [][]byte {
+	if c.unitFrames {
+		if !own || len(c.frameSlab)-c.frameOff < n {
+			return make([][]byte, n)
+		}
+	} else if len(c.frameSlab)-c.frameOff < n {
 		c.frameSlab = make([][]byte, min(frameSlabSize, max(n, (c.rend-c.rpos)/8)))
 		c.frameOff = 0
 	}

@@ -14,11 +14,17 @@ import (
 // moved on and every message holding a reference has been released.
 //
 // A slab is one allocation: a header (a magic word and the reference
-// count) followed by SlabSize bytes of data. A message's reference is a
-// token, a zero-length slice of the header, that the reader stores in
+// count), SlabSize bytes of data, and SlabFrames entries of frame lists
+// for the messages whose bodies the data holds. A message's reference is
+// a token, a zero-length slice of the header, that the reader stores in
 // the spare capacity of the message's frame list (the entry just past
 // the frames, at the list's capacity), so that counting a message costs
-// no allocation and Release finds the slab from the list alone.
+// no allocation and Release finds the slab from the list alone. The
+// frame entries let a stream of small messages be read with no
+// allocation at all once they are released: the reader carves the list
+// of a message holding a token of the slab from the slab's own entries
+// (and only such a message's, so the list lives as long as it may be
+// used).
 //
 // Counting costs one atomic operation per message, in Release: the
 // reader takes a slab with a large credit of references (slabCredit) and
@@ -33,14 +39,25 @@ import (
 // SlabSize is the data capacity of a slab.
 const SlabSize = 32 << 10
 
+// SlabFrames is the number of frame-list entries of a slab: two per
+// message (its frame and its token) for 256 single-frame messages.
+const SlabFrames = 512
+
+// slab is the memory of one slab; a token points at its start.
+type slab struct {
+	hdr    [2]uint64 // magic word, reference count
+	data   [SlabSize]byte
+	frames [SlabFrames][]byte
+}
+
 const (
-	slabHeader = 16                  // magic word, reference count
+	slabHeader = 16                  // magic word, reference count: slab.hdr
 	slabMagic  = 0x736c_6162_6272_6b // "slabbrk": tells a token from a user's slice
 	slabCredit = 1 << 40             // references a reader holds on a slab it carves
 )
 
-// slabs holds slabs no message refers to, each as a pointer to its first
-// byte (an interface holds a pointer without an allocation).
+// slabs holds slabs no message refers to (an interface holds a pointer
+// without an allocation).
 var slabs sync.Pool
 
 // slabsMade and slabsBack count the slabs allocated and those given back
@@ -59,16 +76,21 @@ type Slab struct {
 // credit of references, and its SlabSize bytes of data. A recycled slab's
 // data is stale: the reader must write every byte it hands out.
 func GetSlab() (Slab, []byte) {
-	p, _ := slabs.Get().(*byte)
-	if p == nil {
-		p = unsafe.SliceData(make([]byte, slabHeader+SlabSize))
-		*(*uint64)(unsafe.Pointer(p)) = slabMagic
+	sl, _ := slabs.Get().(*slab)
+	if sl == nil {
+		sl = new(slab)
+		sl.hdr[0] = slabMagic
 		slabsMade.Add(1)
 	}
+	p := (*byte)(unsafe.Pointer(sl))
 	refs(p).Store(slabCredit)
-	data := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(p), slabHeader)), SlabSize)
-	return Slab{base: p}, data
+	return Slab{base: p}, sl.data[:]
 }
+
+// Frames returns the slab's SlabFrames frame-list entries, all nil. Only
+// the lists of messages holding a token of the slab may be carved from
+// them: the slab is reused once those are released.
+func (s *Slab) Frames() [][]byte { return (*slab)(unsafe.Pointer(s.base)).frames[:] }
 
 // refs returns the reference count in the header at p.
 func refs(p *byte) *atomic.Int64 { return (*atomic.Int64)(unsafe.Add(unsafe.Pointer(p), 8)) }
@@ -81,6 +103,12 @@ func (s *Slab) Valid() bool { return s.base != nil }
 // reference.
 func (s *Slab) Ref() []byte {
 	s.given++
+	return unsafe.Slice(s.base, slabHeader)[:0]
+}
+
+// RefN is Ref for n messages at once: each stores the token returned.
+func (s *Slab) RefN(n int) []byte {
+	s.given += int64(n)
 	return unsafe.Slice(s.base, slabHeader)[:0]
 }
 
@@ -119,10 +147,15 @@ func ReleaseToken(tok []byte) bool {
 	return true
 }
 
-// putSlab gives back a slab no message refers to.
+// putSlab gives back a slab no message refers to. Its frame entries are
+// nil but for those of lists an application shortened before releasing
+// them (Release clears every entry of the lists it is given, and a slab
+// whose messages are not all released never comes back): those point
+// into the slab itself, or at the token of the slab before it, which
+// they keep from the collector a while longer at worst.
 func putSlab(p *byte) {
 	slabsBack.Add(1)
-	slabs.Put(p)
+	slabs.Put((*slab)(unsafe.Pointer(p)))
 }
 
 // MarkActive turns the reader's recycling on, as the first Release of a
