@@ -83,6 +83,9 @@ func (s *Socket) readBatches(ctx context.Context, p *pipe, r batchReader, in pat
 			return err
 		}
 		p.received.Add(uint64(len(batch)))
+		// Looked at before the batch is queued: from then on its messages
+		// are the application's, which may release them at once.
+		small := ir != nil && inlineSized(batch[len(batch)-1])
 		if !closing {
 			s.rx.queued(len(batch)) // counted before they are queued: see queued
 			if err := in.InboundBatch(p, batch); err != nil {
@@ -101,9 +104,8 @@ func (s *Socket) readBatches(ctx context.Context, p *pipe, r batchReader, in pat
 		if closing {
 			s.dropped(p, DropUnread, len(batch))
 		}
-		small := ir != nil && !closing && inlineSized(batch[len(batch)-1])
 		clear(batch)
-		if !small || !s.handOver(p, ir) {
+		if !small || closing || !s.handOver(p, ir) {
 			continue
 		}
 		if timer == nil {
