@@ -102,9 +102,12 @@ func Example() {
 	}
 	defer c.Close()
 	fmt.Println(roundTrip(c, "hello"))
-	// The proxy counts the echo once its write to the client returned,
-	// which may be just after the client read it.
-	s, _ := p.WaitStats(context.Background(), func(s faultproxy.Stats) bool { return s.ToClient.Forwarded == 5 })
+	// The proxy counts bytes once its write returned, which may be just
+	// after the other side read them (even after the echo came back): wait
+	// for both directions' counts.
+	s, _ := p.WaitStats(context.Background(), func(s faultproxy.Stats) bool {
+		return s.ToTarget.Forwarded == 5 && s.ToClient.Forwarded == 5
+	})
 	fmt.Println(s.Accepted, s.ToTarget.Forwarded, s.ToClient.Forwarded)
 	// Output:
 	// hello
