@@ -52,6 +52,12 @@ type fairQueue struct {
 	hn      int        // entries read in head
 	claimed int        // entries claimed and not yet read
 	spent   *fqBlock   // blocks read to the end, for the free list at the next claim
+	// local is a batch a consumer took straight from the only attached
+	// source (takeLocal), served from ln on before anything in the
+	// blocks; lst is its pipe's state, whose queued counts what is left.
+	local []Msg
+	ln    int
+	lst   *fqPipe
 }
 
 // fqBlockSize is the number of entries in one block of the queue.
@@ -386,6 +392,9 @@ func (q *fairQueue) nextBlock() {
 func (q *fairQueue) Pop(ctx context.Context) (Received, error) {
 	for {
 		q.cmu.Lock()
+		if q.ln < len(q.local) {
+			return q.popLocal(), nil
+		}
 		if q.claimed > 0 || q.claim() {
 			r, st := q.next()
 			q.cmu.Unlock()
@@ -400,9 +409,12 @@ func (q *fairQueue) Pop(ctx context.Context) (Received, error) {
 			}
 			return r, nil
 		}
-		q.cmu.Unlock()
 		srcs := q.sources()
-		if len(srcs) > 0 && q.pullAny(srcs) {
+		if len(srcs) == 1 && srcs[0].src.Ready() && q.takeLocal(srcs[0].st) {
+			return q.popLocal(), nil
+		}
+		q.cmu.Unlock()
+		if len(srcs) > 1 && q.pullAny(srcs) {
 			continue
 		}
 		q.mu.Lock()
@@ -425,9 +437,17 @@ func (q *fairQueue) Pop(ctx context.Context) (Received, error) {
 		q.waiters--
 		pass := err != nil && q.waiters > 0 && q.pending > 0
 		q.mu.Unlock()
-		if err == nil && len(srcs) > 0 {
+		if err == nil && len(srcs) == 1 {
 			// Take what woke us before disarming, so the last disarm
 			// finds nothing to wake the reader goroutine for.
+			q.cmu.Lock()
+			if q.ln == len(q.local) && q.takeLocal(srcs[0].st) {
+				r := q.popLocal()
+				disarm(srcs)
+				return r, nil
+			}
+			q.cmu.Unlock()
+		} else if err == nil && len(srcs) > 0 {
 			q.pullAny(srcs)
 		}
 		disarm(srcs)
@@ -439,6 +459,71 @@ func (q *fairQueue) Pop(ctx context.Context) (Received, error) {
 			return Received{}, err
 		}
 	}
+}
+
+// takeLocal takes what st's source holds, up to st's room, as the
+// consumer's local batch: a Recv of a socket whose only source is one
+// inproc connection then gets each message with one copy, out of the
+// slice the connection handed over, rather than through the blocks. It
+// reports whether it took any. cmu must be held, with the local batch
+// used up.
+//
+// The batch keeps st's messages in order: it is taken only while none of
+// them is in the blocks (st.queued is zero: the local batch is empty and
+// anything in the blocks counts there until served), and under rmu, so
+// the reader goroutine's Pull moves only what arrives later, served
+// after it. Its messages count in st.queued until served, as in the
+// blocks, so the pipe's bound holds.
+func (q *fairQueue) takeLocal(st *fqPipe) bool {
+	d := directOf(st)
+	if d == nil || q.shut.Load() {
+		return false
+	}
+	d.rmu.Lock()
+	src := d.src
+	if src == nil || st.queued.Load() != 0 {
+		d.rmu.Unlock()
+		return false
+	}
+	max := fqPullMax
+	if q.hwm > 0 {
+		max = min(max, q.hwm)
+	}
+	msgs, credited, _ := src.TakeReady(q.local[:0], max)
+	st.queued.Add(int64(len(msgs)))
+	src.Settle(credited) // under rmu: Settle must not overlap TakeReady
+	d.rmu.Unlock()
+	q.local, q.ln, q.lst = msgs, 0, st
+	if len(msgs) > 1 {
+		// Another consumer may wait: it shares the batch, as a claim
+		// of a backlog wakes it (claim).
+		q.mu.Lock()
+		more := q.waiters > 0
+		q.mu.Unlock()
+		if more {
+			q.signal()
+		}
+	}
+	return len(msgs) > 0
+}
+
+// popLocal serves the next message of the local batch and unlocks cmu,
+// which must be held, with the batch not used up.
+func (q *fairQueue) popLocal() Received {
+	m := &q.local[q.ln]
+	r := Received{Msg: *m, Pipe: q.lst.p}
+	*m = Msg{} // let the frames go once the caller drops them
+	q.ln++
+	st := q.lst
+	if q.ln == len(q.local) {
+		q.local, q.ln = q.local[:0], 0
+	}
+	q.cmu.Unlock()
+	q.taken(st)
+	if q.shut.Load() {
+		q.handOn()
+	}
+	return r
 }
 
 // wait waits for a token (q.signal) or the end of ctx. Close leaves a
@@ -477,7 +562,7 @@ func (q *fairQueue) Len() int {
 	defer q.cmu.Unlock()
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.pending + q.claimed
+	return q.pending + q.claimed + len(q.local) - q.ln
 }
 
 // Close wakes every waiter; Pop still drains what is queued, Push fails.
