@@ -122,9 +122,39 @@ func (l *Log) writeBatch(b *batch, sync bool) {
 	}
 	if sync {
 		l.durable.Store(b.end)
+		l.dropSynced(l.activeWriteSeg(), keepCached)
 	}
 	l.refreshFree()
 	l.notify()
+}
+
+// keepCached is how much of the active segment's newest synced data the
+// writer leaves in the page cache for readers close behind it.
+const keepCached = 16 << 20
+
+// dropSynced evicts s's synced pages older than its newest keep bytes from
+// the page cache, so that the journal's writes reuse the pages it freed
+// instead of growing the cache into memory untouched since boot, which
+// in a virtual machine whose host takes free memory back (free page
+// reporting) costs a fault on the host for each new page, several times
+// the copy into it. Only data fdatasynced is dropped (clean pages), so no
+// durability mode changes; readers further behind read from the disk.
+// (writeMu held)
+func (l *Log) dropSynced(s *segment, keep int64) {
+	if s == nil {
+		return
+	}
+	d, ok := s.f.(cacheDropper)
+	if !ok {
+		return
+	}
+	const page = 4 << 10
+	to := (s.written - keep) &^ (page - 1)
+	if to <= s.uncached || to-s.uncached < keep/4 { // evict in runs, not a call a batch
+		return
+	}
+	d.dropCache(s.uncached, to-s.uncached)
+	s.uncached = to
 }
 
 // syncData fdatasyncs appended data and counts it for Stats.
@@ -178,6 +208,7 @@ func (l *Log) roll(next *segment) error {
 	if err := l.trimSegment(prev); err != nil {
 		return err
 	}
+	l.dropSynced(prev, 0)
 	if end := l.written.Load(); end > l.durable.Load() {
 		if l.opts.sync.acksDurable() {
 			l.visible.Store(end) // before durable: see writeBatch
