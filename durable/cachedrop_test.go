@@ -79,6 +79,25 @@ func TestWriterDropsSyncedPages(t *testing.T) {
 	checkBig(t, l, n, size)
 }
 
+// TestIntervalSyncDropsSyncedPages: in Interval mode the timer's fdatasync
+// evicts the synced pages older than keepCached as well.
+func TestIntervalSyncDropsSyncedPages(t *testing.T) {
+	const size, n = 4 << 10, (keepCached + 12<<20) / (4 << 10)
+	l := openT(t, t.TempDir(), WithSync(Interval(MinInterval)))
+	defer l.Close()
+	appendBig(t, l, n, size)
+	require.NoError(t, l.Sync())
+
+	l.writeMu.Lock()
+	seg := l.activeWriteSeg()
+	path, uncached, written := seg.path, seg.uncached, seg.written
+	l.writeMu.Unlock()
+	require.GreaterOrEqual(t, uncached, written-keepCached-keepCached/4, "synced pages older than keepCached dropped")
+	require.Less(t, residentFraction(t, path, 0, uncached), 0.1)
+
+	checkBig(t, l, n, size)
+}
+
 // TestRollDropsSealedSegmentPages: a sealed segment's pages are evicted
 // when the next one is created, and its records stay readable.
 func TestRollDropsSealedSegmentPages(t *testing.T) {

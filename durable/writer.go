@@ -129,7 +129,8 @@ func (l *Log) writeBatch(b *batch, sync bool) {
 }
 
 // keepCached is how much of the active segment's newest synced data the
-// writer leaves in the page cache for readers close behind it.
+// writer leaves in the page cache for readers close behind it, after each
+// fdatasync of the writer goroutine (Group and Interval modes, Sync).
 const keepCached = 16 << 20
 
 // dropSynced evicts s's synced pages older than its newest keep bytes from
@@ -196,6 +197,7 @@ func (l *Log) syncActive() error {
 		l.visible.Store(w) // before durable: see writeBatch
 	}
 	l.durable.Store(w)
+	l.dropSynced(l.activeWriteSeg(), keepCached)
 	l.notify()
 	return nil
 }
