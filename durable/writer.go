@@ -122,19 +122,16 @@ func (l *Log) writeBatch(b *batch, sync bool) {
 	}
 	if sync {
 		l.durable.Store(b.end)
-		l.dropSynced(l.activeWriteSeg(), keepCached)
+		l.dropSynced(l.activeWriteSeg(), l.opts.cacheKeep)
 	}
 	l.refreshFree()
 	l.notify()
 }
 
-// keepCached is how much of the active segment's newest synced data the
-// writer leaves in the page cache for readers close behind it, after each
-// fdatasync of the writer goroutine (Group and Interval modes, Sync).
-const keepCached = 16 << 20
-
-// dropSynced evicts s's synced pages older than its newest keep bytes from
-// the page cache, so that the journal's writes reuse the pages it freed
+// dropSynced evicts s's synced pages older than its newest keep bytes
+// (WithCacheKeep; none if keep < 0) from the page cache, after each
+// fdatasync of the writer goroutine (Group and Interval modes, Sync) and
+// at a roll, so that the journal's writes reuse the pages it freed
 // instead of growing the cache into memory untouched since boot, which
 // in a virtual machine whose host takes free memory back (free page
 // reporting) costs a fault on the host for each new page, several times
@@ -142,7 +139,7 @@ const keepCached = 16 << 20
 // durability mode changes; readers further behind read from the disk.
 // (writeMu held)
 func (l *Log) dropSynced(s *segment, keep int64) {
-	if s == nil {
+	if s == nil || keep < 0 || l.opts.cacheKeep < 0 {
 		return
 	}
 	d, ok := s.f.(cacheDropper)
@@ -197,7 +194,7 @@ func (l *Log) syncActive() error {
 		l.visible.Store(w) // before durable: see writeBatch
 	}
 	l.durable.Store(w)
-	l.dropSynced(l.activeWriteSeg(), keepCached)
+	l.dropSynced(l.activeWriteSeg(), l.opts.cacheKeep)
 	l.notify()
 	return nil
 }
