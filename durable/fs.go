@@ -60,6 +60,13 @@ type Allocator interface {
 	Allocate(size int64) error
 }
 
+// cacheDropper is an optional capability of a File: dropCache asks the
+// kernel to evict the file's clean cached pages in [off, off+n)
+// (POSIX_FADV_DONTNEED). It is advice: nothing fails if it does nothing.
+type cacheDropper interface {
+	dropCache(off, n int64)
+}
+
 // osFS is the operating system's file system.
 type osFS struct{}
 
@@ -142,6 +149,10 @@ func (f osFile) Allocate(size int64) error {
 			return nil
 		}
 	}
+}
+
+func (f osFile) dropCache(off, n int64) {
+	_ = unix.Fadvise(int(f.f.Fd()), off, n, unix.FADV_DONTNEED)
 }
 
 func (f osFile) Sync() error {

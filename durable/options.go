@@ -124,6 +124,7 @@ type options struct {
 	pollInterval   time.Duration
 	maxPending     int
 	preallocate    bool
+	cacheKeep      int64
 	now            func() time.Time
 	customClock    bool // WithClock set now: record times call it every time
 	// positions is set while OpenPositions applies options: those that
@@ -159,7 +160,10 @@ const (
 	// DefaultPollInterval is how often a read-only Log looks for new records
 	// written by another process while a Reader waits.
 	DefaultPollInterval = 10 * time.Millisecond
-	minSegmentSize      = 4 << 10
+	// DefaultCacheKeep is how much of the newest synced data the writer
+	// leaves in the page cache (WithCacheKeep).
+	DefaultCacheKeep = 16 << 20
+	minSegmentSize   = 4 << 10
 )
 
 func defaultOptions() options {
@@ -175,6 +179,7 @@ func defaultOptions() options {
 		pollInterval:  DefaultPollInterval,
 		maxPending:    4 << 20,
 		preallocate:   true,
+		cacheKeep:     DefaultCacheKeep,
 		now:           time.Now,
 	}
 }
@@ -450,6 +455,26 @@ func WithPreallocate(on bool) Option {
 			return err
 		}
 		o.preallocate = on
+		return nil
+	}
+}
+
+// WithCacheKeep sets how many bytes of the active segment's newest synced
+// data the writer leaves in the page cache (default DefaultCacheKeep):
+// after each fdatasync it evicts older synced pages (POSIX_FADV_DONTNEED),
+// and a sealed segment's pages when it seals it, so that appends reuse
+// the pages just freed rather than growing the cache into fresh memory (in
+// a virtual machine whose host reclaims free guest memory each new page
+// costs a host fault, several times the copy into it). Readers further
+// behind read from the disk. A negative n never evicts (the cache then
+// holds what the kernel keeps). Only synced, clean pages are evicted: no
+// durability mode changes.
+func WithCacheKeep(n int64) Option {
+	return func(o *options) error {
+		if err := o.journalOnly("WithCacheKeep"); err != nil {
+			return err
+		}
+		o.cacheKeep = n
 		return nil
 	}
 }

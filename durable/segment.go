@@ -27,6 +27,9 @@ type segment struct {
 	removed bool // (mu) deleted by retention; close f when refs drops to 0
 
 	written int64 // writer goroutine only: bytes written to f
+	// uncached is where the page cache may still hold f's data: the
+	// writer dropped the synced pages below it (writer goroutine only).
+	uncached int64
 }
 
 func (s *segment) contains(off uint64) bool {

@@ -122,9 +122,37 @@ func (l *Log) writeBatch(b *batch, sync bool) {
 	}
 	if sync {
 		l.durable.Store(b.end)
+		l.dropSynced(l.activeWriteSeg(), l.opts.cacheKeep)
 	}
 	l.refreshFree()
 	l.notify()
+}
+
+// dropSynced evicts s's synced pages older than its newest keep bytes
+// (WithCacheKeep; none if keep < 0) from the page cache, after each
+// fdatasync of the writer goroutine (Group and Interval modes, Sync) and
+// at a roll, so that the journal's writes reuse the pages it freed
+// instead of growing the cache into memory untouched since boot, which
+// in a virtual machine whose host takes free memory back (free page
+// reporting) costs a fault on the host for each new page, several times
+// the copy into it. Only data fdatasynced is dropped (clean pages), so no
+// durability mode changes; readers further behind read from the disk.
+// (writeMu held)
+func (l *Log) dropSynced(s *segment, keep int64) {
+	if s == nil || keep < 0 || l.opts.cacheKeep < 0 {
+		return
+	}
+	d, ok := s.f.(cacheDropper)
+	if !ok {
+		return
+	}
+	const page = 4 << 10
+	to := (s.written - keep) &^ (page - 1)
+	if to <= s.uncached || to-s.uncached < keep/4 { // evict in runs, not a call a batch
+		return
+	}
+	d.dropCache(s.uncached, to-s.uncached)
+	s.uncached = to
 }
 
 // syncData fdatasyncs appended data and counts it for Stats.
@@ -166,6 +194,7 @@ func (l *Log) syncActive() error {
 		l.visible.Store(w) // before durable: see writeBatch
 	}
 	l.durable.Store(w)
+	l.dropSynced(l.activeWriteSeg(), l.opts.cacheKeep)
 	l.notify()
 	return nil
 }
@@ -178,6 +207,7 @@ func (l *Log) roll(next *segment) error {
 	if err := l.trimSegment(prev); err != nil {
 		return err
 	}
+	l.dropSynced(prev, 0)
 	if end := l.written.Load(); end > l.durable.Load() {
 		if l.opts.sync.acksDurable() {
 			l.visible.Store(end) // before durable: see writeBatch

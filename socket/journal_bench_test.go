@@ -209,7 +209,7 @@ func benchStreamFanout(b *testing.B, size, subs int, mode string) {
 	journaled := mode != "plain"
 	payload := make([]byte, size)
 	// Room for every timed message and the warm-up ones before them.
-	pub, _, closePub := benchPub(b, journaled, b.N+1<<20)
+	pub, log, closePub := benchPub(b, journaled, b.N+1<<20)
 	defer closePub()
 	send := func(m socket.Msg) error { return pub.Send(ctx, m) }
 	if journaled {
@@ -261,6 +261,10 @@ func benchStreamFanout(b *testing.B, size, subs int, mode string) {
 
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
+	var st0 durable.Stats
+	if log != nil {
+		st0 = log.Stats()
+	}
 	b.ResetTimer()
 	cpu := processCPU()
 	start := time.Now()
@@ -294,6 +298,15 @@ func benchStreamFanout(b *testing.B, size, subs int, mode string) {
 	// every subscriber, the GC): on a machine shared with other work it
 	// varies far less than the rate.
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/msg")
+	if log != nil {
+		// How the journal wrote: bytes a write(2) (one a batch, as each
+		// batch is fsynced) and the write time a byte.
+		st := log.Stats()
+		if syncs, wrote := st.Syncs-st0.Syncs, st.WrittenBytes-st0.WrittenBytes; syncs > 0 && wrote > 0 {
+			b.ReportMetric(float64(wrote)/float64(syncs), "B/write")
+			b.ReportMetric(float64(st.WriteTime-st0.WriteTime)/float64(wrote), "write-ns/B")
+		}
+	}
 }
 
 // processCPU is the user and system time this process has used.
