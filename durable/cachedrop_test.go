@@ -61,12 +61,15 @@ func checkBig(t *testing.T, l *Log, n, size int) {
 	}
 }
 
+// keep16 is the cache kept behind the writer in the eviction tests.
+const keep16 = 16 << 20
+
 // TestWriterDropsSyncedPages: in Group mode the writer evicts the active
-// segment's synced pages older than its newest DefaultCacheKeep bytes from the
+// segment's synced pages older than its newest keep16 bytes from the
 // page cache, and the records stay readable (from the disk).
 func TestWriterDropsSyncedPages(t *testing.T) {
-	const size, n = 4 << 10, (DefaultCacheKeep + 12<<20) / (4 << 10)
-	l := openT(t, t.TempDir())
+	const size, n = 4 << 10, (keep16 + 12<<20) / (4 << 10)
+	l := openT(t, t.TempDir(), WithCacheKeep(keep16))
 	defer l.Close()
 	appendBig(t, l, n, size)
 
@@ -74,18 +77,18 @@ func TestWriterDropsSyncedPages(t *testing.T) {
 	seg := l.activeWriteSeg()
 	path, uncached, written := seg.path, seg.uncached, seg.written
 	l.writeMu.Unlock()
-	require.GreaterOrEqual(t, uncached, written-DefaultCacheKeep-DefaultCacheKeep/4, "synced pages older than DefaultCacheKeep dropped")
-	require.LessOrEqual(t, uncached, written-DefaultCacheKeep)
+	require.GreaterOrEqual(t, uncached, written-keep16-keep16/4, "synced pages older than keep16 dropped")
+	require.LessOrEqual(t, uncached, written-keep16)
 	require.Less(t, residentFraction(t, path, 0, uncached), 0.5)
 
 	checkBig(t, l, n, size)
 }
 
 // TestIntervalSyncDropsSyncedPages: in Interval mode the timer's fdatasync
-// evicts the synced pages older than DefaultCacheKeep as well.
+// evicts the synced pages older than keep16 as well.
 func TestIntervalSyncDropsSyncedPages(t *testing.T) {
-	const size, n = 4 << 10, (DefaultCacheKeep + 12<<20) / (4 << 10)
-	l := openT(t, t.TempDir(), WithSync(Interval(MinInterval)))
+	const size, n = 4 << 10, (keep16 + 12<<20) / (4 << 10)
+	l := openT(t, t.TempDir(), WithSync(Interval(MinInterval)), WithCacheKeep(keep16))
 	defer l.Close()
 	appendBig(t, l, n, size)
 	require.NoError(t, l.Sync())
@@ -94,7 +97,7 @@ func TestIntervalSyncDropsSyncedPages(t *testing.T) {
 	seg := l.activeWriteSeg()
 	path, uncached, written := seg.path, seg.uncached, seg.written
 	l.writeMu.Unlock()
-	require.GreaterOrEqual(t, uncached, written-DefaultCacheKeep-DefaultCacheKeep/4, "synced pages older than DefaultCacheKeep dropped")
+	require.GreaterOrEqual(t, uncached, written-keep16-keep16/4, "synced pages older than keep16 dropped")
 	require.Less(t, residentFraction(t, path, 0, uncached), 0.5)
 
 	checkBig(t, l, n, size)
@@ -104,7 +107,7 @@ func TestIntervalSyncDropsSyncedPages(t *testing.T) {
 // when the next one is created, and its records stay readable.
 func TestRollDropsSealedSegmentPages(t *testing.T) {
 	const size, n = 4 << 10, (12 << 20) / (4 << 10)
-	l := openT(t, t.TempDir(), WithSegmentSize(4<<20))
+	l := openT(t, t.TempDir(), WithSegmentSize(4<<20), WithCacheKeep(keep16))
 	defer l.Close()
 	appendBig(t, l, n, size)
 
@@ -123,21 +126,27 @@ func TestRollDropsSealedSegmentPages(t *testing.T) {
 	checkBig(t, l, n, size)
 }
 
-// TestCacheKeep: WithCacheKeep(-1) never evicts, at a roll or after a
+// TestCacheKeep: by default and with WithCacheKeep(-1) the writer never evicts, at a roll or after a
 // sync, and a smaller keep evicts closer to the end.
 func TestCacheKeep(t *testing.T) {
 	const size, n = 4 << 10, (12 << 20) / (4 << 10)
-	t.Run("never", func(t *testing.T) {
-		l := openT(t, t.TempDir(), WithSegmentSize(4<<20), WithCacheKeep(-1))
-		defer l.Close()
-		appendBig(t, l, n, size)
-		l.writeMu.Lock()
-		for _, s := range l.segs {
-			require.Zero(t, s.uncached)
-		}
-		l.writeMu.Unlock()
-		checkBig(t, l, n, size)
-	})
+	for name, opts := range map[string][]Option{
+		"default": {WithSegmentSize(4 << 20)},
+		"never":   {WithSegmentSize(4 << 20), WithCacheKeep(-1)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := openT(t, t.TempDir(), opts...)
+			defer l.Close()
+			appendBig(t, l, n, size)
+			l.writeMu.Lock()
+			require.Greater(t, len(l.segs), 2)
+			for _, s := range l.segs {
+				require.Zero(t, s.uncached)
+			}
+			l.writeMu.Unlock()
+			checkBig(t, l, n, size)
+		})
+	}
 	t.Run("1MiB", func(t *testing.T) {
 		l := openT(t, t.TempDir(), WithCacheKeep(1<<20))
 		defer l.Close()

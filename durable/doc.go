@@ -101,12 +101,13 @@
 // segment is cut back the same way by Close. Zeros after the last record of
 // the active segment are unwritten space.
 //
-// After each fdatasync the writer asks the kernel to drop the synced pages
-// of the active segment older than its newest 16 MiB (WithCacheKeep) from
-// the page cache (POSIX_FADV_DONTNEED), and those of a segment it seals, so that appends
-// reuse the pages just freed instead of growing the cache without bound
-// (in a virtual machine whose host reclaims free guest memory, each new
-// page costs a host fault). Readers further behind read from the disk.
+// With WithCacheKeep the writer asks the kernel, after each fdatasync, to
+// drop the synced pages of the active segment older than its newest n
+// bytes from the page cache (POSIX_FADV_DONTNEED), and those of a segment
+// it seals, so that appends reuse the pages just freed instead of growing
+// the cache (in a virtual machine whose host reclaims free guest memory,
+// each new page costs a host fault). Readers further behind then read
+// from the disk. By default nothing is dropped.
 //
 //	 0       8       12      16          24                              40          48
 //	+-------+-------+-------+-----------+-------------------------------+-----------+

@@ -132,7 +132,7 @@ func TestReplay(t *testing.T) {
 		require.Len(t, s.Figures, 5)
 		complete(t, figure(t, s, "journaled PUB, SendAsync until durable, no subscriber"), n)
 		complete(t, figure(t, s, "journal Reader, 1 goroutine"), n)
-		rep := figure(t, s, "SUB replaying from the oldest")
+		rep := figure(t, s, "SUB replaying from the oldest (page cache)")
 		complete(t, rep, n)
 		costed(t, rep)
 		assert.True(t, rep.Lossless)

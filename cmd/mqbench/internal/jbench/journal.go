@@ -117,8 +117,7 @@ func (e *env) appendConcurrent(ctx context.Context, size int, n int64, g int) (F
 }
 
 // readAll reads n records of log from its first with one Reader: the
-// journal's own replay rate (right after writing: from the disk, but for
-// the newest 16 MiB that durable.WithCacheKeep leaves in the page cache).
+// journal's own replay rate (right after writing: from the page cache).
 func (e *env) readAll(ctx context.Context, log *durable.Log, n int64) (Figure, error) {
 	f := Figure{Name: "journal Reader, 1 goroutine"}
 	r := log.NewReader(log.First())

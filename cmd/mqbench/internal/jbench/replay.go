@@ -105,7 +105,7 @@ func (e *env) subscribe(ep string, start socket.Start) (*socket.Socket, error) {
 // replayOne replays the journal's n messages to one new SUB; the rate
 // runs from its first message received to its last.
 func (e *env) replayOne(ctx context.Context, ep string, n int64) (Figure, error) {
-	f := Figure{Name: "SUB replaying from the oldest", Lossless: true}
+	f := Figure{Name: "SUB replaying from the oldest (page cache)", Lossless: true}
 	sub, err := e.subscribe(ep, socket.StartOldest())
 	if err != nil {
 		return f, err

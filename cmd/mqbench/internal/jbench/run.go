@@ -12,8 +12,7 @@
 //     journal (durable.Log) appending from one goroutine with AppendAsync
 //     and from many with Append, and a PUSH without a journal.
 //   - replay: a journaled PUB with a history; a SUB started at the oldest
-//     message replays it (from the disk, but for the newest 16 MiB that
-//     durable.WithCacheKeep leaves in the page cache; per-subscriber rate, beside
+//     message replays it (from the page cache; per-subscriber rate, beside
 //     a bare durable.Reader over the same journal), then another catches
 //     up from that far behind while the PUB goes on publishing live.
 //   - fanout: one PUB to 1, 10, 100 SUBs, live, with a journal and
