@@ -60,13 +60,23 @@ func (m Msg) Release() {
 		m.Frames[i] = nil
 	}
 	// The slab tokens, past the frames: one at the capacity, one below
-	// it for a message that spans two slabs.
+	// it for a message that spans two slabs. The list itself may lie in
+	// one of those slabs (frame lists are carved from them too), so every
+	// entry is cleared before any token is released: once a slab's last
+	// token goes, the reader may carve new messages from it at once.
 	all := m.Frames[:cap(m.Frames)]
+	var toks [2][]byte
+	n := 0
 	for i := len(all) - 1; i >= len(m.Frames) && i >= len(all)-2; i-- {
-		if !bufpool.ReleaseToken(all[i]) {
+		if !bufpool.IsToken(all[i]) {
 			break
 		}
+		toks[n] = all[i]
+		n++
 		all[i] = nil
+	}
+	for _, tok := range toks[:n] {
+		bufpool.ReleaseToken(tok)
 	}
 	bufpool.MarkActive()
 }

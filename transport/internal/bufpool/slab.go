@@ -130,17 +130,25 @@ func (s *Slab) Retire() {
 	*s = Slab{}
 }
 
-// ReleaseToken drops the reference tok stands for, if tok is a slab token
-// (Ref's), and reports whether it was one. The slab goes back to the pool
-// when this was its last reference.
-func ReleaseToken(tok []byte) bool {
+// IsToken reports whether tok is a slab token (Ref's).
+func IsToken(tok []byte) bool {
 	if len(tok) != 0 || cap(tok) != slabHeader {
 		return false
 	}
 	p := unsafe.SliceData(tok)
-	if uintptr(unsafe.Pointer(p))%8 != 0 || *(*uint64)(unsafe.Pointer(p)) != slabMagic {
+	return uintptr(unsafe.Pointer(p))%8 == 0 && *(*uint64)(unsafe.Pointer(p)) == slabMagic
+}
+
+// ReleaseToken drops the reference tok stands for, if tok is a slab token
+// (Ref's), and reports whether it was one. The slab goes back to the pool
+// when this was its last reference: from then on the reader may reuse it,
+// frame lists carved from it included, so a caller must be done writing
+// to whatever the slab holds before it releases the token.
+func ReleaseToken(tok []byte) bool {
+	if !IsToken(tok) {
 		return false
 	}
+	p := unsafe.SliceData(tok)
 	if refs(p).Add(-1) == 0 {
 		putSlab(p)
 	}
