@@ -178,7 +178,11 @@ func (s *Socket) readInline(ctx context.Context, p *pipe, conn transport.Conn) e
 			timer.Stop()
 		}
 	}()
+	room := s.roomFirst(nil)
 	for {
+		if err := s.waitRoom(ctx, p, room); err != nil {
+			return err
+		}
 		m, err := conn.ReadMsg()
 		if err != nil {
 			return err

@@ -117,6 +117,42 @@ func (s *Socket) readBatches(ctx context.Context, p *pipe, r batchReader, in pat
 	}
 }
 
+// roomFirst returns the pattern's RoomWaiter when a connection read one
+// message at a time (runConn's loop, readInline) may wait for room before
+// it reads the next message, and nil when it must not, or need not.
+//
+// It must not on a connection whose journal profile commands travel with
+// the messages, for they are read only with them: the acknowledgements
+// and credit a socket with a journal gets (JACK, JNACK) would wait behind
+// a full queue that the application may empty only once they come (a
+// DEALER that sends its window, then reads the replies), and commands a
+// journaled sender's data comes with (JDATA, JDONE, JREVOKE) must keep
+// being read. A peer that has no journal sends none of them to a socket
+// that has none (any would be a protocol error), so only those
+// connections wait for room. A journaled sender's messages are tagged and
+// bounded by its window instead (see patterns.Tag).
+func (s *Socket) roomFirst(cs *connState) patterns.RoomWaiter {
+	if s.jnl != nil || (cs != nil && cs.hello.HasJournal()) {
+		return nil
+	}
+	w, _ := s.pat.(patterns.RoomWaiter)
+	return w
+}
+
+// waitRoom waits until p may queue one more message in room's pattern
+// (nil: it need not wait). A closing socket's pattern takes nothing: the
+// reader goes on reading, and drops what it reads as unread.
+func (s *Socket) waitRoom(ctx context.Context, p *pipe, room patterns.RoomWaiter) error {
+	if room == nil {
+		return nil
+	}
+	_, err := room.Room(ctx, p)
+	if err != nil && s.closing.Load() && errors.Is(err, transport.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
 // testHookQueued, when set by a test, runs in readBatches after a batch
 // of n messages is queued.
 var testHookQueued atomic.Pointer[func(n int)]
