@@ -95,7 +95,7 @@ func (s *Socket) runConn(p *pipe, conn transport.Conn) error {
 	}
 	room := s.roomFirst(cs)
 	for readErr == nil {
-		if err := s.waitRoom(ctx, p, room); err != nil {
+		if err := s.waitRoom(ctx, p, &room); err != nil {
 			readErr = err
 			break
 		}
