@@ -227,3 +227,44 @@ func TestHWMExactXPub(t *testing.T) {
 		})
 	}
 }
+
+// An XPUB whose application does not read stops reading a subscriber once
+// RCVHWM of its messages wait, subscriptions included: the later ones come
+// into force once the application takes one. Its Sends never wait for that.
+func TestHWMExactXPubSubscriptionsWait(t *testing.T) {
+	ctx := testCtx(t)
+	xpub := newSocket(t, socket.XPub, socket.WithRecvHWM(1), socket.WithLinger(0))
+	require.NoError(t, xpub.Bind("tcp://127.0.0.1:0"))
+	sub := newSocket(t, socket.Sub, socket.WithLinger(0))
+	require.NoError(t, sub.Subscribe([]byte("a")))
+	require.NoError(t, sub.Subscribe([]byte("b")))
+	require.NoError(t, sub.Connect(xpub.LastEndpoint()))
+	readsExactly(t, xpub, 1)
+
+	for range 100 {
+		sctx, cancel := context.WithTimeout(ctx, time.Second)
+		require.NoError(t, xpub.Send(sctx, msgOf("a")), "a publisher does not wait for its application to read")
+		cancel()
+	}
+
+	subs := map[string]bool{}
+	m, err := xpub.Recv(ctx)
+	require.NoError(t, err)
+	subs[string(m.Frames[0])] = true
+	readsExactly(t, xpub, 2)
+	m, err = xpub.Recv(ctx)
+	require.NoError(t, err)
+	subs[string(m.Frames[0])] = true
+	assert.Equal(t, map[string]bool{"\x01a": true, "\x01b": true}, subs)
+
+	// Both subscriptions are in force: a message on b reaches the SUB.
+	require.NoError(t, xpub.Send(ctx, msgOf("b")))
+	for {
+		m, err := sub.Recv(ctx)
+		require.NoError(t, err)
+		if string(m.Frames[0]) == "b" {
+			break
+		}
+		require.Equal(t, "a", string(m.Frames[0]))
+	}
+}
