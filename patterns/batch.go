@@ -204,3 +204,30 @@ func (s *pair) DetachSource(p Pipe) { s.fq.DetachSource(p) }
 
 // Pull implements SourceInbound.
 func (s *pair) Pull(p Pipe) (int, error) { return s.fq.Pull(p) }
+
+// RoomWaiter is implemented by patterns whose Inbound waits for room at
+// the receive high-water mark. A reader that reads its connection one
+// message at a time asks Room before it reads the next one, so it never
+// holds a message read and waiting for room: the pipe holds at most the
+// high-water mark. Room is BatchInbound's.
+type RoomWaiter interface {
+	// Room waits until p may queue at least one more message, until ctx
+	// ends or the pattern closes (transport.ErrClosed), and returns how
+	// many it may queue now.
+	Room(ctx context.Context, p Pipe) (int, error)
+}
+
+var (
+	_ RoomWaiter = (*router)(nil)
+	_ RoomWaiter = (*rep)(nil)
+	_ RoomWaiter = (*xpub)(nil)
+)
+
+// Room implements RoomWaiter.
+func (s *router) Room(ctx context.Context, p Pipe) (int, error) { return s.fq.Room(ctx, p) }
+
+// Room implements RoomWaiter.
+func (s *rep) Room(ctx context.Context, p Pipe) (int, error) { return s.fq.Room(ctx, p) }
+
+// Room implements RoomWaiter.
+func (s *xpub) Room(ctx context.Context, p Pipe) (int, error) { return s.fq.Room(ctx, p) }

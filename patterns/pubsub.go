@@ -29,6 +29,13 @@ import (
 // subscription message is passed on and none is applied: the application
 // applies the ones it wants with Subscribe and Unsubscribe, which act on
 // the subscriber of the subscription message Recv returned last.
+//
+// An XPUB's messages for the application count against the receive
+// high-water mark like any socket's: once a subscriber has that many
+// waiting, its connection is not read until the application takes one,
+// so its later subscriptions come into force only then (libzmq's XPUB
+// reads them all and queues the messages for the application without a
+// bound). Sends never wait for that: a PUB's Send does not block.
 type pub struct {
 	cfg Config
 	x   bool

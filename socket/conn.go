@@ -93,7 +93,12 @@ func (s *Socket) runConn(p *pipe, conn transport.Conn) error {
 	} else if s.rx != nil && cs == nil {
 		readErr = s.readInline(ctx, p, conn)
 	}
+	room := s.roomFirst(cs)
 	for readErr == nil {
+		if err := s.waitRoom(ctx, p, &room); err != nil {
+			readErr = err
+			break
+		}
 		m, err := conn.ReadMsg()
 		if err != nil {
 			readErr = err

@@ -122,3 +122,149 @@ func TestHWMExactPushTCP(t *testing.T) {
 	assert.EqualValues(t, rcv, pl[0].Received, "the PULL read its HWM off the connection and no more")
 	assert.GreaterOrEqual(t, accepted, snd+rcv)
 }
+
+// A socket that reads its connections one message at a time (ROUTER, REP,
+// XPUB) waits for room before it reads the next message, so it never
+// holds one read and waiting: a peer that sends without pause to one whose
+// application reads nothing has exactly RCVHWM messages read off its
+// connection, and exactly one more once the application takes one.
+
+// received is how many messages s read off its peers' connections.
+func received(s *socket.Socket) uint64 {
+	var n uint64
+	for _, p := range s.Stats().Peers {
+		n += p.Received
+	}
+	return n
+}
+
+// readsExactly checks that s has read want messages off its only peer's
+// connection and reads no more. There is no event for a reader that waits
+// for room, so "no more" is checked over a while: a reader that read one
+// more would do so within microseconds of the want-th.
+func readsExactly(t *testing.T, s *socket.Socket, want uint64) {
+	t.Helper()
+	require.Eventually(t, func() bool { return received(s) >= want }, 10*time.Second, time.Millisecond,
+		"the reader never read %d messages", want)
+	assert.Never(t, func() bool { return received(s) > want }, 300*time.Millisecond, 5*time.Millisecond,
+		"read more than the receive HWM allows")
+	assert.Equal(t, want, received(s))
+}
+
+// hwmEndpoints are the transports the one-at-a-time tests run over: tcp
+// (zmtp's reader) and inproc.
+func hwmEndpoints(t *testing.T) map[string]string {
+	return map[string]string{"tcp": "tcp://127.0.0.1:0", "inproc": inprocEndpoint(t)}
+}
+
+func TestHWMExactRouter(t *testing.T) {
+	const hwm, extra = 5, 20
+	for name, ep := range hwmEndpoints(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := testCtx(t)
+			router := newSocket(t, socket.Router, socket.WithRecvHWM(hwm))
+			require.NoError(t, router.Bind(ep))
+			dealer := newSocket(t, socket.Dealer, socket.WithSendHWM(1000), socket.WithLinger(0))
+			require.NoError(t, dealer.Connect(router.LastEndpoint()))
+			for i := range hwm + extra {
+				require.NoError(t, dealer.Send(ctx, msgOf(fmt.Sprint(i))))
+			}
+			readsExactly(t, router, hwm)
+
+			m, err := router.Recv(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, "0", string(m.Frames[1]), "the first message, with the peer's routing id")
+			readsExactly(t, router, hwm+1)
+		})
+	}
+}
+
+func TestHWMExactRep(t *testing.T) {
+	const hwm, extra = 5, 20
+	for name, ep := range hwmEndpoints(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := testCtx(t)
+			rep := newSocket(t, socket.Rep, socket.WithRecvHWM(hwm))
+			require.NoError(t, rep.Bind(ep))
+			// A DEALER sends requests without waiting for replies.
+			dealer := newSocket(t, socket.Dealer, socket.WithSendHWM(1000), socket.WithLinger(0))
+			require.NoError(t, dealer.Connect(rep.LastEndpoint()))
+			for i := range hwm + extra {
+				require.NoError(t, dealer.Send(ctx, socket.NewMsg(nil, []byte(fmt.Sprint(i)))))
+			}
+			readsExactly(t, rep, hwm)
+
+			m, err := rep.Recv(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, "0", string(m.Frames[0]))
+			readsExactly(t, rep, hwm+1)
+		})
+	}
+}
+
+func TestHWMExactXPub(t *testing.T) {
+	const hwm, extra = 5, 20
+	for name, ep := range hwmEndpoints(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := testCtx(t)
+			xpub := newSocket(t, socket.XPub, socket.WithRecvHWM(hwm), socket.WithLinger(0))
+			require.NoError(t, xpub.Bind(ep))
+			xsub := newSocket(t, socket.XSub, socket.WithSendHWM(1000), socket.WithLinger(0))
+			require.NoError(t, xsub.Subscribe([]byte("x")))
+			require.NoError(t, xsub.Connect(xpub.LastEndpoint()))
+			_, err := xpub.Recv(ctx) // the subscription: the peer is there
+			require.NoError(t, err)
+			// Messages an XSUB sends upstream, each for the application.
+			for i := range hwm + extra {
+				require.NoError(t, xsub.Send(ctx, msgOf(fmt.Sprint(i))))
+			}
+			readsExactly(t, xpub, 1+hwm)
+
+			m, err := xpub.Recv(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, "0", string(m.Frames[0]))
+			readsExactly(t, xpub, 1+hwm+1)
+		})
+	}
+}
+
+// An XPUB whose application does not read stops reading a subscriber once
+// RCVHWM of its messages wait, subscriptions included: the later ones come
+// into force once the application takes one. Its Sends never wait for that.
+func TestHWMExactXPubSubscriptionsWait(t *testing.T) {
+	ctx := testCtx(t)
+	xpub := newSocket(t, socket.XPub, socket.WithRecvHWM(1), socket.WithLinger(0))
+	require.NoError(t, xpub.Bind("tcp://127.0.0.1:0"))
+	sub := newSocket(t, socket.Sub, socket.WithLinger(0))
+	require.NoError(t, sub.Subscribe([]byte("a")))
+	require.NoError(t, sub.Subscribe([]byte("b")))
+	require.NoError(t, sub.Connect(xpub.LastEndpoint()))
+	readsExactly(t, xpub, 1)
+
+	for range 100 {
+		sctx, cancel := context.WithTimeout(ctx, time.Second)
+		require.NoError(t, xpub.Send(sctx, msgOf("a")), "a publisher does not wait for its application to read")
+		cancel()
+	}
+
+	subs := map[string]bool{}
+	m, err := xpub.Recv(ctx)
+	require.NoError(t, err)
+	subs[string(m.Frames[0])] = true
+	readsExactly(t, xpub, 2)
+	m, err = xpub.Recv(ctx)
+	require.NoError(t, err)
+	subs[string(m.Frames[0])] = true
+	assert.Equal(t, map[string]bool{"\x01a": true, "\x01b": true}, subs)
+
+	// Both subscriptions are in force: a message on b reaches the SUB.
+	require.NoError(t, xpub.Send(ctx, msgOf("b")))
+	for {
+		m, err := sub.Recv(ctx)
+		require.NoError(t, err)
+		if string(m.Frames[0]) == "b" {
+			break
+		}
+		require.Equal(t, "a", string(m.Frames[0]))
+	}
+}

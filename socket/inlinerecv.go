@@ -178,7 +178,11 @@ func (s *Socket) readInline(ctx context.Context, p *pipe, conn transport.Conn) e
 			timer.Stop()
 		}
 	}()
+	room := s.roomFirst(nil)
 	for {
+		if err := s.waitRoom(ctx, p, &room); err != nil {
+			return err
+		}
 		m, err := conn.ReadMsg()
 		if err != nil {
 			return err
@@ -204,6 +208,7 @@ func (s *Socket) readInline(ctx context.Context, p *pipe, conn transport.Conn) e
 			timer.Reset(s.rx.period)
 		}
 		s.rx.waitBack(ctx, timer)
+		room.n = 0 // Recvs that read inline queued messages too: ask again
 	}
 }
 

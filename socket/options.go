@@ -97,11 +97,12 @@ func WithSendHWM(n int) Option {
 
 // WithRecvHWM sets the receive high-water mark: how many messages read
 // from one peer and not yet returned by Recv are kept, at most; brook
-// stops reading from that peer while it has that many. Where a
-// connection is read one message at a time, one more message waits for
-// room: on ROUTER, REQ, REP and XPUB sockets, and on any socket whose
-// peer is a brook socket that speaks the journal profile (a DEALER or
-// ROUTER, or a journaled sender). Zero means no limit.
+// stops reading from that peer while it has that many, on every socket
+// type. Two exceptions, where journal profile commands travel with the
+// messages and must keep being read: a socket with a journal (whose
+// acknowledgements come with the replies) reads one more message from a
+// peer, which waits for room; and a journaled sender's messages are
+// bounded by its window instead. Zero means no limit.
 func WithRecvHWM(n int) Option {
 	return func(o *options) error {
 		if n < 0 {

@@ -117,6 +117,63 @@ func (s *Socket) readBatches(ctx context.Context, p *pipe, r batchReader, in pat
 	}
 }
 
+// roomFirst returns what a connection read one message at a time
+// (runConn's loop, readInline) waits on for room before it reads the next
+// message: the pattern's RoomWaiter, or none when it must not wait, or
+// need not.
+//
+// It must not on a connection whose journal profile commands travel with
+// the messages, for they are read only with them: the acknowledgements
+// and credit a socket with a journal gets (JACK, JNACK) would wait behind
+// a full queue that the application may empty only once they come (a
+// DEALER that sends its window, then reads the replies), and commands a
+// journaled sender's data comes with (JDATA, JDONE, JREVOKE) must keep
+// being read. A peer that has no journal sends none of them to a socket
+// that has none (any would be a protocol error), so only those
+// connections wait for room. A journaled sender's messages are tagged and
+// bounded by its window instead (see patterns.Tag).
+func (s *Socket) roomFirst(cs *connState) roomCredit {
+	if s.jnl != nil || (cs != nil && cs.hello.HasJournal()) {
+		return roomCredit{}
+	}
+	w, _ := s.pat.(patterns.RoomWaiter)
+	return roomCredit{w: w}
+}
+
+// roomCredit is a one-at-a-time reader's room in the pattern: the
+// pattern's RoomWaiter (nil: the reader does not wait), and how many more
+// messages it may read before it asks again. Only the pipe's reader
+// queues messages from it and the application only makes room, so room
+// the pattern reported lasts until the reader has read that many; a
+// message the pattern drops instead of queueing only makes the reader ask
+// sooner.
+type roomCredit struct {
+	w patterns.RoomWaiter
+	n int
+}
+
+// waitRoom waits until p may queue one more message in the pattern, and
+// takes that room. A closing socket's pattern takes nothing: the reader
+// goes on reading, and drops what it reads as unread.
+func (s *Socket) waitRoom(ctx context.Context, p *pipe, room *roomCredit) error {
+	if room.w == nil {
+		return nil
+	}
+	if room.n > 0 {
+		room.n--
+		return nil
+	}
+	n, err := room.w.Room(ctx, p)
+	if err != nil {
+		if s.closing.Load() && errors.Is(err, transport.ErrClosed) {
+			return nil
+		}
+		return err
+	}
+	room.n = n - 1
+	return nil
+}
+
 // testHookQueued, when set by a test, runs in readBatches after a batch
 // of n messages is queued.
 var testHookQueued atomic.Pointer[func(n int)]
