@@ -43,22 +43,25 @@ func BenchmarkInproc(b *testing.B) {
 	}
 }
 
-func benchInproc(b *testing.B, st, rt socket.Type, payload []byte) {
+// connectedInproc returns a sending socket of type st connected over
+// inproc endpoint ep to a receiving one of type rt, with one message of
+// payload's size already through (the connection is up); both are closed
+// when b ends.
+func connectedInproc(b *testing.B, st, rt socket.Type, ep string, payload []byte) (s, r *socket.Socket) {
 	ctx := context.Background()
-	ep := fmt.Sprintf("inproc://bench-inproc-%s-%d-%d", st, len(payload), b.N)
 	r, err := socket.New(rt)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer r.Close()
+	b.Cleanup(func() { r.Close() })
 	if err := r.Bind(ep); err != nil {
 		b.Fatal(err)
 	}
-	s, err := socket.New(st)
+	s, err = socket.New(st)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	b.Cleanup(func() { s.Close() })
 	if err := s.Connect(ep); err != nil {
 		b.Fatal(err)
 	}
@@ -68,6 +71,12 @@ func benchInproc(b *testing.B, st, rt socket.Type, payload []byte) {
 	if _, err := r.Recv(ctx); err != nil {
 		b.Fatal(err)
 	}
+	return s, r
+}
+
+func benchInproc(b *testing.B, st, rt socket.Type, payload []byte) {
+	ctx := context.Background()
+	s, r := connectedInproc(b, st, rt, fmt.Sprintf("inproc://bench-inproc-%s-%d-%d", st, len(payload), b.N), payload)
 	b.SetBytes(int64(len(payload)))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -280,29 +289,7 @@ func BenchmarkInprocBurst(b *testing.B) {
 	for _, pair := range [][2]socket.Type{{socket.Pair, socket.Pair}, {socket.Push, socket.Pull}} {
 		b.Run(fmt.Sprintf("%s-%s", pair[0], pair[1]), func(b *testing.B) {
 			ctx := context.Background()
-			ep := fmt.Sprintf("inproc://bench-burst-%s-%d", pair[0], b.N)
-			r, err := socket.New(pair[1])
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer r.Close()
-			if err := r.Bind(ep); err != nil {
-				b.Fatal(err)
-			}
-			s, err := socket.New(pair[0])
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			if err := s.Connect(ep); err != nil {
-				b.Fatal(err)
-			}
-			if err := s.Send(ctx, socket.NewMsg(payload)); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := r.Recv(ctx); err != nil {
-				b.Fatal(err)
-			}
+			s, r := connectedInproc(b, pair[0], pair[1], fmt.Sprintf("inproc://bench-burst-%s-%d", pair[0], b.N), payload)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i += burst {
