@@ -265,26 +265,10 @@ func benchFanoutPush(b *testing.B) {
 func benchFanout(b *testing.B, n int) {
 	ctx := context.Background()
 	pub, subs := fanoutSockets(b, n)
-	payload := make([]byte, 64)
-	payload[0] = 'd'
-	b.SetBytes(int64(len(payload)))
-	b.ReportAllocs()
-	b.ResetTimer()
+	payload := fanoutPayload(b)
 	errc := make(chan error, n)
 	for _, s := range subs {
-		go func() {
-			for got := 0; got < b.N; {
-				m, err := s.Recv(ctx)
-				if err != nil {
-					errc <- err
-					return
-				}
-				if m.Frames[0][0] == 'd' {
-					got++ // not a leftover probe
-				}
-			}
-			errc <- nil
-		}()
+		go func() { errc <- recvData(ctx, s, b.N, nil) }()
 	}
 	for i := 0; i < b.N; i++ {
 		if err := pub.Send(ctx, socket.Msg{Frames: [][]byte{payload}}); err != nil {
@@ -300,6 +284,36 @@ func benchFanout(b *testing.B, n int) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
+// fanoutPayload returns the 64-byte data message the fan-out benchmarks
+// publish (its first byte tells it from a leftover probe), and starts the
+// benchmark's timer.
+func fanoutPayload(b *testing.B) []byte {
+	payload := make([]byte, 64)
+	payload[0] = 'd'
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	return payload
+}
+
+// recvData receives on s until n data messages have come, skipping
+// leftover probes, and calls got (if not nil) for each.
+func recvData(ctx context.Context, s *socket.Socket, n int, got func()) error {
+	for i := 0; i < n; {
+		m, err := s.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		if m.Frames[0][0] == 'd' {
+			i++
+			if got != nil {
+				got()
+			}
+		}
+	}
+	return nil
+}
+
 // BenchmarkPubLockstep publishes 64-byte messages from one PUB over tcp
 // to 1, 10 and 100 SUBs one at a time, the next once every SUB has the
 // last: a paced publisher, whose writers are parked when it sends (where
@@ -313,24 +327,12 @@ func BenchmarkPubLockstep(b *testing.B) {
 func benchLockstep(b *testing.B, n int) {
 	ctx := context.Background()
 	pub, subs := fanoutSockets(b, n)
-	payload := make([]byte, 64)
-	payload[0] = 'd'
-	b.SetBytes(int64(len(payload)))
-	b.ReportAllocs()
-	b.ResetTimer()
+	payload := fanoutPayload(b)
 	got := make(chan error, n)
 	for _, s := range subs {
 		go func() {
-			for i := 0; i < b.N; {
-				m, err := s.Recv(ctx)
-				if err != nil {
-					got <- err
-					return
-				}
-				if m.Frames[0][0] == 'd' {
-					i++ // not a leftover probe
-					got <- nil
-				}
+			if err := recvData(ctx, s, b.N, func() { got <- nil }); err != nil {
+				got <- err
 			}
 		}()
 	}
