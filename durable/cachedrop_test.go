@@ -61,6 +61,15 @@ func checkBig(t *testing.T, l *Log, n, size int) {
 	}
 }
 
+// activeDropped returns the active segment's path, how far from its start
+// its pages were dropped, and how much of it is written.
+func activeDropped(l *Log) (path string, uncached, written int64) {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	seg := l.activeWriteSeg()
+	return seg.path, seg.uncached, seg.written
+}
+
 // keep16 is the cache kept behind the writer in the eviction tests.
 const keep16 = 16 << 20
 
@@ -73,10 +82,7 @@ func TestWriterDropsSyncedPages(t *testing.T) {
 	defer l.Close()
 	appendBig(t, l, n, size)
 
-	l.writeMu.Lock()
-	seg := l.activeWriteSeg()
-	path, uncached, written := seg.path, seg.uncached, seg.written
-	l.writeMu.Unlock()
+	path, uncached, written := activeDropped(l)
 	require.GreaterOrEqual(t, uncached, written-keep16-keep16/4, "synced pages older than keep16 dropped")
 	require.LessOrEqual(t, uncached, written-keep16)
 	require.Less(t, residentFraction(t, path, 0, uncached), 0.5)
@@ -93,10 +99,7 @@ func TestIntervalSyncDropsSyncedPages(t *testing.T) {
 	appendBig(t, l, n, size)
 	require.NoError(t, l.Sync())
 
-	l.writeMu.Lock()
-	seg := l.activeWriteSeg()
-	path, uncached, written := seg.path, seg.uncached, seg.written
-	l.writeMu.Unlock()
+	path, uncached, written := activeDropped(l)
 	require.GreaterOrEqual(t, uncached, written-keep16-keep16/4, "synced pages older than keep16 dropped")
 	require.Less(t, residentFraction(t, path, 0, uncached), 0.5)
 
@@ -151,10 +154,7 @@ func TestCacheKeep(t *testing.T) {
 		l := openT(t, t.TempDir(), WithCacheKeep(1<<20))
 		defer l.Close()
 		appendBig(t, l, n, size)
-		l.writeMu.Lock()
-		seg := l.activeWriteSeg()
-		path, uncached, written := seg.path, seg.uncached, seg.written
-		l.writeMu.Unlock()
+		path, uncached, written := activeDropped(l)
 		require.GreaterOrEqual(t, uncached, written-(1<<20)-(1<<18))
 		require.Less(t, residentFraction(t, path, 0, uncached), 0.5)
 		checkBig(t, l, n, size)
