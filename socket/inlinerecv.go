@@ -237,7 +237,7 @@ func (s *Socket) handOver(p *pipe, r inlineReader) bool {
 	// the pattern (enterWait): if it still would, this goroutine reads
 	// on for it, or nobody would read the connection until the role was
 	// reclaimed.
-	if rx.waiting.Load() > 0 && s.rwait.RecvWouldWait() {
+	if rx.stillWaits() && s.rwait.RecvWouldWait() {
 		return false
 	}
 	rx.holder, rx.r, rx.used, rx.wantBack = p, r, false, false
@@ -248,6 +248,20 @@ func (s *Socket) handOver(p *pipe, r inlineReader) bool {
 	}
 	rx.held.Store(true)
 	return true
+}
+
+// stillWaits says whether a Recv registered in the pattern (enterWait)
+// may still wait for a message. On a queue socket one does only when
+// ahead is below zero: more Recvs have started than messages were
+// queued since. An empty queue alone does not tell: the Recv that took
+// the message just queued stays registered until it returns, and a
+// reader that saw it there and read on kept its role while nothing more
+// came (the application then never read inline).
+func (rx *inlineRecv) stillWaits() bool {
+	if rx.waiting.Load() == 0 {
+		return false
+	}
+	return !rx.queue || rx.ahead.Load() < 0
 }
 
 // waitBack parks the reader goroutine whose role the application holds

@@ -189,3 +189,44 @@ func TestInlineRecvPullCountedBeforeQueued(t *testing.T) {
 	}
 	assert.Zero(t, pull.rx.ahead.Load(), "as many Recvs as messages queued")
 }
+
+// The reader hands its role over even when the Recv that took the
+// message it just queued is still registered in the pattern (it has
+// taken the message and not yet returned): that Recv waits for nothing.
+// A reader that saw it there and the queue empty read on and kept its
+// role with nothing more to read (CI saw rxPull time out that way).
+func TestInlineRecvPullHandsOverPastTakenRecv(t *testing.T) {
+	ctx := rxCtx(t)
+	pull := rxSocket(t, Pull)
+	require.NoError(t, pull.Bind("tcp://127.0.0.1:0"))
+	gate := make(chan struct{})
+	var once atomic.Bool
+	hook := func(int) {
+		if once.CompareAndSwap(false, true) {
+			<-gate
+		}
+	}
+	testHookQueued.Store(&hook)
+	t.Cleanup(func() { testHookQueued.Store(nil) })
+	push := rxSocket(t, Push)
+	require.NoError(t, push.Connect(pull.LastEndpoint()))
+	require.NoError(t, push.Send(ctx, NewMsg([]byte("hello"))))
+	m, err := pull.Recv(ctx) // the reader is held in the hook, after queuing it
+	require.NoError(t, err)
+	require.Equal(t, "hello", string(m.Frames[0]))
+	// The state between the Recv's take and its return, held for the
+	// reader to see: registered, the queue empty, ahead back at zero.
+	pull.rx.waiting.Add(1)
+	require.Zero(t, pull.rx.ahead.Load())
+	close(gate)
+	rxHeld(t, pull)
+	pull.rx.waiting.Add(-1)
+	require.NoError(t, push.Send(ctx, NewMsg([]byte("next"))))
+	m, err = pull.Recv(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "next", string(m.Frames[0]))
+	pull.rx.mu.Lock()
+	reads := pull.rx.reads
+	pull.rx.mu.Unlock()
+	assert.Equal(t, uint64(1), reads, "the next Recv read inline")
+}
