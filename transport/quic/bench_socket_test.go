@@ -40,7 +40,7 @@ func (t *Transport) packetsSent() (sent, lost uint64) {
 func BenchmarkSocketThroughput(b *testing.B) {
 	for _, size := range []int{64, 1024} {
 		b.Run(fmt.Sprintf("%dB/brook", size), func(b *testing.B) {
-			pull, push, _, ct := socketPair(b, socket.Pull, socket.Push)
+			pull, push, bt, ct := socketPair(b, socket.Pull, socket.Push)
 			ctx := context.Background()
 			payload := make([]byte, size)
 			stats := func() (sent, lost uint64) { return ct.packetsSent() }
@@ -51,11 +51,12 @@ func BenchmarkSocketThroughput(b *testing.B) {
 					_, err := pull.Recv(ctx)
 					return err
 				})
+			reportInline(b, bt)
 		})
 		b.Run(fmt.Sprintf("%dB/brook-release", size), func(b *testing.B) {
 			// As mqbench's brook does: each message received is given
 			// back, so the reader may carve bodies from recycled slabs.
-			pull, push, _, ct := socketPair(b, socket.Pull, socket.Push)
+			pull, push, bt, ct := socketPair(b, socket.Pull, socket.Push)
 			ctx := context.Background()
 			payload := make([]byte, size)
 			stats := func() (sent, lost uint64) { return ct.packetsSent() }
@@ -67,6 +68,7 @@ func BenchmarkSocketThroughput(b *testing.B) {
 					m.Release()
 					return err
 				})
+			reportInline(b, bt)
 		})
 		b.Run(fmt.Sprintf("%dB/rawquic", size), func(b *testing.B) {
 			cli, srv, qc := rawPairConn(b)
@@ -85,6 +87,16 @@ func BenchmarkSocketThroughput(b *testing.B) {
 				})
 		})
 	}
+}
+
+// reportInline reports the share of the messages the PULL received that
+// its Recv read inline (%inline), from the one connection of its
+// Transport t: below 100 the connection's reader goroutine read the rest
+// and handed them over.
+func reportInline(b *testing.B, t *Transport) {
+	c := onlyConn(b, t)
+	inline, reader := c.inlineMsgs.Load(), c.readerMsgs.Load()
+	b.ReportMetric(100*float64(inline)/float64(max(inline+reader, 1)), "%inline")
 }
 
 // streamBench sends b.N messages of size bytes from one goroutine (send,

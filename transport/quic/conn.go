@@ -55,6 +55,12 @@ type Conn struct {
 	// streamsAccepted is set on the listener once streams 0 and 4 are in:
 	// any stream after them is unexpected.
 	streamsAccepted atomic.Bool
+	// The messages read by each way of reading: ReadBuffered (the socket
+	// layer's inline receive, from the goroutine in Recv) and ReadMsgs or
+	// ReadMsg (the connection's reader goroutine). Tests and benchmarks
+	// look at them to tell whether a socket reads inline; they cost an
+	// atomic add per batch read.
+	inlineMsgs, readerMsgs atomic.Uint64
 }
 
 var _ transport.Conn = (*Conn)(nil)

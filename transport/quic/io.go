@@ -23,6 +23,7 @@ func (c *Conn) ReadMsg() (transport.Msg, error) {
 	if err != nil {
 		return transport.Msg{}, c.ioError(err)
 	}
+	c.readerMsgs.Add(1)
 	return m, nil
 }
 
@@ -37,7 +38,9 @@ func (c *Conn) ReadMsgs(dst []transport.Msg, max int) ([]transport.Msg, error) {
 	if err != nil {
 		return dst, err
 	}
+	n := len(dst)
 	dst, err = zc.ReadMsgs(dst, max)
+	c.readerMsgs.Add(uint64(len(dst) - n))
 	if err != nil {
 		return dst, c.ioError(err)
 	}

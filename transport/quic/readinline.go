@@ -33,7 +33,9 @@ func (c *Conn) ReadBuffered(dst []transport.Msg, max int) ([]transport.Msg, erro
 	if err != nil {
 		return dst, err
 	}
+	n := len(dst)
 	dst, err = zc.ReadBuffered(dst, max)
+	c.inlineMsgs.Add(uint64(len(dst) - n))
 	if err != nil {
 		return dst, c.ioError(err)
 	}

@@ -1,6 +1,8 @@
 package quic
 
 import (
+	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"testing"
@@ -182,4 +184,41 @@ func TestSocketInlineReadOutlivesPeer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []byte("after"), m.Frames[0])
 	trip(req2, 99)
+}
+
+// TestSocketPullReadsInline: a PULL whose one peer streams small messages
+// over quic:// receives them inline, read by the goroutine in Recv rather
+// than handed over by the connection's reader goroutine (the socket
+// layer's queue-socket inline receive): the ReadBuffered count of the
+// connection goes up. Every message arrives, in order, counted once by
+// one of the two ways of reading.
+func TestSocketPullReadsInline(t *testing.T) {
+	pull, push, bt, _ := socketPair(t, socket.Pull, socket.Push)
+	// Generous: 20000 messages under -race on a loaded machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const n = 20000
+	sent := make(chan error, 1)
+	go func() {
+		for i := range n {
+			body := make([]byte, 64)
+			binary.BigEndian.PutUint32(body, uint32(i))
+			if err := push.Send(ctx, socket.NewMsg(body)); err != nil {
+				sent <- err
+				return
+			}
+		}
+		sent <- nil
+	}()
+	for i := range n {
+		m, err := pull.Recv(ctx)
+		require.NoError(t, err)
+		require.Equal(t, uint32(i), binary.BigEndian.Uint32(m.Frames[0]), "message %d out of order", i)
+	}
+	require.NoError(t, <-sent)
+	c := onlyConn(t, bt)
+	inline, reader := c.inlineMsgs.Load(), c.readerMsgs.Load()
+	t.Logf("read inline %d, by the reader goroutine %d", inline, reader)
+	assert.Equal(t, uint64(n), inline+reader, "every message counted once")
+	assert.Positive(t, inline, "no message was read inline")
 }

@@ -3,6 +3,7 @@ package workload
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -89,3 +90,22 @@ func BenchmarkSenderMessage(b *testing.B) {
 
 // sink keeps the benchmarks' messages alive past their loop body.
 var sink [][]byte
+
+// TestClosedLoopPacerReadsNoClock: a closed-loop pacer makes every message
+// due at once without reading the clock (the sender reads it once per
+// message for the header already); an open-loop one reads it to wait.
+func TestClosedLoopPacerReadsNoClock(t *testing.T) {
+	reads := 0
+	clock := func() int64 { reads++; return time.Now().UnixNano() }
+	p := newPacer(0, false, time.Now(), nil)
+	p.clock = clock
+	for i := range int64(1000) {
+		p.waitUntil(p.due(i))
+	}
+	assert.Zero(t, reads, "closed loop")
+
+	p = newPacer(1e9, false, time.Now().Add(-time.Second), nil)
+	p.clock = clock
+	p.waitUntil(p.due(0)) // long past: no wait
+	assert.Equal(t, 1, reads, "open loop")
+}
