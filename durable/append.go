@@ -249,8 +249,7 @@ func (l *Log) encodeLocked(flags uint32, payload []byte, frames [][]byte, n, siz
 	if stamp != nil {
 		stamp(off, ts)
 	}
-	buf := l.pending.tail(seg, create)
-	reserve(buf, size)
+	buf := l.pending.room(seg, create, size)
 	h := record.Header{Offset: off, Lag: record.LagFor(off, l.durable.Load()), Time: ts, Flags: flags}
 	*buf = record.Append(*buf, h, payload, frames)
 	seg.idx.add(indexEntry{off: off, pos: seg.size, ts: ts}, l.opts.indexInterval)

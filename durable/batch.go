@@ -1,6 +1,7 @@
 package durable
 
-// chunk is a run of encoded records bound for one segment.
+// chunk is a run of encoded records bound for one segment; a segment's
+// records in a batch may take several chunks, written in their order.
 type chunk struct {
 	seg *segment
 	// create is set on the first chunk of a segment that does not exist on
@@ -21,40 +22,50 @@ type batch struct {
 // maxKeptBuffer bounds the buffer a batch keeps for reuse.
 const maxKeptBuffer = 8 << 20
 
+// A batch's chunks of one segment start at minChunk bytes and double, one
+// chunk after another, up to maxChunk (or one record's size).
+const (
+	minChunk = 64 << 10
+	maxChunk = 1 << 20
+)
+
 func (b *batch) empty() bool { return b.n == 0 }
 
-// tail returns the buffer to encode the next record for seg into.
-func (b *batch) tail(seg *segment, create bool) *[]byte {
-	if k := len(b.chunks); k > 0 && b.chunks[k-1].seg == seg {
-		return &b.chunks[k-1].buf
+// room returns the buffer to encode the next record, size bytes, for seg
+// into: the last chunk's if it is seg's and has the room, else a new
+// chunk's, twice the size of the chunk before it. A batch that grows
+// under load (megabytes while the writer syncs the one before) so gains
+// chunks and is never copied: growing one buffer by doubling copied all
+// it held each time into fresh memory, on the appenders' path, until the
+// batch's buffers had grown to size. reset keeps the chunks' buffers, so
+// the batches after it reuse them.
+func (b *batch) room(seg *segment, create bool, size int) *[]byte {
+	k := len(b.chunks)
+	want := minChunk
+	if k > 0 {
+		last := &b.chunks[k-1]
+		if last.seg == seg {
+			if cap(last.buf)-len(last.buf) >= size {
+				return &last.buf
+			}
+			create = false // seg's first chunk was created already
+		}
+		want = min(max(2*cap(last.buf), minChunk), maxChunk)
 	}
-	if len(b.chunks) < cap(b.chunks) {
-		b.chunks = b.chunks[:len(b.chunks)+1]
+	want = max(want, size)
+	if k < cap(b.chunks) {
+		b.chunks = b.chunks[:k+1]
 	} else {
 		b.chunks = append(b.chunks, chunk{})
 	}
-	c := &b.chunks[len(b.chunks)-1]
-	c.seg, c.create, c.buf = seg, create, c.buf[:0]
+	c := &b.chunks[k]
+	c.seg, c.create = seg, create
+	if cap(c.buf) < want {
+		c.buf = make([]byte, 0, want)
+	} else {
+		c.buf = c.buf[:0]
+	}
 	return &c.buf
-}
-
-// reserve makes room for size more bytes in *buf, the buffer tail
-// returned. It grows the buffer by doubling, but never past maxKeptBuffer
-// when what it must hold fits: a buffer that outgrew maxKeptBuffer would be
-// dropped at reset and grown again, copy by copy, in every large batch.
-func reserve(buf *[]byte, size int) {
-	n := len(*buf)
-	if cap(*buf)-n >= size {
-		return
-	}
-	want := max(2*cap(*buf), 64<<10)
-	if n+size <= maxKeptBuffer {
-		want = min(want, maxKeptBuffer)
-	}
-	want = max(want, n+size)
-	grown := make([]byte, n, want)
-	copy(grown, *buf)
-	*buf = grown
 }
 
 func (b *batch) reset() {

@@ -7,36 +7,57 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// A batch's buffer grows by doubling but stops at maxKeptBuffer while what
-// it holds fits there, so reset keeps it and the next batch encodes into
-// it without growing again.
-func TestBatchReserveStaysKept(t *testing.T) {
+// A growing batch takes chunks that double up to maxChunk instead of
+// copying what it holds into a bigger buffer; a record larger than that
+// gets a chunk of its size; reset keeps the buffers, so the next batch of
+// the same shape allocates nothing.
+func TestBatchRoomChunks(t *testing.T) {
 	var b batch
 	seg := &segment{}
 	const rec = 1000
-	for range (maxKeptBuffer - 64<<10) / rec {
-		buf := b.tail(seg, false)
-		reserve(buf, rec)
-		require.GreaterOrEqual(t, cap(*buf)-len(*buf), rec)
-		*buf = (*buf)[:len(*buf)+rec]
-		require.LessOrEqual(t, cap(*buf), maxKeptBuffer, "grown past what reset keeps")
+	record := make([]byte, rec)
+	fill := func() {
+		for range 3 * maxChunk / rec {
+			buf := b.room(seg, false, rec)
+			if cap(*buf)-len(*buf) < rec {
+				t.Fatal("room returned no room")
+			}
+			*buf = append(*buf, record...)
+		}
 	}
-	before := cap(b.chunks[0].buf)
-	b.reset()
-	buf := b.tail(seg, false)
-	assert.Equal(t, before, cap(*buf), "reset dropped the buffer")
+	fill()
+	require.Greater(t, len(b.chunks), 2)
+	for i, c := range b.chunks {
+		assert.Same(t, seg, c.seg)
+		assert.Equal(t, min(minChunk<<i, maxChunk), cap(c.buf), "chunk %d", i)
+		if i < len(b.chunks)-1 {
+			assert.Greater(t, len(c.buf), cap(c.buf)-rec, "chunk %d was filled before the next", i)
+		}
+	}
+	first := &b.chunks[0].buf[0]
 
-	// A record that cannot fit in maxKeptBuffer still gets its room.
-	reserve(buf, maxKeptBuffer+1)
-	assert.GreaterOrEqual(t, cap(*buf), maxKeptBuffer+1)
+	b.reset()
+	assert.Zero(t, testing.AllocsPerRun(3, func() { b.reset(); fill() }), "the kept buffers are reused")
+	assert.Same(t, first, &b.chunks[0].buf[0])
+
+	big := b.room(seg, false, maxChunk+1)
+	assert.GreaterOrEqual(t, cap(*big), maxChunk+1)
+	assert.Empty(t, *big)
 }
 
-// reserve keeps what the buffer holds.
-func TestBatchReserveCopies(t *testing.T) {
-	buf := []byte("abc")
-	reserve(&buf, 1<<20)
-	assert.Equal(t, "abc", string(buf))
-	assert.GreaterOrEqual(t, cap(buf), 3+1<<20)
+// The first chunk of a new segment is marked create, and only that one.
+func TestBatchRoomCreate(t *testing.T) {
+	var b batch
+	old, next := &segment{}, &segment{}
+	*b.room(old, false, 8) = make([]byte, 8)
+	buf := b.room(next, true, minChunk)
+	*buf = (*buf)[:cap(*buf)]
+	b.room(next, true, 8)
+	require.Len(t, b.chunks, 3)
+	assert.False(t, b.chunks[0].create)
+	assert.True(t, b.chunks[1].create)
+	assert.False(t, b.chunks[2].create, "a segment is created once")
+	assert.Same(t, next, b.chunks[2].seg)
 }
 
 // The index adds an entry only every interval bytes, whether or not its

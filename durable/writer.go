@@ -5,7 +5,7 @@ import (
 )
 
 // run is the writer goroutine: it takes the pending batch, writes it with one
-// write per segment touched, fsyncs (Group) and publishes the new ends. The
+// write per chunk (a few per segment touched), fsyncs (Group) and publishes the new ends. The
 // next batch builds up while it writes and syncs. (In Always mode each
 // appender writes and fsyncs its own record, under writeMu too.) In Interval
 // mode a timer is armed only while written records wait for their fsync, so

@@ -141,3 +141,41 @@ func TestTailCacheSlotSize(t *testing.T) {
 	}
 	assert.EqualValues(t, 48, unsafe.Sizeof(cacheSlot{}))
 }
+
+// A page holds one block of offsets: a newer block takes an older one's
+// page (and its bytes leave the count), a record of an older block than
+// the page's is not kept, and growing moves whole pages, the records
+// they hold with them.
+func TestTailCachePages(t *testing.T) {
+	c := newTailCache()
+	ring := uint64(cacheSlots)
+	c.put(1, cacheFrames(1))
+	c.put(2, cacheFrames(2))
+	held := c.bytes
+	require.Equal(t, 2*framesSize(cacheFrames(0)), held)
+
+	c.put(ring+1, cacheFrames(ring+1))
+	_, ok := c.get(2)
+	assert.False(t, ok, "the newer block took the page, with every record of the older one")
+	assert.Equal(t, held/2, c.bytes, "what the older block held left the count")
+	c.put(3, cacheFrames(3))
+	_, ok = c.get(3)
+	assert.False(t, ok, "an older block does not take a newer one's page")
+	f, ok := c.get(ring + 1)
+	require.True(t, ok)
+	assert.Equal(t, byte(ring+1), f[0][0])
+
+	for off := ring + pageSlots; off < 2*ring; off += pageSlots {
+		c.put(off, cacheFrames(off))
+	}
+	c.grow(cacheSlots)
+	require.Equal(t, 2*cacheSlots, c.size())
+	for _, off := range []uint64{ring + 1, ring + pageSlots, 2*ring - pageSlots} {
+		f, ok := c.get(off)
+		require.True(t, ok, "offset %d kept through the growth", off)
+		assert.Equal(t, byte(off), f[0][0])
+	}
+	c.put(1, cacheFrames(1))
+	_, ok = c.get(1)
+	assert.True(t, ok, "in the doubled ring block 0 has a page of its own again")
+}
