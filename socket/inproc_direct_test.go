@@ -212,7 +212,7 @@ func TestInprocLocalBatchTwoConsumers(t *testing.T) {
 // SNDHWM, a sender that has filled it (the receiver pausing) is woken as
 // the receiver reads on, and every message arrives once, in order.
 func TestInprocGateKeepsHWMWhileStreaming(t *testing.T) {
-	const hwm, total, pauseEvery = 4, 20000, 1000
+	const hwm, total, pauseEvery = 4, 8000, 500
 	ctx := testCtx(t)
 	ep := inprocEndpoint(t)
 	r := newSocket(t, socket.Pair, socket.WithRecvHWM(hwm))
