@@ -27,20 +27,26 @@ import (
 // the application takes them, so the bound is exact: a pipe never has
 // more than hwm messages in the queue, claimed by the consumer or not.
 type fairQueue struct {
-	mu      sync.Mutex // guards the tail side, pipes, waiters, closed
+	mu      sync.Mutex // guards the tail side, pipes, closed
 	hwm     int
 	tail    *fqBlock // the block readers write to
 	tn      int      // entries written in tail
 	tcap    int      // entries tail holds (0 before the first block)
 	pending int      // entries written and not yet claimed by the consumer
-	free    *fqBlock // emptied blocks for the tail, chained by next
-	nfree   int
-	pipes   map[uint64]*fqPipe
-	waiters int
-	avail   chan struct{} // one token per wake-up of a Pop waiter
-	closed  bool
-	shut    atomic.Bool // closed, read by Pop without mu
-	done    chan struct{}
+	// hasPending mirrors pending > 0, set and cleared under mu and read
+	// without it, so a consumer passes over an empty tail, and decides to
+	// wait, without mu. A writer sets it before it looks at waiters, a
+	// consumer adds itself to waiters before it looks at hasPending: one
+	// of them sees the other, so no wake-up is lost.
+	hasPending atomic.Bool
+	free       *fqBlock // emptied blocks for the tail, chained by next
+	nfree      int
+	pipes      map[uint64]*fqPipe
+	waiters    atomic.Int32  // Pops waiting for a token (avail)
+	avail      chan struct{} // one token per wake-up of a Pop waiter
+	closed     bool
+	shut       atomic.Bool // closed, read by Pop without mu
+	done       chan struct{}
 	// srcs lists the sources a consumer reads itself (AttachSource),
 	// copied on write under mu and read without it; rr turns the pipe
 	// a consumer pulls from first.
@@ -140,7 +146,7 @@ func (q *fairQueue) appendLocked(e fqEntry) {
 	}
 	q.tail.e[q.tn] = e
 	q.tn++
-	q.pending++
+	q.addPendingLocked(1)
 }
 
 // growLocked chains a block (from the free list if it has one) after the
@@ -274,12 +280,20 @@ func (q *fairQueue) appendRunLocked(st *fqPipe, msgs []Msg, tags []Tag) {
 		q.tn += len(run)
 		i += len(run)
 	}
-	q.pending += len(msgs)
+	q.addPendingLocked(len(msgs))
+}
+
+// addPendingLocked counts n entries written at the tail. mu must be held.
+func (q *fairQueue) addPendingLocked(n int) {
+	if q.pending == 0 && n > 0 {
+		q.hasPending.Store(true)
+	}
+	q.pending += n
 }
 
 // unlockAndSignal releases mu and wakes a waiting consumer, if any.
 func (q *fairQueue) unlockAndSignal() {
-	signal := q.waiters > 0
+	signal := q.waiters.Load() > 0
 	q.mu.Unlock()
 	if signal {
 		q.signal()
@@ -331,6 +345,7 @@ func (q *fairQueue) signal() {
 func (q *fairQueue) claimLocked() {
 	q.claimed += q.pending
 	q.pending = 0
+	q.hasPending.Store(false)
 	for q.spent != nil {
 		b := q.spent
 		q.spent, b.next = b.next, nil
@@ -346,13 +361,16 @@ func (q *fairQueue) claimLocked() {
 // another waiting consumer when it claims more than one message, so a
 // backlog is shared. cmu must be held, with the claim used up.
 func (q *fairQueue) claim() bool {
+	if !q.hasPending.Load() {
+		return false // a write after this is seen before Pop waits
+	}
 	q.mu.Lock()
 	if q.pending == 0 {
 		q.mu.Unlock()
 		return false
 	}
 	q.claimLocked()
-	more := q.waiters > 0 && q.claimed > 1
+	more := q.waiters.Load() > 0 && q.claimed > 1
 	q.mu.Unlock()
 	if more {
 		q.signal()
@@ -417,26 +435,31 @@ func (q *fairQueue) Pop(ctx context.Context) (Received, error) {
 		if len(srcs) > 1 && q.pullAny(srcs) {
 			continue
 		}
-		q.mu.Lock()
-		if q.pending > 0 {
-			q.mu.Unlock()
+		if q.hasPending.Load() {
 			continue
 		}
-		if q.closed {
-			q.mu.Unlock()
+		if q.shut.Load() {
+			// Closed: the tail is drained once hasPending says so after
+			// shut, as Close sets shut under mu, after the last write.
+			if q.hasPending.Load() {
+				continue
+			}
 			q.handOn()
 			return Received{}, transport.ErrClosed
 		}
-		q.waiters++
-		q.mu.Unlock()
+		q.waiters.Add(1)
+		if q.hasPending.Load() || q.shut.Load() {
+			// Written or closed meanwhile: the writer (or Close) may not
+			// have seen this waiter.
+			q.waiters.Add(-1)
+			continue
+		}
 		var err error
 		if !arm(srcs) {
 			err = q.wait(ctx)
 		}
-		q.mu.Lock()
-		q.waiters--
-		pass := err != nil && q.waiters > 0 && q.pending > 0
-		q.mu.Unlock()
+		left := q.waiters.Add(-1)
+		pass := err != nil && left > 0 && q.hasPending.Load()
 		if err == nil && len(srcs) == 1 {
 			// Take what woke us before disarming, so the last disarm
 			// finds nothing to wake the reader goroutine for.
@@ -497,10 +520,7 @@ func (q *fairQueue) takeLocal(st *fqPipe) bool {
 	if len(msgs) > 1 {
 		// Another consumer may wait: it shares the batch, as a claim
 		// of a backlog wakes it (claim).
-		q.mu.Lock()
-		more := q.waiters > 0
-		q.mu.Unlock()
-		if more {
+		if q.waiters.Load() > 0 {
 			q.signal()
 		}
 	}
@@ -548,10 +568,7 @@ func (q *fairQueue) wait(ctx context.Context) error {
 // the queue is closed, every Pop that ends hands it on, so each waiter
 // is woken in turn to drain what is left or fail.
 func (q *fairQueue) handOn() {
-	q.mu.Lock()
-	more := q.waiters > 0
-	q.mu.Unlock()
-	if more {
+	if q.waiters.Load() > 0 {
 		q.signal()
 	}
 }

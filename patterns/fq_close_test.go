@@ -49,9 +49,7 @@ func TestFQCloseWakesEveryWaiter(t *testing.T) {
 			}()
 		}
 		require.Eventually(t, func() bool {
-			q.mu.Lock()
-			defer q.mu.Unlock()
-			return q.waiters == waiters
+			return int(q.waiters.Load()) == waiters
 		}, 5*time.Second, time.Millisecond, "all waiting")
 		for range queued {
 			require.True(t, q.Inject(idPipe(1), Msg{Frames: [][]byte{{1}}}))

@@ -358,3 +358,35 @@ func BenchmarkFQ(b *testing.B) {
 		}
 	})
 }
+
+// Two queues bounce a message back and forth, so nearly every Pop finds
+// its queue empty and waits while the other side pushes: a Pop that
+// registered as a waiter after its last look at the tail, or a Push that
+// looked for waiters before marking the tail written, would miss a
+// wake-up here and stall the game until the deadline.
+func TestFQPingPongNeverMissesAWakeUp(t *testing.T) {
+	const rounds = 20000
+	ping, pong := newFairQueue(1), newFairQueue(1)
+	ctx := testContext(t)
+	errc := make(chan error, 1)
+	go func() {
+		for range rounds {
+			r, err := ping.Pop(ctx)
+			if err == nil {
+				err = pong.Push(ctx, idPipe(2), r.Msg, 0)
+			}
+			if err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	for i := range rounds {
+		require.NoError(t, ping.Push(ctx, idPipe(1), Msg{Frames: [][]byte{{byte(i)}}}, 0))
+		r, err := pong.Pop(ctx)
+		require.NoError(t, err, "round %d", i)
+		require.Equal(t, byte(i), r.Msg.Frames[0][0])
+	}
+	require.NoError(t, <-errc)
+}

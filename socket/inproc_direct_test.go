@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -204,4 +205,48 @@ func TestInprocLocalBatchTwoConsumers(t *testing.T) {
 	for n, v := range all {
 		require.Equal(t, n, v)
 	}
+}
+
+// A PAIR streaming over inproc with small HWMs, its sends going through
+// the connection's gate: the sender's pipe never holds more than its
+// SNDHWM, a sender that has filled it (the receiver pausing) is woken as
+// the receiver reads on, and every message arrives once, in order.
+func TestInprocGateKeepsHWMWhileStreaming(t *testing.T) {
+	const hwm, total, pauseEvery = 4, 8000, 500
+	ctx := testCtx(t)
+	ep := inprocEndpoint(t)
+	r := newSocket(t, socket.Pair, socket.WithRecvHWM(hwm))
+	require.NoError(t, r.Bind(ep))
+	s := newSocket(t, socket.Pair, socket.WithSendHWM(hwm))
+	require.NoError(t, s.Connect(ep))
+	errc := make(chan error, 1)
+	go func() {
+		for i := range total {
+			if err := s.Send(ctx, seqMsg(uint64(i))); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	queued := func() int {
+		st := s.Stats()
+		if len(st.Peers) == 0 {
+			return 0
+		}
+		return st.Peers[0].Queued
+	}
+	for i := range total {
+		if i%pauseEvery == 0 {
+			require.Eventually(t, func() bool { return queued() == hwm }, 10*time.Second, time.Millisecond,
+				"the sender fills its pipe while the receiver pauses (after %d)", i)
+		}
+		m, err := r.Recv(ctx)
+		require.NoError(t, err, "message %d", i)
+		require.Equal(t, uint64(i), seqOf(t, m))
+		if i%7 == 0 {
+			require.LessOrEqual(t, queued(), hwm, "after %d", i)
+		}
+	}
+	require.NoError(t, <-errc)
 }

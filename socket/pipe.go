@@ -89,6 +89,15 @@ type pipe struct {
 	stopWanted bool          // the writer goroutine waits for the role back, to end
 	wake       chan struct{} // token for the writer goroutine: the role is its again
 
+	// The gate (pipegate.go): fast is the writer state of a connection
+	// whose gate is open, so a send hands its message to the peer's
+	// queue under that queue's lock alone; set under mu, read without it.
+	// gateOpen says the gate is open, gatedLeft that gated messages may
+	// still wait in the connection (both under mu).
+	fast      atomic.Pointer[pipeWriter]
+	gateOpen  bool
+	gatedLeft bool
+
 	drainOnce sync.Once
 	drained   chan struct{} // closed once nothing more will be written (linger)
 
@@ -159,8 +168,12 @@ func (p *pipe) TrySend(m Msg) bool {
 	if p.jfed.Load() {
 		return true // served from the journal, not from the live fan-out
 	}
+	if w := p.fast.Load(); w != nil && p.sendGated(w, m) {
+		return true
+	}
 	p.mu.Lock()
-	if p.closed || (p.hwm > 0 && p.data >= p.hwm) {
+	gated := p.closeGateLocked()
+	if p.closed || (p.hwm > 0 && p.data+gated >= p.hwm) {
 		p.full = true
 		p.mu.Unlock()
 		return false
@@ -172,6 +185,7 @@ func (p *pipe) TrySend(m Msg) bool {
 			p.data++
 			c.addLocked(1)
 		}
+		p.openGateLocked()
 		p.mu.Unlock()
 		return true
 	}
@@ -323,6 +337,9 @@ const (
 // wakeLocked hands a free role to the writer goroutine, waking it. p.mu
 // must be held.
 func (p *pipe) wakeLocked() {
+	if p.gateOpen {
+		p.closeGateLocked() // the writer goes first now
+	}
 	if p.wstate == wIdle {
 		p.wstate = wBusy
 		p.token()
@@ -388,6 +405,9 @@ const maxFreeChunks = 4
 
 // pushLocked queues it after everything queued. p.mu must be held.
 func (p *pipe) pushLocked(it outItem) {
+	if p.gateOpen {
+		p.closeGateLocked() // no send may overtake it
+	}
 	if n := len(p.more); n > 0 {
 		if last := p.more[n-1]; len(last) < cap(last) {
 			p.more[n-1] = append(last, it)
@@ -502,7 +522,7 @@ func (p *pipe) requeue(items []outItem) {
 func (p *pipe) queued() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.data
+	return p.data + p.gatedLocked()
 }
 
 // empty reports whether nothing at all is queued.
@@ -517,7 +537,7 @@ func (p *pipe) close() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
-	n := p.data
+	n := p.data + p.closeGateLocked()
 	p.q, p.more, p.freeChunks, p.data = nil, nil, nil, 0
 	return n
 }

@@ -52,6 +52,10 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 		if cc, ok := conn.(creditConn); ok {
 			w.credit = &directCredit{p: p}
 			cc.SetCredit(w.credit.taken)
+			if gc, ok := conn.(gatedConn); ok {
+				w.gated = gc
+				gc.SetGateRoom(p.gateRoom)
+			}
 		}
 	}
 	p.mu.Lock()
@@ -59,8 +63,12 @@ func (p *pipe) writeLoop(ctx context.Context, conn transport.Conn) error {
 	p.mu.Unlock()
 	err := w.run(ctx)
 	p.mu.Lock()
+	wake := p.endGateLocked()
 	p.w, p.wstate = nil, wNone
 	p.mu.Unlock()
+	if wake {
+		p.s.pipeWritable(p)
+	}
 	if w.credit != nil {
 		// Nothing is handed over any more (the role is nobody's): what
 		// the peer has not taken is lost with the connection.
@@ -309,6 +317,7 @@ type pipeWriter struct {
 	tf      tryFlusher             // conn, if it can flush without waiting (inline writes)
 	direct  directConn             // conn, if it takes messages as they are (inproc)
 	credit  *directCredit          // direct's messages not yet taken by the peer, if it reports them
+	gated   gatedConn              // direct, if it has a gate (with credit only; pipegate.go)
 	wc      transport.WriteCounter // conn, if it counts the writes that went out whole
 	base    uint64                 // wc's count when the first pending item was written
 	msgs    []Msg                  // a run of messages for direct (cap directRun)

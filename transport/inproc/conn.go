@@ -72,6 +72,7 @@ type Conn struct {
 	// scratch slots and the peer's credit function as of its last take.
 	ready  []slot
 	settle func(n int)
+	room   func() // the writer's gate room function, due at the next Settle
 
 	closed  atomic.Bool // Close was called on this end
 	started atomic.Bool // Handshake was called
@@ -88,11 +89,19 @@ type Conn struct {
 // Close on this end it returns transport.ErrClosed at once. ReadMsg must
 // not be called by two goroutines at the same time.
 func (c *Conn) ReadMsg() (transport.Msg, error) {
-	m, credited, _, err := c.nextMsg(true)
-	if credited {
-		c.credit(1)
-	}
+	m, kind, _, err := c.nextMsg(true)
+	c.settleKind(kind)
 	return m, err
+}
+
+// settleKind reports one message returned as taken, as its kind says.
+func (c *Conn) settleKind(kind uint8) {
+	switch kind {
+	case slotCredited:
+		c.credit(1)
+	case slotGated:
+		c.in.takenGated(1)
+	}
 }
 
 // ReadMsgs appends messages to dst: it waits for one as ReadMsg does, then
@@ -101,30 +110,27 @@ func (c *Conn) ReadMsg() (transport.Msg, error) {
 // the handler runs only once the messages before it have been taken,
 // unless SetBatchedCommands lets it through.
 func (c *Conn) ReadMsgs(dst []transport.Msg, max int) ([]transport.Msg, error) {
-	m, credited, _, err := c.nextMsg(true)
+	m, kind, _, err := c.nextMsg(true)
 	if err != nil {
 		return dst, err
 	}
 	c.msgsRead++
 	dst = append(dst, m)
-	n := 0
-	if credited {
-		n++
-	}
+	var n [3]int // by slot kind
+	n[kind]++
 	for len(dst) < max {
-		m, credited, ok, err := c.nextMsg(false)
+		m, kind, ok, err := c.nextMsg(false)
 		if !ok || err != nil {
 			break // a failure is reported by the next call
 		}
 		c.msgsRead++
 		dst = append(dst, m)
-		if credited {
-			n++
-		}
+		n[kind]++
 	}
-	if n > 0 {
-		c.credit(n)
+	if n[slotCredited] > 0 {
+		c.credit(n[slotCredited])
 	}
+	c.in.takenGated(n[slotGated])
 	return dst, nil
 }
 
@@ -138,45 +144,45 @@ func (c *Conn) MsgsRead() uint64 { return c.msgsRead }
 
 var _ transport.CommandBatcher = (*Conn)(nil)
 
-// nextMsg returns the next message, and whether it is credited (the
-// caller reports it to c.credit). Without wait it returns ok false
-// instead of taking more from the peer's queue, or before a command when
-// a handler is set.
-func (c *Conn) nextMsg(wait bool) (m transport.Msg, credited, ok bool, err error) {
+// nextMsg returns the next message and its slot kind (the caller reports
+// a credited one to c.credit, a gated one to the queue). Without wait it
+// returns ok false instead of taking more from the peer's queue, or
+// before a command when a handler is set.
+func (c *Conn) nextMsg(wait bool) (m transport.Msg, kind uint8, ok bool, err error) {
 	for {
 		if c.closed.Load() {
-			return transport.Msg{}, false, false, transport.ErrClosed
+			return transport.Msg{}, slotPlain, false, transport.ErrClosed
 		}
 		if c.next == len(c.batch) {
 			if !wait {
-				return transport.Msg{}, false, false, nil
+				return transport.Msg{}, slotPlain, false, nil
 			}
 			b, credit, err := c.in.take(c.batch[:0])
 			c.batch, c.next, c.credit = b, 0, credit
 			if err != nil {
 				if c.closed.Load() {
-					return transport.Msg{}, false, false, transport.ErrClosed
+					return transport.Msg{}, slotPlain, false, transport.ErrClosed
 				}
-				return transport.Msg{}, false, false, errPeerClosed
+				return transport.Msg{}, slotPlain, false, errPeerClosed
 			}
 		}
 		s := c.batch[c.next]
 		m := s.m
 		name, data, isCmd := parseCommand(m)
 		if isCmd && !wait && c.onCommand != nil && (c.batched == nil || !c.batched(m.Frames[1])) {
-			return transport.Msg{}, false, false, nil
+			return transport.Msg{}, slotPlain, false, nil
 		}
 		c.batch[c.next] = slot{} // let the frames go once the caller drops them
 		c.next++
 		if !isCmd {
-			return m, s.credited, true, nil
+			return m, s.kind, true, nil
 		}
 		if c.onCommand == nil {
 			continue
 		}
 		if err := c.onCommand(name, data); err != nil {
 			c.Close()
-			return transport.Msg{}, false, false, fmt.Errorf("inproc: %s command on %s: %w", name, c.p.addr, err)
+			return transport.Msg{}, slotPlain, false, fmt.Errorf("inproc: %s command on %s: %w", name, c.p.addr, err)
 		}
 	}
 }

@@ -51,6 +51,13 @@ type queue struct {
 	// (Conn.Ready), so a consumer can pass over an empty queue without
 	// taking its lock.
 	nonEmpty atomic.Bool
+	// The gate (gate.go): gated counts the gated messages waiting,
+	// gateLimit bounds it for TryWriteGated (0: closed), and gateWait
+	// says a writer found its bound full and waits for gateRoom.
+	gated     int
+	gateLimit int
+	gateWait  bool
+	gateRoom  func()
 }
 
 func (q *queue) init() {
@@ -59,11 +66,27 @@ func (q *queue) init() {
 	q.msgs = make([]slot, 0, queueStart)
 }
 
-// slot is one queued message; credited says the reader must report it
-// taken to the writer's credit function.
+// slot is one queued message; its kind says how the reader reports it
+// taken.
 type slot struct {
-	m        transport.Msg
-	credited bool
+	m    transport.Msg
+	kind uint8
+}
+
+// Kinds of slot.
+const (
+	slotPlain    = iota // not counted by the writer
+	slotCredited        // reported to the writer's credit function (SetCredit)
+	slotGated           // counted in the queue's gated (gate.go)
+)
+
+// creditKind is the kind of a credited write: slotCredited once the
+// writer has set a credit function. (mu held)
+func (q *queue) creditKind() uint8 {
+	if q.credit != nil {
+		return slotCredited
+	}
+	return slotPlain
 }
 
 // push appends m, waiting while the queue is full. It fails with
@@ -136,7 +159,7 @@ func (q *queue) tryPush(m transport.Msg) (bool, error) {
 		q.mu.Unlock()
 		return false, nil
 	}
-	q.msgs = append(q.msgs, slot{m: m, credited: q.credit != nil})
+	q.msgs = append(q.msgs, slot{m: m, kind: q.creditKind()})
 	q.wakeLocked(1)
 	q.mu.Unlock()
 	return true, nil
@@ -156,9 +179,9 @@ func (q *queue) pushSome(msgs []transport.Msg) (int, error) {
 		return 0, err
 	}
 	n := min(len(msgs), QueueCapacity-len(q.msgs))
-	credited := q.credit != nil
+	kind := q.creditKind()
 	for _, m := range msgs[:n] {
-		q.msgs = append(q.msgs, slot{m: m, credited: credited})
+		q.msgs = append(q.msgs, slot{m: m, kind: kind})
 	}
 	q.wakeLocked(n)
 	q.mu.Unlock()
@@ -175,7 +198,8 @@ func (q *queue) setCredit(fn func(n int)) {
 // take waits until the queue holds a message and returns all of them,
 // leaving spare (emptied) in their place, with the writer's credit
 // function (nil if none). Once the queue is closed and drained it
-// returns spare and transport.ErrClosed.
+// returns spare and transport.ErrClosed. The gated messages among them
+// still count in gated (gate.go) until the reader returns them.
 func (q *queue) take(spare []slot) ([]slot, func(int), error) {
 	q.mu.Lock()
 	for len(q.msgs) == 0 {

@@ -85,9 +85,12 @@ func (c *Conn) TakeReady(dst []transport.Msg, max int) ([]transport.Msg, int, er
 	if c.closed.Load() {
 		return dst, 0, transport.ErrClosed
 	}
-	got, credit, err := c.in.takeSome(c.ready[:0], max)
+	got, credit, room, err := c.in.takeSome(c.ready[:0], max)
 	if err != nil {
 		return dst, 0, c.readFailed()
+	}
+	if room != nil {
+		c.room = room
 	}
 	if credit != nil {
 		c.settle = credit
@@ -99,7 +102,7 @@ func (c *Conn) TakeReady(dst []transport.Msg, max int) ([]transport.Msg, int, er
 		name, data, isCmd := parseCommand(s.m)
 		if !isCmd {
 			dst = append(dst, s.m)
-			if s.credited {
+			if s.kind == slotCredited {
 				credited++
 			}
 			continue
@@ -120,11 +123,16 @@ func (c *Conn) TakeReady(dst []transport.Msg, max int) ([]transport.Msg, int, er
 }
 
 // Settle reports n credited messages from TakeReady as taken to the
-// writer's credit function (Conn.SetCredit), with no lock held. Calls
+// writer's credit function (Conn.SetCredit), and gated ones to its gate
+// room function if it waits for room (gate.go), with no lock held. Calls
 // must not overlap TakeReady.
 func (c *Conn) Settle(n int) {
 	if n > 0 && c.settle != nil {
 		c.settle(n)
+	}
+	if room := c.room; room != nil {
+		c.room = nil
+		room()
 	}
 }
 
@@ -152,35 +160,41 @@ func (q *queue) waitReady() error {
 }
 
 // takeSome returns up to max queued messages, oldest first, without
-// waiting, with the writer's credit function (nil if none). Taking all
+// waiting, with the writer's credit function (nil if none) and the
+// writer's gate room function if the take gave room it waits for (nil
+// otherwise; the caller calls it with no lock held). Taking all
 // of them swaps the queue's slice for spare (emptied), as take does, so
 // no slot is copied; taking a prefix copies it into spare and moves the
 // rest to the front. It fails with transport.ErrClosed only once the
 // queue is closed and drained.
-func (q *queue) takeSome(spare []slot, max int) ([]slot, func(int), error) {
+func (q *queue) takeSome(spare []slot, max int) ([]slot, func(int), func(), error) {
 	q.mu.Lock()
 	if len(q.msgs) == 0 {
 		closed := q.closed
 		q.mu.Unlock()
 		if closed {
-			return spare, nil, transport.ErrClosed
+			return spare, nil, nil, transport.ErrClosed
 		}
-		return spare, nil, nil
+		return spare, nil, nil, nil
 	}
 	var got []slot
+	var gated int
 	if max >= len(q.msgs) {
 		got, q.msgs = q.msgs, spare[:0]
+		gated = q.gated // all of them went
 	} else {
 		got = append(spare[:0], q.msgs[:max]...)
 		rest := copy(q.msgs, q.msgs[max:])
 		clear(q.msgs[rest:])
 		q.msgs = q.msgs[:rest]
+		gated = countGated(got)
 	}
 	q.nonEmpty.Store(len(q.msgs) > 0)
 	credit := q.credit
+	room := q.takenGatedLocked(gated)
 	if q.writersWaiting > 0 {
 		q.notFull.Broadcast()
 	}
 	q.mu.Unlock()
-	return got, credit, nil
+	return got, credit, room, nil
 }
