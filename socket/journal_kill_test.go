@@ -316,7 +316,7 @@ func TestJournalQueueSurvivesKills(t *testing.T) {
 		if len(confirmed) > 0 && confirmed[len(confirmed)-1] == n && len(floors) > 0 && floors[len(floors)-1] == n {
 			break
 		}
-		require.True(t, time.Now().Before(deadline), "stuck: confirmed %v, floors %v", confirmed[len(confirmed)-1:], floors[max(0, len(floors)-1):])
+		require.True(t, time.Now().Before(deadline), "stuck: confirmed %v, floors %v", confirmed[max(0, len(confirmed)-1):], floors[max(0, len(floors)-1):])
 		time.Sleep(50 * time.Millisecond)
 	}
 	for _, c := range all {

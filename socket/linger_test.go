@@ -22,7 +22,12 @@ func TestLingerWaitsForThePeerToRead(t *testing.T) {
 		t.Run(scheme, func(t *testing.T) {
 			ctx := testCtx(t)
 			const n = 5000
-			pull := newSocket(t, socket.Pull, socket.WithRecvHWM(n))
+			// Room for one more than is sent: a PULL whose queue is full
+			// reads no further, so it never reads the PUSH's half-close
+			// nor hangs up, and Close returned only when its linger ran
+			// out (20 s each, with every message delivered all the same),
+			// which did not test the wait for the peer at all.
+			pull := newSocket(t, socket.Pull, socket.WithRecvHWM(n+1))
 			require.NoError(t, pull.Bind(endpointFor(t, scheme)))
 			push := newSocket(t, socket.Push, socket.WithLinger(20*time.Second), socket.WithSendHWM(n))
 			ev, stop := push.Monitor()

@@ -85,29 +85,23 @@ type demo struct {
 	events    chan event
 	current   []*proc // the running incarnation of each instance
 	all       []*proc // every incarnation, in start order
-	// curveDir is the certificate directory (-curve), intruderEP the
-	// endpoint the intruder serves on, intruders its processes.
-	curveDir   string
-	intruderEP string
-	intruders  []*proc
+	// curveDir is the certificate directory (-curve), intruders the
+	// intruder's processes.
+	curveDir  string
+	intruders []*proc
 }
 
 func runDemo(stdout, stderr io.Writer, cfg demoConfig) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	d := &demo{cfg: cfg, out: stdout, stderr: &childproc.LockedWriter{W: stderr}, events: make(chan event, 1024)}
-	n := cfg.instances
-	if cfg.curve {
-		n++ // the intruder's
-	}
-	eps, cleanup, err := endpoints(cfg.transport, n)
+	eps, cleanup, err := endpoints(cfg.transport, cfg.instances)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	d.endpoints = eps[:cfg.instances]
+	d.endpoints = eps
 	if cfg.curve {
-		d.intruderEP = eps[cfg.instances]
 		if d.curveDir, err = curveDir(cfg.curveDir); err != nil {
 			return err
 		}

@@ -23,7 +23,17 @@ func curveDir(dir string) (string, error) {
 // done, and every instance counts the refusals. It is stopped again.
 func (d *demo) intruder(ctx context.Context) error {
 	cert := filepath.Join(d.curveDir, "intruder.key")
-	peers := append(append([]string(nil), d.endpoints...), d.intruderEP)
+	// Its endpoint is picked now, not with the instances' at the start:
+	// a port picked and left free for the seconds the instances take to
+	// get going was taken meanwhile by another program (the intruder's
+	// bind failed with "address already in use" while other test
+	// packages ran beside the demo's test).
+	own, cleanup, err := endpoints(d.cfg.transport, 1)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	peers := append(append([]string(nil), d.endpoints...), own...)
 	args := append(d.instanceArgs(len(d.endpoints), peers), "-curve-cert", cert, "-drain", "0")
 	p, err := d.cfg.spawn.start(len(d.endpoints), 1, d.events, d.stderr, args...)
 	if err != nil {

@@ -42,7 +42,10 @@ func TestCPUClockSamples(t *testing.T) {
 	c := startCPUClock(time.Millisecond)
 	lo := time.Now()
 	x := 0
-	for time.Since(lo) < 30*time.Millisecond {
+	// 30 ms at least, and until the ticker has sampled once: with one P
+	// (GOMAXPROCS=1) the busy loop held it for all 30 ms, and the clock
+	// had only its first and last samples (35 runs in 40 failed so).
+	for time.Since(lo) < 30*time.Millisecond || c.count() < 2 && time.Since(lo) < 10*time.Second {
 		x++
 	}
 	hi := time.Now()
@@ -51,4 +54,11 @@ func TestCPUClockSamples(t *testing.T) {
 	require.True(t, ok)
 	assert.Positive(t, d, "a busy loop of 30 ms (%d turns)", x)
 	assert.Greater(t, len(c.samples), 2)
+}
+
+// count is how many samples c has taken so far.
+func (c *cpuClock) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.samples)
 }
