@@ -581,3 +581,27 @@ func rxEvent(t *testing.T, ctx context.Context, events <-chan Event, want EventT
 		}
 	}
 }
+
+// A REQ's reader that reads a PONG with the reply it delivers handles the
+// PONG from its buffer and hands its role over, rather than reading on
+// past it for a next reply that only comes after the next request (with
+// heartbeats on, a PONG often comes with a reply: rxPair timed out
+// waiting for the hand-over in TestInlineRecvHeartbeats, once in 40
+// -race runs on a loaded machine).
+func TestInlineRecvHandsOverPastPong(t *testing.T) {
+	ctx := rxCtx(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	req := rxSocket(t, Req)
+	require.NoError(t, req.Connect("tcp://"+ln.Addr().String()))
+	rep := acceptRawRep(t, ln)
+	require.NoError(t, req.Send(ctx, NewMsg([]byte("q"))))
+	require.Equal(t, "q", rep.request())
+	pong := []byte{0x04, 5, 4, 'P', 'O', 'N', 'G'}
+	rep.send(append(rawReply("a"), pong...)) // one write: read at once
+	m, err := req.Recv(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "a", string(m.Frames[0]))
+	rxHandedOver(t, req, 1)
+}
