@@ -250,20 +250,39 @@ func acceptRawRep(t *testing.T, ln net.Listener) *rawRep {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	require.NoError(t, c.SetDeadline(time.Now().Add(10*time.Second)))
-	greeting := make([]byte, 64)
-	greeting[0], greeting[9], greeting[10], greeting[11] = 0xFF, 0x7F, 3, 1
-	copy(greeting[12:], "NULL")
-	ready := []byte("\x05READY\x0bSocket-Type\x00\x00\x00\x03REP")
-	_, err = c.Write(append(append(greeting, 0x04, byte(len(ready))), ready...))
-	require.NoError(t, err)
-	theirs := make([]byte, 64)
-	_, err = io.ReadFull(c, theirs)
-	require.NoError(t, err)
+	rawGreet(t, c, "REP")
 	r := &rawRep{t: t, c: c}
 	flags, body := r.frame()
 	require.Equal(t, byte(0x04), flags, "READY")
 	require.Equal(t, "\x05READY", string(body[:6]))
 	return r
+}
+
+// rxReqRawRep returns a REQ connected over tcp to a raw REP.
+func rxReqRawRep(t *testing.T) (*Socket, *rawRep) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	req := rxSocket(t, Req)
+	require.NoError(t, req.Connect("tcp://"+ln.Addr().String()))
+	return req, acceptRawRep(t, ln)
+}
+
+// rawGreet plays the start of a NULL handshake on c as a socket of type
+// typ (at most 9 letters): it writes its greeting and READY, and reads
+// the peer's greeting.
+func rawGreet(t *testing.T, c net.Conn, typ string) {
+	t.Helper()
+	greeting := make([]byte, 64)
+	greeting[0], greeting[9], greeting[10], greeting[11] = 0xFF, 0x7F, 3, 1
+	copy(greeting[12:], "NULL")
+	ready := append([]byte("\x05READY\x0bSocket-Type\x00\x00\x00"), byte(len(typ)))
+	ready = append(ready, typ...)
+	_, err := c.Write(append(append(greeting, 0x04, byte(len(ready))), ready...))
+	require.NoError(t, err)
+	_, err = io.ReadFull(c, make([]byte, 64))
+	require.NoError(t, err)
 }
 
 // frame reads one short frame.
@@ -304,12 +323,7 @@ func (r *rawRep) send(b []byte) {
 // read stays with the connection, and the next Recv gets the reply whole.
 func TestInlineRecvCancelledMidMessage(t *testing.T) {
 	ctx := rxCtx(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	req := rxSocket(t, Req)
-	require.NoError(t, req.Connect("tcp://"+ln.Addr().String()))
-	peer := acceptRawRep(t, ln)
+	req, peer := rxReqRawRep(t)
 
 	require.NoError(t, req.Send(ctx, NewMsg([]byte("one"))))
 	require.Equal(t, "one", peer.request())
@@ -590,12 +604,7 @@ func rxEvent(t *testing.T, ctx context.Context, events <-chan Event, want EventT
 // -race runs on a loaded machine).
 func TestInlineRecvHandsOverPastPong(t *testing.T) {
 	ctx := rxCtx(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	req := rxSocket(t, Req)
-	require.NoError(t, req.Connect("tcp://"+ln.Addr().String()))
-	rep := acceptRawRep(t, ln)
+	req, rep := rxReqRawRep(t)
 	require.NoError(t, req.Send(ctx, NewMsg([]byte("q"))))
 	require.Equal(t, "q", rep.request())
 	pong := []byte{0x04, 5, 4, 'P', 'O', 'N', 'G'}

@@ -29,16 +29,7 @@ func TestInlineRecvPullLargeStream(t *testing.T) {
 	pull, push := rxPull(t)
 	ctx := rxCtx(t)
 	const n = 300
-	errc := make(chan error, 1)
-	go func() {
-		for i := range n {
-			if err := push.Send(ctx, NewMsg(largeBody(i))); err != nil {
-				errc <- err
-				return
-			}
-		}
-		errc <- nil
-	}()
+	errc := rxSendAll(ctx, push, n, largeBody)
 	for i := range n {
 		m, err := pull.Recv(ctx)
 		require.NoError(t, err)
@@ -65,16 +56,11 @@ func rawPush(t *testing.T, endpoint string) net.Conn {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	require.NoError(t, c.SetDeadline(time.Now().Add(10*time.Second)))
-	greeting := make([]byte, 64)
-	greeting[0], greeting[9], greeting[10], greeting[11] = 0xFF, 0x7F, 3, 1
-	copy(greeting[12:], "NULL")
-	ready := []byte("\x05READY\x0bSocket-Type\x00\x00\x00\x04PUSH")
-	_, err = c.Write(append(append(greeting, 0x04, byte(len(ready))), ready...))
-	require.NoError(t, err)
-	theirs := make([]byte, 64+2)
+	rawGreet(t, c, "PUSH")
+	theirs := make([]byte, 2)
 	_, err = io.ReadFull(c, theirs)
 	require.NoError(t, err)
-	_, err = io.ReadFull(c, make([]byte, theirs[65])) // their READY
+	_, err = io.ReadFull(c, make([]byte, theirs[1])) // their READY
 	require.NoError(t, err)
 	require.NoError(t, c.SetDeadline(time.Time{}))
 	return c

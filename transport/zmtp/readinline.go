@@ -185,13 +185,7 @@ func (c *Conn) fillPart() (bool, error) {
 		m, err = c.read(dst)
 	}
 	c.partGot += m
-	switch {
-	case m > 0 || err == nil:
-		return true, nil // an error comes back with the next read
-	case c.interrupted.Load() && isTimeout(err):
-		return false, nil
-	}
-	return false, c.readFailure(err)
+	return c.filled(m, err)
 }
 
 // finishPart is ReadMsg while a message is read in part: it reads the
@@ -268,9 +262,17 @@ func (c *Conn) FillBuffer() (bool, error) {
 	n, err := c.read(c.rbuf[c.rend:])
 	c.rend += n
 	c.mem.full = n == room
+	return c.filled(n, err)
+}
+
+// filled is what FillBuffer reports after a read that returned n bytes
+// and err: true when it read something (an error then comes back with
+// the next read), false without an error when InterruptRead cut it
+// short, and the connection's failure otherwise.
+func (c *Conn) filled(n int, err error) (bool, error) {
 	switch {
 	case n > 0 || err == nil:
-		return true, nil // an error comes back with the next read
+		return true, nil
 	case c.interrupted.Load() && isTimeout(err):
 		return false, nil
 	}

@@ -129,16 +129,7 @@ func TestReadInPartAtEveryCut(t *testing.T) {
 			checkPartAt(t, c, s, k)
 
 			// A read that waits is cut short and loses nothing.
-			waited := make(chan bool, 1)
-			go func() {
-				more, err := c.FillBuffer()
-				assert.NoError(t, err)
-				waited <- more
-			}()
-			require.Eventually(t, func() bool { return c.readSince.Load() != 0 }, 10*time.Second, time.Millisecond,
-				"FillBuffer waits on the stream")
-			c.InterruptRead()
-			require.False(t, <-waited, "cut %d: an interrupted read reads nothing", k)
+			require.False(t, interruptWaitingFill(t, c), "cut %d: an interrupted read reads nothing", k)
 			c.ResumeRead()
 			checkPartAt(t, c, s, k)
 
@@ -164,6 +155,23 @@ func TestReadInPartAtEveryCut(t *testing.T) {
 			require.NoError(t, c.Close())
 		}
 	}
+}
+
+// interruptWaitingFill runs FillBuffer on a connection whose peer sends
+// nothing, interrupts it once it waits on the stream (c's reads must be
+// timed: readSince says when), and returns what it reported.
+func interruptWaitingFill(t *testing.T, c *Conn) bool {
+	t.Helper()
+	waited := make(chan bool, 1)
+	go func() {
+		more, err := c.FillBuffer()
+		assert.NoError(t, err)
+		waited <- more
+	}()
+	require.Eventually(t, func() bool { return c.readSince.Load() != 0 }, 10*time.Second, time.Millisecond,
+		"FillBuffer waits on the stream")
+	c.InterruptRead()
+	return <-waited
 }
 
 // checkPartAt checks what c holds of s once it has read its first k
