@@ -55,6 +55,7 @@ type inlineRecv struct {
 	back        chan struct{} // token: the role went back to the reader goroutine
 	batch       []Msg         // the busy Recv's
 	handOvers   uint64        // roles handed to the application so far (tests wait on it)
+	refusals    uint64        // hand-overs refused for a Recv that seemed to wait (tests look at it)
 	reads       uint64        // Recvs that read inline so far (tests look at it)
 	// Recvs gone to the pattern (enterWait to leaveWait): changed under
 	// mu by a Recv that may wait there, so handOver sees it, and
@@ -273,7 +274,10 @@ func (s *Socket) handOver(p *pipe, r inlineReader) bool {
 	// the pattern (enterWait): if it still would, this goroutine reads
 	// on for it, or nobody would read the connection until the role was
 	// reclaimed.
+	// (A REP's Recv that has taken its request but not yet marked it
+	// taken looks the same: the role then waits for the next message.)
 	if rx.stillWaits() && s.rwait.RecvWouldWait() {
+		rx.refusals++
 		return false
 	}
 	rx.holder, rx.r, rx.used, rx.wantBack = p, r, false, false

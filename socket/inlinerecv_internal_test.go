@@ -47,9 +47,14 @@ func rxLiveSocket(t *testing.T, typ Type, opts ...Option) *Socket {
 	return s
 }
 
-// rxPair returns a REQ connected to a REP over tcp, after one round trip
-// (so both have had their reading role handed over: see rxHeld; a
-// socket with heartbeats may have had it taken back since).
+// rxPair returns a REQ connected to a REP over tcp, after a round trip
+// that left both with their reading role handed over (see rxHeld; a
+// socket with heartbeats may have had it taken back since). A reader
+// may refuse the hand-over when it looks while the Recv that took its
+// message has not yet marked it taken (a REP between taking a request
+// and its state change): it then hands over after the next message, so
+// rxPair makes another round trip (CI saw rxHeld time out there, once in
+// 40 -race runs under load).
 func rxPair(t *testing.T, reqOpts, repOpts []Option) (req, rep *Socket) {
 	t.Helper()
 	ctx := rxCtx(t)
@@ -57,15 +62,33 @@ func rxPair(t *testing.T, reqOpts, repOpts []Option) (req, rep *Socket) {
 	require.NoError(t, rep.Bind("tcp://127.0.0.1:0"))
 	req = rxSocket(t, Req, reqOpts...)
 	require.NoError(t, req.Connect(rep.LastEndpoint()))
-	rxRoundTrip(t, ctx, req, rep, "hello")
-	for _, s := range []*Socket{req, rep} {
-		if s.rx.period == rxKeep {
-			rxHeld(t, s)
-		} else {
-			rxHandedOver(t, s, 1)
+	for try := 1; ; try++ {
+		before := []uint64{rxRefusals(req), rxRefusals(rep)}
+		rxRoundTrip(t, ctx, req, rep, "hello")
+		settled := true
+		for i, s := range []*Socket{req, rep} {
+			if s.rx.period != rxKeep {
+				rxHandedOver(t, s, 1)
+				continue
+			}
+			require.Eventually(t, func() bool { held, _ := rxState(s); return held || rxRefusals(s) > before[i] },
+				10*time.Second, time.Millisecond, "the reader hands its role to the application, or refuses")
+			if held, _ := rxState(s); !held {
+				settled = false
+			}
 		}
+		if settled {
+			return req, rep
+		}
+		require.Less(t, try, 5, "the role is refused round trip after round trip")
 	}
-	return req, rep
+}
+
+// rxRefusals is how many hand-overs s's readers refused so far.
+func rxRefusals(s *Socket) uint64 {
+	s.rx.mu.Lock()
+	defer s.rx.mu.Unlock()
+	return s.rx.refusals
 }
 
 func rxCtx(t *testing.T) context.Context {
