@@ -55,6 +55,7 @@ type inlineRecv struct {
 	back        chan struct{} // token: the role went back to the reader goroutine
 	batch       []Msg         // the busy Recv's
 	handOvers   uint64        // roles handed to the application so far (tests wait on it)
+	refusals    uint64        // hand-overs refused for a Recv that seemed to wait (tests look at it)
 	reads       uint64        // Recvs that read inline so far (tests look at it)
 	// Recvs gone to the pattern (enterWait to leaveWait): changed under
 	// mu by a Recv that may wait there, so handOver sees it, and
@@ -179,29 +180,37 @@ func (s *Socket) readInline(ctx context.Context, p *pipe, conn transport.Conn) e
 		}
 	}()
 	room := s.roomFirst(nil)
+	one := make([]Msg, 0, 1)
+	// delivered says a message was delivered since the role came back:
+	// only then is it handed over, as a Recv may want the next one.
+	delivered := false
 	for {
 		if err := s.waitRoom(ctx, p, &room); err != nil {
 			return err
 		}
-		m, err := conn.ReadMsg()
+		m, got, err := readNext(conn, r, one)
 		if err != nil {
 			return err
 		}
-		p.received.Add(1)
-		if err := s.pat.Inbound(ctx, p, m, 0); err != nil {
-			if s.closing.Load() && errors.Is(err, transport.ErrClosed) {
-				s.dropped(p, DropUnread, 1)
-				continue
+		if got {
+			delivered = true
+			p.received.Add(1)
+			if err := s.pat.Inbound(ctx, p, m, 0); err != nil {
+				if s.closing.Load() && errors.Is(err, transport.ErrClosed) {
+					s.dropped(p, DropUnread, 1)
+					continue
+				}
+				return err
 			}
-			return err
+			s.rx.interrupt() // a Recv reading another pipe inline: this message is for it
+			if hook := testHookBeforeHandOver.Load(); hook != nil {
+				(*hook)(s)
+			}
 		}
-		s.rx.interrupt() // a Recv reading another pipe inline: this message is for it
-		if hook := testHookBeforeHandOver.Load(); hook != nil {
-			(*hook)(s)
-		}
-		if r == nil || r.ReadPending() || !s.handOver(p, r) {
+		if r == nil || r.ReadPending() || !delivered || !s.handOver(p, r) {
 			continue
 		}
+		delivered = false
 		if timer == nil {
 			timer = time.NewTimer(s.rx.period)
 		} else {
@@ -210,6 +219,34 @@ func (s *Socket) readInline(ctx context.Context, p *pipe, conn transport.Conn) e
 		s.rx.waitBack(ctx, timer)
 		room.n = 0 // Recvs that read inline queued messages too: ask again
 	}
+}
+
+// readNext reads conn's next message for readInline. When r (nil: conn
+// is not read inline) has read bytes it has not parsed, it first takes
+// what is whole among them, without reading the stream: a message, or
+// commands only, and then got is false once nothing is left (the reader
+// may then hand its role over). So a PONG read with a reply is handled
+// there, where ReadMsg would handle it and then wait for the next
+// message with the role kept (a REQ with heartbeats then kept reading
+// its replies through the pattern until the next one came alone). With
+// only part of a frame left, or nothing read, it reads the stream.
+func readNext(conn transport.Conn, r inlineReader, one []Msg) (m Msg, got bool, err error) {
+	if r != nil && r.ReadPending() {
+		one, err = r.ReadBuffered(one[:0], 1)
+		if err != nil {
+			return Msg{}, false, err
+		}
+		if len(one) == 1 {
+			m = one[0]
+			clear(one)
+			return m, true, nil
+		}
+		if !r.ReadPending() {
+			return Msg{}, false, nil
+		}
+	}
+	m, err = conn.ReadMsg()
+	return m, err == nil, err
 }
 
 // singlePipe says whether the socket has one pipe.
@@ -237,7 +274,10 @@ func (s *Socket) handOver(p *pipe, r inlineReader) bool {
 	// the pattern (enterWait): if it still would, this goroutine reads
 	// on for it, or nobody would read the connection until the role was
 	// reclaimed.
+	// (A REP's Recv that has taken its request but not yet marked it
+	// taken looks the same: the role then waits for the next message.)
 	if rx.stillWaits() && s.rwait.RecvWouldWait() {
+		rx.refusals++
 		return false
 	}
 	rx.holder, rx.r, rx.used, rx.wantBack = p, r, false, false

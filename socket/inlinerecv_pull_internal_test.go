@@ -1,6 +1,7 @@
 package socket
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -36,16 +37,7 @@ func TestInlineRecvPullStream(t *testing.T) {
 	pull, push := rxPull(t)
 	ctx := rxCtx(t)
 	const n = 20000
-	errc := make(chan error, 1)
-	go func() {
-		for i := range n {
-			if err := push.Send(ctx, NewMsg(fmt.Appendf(nil, "m%d", i))); err != nil {
-				errc <- err
-				return
-			}
-		}
-		errc <- nil
-	}()
+	errc := rxSendAll(ctx, push, n, func(i int) []byte { return fmt.Appendf(nil, "m%d", i) })
 	for i := range n {
 		m, err := pull.Recv(ctx)
 		require.NoError(t, err)
@@ -64,6 +56,22 @@ func TestInlineRecvPullStream(t *testing.T) {
 	pull.rx.mu.Unlock()
 	assert.NotZero(t, reads, "Recv read inline")
 	assert.Less(t, reads, uint64(n/2), "a read inline serves several Recvs")
+}
+
+// rxSendAll sends n messages from push, the i-th with body(i), on a
+// goroutine of its own, and reports how that ended.
+func rxSendAll(ctx context.Context, push *Socket, n int, body func(i int) []byte) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := push.Send(ctx, NewMsg(body(i))); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	return errc
 }
 
 // A Recv reading one pipe inline is interrupted by a message another

@@ -57,9 +57,10 @@ func (s *Socket) readBatches(ctx context.Context, p *pipe, r batchReader, in pat
 		}
 	}
 	var ir inlineReader
+	limit := 0 // the largest message after which ir is handed over
 	if s.rx != nil && s.rx.queue {
 		if c, ok := r.(inlineReader); ok && c.InlineReadable() {
-			ir = c
+			ir, limit = c, inlineLimit(c)
 		}
 	}
 	var timer *time.Timer
@@ -85,7 +86,7 @@ func (s *Socket) readBatches(ctx context.Context, p *pipe, r batchReader, in pat
 		p.received.Add(uint64(len(batch)))
 		// Looked at before the batch is queued: from then on its messages
 		// are the application's, which may release them at once.
-		small := ir != nil && inlineSized(batch[len(batch)-1])
+		small := ir != nil && inlineSized(batch[len(batch)-1], limit)
 		if !closing {
 			s.rx.queued(len(batch)) // counted before they are queued: see queued
 			if err := in.InboundBatch(p, batch); err != nil {
@@ -179,19 +180,36 @@ func (s *Socket) waitRoom(ctx context.Context, p *pipe, room *roomCredit) error 
 var testHookQueued atomic.Pointer[func(n int)]
 
 // inlineRecvMax bounds the messages after which a queue socket's reader
-// goroutine hands its role over: a Recv reads inline only messages that
-// arrive whole in the read buffer, and a stream of larger ones would pass
-// the role back and forth with every batch.
+// goroutine hands its role over, on a connection that does not say how
+// large a message it reads inline (inlineLimiter): a Recv reads inline
+// only messages that arrive whole in the read buffer, and a stream of
+// larger ones would pass the role back and forth with every batch.
 const inlineRecvMax = 8 << 10
 
+// inlineLimiter is a connection that says how large a message it reads
+// inline without giving the role back (zmtp reads large single-frame
+// messages in part, straight into their bodies).
+type inlineLimiter interface {
+	InlineMax() int
+}
+
+// inlineLimit returns the largest message after which r's role is handed
+// over.
+func inlineLimit(r inlineReader) int {
+	if l, ok := r.(inlineLimiter); ok {
+		return l.InlineMax()
+	}
+	return inlineRecvMax
+}
+
 // inlineSized says whether m is small enough to be followed by messages
-// a Recv reads inline (inlineRecvMax).
-func inlineSized(m Msg) bool {
+// a Recv reads inline: at most limit body bytes.
+func inlineSized(m Msg, limit int) bool {
 	n := 0
 	for _, f := range m.Frames {
 		n += len(f)
 	}
-	return n <= inlineRecvMax
+	return n <= limit
 }
 
 // directReader is a connection the pattern's consumer may read itself

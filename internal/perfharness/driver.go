@@ -32,6 +32,9 @@ type driver struct {
 	peer   []string
 	port   int
 	impls  []impl
+	// verbose prints each run's result as it comes, so that ratios can
+	// be read round by round (the summary gives medians and ranges only).
+	verbose bool
 	// results[size][impl][metric] holds one value per round.
 	results map[int]map[string]map[string][]float64
 	metrics []string // in order of first appearance
@@ -47,6 +50,7 @@ func runDriver(args []string) int {
 	sizes := fs.String("sizes", "16,256,1024,65536", "message sizes, comma-separated")
 	peer := fs.String("peer", "", "command playing the remote side for every implementation")
 	fs.IntVar(&d.port, "port", 21000, "first TCP port (each run takes the next)")
+	fs.BoolVar(&d.verbose, "v", false, "print every run's result to stderr as it comes")
 	_ = fs.Parse(args)
 	d.peer = strings.Fields(*peer)
 	for _, spec := range fs.Args() {
@@ -80,6 +84,9 @@ func runDriver(args []string) int {
 					return 1
 				}
 				d.record(size, im.name, res)
+				if d.verbose {
+					fmt.Fprintf(os.Stderr, "round %d, %d B, %s: %v\n", round+1, size, im.name, res)
+				}
 			}
 		}
 		d.print(size)

@@ -75,10 +75,15 @@ type Conn struct {
 	frameSlab  [][]byte
 	frameOff   int
 	scratch    [][]byte
-	readSince  atomic.Int64 // clock() when the pending stream Read began; 0 = none pending
-	lastData   atomic.Int64 // clock() when a stream Read last returned data
-	inq        inQueue      // asks the kernel what has arrived (reader_queued_*.go)
-	vr         vecRead      // reads a body and what follows it at once (reader_vec_*.go)
+	// part is the body of a large single-frame message whose header an
+	// inline read has taken (readinline.go), partGot how much of it has
+	// arrived: whoever reads next goes on with it.
+	part      []byte
+	partGot   int
+	readSince atomic.Int64 // clock() when the pending stream Read began; 0 = none pending
+	lastData  atomic.Int64 // clock() when a stream Read last returned data
+	inq       inQueue      // asks the kernel what has arrived (reader_queued_*.go)
+	vr        vecRead      // reads a body and what follows it at once (reader_vec_*.go)
 
 	// Writer state, guarded by wmu, which is released with unlockW.
 	wmu     sync.Mutex

@@ -27,6 +27,9 @@ func (c *Conn) ReadMsg() (transport.Msg, error) {
 	if c.dead.Load() {
 		return transport.Msg{}, c.failure()
 	}
+	if c.part != nil {
+		return c.finishPart() // an inline read began it (readinline.go)
+	}
 	frames := c.scratch[:0]
 	var wire, plain int64 // running totals of the message on the wire and decoded
 	for {

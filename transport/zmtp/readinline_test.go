@@ -40,16 +40,7 @@ func TestFillBufferInterruptedMidMessage(t *testing.T) {
 	assert.True(t, c.ReadPending())
 
 	// Interrupt a FillBuffer that waits for the rest.
-	done := make(chan bool, 1)
-	go func() {
-		more, err := c.FillBuffer()
-		assert.NoError(t, err)
-		done <- more
-	}()
-	require.Eventually(t, func() bool { return c.readSince.Load() != 0 }, 10*time.Second, time.Millisecond,
-		"FillBuffer waits on the stream")
-	c.InterruptRead()
-	assert.False(t, <-done, "an interrupted read reads nothing")
+	assert.False(t, interruptWaitingFill(t, c), "an interrupted read reads nothing")
 	more, err := c.FillBuffer()
 	require.NoError(t, err)
 	assert.False(t, more, "interrupted until ResumeRead")
