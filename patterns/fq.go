@@ -39,14 +39,19 @@ type fairQueue struct {
 	// consumer adds itself to waiters before it looks at hasPending: one
 	// of them sees the other, so no wake-up is lost.
 	hasPending atomic.Bool
-	free       *fqBlock // emptied blocks for the tail, chained by next
-	nfree      int
-	pipes      map[uint64]*fqPipe
-	waiters    atomic.Int32  // Pops waiting for a token (avail)
-	avail      chan struct{} // one token per wake-up of a Pop waiter
-	closed     bool
-	shut       atomic.Bool // closed, read by Pop without mu
-	done       chan struct{}
+
+	// popped counts the messages Pop has returned, changed under cmu
+	// as each leaves the queue (Popped).
+	popped atomic.Uint64
+
+	free    *fqBlock // emptied blocks for the tail, chained by next
+	nfree   int
+	pipes   map[uint64]*fqPipe
+	waiters atomic.Int32  // Pops waiting for a token (avail)
+	avail   chan struct{} // one token per wake-up of a Pop waiter
+	closed  bool
+	shut    atomic.Bool // closed, read by Pop without mu
+	done    chan struct{}
 	// srcs lists the sources a consumer reads itself (AttachSource),
 	// copied on write under mu and read without it; rr turns the pipe
 	// a consumer pulls from first.
@@ -415,6 +420,7 @@ func (q *fairQueue) Pop(ctx context.Context) (Received, error) {
 		}
 		if q.claimed > 0 || q.claim() {
 			r, st := q.next()
+			q.popped.Add(1)
 			q.cmu.Unlock()
 			// The room goes back before Pop returns, as exactly as
 			// before, but outside cmu, so other consumers need not wait.
@@ -538,6 +544,7 @@ func (q *fairQueue) popLocal() Received {
 	if q.ln == len(q.local) {
 		q.local, q.ln = q.local[:0], 0
 	}
+	q.popped.Add(1)
 	q.cmu.Unlock()
 	q.taken(st)
 	if q.shut.Load() {
@@ -574,6 +581,10 @@ func (q *fairQueue) handOn() {
 }
 
 // Len is the number of queued messages.
+// Popped is how many messages Pop has returned so far: a message is
+// counted as it leaves the queue, before Pop returns it.
+func (q *fairQueue) Popped() uint64 { return q.popped.Load() }
+
 func (q *fairQueue) Len() int {
 	q.cmu.Lock()
 	defer q.cmu.Unlock()

@@ -272,8 +272,12 @@ type rep struct {
 	cfg Config
 	fq  *fairQueue
 
-	mu     sync.Mutex
-	state  int // repIdle, repReceiving, repReplying
+	mu    sync.Mutex
+	state int // repIdle, repReceiving, repReplying
+	// mark is fq.Popped() when the receiving Recv last went to the queue:
+	// a count past it says that Recv has taken a request and is about
+	// to return it (RecvWouldWait).
+	mark   uint64
 	env    [][]byte
 	from   Pipe
 	live   map[uint64]bool
@@ -319,10 +323,18 @@ func (s *rep) Inbound(ctx context.Context, p Pipe, m Msg, tag Tag) error {
 func (s *rep) Unread() int { return s.fq.Len() }
 
 // RecvWouldWait reports whether Recv, called now or waiting now, would
-// wait for a request to arrive: no reply is owed and none is queued.
+// wait for a request to arrive: no reply is owed, none is queued, and a
+// waiting Recv has not taken one yet. A Recv that has taken its request
+// and not yet said so (it is between the queue's Pop and its state
+// change) would not wait: without the mark it looked as if it did, and
+// a reader that asked then kept its reading role (inlinerecv.go's
+// handOver) until another message came. (A malformed request taken and
+// dropped sets the mark again; a reader that asked just before may hand
+// its role over with the Recv waiting on, which its reclaim period
+// ends.)
 func (s *rep) RecvWouldWait() bool {
 	s.mu.Lock()
-	ok := !s.closed && (s.state == repIdle || s.state == repReceiving)
+	ok := !s.closed && (s.state == repIdle || (s.state == repReceiving && s.fq.Popped() == s.mark))
 	s.mu.Unlock()
 	return ok && s.fq.Len() == 0
 }
@@ -335,6 +347,7 @@ func (s *rep) Recv(ctx context.Context) (Received, error) {
 		return Received{}, ErrState
 	}
 	s.state = repReceiving
+	s.mark = s.fq.Popped()
 	s.mu.Unlock()
 	for {
 		r, err := s.fq.Pop(ctx)
@@ -347,6 +360,9 @@ func (s *rep) Recv(ctx context.Context) (Received, error) {
 		f := r.Msg.Frames
 		i := emptyFrame(f)
 		if i < 0 || i == len(f)-1 {
+			s.mu.Lock()
+			s.mark = s.fq.Popped() // waits again
+			s.mu.Unlock()
 			s.cfg.dropIn(r.Pipe, r.Msg, r.Tag, DropUnexpected)
 			continue
 		}

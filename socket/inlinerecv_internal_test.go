@@ -402,23 +402,26 @@ func TestInlineRecvPeerGoneWhileReading(t *testing.T) {
 
 // A REP reading one peer inline still serves the others: a request from
 // another pipe interrupts its read, and one from a peer that replaces a
-// departed one is received by the same Recv. Its sockets keep the real
-// reclaim period: with roles kept for the test's length (rxKeep) the
-// round trip after b's departure hung once in 16 runs under load, a
-// stall the reclaim would end after 20-40 ms; not yet explained.
+// departed one is received by the same Recv. Roles are kept for the
+// test's length (rxKeep): with the real reclaim period a test goroutine
+// descheduled for 20-40 ms between seeing the role held and calling
+// Recv saw it reclaimed, and failed. (With rxKeep the round trip after
+// b's departure once hung: a REP reader refused its hand-over while the
+// Recv it had served looked as if it still waited, and kept the role
+// with nothing more to read; patterns' rep.RecvWouldWait now tells.)
 func TestInlineRecvOtherPipes(t *testing.T) {
 	ctx := rxCtx(t)
-	rep := rxLiveSocket(t, Rep)
+	rep := rxSocket(t, Rep)
 	require.NoError(t, rep.Bind("tcp://127.0.0.1:0"))
 	events, stop := rep.Monitor()
 	defer stop()
-	a := rxLiveSocket(t, Req)
+	a := rxSocket(t, Req)
 	require.NoError(t, a.Connect(rep.LastEndpoint()))
 	rxRoundTrip(t, ctx, a, rep, "a")
 	rxHeld(t, rep)
 
 	res := rxRecv(t, ctx, rep)
-	b := rxLiveSocket(t, Req)
+	b := rxSocket(t, Req)
 	require.NoError(t, b.Connect(rep.LastEndpoint()))
 	require.NoError(t, b.Send(ctx, NewMsg([]byte("from b"))))
 	r := <-res
@@ -437,7 +440,7 @@ func TestInlineRecvOtherPipes(t *testing.T) {
 	res = rxRecv(t, ctx, rep)
 	require.NoError(t, a.Close())
 	rxEvent(t, ctx, events, EventDisconnected)
-	c := rxLiveSocket(t, Req)
+	c := rxSocket(t, Req)
 	require.NoError(t, c.Connect(rep.LastEndpoint()))
 	require.NoError(t, c.Send(ctx, NewMsg([]byte("from c"))))
 	r = <-res
