@@ -40,10 +40,6 @@ type fairQueue struct {
 	// of them sees the other, so no wake-up is lost.
 	hasPending atomic.Bool
 
-	// popped counts the messages Pop has returned, changed under cmu
-	// as each leaves the queue (Popped).
-	popped atomic.Uint64
-
 	free    *fqBlock // emptied blocks for the tail, chained by next
 	nfree   int
 	pipes   map[uint64]*fqPipe
@@ -69,6 +65,8 @@ type fairQueue struct {
 	local []Msg
 	ln    int
 	lst   *fqPipe
+	// popped counts the messages Pop has returned (Popped).
+	popped uint64
 }
 
 // fqBlockSize is the number of entries in one block of the queue.
@@ -420,7 +418,7 @@ func (q *fairQueue) Pop(ctx context.Context) (Received, error) {
 		}
 		if q.claimed > 0 || q.claim() {
 			r, st := q.next()
-			q.popped.Add(1)
+			q.popped++
 			q.cmu.Unlock()
 			// The room goes back before Pop returns, as exactly as
 			// before, but outside cmu, so other consumers need not wait.
@@ -544,7 +542,7 @@ func (q *fairQueue) popLocal() Received {
 	if q.ln == len(q.local) {
 		q.local, q.ln = q.local[:0], 0
 	}
-	q.popped.Add(1)
+	q.popped++
 	q.cmu.Unlock()
 	q.taken(st)
 	if q.shut.Load() {
@@ -582,8 +580,14 @@ func (q *fairQueue) handOn() {
 
 // Len is the number of queued messages.
 // Popped is how many messages Pop has returned so far: a message is
-// counted as it leaves the queue, before Pop returns it.
-func (q *fairQueue) Popped() uint64 { return q.popped.Load() }
+// counted as it leaves the queue, before Pop returns it. Only REP asks
+// (reqrep.go), so the count is a plain one under cmu, not an atomic
+// every consumer pays for.
+func (q *fairQueue) Popped() uint64 {
+	q.cmu.Lock()
+	defer q.cmu.Unlock()
+	return q.popped
+}
 
 func (q *fairQueue) Len() int {
 	q.cmu.Lock()
